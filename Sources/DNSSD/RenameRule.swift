@@ -1,0 +1,34 @@
+/// How a published name is changed after an mDNS name collision (RFC 6762 §9).
+public enum RenameRule: Hashable, Sendable {
+    /// Avahi's own rule (`avahi_alternative_service_name`): "Printer", "Printer #2", "Printer #3", ...
+    case numbered
+    /// First "Printer (suffix)", then "Printer (suffix) #2", ...: the gateway names the island
+    /// a service came from, so a name clash on a remote island says where each one lives.
+    case suffix(String)
+
+    /// The name to try after `attempt` collisions (attempt 1 is the first rename), always
+    /// derived from the `original` name so renames never stack. The original is shortened on
+    /// a character boundary so the result stays within 63 bytes.
+    public func alternative(to original: InstanceName, attempt: Int) -> InstanceName {
+        let attempt = max(attempt, 1)
+        let tails: [String]
+        switch self {
+        case .numbered:
+            tails = [" #\(attempt + 1)"]
+        case .suffix(let suffix):
+            // A suffix too long to leave room for any of the name falls back to the counter.
+            tails = [" (\(suffix))" + (attempt > 1 ? " #\(attempt)" : ""), " #\(attempt + 1)"]
+        }
+        for tail in tails {
+            let budget = InstanceName.maximumBytes - tail.utf8.count
+            var kept = ""
+            for character in original.value {
+                guard kept.utf8.count + character.utf8.count <= budget else { break }
+                kept.append(character)
+            }
+            if !kept.isEmpty, let renamed = try? InstanceName(kept + tail) { return renamed }
+        }
+        // Unreachable for valid names (" #N" always fits); keep the function total anyway.
+        return (try? InstanceName("#\(attempt + 1)")) ?? original
+    }
+}
