@@ -1,0 +1,210 @@
+import DNSSD
+import LocalDomain
+
+/// The protocol an mDNS record arrived over, or an address belongs to.
+enum AddressFamily: Hashable, Comparable, Sendable, CaseIterable {
+    case ipv4, ipv6
+}
+
+/// Where Avahi reported a browse result: the interface and the protocol of the mDNS packets.
+/// One service on a dual-stack link is usually seen twice per interface (once per protocol).
+struct Sighting: Hashable, Comparable, Sendable {
+    var interface: InterfaceIndex
+    var family: AddressFamily
+
+    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.interface, lhs.family) < (rhs.interface, rhs.family) }
+}
+
+/// One running service resolver: which service, which sighting it follows, which address
+/// family it asks for. Avahi's resolver reports a single address, so two run per interface.
+struct ResolverKey: Hashable, Sendable {
+    var id: ServiceID
+    var sighting: Sighting
+    var family: AddressFamily
+}
+
+/// What one resolver reported.
+struct Resolution: Hashable, Sendable {
+    var host: HostName
+    var port: UInt16
+    var txt: TXTRecord
+    var droppedTXT: [DNSSDError]
+    var address: IPAddress?
+}
+
+/// Merges Avahi's per-interface, per-protocol browse and resolve results into one
+/// `DiscoveredService` per service id, and decides which resolvers must run.
+///
+/// Pure state machine: the Avahi wrapper feeds it callbacks and carries out its effects.
+/// Rules:
+/// - a service exists while at least one sighting of it exists;
+/// - per interface one sighting is resolved (IPv4 preferred), with one resolver per address
+///   family; addresses are the union over interfaces, host/port/TXT come from the newest
+///   resolution;
+/// - `.added` is emitted at the first resolution, `.changed` only when the merged view differs,
+///   `.removed` only for services that were reported;
+/// - after the responder connection is lost, entries are kept as stale so a restart of
+///   avahi-daemon does not look like every service leaving; `sweepStale` removes those that
+///   did not come back.
+struct BrowseTable {
+    enum Effect: Hashable, Sendable {
+        case startResolver(ResolverKey)
+        case stopResolver(ResolverKey)
+        case emit(LocalDomainEvent)
+    }
+
+    private struct InterfaceResolution: Hashable {
+        var interface: InterfaceIndex
+        var family: AddressFamily
+    }
+
+    private struct Entry {
+        var sightings: [Sighting: Origin] = [:]
+        /// The sighting followed by resolvers, per interface.
+        var resolving: [InterfaceIndex: Sighting] = [:]
+        var resolutions: [InterfaceResolution: (resolution: Resolution, serial: UInt64)] = [:]
+        var failed: Set<ResolverKey> = []
+        var reported: DiscoveredService?
+        var stale = false
+        /// The origin last seen; kept across reconnects (flags come only with browse events).
+        var origin: Origin = []
+    }
+
+    private var entries: [ServiceID: Entry] = [:]
+    private var serial: UInt64 = 0
+
+    var count: Int { entries.count }
+
+    /// Services that have sightings but no resolution yet and whose resolvers have not all failed.
+    var pendingResolutions: Int {
+        entries.values.filter { entry in
+            guard !entry.sightings.isEmpty, entry.reported == nil else { return false }
+            return entry.resolving.count * AddressFamily.allCases.count > entry.failed.count
+        }.count
+    }
+
+    mutating func sightingAdded(_ id: ServiceID, _ sighting: Sighting, origin: Origin) -> [Effect] {
+        var entry = entries[id] ?? Entry()
+        entry.stale = false
+        entry.sightings[sighting] = origin
+        entry.origin = entry.sightings.values.reduce(into: Origin()) { $0.formUnion($1) }
+        var effects: [Effect] = []
+        if entry.resolving[sighting.interface] == nil
+            || (sighting.family == .ipv4 && entry.resolving[sighting.interface]?.family == .ipv6) {
+            effects += switchResolvers(of: id, &entry, interface: sighting.interface, to: sighting)
+        }
+        entries[id] = entry
+        return effects + reportIfChanged(id)
+    }
+
+    mutating func sightingRemoved(_ id: ServiceID, _ sighting: Sighting) -> [Effect] {
+        guard var entry = entries[id], entry.sightings.removeValue(forKey: sighting) != nil else { return [] }
+        var effects: [Effect] = []
+        if entry.resolving[sighting.interface] == sighting {
+            let replacement = entry.sightings.keys.filter { $0.interface == sighting.interface }.min()
+            effects += switchResolvers(of: id, &entry, interface: sighting.interface, to: replacement)
+            if replacement == nil {
+                entry.resolutions = entry.resolutions.filter { $0.key.interface != sighting.interface }
+            }
+        }
+        guard entry.sightings.isEmpty else {
+            entries[id] = entry
+            return effects + reportIfChanged(id)
+        }
+        entries[id] = nil
+        if entry.reported != nil { effects.append(.emit(.removed(id))) }
+        return effects
+    }
+
+    mutating func resolved(_ key: ResolverKey, _ resolution: Resolution) -> [Effect] {
+        guard var entry = entries[key.id], entry.resolving[key.sighting.interface] == key.sighting else { return [] }
+        serial += 1
+        entry.failed.remove(key)
+        entry.resolutions[InterfaceResolution(interface: key.sighting.interface, family: key.family)] = (resolution, serial)
+        entries[key.id] = entry
+        return reportIfChanged(key.id)
+    }
+
+    mutating func resolveFailed(_ key: ResolverKey) -> [Effect] {
+        guard var entry = entries[key.id], entry.resolving[key.sighting.interface] == key.sighting else { return [] }
+        entry.failed.insert(key)
+        entries[key.id] = entry
+        return []
+    }
+
+    /// The responder connection is gone and every browser and resolver with it.
+    mutating func disconnected() {
+        for id in entries.keys {
+            entries[id]?.sightings = [:]
+            entries[id]?.resolving = [:]
+            entries[id]?.failed = []
+            entries[id]?.stale = true
+        }
+    }
+
+    /// Removes services that were not seen again since `disconnected()`.
+    mutating func sweepStale() -> [Effect] {
+        var effects: [Effect] = []
+        for (id, entry) in entries.sorted(by: { $0.key < $1.key }) where entry.stale {
+            entries[id] = nil
+            if entry.reported != nil { effects.append(.emit(.removed(id))) }
+        }
+        return effects
+    }
+
+    /// Forgets every service of a type whose browser went away, reporting removals.
+    mutating func typeRemoved(_ type: ServiceType) -> [Effect] {
+        var effects: [Effect] = []
+        for (id, entry) in entries.sorted(by: { $0.key < $1.key }) where id.type == type {
+            for sighting in entry.resolving.values {
+                effects += AddressFamily.allCases.map { .stopResolver(ResolverKey(id: id, sighting: sighting, family: $0)) }
+            }
+            entries[id] = nil
+            if entry.reported != nil { effects.append(.emit(.removed(id))) }
+        }
+        return effects
+    }
+
+    func service(_ id: ServiceID) -> DiscoveredService? { entries[id]?.reported }
+
+    var services: [DiscoveredService] { entries.values.compactMap(\.reported).sorted { $0.id < $1.id } }
+
+    private func switchResolvers(of id: ServiceID, _ entry: inout Entry, interface: InterfaceIndex,
+                                 to sighting: Sighting?) -> [Effect] {
+        var effects: [Effect] = []
+        if let old = entry.resolving[interface] {
+            for family in AddressFamily.allCases {
+                let key = ResolverKey(id: id, sighting: old, family: family)
+                entry.failed.remove(key)
+                effects.append(.stopResolver(key))
+            }
+        }
+        entry.resolving[interface] = sighting
+        if let sighting {
+            effects += AddressFamily.allCases.map { .startResolver(ResolverKey(id: id, sighting: sighting, family: $0)) }
+        }
+        return effects
+    }
+
+    private mutating func reportIfChanged(_ id: ServiceID) -> [Effect] {
+        guard var entry = entries[id], let merged = merge(id, entry) else { return [] }
+        guard merged != entry.reported else { return [] }
+        let event: LocalDomainEvent = entry.reported == nil ? .added(merged) : .changed(merged)
+        entry.reported = merged
+        entries[id] = entry
+        return [.emit(event)]
+    }
+
+    private func merge(_ id: ServiceID, _ entry: Entry) -> DiscoveredService? {
+        guard let newest = entry.resolutions.values.max(by: { $0.serial < $1.serial })?.resolution else { return nil }
+        let linkAddresses = entry.resolutions.compactMap { key, value in
+            value.resolution.address.map { LinkAddress(interface: key.interface, address: $0) }
+        }
+        let instance = ServiceInstance(
+            name: id.name, type: id.type, domain: id.domain, host: newest.host, port: newest.port,
+            txt: newest.txt, subtypes: entry.reported?.instance.subtypes ?? [],
+            addresses: linkAddresses.map(\.address))
+        return DiscoveredService(instance: instance, origin: entry.origin, linkAddresses: linkAddresses,
+                                 droppedTXT: newest.droppedTXT)
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+@preconcurrency import Foundation
+import Logging
+
+/// `z2z`: the command-line tool of the z2z gateway.
+@main
+struct Z2Z: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "z2z",
+        abstract: "Inspect and control z2z, the zeroconf-to-zeroconf gateway.",
+        discussion: """
+            z2z joins isolated zeroconf LANs ("islands") into one service-discovery space.
+            `z2z local` shows what this host sees on its own LAN through avahi-daemon,
+            without the gateway daemon.
+            """,
+        subcommands: [Local.self]
+    )
+}
+
+/// The CLI logs warnings and worse to stderr; stdout carries only results, line by line so
+/// that `--watch` output can be piped.
+enum CLILogging {
+    static func bootstrap(verbose: Bool) {
+        setvbuf(stdout, nil, _IOLBF, 0) // before any other thread prints
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .warning
+            return handler
+        }
+    }
+}
