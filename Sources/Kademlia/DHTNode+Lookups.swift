@@ -1,0 +1,222 @@
+/// A lookup the node is running and what it is for.
+struct ActiveLookup: Sendable {
+    enum Purpose: Sendable {
+        case bootstrap(RequestID)
+        case lookup(RequestID)
+        /// `nil` request: a republish of an own record.
+        case put(RequestID?, Record)
+        case get(RequestID)
+        case subscribe(RecordKey)
+        case refreshBucket
+        case neighbourhood
+    }
+
+    var purpose: Purpose
+    var lookup: Lookup
+    var started: Instant
+    /// Values met on the way (get, subscribe), newest per owner.
+    var values: [NodeID: RecordCopy] = [:]
+    /// Follow-up value requests still out.
+    var extraRequests = 0
+
+    var wantsValues: Bool {
+        switch purpose {
+        case .get, .subscribe: true
+        default: false
+        }
+    }
+}
+
+/// A store round of a put: how many holders answered and how.
+struct PutState: Sendable {
+    var request: RequestID?
+    var report: LookupReport
+    var attempted: Int
+    var acks: Int
+    var outstanding: Int
+    var rejections: [RecordRejection: Int] = [:]
+}
+
+extension DHTNode {
+    mutating func startLookup(_ purpose: ActiveLookup.Purpose, target: NodeID, now: Instant, seeds: [Contact]? = nil, presumedAlive: Set<NodeID> = []) {
+        let lookupID = nextLookupID
+        nextLookupID += 1
+        let start = seeds ?? table.closest(to: target, count: configuration.k)
+        table.touch(bucket: table.bucketIndex(for: target), now: now)
+        var active = ActiveLookup(
+            purpose: purpose,
+            lookup: Lookup(target: target, k: configuration.k, alpha: configuration.alpha, seeds: start, excluding: id, presumedAlive: presumedAlive),
+            started: now)
+        if active.wantsValues {
+            for copy in store.copies(for: RecordKey(point: target), now: now) { active.values[copy.record.owner] = copy }
+        }
+        lookups[lookupID] = active
+        advance(lookupID, now: now)
+    }
+
+    /// Sends the lookup's next requests, or finishes it.
+    mutating func advance(_ lookupID: UInt64, now: Instant) {
+        guard var active = lookups[lookupID] else { return }
+        let queries = active.lookup.nextQueries()
+        lookups[lookupID] = active
+        for c in queries {
+            let body: MessageBody = active.wantsValues
+                ? .findValue(key: RecordKey(point: active.lookup.target), offset: 0)
+                : .findNode(target: active.lookup.target)
+            send(body, to: c.endpoint, expecting: c.id, purpose: .lookup(lookupID), now: now)
+        }
+        if active.lookup.isFinished && active.extraRequests == 0 {
+            lookups[lookupID] = nil
+            finish(active, now: now)
+        }
+    }
+
+    // MARK: answers and timeouts
+
+    mutating func answered(_ request: PendingRequest, by sender: Contact, body: MessageBody, now: Instant) {
+        switch request.purpose {
+        case .lookup(let lookupID):
+            guard lookups[lookupID] != nil else { return }
+            var closer: [Contact] = []
+            switch body {
+            case .nodes(let contacts): closer = contacts
+            case .values(let records, let more, let contacts):
+                closer = contacts
+                absorb(records, more: more, offset: 0, from: sender, into: lookupID, now: now)
+            default: break
+            }
+            lookups[lookupID]!.lookup.succeeded(sender.id, closer: closer)
+            advance(lookupID, now: now)
+        case .moreValues(let lookupID, let offset):
+            guard lookups[lookupID] != nil else { return }
+            lookups[lookupID]!.extraRequests -= 1
+            if case .values(let records, let more, _) = body {
+                absorb(records, more: more, offset: offset, from: sender, into: lookupID, now: now)
+            }
+            advance(lookupID, now: now)
+        case .bootstrapPing(let request):
+            bootstrapPingDone(request, now: now)
+        case .probe(let probed):
+            table.probeSucceeded(probed, now: now)
+        case .store(let putID):
+            guard puts[putID] != nil else { return }
+            if case .stored(let rejection) = body {
+                if let rejection { puts[putID]!.rejections[rejection, default: 0] += 1 } else { puts[putID]!.acks += 1 }
+            }
+            storeAnswered(putID)
+        case .subscribe(let key):
+            guard case .subscribed(let lease) = body else { return }
+            leaseAnswered(key, holder: sender, lease: lease, now: now)
+        }
+    }
+
+    mutating func timedOut(_ request: PendingRequest, now: Instant) {
+        switch request.purpose {
+        case .lookup(let lookupID):
+            guard lookups[lookupID] != nil, let expected = request.expected else { return }
+            lookups[lookupID]!.lookup.failed(expected)
+            advance(lookupID, now: now)
+        case .moreValues(let lookupID, _):
+            guard lookups[lookupID] != nil else { return }
+            lookups[lookupID]!.extraRequests -= 1
+            advance(lookupID, now: now)
+        case .bootstrapPing(let request):
+            bootstrapPingDone(request, now: now)
+        case .probe(let probed):
+            if let admitted = table.probeFailed(probed, now: now), table.closerThanCount(admitted.id, limit: configuration.k) < configuration.k {
+                neighbourhoodChanged(now: now)
+            }
+        case .store(let putID):
+            guard puts[putID] != nil else { return }
+            storeAnswered(putID)
+        case .subscribe(let key):
+            leaseAnswered(key, holder: nil, lease: 0, expected: request.expected, now: now)
+        }
+    }
+
+    /// Keeps the newest verified copy per owner; asks for the rest of a long value list.
+    mutating func absorb(_ records: [RecordCopy], more: Bool, offset: Int, from sender: Contact, into lookupID: UInt64, now: Instant) {
+        let key = RecordKey(point: lookups[lookupID]!.lookup.target)
+        for copy in records where copy.record.key == key {
+            let owner = copy.record.owner
+            if let have = lookups[lookupID]!.values[owner], have.record.sequence >= copy.record.sequence { continue }
+            guard copy.remaining > 0, verifier.check(copy.record) == nil else {
+                counters.rejections[.badSignature, default: 0] += 1
+                continue
+            }
+            lookups[lookupID]!.values[owner] = copy
+        }
+        if more, !records.isEmpty {
+            lookups[lookupID]!.extraRequests += 1
+            let next = offset + records.count
+            send(.findValue(key: key, offset: UInt16(clamping: next)), to: sender.endpoint, expecting: sender.id, purpose: .moreValues(lookupID, offset: next), now: now)
+        }
+    }
+
+    mutating func bootstrapPingDone(_ request: RequestID, now: Instant) {
+        guard let left = bootstraps[request] else { return }
+        if left > 1 {
+            bootstraps[request] = left - 1
+        } else {
+            bootstraps[request] = nil
+            startLookup(.bootstrap(request), target: id, now: now)
+        }
+    }
+
+    // MARK: finishing
+
+    mutating func finish(_ active: ActiveLookup, now: Instant) {
+        let report = LookupReport(
+            target: active.lookup.target, closest: active.lookup.closest, hops: active.lookup.hops,
+            queries: active.lookup.queries, duration: now.since(active.started))
+        switch active.purpose {
+        case .bootstrap(let request):
+            effects.append(.completed(request, .bootstrapped(contacts: table.count, report)))
+            neighbourhoodChanged(now: now)
+        case .lookup(let request):
+            effects.append(.completed(request, .lookup(report)))
+        case .get(let request):
+            let live = active.values.values.map(\.record).filter { !$0.isTombstone }.sorted { $0.owner < $1.owner }
+            effects.append(.completed(request, .get(live, report)))
+        case .put(let request, let record):
+            storeRound(record, request: request, report: report, now: now)
+        case .subscribe(let key):
+            subscriptionLookupFinished(key, values: active.values, report: report, now: now)
+        case .refreshBucket:
+            break
+        case .neighbourhood:
+            neighbourhoodChecked(now: now)
+        }
+    }
+
+    /// Stores a record on the closest nodes a lookup found (and here, when this node is
+    /// one of the k closest).
+    mutating func storeRound(_ record: Record, request: RequestID?, report: LookupReport, now: Instant) {
+        let copy = RecordCopy(record: record, remaining: record.ttl)
+        let putID = nextLookupID
+        nextLookupID += 1
+        var state = PutState(request: request, report: report, attempted: report.closest.count, acks: 0, outstanding: report.closest.count)
+        let k = configuration.k
+        if report.closest.count < k || id.distance(to: record.key.point) < report.closest[k - 1].id.distance(to: record.key.point) {
+            state.attempted += 1
+            switch storeLocally(copy, now: now) {
+            case .rejected(let r): state.rejections[r, default: 0] += 1
+            default: state.acks += 1
+            }
+        }
+        puts[putID] = state
+        for c in report.closest {
+            send(.store(copy), to: c.endpoint, expecting: c.id, purpose: .store(putID), now: now)
+        }
+        if state.outstanding == 0 { storeAnswered(putID, count: false) }
+    }
+
+    mutating func storeAnswered(_ putID: UInt64, count: Bool = true) {
+        if count { puts[putID]!.outstanding -= 1 }
+        guard let state = puts[putID], state.outstanding <= 0 else { return }
+        puts[putID] = nil
+        if let request = state.request {
+            effects.append(.completed(request, .put(acks: state.acks, attempted: state.attempted, rejections: state.rejections, state.report)))
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// Periodic work: bucket refresh, the neighbourhood check, republishing own records,
+/// expiry of held values and leases.
+extension DHTNode {
+    mutating func maintain(now: Instant) {
+        _ = store.removeExpired(now: now)
+        subscribers.removeExpired(now: now)
+        refreshIdleBuckets(now: now)
+        republish(now: now)
+        maintainSubscriptions(now: now)
+    }
+
+    /// Refreshes buckets that have been idle for `bucketRefreshInterval` and are not full
+    /// (a full bucket gains nothing from a lookup). Buckets inside the neighbourhood are
+    /// left to the neighbourhood check.
+    mutating func refreshIdleBuckets(now: Instant) {
+        guard table.count > 0 else { return }
+        let neighbourhoodStart = table.closest(to: id, count: configuration.k).last.map { table.bucketIndex(for: $0.id) } ?? 0
+        for index in 0..<min(neighbourhoodStart, table.buckets.count) {
+            let bucket = table.buckets[index]
+            guard now.since(bucket.lastActivity) >= configuration.bucketRefreshInterval else { continue }
+            table.touch(bucket: index, now: now)
+            guard bucket.entries.count < configuration.k else { continue }
+            startLookup(.refreshBucket, target: id.randomPoint(sharingPrefix: index, using: &rng), now: now)
+        }
+    }
+
+    /// A newcomer entered our k closest: check the neighbourhood again soon.
+    mutating func neighbourhoodChanged(now: Instant) {
+        neighbourhood.changed = true
+        neighbourhood.interval = configuration.neighbourhoodRefreshMin
+        let soon = now + configuration.neighbourhoodRefreshMin.jittered(0.25, using: &rng)
+        if !neighbourhood.running, neighbourhood.at.map({ $0 > soon }) ?? true { neighbourhood.at = soon }
+    }
+
+    /// Asks α random members of the neighbourhood for our own id; whoever they name that
+    /// is closer is asked in turn (a lookup that presumes the rest of the neighbourhood
+    /// alive).
+    mutating func refreshNeighbourhood(now: Instant) {
+        let seeds = table.closest(to: id, count: configuration.k)
+        guard !seeds.isEmpty else { return }
+        var asked = Set<NodeID>()
+        while asked.count < min(configuration.alpha, seeds.count) {
+            asked.insert(seeds[Int.random(in: 0..<seeds.count, using: &rng)].id)
+        }
+        neighbourhood.running = true
+        neighbourhood.changed = false
+        startLookup(.neighbourhood, target: id, now: now, seeds: seeds, presumedAlive: Set(seeds.map(\.id)).subtracting(asked))
+    }
+
+    mutating func neighbourhoodChecked(now: Instant) {
+        neighbourhood.running = false
+        if neighbourhood.changed {
+            neighbourhood.interval = configuration.neighbourhoodRefreshMin
+        } else {
+            neighbourhood.interval = min(neighbourhood.interval * 2, configuration.neighbourhoodRefreshMax)
+        }
+        neighbourhood.changed = false
+        neighbourhood.at = now + neighbourhood.interval.jittered(0.25, using: &rng)
+    }
+
+    /// Remembers an own record for republishing.
+    mutating func remember(_ record: Record, now: Instant) {
+        let lifetime = Interval.seconds(Double(record.ttl))
+        published[record.key] = Published(
+            record: record,
+            republishAt: now + (lifetime * configuration.republishFraction).jittered(0.1, using: &rng),
+            until: record.isTombstone ? now + lifetime : nil)
+    }
+
+    mutating func republish(now: Instant) {
+        for key in published.keys.sorted() {
+            let p = published[key]!
+            if let until = p.until, until <= now {
+                published[key] = nil
+                continue
+            }
+            guard p.republishAt <= now else { continue }
+            published[key]!.republishAt = now + (Interval.seconds(Double(p.record.ttl)) * configuration.republishFraction).jittered(0.1, using: &rng)
+            startLookup(.put(nil, p.record), target: key.point, now: now)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// Answering other nodes' requests.
+extension DHTNode {
+    mutating func serve(_ body: MessageBody, from sender: Contact, transaction: UInt32, now: Instant) {
+        switch body {
+        case .ping:
+            send(.pong, to: sender.endpoint, transaction: transaction)
+        case .findNode(let target):
+            let contacts = table.closest(to: target, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: sender.id)
+            send(.nodes(contacts), to: sender.endpoint, transaction: transaction)
+        case .findValue(let key, let offset):
+            send(valuesResponse(key: key, offset: Int(offset), for: sender.id, now: now), to: sender.endpoint, transaction: transaction)
+        case .store(let copy):
+            let outcome = storeLocally(copy, now: now)
+            if case .rejected(let r) = outcome {
+                send(.stored(r), to: sender.endpoint, transaction: transaction)
+            } else {
+                send(.stored(nil), to: sender.endpoint, transaction: transaction)
+            }
+        case .subscribe(let key, let lease):
+            let isNew = subscribers.subscribers(of: key, now: now).contains { $0.id == sender.id } == false
+            let granted = subscribers.subscribe(sender, key: key, lease: lease, now: now)
+            send(.subscribed(lease: granted), to: sender.endpoint, transaction: transaction)
+            // Close the gap between the subscriber's lookup and its lease: push what is held.
+            if isNew, granted > 0 {
+                for copy in store.copies(for: key, now: now) { send(.notify(copy), to: sender.endpoint, transaction: 0) }
+            }
+        case .notify(let copy):
+            notified(copy, now: now)
+        case .pong, .nodes, .values, .stored, .subscribed:
+            break  // responses never reach here
+        }
+    }
+
+    /// Values first (as many as fit in a frame, `more` if some did not), then as many of
+    /// the closest contacts as still fit.
+    func valuesResponse(key: RecordKey, offset: Int, for requester: NodeID, now: Instant) -> MessageBody {
+        let all = store.copies(for: key, now: now)
+        let headerBytes = WireCodec.headerBytes + (configuration.overlay == nil ? 0 : 8) + 3
+        var room = codecLimits.maxFrameBytes - headerBytes
+        var records: [RecordCopy] = []
+        var more = false
+        if offset < all.count {
+            for copy in all[offset...] {
+                let size = WireCodec.size(of: copy)
+                guard size <= room, records.count < codecLimits.maxRecordsPerMessage else { more = true; break }
+                records.append(copy)
+                room -= size
+            }
+        }
+        var closer: [Contact] = []
+        for c in table.closest(to: key.point, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: requester) {
+            let size = WireCodec.size(of: c)
+            guard size <= room else { break }
+            closer.append(c)
+            room -= size
+        }
+        return .values(records: records, more: more, closer: closer)
+    }
+
+    /// Stores a copy and pushes the change to the key's subscribers.
+    mutating func storeLocally(_ copy: RecordCopy, now: Instant) -> RecordStore.Outcome {
+        let outcome = store.store(copy, now: now, verifier: verifier)
+        if case .rejected(let r) = outcome {
+            counters.rejections[r, default: 0] += 1
+            return outcome
+        }
+        guard let held = store.entry(key: copy.record.key, owner: copy.record.owner) else { return outcome }
+        let fresh = RecordCopy(record: held.record, remaining: RecordStore.remaining(held, now: now))
+        for subscriber in subscribers.subscribers(of: copy.record.key, now: now) {
+            if subscriber.id == id {
+                notified(fresh, now: now, verified: true)
+            } else {
+                send(.notify(fresh), to: subscriber.endpoint, transaction: 0)
+            }
+        }
+        return outcome
+    }
+}

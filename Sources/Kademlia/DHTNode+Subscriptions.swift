@@ -1,0 +1,88 @@
+/// The subscriber's side: leases on the holders closest to a key, and notifications.
+extension DHTNode {
+    mutating func subscriptionLookupFinished(_ key: RecordKey, values: [NodeID: RecordCopy], report: LookupReport, now: Instant) {
+        guard subscriptions[key] != nil else { return }
+        for copy in values.values.sorted(by: { $0.record.owner < $1.record.owner }) {
+            reportChange(copy, key: key, now: now)
+        }
+        // Holders: the closest nodes found, plus this node when it is one of them.
+        var holders = Array(report.closest.prefix(configuration.subscriptionReplicas))
+        let replicas = configuration.subscriptionReplicas
+        let selfIsHolder = holders.count < replicas
+            || id.distance(to: key.point) < holders[replicas - 1].id.distance(to: key.point)
+        if selfIsHolder {
+            let me = Contact(id: id, endpoint: Endpoint(address: .v4(0), port: 0))
+            let granted = subscribers.subscribe(me, key: key, lease: configuration.subscriptionLease, now: now)
+            subscriptions[key]!.holders[id] = (me, now + .seconds(Double(granted)))
+            if holders.count >= replicas { holders.removeLast() }
+        }
+        subscriptions[key]!.relookupAt = now + configuration.subscriptionRelookupInterval.jittered(0.2, using: &rng)
+        subscriptions[key]!.renewAt = now + .seconds(Double(configuration.subscriptionLease) / 2).jittered(0.1, using: &rng)
+        subscriptions[key]!.outstandingLeases += holders.count
+        for h in holders where subscriptions[key]!.holders[h.id] == nil {
+            send(.subscribe(key: key, lease: configuration.subscriptionLease), to: h.endpoint, expecting: h.id, purpose: .subscribe(key), now: now)
+        }
+        // Holders that are no longer among the closest keep their lease until it lapses.
+        if subscriptions[key]!.outstandingLeases == 0 { subscriptionEstablished(key) }
+    }
+
+    mutating func leaseAnswered(_ key: RecordKey, holder: Contact?, lease: UInt32, expected: NodeID? = nil, now: Instant) {
+        guard subscriptions[key] != nil else { return }
+        if let holder, lease > 0 {
+            subscriptions[key]!.holders[holder.id] = (holder, now + .seconds(Double(lease)))
+        } else if let gone = holder?.id ?? expected {
+            subscriptions[key]!.holders[gone] = nil
+        }
+        if subscriptions[key]!.outstandingLeases > 0 {
+            subscriptions[key]!.outstandingLeases -= 1
+            if subscriptions[key]!.outstandingLeases == 0 { subscriptionEstablished(key) }
+        }
+    }
+
+    mutating func subscriptionEstablished(_ key: RecordKey) {
+        guard let s = subscriptions[key], !s.established else { return }
+        subscriptions[key]!.established = true
+        effects.append(.completed(s.request, .subscribed(holders: s.holders.count)))
+    }
+
+    /// A holder pushed a change.
+    mutating func notified(_ copy: RecordCopy, now: Instant, verified: Bool = false) {
+        let key = copy.record.key
+        guard subscriptions[key] != nil, copy.remaining > 0 else { return }
+        if !verified, let rejection = verifier.check(copy.record) {
+            counters.rejections[rejection, default: 0] += 1
+            return
+        }
+        reportChange(copy, key: key, now: now)
+    }
+
+    mutating func reportChange(_ copy: RecordCopy, key: RecordKey, now: Instant) {
+        guard let change = subscriptions[key]!.absorb(copy, now: now) else { return }
+        effects.append(.notification(SubscriptionNotification(key: key, request: subscriptions[key]!.request, change: change)))
+    }
+
+    /// Renews leases, replaces lost holders, reports expired values.
+    mutating func maintainSubscriptions(now: Instant) {
+        for key in subscriptions.keys.sorted() {
+            for owner in subscriptions[key]!.expire(now: now) {
+                effects.append(.notification(SubscriptionNotification(key: key, request: subscriptions[key]!.request, change: .expired(owner: owner))))
+            }
+            for (holderID, h) in subscriptions[key]!.holders where h.until <= now { subscriptions[key]!.holders[holderID] = nil }
+            let s = subscriptions[key]!
+            if now >= s.relookupAt || (s.established && s.holders.count < configuration.subscriptionReplicas / 2) {
+                subscriptions[key]!.relookupAt = now + configuration.subscriptionRelookupInterval.jittered(0.2, using: &rng)
+                startLookup(.subscribe(key), target: key.point, now: now)
+            } else if now >= s.renewAt {
+                subscriptions[key]!.renewAt = now + .seconds(Double(configuration.subscriptionLease) / 2).jittered(0.1, using: &rng)
+                for (holderID, h) in s.holders.sorted(by: { $0.key < $1.key }) {
+                    if holderID == id {
+                        let granted = subscribers.subscribe(h.contact, key: key, lease: configuration.subscriptionLease, now: now)
+                        subscriptions[key]!.holders[id] = (h.contact, now + .seconds(Double(granted)))
+                    } else {
+                        send(.subscribe(key: key, lease: configuration.subscriptionLease), to: h.contact.endpoint, expecting: holderID, purpose: .subscribe(key), now: now)
+                    }
+                }
+            }
+        }
+    }
+}

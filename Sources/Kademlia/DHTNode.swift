@@ -1,0 +1,248 @@
+import HeapModule
+
+/// A Kademlia node as a pure state machine: `handle(_:now:)` takes an event (a message, a
+/// tick, a command) and returns effects (messages to send, outcomes, notifications).
+/// Nothing in it reads a clock, sleeps or touches a socket; time arrives as `now` and
+/// randomness comes from the generator it owns, so the same value runs over UDP
+/// (`Transport`) and by the thousand on virtual time (`Simulation`).
+///
+/// Adapters call `handle(.tick, now:)` once `now >= nextDeadline`.
+///
+/// Terms: *contact* (id + endpoint), *table* (k-buckets, see `RoutingTable` for where it
+/// departs from the paper), *lookup* (iterative, α parallel requests, per-request
+/// timeouts), *holder* (a node among the k closest to a key, storing its values and
+/// serving its subscriptions).
+///
+/// Departures from the paper, besides the table's:
+/// - Values are signed multi-owner records with a relative TTL (`Record`); the owner
+///   republishes its own records after `republishFraction` of their lifetime, holders do
+///   not republish what they hold (the paper's hourly republish by every holder costs
+///   O(records) per node per hour).
+/// - The neighbourhood (our k closest) is re-checked by asking α of its members for our own
+///   id, soon after it changed and then with doubling pauses while it stays put; this is
+///   what makes every node find its true k closest within seconds after a wave of joins
+///   while costing little when idle.
+/// - A get runs the lookup to convergence and merges the values of every holder it meets
+///   (newest per owner), instead of stopping at the first value: keys hold values of many
+///   owners, and a stale replica must not hide a newer value or a tombstone.
+/// - Subscriptions are an extension: a lease on the `subscriptionReplicas` closest holders,
+///   renewed directly every half lease; holders push a `notify` as they store.
+public struct DHTNode: Sendable {
+    public let identity: Identity
+    public let configuration: Configuration
+    public internal(set) var table: RoutingTable
+    public internal(set) var store: RecordStore
+    public internal(set) var subscribers: SubscriberTable
+    public internal(set) var subscriptions: [RecordKey: Subscription] = [:]
+    public internal(set) var counters = Counters()
+    public var id: NodeID { identity.id }
+
+    let verifier: any RecordVerifier
+    let codecLimits: Limits
+    var rng: Xoshiro256
+    var pending: [UInt32: PendingRequest] = [:]
+    var deadlines = Heap<Deadline>()
+    var lookups: [UInt64: ActiveLookup] = [:]
+    var nextLookupID: UInt64 = 1
+    var puts: [UInt64: PutState] = [:]
+    var bootstraps: [RequestID: Int] = [:]
+    var published: [RecordKey: Published] = [:]
+    var nextMaintenance: Instant?
+    var neighbourhood = NeighbourhoodTimer()
+    var effects: [Effect] = []
+
+    public init(identity: Identity, configuration: Configuration, seed: UInt64, verifier: any RecordVerifier = Ed25519Verifier()) {
+        self.identity = identity
+        self.configuration = configuration
+        self.table = RoutingTable(localID: identity.id, k: configuration.k)
+        self.store = RecordStore(limits: configuration.limits)
+        self.subscribers = SubscriberTable(limits: configuration.limits)
+        self.verifier = verifier
+        self.codecLimits = configuration.limits
+        self.rng = Xoshiro256(seed: seed)
+        self.neighbourhood.interval = configuration.neighbourhoodRefreshMin
+    }
+
+    /// This node as others should know it, once the adapter knows its endpoint.
+    public func contact(at endpoint: Endpoint) -> Contact { Contact(id: id, endpoint: endpoint) }
+
+    /// When the adapter must next call `handle(.tick, now:)`; nil when nothing is due.
+    public var nextDeadline: Instant? {
+        var next = nextMaintenance
+        if let d = deadlines.min?.at { next = min(next ?? d, d) }
+        if let n = neighbourhood.at { next = min(next ?? n, n) }
+        return next
+    }
+
+    public mutating func handle(_ event: Event, now: Instant) -> [Effect] {
+        effects.removeAll(keepingCapacity: true)
+        if nextMaintenance == nil { nextMaintenance = now + configuration.maintenancePeriod.jittered(0.5, using: &rng) }
+        switch event {
+        case .received(let message, let endpoint): receive(message, from: endpoint, now: now)
+        case .tick: tick(now: now)
+        case .command(let command): perform(command, now: now)
+        }
+        return effects
+    }
+
+    // MARK: commands
+
+    mutating func perform(_ command: Command, now: Instant) {
+        switch command {
+        case .bootstrap(let request, let endpoints):
+            if endpoints.isEmpty {
+                startLookup(.bootstrap(request), target: id, now: now)
+                return
+            }
+            bootstraps[request] = endpoints.count
+            for e in endpoints { send(.ping, to: e, expecting: nil, purpose: .bootstrapPing(request), now: now) }
+        case .lookup(let request, let target):
+            startLookup(.lookup(request), target: target, now: now)
+        case .put(let request, let record):
+            if record.owner == id { remember(record, now: now) }
+            startLookup(.put(request, record), target: record.key.point, now: now)
+        case .get(let request, let key):
+            startLookup(.get(request), target: key.point, now: now)
+        case .subscribe(let request, let key):
+            subscriptions[key] = Subscription(key: key, request: request, now: now)
+            startLookup(.subscribe(key), target: key.point, now: now)
+        case .unsubscribe(let key):
+            guard let s = subscriptions.removeValue(forKey: key) else { return }
+            for (holderID, holder) in s.holders.sorted(by: { $0.key < $1.key }) {
+                if holderID == id {
+                    _ = subscribers.subscribe(contact(at: holder.contact.endpoint), key: key, lease: 0, now: now)
+                } else {
+                    send(.subscribe(key: key, lease: 0), to: holder.contact.endpoint, expecting: holderID, purpose: .subscribe(key), now: now)
+                }
+            }
+        }
+    }
+
+    // MARK: sending
+
+    mutating func send(_ body: MessageBody, to endpoint: Endpoint, transaction: UInt32) {
+        let header = MessageHeader(network: configuration.network, overlay: configuration.overlay, sender: id, transaction: transaction)
+        counters.sent[Int(body.kind.rawValue)] += 1
+        effects.append(.send(Message(header: header, body: body), to: endpoint))
+    }
+
+    /// Sends a request and remembers what its answer (or its timeout) is for.
+    mutating func send(_ body: MessageBody, to endpoint: Endpoint, expecting: NodeID?, purpose: PendingRequest.Purpose, now: Instant) {
+        var transaction = UInt32(truncatingIfNeeded: rng.next())
+        while pending[transaction] != nil { transaction &+= 1 }
+        let deadline = now + configuration.requestTimeout
+        pending[transaction] = PendingRequest(endpoint: endpoint, expected: expecting, purpose: purpose, deadline: deadline)
+        deadlines.insert(Deadline(at: deadline, transaction: transaction))
+        send(body, to: endpoint, transaction: transaction)
+    }
+
+    // MARK: receiving
+
+    mutating func receive(_ message: Message, from endpoint: Endpoint, now: Instant) {
+        let h = message.header
+        guard h.network == configuration.network else { return drop(.wrongNetwork) }
+        guard h.sender != id else { return drop(.ownID) }
+        counters.received[Int(message.body.kind.rawValue)] += 1
+        let sender = Contact(id: h.sender, endpoint: endpoint)
+        if message.body.isResponse {
+            guard let request = pending[h.transaction], request.endpoint == endpoint,
+                request.expected == nil || request.expected == h.sender
+            else { return drop(.unexpectedResponse) }
+            pending[h.transaction] = nil
+            learn(sender, now: now)
+            answered(request, by: sender, body: message.body, now: now)
+        } else {
+            learn(sender, now: now)
+            serve(message.body, from: sender, transaction: h.transaction, now: now)
+        }
+    }
+
+    mutating func drop(_ reason: DropReason) {
+        counters.dropped += 1
+        effects.append(.dropped(reason))
+    }
+
+    /// Every valid message updates the table.
+    mutating func learn(_ contact: Contact, now: Instant) {
+        switch table.observe(contact, now: now, recentlySeen: configuration.recentlySeen) {
+        case .refreshed, .dropped:
+            break
+        case .inserted(let nearby):
+            if nearby { neighbourhoodChanged(now: now) }
+        case .probe(let oldest):
+            send(.ping, to: oldest.endpoint, expecting: oldest.id, purpose: .probe(oldest.id), now: now)
+        }
+    }
+
+    // MARK: timers
+
+    mutating func tick(now: Instant) {
+        while let d = deadlines.min, d.at <= now {
+            deadlines.removeMin()
+            guard let request = pending[d.transaction], request.deadline <= now else { continue }
+            pending[d.transaction] = nil
+            counters.timeouts += 1
+            if let expected = request.expected {
+                table.recordFailure(expected, maxFailures: configuration.maxFailures)
+            }
+            timedOut(request, now: now)
+        }
+        if let at = neighbourhood.at, at <= now {
+            neighbourhood.at = nil
+            refreshNeighbourhood(now: now)
+        }
+        if let at = nextMaintenance, at <= now {
+            nextMaintenance = now + configuration.maintenancePeriod.jittered(0.2, using: &rng)
+            maintain(now: now)
+        }
+    }
+}
+
+/// Message and event counts of one node, for metrics and benchmarks.
+public struct Counters: Hashable, Sendable {
+    public var sent = [Int](repeating: 0, count: 16)
+    public var received = [Int](repeating: 0, count: 16)
+    public var timeouts = 0
+    public var dropped = 0
+    public var rejections: [RecordRejection: Int] = [:]
+}
+
+/// A request waiting for its answer.
+struct PendingRequest: Sendable {
+    enum Purpose: Sendable {
+        case lookup(UInt64)
+        /// A follow-up `findValue` for a key with more values than one datagram holds.
+        case moreValues(UInt64, offset: Int)
+        case bootstrapPing(RequestID)
+        /// The liveness check of a full bucket's least-recently-seen entry.
+        case probe(NodeID)
+        case store(UInt64)
+        case subscribe(RecordKey)
+    }
+
+    var endpoint: Endpoint
+    var expected: NodeID?
+    var purpose: Purpose
+    var deadline: Instant
+}
+
+struct Deadline: Comparable, Sendable {
+    var at: Instant
+    var transaction: UInt32
+    static func < (a: Deadline, b: Deadline) -> Bool { (a.at, a.transaction) < (b.at, b.transaction) }
+}
+
+/// One of this node's own records, republished until replaced (tombstones: for one lifetime).
+struct Published: Sendable {
+    var record: Record
+    var republishAt: Instant
+    var until: Instant?
+}
+
+/// The adaptive timer of the neighbourhood check.
+struct NeighbourhoodTimer: Sendable {
+    var at: Instant?
+    var interval: Interval = .seconds(2)
+    var running = false
+    var changed = false
+}

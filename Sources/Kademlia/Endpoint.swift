@@ -1,0 +1,57 @@
+/// Where a node listens: an IPv4 or IPv6 address and a UDP port. A plain value so the core
+/// stays free of socket types; the transport converts to and from `SocketAddress`.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public enum Address: Hashable, Sendable {
+        /// Four bytes in network order, packed big-endian.
+        case v4(UInt32)
+        /// Sixteen bytes in network order, as two big-endian halves.
+        case v6(UInt64, UInt64)
+    }
+
+    public var address: Address
+    public var port: UInt16
+
+    public init(address: Address, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
+    public init(ipv4 a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, port: UInt16) {
+        self.init(address: .v4(UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)), port: port)
+    }
+
+    /// Parses `a.b.c.d:port` (IPv4 only; enough for configuration and tests).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let port = UInt16(parts[1]) else { return nil }
+        let octets = parts[0].split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else { return nil }
+        self.init(ipv4: octets[0], octets[1], octets[2], octets[3], port: port)
+    }
+
+    public var description: String {
+        switch address {
+        case .v4(let a):
+            return "\(a >> 24).\(a >> 16 & 0xff).\(a >> 8 & 0xff).\(a & 0xff):\(port)"
+        case .v6(let hi, let lo):
+            let groups = (0..<8).map { i -> String in
+                let word = i < 4 ? hi : lo
+                return String(UInt16(truncatingIfNeeded: word >> UInt64(48 - 16 * (i % 4))), radix: 16)
+            }
+            return "[\(groups.joined(separator: ":"))]:\(port)"
+        }
+    }
+}
+
+/// A node as others know it: its id and where it listens.
+public struct Contact: Hashable, Sendable, CustomStringConvertible {
+    public var id: NodeID
+    public var endpoint: Endpoint
+
+    public init(id: NodeID, endpoint: Endpoint) {
+        self.id = id
+        self.endpoint = endpoint
+    }
+
+    public var description: String { "\(id)@\(endpoint)" }
+}

@@ -1,0 +1,52 @@
+import Crypto
+
+/// A node's long-term Ed25519 key pair and the id derived from it. It signs the records
+/// the node owns; restarting a node with the same identity keeps its id.
+// `@unchecked`: the private key is an immutable value (swift-crypto marks it Sendable only
+// on some platforms); nothing here mutates it after init.
+public struct Identity: @unchecked Sendable {
+    public let privateKey: Curve25519.Signing.PrivateKey
+    public let publicKey: [UInt8]
+    public let id: NodeID
+
+    public init(privateKey: Curve25519.Signing.PrivateKey = .init()) {
+        self.privateKey = privateKey
+        self.publicKey = Array(privateKey.publicKey.rawRepresentation)
+        self.id = NodeID(publicKey: publicKey)
+    }
+
+    /// A reproducible identity from 32 seed bytes (tests, the simulator).
+    public init(seed: [UInt8]) throws {
+        try self.init(privateKey: .init(rawRepresentation: seed))
+    }
+
+    /// A reproducible identity drawn from a generator.
+    public init(using rng: inout some RandomNumberGenerator) {
+        var seed = [UInt8]()
+        for _ in 0..<4 { let w = rng.next(); for s in stride(from: 0, to: 64, by: 8) { seed.append(UInt8(truncatingIfNeeded: w >> UInt64(s))) } }
+        // 32 bytes are always a valid Ed25519 seed.
+        try! self.init(seed: seed)
+    }
+
+    /// Builds and signs a record under `key` owned by this identity.
+    public func record(
+        key: RecordKey, sequence: UInt64, ttl: UInt32, payload: [UInt8], tombstone: Bool = false
+    ) -> Record {
+        var r = Record(
+            key: key, owner: id, publicKey: publicKey, sequence: sequence, ttl: ttl,
+            isTombstone: tombstone, payload: payload, signature: [])
+        r.signature = sign(r)
+        return r
+    }
+
+    /// A tombstone deleting this identity's value under `key`: a higher sequence number,
+    /// no payload, and a lifetime at least that of the value it deletes.
+    public func tombstone(for value: Record) -> Record {
+        record(key: value.key, sequence: value.sequence + 1, ttl: value.ttl, payload: [], tombstone: true)
+    }
+
+    public func sign(_ record: Record) -> [UInt8] {
+        // Ed25519 signing over bytes cannot fail for a valid key.
+        Array(try! privateKey.signature(for: record.signedBytes))
+    }
+}

@@ -1,0 +1,23 @@
+/// Every bound the node enforces, in one value. The decoder checks counts and lengths
+/// against these before it allocates; the record store and subscription table check the
+/// rest before they grow.
+public struct Limits: Hashable, Sendable {
+    /// Largest datagram accepted or produced. Default fits a 1,500-byte Ethernet MTU with
+    /// IPv6 and UDP headers, so nothing is fragmented.
+    public var maxFrameBytes: Int = 1_400
+    public var maxContactsPerMessage: Int = 32
+    public var maxRecordsPerMessage: Int = 16
+    public var maxPayloadBytes: Int = 1_000
+    public var maxValuesPerKey: Int = 64
+    public var maxStoredBytes: Int = 16 << 20
+    /// Longest lifetime a record may ask for, in seconds.
+    public var maxTTL: UInt32 = 86_400
+    public var maxSubscribersPerKey: Int = 256
+    public var maxSubscriptionsHeld: Int = 16_384
+    /// Longest subscription lease granted, in seconds.
+    public var maxLease: UInt32 = 3_600
+
+    public init() {}
+
+    public static let `default` = Limits()
+}

@@ -1,0 +1,127 @@
+/// An iterative lookup of the k contacts closest to a target (paper §2.3), as a state
+/// machine fed with responses and failures: `nextQueries` says whom to ask (at most
+/// `alpha` outstanding), `succeeded`/`failed` feed results back, `isFinished` says when the
+/// k closest non-failed candidates have all answered.
+///
+/// Candidates are kept sorted by distance; a candidate learned from a response is one hop
+/// further than the node that named it, so `hops` of the result says how many rounds of
+/// requests led to the closest node. Late responses from timed-out candidates are still
+/// taken (the paper's "unresponsive" nodes may answer).
+public struct Lookup: Sendable {
+    public enum State: Sendable { case notContacted, inFlight, succeeded, failed }
+
+    public struct Candidate: Sendable {
+        public var contact: Contact
+        public var distance: Distance
+        public var state: State
+        public var hop: Int
+    }
+
+    public let target: NodeID
+    public let k: Int
+    public let alpha: Int
+    public private(set) var candidates: [Candidate] = []
+    public private(set) var inFlight = 0
+    /// Requests sent so far.
+    public private(set) var queries = 0
+    private let excluded: NodeID
+
+    /// - Parameters:
+    ///   - excluding: the local id, never a candidate.
+    ///   - presumedAlive: seeds counted as already answered (a neighbourhood refresh asks
+    ///     only a few of its neighbours, then whoever they name).
+    public init(target: NodeID, k: Int, alpha: Int, seeds: [Contact], excluding: NodeID, presumedAlive: Set<NodeID> = []) {
+        self.target = target
+        self.k = k
+        self.alpha = alpha
+        self.excluded = excluding
+        add(seeds, hop: 1)
+        for i in candidates.indices where presumedAlive.contains(candidates[i].contact.id) {
+            candidates[i].state = .succeeded
+        }
+    }
+
+    /// Adds contacts named by a response (or seeds); duplicates and the local id are ignored.
+    public mutating func add(_ contacts: [Contact], hop: Int) {
+        for c in contacts where c.id != excluded {
+            let d = c.id.distance(to: target)
+            var lo = 0, hi = candidates.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if candidates[mid].distance < d { lo = mid + 1 } else { hi = mid }
+            }
+            if lo < candidates.count, candidates[lo].distance == d { continue }
+            candidates.insert(Candidate(contact: c, distance: d, state: .notContacted, hop: hop), at: lo)
+        }
+        // Far candidates that were never asked are dead weight.
+        let cap = 3 * k
+        while candidates.count > cap, let last = candidates.last, last.state == .notContacted || last.state == .failed {
+            candidates.removeLast()
+        }
+    }
+
+    /// Whom to ask next, marking them in flight.
+    public mutating func nextQueries() -> [Contact] {
+        var out: [Contact] = []
+        var live = 0
+        for i in candidates.indices {
+            guard inFlight < alpha else { break }
+            switch candidates[i].state {
+            case .failed: continue
+            case .notContacted:
+                candidates[i].state = .inFlight
+                inFlight += 1
+                queries += 1
+                out.append(candidates[i].contact)
+            case .inFlight, .succeeded: break
+            }
+            live += 1
+            if live >= k { break }
+        }
+        return out
+    }
+
+    public mutating func succeeded(_ id: NodeID, closer: [Contact]) {
+        guard let i = index(of: id) else { return }
+        if candidates[i].state == .inFlight { inFlight -= 1 }
+        candidates[i].state = .succeeded
+        add(closer, hop: candidates[i].hop + 1)
+    }
+
+    public mutating func failed(_ id: NodeID) {
+        guard let i = index(of: id), candidates[i].state == .inFlight else { return }
+        inFlight -= 1
+        candidates[i].state = .failed
+    }
+
+    /// The k closest candidates that did not fail have all answered (or none is left).
+    public var isFinished: Bool {
+        var live = 0
+        for c in candidates where c.state != .failed {
+            if c.state != .succeeded { return false }
+            live += 1
+            if live >= k { return true }
+        }
+        return inFlight == 0
+    }
+
+    /// The closest candidates that answered, closest first, at most k.
+    public var closest: [Contact] {
+        Array(candidates.lazy.filter { $0.state == .succeeded }.prefix(k).map(\.contact))
+    }
+
+    /// Rounds of requests that led to the closest answering node (0 if none answered).
+    public var hops: Int {
+        candidates.first { $0.state == .succeeded }?.hop ?? 0
+    }
+
+    private func index(of id: NodeID) -> Int? {
+        let d = id.distance(to: target)
+        var lo = 0, hi = candidates.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if candidates[mid].distance < d { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < candidates.count && candidates[lo].distance == d ? lo : nil
+    }
+}

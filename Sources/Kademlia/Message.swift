@@ -1,0 +1,92 @@
+/// One datagram of the DHT protocol: a header naming the network, the sender and the
+/// transaction, and one request or response body.
+///
+/// Requests: `ping`, `findNode`, `findValue`, `store`, `subscribe`; each is answered by
+/// the response with the same transaction id (`pong`, `nodes`, `values`, `stored`,
+/// `subscribed`). `notify` is one-way: a holder pushes a subscribed key's new, changed or
+/// deleted value the moment it stores it.
+public struct Message: Hashable, Sendable {
+    public var header: MessageHeader
+    public var body: MessageBody
+
+    public init(header: MessageHeader, body: MessageBody) {
+        self.header = header
+        self.body = body
+    }
+}
+
+/// The fixed part of every message. Version 1 layout (big-endian):
+/// `version u8 | kind u8 | flags u8 | network u64 | [overlay u64 if flags bit 0] |
+/// sender 32 bytes | transaction u32`. Unknown flag bits are rejected, so a future
+/// extension sets a new bit (or a new version) instead of being silently misread.
+public struct MessageHeader: Hashable, Sendable {
+    public static let currentVersion: UInt8 = 1
+
+    public var network: NetworkID
+    /// Reserved for overlay merging: which overlay the sender belongs to, when it knows.
+    public var overlay: UInt64?
+    public var sender: NodeID
+    public var transaction: UInt32
+
+    public init(network: NetworkID, overlay: UInt64? = nil, sender: NodeID, transaction: UInt32) {
+        self.network = network
+        self.overlay = overlay
+        self.sender = sender
+        self.transaction = transaction
+    }
+}
+
+/// What a message says.
+public enum MessageBody: Hashable, Sendable {
+    case ping
+    case pong
+    /// Asks for the contacts closest to `target` that the receiver knows.
+    case findNode(target: NodeID)
+    case nodes([Contact])
+    /// Asks for the values under `key` (starting at the `offset`-th, for keys with more
+    /// values than one datagram holds) and the contacts closest to it.
+    case findValue(key: RecordKey, offset: UInt16)
+    /// Values under the asked key; `more` says further values follow at a higher offset.
+    case values(records: [RecordCopy], more: Bool, closer: [Contact])
+    /// Asks the receiver to hold one record.
+    case store(RecordCopy)
+    /// The store's answer: `nil` when accepted (or already held), else why not.
+    case stored(RecordRejection?)
+    /// Asks the receiver to push changes under `key` for `lease` seconds (0 ends it).
+    case subscribe(key: RecordKey, lease: UInt32)
+    /// The lease granted in seconds (0: refused).
+    case subscribed(lease: UInt32)
+    /// A subscribed key's value was added, replaced, refreshed or deleted (tombstone).
+    case notify(RecordCopy)
+
+    public var kind: MessageKind {
+        switch self {
+        case .ping: .ping
+        case .pong: .pong
+        case .findNode: .findNode
+        case .nodes: .nodes
+        case .findValue: .findValue
+        case .values: .values
+        case .store: .store
+        case .stored: .stored
+        case .subscribe: .subscribe
+        case .subscribed: .subscribed
+        case .notify: .notify
+        }
+    }
+
+    /// Responses answer a request with the same transaction id.
+    public var isResponse: Bool {
+        switch self {
+        case .pong, .nodes, .values, .stored, .subscribed: true
+        default: false
+        }
+    }
+}
+
+/// The wire code of each body.
+public enum MessageKind: UInt8, Sendable, CaseIterable {
+    case ping = 1, pong, findNode, nodes, findValue, values, store, stored, subscribe, subscribed, notify
+
+    public var name: String { "\(self)" }
+}

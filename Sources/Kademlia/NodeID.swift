@@ -1,0 +1,73 @@
+/// A 256-bit point in the Kademlia key space: a node's id (SHA-256 of its Ed25519 public
+/// key) or a lookup target (a record key's point).
+///
+/// Stored as four big-endian 64-bit limbs so XOR and comparisons are four word operations.
+/// This file is free of crypto so the wire codec compiles alone for fuzzing; hashing lives
+/// in `NodeID+Crypto.swift`.
+public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    public init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
+        (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3)
+    }
+
+    public static let byteCount = 32
+    public static let zero = NodeID(w0: 0, w1: 0, w2: 0, w3: 0)
+
+    /// Reads 32 big-endian bytes; `bytes` must hold exactly 32.
+    public init<C: Collection>(bytes: C) where C.Element == UInt8 {
+        precondition(bytes.count == 32, "a NodeID is 32 bytes")
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (i, b) in bytes.enumerated() { words[i / 8] = words[i / 8] << 8 | UInt64(b) }
+        self.init(w0: words[0], w1: words[1], w2: words[2], w3: words[3])
+    }
+
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for w in [w0, w1, w2, w3] { for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(s))) } }
+        return out
+    }
+
+    public static func random(using rng: inout some RandomNumberGenerator) -> NodeID {
+        NodeID(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next())
+    }
+
+    /// The XOR distance between two points.
+    public func distance(to other: NodeID) -> Distance {
+        Distance(w0: w0 ^ other.w0, w1: w1 ^ other.w1, w2: w2 ^ other.w2, w3: w3 ^ other.w3)
+    }
+
+    /// The bit at `index` (0 = most significant).
+    public func bit(_ index: Int) -> Bool {
+        let word = [w0, w1, w2, w3][index / 64]
+        return (word >> UInt64(63 - index % 64)) & 1 == 1
+    }
+
+    /// `self` with bit `index` flipped and every less significant bit randomized: a random
+    /// point whose distance to `self` has exactly `index` leading zero bits (bucket refresh).
+    public func randomPoint(sharingPrefix index: Int, using rng: inout some RandomNumberGenerator) -> NodeID {
+        var d = [UInt64](repeating: 0, count: 4)
+        for i in 0..<4 { d[i] = rng.next() }
+        // Clear the shared prefix bits, set the differing bit.
+        for bitIndex in 0...index {
+            let word = bitIndex / 64, shift = UInt64(63 - bitIndex % 64)
+            if bitIndex == index { d[word] |= 1 << shift } else { d[word] &= ~(1 << shift) }
+        }
+        return NodeID(w0: w0 ^ d[0], w1: w1 ^ d[1], w2: w2 ^ d[2], w3: w3 ^ d[3])
+    }
+
+    public static func < (a: NodeID, b: NodeID) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+    }
+
+    /// The first 8 hex digits, enough to tell nodes apart in logs.
+    public var description: String {
+        let hex = String(w0, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex.prefix(8)
+    }
+
+    public var hex: String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}

@@ -1,0 +1,33 @@
+/// Why a node refused to store a record. `reason` is the metric label and log word.
+public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
+    /// The store holds the same or a newer sequence number from this owner (or a
+    /// different record with the same sequence number).
+    case staleSequence = 1
+    /// The signature does not verify against the record's public key.
+    case badSignature = 2
+    /// `owner` is not the hash of the record's public key.
+    case wrongOwner = 3
+    /// The copy has no lifetime left.
+    case expired = 4
+    /// The payload exceeds `Limits.maxPayloadBytes`.
+    case tooLarge = 5
+    /// The key already holds `Limits.maxValuesPerKey` owners' values.
+    case tooManyValuesPerKey = 6
+    /// The store reached `Limits.maxStoredBytes`.
+    case storeFull = 7
+    /// The signed lifetime exceeds `Limits.maxTTL`.
+    case ttlTooLong = 8
+
+    public var reason: String {
+        switch self {
+        case .staleSequence: "stale_sequence"
+        case .badSignature: "bad_signature"
+        case .wrongOwner: "wrong_owner"
+        case .expired: "expired"
+        case .tooLarge: "too_large"
+        case .tooManyValuesPerKey: "too_many_values_per_key"
+        case .storeFull: "store_full"
+        case .ttlTooLong: "ttl_too_long"
+        }
+    }
+}

@@ -1,0 +1,57 @@
+/// The subscriber's side of one subscription: which nodes near the key hold its lease, and
+/// which values it has already told its owner about (so the copies pushed by several
+/// holders are reported once).
+///
+/// Holders are the `subscriptionReplicas` closest nodes found by a value lookup. Leases
+/// are renewed directly with the holders every half lease, which costs a few hundred bytes;
+/// the lookup is redone only every `subscriptionRelookupInterval` (the closest set drifts
+/// as nodes join) or when holders stop answering.
+public struct Subscription: Sendable {
+    public let key: RecordKey
+    public let request: RequestID
+    /// Holders and the lease each granted.
+    public internal(set) var holders: [NodeID: (contact: Contact, until: Instant)] = [:]
+    /// The values reported so far, per owner, with their local expiry.
+    public internal(set) var known: [NodeID: (sequence: UInt64, tombstone: Bool, expiresAt: Instant)] = [:]
+    public internal(set) var renewAt: Instant
+    public internal(set) var relookupAt: Instant
+    /// Whether the initial lookup and lease round has been reported to the owner.
+    public internal(set) var established = false
+    var outstandingLeases = 0
+
+    init(key: RecordKey, request: RequestID, now: Instant) {
+        self.key = key
+        self.request = request
+        self.renewAt = now
+        self.relookupAt = now
+    }
+
+    /// Folds a copy into the known values; returns the change to report, if any.
+    mutating func absorb(_ copy: RecordCopy, now: Instant) -> ValueChange? {
+        let r = copy.record
+        let expiresAt = now + .seconds(Double(copy.remaining))
+        if let k = known[r.owner] {
+            if r.sequence < k.sequence { return nil }
+            if r.sequence == k.sequence {
+                if expiresAt > k.expiresAt { known[r.owner]!.expiresAt = expiresAt }
+                return nil
+            }
+            known[r.owner] = (r.sequence, r.isTombstone, expiresAt)
+            if r.isTombstone { return k.tombstone ? nil : .deleted(r) }
+            return k.tombstone ? .new(r) : .changed(r)
+        }
+        known[r.owner] = (r.sequence, r.isTombstone, expiresAt)
+        return r.isTombstone ? nil : .new(r)
+    }
+
+    /// Values whose lifetime ran out without a renewal; they are forgotten.
+    mutating func expire(now: Instant) -> [NodeID] {
+        let gone = known.filter { $0.value.expiresAt <= now }.map(\.key).sorted()
+        var live: [NodeID] = []
+        for owner in gone {
+            if known[owner]?.tombstone == false { live.append(owner) }
+            known[owner] = nil
+        }
+        return live
+    }
+}

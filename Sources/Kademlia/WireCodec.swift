@@ -1,0 +1,225 @@
+/// The versioned binary format of `Message` (layout in `MessageHeader`'s doc comment and
+/// below). Strict and total: a frame decodes to exactly one message or is rejected with a
+/// `WireRejection`; counts and lengths are checked against `Limits` (and against the bytes
+/// left) before anything is allocated; trailing bytes are an error.
+///
+/// Bodies (big-endian):
+/// - contact: `id 32 | family u8 (4 or 6) | address 4 or 16 | port u16`
+/// - record copy: `key 32 | owner 32 | public key 32 | sequence u64 | ttl u32 |
+///   flags u8 (bit 0 tombstone) | payload length u16 | payload | signature 64 | remaining u32`
+/// - `findNode`: target 32; `nodes`: count u8, contacts
+/// - `findValue`: key 32, offset u16; `values`: more u8, record count u8, records,
+///   contact count u8, contacts
+/// - `store`, `notify`: one record copy; `stored`: code u8 (0 accepted, else a
+///   `RecordRejection` raw value)
+/// - `subscribe`: key 32, lease u32; `subscribed`: lease u32; `ping`, `pong`: empty
+public struct WireCodec: Sendable {
+    public var limits: Limits
+
+    public init(limits: Limits = .default) { self.limits = limits }
+
+    static let headerBytes = 3 + 8 + 32 + 4
+    static let overlayFlag: UInt8 = 0x01
+    static let minimumContactBytes = 32 + 1 + 4 + 2
+    static let recordFixedBytes = 32 + 32 + 32 + 8 + 4 + 1 + 2 + 64 + 4
+
+    // MARK: encoding
+
+    public func encode(_ message: Message) -> [UInt8] {
+        var w = ByteWriter(capacity: Self.encodedSize(message))
+        let h = message.header
+        w.u8(MessageHeader.currentVersion)
+        w.u8(message.body.kind.rawValue)
+        w.u8(h.overlay == nil ? 0 : Self.overlayFlag)
+        w.u64(h.network.rawValue)
+        if let overlay = h.overlay { w.u64(overlay) }
+        w.id(h.sender)
+        w.u32(h.transaction)
+        switch message.body {
+        case .ping, .pong:
+            break
+        case .findNode(let target):
+            w.id(target)
+        case .nodes(let contacts):
+            Self.write(contacts, to: &w)
+        case .findValue(let key, let offset):
+            w.id(key.point)
+            w.u16(offset)
+        case .values(let records, let more, let closer):
+            w.u8(more ? 1 : 0)
+            w.u8(UInt8(records.count))
+            for r in records { Self.write(r, to: &w) }
+            Self.write(closer, to: &w)
+        case .store(let copy), .notify(let copy):
+            Self.write(copy, to: &w)
+        case .stored(let rejection):
+            w.u8(rejection?.rawValue ?? 0)
+        case .subscribe(let key, let lease):
+            w.id(key.point)
+            w.u32(lease)
+        case .subscribed(let lease):
+            w.u32(lease)
+        }
+        return w.buffer
+    }
+
+    /// The size `encode` produces, computed without encoding (the simulator counts bytes
+    /// with it, and responses are packed to fit `Limits.maxFrameBytes` with it).
+    public static func encodedSize(_ message: Message) -> Int {
+        headerBytes + (message.header.overlay == nil ? 0 : 8) + bodySize(message.body)
+    }
+
+    static func bodySize(_ body: MessageBody) -> Int {
+        switch body {
+        case .ping, .pong: 0
+        case .findNode: 32
+        case .nodes(let c): 1 + c.reduce(0) { $0 + size(of: $1) }
+        case .findValue: 34
+        case .values(let r, _, let c): 3 + r.reduce(0) { $0 + size(of: $1) } + c.reduce(0) { $0 + size(of: $1) }
+        case .store(let r), .notify(let r): size(of: r)
+        case .stored: 1
+        case .subscribe: 36
+        case .subscribed: 4
+        }
+    }
+
+    public static func size(of contact: Contact) -> Int {
+        switch contact.endpoint.address {
+        case .v4: 32 + 1 + 4 + 2
+        case .v6: 32 + 1 + 16 + 2
+        }
+    }
+
+    public static func size(of copy: RecordCopy) -> Int { recordFixedBytes + copy.record.payload.count }
+
+    static func write(_ contacts: [Contact], to w: inout ByteWriter) {
+        w.u8(UInt8(contacts.count))
+        for c in contacts {
+            w.id(c.id)
+            switch c.endpoint.address {
+            case .v4(let a):
+                w.u8(4)
+                w.u32(a)
+            case .v6(let hi, let lo):
+                w.u8(6)
+                w.u64(hi)
+                w.u64(lo)
+            }
+            w.u16(c.endpoint.port)
+        }
+    }
+
+    static func write(_ copy: RecordCopy, to w: inout ByteWriter) {
+        let r = copy.record
+        precondition(r.publicKey.count == 32 && r.signature.count == 64, "records carry a 32-byte key and a 64-byte signature")
+        w.id(r.key.point)
+        w.id(r.owner)
+        w.bytes(r.publicKey)
+        w.u64(r.sequence)
+        w.u32(r.ttl)
+        w.u8(r.isTombstone ? 1 : 0)
+        w.u16(UInt16(r.payload.count))
+        w.bytes(r.payload)
+        w.bytes(r.signature)
+        w.u32(copy.remaining)
+    }
+
+    // MARK: decoding
+
+    public func decode(_ frame: [UInt8]) throws(WireRejection) -> Message {
+        guard frame.count <= limits.maxFrameBytes else { throw .frameTooLarge }
+        var r = ByteReader(frame)
+        let version = try r.u8()
+        guard version == MessageHeader.currentVersion else { throw .unsupportedVersion(version) }
+        let kindCode = try r.u8()
+        guard let kind = MessageKind(rawValue: kindCode) else { throw .unknownKind(kindCode) }
+        let flags = try r.u8()
+        guard flags & ~Self.overlayFlag == 0 else { throw .unknownFlags(flags) }
+        let network = NetworkID(rawValue: try r.u64())
+        let overlay: UInt64? = flags & Self.overlayFlag != 0 ? try r.u64() : nil
+        let sender = try r.id()
+        let transaction = try r.u32()
+        let header = MessageHeader(network: network, overlay: overlay, sender: sender, transaction: transaction)
+
+        let body: MessageBody
+        switch kind {
+        case .ping: body = .ping
+        case .pong: body = .pong
+        case .findNode: body = .findNode(target: try r.id())
+        case .nodes: body = .nodes(try readContacts(&r))
+        case .findValue: body = .findValue(key: RecordKey(point: try r.id()), offset: try r.u16())
+        case .values:
+            let more = try readBool(&r)
+            let count = Int(try r.u8())
+            guard count <= limits.maxRecordsPerMessage else { throw .tooManyRecords }
+            try r.need(count * Self.recordFixedBytes)
+            var records: [RecordCopy] = []
+            records.reserveCapacity(count)
+            for _ in 0..<count { records.append(try readRecord(&r)) }
+            body = .values(records: records, more: more, closer: try readContacts(&r))
+        case .store: body = .store(try readRecord(&r))
+        case .notify: body = .notify(try readRecord(&r))
+        case .stored:
+            let code = try r.u8()
+            if code == 0 {
+                body = .stored(nil)
+            } else {
+                guard let rejection = RecordRejection(rawValue: code) else { throw .invalidField }
+                body = .stored(rejection)
+            }
+        case .subscribe: body = .subscribe(key: RecordKey(point: try r.id()), lease: try r.u32())
+        case .subscribed: body = .subscribed(lease: try r.u32())
+        }
+        guard r.remaining == 0 else { throw .trailingBytes }
+        return Message(header: header, body: body)
+    }
+
+    private func readBool(_ r: inout ByteReader) throws(WireRejection) -> Bool {
+        switch try r.u8() {
+        case 0: return false
+        case 1: return true
+        default: throw .invalidField
+        }
+    }
+
+    private func readContacts(_ r: inout ByteReader) throws(WireRejection) -> [Contact] {
+        let count = Int(try r.u8())
+        guard count <= limits.maxContactsPerMessage else { throw .tooManyContacts }
+        try r.need(count * Self.minimumContactBytes)
+        var contacts: [Contact] = []
+        contacts.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = try r.id()
+            let family = try r.u8()
+            let address: Endpoint.Address
+            switch family {
+            case 4: address = .v4(try r.u32())
+            case 6: address = .v6(try r.u64(), try r.u64())
+            default: throw .unknownAddressFamily(family)
+            }
+            contacts.append(Contact(id: id, endpoint: Endpoint(address: address, port: try r.u16())))
+        }
+        return contacts
+    }
+
+    private func readRecord(_ r: inout ByteReader) throws(WireRejection) -> RecordCopy {
+        try r.need(Self.recordFixedBytes)
+        let key = RecordKey(point: try r.id())
+        let owner = try r.id()
+        let publicKey = try r.take(32)
+        let sequence = try r.u64()
+        let ttl = try r.u32()
+        let flags = try r.u8()
+        guard flags & ~1 == 0 else { throw .unknownFlags(flags) }
+        let length = Int(try r.u16())
+        guard length <= limits.maxPayloadBytes else { throw .payloadTooLarge }
+        let payload = try r.take(length)
+        let signature = try r.take(64)
+        let remaining = try r.u32()
+        guard remaining <= ttl else { throw .invalidField }
+        let record = Record(
+            key: key, owner: owner, publicKey: publicKey, sequence: sequence, ttl: ttl,
+            isTombstone: flags & 1 == 1, payload: payload, signature: signature)
+        return RecordCopy(record: record, remaining: remaining)
+    }
+}

@@ -1,0 +1,33 @@
+/// Why the decoder refused a datagram. Decoding is total: every byte string either yields
+/// a `Message` or one of these, never a crash. `reason` is the metric label.
+public enum WireRejection: Error, Hashable, Sendable {
+    case frameTooLarge
+    case truncated
+    case trailingBytes
+    case unsupportedVersion(UInt8)
+    case unknownKind(UInt8)
+    case unknownFlags(UInt8)
+    case unknownAddressFamily(UInt8)
+    case tooManyContacts
+    case tooManyRecords
+    case payloadTooLarge
+    /// A field holds a value the format does not allow (a boolean other than 0/1, a
+    /// rejection code that does not exist, a lifetime above the signed one).
+    case invalidField
+
+    public var reason: String {
+        switch self {
+        case .frameTooLarge: "frame_too_large"
+        case .truncated: "truncated"
+        case .trailingBytes: "trailing_bytes"
+        case .unsupportedVersion: "unsupported_version"
+        case .unknownKind: "unknown_kind"
+        case .unknownFlags: "unknown_flags"
+        case .unknownAddressFamily: "unknown_address_family"
+        case .tooManyContacts: "too_many_contacts"
+        case .tooManyRecords: "too_many_records"
+        case .payloadTooLarge: "payload_too_large"
+        case .invalidField: "invalid_field"
+        }
+    }
+}
