@@ -53,9 +53,14 @@ public enum AvahiEscaping {
     }
 
     /// A TXT record as `avahi-browse -p` prints it: each string in double quotes, `"` and `\`
-    /// escaped with a backslash, bytes outside 32–126 as `\DDD`, separated by spaces.
+    /// escaped with a backslash, bytes below 32 and from 128 up as `\DDD`, separated by spaces.
     /// Avahi prints the strings in reverse wire order (it reverses its list before printing);
     /// we do the same so the two outputs compare equal.
+    ///
+    /// Deviation from current upstream avahi (0.9): DEL (0x7F) is printed as the raw byte, as avahi 0.8 does
+    /// (it tests `*p < 32` on a signed `char`, so on x86 only the high bytes and controls are
+    /// escaped); avahi 0.9 prints `\127`. We match 0.8, the version our hosts run (Debian 12);
+    /// `unquoteTXT` reads both forms.
     public static func quoteTXT(_ txt: TXTRecord) -> String {
         txt.strings.reversed().map(quoteString).joined(separator: " ")
     }
@@ -66,7 +71,7 @@ public enum AvahiEscaping {
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 out.append("\\")
             }
-            if byte < 32 || byte >= 127 {
+            if byte < 32 || byte >= 128 {
                 out += decimalEscape(byte)
             } else {
                 out.append(Character(Unicode.Scalar(byte)))

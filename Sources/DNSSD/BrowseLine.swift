@@ -54,10 +54,17 @@ public struct BrowseLine: Hashable, Sendable, CustomStringConvertible {
         let id = ServiceID(name: name, type: try ServiceType(fields[4]), domain: try DomainName(fields[5]))
         var resolution: Resolution?
         if kind == .resolved {
-            guard let port = UInt16(fields[8]) else { throw .parsableLineMalformed(line) }
+            // avahi prints the port with %u: digits only, so "+631" or " 631" did not come from it.
+            guard fields[8].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                  let port = UInt16(fields[8])
+            else { throw .parsableLineMalformed(line) }
             let strings = try AvahiEscaping.unquoteTXT(fields[9])
+            var entries: [TXTEntry] = []
+            for (index, string) in strings.enumerated() {
+                entries.append(try TXTEntry(string: string, index: index))
+            }
             resolution = Resolution(host: try HostName(fields[6]), address: try IPAddress(fields[7]),
-                                    port: port, txt: try TXTRecord(entries: strings.map { s throws(DNSSDError) in try TXTEntry(string: s) }))
+                                    port: port, txt: try TXTRecord(entries: entries))
         }
         self.init(kind: kind, interface: fields[1], protocolName: fields[2], id: id, resolution: resolution)
     }

@@ -31,6 +31,8 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     private static func parse(_ text: String) -> IPAddress? {
+        // The C parser sees the text only up to its first NUL; "10.0.0.1\0junk" is not an address.
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             return try? IPAddress(bytes: withUnsafeBytes(of: &v4) { Array($0) })

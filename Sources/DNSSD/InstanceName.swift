@@ -3,6 +3,9 @@
 /// RFC 6763 §4.1.1: up to 63 bytes of UTF-8, no ASCII control characters, anything else
 /// allowed — spaces, dots, parentheses, any script. The name is kept exactly as given
 /// (case and Unicode form), because that is how it travels between islands.
+///
+/// Equality, hashing and order follow the UTF-8 bytes, as DNS compares labels, not Swift's
+/// `String` rules: "Café" precomposed and decomposed are two different names on the link.
 public struct InstanceName: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// A DNS label holds at most 63 bytes.
     public static let maximumBytes = 63
@@ -33,7 +36,14 @@ public struct InstanceName: Hashable, Comparable, Sendable, CustomStringConverti
 
     public var description: String { value }
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.value < rhs.value }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.value.utf8.elementsEqual(rhs.value.utf8) }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(value.utf8.count)
+        for byte in value.utf8 { hasher.combine(byte) }
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.value.utf8.lexicographicallyPrecedes(rhs.value.utf8) }
 
     /// The same name as mDNS compares it: ASCII letters folded to lower case (RFC 6762 §16).
     public var canonical: String { asciiLowercased(value) }

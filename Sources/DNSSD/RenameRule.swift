@@ -9,8 +9,13 @@ public enum RenameRule: Hashable, Sendable {
     /// The name to try after `attempt` collisions (attempt 1 is the first rename), always
     /// derived from the `original` name so renames never stack. The original is shortened on
     /// a character boundary so the result stays within 63 bytes.
+    ///
+    /// The result never equals the original as mDNS compares names (ignoring ASCII case): a
+    /// 63-byte original that already ends in the tail ("…A #2") is shortened by one more
+    /// character instead of being handed back unchanged.
     public func alternative(to original: InstanceName, attempt: Int) -> InstanceName {
-        let attempt = max(attempt, 1)
+        // UInt so that attempt Int.max still has a successor; every attempt below 1 counts as 1.
+        let attempt = UInt(max(attempt, 1))
         let tails: [String]
         switch self {
         case .numbered:
@@ -21,14 +26,18 @@ public enum RenameRule: Hashable, Sendable {
         }
         for tail in tails {
             let budget = InstanceName.maximumBytes - tail.utf8.count
-            var kept = ""
+            var kept: [Character] = []
+            var keptBytes = 0
             for character in original.value {
-                guard kept.utf8.count + character.utf8.count <= budget else { break }
+                guard keptBytes + character.utf8.count <= budget else { break }
                 kept.append(character)
+                keptBytes += character.utf8.count
             }
-            if !kept.isEmpty, let renamed = try? InstanceName(kept + tail) { return renamed }
+            if !kept.isEmpty, asciiLowercased(String(kept) + tail) == original.canonical { kept.removeLast() }
+            if !kept.isEmpty, let renamed = try? InstanceName(String(kept) + tail) { return renamed }
         }
-        // Unreachable for valid names (" #N" always fits); keep the function total anyway.
+        // Reached only when not one character of the original fits beside the tail (a single
+        // grapheme cluster of 60-odd bytes); " #N" itself always fits.
         return (try? InstanceName("#\(attempt + 1)")) ?? original
     }
 }
