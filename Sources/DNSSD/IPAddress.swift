@@ -87,7 +87,12 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// An address another link can reach by unicast routing: what z2z may export.
-    public var isRoutable: Bool { !isLinkLocal && !isLoopback && !isUnspecified && !isMulticast }
+    public var isRoutable: Bool { !isLinkLocal && !isLoopback && !isUnspecified && !isMulticast && !isReservedIPv4 }
+
+    /// 240.0.0.0/4 (reserved, RFC 1112 §4) including the limited broadcast 255.255.255.255.
+    public var isReservedIPv4: Bool {
+        if case .v4(let value) = self { value >> 28 == 0xf } else { false }
+    }
 
     public var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))

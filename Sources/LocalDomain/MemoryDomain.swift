@@ -113,7 +113,8 @@ public final class MemoryLink: Sendable {
 
     private static func isTaken(_ name: InstanceName, _ publication: Publication, in state: State) -> Bool {
         state.announcements.values.contains {
-            $0.announcedName.canonical == name.canonical && $0.publication.type == publication.type
+            // Byte comparison: mDNS folds ASCII case only, never Unicode normalization.
+            $0.announcedName.canonical.utf8.elementsEqual(name.canonical.utf8) && $0.publication.type == publication.type
                 && $0.publication.domain == publication.domain
         }
     }

@@ -89,6 +89,13 @@ import Testing
         #expect(try !address(text).isRoutable)
     }
 
+    @Test(arguments: ["240.0.0.1", "255.255.255.255"])
+    func reservedAndBroadcastIPv4IsNotRoutable(text: String) throws {
+        #expect(try address(text).isReservedIPv4)
+        #expect(try !address(text).isRoutable)
+        #expect(try !address("239.255.255.255").isReservedIPv4)
+    }
+
     @Test func boundariesOfLoopbackAndMulticastAreExact() throws {
         #expect(try !address("126.255.255.255").isLoopback)
         #expect(try !address("128.0.0.0").isLoopback)
