@@ -96,6 +96,8 @@ extension DHTNode {
             advance(lookupID, now: now)
         case .bootstrapPing(let request):
             bootstrapPingDone(request, now: now)
+        case .announce:
+            break
         case .probe(let probed):
             table.probeSucceeded(probed, now: now)
         case .store(let putID):
@@ -122,6 +124,8 @@ extension DHTNode {
             advance(lookupID, now: now)
         case .bootstrapPing(let request):
             bootstrapPingDone(request, now: now)
+        case .announce:
+            break
         case .probe(let probed):
             if let admitted = table.probeFailed(probed, now: now), table.closerThanCount(admitted.id, limit: configuration.k) < configuration.k {
                 neighbourhoodChanged(now: now)
@@ -172,6 +176,7 @@ extension DHTNode {
         switch active.purpose {
         case .bootstrap(let request):
             effects.append(.completed(request, .bootstrapped(contacts: table.count, report)))
+            announce(active.lookup, now: now)
             neighbourhoodChanged(now: now)
         case .lookup(let request):
             effects.append(.completed(request, .lookup(report)))
@@ -186,6 +191,15 @@ extension DHTNode {
             break
         case .neighbourhood:
             neighbourhoodChecked(now: now)
+        }
+    }
+
+    /// Pings the candidates a join lookup heard of but did not need to ask: just beyond our
+    /// k closest are the nodes that count us among *their* k closest (closeness is not
+    /// symmetric in rank), and they learn of us only if we speak to them.
+    mutating func announce(_ lookup: Lookup, now: Instant) {
+        for c in lookup.candidates.lazy.filter({ $0.state == .notContacted }).prefix(configuration.k) {
+            send(.ping, to: c.contact.endpoint, expecting: c.contact.id, purpose: .announce, now: now)
         }
     }
 

@@ -27,20 +27,22 @@ extension DHTNode {
     /// A newcomer entered our k closest: check the neighbourhood again soon.
     mutating func neighbourhoodChanged(now: Instant) {
         neighbourhood.changed = true
+        neighbourhood.quietChecks = 0
         neighbourhood.interval = configuration.neighbourhoodRefreshMin
         let soon = now + configuration.neighbourhoodRefreshMin.jittered(0.25, using: &rng)
         if !neighbourhood.running, neighbourhood.at.map({ $0 > soon }) ?? true { neighbourhood.at = soon }
     }
 
-    /// Asks α random members of the neighbourhood for our own id; whoever they name that
-    /// is closer is asked in turn (a lookup that presumes the rest of the neighbourhood
-    /// alive).
+    /// Asks α members of the neighbourhood for our own id, taking turns so that a few
+    /// checks ask them all; whoever they name that is closer is asked in turn (a lookup
+    /// that presumes the rest of the neighbourhood alive).
     mutating func refreshNeighbourhood(now: Instant) {
         let seeds = table.closest(to: id, count: configuration.k)
         guard !seeds.isEmpty else { return }
         var asked = Set<NodeID>()
-        while asked.count < min(configuration.alpha, seeds.count) {
-            asked.insert(seeds[Int.random(in: 0..<seeds.count, using: &rng)].id)
+        for _ in 0..<min(configuration.alpha, seeds.count) {
+            asked.insert(seeds[neighbourhood.cursor % seeds.count].id)
+            neighbourhood.cursor &+= 1
         }
         neighbourhood.running = true
         neighbourhood.changed = false
@@ -51,8 +53,14 @@ extension DHTNode {
         neighbourhood.running = false
         if neighbourhood.changed {
             neighbourhood.interval = configuration.neighbourhoodRefreshMin
+            neighbourhood.quietChecks = 0
         } else {
-            neighbourhood.interval = min(neighbourhood.interval * 2, configuration.neighbourhoodRefreshMax)
+            // Back off only once a full round of turns found nothing new.
+            neighbourhood.quietChecks += 1
+            let round = (configuration.k + configuration.alpha - 1) / configuration.alpha
+            if neighbourhood.quietChecks >= round {
+                neighbourhood.interval = min(neighbourhood.interval * 2, configuration.neighbourhoodRefreshMax)
+            }
         }
         neighbourhood.changed = false
         neighbourhood.at = now + neighbourhood.interval.jittered(0.25, using: &rng)

@@ -167,8 +167,11 @@ public struct DHTNode: Sendable {
         switch table.observe(contact, now: now, recentlySeen: configuration.recentlySeen) {
         case .refreshed, .dropped:
             break
-        case .inserted(let nearby):
-            if nearby { neighbourhoodChanged(now: now) }
+        case .inserted:
+            // A newcomer means the overlay is changing, and nodes near us may have new
+            // neighbours we have not heard from (rank is not symmetric): check the
+            // neighbourhood soon. An idle overlay inserts nobody, so this costs nothing then.
+            neighbourhoodChanged(now: now)
         case .probe(let oldest):
             send(.ping, to: oldest.endpoint, expecting: oldest.id, purpose: .probe(oldest.id), now: now)
         }
@@ -214,6 +217,8 @@ struct PendingRequest: Sendable {
         /// A follow-up `findValue` for a key with more values than one datagram holds.
         case moreValues(UInt64, offset: Int)
         case bootstrapPing(RequestID)
+        /// A joiner introducing itself to nodes near it that it did not ask.
+        case announce
         /// The liveness check of a full bucket's least-recently-seen entry.
         case probe(NodeID)
         case store(UInt64)
@@ -245,4 +250,8 @@ struct NeighbourhoodTimer: Sendable {
     var interval: Interval = .seconds(2)
     var running = false
     var changed = false
+    /// Checks in a row that found nobody new.
+    var quietChecks = 0
+    /// Which neighbours the next check asks.
+    var cursor = 0
 }

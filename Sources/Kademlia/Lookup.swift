@@ -24,6 +24,11 @@ public struct Lookup: Sendable {
     public private(set) var inFlight = 0
     /// Requests sent so far.
     public private(set) var queries = 0
+    /// Responses in a row that named nobody closer than the closest known; after `alpha`
+    /// of them the lookup is stalled and asks all of the k closest not yet asked at once
+    /// (paper §2.3).
+    private var unproductive = 0
+    private var stalled: Bool { unproductive >= alpha }
     private let excluded: NodeID
 
     /// - Parameters:
@@ -64,8 +69,9 @@ public struct Lookup: Sendable {
     public mutating func nextQueries() -> [Contact] {
         var out: [Contact] = []
         var live = 0
+        let parallelism = stalled ? k : alpha
         for i in candidates.indices {
-            guard inFlight < alpha else { break }
+            guard inFlight < parallelism else { break }
             switch candidates[i].state {
             case .failed: continue
             case .notContacted:
@@ -85,7 +91,9 @@ public struct Lookup: Sendable {
         guard let i = index(of: id) else { return }
         if candidates[i].state == .inFlight { inFlight -= 1 }
         candidates[i].state = .succeeded
+        let best = candidates.first?.distance
         add(closer, hop: candidates[i].hop + 1)
+        if let best, let now = candidates.first?.distance, now < best { unproductive = 0 } else { unproductive += 1 }
     }
 
     public mutating func failed(_ id: NodeID) {

@@ -58,8 +58,9 @@ public struct RoutingTable: Sendable {
     public enum Update: Equatable, Sendable {
         /// Already known; its liveness was renewed (and its endpoint updated).
         case refreshed
-        /// Added. `nearby` says it is among the k closest to the local id.
-        case inserted(nearby: Bool)
+        /// Added. `rank` is how many entries are closer to the local id (counted up to
+        /// 2k): below k it is one of our k closest.
+        case inserted(rank: Int)
         /// The bucket is full and its least-recently-seen entry needs a liveness probe;
         /// the newcomer waits as the bucket's pending candidate.
         case probe(Contact)
@@ -99,12 +100,12 @@ public struct RoutingTable: Sendable {
             split()
             index = bucketIndex(for: contact.id)
         }
-        let nearby = closerThanCount(contact.id, limit: k) < k
-        if buckets[index].entries.count < k || nearby {
+        let rank = closerThanCount(contact.id, limit: 2 * k)
+        if buckets[index].entries.count < k || rank < k {
             buckets[index].entries.append(entry)
             buckets[index].lastActivity = now
-            if nearby { trimSurplus() }
-            return .inserted(nearby: nearby)
+            if rank < k { trimSurplus() }
+            return .inserted(rank: rank)
         }
         let oldest = buckets[index].entries[0]
         guard buckets[index].pendingCandidate == nil, now.since(oldest.lastSeen) >= recentlySeen else {

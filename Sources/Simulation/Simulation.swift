@@ -1,0 +1,217 @@
+import Foundation
+import HeapModule
+import Kademlia
+
+/// Many `DHTNode`s on one virtual clock and a simulated network. Deterministic: the same
+/// seed, parameters and scenario replay the same run, datagram for datagram.
+///
+/// Nodes are numbered in creation order; node `i` listens on 10.x.y.z:4000 derived from
+/// `i`. Messages are passed as values and their size is counted with
+/// `WireCodec.encodedSize` plus the network's IP/UDP header bytes; `encodeOnWire` runs each
+/// one through the real codec as well (slower; tests use it).
+public final class Simulation {
+    public let seed: UInt64
+    public var network: NetworkModel
+    public let networkID: NetworkID
+    public var configuration: Configuration
+    /// Runs every datagram through `WireCodec` (encode, then decode) before delivery.
+    public var encodeOnWire = false
+    /// Called for every outcome, notification and drop of every node.
+    public var onEffect: ((Int, Effect) -> Void)?
+    /// Node group per node; datagrams between different groups are dropped. Empty: none.
+    public var partition: [Int: Int] = [:]
+
+    public private(set) var now: Instant = .zero
+    public private(set) var traffic = Traffic()
+    public private(set) var nodes: [SimulatedNode] = []
+    public private(set) var eventsProcessed = 0
+    /// Changes whenever a node is added or killed (oracles cache on it).
+    public private(set) var membershipVersion = 0
+    public let verifier: any RecordVerifier
+
+    private var rng: Xoshiro256
+    private var queue = Heap<Scheduled>()
+    private var sequence: UInt64 = 0
+    private var actions: [UInt64: (Simulation) -> Void] = [:]
+    private let codec: WireCodec
+
+    /// - Parameter cacheVerification: share one signature-verification cache among nodes.
+    public init(seed: UInt64, network: NetworkModel = NetworkModel(), networkName: String = "sim", cacheVerification: Bool = true, configure: (inout Configuration) -> Void = { _ in }) {
+        self.seed = seed
+        self.network = network
+        self.networkID = NetworkID(name: networkName)
+        var configuration = Configuration(network: networkID)
+        configure(&configuration)
+        self.configuration = configuration
+        self.codec = WireCodec(limits: configuration.limits)
+        self.rng = Xoshiro256(seed: seed)
+        self.verifier = cacheVerification ? CachingVerifier() : Ed25519Verifier()
+    }
+
+    // MARK: nodes
+
+    public static func endpoint(of index: Int) -> Endpoint {
+        Endpoint(address: .v4(0x0A00_0000 | UInt32(index)), port: 4000)
+    }
+
+    static func index(of endpoint: Endpoint) -> Int? {
+        guard case .v4(let a) = endpoint.address, a & 0xFF00_0000 == 0x0A00_0000 else { return nil }
+        return Int(a & 0x00FF_FFFF)
+    }
+
+    /// Creates a node (alive, not yet joined) with an identity drawn from the run's seed,
+    /// or the given one (a restart with the same key).
+    @discardableResult
+    public func addNode(identity: Identity? = nil) -> Int {
+        let index = nodes.count
+        let identity = identity ?? Identity(using: &rng)
+        let node = DHTNode(identity: identity, configuration: configuration, seed: rng.next(), verifier: verifier)
+        nodes.append(SimulatedNode(node: node, endpoint: Self.endpoint(of: index)))
+        membershipVersion += 1
+        return index
+    }
+
+    /// Creates a node that joins through `bootstrap` at `at` (now if nil).
+    @discardableResult
+    public func join(bootstrap: [Int], at: Instant? = nil, request: RequestID = RequestID(0)) -> Int {
+        let index = addNode()
+        command(index, .bootstrap(request, bootstrap.map(Self.endpoint(of:))), at: at)
+        return index
+    }
+
+    /// Stops a node: it sends and receives nothing more.
+    public func kill(_ index: Int) {
+        nodes[index].alive = false
+        membershipVersion += 1
+    }
+
+    public func isAlive(_ index: Int) -> Bool { nodes[index].alive }
+
+    public var liveIndices: [Int] { nodes.indices.filter { nodes[$0].alive } }
+
+    public func node(_ index: Int) -> DHTNode { nodes[index].node }
+
+    // MARK: scheduling
+
+    public func command(_ index: Int, _ command: Command, at: Instant? = nil) {
+        enqueue(at ?? now, .command(index, command))
+    }
+
+    /// Runs `action` at `at` on virtual time (scenario steps: churn, checks, measurements).
+    public func schedule(at: Instant, _ action: @escaping (Simulation) -> Void) {
+        sequence += 1
+        actions[sequence] = action
+        queue.insert(Scheduled(at: max(at, now), sequence: sequence, action: .call(sequence)))
+    }
+
+    /// Processes events up to and including `until`, then sets the clock to `until`.
+    public func run(until: Instant) {
+        while let next = queue.min, next.at <= until {
+            let event = queue.removeMin()
+            now = event.at
+            eventsProcessed += 1
+            dispatch(event.action)
+        }
+        now = max(now, until)
+    }
+
+    public func run(for interval: Interval) { run(until: now + interval) }
+
+    /// A uniformly random double in [0, 1) from the run's generator (for scenarios).
+    public func random() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+
+    public func randomIndex(below n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+
+    /// Exponentially distributed with the given mean (session and inter-arrival times).
+    public func exponential(mean: Double) -> Double { -mean * log1p(-random()) }
+
+    // MARK: internals
+
+    private enum Action {
+        case deliver(to: Int, Message, from: Endpoint)
+        case tick(Int)
+        case command(Int, Command)
+        case call(UInt64)
+    }
+
+    private struct Scheduled: Comparable {
+        var at: Instant
+        var sequence: UInt64
+        var action: Action
+        static func < (a: Scheduled, b: Scheduled) -> Bool { (a.at, a.sequence) < (b.at, b.sequence) }
+        static func == (a: Scheduled, b: Scheduled) -> Bool { a.at == b.at && a.sequence == b.sequence }
+    }
+
+    private func enqueue(_ at: Instant, _ action: Action) {
+        sequence += 1
+        queue.insert(Scheduled(at: at, sequence: sequence, action: action))
+    }
+
+    private func dispatch(_ action: Action) {
+        switch action {
+        case .deliver(let to, let message, let from):
+            guard nodes[to].alive else { traffic.undeliverable += 1; return }
+            handle(to, .received(message, from: from))
+        case .tick(let index):
+            guard nodes[index].alive, let at = nodes[index].tickAt, at <= now else { return }
+            nodes[index].tickAt = nil
+            handle(index, .tick)
+        case .command(let index, let command):
+            guard nodes[index].alive else { return }
+            handle(index, .command(command))
+        case .call(let id):
+            if let f = actions.removeValue(forKey: id) { f(self) }
+        }
+    }
+
+    private func handle(_ index: Int, _ event: Event) {
+        let effects = nodes[index].node.handle(event, now: now)
+        for effect in effects {
+            switch effect {
+            case .send(let message, let to):
+                transmit(message, from: index, to: to)
+            default:
+                onEffect?(index, effect)
+            }
+        }
+        if let deadline = nodes[index].node.nextDeadline, nodes[index].tickAt.map({ deadline < $0 }) ?? true {
+            nodes[index].tickAt = deadline
+            enqueue(max(deadline, now), .tick(index))
+        }
+    }
+
+    private func transmit(_ message: Message, from: Int, to endpoint: Endpoint) {
+        let size = WireCodec.encodedSize(message) + network.headerBytes
+        traffic.datagrams += 1
+        traffic.bytes += size
+        nodes[from].bytesSent += size
+        guard let to = Self.index(of: endpoint), to < nodes.count else { traffic.undeliverable += 1; return }
+        nodes[to].bytesReceived += size
+        if network.loss > 0, random() < network.loss { traffic.lost += 1; return }
+        if !partition.isEmpty, partition[from] != partition[to] { traffic.undeliverable += 1; return }
+        var delivered = message
+        if encodeOnWire {
+            let bytes = codec.encode(message)
+            precondition(bytes.count + network.headerBytes == size, "encodedSize disagrees with encode")
+            guard let decoded = try? codec.decode(bytes) else { traffic.undeliverable += 1; return }
+            delivered = decoded
+        }
+        let latency = network.baseLatency(from, to, seed: seed) + exponential(mean: network.jitterMean)
+        enqueue(now + .milliseconds(latency), .deliver(to: to, delivered, from: nodes[from].endpoint))
+    }
+}
+
+/// One node of a simulation and its traffic.
+public struct SimulatedNode {
+    public internal(set) var node: DHTNode
+    public let endpoint: Endpoint
+    public internal(set) var alive = true
+    public internal(set) var bytesSent = 0
+    public internal(set) var bytesReceived = 0
+    var tickAt: Instant?
+
+    init(node: DHTNode, endpoint: Endpoint) {
+        self.node = node
+        self.endpoint = endpoint
+    }
+}
