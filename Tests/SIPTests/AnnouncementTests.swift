@@ -45,7 +45,7 @@ import Testing
         let xml = try String(contentsOf: url, encoding: .utf8)
         func elements(_ tag: String) -> [String] {
             xml.components(separatedBy: "<\(tag)").dropFirst().compactMap { chunk in
-                chunk.split(separator: ">", maxSplits: 1).last?.components(separatedBy: "</\(tag)>").first
+                chunk.split(separator: ">", maxSplits: 1, omittingEmptySubsequences: false).last?.components(separatedBy: "</\(tag)>").first
             }.map { $0.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">") }
         }
         let txt = elements("txt-record").map { Array($0.utf8) }
