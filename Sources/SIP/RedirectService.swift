@@ -153,6 +153,13 @@ public struct RedirectService: Sendable {
             extra: usable.map { ("Contact", $0.description) })
     }
 
+    /// `503 Service Unavailable` with `Retry-After` for a query the adapter cannot look up now
+    /// (too many lookups in flight, or the DHT is unreachable), RFC 3261 §21.5.4.
+    public func unavailable(_ query: RedirectQuery, retryAfterSeconds: Int = 1) -> SIPResponse {
+        respond(to: query.request, status: SIPStatus.serviceUnavailable, from: query.source,
+                extra: [("Retry-After", String(retryAfterSeconds))])
+    }
+
     // MARK: building responses
 
     private func respond(

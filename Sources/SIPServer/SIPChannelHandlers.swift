@@ -1,0 +1,75 @@
+import NIOCore
+import SIP
+
+/// UDP: one datagram is one message; responses go back to the datagram's source (RFC 3581).
+final class SIPDatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let core: SIPServerCore
+
+    init(core: SIPServerCore) { self.core = core }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        let remote = envelope.remoteAddress
+        let channel = context.channel
+        let bytes = Array(envelope.data.readableBytesView)
+        core.receive(bytes, from: SIPServerCore.source(remote, transport: .udp)) { response in
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: response)), promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port-unreachable and friends surface here; a UDP server keeps serving.
+    }
+}
+
+/// TCP: messages are cut from the stream by Content-Length; a framing error closes the connection.
+final class SIPStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let core: SIPServerCore
+    private var framer: SIPStreamFramer
+    private var admitted = false
+
+    init(core: SIPServerCore) {
+        self.core = core
+        self.framer = SIPStreamFramer(limits: core.configuration.redirect.limits)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        admitted = core.admitConnection()
+        if !admitted { context.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if admitted { core.releaseConnection() }
+        admitted = false
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard admitted else { return }
+        let buffer = Self.unwrapInboundIn(data)
+        framer.append(buffer.readableBytesView)
+        let source = SIPServerCore.source(context.channel.remoteAddress, transport: .tcp)
+        let channel = context.channel
+        do {
+            while let message = try framer.next() {
+                core.receive(message, from: source) { response in
+                    channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil)
+                }
+            }
+        } catch {
+            core.metrics.rejected(error)
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

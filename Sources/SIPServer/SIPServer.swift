@@ -1,0 +1,110 @@
+import NIOCore
+import NIOPosix
+import SIP
+
+/// Looks an AoR up across the overlay; the gateway backs it with the DHT (`sip/<AoR>`).
+public typealias SIPLookup = @Sendable (SIPAddressOfRecord) async -> [SIPContact]
+
+/// Where and how the SIP redirect server listens.
+public struct SIPServerConfiguration: Hashable, Sendable {
+    public var host: String
+    /// UDP and TCP both bind this port; 0 picks a free one each (tests).
+    public var port: Int
+    public var transports: Set<SIPSource.Transport>
+    /// Lookups running at once; more get `503` with Retry-After.
+    public var maximumConcurrentLookups: Int
+    /// Open TCP connections; more are closed on accept.
+    public var maximumConnections: Int
+    public var redirect: RedirectService.Configuration
+
+    public init(
+        host: String = "0.0.0.0", port: Int = 5060, transports: Set<SIPSource.Transport> = [.udp, .tcp],
+        maximumConcurrentLookups: Int = 512, maximumConnections: Int = 256,
+        redirect: RedirectService.Configuration = .init()
+    ) {
+        self.host = host
+        self.port = port
+        self.transports = transports
+        self.maximumConcurrentLookups = maximumConcurrentLookups
+        self.maximumConnections = maximumConnections
+        self.redirect = redirect
+    }
+}
+
+/// The ports the server actually bound (differs from the configuration when it asked for 0).
+public struct SIPServerAddresses: Hashable, Sendable {
+    public var udp: SocketAddress?
+    public var tcp: SocketAddress?
+}
+
+/// The SIP redirect service on UDP and TCP sockets: a thin SwiftNIO shell around
+/// `RedirectService`. It frames bytes, runs lookups as child tasks of `run()`, sends what the
+/// service decides, and counts; bad input costs a counter increment, never a crash.
+public final class SIPServer: Sendable {
+    public let configuration: SIPServerConfiguration
+    public let metrics = SIPServerMetrics()
+    private let lookup: SIPLookup
+    private let group: any EventLoopGroup
+
+    public init(
+        configuration: SIPServerConfiguration = .init(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        lookup: @escaping SIPLookup
+    ) {
+        self.configuration = configuration
+        self.group = group
+        self.lookup = lookup
+    }
+
+    /// Binds, reports the bound addresses through `onReady`, and serves until the task is
+    /// cancelled; then closes its sockets and returns. Lookups in flight finish first.
+    public func run(onReady: @Sendable (SIPServerAddresses) -> Void = { _ in }) async throws {
+        let (jobs, continuation) = AsyncStream.makeStream(of: SIPServerCore.LookupJob.self)
+        let core = SIPServerCore(configuration: configuration, metrics: metrics, lookup: lookup, jobs: continuation)
+        var channels: [any Channel] = []
+        var addresses = SIPServerAddresses()
+        do {
+            if configuration.transports.contains(.udp) {
+                let channel = try await DatagramBootstrap(group: group)
+                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(core: core))
+                        }
+                    }
+                    .bind(host: configuration.host, port: configuration.port).get()
+                channels.append(channel)
+                addresses.udp = channel.localAddress
+            }
+            if configuration.transports.contains(.tcp) {
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(core: core))
+                        }
+                    }
+                    .bind(host: configuration.host, port: configuration.port).get()
+                channels.append(channel)
+                addresses.tcp = channel.localAddress
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        onReady(addresses)
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for await job in jobs {
+                    group.addTask { await core.process(job) }
+                }
+            }
+        } onCancel: {
+            continuation.finish()
+        }
+        for channel in channels { try? await channel.close() }
+    }
+}

@@ -1,0 +1,48 @@
+import SIP
+import Synchronization
+
+/// Counters of one SIP server: responses by status code, rejections by reason, lookups.
+///
+/// The labels are the `reason` strings of `SIPRejection`, so the metric, the log line and the
+/// `400` reason phrase name a broken message the same way. Safe to read from any thread.
+public final class SIPServerMetrics: Sendable {
+    /// A consistent copy of all counters.
+    public struct Snapshot: Hashable, Sendable {
+        /// Responses sent, by status code.
+        public var responses: [Int: Int] = [:]
+        /// Messages refused or answered with 400/505/503, by `SIPRejection.reason`.
+        public var rejections: [String: Int] = [:]
+        /// ACKs received (absorbed without response, as RFC 3261 wants).
+        public var acknowledgements = 0
+        public var lookupsStarted = 0
+        public var lookupsFinished = 0
+        public var connectionsAccepted = 0
+        public var connectionsRefused = 0
+
+        public var lookupsInFlight: Int { lookupsStarted - lookupsFinished }
+        public var totalResponses: Int { responses.values.reduce(0, +) }
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public func snapshot() -> Snapshot { state.withLock { $0 } }
+
+    func responded(_ status: Int) { state.withLock { $0.responses[status, default: 0] += 1 } }
+    func rejected(_ rejection: SIPRejection) { state.withLock { $0.rejections[rejection.reason, default: 0] += 1 } }
+    func acknowledged() { state.withLock { $0.acknowledgements += 1 } }
+    func connectionAccepted() { state.withLock { $0.connectionsAccepted += 1 } }
+    func connectionRefused() { state.withLock { $0.connectionsRefused += 1 } }
+
+    /// Admits a lookup when fewer than `limit` are in flight.
+    func startLookup(limit: Int) -> Bool {
+        state.withLock { state in
+            guard state.lookupsInFlight < limit else { return false }
+            state.lookupsStarted += 1
+            return true
+        }
+    }
+
+    func finishLookup() { state.withLock { $0.lookupsFinished += 1 } }
+}
