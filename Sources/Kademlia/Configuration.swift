@@ -14,7 +14,7 @@ public struct Configuration: Sendable {
     /// A bucket with no activity for this long is refreshed (paper: one hour).
     public var bucketRefreshInterval: Interval = .minutes(60)
     /// The neighbourhood is re-checked this soon after it changed...
-    public var neighbourhoodRefreshMin: Interval = .seconds(2)
+    public var neighbourhoodRefreshMin: Interval = .seconds(1)
     /// ...and the wait doubles while it stays the same, up to this.
     public var neighbourhoodRefreshMax: Interval = .minutes(10)
     /// How often timers are checked that need no exact deadline.

@@ -19,6 +19,18 @@ struct ActiveLookup: Sendable {
     /// Follow-up value requests still out.
     var extraRequests = 0
 
+    var name: String {
+        switch purpose {
+        case .bootstrap: "bootstrap"
+        case .lookup: "lookup"
+        case .put(let request, _): request == nil ? "republish" : "put"
+        case .get: "get"
+        case .subscribe: "subscribe"
+        case .refreshBucket: "bucket_refresh"
+        case .neighbourhood: "neighbourhood"
+        }
+    }
+
     var wantsValues: Bool {
         switch purpose {
         case .get, .subscribe: true
@@ -38,19 +50,25 @@ struct PutState: Sendable {
 }
 
 extension DHTNode {
-    mutating func startLookup(_ purpose: ActiveLookup.Purpose, target: NodeID, now: Instant, seeds: [Contact]? = nil, presumedAlive: Set<NodeID> = []) {
+    mutating func startLookup(
+        _ purpose: ActiveLookup.Purpose, target: NodeID, now: Instant, seeds: [Contact]? = nil,
+        presumedAlive: Set<NodeID> = [], scope: Lookup.Scope? = nil
+    ) {
         let lookupID = nextLookupID
         nextLookupID += 1
         let start = seeds ?? table.closest(to: target, count: configuration.k)
         table.touch(bucket: table.bucketIndex(for: target), now: now)
         var active = ActiveLookup(
             purpose: purpose,
-            lookup: Lookup(target: target, k: configuration.k, alpha: configuration.alpha, seeds: start, excluding: id, presumedAlive: presumedAlive),
+            lookup: Lookup(
+                target: target, k: configuration.k, alpha: configuration.alpha, seeds: start, excluding: id,
+                presumedAlive: presumedAlive, scope: scope),
             started: now)
         if active.wantsValues {
             for copy in store.copies(for: RecordKey(point: target), now: now) { active.values[copy.record.owner] = copy }
         }
         lookups[lookupID] = active
+        counters.lookups[active.name, default: 0] += 1
         advance(lookupID, now: now)
     }
 
@@ -59,6 +77,7 @@ extension DHTNode {
         guard var active = lookups[lookupID] else { return }
         let queries = active.lookup.nextQueries()
         lookups[lookupID] = active
+        if !queries.isEmpty { counters.lookupRequests[active.name, default: 0] += queries.count }
         for c in queries {
             let body: MessageBody = active.wantsValues
                 ? .findValue(key: RecordKey(point: active.lookup.target), offset: 0)
@@ -190,16 +209,24 @@ extension DHTNode {
         case .refreshBucket:
             break
         case .neighbourhood:
+            announce(active.lookup, now: now)
             neighbourhoodChecked(now: now)
         }
     }
 
-    /// Pings the candidates a join lookup heard of but did not need to ask: just beyond our
-    /// k closest are the nodes that count us among *their* k closest (closeness is not
-    /// symmetric in rank), and they learn of us only if we speak to them.
+    /// Pings the candidates a join or neighbourhood lookup heard of but did not need to
+    /// ask: just beyond our k closest are nodes that count us among *their* k closest
+    /// (closeness is not symmetric in rank), and they learn of us only if we speak to them.
+    /// Each is introduced to once (the memory is cleared when it grows past 8k ids).
     mutating func announce(_ lookup: Lookup, now: Instant) {
-        for c in lookup.candidates.lazy.filter({ $0.state == .notContacted }).prefix(configuration.k) {
-            send(.ping, to: c.contact.endpoint, expecting: c.contact.id, purpose: .announce, now: now)
+        var sent = 0
+        for c in lookup.candidates where c.state == .notContacted && sent < configuration.k {
+            let id = c.contact.id
+            guard !announced.contains(id), !table.contains(id) else { continue }
+            if announced.count >= 8 * configuration.k * configuration.k { announced.removeAll() }
+            announced.insert(id)
+            sent += 1
+            send(.ping, to: c.contact.endpoint, expecting: id, purpose: .announce, now: now)
         }
     }
 

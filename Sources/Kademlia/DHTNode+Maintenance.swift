@@ -20,7 +20,12 @@ extension DHTNode {
             guard now.since(bucket.lastActivity) >= configuration.bucketRefreshInterval else { continue }
             table.touch(bucket: index, now: now)
             guard bucket.entries.count < configuration.k else { continue }
-            startLookup(.refreshBucket, target: id.randomPoint(sharingPrefix: index, using: &rng), now: now)
+            // Ask the one contact closest to a random point of the range; whoever it names
+            // that we do not know is asked in turn. A range with nothing new costs one
+            // request instead of a full lookup's twenty-odd.
+            let target = id.randomPoint(sharingPrefix: index, using: &rng)
+            let seeds = table.closest(to: target, count: configuration.k)
+            startLookup(.refreshBucket, target: target, now: now, seeds: seeds, presumedAlive: Set(seeds.dropFirst().map(\.id)))
         }
     }
 
@@ -39,14 +44,31 @@ extension DHTNode {
     mutating func refreshNeighbourhood(now: Instant) {
         let seeds = table.closest(to: id, count: configuration.k)
         guard !seeds.isEmpty else { return }
+        // While the neighbourhood is changing ask α at a time; once it is quiet, one.
+        let breadth = neighbourhood.interval > configuration.neighbourhoodRefreshMin ? 1 : configuration.alpha
         var asked = Set<NodeID>()
-        for _ in 0..<min(configuration.alpha, seeds.count) {
+        for _ in 0..<min(breadth, seeds.count) {
             asked.insert(seeds[neighbourhood.cursor % seeds.count].id)
             neighbourhood.cursor &+= 1
         }
         neighbourhood.running = true
         neighbourhood.changed = false
-        startLookup(.neighbourhood, target: id, now: now, seeds: seeds, presumedAlive: Set(seeds.map(\.id)).subtracting(asked))
+        neighbourhood.checks &+= 1
+        // Every other check looks around a neighbour in the farther half of our k closest
+        // instead of around us: the nodes we miss sit at the edge of our neighbourhood, and
+        // nodes near that edge know them better than nodes near us do.
+        var target = id
+        if neighbourhood.checks % 2 == 0, seeds.count > 1 {
+            target = seeds[seeds.count / 2 + Int(rng.next() % UInt64(seeds.count - seeds.count / 2))].id
+            // Only nodes that would be among our own k closest are worth asking.
+            let radius = seeds.last!.id.distance(to: id)
+            let around = table.closest(to: target, count: configuration.k).filter { $0.id.distance(to: id) <= radius }
+            startLookup(
+                .neighbourhood, target: target, now: now, seeds: around,
+                presumedAlive: Set(around.map(\.id)).subtracting(asked), scope: Lookup.Scope(center: id, radius: radius))
+            return
+        }
+        startLookup(.neighbourhood, target: target, now: now, seeds: seeds, presumedAlive: Set(seeds.map(\.id)).subtracting(asked))
     }
 
     mutating func neighbourhoodChecked(now: Instant) {
@@ -55,7 +77,8 @@ extension DHTNode {
             neighbourhood.interval = configuration.neighbourhoodRefreshMin
             neighbourhood.quietChecks = 0
         } else {
-            // Back off only once a full round of turns found nothing new.
+            // Back off only once a full round of turns (every neighbour asked) found
+            // nothing new.
             neighbourhood.quietChecks += 1
             let round = (configuration.k + configuration.alpha - 1) / configuration.alpha
             if neighbourhood.quietChecks >= round {

@@ -49,6 +49,8 @@ public struct DHTNode: Sendable {
     var published: [RecordKey: Published] = [:]
     var nextMaintenance: Instant?
     var neighbourhood = NeighbourhoodTimer()
+    /// Nodes this node introduced itself to (`announce`).
+    var announced = Set<NodeID>()
     var effects: [Effect] = []
 
     public init(identity: Identity, configuration: Configuration, seed: UInt64, verifier: any RecordVerifier = Ed25519Verifier()) {
@@ -167,11 +169,11 @@ public struct DHTNode: Sendable {
         switch table.observe(contact, now: now, recentlySeen: configuration.recentlySeen) {
         case .refreshed, .dropped:
             break
-        case .inserted:
-            // A newcomer means the overlay is changing, and nodes near us may have new
-            // neighbours we have not heard from (rank is not symmetric): check the
-            // neighbourhood soon. An idle overlay inserts nobody, so this costs nothing then.
-            neighbourhoodChanged(now: now)
+        case .inserted(let rank):
+            // A newcomer near us (within 2k) means the neighbourhood is changing, and nodes
+            // near us may have new neighbours we have not heard from (rank is not
+            // symmetric): check the neighbourhood soon.
+            if rank < 2 * configuration.k { neighbourhoodChanged(now: now) }
         case .probe(let oldest):
             send(.ping, to: oldest.endpoint, expecting: oldest.id, purpose: .probe(oldest.id), now: now)
         }
@@ -208,6 +210,10 @@ public struct Counters: Hashable, Sendable {
     public var timeouts = 0
     public var dropped = 0
     public var rejections: [RecordRejection: Int] = [:]
+    /// Lookups started, by purpose (bootstrap, lookup, put, republish, get, subscribe,
+    /// bucket_refresh, neighbourhood), and the requests they sent.
+    public var lookups: [String: Int] = [:]
+    public var lookupRequests: [String: Int] = [:]
 }
 
 /// A request waiting for its answer.
@@ -254,4 +260,5 @@ struct NeighbourhoodTimer: Sendable {
     var quietChecks = 0
     /// Which neighbours the next check asks.
     var cursor = 0
+    var checks = 0
 }

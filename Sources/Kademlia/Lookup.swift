@@ -17,7 +17,19 @@ public struct Lookup: Sendable {
         public var hop: Int
     }
 
+    /// Limits a lookup to candidates within `radius` of `center` (a neighbourhood check
+    /// around a neighbour only cares about nodes that would be our own k closest).
+    public struct Scope: Sendable {
+        public var center: NodeID
+        public var radius: Distance
+        public init(center: NodeID, radius: Distance) {
+            self.center = center
+            self.radius = radius
+        }
+    }
+
     public let target: NodeID
+    public let scope: Scope?
     public let k: Int
     public let alpha: Int
     public private(set) var candidates: [Candidate] = []
@@ -35,8 +47,12 @@ public struct Lookup: Sendable {
     ///   - excluding: the local id, never a candidate.
     ///   - presumedAlive: seeds counted as already answered (a neighbourhood refresh asks
     ///     only a few of its neighbours, then whoever they name).
-    public init(target: NodeID, k: Int, alpha: Int, seeds: [Contact], excluding: NodeID, presumedAlive: Set<NodeID> = []) {
+    public init(
+        target: NodeID, k: Int, alpha: Int, seeds: [Contact], excluding: NodeID,
+        presumedAlive: Set<NodeID> = [], scope: Scope? = nil
+    ) {
         self.target = target
+        self.scope = scope
         self.k = k
         self.alpha = alpha
         self.excluded = excluding
@@ -49,6 +65,7 @@ public struct Lookup: Sendable {
     /// Adds contacts named by a response (or seeds); duplicates and the local id are ignored.
     public mutating func add(_ contacts: [Contact], hop: Int) {
         for c in contacts where c.id != excluded {
+            if let scope, c.id.distance(to: scope.center) > scope.radius { continue }
             let d = c.id.distance(to: target)
             var lo = 0, hi = candidates.count
             while lo < hi {

@@ -16,6 +16,20 @@ public final class Simulation {
     public var configuration: Configuration
     /// Runs every datagram through `WireCodec` (encode, then decode) before delivery.
     public var encodeOnWire = false
+    /// Messages sent by all nodes so far, by kind.
+    public var messagesSent: [String: Int] {
+        var out: [String: Int] = [:]
+        for n in nodes {
+            for kind in MessageKind.allCases where n.node.counters.sent[Int(kind.rawValue)] > 0 {
+                out[kind.name, default: 0] += n.node.counters.sent[Int(kind.rawValue)]
+            }
+        }
+        for n in nodes {
+            for (purpose, count) in n.node.counters.lookupRequests { out["requests:" + purpose, default: 0] += count }
+        }
+        return out
+    }
+
     /// Called for every outcome, notification and drop of every node.
     public var onEffect: ((Int, Effect) -> Void)?
     /// Node group per node; datagrams between different groups are dropped. Empty: none.

@@ -1,0 +1,126 @@
+import Kademlia
+import Logging
+import NIOCore
+
+/// The channel handler that owns a `DHTNode`: decodes datagrams into events, carries out
+/// the effects (datagrams out, outcomes to waiting callers, notifications to the stream),
+/// and keeps one event-loop timer armed at the node's next deadline. No protocol decision
+/// is made here.
+///
+/// Confined to its channel's event loop: every method runs there (`@unchecked Sendable`
+/// only so the peer can hand it to the loop).
+final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private var node: DHTNode
+    private let codec: WireCodec
+    private let logger: Logger
+    private let notifications: AsyncStream<SubscriptionNotification>.Continuation
+    private var context: ChannelHandlerContext?
+    private var timer: Scheduled<Void>?
+    private var timerAt: Instant?
+    private var waiters: [RequestID: EventLoopPromise<Outcome>] = [:]
+    private var nextRequest: UInt64 = 0
+    /// Inbound datagrams refused by the decoder or ignored by the node, by reason.
+    private(set) var refusals: [String: Int] = [:]
+
+    init(node: DHTNode, logger: Logger, notifications: AsyncStream<SubscriptionNotification>.Continuation) {
+        self.node = node
+        self.codec = WireCodec(limits: node.configuration.limits)
+        self.logger = logger
+        self.notifications = notifications
+    }
+
+    var snapshot: PeerSnapshot {
+        PeerSnapshot(id: node.id, contacts: node.table.count, values: node.store.valueCount, counters: node.counters, refusals: refusals)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        self.context = nil
+        for (_, w) in waiters { w.fail(ChannelError.ioOnClosedChannel) }
+        waiters.removeAll()
+        notifications.finish()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let from = Endpoint(envelope.remoteAddress) else { return }
+        let bytes = Array(envelope.data.readableBytesView)
+        do {
+            let message = try codec.decode(bytes)
+            handle(.received(message, from: from))
+        } catch {
+            refusals[error.reason, default: 0] += 1
+            logger.debug("dropped datagram", metadata: ["from": "\(from)", "reason": "\(error.reason)"])
+        }
+    }
+
+    /// Starts a command; the promise completes with its outcome (`nil` command
+    /// builders, such as unsubscribe, complete nothing).
+    func start(_ build: (RequestID) -> Command, promise: EventLoopPromise<Outcome>?) {
+        nextRequest += 1
+        let request = RequestID(nextRequest)
+        if let promise { waiters[request] = promise }
+        handle(.command(build(request)))
+    }
+
+    private func handle(_ event: Event) {
+        guard let context else { return }
+        let effects = node.handle(event, now: .uptime)
+        var wrote = false
+        for effect in effects {
+            switch effect {
+            case .send(let message, let to):
+                guard let address = try? to.socketAddress() else { continue }
+                let bytes = codec.encode(message)
+                var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
+                wrote = true
+            case .completed(let request, let outcome):
+                waiters.removeValue(forKey: request)?.succeed(outcome)
+            case .notification(let n):
+                notifications.yield(n)
+            case .dropped(let reason):
+                refusals[reason.reason, default: 0] += 1
+                logger.debug("ignored message", metadata: ["reason": "\(reason.reason)"])
+            }
+        }
+        if wrote { context.flush() }
+        arm(context)
+    }
+
+    /// Keeps one timer at the node's next deadline.
+    private func arm(_ context: ChannelHandlerContext) {
+        guard let next = node.nextDeadline else {
+            timer?.cancel()
+            timer = nil
+            timerAt = nil
+            return
+        }
+        if let at = timerAt, at == next { return }
+        timer?.cancel()
+        timerAt = next
+        timer = context.eventLoop.scheduleTask(deadline: next.deadline) { [weak self] in
+            guard let self else { return }
+            self.timerAt = nil
+            self.timer = nil
+            self.handle(.tick)
+        }
+    }
+}
+
+/// What a peer's node looks like right now, for status pages and tests.
+public struct PeerSnapshot: Sendable {
+    public var id: NodeID
+    public var contacts: Int
+    public var values: Int
+    public var counters: Counters
+    public var refusals: [String: Int]
+}

@@ -1,0 +1,125 @@
+import Kademlia
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A DHT node on a UDP socket: the thin adapter between a `DHTNode` and the network. It
+/// binds in `run()` and serves until that task is cancelled; the async methods start
+/// commands and return their outcomes; `notifications` carries subscription changes.
+///
+/// All protocol work happens on one event loop (the channel's), inside `DHTHandler`; this
+/// type only hands commands to it. `run()` starts no other task: reading and timers are
+/// the channel's.
+public final class DHTPeer: Sendable {
+    public let identity: Identity
+    public let notifications: AsyncStream<SubscriptionNotification>
+    private let handler: DHTHandler
+    private let eventLoop: EventLoop
+    private let host: String
+    private let port: Int
+    private let bound: EventLoopPromise<Endpoint>
+
+    /// - Parameters:
+    ///   - host, port: where to listen (port 0: any free port).
+    ///   - seed: the node's generator seed (random by default).
+    public init(
+        identity: Identity, configuration: Configuration, host: String = "127.0.0.1", port: Int = 0,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, seed: UInt64 = .random(in: .min ... .max),
+        logger: Logger = Logger(label: "z2z.dht")
+    ) {
+        self.identity = identity
+        self.host = host
+        self.port = port
+        self.eventLoop = group.next()
+        self.bound = eventLoop.makePromise(of: Endpoint.self)
+        let (stream, continuation) = AsyncStream.makeStream(of: SubscriptionNotification.self)
+        self.notifications = stream
+        var logger = logger
+        logger[metadataKey: "node"] = "\(identity.id)"
+        self.handler = DHTHandler(node: DHTNode(identity: identity, configuration: configuration, seed: seed), logger: logger, notifications: continuation)
+    }
+
+    public var id: NodeID { identity.id }
+
+    /// Binds the socket and serves until the calling task is cancelled, then closes it.
+    public func run() async throws {
+        let handler = self.handler
+        let channel: Channel
+        do {
+            channel = try await DatagramBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                }
+                .bind(host: host, port: port).get()
+        } catch {
+            bound.fail(error)
+            throw error
+        }
+        guard let address = channel.localAddress, let endpoint = Endpoint(address) else {
+            channel.close(promise: nil)
+            bound.fail(ChannelError.unknownLocalAddress)
+            throw ChannelError.unknownLocalAddress
+        }
+        bound.succeed(endpoint)
+        try await withTaskCancellationHandler {
+            try await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Where the peer listens, once `run()` has bound it.
+    public var endpoint: Endpoint {
+        get async throws { try await bound.futureResult.get() }
+    }
+
+    /// Joins through nodes known by address; returns how many contacts the table holds.
+    @discardableResult
+    public func bootstrap(_ endpoints: [Endpoint]) async throws -> Int {
+        guard case .bootstrapped(let n, _) = try await perform({ .bootstrap($0, endpoints) }) else { return 0 }
+        return n
+    }
+
+    public func lookup(_ target: NodeID) async throws -> LookupReport? {
+        guard case .lookup(let report) = try await perform({ .lookup($0, target) }) else { return nil }
+        return report
+    }
+
+    /// Stores a record on the closest nodes; returns how many acknowledged it.
+    public func put(_ record: Record) async throws -> (acks: Int, attempted: Int, rejections: [RecordRejection: Int]) {
+        guard case .put(let acks, let attempted, let rejections, _) = try await perform({ .put($0, record) }) else { return (0, 0, [:]) }
+        return (acks, attempted, rejections)
+    }
+
+    public func get(_ key: RecordKey) async throws -> [Record] {
+        guard case .get(let records, _) = try await perform({ .get($0, key) }) else { return [] }
+        return records
+    }
+
+    /// Subscribes to a key; changes arrive on `notifications` (its current values first).
+    /// Returns how many holders granted a lease.
+    @discardableResult
+    public func subscribe(_ key: RecordKey) async throws -> Int {
+        guard case .subscribed(let holders) = try await perform({ .subscribe($0, key) }) else { return 0 }
+        return holders
+    }
+
+    public func unsubscribe(_ key: RecordKey) async throws {
+        _ = try await bound.futureResult.get()
+        let handler = self.handler
+        try await eventLoop.submit { handler.start({ _ in .unsubscribe(key) }, promise: nil) }.get()
+    }
+
+    public func snapshot() async throws -> PeerSnapshot {
+        let handler = self.handler
+        return try await eventLoop.submit { handler.snapshot }.get()
+    }
+
+    private func perform(_ command: @escaping @Sendable (RequestID) -> Command) async throws -> Outcome {
+        _ = try await bound.futureResult.get()
+        let handler = self.handler
+        let promise = eventLoop.makePromise(of: Outcome.self)
+        eventLoop.execute { handler.start(command, promise: promise) }
+        return try await promise.futureResult.get()
+    }
+}

@@ -1,0 +1,49 @@
+import Kademlia
+import Testing
+
+@Suite struct NodeIDTests {
+    @Test func nodeIDIsSHA256OfThePublicKey() {
+        let identity = Fixtures.identity(1)
+        #expect(identity.id == NodeID(publicKey: identity.publicKey))
+        #expect(identity.publicKey.count == 32)
+        #expect(Fixtures.identity(1).id == identity.id, "same key, same id")
+        #expect(Fixtures.identity(2).id != identity.id)
+    }
+
+    @Test func bytesRoundTrip() {
+        var rng = Xoshiro256(seed: 7)
+        for _ in 0..<100 {
+            let id = NodeID.random(using: &rng)
+            #expect(NodeID(bytes: id.bytes) == id)
+            #expect(id.hex.count == 64)
+        }
+    }
+
+    @Test func xorMetricIsSymmetricAndZeroOnlyForItself() {
+        var rng = Xoshiro256(seed: 8)
+        for _ in 0..<100 {
+            let a = NodeID.random(using: &rng), b = NodeID.random(using: &rng)
+            #expect(a.distance(to: b) == b.distance(to: a))
+            #expect(a.distance(to: a).leadingZeroBitCount == 256)
+            #expect(a.distance(to: b).leadingZeroBitCount < 256)
+        }
+    }
+
+    @Test func randomPointSharesExactlyTheRequestedPrefix() {
+        var rng = Xoshiro256(seed: 9)
+        let base = NodeID.random(using: &rng)
+        for prefix in [0, 1, 7, 63, 64, 65, 127, 200, 255] {
+            let p = base.randomPoint(sharingPrefix: prefix, using: &rng)
+            #expect(base.distance(to: p).leadingZeroBitCount == prefix)
+        }
+    }
+
+    @Test func recordKeysSeparateNetworksNamespacesAndNames() {
+        let a = NetworkID(name: "a"), b = NetworkID(name: "b")
+        let k = RecordKey.make(network: a, namespace: "type", name: "_ipp._tcp")
+        #expect(k == RecordKey.make(network: a, namespace: "type", name: "_ipp._tcp"))
+        #expect(k != RecordKey.make(network: b, namespace: "type", name: "_ipp._tcp"))
+        #expect(k != RecordKey.make(network: a, namespace: "island", name: "_ipp._tcp"))
+        #expect(RecordKey.make(network: a, namespace: "ab", name: "c") != RecordKey.make(network: a, namespace: "a", name: "bc"))
+    }
+}

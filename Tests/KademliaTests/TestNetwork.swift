@@ -1,0 +1,72 @@
+import Kademlia
+
+/// A few `DHTNode`s wired together by hand on virtual time: every datagram takes 10 ms,
+/// nodes can be silenced. Small enough to read; the `Simulation` module does this at scale.
+struct TestNetwork {
+    var nodes: [DHTNode] = []
+    var silenced: Set<Int> = []
+    var now: Instant = .zero
+    var outcomes: [(node: Int, request: RequestID, outcome: Outcome)] = []
+    var notifications: [(node: Int, notification: SubscriptionNotification)] = []
+    var drops: [(node: Int, reason: DropReason)] = []
+    private var inFlight: [(at: Instant, to: Int, message: Message, from: Endpoint)] = []
+
+    init(count: Int, seed: UInt64 = 1, configure: (inout Configuration) -> Void = { _ in }) {
+        var config = Configuration(network: Fixtures.network)
+        configure(&config)
+        for i in 0..<count {
+            nodes.append(DHTNode(identity: Fixtures.identity(UInt8(i + 1)), configuration: config, seed: seed &+ UInt64(i)))
+        }
+    }
+
+    static func endpoint(_ i: Int) -> Endpoint { Endpoint(address: .v4(0x7F00_0001), port: UInt16(20_000 + i)) }
+    static func index(_ e: Endpoint) -> Int { Int(e.port) - 20_000 }
+
+    mutating func command(_ i: Int, _ c: Command) { apply(i, nodes[i].handle(.command(c), now: now)) }
+
+    mutating func deliver(_ i: Int, _ m: Message, from: Endpoint) { apply(i, nodes[i].handle(.received(m, from: from), now: now)) }
+
+    /// Everyone joins through node 0, one after another.
+    mutating func form() {
+        command(0, .bootstrap(RequestID(0), []))
+        for i in 1..<nodes.count {
+            command(i, .bootstrap(RequestID(0), [Self.endpoint(0)]))
+            run(for: .seconds(2))
+        }
+        run(for: .seconds(30))
+    }
+
+    mutating func run(for interval: Interval) {
+        let end = now + interval
+        while true {
+            let nextMessage = inFlight.min { $0.at < $1.at }?.at
+            let nextTick = nodes.indices.compactMap { nodes[$0].nextDeadline }.min()
+            guard let next = [nextMessage, nextTick].compactMap({ $0 }).min(), next <= end else { break }
+            now = max(now, next)
+            if let m = nextMessage, m <= now, let i = inFlight.firstIndex(where: { $0.at == m }) {
+                let d = inFlight.remove(at: i)
+                if !silenced.contains(d.to) { deliver(d.to, d.message, from: d.from) }
+                continue
+            }
+            for i in nodes.indices where (nodes[i].nextDeadline ?? end + .seconds(1)) <= now {
+                apply(i, nodes[i].handle(.tick, now: now))
+            }
+        }
+        now = end
+    }
+
+    mutating func apply(_ i: Int, _ effects: [Effect]) {
+        for e in effects {
+            switch e {
+            case .send(let m, let to):
+                guard !silenced.contains(i) else { continue }
+                inFlight.append((now + .milliseconds(10), Self.index(to), m, Self.endpoint(i)))
+            case .completed(let r, let o): outcomes.append((i, r, o))
+            case .notification(let n): notifications.append((i, n))
+            case .dropped(let reason): drops.append((i, reason))
+            }
+        }
+    }
+
+    func outcome(_ request: RequestID) -> Outcome? { outcomes.last { $0.request == request }?.outcome }
+}

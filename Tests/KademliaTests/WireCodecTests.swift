@@ -1,0 +1,146 @@
+import Kademlia
+import PropertyBased
+import Testing
+
+@Suite struct WireCodecTests {
+    let codec = WireCodec()
+    let sender = NodeID(w0: 0x0102_0304_0506_0708, w1: 0, w2: 0, w3: 0x0A0B)
+
+    func header(overlay: UInt64? = nil) -> MessageHeader {
+        MessageHeader(network: NetworkID(rawValue: 0x1122_3344_5566_7788), overlay: overlay, sender: sender, transaction: 0xDEAD_BEEF)
+    }
+
+    func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+
+    // MARK: golden
+
+    @Test func pingGolden() {
+        let bytes = codec.encode(Message(header: header(), body: .ping))
+        #expect(hex(bytes) == "010100" + "1122334455667788" + "0102030405060708" + String(repeating: "0", count: 32) + "0000000000000a0b" + "deadbeef")
+        #expect(bytes.count == WireCodec.encodedSize(Message(header: header(), body: .ping)))
+    }
+
+    @Test func findNodeWithOverlayGolden() {
+        let target = NodeID(w0: 1, w1: 2, w2: 3, w3: 4)
+        let bytes = codec.encode(Message(header: header(overlay: 0xAB), body: .findNode(target: target)))
+        let expected = "010301" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
+            + "0000000000000a0b" + "deadbeef" + "0000000000000001" + "0000000000000002" + "0000000000000003" + "0000000000000004"
+        #expect(hex(bytes) == expected)
+    }
+
+    @Test func nodesGolden() {
+        let c = Contact(id: NodeID(w0: 0, w1: 0, w2: 0, w3: 9), endpoint: Endpoint(ipv4: 127, 0, 0, 1, port: 4000))
+        let bytes = codec.encode(Message(header: header(), body: .nodes([c])))
+        #expect(hex(Array(bytes.suffix(40))) == "01" + String(repeating: "0", count: 62) + "09" + "04" + "7f000001" + "0fa0")
+    }
+
+    // MARK: round trips
+
+    @Test func everyMessageRoundTrips() async {
+        await propertyCheck(count: 500, input: Gen.uint64(in: 0 ... .max)) { seed in
+            let message = Fixtures.randomMessage(seed: seed)
+            let bytes = WireCodec(limits: Self.roomy).encode(message)
+            #expect(bytes.count == WireCodec.encodedSize(message))
+            #expect((try? WireCodec(limits: Self.roomy).decode(bytes)) == message)
+        }
+    }
+
+    static var roomy: Limits {
+        var l = Limits()
+        l.maxFrameBytes = 65_535
+        return l
+    }
+
+    /// Decoding is total and strict: arbitrary bytes never crash it, and whatever it
+    /// accepts re-encodes to exactly the same bytes.
+    @Test func arbitraryBytesDecodeToACanonicalMessageOrAReason() async {
+        await propertyCheck(count: 2_000, input: Gen.uint8(in: 0...255).array(of: 0...120)) { bytes in
+            var frame = bytes
+            if frame.count > 2 { frame[0] = 1; frame[1] = frame[1] % 12; frame[2] &= 1 }
+            if let message = try? codec.decode(frame) {
+                #expect(codec.encode(message) == frame)
+            }
+        }
+    }
+
+    @Test func everyPrefixOfAValidFrameIsRejectedAsTruncated() {
+        for seed in UInt64(0)..<50 {
+            let bytes = WireCodec(limits: Self.roomy).encode(Fixtures.randomMessage(seed: seed))
+            guard bytes.count <= codec.limits.maxFrameBytes else { continue }
+            for cut in 0..<bytes.count {
+                #expect(throws: WireRejection.self) { try codec.decode(Array(bytes.prefix(cut))) }
+            }
+        }
+    }
+
+    // MARK: rejections
+
+    func rejection(_ bytes: [UInt8], limits: Limits = .default) -> WireRejection? {
+        do {
+            _ = try WireCodec(limits: limits).decode(bytes)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    var ping: [UInt8] { codec.encode(Message(header: header(), body: .ping)) }
+
+    @Test func rejectsEachMalformation() {
+        #expect(rejection(ping + [0]) == .trailingBytes)
+        #expect(rejection(Array(ping.dropLast())) == .truncated)
+        #expect(rejection([]) == .truncated)
+        var v = ping; v[0] = 2
+        #expect(rejection(v) == .unsupportedVersion(2))
+        var k = ping; k[1] = 99
+        #expect(rejection(k) == .unknownKind(99))
+        var f = ping; f[2] = 0x80
+        #expect(rejection(f) == .unknownFlags(0x80))
+        #expect(rejection([UInt8](repeating: 1, count: 1_401)) == .frameTooLarge)
+        #expect(WireRejection.frameTooLarge.reason == "frame_too_large")
+    }
+
+    @Test func rejectsCountsAndLengthsBeyondTheLimitsBeforeReadingThem() {
+        var limits = Limits()
+        limits.maxContactsPerMessage = 2
+        let contacts = (0..<3).map { Contact(id: NodeID(w0: UInt64($0), w1: 0, w2: 0, w3: 0), endpoint: Endpoint(ipv4: 1, 2, 3, 4, port: 5)) }
+        #expect(rejection(codec.encode(Message(header: header(), body: .nodes(contacts))), limits: limits) == .tooManyContacts)
+        // A count claiming more contacts than the bytes left is refused up front.
+        #expect(rejection(codec.encode(Message(header: header(), body: .nodes([]))).dropLast() + [20]) == .truncated)
+
+        var c = codec.encode(Message(header: header(), body: .nodes([contacts[0]])))
+        c[WireCodec.encodedSize(Message(header: header(), body: .nodes([]))) + 32] = 5  // address family
+        #expect(rejection(c) == .unknownAddressFamily(5))
+
+        let identity = Fixtures.identity(3)
+        let r = identity.record(key: RecordKey(point: .zero), sequence: 1, ttl: 10, payload: [UInt8](repeating: 7, count: 20))
+        var small = Limits()
+        small.maxPayloadBytes = 19
+        #expect(rejection(codec.encode(Message(header: header(), body: .store(RecordCopy(record: r, remaining: 5)))), limits: small) == .payloadTooLarge)
+        var few = Limits()
+        few.maxRecordsPerMessage = 1
+        let two = Message(header: header(), body: .values(records: [RecordCopy(record: r, remaining: 5), RecordCopy(record: r, remaining: 5)], more: false, closer: []))
+        #expect(rejection(codec.encode(two), limits: few) == .tooManyRecords)
+    }
+
+    @Test func rejectsFieldValuesTheFormatDoesNotAllow() {
+        let identity = Fixtures.identity(3)
+        let r = identity.record(key: RecordKey(point: .zero), sequence: 1, ttl: 10, payload: [])
+        // remaining above the signed ttl
+        var store = codec.encode(Message(header: header(), body: .store(RecordCopy(record: r, remaining: 10))))
+        store[store.count - 1] = 11
+        #expect(rejection(store) == .invalidField)
+        // a boolean that is neither 0 nor 1
+        var values = codec.encode(Message(header: header(), body: .values(records: [], more: false, closer: [])))
+        values[WireCodec.encodedSize(Message(header: header(), body: .ping))] = 2
+        #expect(rejection(values) == .invalidField)
+        // a rejection code that does not exist
+        var stored = codec.encode(Message(header: header(), body: .stored(nil)))
+        stored[stored.count - 1] = 200
+        #expect(rejection(stored) == .invalidField)
+        // unknown record flags
+        var flags = codec.encode(Message(header: header(), body: .store(RecordCopy(record: r, remaining: 1))))
+        flags[WireCodec.encodedSize(Message(header: header(), body: .ping)) + 32 * 3 + 8 + 4] = 0x02
+        #expect(rejection(flags) == .unknownFlags(2))
+    }
+}
