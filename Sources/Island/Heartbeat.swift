@@ -1,0 +1,36 @@
+import Kademlia
+
+/// The unicast message gateways of one island send each other every heartbeat interval:
+/// who the sender is, what it believes about the island, and whom it follows.
+///
+/// Every gateway sends one to every other gateway it knows (islands have a handful of
+/// gateways, so all-to-all costs little and lets anyone re-elect without extra rounds).
+public struct Heartbeat: Hashable, Sendable {
+    public var network: NetworkID
+    public var sender: NodeID
+    public var priority: UInt8
+    public var role: Role
+    /// The island as the sender knows it; nil for a fresh gateway that has not learnt one.
+    public var island: IslandID?
+    /// The leader the sender follows (itself when it leads).
+    public var leader: NodeID?
+    /// The election term of that leader; a claim with a higher term wins.
+    public var term: UInt64
+    /// Counts the sender's heartbeats; lets receivers see loss.
+    public var sequence: UInt32
+    /// The sender's DHT/transport port (its heartbeat source port is the same socket).
+    public var port: UInt16
+
+    public init(network: NetworkID, sender: NodeID, priority: UInt8, role: Role, island: IslandID?,
+                leader: NodeID?, term: UInt64, sequence: UInt32, port: UInt16) {
+        self.network = network
+        self.sender = sender
+        self.priority = priority
+        self.role = role
+        self.island = island
+        self.leader = leader
+        self.term = term
+        self.sequence = sequence
+        self.port = port
+    }
+}

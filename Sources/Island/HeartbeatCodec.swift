@@ -1,0 +1,106 @@
+import Kademlia
+
+/// Why a heartbeat frame was refused. `reason` is the metric label.
+public enum HeartbeatRejection: Error, Hashable, Sendable {
+    case badMagic
+    case unsupportedVersion(UInt8)
+    case truncated
+    case unknownRole(UInt8)
+    case unknownFlags(UInt8)
+    case trailingBytes(Int)
+
+    public var reason: String {
+        switch self {
+        case .badMagic: "bad_magic"
+        case .unsupportedVersion: "unsupported_version"
+        case .truncated: "truncated"
+        case .unknownRole: "unknown_role"
+        case .unknownFlags: "unknown_flags"
+        case .trailingBytes: "trailing_bytes"
+        }
+    }
+}
+
+/// The wire form of `Heartbeat` (big-endian), strict and total:
+///
+///     "z2zH" | version u8 = 1 | network u64 | sender 32 | priority u8 | role u8 |
+///     flags u8 (bit 0: island follows, bit 1: leader follows) | [island u64] | [leader 32] |
+///     term u64 | sequence u32 | port u16
+///
+/// The magic keeps heartbeats apart from DHT frames on the same UDP socket (those start
+/// with their version byte, never 'z').
+public enum HeartbeatCodec {
+    public static let magic: [UInt8] = Array("z2zH".utf8)
+    public static let version: UInt8 = 1
+    public static let maximumSize = 4 + 1 + 8 + 32 + 3 + 8 + 32 + 8 + 4 + 2
+
+    private static let roles: [Role] = [.candidate, .follower, .leader]
+
+    /// True when a datagram is (meant to be) a heartbeat: it starts with the magic.
+    public static func isHeartbeat(_ bytes: some Collection<UInt8>) -> Bool {
+        bytes.starts(with: magic)
+    }
+
+    public static func encode(_ beat: Heartbeat) -> [UInt8] {
+        var out = magic
+        out.reserveCapacity(maximumSize)
+        out.append(version)
+        append(beat.network.rawValue, to: &out)
+        out += beat.sender.bytes
+        out.append(beat.priority)
+        out.append(UInt8(roles.firstIndex(of: beat.role) ?? 0))
+        out.append((beat.island == nil ? 0 : 1) | (beat.leader == nil ? 0 : 2))
+        if let island = beat.island { append(island.rawValue, to: &out) }
+        if let leader = beat.leader { out += leader.bytes }
+        append(beat.term, to: &out)
+        append(UInt64(beat.sequence), bytes: 4, to: &out)
+        append(UInt64(beat.port), bytes: 2, to: &out)
+        return out
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(HeartbeatRejection) -> Heartbeat {
+        var reader = Reader(bytes: bytes)
+        guard try reader.take(4) == magic else { throw .badMagic }
+        let version = try reader.byte()
+        guard version == Self.version else { throw .unsupportedVersion(version) }
+        let network = NetworkID(rawValue: try reader.integer(8))
+        let sender = NodeID(bytes: try reader.take(32))
+        let priority = try reader.byte()
+        let roleByte = try reader.byte()
+        guard Int(roleByte) < roles.count else { throw .unknownRole(roleByte) }
+        let flags = try reader.byte()
+        guard flags & ~3 == 0 else { throw .unknownFlags(flags) }
+        let island = flags & 1 != 0 ? IslandID(rawValue: try reader.integer(8)) : nil
+        let leader = flags & 2 != 0 ? NodeID(bytes: try reader.take(32)) : nil
+        let term = try reader.integer(8)
+        let sequence = UInt32(truncatingIfNeeded: try reader.integer(4))
+        let port = UInt16(truncatingIfNeeded: try reader.integer(2))
+        guard reader.remaining == 0 else { throw .trailingBytes(reader.remaining) }
+        return Heartbeat(network: network, sender: sender, priority: priority, role: roles[Int(roleByte)],
+                         island: island, leader: leader, term: term, sequence: sequence, port: port)
+    }
+
+    private static func append(_ value: UInt64, bytes: Int = 8, to out: inout [UInt8]) {
+        for shift in stride(from: (bytes - 1) * 8, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var remaining: Int { bytes.count - offset }
+
+        mutating func take(_ count: Int) throws(HeartbeatRejection) -> [UInt8] {
+            guard remaining >= count else { throw .truncated }
+            defer { offset += count }
+            return Array(bytes[offset..<offset + count])
+        }
+
+        mutating func byte() throws(HeartbeatRejection) -> UInt8 { try take(1)[0] }
+
+        mutating func integer(_ count: Int) throws(HeartbeatRejection) -> UInt64 {
+            try take(count).reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
+}

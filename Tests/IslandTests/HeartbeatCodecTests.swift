@@ -1,0 +1,59 @@
+@testable import Island
+import Kademlia
+import Testing
+
+struct HeartbeatCodecTests {
+    let beat = Heartbeat(network: NetworkID(rawValue: 0x0102030405060708), sender: NodeID(w0: 1, w1: 2, w2: 3, w3: 4),
+                         priority: 7, role: .follower, island: IslandID(rawValue: 0xabcdef), leader: NodeID(w0: 9, w1: 9, w2: 9, w3: 9),
+                         term: 42, sequence: 77, port: 7400)
+
+    @Test func roundTripsWithAndWithoutOptionalFields() throws {
+        #expect(try HeartbeatCodec.decode(HeartbeatCodec.encode(beat)) == beat)
+        var bare = beat
+        bare.island = nil
+        bare.leader = nil
+        bare.role = .candidate
+        #expect(try HeartbeatCodec.decode(HeartbeatCodec.encode(bare)) == bare)
+        #expect(HeartbeatCodec.encode(beat).count == HeartbeatCodec.maximumSize)
+    }
+
+    @Test func goldenBytesStayStable() {
+        let bytes = HeartbeatCodec.encode(beat)
+        #expect(Array(bytes.prefix(5)) == Array("z2zH".utf8) + [1])
+        #expect(Array(bytes.suffix(6)) == [0, 0, 0, 77, 0x1c, 0xe8])
+    }
+
+    @Test func everyTruncationIsRefused() {
+        let bytes = HeartbeatCodec.encode(beat)
+        for length in 0..<bytes.count {
+            #expect(throws: HeartbeatRejection.self) { try HeartbeatCodec.decode(Array(bytes.prefix(length))) }
+        }
+    }
+
+    @Test func badFramesAreRefusedWithTheirReason() {
+        var bytes = HeartbeatCodec.encode(beat)
+        #expect(throws: HeartbeatRejection.trailingBytes(1)) { try HeartbeatCodec.decode(bytes + [0]) }
+        bytes[0] = UInt8(ascii: "Z")
+        #expect(throws: HeartbeatRejection.badMagic) { try HeartbeatCodec.decode(bytes) }
+        bytes = HeartbeatCodec.encode(beat)
+        bytes[4] = 2
+        #expect(throws: HeartbeatRejection.unsupportedVersion(2)) { try HeartbeatCodec.decode(bytes) }
+        bytes = HeartbeatCodec.encode(beat)
+        bytes[4 + 1 + 8 + 32 + 1] = 3
+        #expect(throws: HeartbeatRejection.unknownRole(3)) { try HeartbeatCodec.decode(bytes) }
+        bytes = HeartbeatCodec.encode(beat)
+        bytes[4 + 1 + 8 + 32 + 2] = 7
+        #expect(throws: HeartbeatRejection.unknownFlags(7)) { try HeartbeatCodec.decode(bytes) }
+    }
+
+    @Test func randomBytesNeverCrashTheDecoder() {
+        var rng = Xoshiro256(seed: 7)
+        for _ in 0..<5000 {
+            var bytes = HeartbeatCodec.encode(beat)
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+            _ = try? HeartbeatCodec.decode(Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng))))
+        }
+    }
+}
