@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // MARK: DNS-SD model and the local link
@@ -33,6 +36,31 @@ let package = Package(
             ]
         ),
 
+        // MARK: DHT (Kademlia core, UDP transport, virtual-time simulation)
+        .target(
+            name: "Kademlia",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "Transport",
+            dependencies: [
+                "Kademlia",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Simulation",
+            dependencies: ["Kademlia", .product(name: "HeapModule", package: "swift-collections")]
+        ),
+
+        // MARK: islands (election and the four stages)
+        .target(name: "Island", dependencies: ["Kademlia", "DNSSD"]),
+
         // MARK: executables
         .executableTarget(
             name: "z2zd",
@@ -47,6 +75,17 @@ let package = Package(
             dependencies: [
                 "Avahi", "DNSSD", "LocalDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "z2z-bench",
+            dependencies: [
+                "Kademlia", "Simulation", "Transport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 
@@ -58,6 +97,24 @@ let package = Package(
             dependencies: ["DNSSD", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "LocalDomainTests", dependencies: ["LocalDomain", "DNSSD"]),
-        .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
+        .testTarget(
+            name: "KademliaTests",
+            dependencies: ["Kademlia", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: [
+                "Kademlia", "Transport", "z2z-bench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
+        .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
+        .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
+        // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
+        .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
+        .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
     ]
 )
