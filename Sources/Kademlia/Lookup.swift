@@ -15,6 +15,8 @@ public struct Lookup: Sendable {
         public var distance: Distance
         public var state: State
         public var hop: Int
+        /// Requests sent to this candidate (a timed-out one is asked once more).
+        public var attempts = 0
     }
 
     /// Limits a lookup to candidates within `radius` of `center` (a neighbourhood check
@@ -93,6 +95,7 @@ public struct Lookup: Sendable {
             case .failed: continue
             case .notContacted:
                 candidates[i].state = .inFlight
+                candidates[i].attempts += 1
                 inFlight += 1
                 queries += 1
                 out.append(candidates[i].contact)
@@ -113,11 +116,15 @@ public struct Lookup: Sendable {
         if let best, let now = candidates.first?.distance, now < best { unproductive = 0 } else { unproductive += 1 }
     }
 
+    /// A request went unanswered. The candidate is asked once more before it counts as
+    /// failed: one lost datagram should not drop the closest node from the result.
     public mutating func failed(_ id: NodeID) {
         guard let i = index(of: id), candidates[i].state == .inFlight else { return }
         inFlight -= 1
-        candidates[i].state = .failed
+        candidates[i].state = candidates[i].attempts < Self.maxAttempts ? .notContacted : .failed
     }
+
+    public static let maxAttempts = 2
 
     /// The k closest candidates that did not fail have all answered (or none is left).
     public var isFinished: Bool {

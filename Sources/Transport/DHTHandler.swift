@@ -72,7 +72,8 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private func handle(_ event: Event) {
         guard let context else { return }
-        let effects = node.handle(event, now: .uptime)
+        // The loop's clock: real uptime on a socket, virtual time on an EmbeddedEventLoop.
+        let effects = node.handle(event, now: Instant(nanoseconds: context.eventLoop.now.uptimeNanoseconds))
         var wrote = false
         for effect in effects {
             switch effect {

@@ -33,8 +33,6 @@ extension Endpoint {
 }
 
 extension Instant {
-    /// Now on the event loop's monotonic clock (the clock the node's deadlines are on).
-    static var uptime: Instant { Instant(nanoseconds: NIODeadline.now().uptimeNanoseconds) }
-
+    /// The same instant as an event-loop deadline (the node's clock is the loop's).
     var deadline: NIODeadline { .uptimeNanoseconds(nanoseconds) }
 }

@@ -1,0 +1,99 @@
+import Foundation
+import Kademlia
+import NIOPosix
+import Testing
+import Transport
+
+/// Real UDP on 127.0.0.1 only; every wait is bounded.
+@Suite(.serialized) struct LoopbackTests {
+    let network = NetworkID(name: "loopback-test")
+
+    func peer(_ n: UInt8, port: Int = 0) -> DHTPeer {
+        DHTPeer(identity: try! Identity(seed: [UInt8](repeating: n, count: 32)), configuration: Configuration(network: network), port: port, seed: UInt64(n))
+    }
+
+    @Test func twentyNodesFormAnOverlayWhereAnyNodePutsAndAnyOtherGets() async throws {
+        let peers = (1...20).map { peer(UInt8($0)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in peers { group.addTask { try await p.run() } }
+            defer { group.cancelAll() }
+            let seed = try await peers[0].endpoint
+            try await within(30, "formation") {
+                _ = try await peers[0].bootstrap([])
+                for p in peers.dropFirst() { _ = try await p.bootstrap([seed]) }
+            }
+            try await Task.sleep(for: .seconds(2))
+            for p in peers {
+                let snapshot = try await p.snapshot()
+                #expect(snapshot.contacts == 19, "every node knows the other 19")
+            }
+            for (writer, reader) in [(3, 15), (0, 19), (12, 4)] {
+                let key = RecordKey.make(network: network, namespace: "type", name: "_ipp._tcp.\(writer)")
+                let record = peers[writer].identity.record(key: key, sequence: 1, ttl: 600, payload: Array("printer \(writer)".utf8))
+                let put = try await within(10, "put") { try await peers[writer].put(record) }
+                #expect(put.acks == 19 + 1, "all others, plus itself as one of the k closest")
+                let got = try await within(10, "get") { try await peers[reader].get(key) }
+                #expect(got == [record])
+            }
+        }
+    }
+
+    @Test func aKilledNodeRestartedWithItsKeyRejoins() async throws {
+        let peers = (1...8).map { peer(UInt8(40 + $0)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in peers.dropLast() { group.addTask { try await p.run() } }
+            defer { group.cancelAll() }
+            let seed = try await peers[0].endpoint
+            // The last peer runs in its own task so it can be killed alone.
+            let victim = peers[7]
+            let victimTask = Task { try await victim.run() }
+            try await within(20, "formation") {
+                _ = try await peers[0].bootstrap([])
+                for p in peers.dropFirst() { _ = try await p.bootstrap([seed]) }
+            }
+            let key = RecordKey.make(network: network, namespace: "test", name: "survives")
+            let record = peers[2].identity.record(key: key, sequence: 1, ttl: 600, payload: [1])
+            _ = try await within(10, "put") { try await peers[2].put(record) }
+
+            victimTask.cancel()
+            _ = try? await victimTask.value
+            // Same key, new socket.
+            let reborn = peer(48)
+            #expect(reborn.id == victim.id)
+            group.addTask { try await reborn.run() }
+            let contacts = try await within(10, "rejoin") { try await reborn.bootstrap([seed]) }
+            #expect(contacts == 7)
+            let got = try await within(10, "get after rejoin") { try await reborn.get(key) }
+            #expect(got == [record])
+            let found = try await within(10, "lookup of the reborn node") { try await peers[1].lookup(reborn.id) }
+            let rebornEndpoint = try await reborn.endpoint
+            #expect(found?.closest.first?.id == reborn.id)
+            #expect(found?.closest.first?.endpoint == rebornEndpoint, "others learned its new address")
+        }
+    }
+
+    @Test func aSubscriberHearsOfAPutAtOnce() async throws {
+        let peers = (1...6).map { peer(UInt8(80 + $0)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in peers { group.addTask { try await p.run() } }
+            defer { group.cancelAll() }
+            let seed = try await peers[0].endpoint
+            try await within(20, "formation") {
+                _ = try await peers[0].bootstrap([])
+                for p in peers.dropFirst() { _ = try await p.bootstrap([seed]) }
+            }
+            let key = RecordKey.make(network: network, namespace: "type", name: "_sip._udp")
+            let holders = try await within(10, "subscribe") { try await peers[4].subscribe(key) }
+            #expect(holders >= 4)
+            let record = peers[1].identity.record(key: key, sequence: 1, ttl: 600, payload: [7])
+            let started = ContinuousClock.now
+            _ = try await within(10, "put") { try await peers[1].put(record) }
+            let first = try await within(5, "notification") { () -> SubscriptionNotification? in
+                var it = peers[4].notifications.makeAsyncIterator()
+                return await it.next()
+            }
+            #expect(first?.change == .new(record))
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+}
