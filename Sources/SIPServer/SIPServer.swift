@@ -15,18 +15,22 @@ public struct SIPServerConfiguration: Hashable, Sendable {
     public var maximumConcurrentLookups: Int
     /// Open TCP connections; more are closed on accept.
     public var maximumConnections: Int
+    /// SO_RCVBUF of the UDP socket: room for bursts while the loop is busy (the kernel caps it
+    /// at net.core.rmem_max).
+    public var udpReceiveBufferBytes: Int
     public var redirect: RedirectService.Configuration
 
     public init(
         host: String = "0.0.0.0", port: Int = 5060, transports: Set<SIPSource.Transport> = [.udp, .tcp],
         maximumConcurrentLookups: Int = 512, maximumConnections: Int = 256,
-        redirect: RedirectService.Configuration = .init()
+        udpReceiveBufferBytes: Int = 4 << 20, redirect: RedirectService.Configuration = .init()
     ) {
         self.host = host
         self.port = port
         self.transports = transports
         self.maximumConcurrentLookups = maximumConcurrentLookups
         self.maximumConnections = maximumConnections
+        self.udpReceiveBufferBytes = udpReceiveBufferBytes
         self.redirect = redirect
     }
 }
@@ -68,6 +72,7 @@ public final class SIPServer: Sendable {
                 let channel = try await DatagramBootstrap(group: group)
                     .channelOption(.socketOption(.so_reuseaddr), value: 1)
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                    .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(configuration.udpReceiveBufferBytes))
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(core: core))
