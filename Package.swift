@@ -61,6 +61,17 @@ let package = Package(
         // MARK: islands (election and the four stages)
         .target(name: "Island", dependencies: ["Kademlia", "DNSSD"]),
 
+        // MARK: SIP (parser, redirect service, DNS-SD announcements; NIO server)
+        .target(name: "SIP", dependencies: ["DNSSD"]),
+        .target(
+            name: "SIPServer",
+            dependencies: [
+                "SIP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: executables
         .executableTarget(
             name: "z2zd",
@@ -84,6 +95,15 @@ let package = Package(
             dependencies: [
                 "Kademlia", "Simulation", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "z2z-sip-bench",
+            dependencies: [
+                "SIP", "SIPServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -116,5 +136,19 @@ let package = Package(
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
         .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
+        .testTarget(
+            name: "SIPTests",
+            dependencies: ["SIP", "DNSSD", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SIPServerTests",
+            dependencies: [
+                "SIP", "SIPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
     ]
 )
