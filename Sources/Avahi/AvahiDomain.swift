@@ -134,12 +134,22 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
             switch kind {
             case .txtOnly:
                 guard let group = serviceGroups[id], let entry = publications.entries[id] else { return }
-                let list = AvahiConversions.stringList(entry.publication.txt)
-                defer { avahi_string_list_free(list) }
-                let result = avahi_entry_group_update_service_txt_strlst(
-                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
-                    entry.name.value, entry.publication.type.description, entry.publication.domain.value, list)
-                if result < 0 { throw .refused(code: result, message: AvahiConversions.errorText(result)) }
+                let publication = entry.publication
+                switch publication.announcement {
+                case .probed:
+                    let list = AvahiConversions.stringList(publication.txt)
+                    defer { avahi_string_list_free(list) }
+                    try check(avahi_entry_group_update_service_txt_strlst(
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
+                        entry.name.value, publication.type.description, publication.domain.value, list))
+                case .immediate:
+                    let name = RawRecord.presentation([entry.name.value, "_\(publication.type.name)",
+                                                       "_\(publication.type.transport.rawValue)"]
+                                                      + publication.domain.labels.map(String.init))
+                    let record = RawRecord(name: name, type: RawRecord.typeTXT, ttl: RawRecord.defaultTTL, unique: true,
+                                           rdata: publication.txt.wireFormat)
+                    try add([record], to: group, update: true)
+                }
             case .reregister:
                 try announceService(id, client: client)
             }
@@ -467,15 +477,21 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
             avahi_entry_group_free(old)
         }
         let group = try newGroup(client, owner: .host(key))
-        for address in host.addresses {
-            var value = AvahiConversions.avahiAddress(address)
-            let result = avahi_entry_group_add_address(
-                group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_REVERSE,
-                host.announced.value, &value)
-            guard result >= 0 else {
-                discardGroup(group)
-                throw .refused(code: result, message: AvahiConversions.errorText(result))
+        do throws(PublishError) {
+            switch host.announcement {
+            case .probed:
+                for address in host.addresses {
+                    var value = AvahiConversions.avahiAddress(address)
+                    try check(avahi_entry_group_add_address(
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_REVERSE,
+                        host.announced.value, &value))
+                }
+            case .immediate:
+                try add(RawRecord.addresses(of: host.announced, host.addresses), to: group)
             }
+        } catch {
+            discardGroup(group)
+            throw error
         }
         try commit(group)
         hostGroups[key] = group
@@ -493,22 +509,33 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         }
         let publication = entry.publication
         let host = publications.target(of: id)
-        let list = AvahiConversions.stringList(publication.txt)
-        defer { avahi_string_list_free(list) }
-        var result = avahi_entry_group_add_service_strlst(
-            group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
-            entry.name.value, publication.type.description, publication.domain.value, host?.value,
-            publication.port, list)
-        for subtype in publication.subtypes where result >= 0 {
-            result = avahi_entry_group_add_service_subtype(
-                group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0),
-                entry.name.value, publication.type.description, publication.domain.value,
-                subtype.fullName(of: publication.type))
-        }
-        guard result >= 0 else {
+        do throws(PublishError) {
+            switch publication.announcement {
+            case .probed:
+                let list = AvahiConversions.stringList(publication.txt)
+                defer { avahi_string_list_free(list) }
+                try check(avahi_entry_group_add_service_strlst(
+                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
+                    entry.name.value, publication.type.description, publication.domain.value, host?.value,
+                    publication.port, list))
+                for subtype in publication.subtypes {
+                    try check(avahi_entry_group_add_service_subtype(
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0),
+                        entry.name.value, publication.type.description, publication.domain.value,
+                        subtype.fullName(of: publication.type)))
+                }
+            case .immediate:
+                guard let target = host ?? thisHostName(client) else {
+                    throw .refused(code: -1, message: "this host's name is not known yet")
+                }
+                try add(RawRecord.service(name: entry.name, type: publication.type, subtypes: publication.subtypes,
+                                          domain: publication.domain, port: publication.port, txt: publication.txt,
+                                          target: target), to: group)
+            }
+        } catch {
             serviceGroups[id] = nil
             discardGroup(group)
-            throw .refused(code: result, message: AvahiConversions.errorText(result))
+            throw error
         }
         serviceGroups[id] = group
         do throws(PublishError) { try commit(group) } catch {
@@ -528,6 +555,28 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         }
     }
 
+    /// Adds raw records to a group; unique ones skip probing (see `RawRecord`).
+    private func add(_ records: [RawRecord], to group: OpaquePointer, update: Bool = false) throws(PublishError) {
+        for record in records {
+            var flags = record.unique ? AVAHI_PUBLISH_UNIQUE.rawValue | AVAHI_PUBLISH_NO_PROBE.rawValue : 0
+            if update { flags |= AVAHI_PUBLISH_UPDATE.rawValue }
+            try check(record.rdata.withUnsafeBytes { rdata in
+                avahi_entry_group_add_record(
+                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(flags),
+                    record.name, UInt16(AVAHI_DNS_CLASS_IN), record.type, record.ttl, rdata.baseAddress, rdata.count)
+            })
+        }
+    }
+
+    private func check(_ result: Int32) throws(PublishError) {
+        guard result >= 0 else { throw .refused(code: result, message: AvahiConversions.errorText(result)) }
+    }
+
+    /// This host's own name as avahi-daemon announces it (`myhost.local`).
+    private func thisHostName(_ client: OpaquePointer) -> HostName? {
+        try? HostName(AvahiConversions.text(avahi_client_get_host_name_fqdn(client)))
+    }
+
     private func newGroup(_ client: OpaquePointer, owner: GroupOwner) throws(PublishError) -> OpaquePointer {
         guard let group = avahi_entry_group_new(client, Self.groupCallback, Unmanaged.passUnretained(self).toOpaque())
         else {
@@ -539,8 +588,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     }
 
     private func commit(_ group: OpaquePointer) throws(PublishError) {
-        let result = avahi_entry_group_commit(group)
-        guard result >= 0 else { throw .refused(code: result, message: AvahiConversions.errorText(result)) }
+        try check(avahi_entry_group_commit(group))
     }
 
     private func discardGroup(_ group: OpaquePointer) {

@@ -24,6 +24,8 @@ struct PublicationTable {
         var addresses: [IPAddress]
         var users: Set<PublicationID> = []
         var collisions = 0
+        /// Announced without probing (decided by the publication that introduced it).
+        var announcement: Announcement = .probed
     }
 
     /// How an update must be carried out.
@@ -115,7 +117,8 @@ struct PublicationTable {
             hosts[key] = host
             return nil
         }
-        hosts[key] = SynthesizedHost(requested: name, announced: name, addresses: Array(Set(addresses)).sorted(), users: [id])
+        hosts[key] = SynthesizedHost(requested: name, announced: name, addresses: Array(Set(addresses)).sorted(), users: [id],
+                                     announcement: publication.announcement)
         return key
     }
 

@@ -9,6 +9,15 @@ public enum PublicationHost: Hashable, Sendable {
     case synthesized(HostName, addresses: [IPAddress])
 }
 
+/// How a publication is put on the link.
+public enum Announcement: Hashable, Sendable {
+    /// Probe for the name first (RFC 6762 §8.1, about 0.85 s), as every responder does.
+    case probed
+    /// Announce at once, without probing: only for a name the caller knows to be free on
+    /// the link (a gateway that sees every name there). A later clash still renames it.
+    case immediate
+}
+
 /// A service to announce on the link.
 public struct Publication: Hashable, Sendable {
     public var name: InstanceName
@@ -20,10 +29,12 @@ public struct Publication: Hashable, Sendable {
     public var host: PublicationHost
     /// How the name changes when another host already uses it.
     public var renameRule: RenameRule
+    public var announcement: Announcement
 
     public init(
         name: InstanceName, type: ServiceType, subtypes: [Subtype] = [], domain: DomainName = .local,
-        port: UInt16, txt: TXTRecord = .empty, host: PublicationHost = .thisHost, renameRule: RenameRule = .numbered
+        port: UInt16, txt: TXTRecord = .empty, host: PublicationHost = .thisHost, renameRule: RenameRule = .numbered,
+        announcement: Announcement = .probed
     ) {
         self.name = name
         self.type = type
@@ -33,6 +44,7 @@ public struct Publication: Hashable, Sendable {
         self.txt = txt
         self.host = host
         self.renameRule = renameRule
+        self.announcement = announcement
     }
 
     public var id: ServiceID { ServiceID(name: name, type: type, domain: domain) }

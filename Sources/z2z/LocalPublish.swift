@@ -31,6 +31,8 @@ extension Local {
         @Option(help: "Synthesized host name for the SRV record (needs --address).") var host: String?
         @Option(help: "Address of the synthesized host; repeatable (IPv4 or IPv6).") var address: [String] = []
         @Option(help: "On a name collision rename to \"NAME (SUFFIX)\" instead of \"NAME #2\".") var renameSuffix: String?
+        @Flag(help: "Announce at once without probing the name first (only for names known to be free).")
+        var noProbe = false
         @Flag(help: "TXT arguments use avahi-browse escapes (\\DDD decimal bytes, \\\\ and \\\").") var escaped = false
         @Flag(help: "Print events as JSON lines.") var json = false
         @Flag(name: .shortAndLong, help: "Log what the Avahi backend does to stderr.") var verbose = false
@@ -57,7 +59,8 @@ extension Local {
                 let publication = Publication(
                     name: try InstanceName(name), type: try ServiceType(type), subtypes: try subtype.map { try Subtype($0) },
                     port: port, txt: try TXTRecord(entries: entries), host: publicationHost,
-                    renameRule: renameSuffix.map { .suffix($0) } ?? .numbered)
+                    renameRule: renameSuffix.map { .suffix($0) } ?? .numbered,
+                    announcement: noProbe ? .immediate : .probed)
                 try publication.validate()
                 return publication
             } catch let error as DNSSDError {

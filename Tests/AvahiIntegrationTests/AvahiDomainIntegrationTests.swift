@@ -211,3 +211,37 @@ struct ServiceJSON: Decodable {
         }
     }
 }
+
+/// Publishing without probing (raw records): what a gateway uses for imported services.
+@Suite(.timeLimit(.minutes(2)))
+struct ImmediateAnnouncementIntegrationTests {
+    @Test func unprobedServiceOnASynthesizedHostIsSeenWithIdenticalFieldsAndFasterThanAProbedOne() async throws {
+        try await Testbed.with(islands: 1, hosts: 2) { bed in
+            let z2z = try BuildProducts.executable("z2z")
+            let watcher = try bed.spawn(.i(1, h: 2), ["avahi-browse", "-rpk", "_rtsp._tcp"])
+            var delays: [String: Duration] = [:]
+            for (name, flags) in [("Probed Cam", [String]()), ("Immediate Cam", ["--no-probe"])] {
+                let started = ContinuousClock.now
+                let publisher = try bed.spawn(.i(1, h: 1), [
+                    z2z, "local", "publish", name, "_rtsp._tcp", "554", "a=1", "flag", "--subtype", "_cam",
+                    "--host", "cam-\(flags.isEmpty ? "p" : "i").local", "--address", "10.0.2.17", "--address", "fd00::17",
+                ] + flags)
+                let escaped = AvahiEscaping.escapeLabel(name)
+                let line = try await watcher.waitForLine(timeout: .seconds(10)) { $0.hasPrefix("=") && $0.contains(escaped) }
+                delays[name] = ContinuousClock.now - started
+                let resolved = try BrowseLine(parsing: line)
+                #expect(resolved.resolution?.port == 554)
+                #expect(resolved.resolution?.txt.strings == [Array("a=1".utf8), Array("flag".utf8)])
+                #expect(["10.0.2.17", "fd00::17"].contains(resolved.resolution?.address.description ?? ""))
+                #expect(resolved.resolution?.host.value == "cam-\(flags.isEmpty ? "p" : "i").local")
+                let subtype = try await bed.runChecked(.i(1, h: 2), ["avahi-browse", "-pt", "-k", "_cam._sub._rtsp._tcp"])
+                #expect(subtype.contains(escaped))
+                publisher.terminate()
+                _ = try await publisher.wait(timeout: .seconds(5))
+            }
+            // Probing alone takes about 0.75 s; an immediate announcement skips it.
+            let probed = try #require(delays["Probed Cam"]), immediate = try #require(delays["Immediate Cam"])
+            #expect(immediate + .milliseconds(400) < probed, "immediate \(immediate), probed \(probed)")
+        }
+    }
+}
