@@ -1,37 +1,3 @@
-/// Where a request came from: the address responses go back to (RFC 3581 symmetric response).
-public struct SIPSource: Hashable, Sendable {
-    public enum Transport: String, Hashable, Sendable { case udp, tcp }
-
-    public var host: SIPHost
-    public var port: UInt16
-    public var transport: Transport
-
-    public init(host: SIPHost, port: UInt16, transport: Transport) {
-        self.host = host
-        self.port = port
-        self.transport = transport
-    }
-}
-
-/// A redirect that waits for the AoR lookup; hand it back to `RedirectService.answer`.
-public struct RedirectQuery: Hashable, Sendable {
-    public let addressOfRecord: SIPAddressOfRecord
-    public let request: SIPRequest
-    public let source: SIPSource
-    /// The Request-URI was `sips:`: only `sips:` contacts may be handed out (RFC 3261 §8.1.3.4).
-    public let requiresSecureContacts: Bool
-}
-
-/// What the service decided about one incoming message.
-public enum RedirectStep: Hashable, Sendable {
-    /// Send this response now. `rejection` names why, for a `400`/`505` to a malformed request.
-    case respond(SIPResponse, rejection: SIPRejection?)
-    /// Look the AoR up (in the DHT), then call `answer(_:contacts:)`.
-    case lookup(RedirectQuery)
-    /// Send nothing: an ACK (absorbed, `rejection == nil`) or a message too broken to answer.
-    case drop(rejection: SIPRejection?)
-}
-
 /// A stateless SIP redirect server (RFC 3261 §8.3) for the AoRs the overlay knows, as a pure value.
 ///
 /// INVITE, OPTIONS and MESSAGE to a known AoR get `302 Moved Temporarily` with the AoR's contacts;
@@ -258,29 +224,5 @@ public struct RedirectService: Sendable {
         }
         let hex = String(value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-}
-
-/// A bounded, time-limited set of transaction keys, oldest evicted first.
-struct RecentTransactions: Sendable {
-    private var seenAt: [String: ContinuousClock.Instant] = [:]
-    private var order: [String] = []
-    private var head = 0
-
-    mutating func insert(_ key: String, now: ContinuousClock.Instant, capacity: Int) {
-        if seenAt.updateValue(now, forKey: key) == nil { order.append(key) }
-        while seenAt.count > capacity, head < order.count {
-            seenAt.removeValue(forKey: order[head])
-            head += 1
-        }
-        if head > 1_024, head * 2 > order.count {
-            order.removeFirst(head)
-            head = 0
-        }
-    }
-
-    func contains(_ key: String, now: ContinuousClock.Instant, memory: Duration) -> Bool {
-        guard let seen = seenAt[key] else { return false }
-        return now - seen <= memory
     }
 }

@@ -24,16 +24,12 @@ public struct SIPRequest: Hashable, Sendable {
         self.method = line.method
         self.requestURI = line.uri
         self.message = message
-        self.via = try Self.parseVia(message, limits: limits)
-        guard let fromValue = try message.singleValue(.from) else { throw .headerMissing("From") }
-        guard let toValue = try message.singleValue(.to) else { throw .headerMissing("To") }
-        do { from = try SIPNameAddress(parsing: fromValue[...], limits: limits) } catch { throw .fromMalformed }
-        do { to = try SIPNameAddress(parsing: toValue[...], limits: limits) } catch { throw .toMalformed }
-        guard let callID = try message.singleValue(.callID) else { throw .headerMissing("Call-ID") }
-        try SIPCallID.validate(callID)
-        self.callID = callID
-        guard let cseqValue = try message.singleValue(.cseq) else { throw .headerMissing("CSeq") }
-        self.cseq = try SIPCSeq(parsing: cseqValue[...])
+        let transaction = try SIPTransactionHeaders(message, limits: limits)
+        self.via = transaction.via
+        self.from = transaction.from
+        self.to = transaction.to
+        self.callID = transaction.callID
+        self.cseq = transaction.cseq
         guard cseq.method == method else { throw .cseqMethodMismatch }
         if let value = try message.singleValue(.maxForwards) {
             guard let hops = SIPBytes.decimal(value.utf8, maximum: 255) else { throw .maxForwardsMalformed }
@@ -73,6 +69,29 @@ public struct SIPRequest: Hashable, Sendable {
     public var requiredExtensions: [String] {
         message.fields(.require).flatMap { $0.value.split(separator: ",") }
             .map { String(SIPBytes.trimmed($0)) }.filter { !$0.isEmpty }
+    }
+}
+
+/// Via, From, To, Call-ID and CSeq: the fields every request and response must carry, and
+/// that a response copies from its request (RFC 3261 §8.1.1, §8.2.6.2).
+struct SIPTransactionHeaders {
+    var via: [SIPVia]
+    var from: SIPNameAddress
+    var to: SIPNameAddress
+    var callID: String
+    var cseq: SIPCSeq
+
+    init(_ message: SIPMessage, limits: SIPLimits) throws(SIPRejection) {
+        via = try SIPRequest.parseVia(message, limits: limits)
+        guard let fromValue = try message.singleValue(.from) else { throw .headerMissing("From") }
+        guard let toValue = try message.singleValue(.to) else { throw .headerMissing("To") }
+        do { from = try SIPNameAddress(parsing: fromValue[...], limits: limits) } catch { throw .fromMalformed }
+        do { to = try SIPNameAddress(parsing: toValue[...], limits: limits) } catch { throw .toMalformed }
+        guard let callID = try message.singleValue(.callID) else { throw .headerMissing("Call-ID") }
+        try SIPCallID.validate(callID)
+        self.callID = callID
+        guard let cseqValue = try message.singleValue(.cseq) else { throw .headerMissing("CSeq") }
+        cseq = try SIPCSeq(parsing: cseqValue[...])
     }
 }
 

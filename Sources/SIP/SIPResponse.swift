@@ -49,15 +49,7 @@ public struct SIPResponse: Hashable, Sendable {
         // Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB)
         guard !reason.contains(where: { ($0 < 0x20 && $0 != SIPBytes.tab) || $0 == 0x7f }),
               let reasonText = String(validating: reason, as: UTF8.self) else { throw .reasonPhraseInvalid }
-        _ = try SIPRequest.parseVia(message, limits: limits)
-        guard let from = try message.singleValue(.from) else { throw .headerMissing("From") }
-        guard let to = try message.singleValue(.to) else { throw .headerMissing("To") }
-        do { _ = try SIPNameAddress(parsing: from[...], limits: limits) } catch { throw .fromMalformed }
-        do { _ = try SIPNameAddress(parsing: to[...], limits: limits) } catch { throw .toMalformed }
-        guard let callID = try message.singleValue(.callID) else { throw .headerMissing("Call-ID") }
-        try SIPCallID.validate(callID)
-        guard let cseq = try message.singleValue(.cseq) else { throw .headerMissing("CSeq") }
-        _ = try SIPCSeq(parsing: cseq[...])
+        _ = try SIPTransactionHeaders(message, limits: limits)
         try SIPScalars.validate(message)
         self.init(
             statusCode: Int(value), reasonPhrase: reasonText,
