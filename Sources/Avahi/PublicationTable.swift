@@ -40,12 +40,12 @@ struct PublicationTable {
     private(set) var hosts: [String: SynthesizedHost] = [:]
     private var nextID: UInt64 = 1
 
-    /// Registers a publication. Returns its id and, when it introduces a new synthesized host,
-    /// that host's key (the wrapper then announces the host's addresses).
+    /// Registers a publication. Returns its id and, when it introduces a synthesized host or
+    /// changes its addresses, that host's key (the wrapper then (re)announces the host).
     mutating func add(_ publication: Publication) throws(PublishError) -> (id: PublicationID, newHost: String?) {
         try publication.validate()
         let id = PublicationID(nextID)
-        let newHost = try attachHost(of: publication, to: id)
+        let newHost = attachHost(of: publication, to: id)
         nextID += 1
         entries[id] = Entry(publication: publication, name: publication.name)
         return (id, newHost)
@@ -68,8 +68,10 @@ struct PublicationTable {
         var newHost: String?
         var releasedHost: String?
         if old.host != publication.host {
-            newHost = try attachHost(of: publication, to: id)
             releasedHost = detachHost(of: old, from: id)
+            newHost = attachHost(of: publication, to: id)
+            // The same host with new addresses: re-announcing it replaces its records.
+            if releasedHost == newHost { releasedHost = nil }
             kind = .reregister
         }
         if old.port != publication.port || old.subtypes != publication.subtypes { kind = .reregister }
@@ -108,16 +110,21 @@ struct PublicationTable {
 
     static func hostKey(_ name: HostName) -> String { name.canonical }
 
-    private mutating func attachHost(of publication: Publication, to id: PublicationID) throws(PublishError) -> String? {
+    /// Shares the host among its publications. Its addresses are those of the latest
+    /// publication naming it (a remote host whose address changed); returns the key when the
+    /// host must be (re)announced.
+    private mutating func attachHost(of publication: Publication, to id: PublicationID) -> String? {
         guard case .synthesized(let name, let addresses) = publication.host else { return nil }
         let key = Self.hostKey(name)
+        let sorted = Array(Set(addresses)).sorted()
         if var host = hosts[key] {
-            guard host.addresses == Array(Set(addresses)).sorted() else { throw .hostAddressMismatch(name) }
             host.users.insert(id)
+            let changed = host.addresses != sorted
+            host.addresses = sorted
             hosts[key] = host
-            return nil
+            return changed ? key : nil
         }
-        hosts[key] = SynthesizedHost(requested: name, announced: name, addresses: Array(Set(addresses)).sorted(), users: [id],
+        hosts[key] = SynthesizedHost(requested: name, announced: name, addresses: sorted, users: [id],
                                      announcement: publication.announcement)
         return key
     }

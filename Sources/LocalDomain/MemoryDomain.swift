@@ -51,11 +51,6 @@ public final class MemoryLink: Sendable {
         try publication.validate()
         return try state.withLock { state throws(PublishError) -> PublicationID in
             guard let host = state.hosts[owner] else { throw .shutDown }
-            if case .synthesized(let name, let addresses) = publication.host,
-               let clash = state.announcements.values.first(where: { $0.synthesizedHost?.name == name }),
-               clash.synthesizedHost?.addresses.sorted() != addresses.sorted() {
-                throw .hostAddressMismatch(name)
-            }
             let id = PublicationID(state.nextPublication)
             state.nextPublication += 1
             host.continuation.yield(.publication(id, .registering(publication.name)))
@@ -148,13 +143,6 @@ public final class MemoryLink: Sendable {
         let origin: Origin = announcement.owner == viewer ? [.local, .ourOwn] : []
         return DiscoveredService(instance: instance, origin: origin,
                                  linkAddresses: addresses.map { LinkAddress(interface: 1, address: $0) })
-    }
-}
-
-extension MemoryLink.Announcement {
-    var synthesizedHost: (name: HostName, addresses: [IPAddress])? {
-        guard case .synthesized(let name, let addresses) = publication.host else { return nil }
-        return (name, addresses)
     }
 }
 

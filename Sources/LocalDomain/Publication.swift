@@ -85,8 +85,6 @@ public enum PublicationState: Hashable, Sendable {
 public enum PublishError: Error, Hashable, Sendable, CustomStringConvertible {
     case noAddresses
     case unusableAddress(IPAddress)
-    /// The synthesized host is already announced by another publication with other addresses.
-    case hostAddressMismatch(HostName)
     case unknownPublication(PublicationID)
     /// The responder refused an entry (Avahi error code and text).
     case refused(code: Int32, message: String)
@@ -96,7 +94,6 @@ public enum PublishError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .noAddresses: "no_addresses"
         case .unusableAddress: "unusable_address"
-        case .hostAddressMismatch: "host_address_mismatch"
         case .unknownPublication: "unknown_publication"
         case .refused: "refused"
         case .shutDown: "shut_down"
@@ -107,7 +104,6 @@ public enum PublishError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .noAddresses: "a synthesized host needs at least one address"
         case .unusableAddress(let address): "address \(address) cannot be announced for another host"
-        case .hostAddressMismatch(let host): "host \(host) is already announced with other addresses"
         case .unknownPublication(let id): "no publication \(id)"
         case .refused(let code, let message): "the mDNS responder refused it: \(message) (\(code))"
         case .shutDown: "the local domain has been shut down"

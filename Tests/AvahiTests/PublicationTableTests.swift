@@ -20,13 +20,24 @@ struct PublicationTableTests {
         #expect(table.hosts.isEmpty)
     }
 
-    @Test func sameHostWithOtherAddressesIsRefused() throws {
+    @Test func sameHostWithOtherAddressesTakesTheNewestAndIsReannounced() throws {
         var table = PublicationTable()
-        _ = try table.add(try publication("A", host: .synthesized(try HostName("cam.local"), addresses: [try IPAddress("10.0.2.17")])))
-        #expect(throws: PublishError.hostAddressMismatch(try HostName("CAM.local"))) {
-            _ = try table.add(try publication("B", host: .synthesized(try HostName("CAM.local"), addresses: [try IPAddress("10.0.2.18")])))
-        }
-        #expect(table.entries.count == 1)
+        let (a, _) = try table.add(try publication("A", host: .synthesized(try HostName("cam.local"), addresses: [try IPAddress("10.0.2.17")])))
+        let (_, changed) = try table.add(try publication("B", host: .synthesized(try HostName("CAM.local"), addresses: [try IPAddress("10.0.2.18")])))
+        #expect(changed == "cam.local")
+        #expect(table.hosts["cam.local"]?.addresses == [try IPAddress("10.0.2.18")])
+        #expect(table.hosts["cam.local"]?.users.count == 2)
+        // Updating the only other user's addresses back re-announces without releasing the host.
+        let update = try table.update(a, to: try publication("A", host: .synthesized(try HostName("cam.local"), addresses: [try IPAddress("10.0.2.19")])))
+        #expect(update.newHost == "cam.local" && update.releasedHost == nil && update.kind == .reregister)
+    }
+
+    @Test func soleUserChangingItsHostAddressesKeepsTheHostAnnounced() throws {
+        var table = PublicationTable()
+        let (a, _) = try table.add(try publication("A", host: .synthesized(try HostName("cam.local"), addresses: [try IPAddress("10.0.2.17")])))
+        let update = try table.update(a, to: try publication("A", host: .synthesized(try HostName("cam.local"), addresses: [try IPAddress("10.0.2.20")])))
+        #expect(update.newHost == "cam.local" && update.releasedHost == nil)
+        #expect(table.hosts["cam.local"]?.addresses == [try IPAddress("10.0.2.20")])
     }
 
     @Test func synthesizedHostWithoutAddressesIsRefusedAndNothingIsKept() throws {

@@ -1,0 +1,32 @@
+import Crypto
+import DNSSD
+import Island
+import Kademlia
+
+/// Where the gateway keeps things in the rendezvous (DHT). Keys are SHA-256 over
+/// (network id, namespace, name) through `RecordKey.make`:
+///
+/// - `type/<service type>`: every exported instance of that type, one value per instance
+///   per island (value id: `RecordKeys.valueID(of:)`), so an importer subscribes once per type.
+/// - `directory`: one value per island (value id 0): its name and the types it exports —
+///   how a leader learns which types exist anywhere, and what `z2z islands` lists.
+/// - `sip/<address of record>`: SIP bindings (the SIP issue).
+///
+/// Deviation from DESIGN.md: the design's separate `island/<id>` and `types` keys are one
+/// `directory` key here — a subscriber learns both from one subscription.
+public enum RecordKeys {
+    public static func type(_ type: ServiceType, network: NetworkID) -> RecordKey {
+        RecordKey.make(network: network, namespace: "type", name: type.description)
+    }
+
+    public static func directory(network: NetworkID) -> RecordKey {
+        RecordKey.make(network: network, namespace: "directory", name: "")
+    }
+
+    /// One instance's value id under its type key: stable across restarts and leader
+    /// changes, so a new leader replaces the old leader's value instead of adding one.
+    public static func valueID(of name: InstanceName, type: ServiceType) -> UInt64 {
+        let digest = SHA256.hash(data: Array("\(type)\u{0}\(name.value)".utf8))
+        return digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}

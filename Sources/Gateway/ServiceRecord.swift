@@ -1,0 +1,59 @@
+import DNSSD
+import Island
+
+/// One service instance as an island exports it: the payload of a DHT value under the
+/// key of its service type (`RecordKeys.type`). Signed in the DHT by the island's leader.
+///
+/// It carries what another island needs to publish the service as if it were local —
+/// name, type, subtypes, port, TXT byte for byte, routable addresses — plus where it comes
+/// from (island id and name) and the first label of its original host, from which the
+/// importing gateway makes its synthesized host name.
+public struct ServiceRecord: Hashable, Sendable {
+    public static let maximumAddresses = 16
+    public static let maximumSubtypes = 16
+
+    public var island: IslandID
+    /// The island's human name (used in the suffix after a name clash); ≤ 63 bytes.
+    public var islandName: String
+    public var name: InstanceName
+    public var type: ServiceType
+    public var subtypes: [Subtype]
+    public var port: UInt16
+    public var txt: TXTRecord
+    /// Routable addresses only (never link-local); at least one.
+    public var addresses: [IPAddress]
+    /// First label of the host the service runs on ("printer" of "printer.local").
+    public var hostLabel: String
+
+    public init(island: IslandID, islandName: String, name: InstanceName, type: ServiceType, subtypes: [Subtype] = [],
+                port: UInt16, txt: TXTRecord, addresses: [IPAddress], hostLabel: String) {
+        self.island = island
+        self.islandName = islandName
+        self.name = name
+        self.type = type
+        self.subtypes = Array(Set(subtypes)).sorted()
+        self.port = port
+        self.txt = txt
+        self.addresses = Array(Set(addresses)).sorted()
+        self.hostLabel = hostLabel
+    }
+
+    /// The identity of the instance across islands: two islands may export the same name.
+    public var id: ImportKey { ImportKey(island: island, type: type, name: name) }
+}
+
+/// A remote instance as an importing gateway tracks it.
+public struct ImportKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var island: IslandID
+    public var type: ServiceType
+    public var name: InstanceName
+
+    public init(island: IslandID, type: ServiceType, name: InstanceName) {
+        self.island = island
+        self.type = type
+        self.name = name
+    }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.type, a.name, a.island) < (b.type, b.name, b.island) }
+    public var description: String { "\(name) [\(type)] of island \(island)" }
+}

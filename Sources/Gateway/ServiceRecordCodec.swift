@@ -1,0 +1,137 @@
+import DNSSD
+import Island
+
+/// Why a service record payload was refused. `reason` is the metric label.
+public enum ServiceRecordRejection: Error, Hashable, Sendable {
+    case badMagic
+    case unsupportedVersion(UInt8)
+    case truncated
+    case trailingBytes(Int)
+    case tooManyAddresses(Int)
+    case noAddress
+    case tooManySubtypes(Int)
+    case invalidField(String, DNSSDError)
+    case islandNameTooLong(Int)
+    case hostLabelInvalid
+
+    public var reason: String {
+        switch self {
+        case .badMagic: "bad_magic"
+        case .unsupportedVersion: "unsupported_version"
+        case .truncated: "truncated"
+        case .trailingBytes: "trailing_bytes"
+        case .tooManyAddresses: "too_many_addresses"
+        case .noAddress: "no_address"
+        case .tooManySubtypes: "too_many_subtypes"
+        case .invalidField(_, let error): error.reason
+        case .islandNameTooLong: "island_name_too_long"
+        case .hostLabelInvalid: "host_label_invalid"
+        }
+    }
+}
+
+/// The binary form of `ServiceRecord`, strict and total (big-endian):
+///
+///     "z2zS" | version u8 = 1 | island u64 | islandName len u8, bytes | name len u8, bytes |
+///     type len u8, text | port u16 | subtype count u8, (len u8, bytes)* |
+///     address count u8, (family u8 = 4|6, 4|16 bytes)* | hostLabel len u8, bytes |
+///     txt len u16, wire-format TXT
+///
+/// Every field is validated with the DNSSD rules on the way in; a record that decodes is a
+/// record that can be published.
+public enum ServiceRecordCodec {
+    public static let magic: [UInt8] = Array("z2zS".utf8)
+    public static let version: UInt8 = 1
+
+    public static func encode(_ record: ServiceRecord) -> [UInt8] {
+        var out = magic
+        out.append(version)
+        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: record.island.rawValue >> UInt64(shift))) }
+        short(Array(record.islandName.utf8.prefix(63)), &out)
+        short(Array(record.name.value.utf8), &out)
+        short(Array(record.type.description.utf8), &out)
+        out += [UInt8(record.port >> 8), UInt8(record.port & 0xff)]
+        let subtypes = record.subtypes.prefix(ServiceRecord.maximumSubtypes)
+        out.append(UInt8(subtypes.count))
+        for subtype in subtypes { short(Array(subtype.label.utf8), &out) }
+        let addresses = record.addresses.prefix(ServiceRecord.maximumAddresses)
+        out.append(UInt8(addresses.count))
+        for address in addresses {
+            out.append(address.isIPv4 ? 4 : 6)
+            out += address.bytes
+        }
+        short(Array(record.hostLabel.utf8.prefix(63)), &out)
+        let txt = record.txt.wireFormat
+        out += [UInt8(txt.count >> 8), UInt8(txt.count & 0xff)]
+        out += txt
+        return out
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(ServiceRecordRejection) -> ServiceRecord {
+        var reader = Reader(bytes: bytes)
+        guard try reader.take(4) == magic else { throw .badMagic }
+        let version = try reader.byte()
+        guard version == Self.version else { throw .unsupportedVersion(version) }
+        let island = IslandID(rawValue: try reader.take(8).reduce(0) { $0 << 8 | UInt64($1) })
+        let islandNameBytes = try reader.short()
+        guard let islandName = String(validating: islandNameBytes, as: UTF8.self) else {
+            throw .invalidField("island name", .invalidUTF8(offset: 0))
+        }
+        let nameBytes = try reader.short()
+        let name = try field("name") { () throws(DNSSDError) in try InstanceName(bytes: nameBytes) }
+        let typeText = String(decoding: try reader.short(), as: UTF8.self)
+        let type = try field("type") { () throws(DNSSDError) in try ServiceType(typeText) }
+        let port = UInt16(try reader.byte()) << 8 | UInt16(try reader.byte())
+        let subtypeCount = Int(try reader.byte())
+        guard subtypeCount <= ServiceRecord.maximumSubtypes else { throw .tooManySubtypes(subtypeCount) }
+        var subtypes: [Subtype] = []
+        for _ in 0..<subtypeCount {
+            let label = String(decoding: try reader.short(), as: UTF8.self)
+            subtypes.append(try field("subtype") { () throws(DNSSDError) in try Subtype(label) })
+        }
+        let addressCount = Int(try reader.byte())
+        guard addressCount <= ServiceRecord.maximumAddresses else { throw .tooManyAddresses(addressCount) }
+        guard addressCount > 0 else { throw .noAddress }
+        var addresses: [IPAddress] = []
+        for _ in 0..<addressCount {
+            let family = try reader.byte()
+            guard family == 4 || family == 6 else { throw .invalidField("address", .addressMalformed("family \(family)")) }
+            let raw = try reader.take(family == 4 ? 4 : 16)
+            addresses.append(try field("address") { () throws(DNSSDError) in try IPAddress(bytes: raw) })
+        }
+        let hostLabelBytes = try reader.short()
+        guard let hostLabel = String(validating: hostLabelBytes, as: UTF8.self), !hostLabel.isEmpty,
+              !hostLabel.contains("."), (try? DomainName(hostLabel)) != nil else { throw .hostLabelInvalid }
+        let txtLength = Int(try reader.byte()) << 8 | Int(try reader.byte())
+        let txtBytes = try reader.take(txtLength)
+        let txt = try field("txt") { () throws(DNSSDError) in try TXTRecord(wireFormat: txtBytes) }
+        guard reader.remaining == 0 else { throw .trailingBytes(reader.remaining) }
+        return ServiceRecord(island: island, islandName: islandName, name: name, type: type, subtypes: subtypes,
+                             port: port, txt: txt, addresses: addresses, hostLabel: hostLabel)
+    }
+
+    private static func field<T>(_ name: String, _ body: () throws(DNSSDError) -> T) throws(ServiceRecordRejection) -> T {
+        do { return try body() } catch { throw .invalidField(name, error) }
+    }
+
+    private static func short(_ bytes: [UInt8], _ out: inout [UInt8]) {
+        out.append(UInt8(min(bytes.count, 255)))
+        out += bytes.prefix(255)
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var remaining: Int { bytes.count - offset }
+
+        mutating func take(_ count: Int) throws(ServiceRecordRejection) -> [UInt8] {
+            guard count >= 0, remaining >= count else { throw .truncated }
+            defer { offset += count }
+            return Array(bytes[offset..<offset + count])
+        }
+
+        mutating func byte() throws(ServiceRecordRejection) -> UInt8 { try take(1)[0] }
+        mutating func short() throws(ServiceRecordRejection) -> [UInt8] { try take(Int(try byte())) }
+
+    }
+}

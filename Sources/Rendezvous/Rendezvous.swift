@@ -1,0 +1,103 @@
+import Kademlia
+
+/// A value as a rendezvous hands it out: verified against its owner's signature.
+///
+/// Under one key, each owner (a leader's node id) holds values distinguished by a value id
+/// chosen by the owner (the gateway uses one per exported instance).
+public struct RendezvousValue: Hashable, Sendable {
+    public var key: RecordKey
+    public var owner: NodeID
+    public var valueID: UInt64
+    public var sequence: UInt64
+    public var payload: [UInt8]
+
+    public init(key: RecordKey, owner: NodeID, valueID: UInt64, sequence: UInt64, payload: [UInt8]) {
+        self.key = key
+        self.owner = owner
+        self.valueID = valueID
+        self.sequence = sequence
+        self.payload = payload
+    }
+
+    /// What identifies the value under its key.
+    public var slot: ValueSlot { ValueSlot(owner: owner, valueID: valueID) }
+}
+
+/// An owner's value slot under a key.
+public struct ValueSlot: Hashable, Comparable, Sendable {
+    public var owner: NodeID
+    public var valueID: UInt64
+
+    public init(owner: NodeID, valueID: UInt64) {
+        self.owner = owner
+        self.valueID = valueID
+    }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.owner, a.valueID) < (b.owner, b.valueID) }
+}
+
+/// A change under a subscribed key.
+public enum RendezvousChange: Hashable, Sendable {
+    /// A value appeared or was replaced by a newer one.
+    case upserted(RendezvousValue)
+    /// The owner deleted it (a tombstone) or it expired without a republish.
+    case removed(RecordKey, ValueSlot)
+}
+
+/// Why a rendezvous operation failed.
+public enum RendezvousError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// No peer took the value (no other leader reachable yet, or all refused).
+    case notStored(String)
+    case tooLarge(Int)
+    case shutDown
+
+    public var description: String {
+        switch self {
+        case .notStored(let why): "not stored: \(why)"
+        case .tooLarge(let bytes): "value of \(bytes) bytes is too large"
+        case .shutDown: "the rendezvous is shut down"
+        }
+    }
+}
+
+/// Counters and state of a rendezvous, for status, metrics and benchmarks.
+public struct RendezvousStats: Hashable, Sendable {
+    public var engine: String
+    /// Other nodes this one can reach (routing table size, or mesh size in direct exchange).
+    public var peers: Int
+    public var storedValues: Int
+    public var subscriptions: Int
+    public var bytesSent: UInt64
+    public var bytesReceived: UInt64
+
+    public init(engine: String, peers: Int = 0, storedValues: Int = 0, subscriptions: Int = 0,
+                bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0) {
+        self.engine = engine
+        self.peers = peers
+        self.storedValues = storedValues
+        self.subscriptions = subscriptions
+        self.bytesSent = bytesSent
+        self.bytesReceived = bytesReceived
+    }
+}
+
+/// The place island leaders meet: put signed values under keys, read them, and be told
+/// when they change. The gateway, the islands and SIP use only this; engines are the
+/// native Kademlia DHT and OpenDHT.
+///
+/// The engine signs with the node's identity, keeps sequence numbers increasing across
+/// restarts, republishes its own values until they are removed, and delivers removals as
+/// tombstones rather than waiting for expiry.
+public protocol Rendezvous: AnyObject, Sendable {
+    /// Stores (or replaces) this node's value `valueID` under `key`.
+    func put(key: RecordKey, valueID: UInt64, payload: [UInt8]) async throws(RendezvousError)
+    /// Deletes this node's value `valueID` under `key` everywhere (tombstone).
+    func remove(key: RecordKey, valueID: UInt64) async throws(RendezvousError)
+    /// The current values under `key`, newest per slot.
+    func get(key: RecordKey) async throws(RendezvousError) -> [RendezvousValue]
+    /// Changes under `key` from now on, starting with its current values as `.upserted`.
+    /// Ends when `unsubscribe(key:)` is called or the rendezvous shuts down.
+    func subscribe(key: RecordKey) async -> AsyncStream<RendezvousChange>
+    func unsubscribe(key: RecordKey) async
+    func stats() async -> RendezvousStats
+}

@@ -1,0 +1,79 @@
+import DNSSD
+@testable import Gateway
+import Island
+import LocalDomain
+import Testing
+
+struct ExportPlannerTests {
+    func planner(deny: Set<String> = []) -> ExportPlanner {
+        ExportPlanner { type in deny.contains(type.description) ? (false, "rule 1: deny \(type)") : (true, "default") }
+    }
+
+    func puts(_ effects: [ExportEffect]) -> [ServiceRecord] {
+        effects.compactMap { if case .put(let record) = $0 { record } else { nil } }
+    }
+
+    @Test func leaderExportsLocalServicesWithRoutableAddressesOnly() throws {
+        var export = planner()
+        _ = export.observe(.added(try Fixture.service("Lab Printer")))
+        let records = puts(export.activate(island: Fixture.islandA, name: "island-a"))
+        #expect(records.count == 1)
+        #expect(records.first?.addresses == [try IPAddress("10.0.1.5")]) // fe80:: stays home
+        #expect(records.first?.island == Fixture.islandA && records.first?.hostLabel == "printer")
+    }
+
+    @Test func followerExportsNothingUntilItLeads() throws {
+        var export = planner()
+        #expect(puts(export.observe(.added(try Fixture.service("P")))).isEmpty)
+    }
+
+    @Test func gatewayPublicationsAreNeverExportedAgain() throws {
+        var export = planner()
+        _ = export.activate(island: Fixture.islandA, name: "a")
+        let ours = export.observe(.added(try Fixture.service("Ours", origin: [.local, .ourOwn])))
+        let otherGateway = export.observe(.added(try Fixture.service("Imported Elsewhere", host: "printer-z2z-0b0b0b0b.local")))
+        let advert = export.observe(.added(try Fixture.service("gw", type: "_z2z._udp")))
+        #expect(ours.contains { if case .skipped(_, .ourOwn) = $0 { true } else { false } })
+        #expect(otherGateway.contains { if case .skipped(_, .gatewayPublished) = $0 { true } else { false } })
+        #expect(advert.contains { if case .skipped(_, .gatewayAdvert) = $0 { true } else { false } })
+        #expect(export.exported.isEmpty)
+    }
+
+    @Test func linkLocalOnlyAndDeniedServicesStayHomeWithTheirReason() throws {
+        var export = planner(deny: ["_ssh._tcp"])
+        _ = export.activate(island: Fixture.islandA, name: "a")
+        let linkLocal = export.observe(.added(try Fixture.service("LL", addresses: ["169.254.3.4", "fe80::1"])))
+        let denied = export.observe(.added(try Fixture.service("Shell", type: "_ssh._tcp")))
+        #expect(linkLocal.contains(.skipped(try Fixture.service("LL").id, .noRoutableAddress)))
+        #expect(denied.contains { if case .skipped(_, .denied(let rule)) = $0 { rule.contains("rule 1") } else { false } })
+    }
+
+    @Test func txtChangeIsReputAndRemovalIsDeletedAtOnce() throws {
+        var export = planner()
+        _ = export.activate(island: Fixture.islandA, name: "a")
+        let first = try Fixture.service("P")
+        #expect(puts(export.observe(.added(first))).count == 1)
+        #expect(export.observe(.changed(first)).isEmpty) // nothing changed: no traffic
+        let changed = try Fixture.service("P", txt: try TXTRecord(["v": "2"]))
+        #expect(puts(export.observe(.changed(changed))).first?.txt == changed.instance.txt)
+        #expect(export.observe(.removed(first.id)) == [.remove(first.id.type, first.id.name)])
+    }
+
+    @Test func steppingDownDeletesEverythingExported() throws {
+        var export = planner()
+        _ = export.observe(.added(try Fixture.service("A")))
+        _ = export.observe(.added(try Fixture.service("B")))
+        _ = export.activate(island: Fixture.islandA, name: "a")
+        #expect(export.deactivate().count == 2)
+        #expect(export.exported.isEmpty)
+    }
+
+    @Test func policyChangeWithdrawsNowDeniedExports() throws {
+        var export = planner()
+        _ = export.activate(island: Fixture.islandA, name: "a")
+        let service = try Fixture.service("P")
+        _ = export.observe(.added(service))
+        let effects = export.setPermission { _ in (false, "rule 2: deny *") }
+        #expect(effects.contains(.remove(service.id.type, service.id.name)))
+    }
+}

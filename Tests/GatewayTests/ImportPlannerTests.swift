@@ -1,0 +1,87 @@
+import DNSSD
+@testable import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Rendezvous
+import Testing
+
+struct ImportPlannerTests {
+    let slot1 = ValueSlot(owner: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), valueID: 1)
+    let slot2 = ValueSlot(owner: NodeID(w0: 2, w1: 0, w2: 0, w3: 0), valueID: 1)
+
+    func planner(permit: @escaping @Sendable (ServiceType, IslandID, String) -> Bool = { _, _, _ in true }) -> ImportPlanner {
+        var planner = ImportPlanner(permission: permit)
+        _ = planner.activate(localIsland: Fixture.islandA)
+        return planner
+    }
+
+    func published(_ effects: [ImportEffect]) -> [Publication] {
+        effects.compactMap { if case .publish(_, let publication) = $0 { publication } else { nil } }
+    }
+
+    @Test func remoteServiceIsPublishedUnchangedOnASynthesizedHost() throws {
+        var imports = planner()
+        let txt = try TXTRecord(entries: [try TXTEntry(key: "bin", value: [0, 255]), try TXTEntry(key: "flag", value: nil)])
+        let record = try Fixture.record("Office Printer", txt: txt)
+        let publication = try #require(published(imports.apply(record, from: slot1)).first)
+        #expect(publication.name.value == "Office Printer")
+        #expect(publication.txt == txt && publication.port == 631 && publication.type == record.type)
+        #expect(publication.host == .synthesized(try HostName("printer-z2z-0b0b0b0b.local"), addresses: [try IPAddress("10.0.2.5")]))
+        #expect(publication.announcement == .immediate)
+    }
+
+    @Test func nameTakenOnTheLinkGetsTheIslandSuffixAndTheLocalServiceKeepsItsName() throws {
+        var imports = planner()
+        _ = imports.observe(.added(try Fixture.service("Office Printer")))
+        let publication = try #require(published(imports.apply(try Fixture.record("Office Printer"), from: slot1)).first)
+        #expect(publication.name.value == "Office Printer (island-b)")
+    }
+
+    @Test func importYieldsWhenALocalServiceWithItsNameAppears() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("Office Printer"), from: slot1)
+        let effects = imports.observe(.added(try Fixture.service("Office Printer")))
+        let key = try Fixture.record("Office Printer").id
+        #expect(effects.first == .withdraw(key))
+        #expect(published(effects).first?.name.value == "Office Printer (island-b)")
+    }
+
+    @Test func twoIslandsExportingOneNameAreBothImportedDistinctly() throws {
+        var imports = planner()
+        let fromB = published(imports.apply(try Fixture.record("Printer"), from: slot1))
+        let fromC = published(imports.apply(try Fixture.record("Printer", island: IslandID(rawValue: 0xc), islandName: "island-c"), from: slot2))
+        #expect(fromB.first?.name.value == "Printer")
+        #expect(fromC.first?.name.value == "Printer (island-c)")
+    }
+
+    @Test func ownIslandAndDeniedServicesAreNotImported() throws {
+        var imports = planner { type, _, _ in type.description != "_ssh._tcp" }
+        #expect(imports.apply(try Fixture.record("Mine", island: Fixture.islandA), from: slot1).isEmpty)
+        #expect(imports.apply(try Fixture.record("Shell", type: "_ssh._tcp"), from: slot2).isEmpty)
+    }
+
+    @Test func updateKeepsTheNameAndRemovalWithdraws() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("P"), from: slot1)
+        let updated = imports.apply(try Fixture.record("P", addresses: ["10.0.2.6"]), from: slot1)
+        guard case .update(_, let publication)? = updated.first else { Issue.record("expected update, got \(updated)"); return }
+        #expect(publication.name.value == "P")
+        #expect(imports.remove(slot1) == [.withdraw(try Fixture.record("P").id)])
+    }
+
+    @Test func instanceHeldByTwoLeadersStaysUntilTheLastValueGoes() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("P"), from: slot1)
+        #expect(imports.apply(try Fixture.record("P"), from: slot2).isEmpty) // the same instance from a new leader
+        #expect(imports.remove(slot1).isEmpty)
+        #expect(imports.remove(slot2) == [.withdraw(try Fixture.record("P").id)])
+    }
+
+    @Test func steppingDownWithdrawsEverythingAndLeadingAgainRepublishes() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("P"), from: slot1)
+        #expect(imports.deactivate() == [.withdraw(try Fixture.record("P").id)])
+        #expect(published(imports.activate(localIsland: Fixture.islandA)).count == 1)
+    }
+}

@@ -1,0 +1,65 @@
+import DNSSD
+@testable import Gateway
+import Island
+import Testing
+
+struct ServiceRecordCodecTests {
+    @Test func recordRoundTripsWithBinaryTXTSubtypesAndBothFamilies() throws {
+        let txt = try TXTRecord(entries: [try TXTEntry(key: "bin", value: [0, 255, 34, 92]), try TXTEntry(key: "flag", value: nil)])
+        var record = try Fixture.record("Lab Printer 3.1 (Raum Ä)", addresses: ["10.0.2.5", "2001:db8::5"], txt: txt)
+        record.subtypes = [try Subtype("_print"), try Subtype("_universal")]
+        #expect(try ServiceRecordCodec.decode(ServiceRecordCodec.encode(record)) == record)
+    }
+
+    @Test func everyTruncationIsRefused() throws {
+        let bytes = ServiceRecordCodec.encode(try Fixture.record("P"))
+        for length in 0..<bytes.count {
+            #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(Array(bytes.prefix(length))) }
+        }
+        #expect(throws: ServiceRecordRejection.trailingBytes(1)) { try ServiceRecordCodec.decode(bytes + [0]) }
+    }
+
+    @Test func invalidFieldsAreRefusedWithTheDNSSDReason() throws {
+        var bytes = ServiceRecordCodec.encode(try Fixture.record("P"))
+        bytes[4] = 9
+        #expect(throws: ServiceRecordRejection.unsupportedVersion(9)) { try ServiceRecordCodec.decode(bytes) }
+        // Replace the type text "_ipp._tcp" with "_ipp._xyz".
+        var typed = ServiceRecordCodec.encode(try Fixture.record("P"))
+        let start = try #require(typed.firstIndex(of: UInt8(ascii: "_")))
+        typed.replaceSubrange((start + 6)..<(start + 9), with: Array("xyz".utf8))
+        do {
+            _ = try ServiceRecordCodec.decode(typed)
+            Issue.record("accepted a bad type")
+        } catch {
+            #expect(error.reason == "transport_invalid")
+        }
+    }
+
+    @Test func randomCorruptionNeverCrashes() throws {
+        let base = ServiceRecordCodec.encode(try Fixture.record("Printer", txt: try TXTRecord(["a": "1"])))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            var bytes = base
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            _ = try? ServiceRecordCodec.decode(bytes)
+        }
+    }
+}
+
+struct SynthesizedHostTests {
+    @Test func hostNameCarriesTheMarkerAndIsRecognized() throws {
+        let host = SynthesizedHost.name(label: "printer", island: Fixture.islandB)
+        #expect(host.value == "printer-z2z-0b0b0b0b.local")
+        #expect(SynthesizedHost.isSynthesized(host))
+        #expect(!SynthesizedHost.isSynthesized(try HostName("printer.local")))
+        #expect(!SynthesizedHost.isSynthesized(try HostName("my-z2z-notahex.local")))
+    }
+
+    @Test func longLabelsAreShortenedToFitOneLabel() throws {
+        let host = SynthesizedHost.name(label: String(repeating: "ä", count: 60), island: Fixture.islandA)
+        #expect(host.labels[0].utf8.count <= 63)
+        #expect(SynthesizedHost.isSynthesized(host))
+    }
+}
