@@ -6,7 +6,10 @@ public struct Configuration: Sendable {
     public var overlay: UInt64? = nil
     public var k = 20
     public var alpha = 3
+    /// Longest wait for an answer; the actual timeout follows the measured round-trip
+    /// time (smoothed RTT + 4 × variation), between `minimumRequestTimeout` and this.
     public var requestTimeout: Interval = .seconds(1)
+    public var minimumRequestTimeout: Interval = .milliseconds(250)
     /// Unanswered requests in a row before a contact is dropped.
     public var maxFailures = 2
     /// A full bucket's oldest entry heard from within this is kept without a probe.

@@ -49,6 +49,7 @@ public struct DHTNode: Sendable {
     var published: [RecordKey: Published] = [:]
     var nextMaintenance: Instant?
     var neighbourhood = NeighbourhoodTimer()
+    var rtt = RoundTripEstimate()
     /// Nodes this node introduced itself to (`announce`).
     var announced = Set<NodeID>()
     var effects: [Effect] = []
@@ -132,8 +133,8 @@ public struct DHTNode: Sendable {
     mutating func send(_ body: MessageBody, to endpoint: Endpoint, expecting: NodeID?, purpose: PendingRequest.Purpose, now: Instant) {
         var transaction = UInt32(truncatingIfNeeded: rng.next())
         while pending[transaction] != nil { transaction &+= 1 }
-        let deadline = now + configuration.requestTimeout
-        pending[transaction] = PendingRequest(endpoint: endpoint, expected: expecting, purpose: purpose, deadline: deadline)
+        let deadline = now + rtt.timeout(min: configuration.minimumRequestTimeout, max: configuration.requestTimeout)
+        pending[transaction] = PendingRequest(endpoint: endpoint, expected: expecting, purpose: purpose, deadline: deadline, sentAt: now)
         deadlines.insert(Deadline(at: deadline, transaction: transaction))
         send(body, to: endpoint, transaction: transaction)
     }
@@ -151,6 +152,7 @@ public struct DHTNode: Sendable {
                 request.expected == nil || request.expected == h.sender
             else { return drop(.unexpectedResponse) }
             pending[h.transaction] = nil
+            rtt.sample(now.since(request.sentAt))
             learn(sender, now: now)
             answered(request, by: sender, body: message.body, now: now)
         } else {
@@ -235,6 +237,31 @@ struct PendingRequest: Sendable {
     var expected: NodeID?
     var purpose: Purpose
     var deadline: Instant
+    var sentAt: Instant
+}
+
+/// Round-trip time estimate over all answered requests (RFC 6298's smoothing), so the
+/// request timeout follows the network instead of a fixed guess: dead contacts cost a few
+/// round trips, not a fixed second.
+struct RoundTripEstimate: Sendable {
+    var smoothed: Double?
+    var variation = 0.0
+
+    mutating func sample(_ rtt: Interval) {
+        let r = rtt.seconds
+        guard let s = smoothed else {
+            smoothed = r
+            variation = r / 2
+            return
+        }
+        variation = 0.75 * variation + 0.25 * abs(s - r)
+        smoothed = 0.875 * s + 0.125 * r
+    }
+
+    func timeout(min: Interval, max: Interval) -> Interval {
+        guard let s = smoothed else { return max }
+        return Swift.min(max, Swift.max(min, .seconds(s + 4 * variation)))
+    }
 }
 
 struct Deadline: Comparable, Sendable {
