@@ -72,6 +72,16 @@ let package = Package(
             ]
         ),
 
+        // MARK: the gateway: rendezvous interface, export and import
+        .target(name: "Rendezvous", dependencies: ["Kademlia"]),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         // MARK: executables
         .executableTarget(
             name: "z2zd",
@@ -132,6 +142,7 @@ let package = Package(
         ),
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
