@@ -1,7 +1,11 @@
 import NIOCore
 import SIP
 
-/// UDP: one datagram is one message; responses go back to the datagram's source (RFC 3581).
+/// UDP: one datagram is one message; responses go back to the datagram's source address and port.
+///
+/// Deviation: RFC 3261 §18.2.2 sends to the Via sent-by port unless `rport` is present; this
+/// handler always answers the source port (RFC 3581 behaviour), which is the same for UAs that
+/// send from their listening port and the only one that works for UAs behind NAT.
 final class SIPDatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
