@@ -28,6 +28,10 @@ public struct SIPAddressOfRecord: Hashable, Comparable, Sendable, CustomStringCo
 
     public var user: String? { userBytes.map { String(decoding: $0, as: UTF8.self) } }
 
+    /// The DHT namespace of AoR bindings (DESIGN.md "Records in the DHT": `sip/<AoR>`); the record
+    /// name is `description`, so the key is `RecordKey.make(network:namespace: "sip", name: aor.description)`.
+    public static let dhtNamespace = "sip"
+
     /// `sip:user@host`, the canonical text and the DHT key's name.
     public var description: String {
         var text = "sip:"
