@@ -1,0 +1,95 @@
+import DNSSD
+import Island
+import Kademlia
+
+/// What an island's leader says about its island under the `directory` key: its name, who
+/// leads it and the types it exports. Leaders subscribe to the directory to learn which
+/// types exist anywhere; `z2z islands` lists it.
+public struct IslandDirectoryEntry: Hashable, Sendable {
+    public static let maximumTypes = 256
+
+    public var island: IslandID
+    public var name: String
+    public var leader: NodeID
+    public var types: [ServiceType]
+    public var services: Int
+
+    public init(island: IslandID, name: String, leader: NodeID, types: [ServiceType], services: Int) {
+        self.island = island
+        self.name = name
+        self.leader = leader
+        self.types = types
+        self.services = services
+    }
+}
+
+/// Why a directory payload was refused.
+public enum IslandDirectoryRejection: Error, Hashable, Sendable {
+    case badMagic, unsupportedVersion(UInt8), truncated, trailingBytes(Int), tooManyTypes(Int), invalidType(String), invalidName
+
+    public var reason: String {
+        switch self {
+        case .badMagic: "bad_magic"
+        case .unsupportedVersion: "unsupported_version"
+        case .truncated: "truncated"
+        case .trailingBytes: "trailing_bytes"
+        case .tooManyTypes: "too_many_types"
+        case .invalidType: "invalid_type"
+        case .invalidName: "invalid_name"
+        }
+    }
+}
+
+/// `"z2zD" | version u8 = 1 | island u64 | name len u8, UTF-8 | leader 32 | services u32 |
+/// type count u16, (len u8, text)*` — strict and total.
+public enum IslandDirectoryCodec {
+    public static let magic: [UInt8] = Array("z2zD".utf8)
+
+    public static func encode(_ entry: IslandDirectoryEntry) -> [UInt8] {
+        var out = magic + [1]
+        out += (0..<8).map { UInt8(truncatingIfNeeded: entry.island.rawValue >> UInt64(56 - 8 * $0)) }
+        let name = Array(entry.name.utf8.prefix(63))
+        out.append(UInt8(name.count))
+        out += name
+        out += entry.leader.bytes
+        let services = UInt32(clamping: entry.services)
+        out += (0..<4).map { UInt8(truncatingIfNeeded: services >> UInt32(24 - 8 * $0)) }
+        let types = entry.types.prefix(IslandDirectoryEntry.maximumTypes)
+        out += [UInt8(types.count >> 8), UInt8(types.count & 0xff)]
+        for type in types {
+            let text = Array(type.description.utf8)
+            out.append(UInt8(text.count))
+            out += text
+        }
+        return out
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(IslandDirectoryRejection) -> IslandDirectoryEntry {
+        var offset = 0
+        func take(_ count: Int) throws(IslandDirectoryRejection) -> ArraySlice<UInt8> {
+            guard count >= 0, bytes.count - offset >= count else { throw .truncated }
+            defer { offset += count }
+            return bytes[offset..<offset + count]
+        }
+        func integer(_ count: Int) throws(IslandDirectoryRejection) -> UInt64 {
+            try take(count).reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        guard Array(try take(4)) == magic else { throw .badMagic }
+        let version = UInt8(try integer(1))
+        guard version == 1 else { throw .unsupportedVersion(version) }
+        let island = IslandID(rawValue: try integer(8))
+        guard let name = String(validating: try take(Int(try integer(1))), as: UTF8.self) else { throw .invalidName }
+        let leader = NodeID(bytes: try take(32))
+        let services = Int(try integer(4))
+        let count = Int(try integer(2))
+        guard count <= IslandDirectoryEntry.maximumTypes else { throw .tooManyTypes(count) }
+        var types: [ServiceType] = []
+        for _ in 0..<count {
+            let text = String(decoding: try take(Int(try integer(1))), as: UTF8.self)
+            guard let type = try? ServiceType(text) else { throw .invalidType(text) }
+            types.append(type)
+        }
+        guard offset == bytes.count else { throw .trailingBytes(bytes.count - offset) }
+        return IslandDirectoryEntry(island: island, name: name, leader: leader, types: types, services: services)
+    }
+}

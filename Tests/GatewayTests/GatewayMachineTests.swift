@@ -1,0 +1,150 @@
+import DNSSD
+@testable import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Testing
+
+/// Whole gateways on virtual time (`GatewayWorld`): services cross islands, withdrawals
+/// follow, loops never start, and a leader's death does not lose the island's services.
+struct GatewayMachineTests {
+    func printer(_ name: String = "Office Printer", host: String = "printer.local", address: String = "10.1.0.50",
+                 txt: TXTRecord = .empty) throws -> ServiceInstance {
+        ServiceInstance(name: try InstanceName(name), type: try ServiceType("_ipp._tcp"), host: try HostName(host), port: 631,
+                        txt: txt, addresses: [try IPAddress(address), try IPAddress("fe80::50")])
+    }
+
+    func named(_ name: String, on island: Int, in world: GatewayWorld) -> [ServiceInstance] {
+        world.view(island: island).filter { $0.name.value == name }
+    }
+
+    @Test func serviceOnOneIslandAppearsOnTheOtherWithItsFieldsAndRoutableAddress() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        world.addGateway(island: 2)
+        let txt = try TXTRecord(entries: [try TXTEntry(key: "bin", value: [1, 255]), try TXTEntry(key: "flag", value: nil)])
+        world.publishDevice(island: 1, try printer(txt: txt))
+        world.run(for: .seconds(5))
+        let imported = try #require(named("Office Printer", on: 2, in: world).first)
+        #expect(imported.txt == txt && imported.port == 631)
+        #expect(imported.addresses == [try IPAddress("10.1.0.50")])
+        #expect(SynthesizedHost.isSynthesized(imported.host))
+        // Exactly once on island 2, and never re-imported on island 1.
+        #expect(named("Office Printer", on: 2, in: world).count == 1)
+        #expect(named("Office Printer", on: 1, in: world).count == 1)
+    }
+
+    @Test func withdrawalOnTheSourceIslandRemovesTheImport() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        world.addGateway(island: 2)
+        let service = try printer()
+        world.publishDevice(island: 1, service)
+        world.run(for: .seconds(5))
+        #expect(named("Office Printer", on: 2, in: world).count == 1)
+        world.withdrawDevice(island: 1, service.id)
+        world.run(for: .milliseconds(50))
+        #expect(named("Office Printer", on: 2, in: world).isEmpty)
+    }
+
+    @Test func sameNameOnTwoIslandsIsSuffixedOnlyWhereItIsImported() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1, islandName: "north")
+        world.addGateway(island: 2, islandName: "south")
+        world.publishDevice(island: 1, try printer(address: "10.1.0.50"))
+        world.publishDevice(island: 2, try printer(host: "other.local", address: "10.2.0.50"))
+        world.run(for: .seconds(5))
+        let north = world.view(island: 1).map(\.name.value).filter { $0.hasPrefix("Office Printer") }.sorted()
+        let south = world.view(island: 2).map(\.name.value).filter { $0.hasPrefix("Office Printer") }.sorted()
+        #expect(north == ["Office Printer", "Office Printer (south)"])
+        #expect(south == ["Office Printer", "Office Printer (north)"])
+    }
+
+    @Test func importsAreNeverExportedAgainByAnyGatewayOfTheImportingIsland() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        world.addGateway(island: 2, priority: 200)
+        world.addGateway(island: 2, priority: 1) // a follower sees the import as a foreign service
+        world.publishDevice(island: 1, try printer())
+        world.run(for: .seconds(6))
+        let exportedByIsland2 = world.values.values.flatMap(\.values).filter { value in
+            world.gateways.filter { $0.island == 2 }.map(\.machine.settings.id).contains(value.owner)
+                && (try? ServiceRecordCodec.decode(value.payload)) != nil
+        }
+        #expect(exportedByIsland2.isEmpty)
+        #expect(named("Office Printer", on: 3, in: world).isEmpty)
+    }
+
+    @Test func servicesAReflectorCopiedFromAnotherGatewaysLinkAreNeverExported() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        world.addGateway(island: 2)
+        world.addGateway(island: 3)
+        world.publishDevice(island: 1, try printer())
+        world.run(for: .seconds(6))
+        // An Avahi reflector between islands 2 and 3 copies island 2's import (host name kept).
+        let imported = try #require(named("Office Printer", on: 2, in: world).first)
+        var copy = imported
+        copy.name = try InstanceName("Reflected Printer")
+        world.publishDevice(island: 3, copy)
+        world.run(for: .seconds(2))
+        let island3 = world.gateways[2]
+        #expect(island3.machine.export.services[copy.id] != nil)
+        #expect(island3.machine.export.exported[copy.id] == nil)
+        #expect(named("Reflected Printer", on: 1, in: world).isEmpty && named("Reflected Printer", on: 2, in: world).isEmpty)
+    }
+
+    @Test func twoLeadersOfOneLinkPublishIdenticalRecordsForOneImport() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        let first = world.addGateway(island: 2, priority: 200)
+        let second = world.addGateway(island: 2, priority: 100)
+        world.publishDevice(island: 1, try printer())
+        world.run(for: .seconds(6))
+        world.cutHeartbeats = [[first, second]] // lost heartbeats: both lead
+        world.run(for: .seconds(6))
+        #expect(world.leaders(island: 2).count == 2)
+        // Same name, host and addresses: mDNS sees identical records, not a conflict.
+        let publications = [first, second].compactMap { world.gateways[$0].publications.values.first }
+        #expect(publications.count == 2 && publications[0] == publications[1])
+    }
+
+    @Test func leaderKillKeepsTheIslandsServicesVisibleElsewhere() throws {
+        var world = GatewayWorld()
+        let leader = world.addGateway(island: 1, priority: 200)
+        world.addGateway(island: 1, priority: 100)
+        world.addGateway(island: 2)
+        world.publishDevice(island: 1, try printer())
+        world.run(for: .seconds(6))
+        #expect(world.leaders(island: 1) == [leader])
+        #expect(named("Office Printer", on: 2, in: world).count == 1)
+        world.kill(leader)
+        // Sample the remote view every 100 ms: it never loses the printer.
+        for _ in 0..<60 {
+            world.run(for: .milliseconds(100))
+            #expect(named("Office Printer", on: 2, in: world).count == 1)
+        }
+        #expect(world.leaders(island: 1).count == 1 && world.leaders(island: 1) != [leader])
+    }
+
+    @Test func newLeaderOfTheImportingIslandTakesOverItsImports() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        let importer = world.addGateway(island: 2, priority: 200)
+        world.addGateway(island: 2, priority: 100)
+        world.publishDevice(island: 1, try printer())
+        world.run(for: .seconds(6))
+        world.kill(importer) // its imports go with it (Avahi drops a dead client's records)
+        world.run(for: .seconds(5))
+        #expect(named("Office Printer", on: 2, in: world).count == 1)
+    }
+
+    @Test func islandIDIsPersistedAndSharedByTheIslandsGateways() {
+        var world = GatewayWorld()
+        world.addGateway(island: 1, priority: 5)
+        world.addGateway(island: 1, priority: 9)
+        world.run(for: .seconds(6))
+        let islands = Set(world.gateways.map(\.persistedIsland))
+        #expect(islands.count == 1 && islands.first! != nil)
+    }
+}

@@ -1,0 +1,207 @@
+import DNSSD
+@testable import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Rendezvous
+
+/// Islands of gateways running `GatewayMachine` on virtual time, with everything else
+/// modelled: each island's link (mDNS as instant, reliable delivery of what is published
+/// on it), unicast heartbeats with a small delay, and a rendezvous where every put is seen
+/// by every subscriber after a small delay. Devices publish services on links.
+struct GatewayWorld {
+    struct Gateway {
+        var machine: GatewayMachine
+        var island: Int
+        var endpoint: Endpoint
+        var running = true
+        var inRendezvous = false
+        var subscriptions: Set<RecordKey> = []
+        /// What this gateway published on its link, by import key.
+        var publications: [ImportKey: Publication] = [:]
+        var advert: Publication?
+        var persistedIsland: IslandID?
+    }
+
+    /// A service on a link as every host there sees it.
+    struct Announcement: Hashable {
+        var service: ServiceInstance
+        /// Index of the gateway that published it, nil for a device.
+        var publisher: Int?
+    }
+
+    var gateways: [Gateway] = []
+    /// Per island: announcements by service id.
+    var links: [Int: [ServiceID: Announcement]] = [:]
+    var values: [RecordKey: [ValueSlot: RendezvousValue]] = [:]
+    var now = Instant.zero
+    let delay = Interval.milliseconds(2)
+    private var queue: [(at: Instant, gateway: Int, event: GatewayMachine.Event)] = []
+    private var sequence: UInt64 = 0
+    var network = NetworkID(rawValue: 0x2a)
+    /// Pairs of gateways whose heartbeats are lost (a flaky link between two of them).
+    var cutHeartbeats: Set<[Int]> = []
+
+    static func nodeID(_ index: Int) -> NodeID { NodeID(w0: UInt64(index + 1) << 40, w1: 7, w2: 7, w3: UInt64(index)) }
+
+    @discardableResult
+    mutating func addGateway(island: Int, priority: UInt8 = 100, islandName: String? = nil) -> Int {
+        let index = gateways.count
+        let endpoint = Endpoint(ipv4: 10, UInt8(island), 0, UInt8(10 + index), port: 7400)
+        let settings = GatewayMachine.Settings(id: Self.nodeID(index), network: network, priority: priority, port: 7400,
+                                               islandName: islandName ?? "island-\(island)", seed: UInt64(index + 1))
+        let machine = GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") },
+                                     importPermission: { _, _, _ in true })
+        gateways.append(Gateway(machine: machine, island: island, endpoint: endpoint))
+        // The new gateway first sees everything already on its link.
+        for announcement in (links[island] ?? [:]).values.sorted(by: { $0.service.id < $1.service.id }) {
+            deliver(index, .local(.added(discovered(announcement, by: index))))
+        }
+        deliver(index, .tick)
+        return index
+    }
+
+    mutating func publishDevice(island: Int, _ service: ServiceInstance) {
+        announce(island: island, Announcement(service: service, publisher: nil))
+    }
+
+    mutating func withdrawDevice(island: Int, _ id: ServiceID) {
+        retract(island: island, id)
+    }
+
+    /// kill -9: the gateway stops; what it published on its link goes with its responder's
+    /// client (Avahi withdraws a dead client's groups); its rendezvous values stay.
+    mutating func kill(_ index: Int) {
+        gateways[index].running = false
+        for key in gateways[index].publications.keys { retractPublication(index, key) }
+        if let advert = gateways[index].advert {
+            retract(island: gateways[index].island, ServiceID(name: advert.name, type: advert.type))
+        }
+    }
+
+    /// What a host on `island` sees (devices and gateway publications), as `avahi-browse` would.
+    func view(island: Int) -> [ServiceInstance] {
+        (links[island] ?? [:]).values.map(\.service).filter { $0.type != GatewayAdvert.serviceType }.sorted { $0.id < $1.id }
+    }
+
+    func leaders(island: Int) -> [Int] {
+        gateways.indices.filter { gateways[$0].running && gateways[$0].island == island && gateways[$0].machine.role == .leader }
+    }
+
+    // MARK: running
+
+    mutating func run(for duration: Interval) {
+        let end = now + duration
+        while true {
+            let nextEvent = queue.map(\.at).min()
+            let nextTick = gateways.indices.filter { gateways[$0].running }.compactMap { gateways[$0].machine.nextDeadline }.min()
+            guard let next = [nextEvent, nextTick].compactMap({ $0 }).min(), next <= end else { break }
+            now = max(now, next)
+            if let index = queue.firstIndex(where: { $0.at <= now }) {
+                let item = queue.remove(at: index)
+                deliver(item.gateway, item.event)
+            } else {
+                for index in gateways.indices where gateways[index].running {
+                    if let deadline = gateways[index].machine.nextDeadline, deadline <= now { deliver(index, .tick) }
+                }
+            }
+        }
+        now = end
+    }
+
+    private mutating func deliver(_ index: Int, _ event: GatewayMachine.Event) {
+        guard gateways[index].running else { return }
+        let effects = gateways[index].machine.handle(event, now: now)
+        for effect in effects { perform(effect, by: index) }
+    }
+
+    private mutating func enqueue(_ index: Int, _ event: GatewayMachine.Event) {
+        queue.append((now + delay, index, event))
+    }
+
+    private mutating func perform(_ effect: GatewayMachine.Effect, by index: Int) {
+        let gateway = gateways[index]
+        switch effect {
+        case .sendHeartbeat(let bytes, let endpoint):
+            guard let target = gateways.firstIndex(where: { $0.endpoint == endpoint }),
+                  !cutHeartbeats.contains([index, target].sorted()) else { return }
+            enqueue(target, .heartbeat(bytes, from: gateway.endpoint))
+        case .advertise(let publication):
+            gateways[index].advert = publication
+            let host = (try? HostName("gw\(index).local")) ?? .local
+            let service = ServiceInstance(name: publication.name, type: publication.type, host: host, port: publication.port,
+                                          txt: publication.txt, addresses: [address(of: gateway.endpoint)])
+            announce(island: gateway.island, Announcement(service: service, publisher: index))
+        case .publish(let key, let publication), .update(let key, let publication):
+            gateways[index].publications[key] = publication
+            guard case .synthesized(let host, let addresses) = publication.host else { return }
+            let service = ServiceInstance(name: publication.name, type: publication.type, host: host, port: publication.port,
+                                          txt: publication.txt, subtypes: publication.subtypes, addresses: addresses)
+            announce(island: gateway.island, Announcement(service: service, publisher: index))
+        case .withdraw(let key):
+            retractPublication(index, key)
+        case .joinRendezvous:
+            gateways[index].inRendezvous = true
+        case .leaveRendezvous:
+            gateways[index].inRendezvous = false
+        case .put(let key, let valueID, let payload):
+            guard gateway.inRendezvous else { return }
+            sequence += 1
+            let value = RendezvousValue(key: key, owner: gateway.machine.settings.id, valueID: valueID, sequence: sequence, payload: payload)
+            values[key, default: [:]][value.slot] = value
+            notify(key, .upserted(value))
+        case .remove(let key, let valueID):
+            let slot = ValueSlot(owner: gateway.machine.settings.id, valueID: valueID)
+            guard values[key]?.removeValue(forKey: slot) != nil else { return }
+            notify(key, .removed(key, slot))
+        case .subscribe(let key):
+            gateways[index].subscriptions.insert(key)
+            for value in (values[key] ?? [:]).values.sorted(by: { $0.slot < $1.slot }) { enqueue(index, .rendezvous(.upserted(value))) }
+        case .unsubscribe(let key):
+            gateways[index].subscriptions.remove(key)
+        case .persistIsland(let island):
+            gateways[index].persistedIsland = island
+        case .transition, .exportSkipped, .rejected:
+            break
+        }
+    }
+
+    private mutating func notify(_ key: RecordKey, _ change: RendezvousChange) {
+        for index in gateways.indices where gateways[index].running && gateways[index].subscriptions.contains(key) {
+            enqueue(index, .rendezvous(change))
+        }
+    }
+
+    private mutating func retractPublication(_ index: Int, _ key: ImportKey) {
+        guard let publication = gateways[index].publications.removeValue(forKey: key) else { return }
+        retract(island: gateways[index].island, ServiceID(name: publication.name, type: publication.type))
+    }
+
+    private mutating func announce(island: Int, _ announcement: Announcement) {
+        let id = announcement.service.id
+        let isNew = links[island]?[id] == nil
+        links[island, default: [:]][id] = announcement
+        for index in gateways.indices where gateways[index].island == island {
+            let service = discovered(announcement, by: index)
+            enqueue(index, .local(isNew ? .added(service) : .changed(service)))
+        }
+    }
+
+    private mutating func retract(island: Int, _ id: ServiceID) {
+        guard links[island]?.removeValue(forKey: id) != nil else { return }
+        for index in gateways.indices where gateways[index].island == island { enqueue(index, .local(.removed(id))) }
+    }
+
+    private func discovered(_ announcement: Announcement, by viewer: Int) -> DiscoveredService {
+        let origin: Origin = announcement.publisher == viewer ? [.local, .ourOwn] : []
+        return DiscoveredService(instance: announcement.service, origin: origin,
+                                 linkAddresses: announcement.service.addresses.map { LinkAddress(interface: 2, address: $0) })
+    }
+
+    private func address(of endpoint: Endpoint) -> IPAddress {
+        switch endpoint.address {
+        case .v4(let value): .v4(value)
+        case .v6(let high, let low): .v6(high, low)
+        }
+    }
+}
