@@ -15,6 +15,9 @@ public struct SIPServerConfiguration: Hashable, Sendable {
     public var maximumConcurrentLookups: Int
     /// Open TCP connections; more are closed on accept.
     public var maximumConnections: Int
+    /// A TCP connection that sends nothing for this long is closed, so idle peers cannot hold
+    /// every connection slot (RFC 5626 keep-alives, CRLF pairs, count as traffic).
+    public var connectionIdleTimeout: TimeAmount
     /// SO_RCVBUF of the UDP socket: room for bursts while the loop is busy (the kernel caps it
     /// at net.core.rmem_max).
     public var udpReceiveBufferBytes: Int
@@ -23,13 +26,15 @@ public struct SIPServerConfiguration: Hashable, Sendable {
     public init(
         host: String = "0.0.0.0", port: Int = 5060, transports: Set<SIPSource.Transport> = [.udp, .tcp],
         maximumConcurrentLookups: Int = 512, maximumConnections: Int = 256,
-        udpReceiveBufferBytes: Int = 4 << 20, redirect: RedirectService.Configuration = .init()
+        connectionIdleTimeout: TimeAmount = .seconds(120), udpReceiveBufferBytes: Int = 4 << 20,
+        redirect: RedirectService.Configuration = .init()
     ) {
         self.host = host
         self.port = port
         self.transports = transports
         self.maximumConcurrentLookups = maximumConcurrentLookups
         self.maximumConnections = maximumConnections
+        self.connectionIdleTimeout = connectionIdleTimeout
         self.udpReceiveBufferBytes = udpReceiveBufferBytes
         self.redirect = redirect
     }
@@ -89,7 +94,9 @@ public final class SIPServer: Sendable {
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(core: core))
+                            try channel.pipeline.syncOperations.addHandlers(
+                                IdleStateHandler(readTimeout: core.configuration.connectionIdleTimeout),
+                                SIPStreamHandler(core: core))
                         }
                     }
                     .bind(host: configuration.host, port: configuration.port).get()

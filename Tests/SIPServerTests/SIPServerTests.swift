@@ -137,6 +137,16 @@ import Testing
         }
     }
 
+    @Test func idleTCPConnectionsAreClosed() async throws {
+        let configuration = SIPServerConfiguration(host: "127.0.0.1", port: 0, connectionIdleTimeout: .milliseconds(200))
+        try await Self.withServer(configuration) { _, _, tcpPort in
+            var client = try LoopbackClient(tcpTo: tcpPort)
+            let start = ContinuousClock.now
+            #expect(await client.receive(timeout: .seconds(5)) == nil)  // nil at once when the server closes
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
     @Test func handlerAnswersThroughAnEmbeddedChannel() throws {
         // The stream handler alone, without sockets: bytes in, response bytes out.
         let (_, jobs) = AsyncStream.makeStream(of: SIPServerCore.LookupJob.self)
