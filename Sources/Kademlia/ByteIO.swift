@@ -30,23 +30,16 @@ struct ByteReader {
         defer { offset += 1 }
         return bytes[offset]
     }
-    mutating func u16() throws(WireRejection) -> UInt16 {
-        try need(2)
-        defer { offset += 2 }
-        return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-    }
-    mutating func u32() throws(WireRejection) -> UInt32 {
-        try need(4)
-        var v: UInt32 = 0
-        for i in 0..<4 { v = v << 8 | UInt32(bytes[offset + i]) }
-        offset += 4
-        return v
-    }
-    mutating func u64() throws(WireRejection) -> UInt64 {
-        try need(8)
-        var v: UInt64 = 0
-        for i in 0..<8 { v = v << 8 | UInt64(bytes[offset + i]) }
-        offset += 8
+    mutating func u16() throws(WireRejection) -> UInt16 { try integer() }
+    mutating func u32() throws(WireRejection) -> UInt32 { try integer() }
+    mutating func u64() throws(WireRejection) -> UInt64 { try integer() }
+
+    private mutating func integer<T: FixedWidthInteger & UnsignedInteger>() throws(WireRejection) -> T {
+        let size = T.bitWidth / 8
+        try need(size)
+        var v: T = 0
+        for i in 0..<size { v = v << 8 | T(bytes[offset + i]) }
+        offset += size
         return v
     }
     mutating func take(_ n: Int) throws(WireRejection) -> [UInt8] {

@@ -5,8 +5,7 @@ extension DHTNode {
         case .ping:
             send(.pong, to: sender.endpoint, transaction: transaction)
         case .findNode(let target):
-            let contacts = table.closest(to: target, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: sender.id)
-            send(.nodes(contacts), to: sender.endpoint, transaction: transaction)
+            send(.nodes(closestFitting(to: target, for: sender.id)), to: sender.endpoint, transaction: transaction)
         case .findValue(let key, let offset):
             send(valuesResponse(key: key, offset: Int(offset), for: sender.id, now: now), to: sender.endpoint, transaction: transaction)
         case .store(let copy):
@@ -29,6 +28,23 @@ extension DHTNode {
         case .pong, .nodes, .values, .stored, .subscribed:
             break  // responses never reach here
         }
+    }
+
+    /// The closest contacts to `target`: k of them, or, when a node asks about its own id,
+    /// up to 1.5 k (as many as fit in a frame). The extra half names the nodes just beyond
+    /// its k closest, which count *it* among their k closest (rank is not symmetric) and
+    /// learn of it only when it introduces itself (`announce`).
+    func closestFitting(to target: NodeID, for requester: NodeID) -> [Contact] {
+        let wanted = target == requester ? configuration.k + configuration.k / 2 : configuration.k
+        var room = codecLimits.maxFrameBytes - WireCodec.headerBytes - (configuration.overlay == nil ? 0 : 8) - 1
+        var out: [Contact] = []
+        for c in table.closest(to: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {
+            let size = WireCodec.size(of: c)
+            guard size <= room else { break }
+            out.append(c)
+            room -= size
+        }
+        return out
     }
 
     /// Values first (as many as fit in a frame, `more` if some did not), then as many of

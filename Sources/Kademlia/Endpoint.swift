@@ -29,16 +29,24 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         self.init(ipv4: octets[0], octets[1], octets[2], octets[3], port: port)
     }
 
-    public var description: String {
+    /// The address alone, as text (`a.b.c.d`, or eight uncompressed hex groups for IPv6).
+    public var host: String {
         switch address {
         case .v4(let a):
-            return "\(a >> 24).\(a >> 16 & 0xff).\(a >> 8 & 0xff).\(a & 0xff):\(port)"
+            return "\(a >> 24).\(a >> 16 & 0xff).\(a >> 8 & 0xff).\(a & 0xff)"
         case .v6(let hi, let lo):
             let groups = (0..<8).map { i -> String in
                 let word = i < 4 ? hi : lo
                 return String(UInt16(truncatingIfNeeded: word >> UInt64(48 - 16 * (i % 4))), radix: 16)
             }
-            return "[\(groups.joined(separator: ":"))]:\(port)"
+            return groups.joined(separator: ":")
+        }
+    }
+
+    public var description: String {
+        switch address {
+        case .v4: "\(host):\(port)"
+        case .v6: "[\(host)]:\(port)"
         }
     }
 }

@@ -20,15 +20,7 @@ extension Endpoint {
     }
 
     public func socketAddress() throws -> SocketAddress {
-        switch address {
-        case .v4(let a):
-            return try SocketAddress(ipAddress: "\(a >> 24).\(a >> 16 & 0xff).\(a >> 8 & 0xff).\(a & 0xff)", port: Int(port))
-        case .v6(let hi, let lo):
-            let groups = (0..<8).map { i -> String in
-                String(UInt16(truncatingIfNeeded: (i < 4 ? hi : lo) >> UInt64(48 - 16 * (i % 4))), radix: 16)
-            }
-            return try SocketAddress(ipAddress: groups.joined(separator: ":"), port: Int(port))
-        }
+        try SocketAddress(ipAddress: host, port: Int(port))
     }
 }
 
