@@ -1,0 +1,239 @@
+import DNSSD
+import Policy
+import TOMLKit
+
+/// Reads a TOML text onto the defaults, collecting every problem with its key and line.
+///
+/// Unknown keys are refused (a typo would otherwise silently leave a default in place),
+/// with the nearest known key suggested.
+struct FileReader {
+    let path: String?
+    private let lines: KeyLines
+    private(set) var problems: [ConfigProblem] = []
+
+    /// The configuration the text describes (defaults where it is silent), and what is wrong with it.
+    static func read(_ text: String, path: String?) -> (GatewayConfiguration, [ConfigProblem]) {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let problem = ConfigProblem(
+                source: .file(path: path, line: error.source.begin.line, column: error.source.begin.column),
+                key: nil, reason: .syntax, message: "TOML syntax: \(error.description)")
+            return (.defaults, [problem])
+        } catch {
+            return (.defaults, [ConfigProblem(source: .file(path: path, line: nil, column: nil), key: nil,
+                                              reason: .syntax, message: "TOML syntax: \(error)")])
+        }
+        var reader = FileReader(path: path, lines: KeyLines(text))
+        let configuration = reader.configuration(root)
+        return (configuration, reader.problems)
+    }
+
+    private init(path: String?, lines: KeyLines) {
+        self.path = path
+        self.lines = lines
+    }
+
+    private mutating func configuration(_ root: TOMLTable) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration.defaults
+        let top = ConfigKeyPath([])
+        refuseUnknownKeys(root, at: top, known: ["network", "state_dir", "log_level", "api", "island", "dht", "sip", "policy"])
+        if let value = string(root, "network", in: top, Validate.network) { configuration.network = value }
+        if let value = string(root, "state_dir", in: top, Validate.stateDirectory) { configuration.stateDirectory = value }
+        if let value = string(root, "log_level", in: top, Validate.logLevel) { configuration.logLevel = value }
+
+        if let (api, path) = table(root, "api", in: top) {
+            refuseUnknownKeys(api, at: path, known: ["listen"])
+            if let value = string(api, "listen", in: path, Validate.listen) { configuration.api.listen = value }
+        }
+        if let (island, path) = table(root, "island", in: top) {
+            refuseUnknownKeys(island, at: path, known: ["name", "priority", "heartbeat"])
+            if let value = string(island, "name", in: path, Validate.islandName) { configuration.island.name = value }
+            if let value = integer(island, "priority", in: path, Validate.priority) { configuration.island.priority = value }
+            if let value = number(island, "heartbeat", in: path, Validate.heartbeat) { configuration.island.heartbeat = value }
+        }
+        if let (dht, path) = table(root, "dht", in: top) {
+            refuseUnknownKeys(dht, at: path, known: ["engine", "port", "bootstrap", "structure_threshold"])
+            if let value = string(dht, "engine", in: path, Validate.engine) { configuration.dht.engine = value }
+            if let value = integer(dht, "port", in: path, Validate.port) { configuration.dht.port = value }
+            if let value = strings(dht, "bootstrap", in: path, Validate.bootstrap) { configuration.dht.bootstrap = value }
+            if let value = integer(dht, "structure_threshold", in: path, Validate.structureThreshold) {
+                configuration.dht.structureThreshold = value
+            }
+        }
+        if let (sip, path) = table(root, "sip", in: top) {
+            refuseUnknownKeys(sip, at: path, known: ["enabled", "port"])
+            if let value = bool(sip, "enabled", in: path) { configuration.sip.enabled = value }
+            if let value = integer(sip, "port", in: path, Validate.port) { configuration.sip.port = value }
+        }
+        if let (policy, path) = table(root, "policy", in: top) {
+            configuration.policy = self.policy(policy, at: path)
+        }
+        return configuration
+    }
+
+    // MARK: the [policy] section
+
+    private mutating func policy(_ section: TOMLTable, at path: ConfigKeyPath) -> Policy {
+        var policy = Policy.permitAll
+        refuseUnknownKeys(section, at: path, known: ["default", "tags", "rule"])
+        if let value = string(section, "default", in: path, Validate.action) { policy.defaultAction = value }
+        if let (tags, tagsPath) = table(section, "tags", in: path) {
+            for name in tags.keys.sorted() {
+                let tagPath = tagsPath.appending(name)
+                guard (try? Validate.tagName(name)) != nil else {
+                    report(tagPath, .invalidValue, "\"\(name)\" is not a tag name: letters, digits, '-' and '_'")
+                    continue
+                }
+                if let types = strings(tags, name, in: tagsPath, Validate.serviceType) { policy.tags[name] = Set(types) }
+            }
+        }
+        guard let value = section["rule"] else { return policy }
+        let rulesPath = path.appending("rule")
+        guard let rules = value.array, rules.allSatisfy({ $0.type == .table }) else {
+            report(rulesPath, .wrongType, "expected rules as [[policy.rule]] tables, found \(describe(value))")
+            return policy
+        }
+        for (offset, element) in rules.enumerated() {
+            guard let rule = element.table else { continue }
+            if let parsed = self.rule(rule, at: rulesPath.appending(index: offset + 1), tags: policy.tags) {
+                policy.rules.append(parsed)
+            }
+        }
+        return policy
+    }
+
+    private mutating func rule(_ table: TOMLTable, at path: ConfigKeyPath, tags: [String: Set<ServiceType>]) -> PolicyRule? {
+        let before = problems.count
+        refuseUnknownKeys(table, at: path, known: ["action", "direction", "type", "tag", "island", "comment"])
+        let action = string(table, "action", in: path, Validate.action)
+        if table["action"] == nil {
+            report(path, .missingKey, "a rule needs action = \"permit\" or \"deny\"")
+        }
+        var rule = PolicyRule(action ?? .deny, line: lines.line(of: path))
+        if let value = string(table, "direction", in: path, Validate.direction) { rule.direction = value }
+        if let value = string(table, "type", in: path, Validate.typeMatch) { rule.type = value }
+        if let tag = string(table, "tag", in: path, Validate.tagName) {
+            if table["type"] != nil {
+                report(path.appending("tag"), .conflict, "a rule matches by type or by tag, not both")
+            } else if tags[tag] == nil {
+                let defined = tags.keys.sorted().joined(separator: ", ")
+                report(path.appending("tag"), .invalidValue,
+                       "tag \"\(tag)\" is not defined under [policy.tags]" + (defined.isEmpty ? "" : " (defined: \(defined))"))
+            } else {
+                rule.type = .tag(tag)
+            }
+        }
+        if let value = string(table, "island", in: path, Validate.islandMatch) { rule.island = value }
+        if let value = string(table, "comment", in: path, { (text: String) throws(Invalid) in text }) { rule.comment = value }
+        return problems.count == before ? rule : nil
+    }
+
+    // MARK: typed access; each reports a missing, mistyped or invalid value and returns nil
+
+    private mutating func report(_ key: ConfigKeyPath, _ reason: ConfigReason, _ message: String) {
+        problems.append(ConfigProblem(source: .file(path: path, line: lines.line(of: key), column: nil),
+                                      key: key.description, reason: reason, message: message))
+    }
+
+    private mutating func refuseUnknownKeys(_ table: TOMLTable, at path: ConfigKeyPath, known: [String]) {
+        for key in table.keys.sorted() where !known.contains(key) {
+            let hint = suggestion(for: key, among: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+            let where_ = path.components.isEmpty ? "at the top level" : "in [\(path)]"
+            report(path.appending(key), .unknownKey, "unknown key \(where_)\(hint); known: \(known.joined(separator: ", "))")
+        }
+    }
+
+    private mutating func table(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath) -> (TOMLTable, ConfigKeyPath)? {
+        guard let value = table[key] else { return nil }
+        let keyPath = path.appending(key)
+        guard let result = value.table else {
+            report(keyPath, .wrongType, "expected a table ([\(keyPath)]), found \(describe(value))")
+            return nil
+        }
+        return (result, keyPath)
+    }
+
+    private mutating func string<V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath,
+                                    _ validate: (String) throws(Invalid) -> V) -> V? {
+        guard let value = table[key] else { return nil }
+        guard let text = value.string else {
+            report(path.appending(key), .wrongType, "expected a string, found \(describe(value))")
+            return nil
+        }
+        return validated(text, at: path.appending(key), validate)
+    }
+
+    private mutating func integer<V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath,
+                                     _ validate: (Int) throws(Invalid) -> V) -> V? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.int else {
+            report(path.appending(key), .wrongType, "expected an integer, found \(describe(value))")
+            return nil
+        }
+        return validated(number, at: path.appending(key), validate)
+    }
+
+    /// An integer or a float (`heartbeat = 1` and `heartbeat = 0.5` both read as seconds).
+    private mutating func number<V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath,
+                                    _ validate: (Double) throws(Invalid) -> V) -> V? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.double ?? value.int.map(Double.init) else {
+            report(path.appending(key), .wrongType, "expected a number, found \(describe(value))")
+            return nil
+        }
+        return validated(number, at: path.appending(key), validate)
+    }
+
+    private mutating func bool(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else {
+            report(path.appending(key), .wrongType, "expected true or false, found \(describe(value))")
+            return nil
+        }
+        return flag
+    }
+
+    /// An array of strings, each validated; nil if any element is wrong.
+    private mutating func strings<V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath,
+                                     _ validate: (String) throws(Invalid) -> V) -> [V]? {
+        guard let value = table[key] else { return nil }
+        let keyPath = path.appending(key)
+        guard let array = value.array else {
+            report(keyPath, .wrongType, "expected an array of strings, found \(describe(value))")
+            return nil
+        }
+        var result: [V] = []
+        for element in array {
+            guard let text = element.string else {
+                report(keyPath, .wrongType, "expected an array of strings, found an element that is \(describe(element))")
+                return nil
+            }
+            guard let item = validated(text, at: keyPath, validate) else { return nil }
+            result.append(item)
+        }
+        return result
+    }
+
+    private mutating func validated<T, V>(_ value: T, at path: ConfigKeyPath, _ validate: (T) throws(Invalid) -> V) -> V? {
+        do {
+            return try validate(value)
+        } catch {
+            report(path, error.reason, error.message)
+            return nil
+        }
+    }
+
+    private func describe(_ value: TOMLValueConvertible) -> String {
+        switch value.type {
+        case .string: "a string (\"\(value.string ?? "")\")"
+        case .int: "an integer (\(value.int ?? 0))"
+        case .double: "a floating-point number (\(value.double ?? 0))"
+        case .bool: "a boolean (\(value.bool ?? false))"
+        case .array: "an array"
+        case .table: "a table"
+        case .date, .time, .dateTime: "a \(value.type)"
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import DNSSD
+import Policy
+
+/// Everything z2zd is configured with, validated: the TOML file, then `Z2Z_*` environment
+/// variables, then command-line flags, merged into one value by `ConfigurationLoader`.
+///
+/// `defaults` is a working gateway on the local LAN; `Deploy/z2z.toml` documents every key
+/// and parses to exactly these defaults (a test keeps the two in step).
+public struct GatewayConfiguration: Hashable, Sendable {
+    /// Gateways meet only gateways of the same network name; it is hashed into every DHT key.
+    public var network: String
+    /// Where the SQLite state database lives (identity, island id, routing cache, records).
+    public var stateDirectory: String
+    public var logLevel: LogLevel
+    public var api: APISettings
+    public var island: IslandSettings
+    public var dht: DHTSettings
+    public var sip: SIPSettings
+    public var policy: Policy
+
+    public init(network: String, stateDirectory: String, logLevel: LogLevel, api: APISettings,
+                island: IslandSettings, dht: DHTSettings, sip: SIPSettings, policy: Policy) {
+        self.network = network
+        self.stateDirectory = stateDirectory
+        self.logLevel = logLevel
+        self.api = api
+        self.island = island
+        self.dht = dht
+        self.sip = sip
+        self.policy = policy
+    }
+
+    public static let defaults = GatewayConfiguration(
+        network: "z2z",
+        stateDirectory: "/var/lib/z2z",
+        logLevel: .info,
+        api: APISettings(listen: HostPort(host: .address(.v4(0x7f00_0001)), port: defaultAPIPort)),
+        island: IslandSettings(name: nil, priority: 100, heartbeat: .seconds(1)),
+        dht: DHTSettings(engine: .native, port: defaultDHTPort, bootstrap: [],
+                         structureThreshold: defaultStructureThreshold),
+        sip: SIPSettings(enabled: true, port: 5060),
+        policy: .permitAll
+    )
+
+    /// UDP port of the DHT and of island heartbeats.
+    public static let defaultDHTPort: UInt16 = 7400
+    /// TCP port of the local HTTP API; `z2z` looks here unless told `--api`.
+    public static let defaultAPIPort: UInt16 = 7401
+    /// The file z2zd reads when no `--config` is given (and runs on defaults if it is absent).
+    public static let defaultFilePath = "/etc/z2z/z2z.toml"
+
+    /// How many islands a leader knows before the leaders form a DHT (stage 3) instead of
+    /// exchanging records with every other leader directly (stage 2).
+    ///
+    /// Below it a full mesh is cheap (each leader talks to N−1 others, and a record reaches
+    /// everyone in one hop); above it the mesh's N² heartbeats and N-fold republishing
+    /// outgrow Kademlia's O(log N) lookups. 16 is a provisional choice, to be justified by
+    /// measurement in BENCHMARKS.md; change it here and in Deploy/z2z.toml together.
+    public static let defaultStructureThreshold = 16
+
+    /// The keys whose values differ between `self` and `other`, in TOML dotted form.
+    public func changedKeys(from other: GatewayConfiguration) -> [String] {
+        var keys: [String] = []
+        func check<T: Equatable>(_ key: String, _ path: KeyPath<GatewayConfiguration, T>) {
+            if self[keyPath: path] != other[keyPath: path] { keys.append(key) }
+        }
+        check("network", \.network)
+        check("state_dir", \.stateDirectory)
+        check("log_level", \.logLevel)
+        check("api.listen", \.api.listen)
+        check("island.name", \.island.name)
+        check("island.priority", \.island.priority)
+        check("island.heartbeat", \.island.heartbeat)
+        check("dht.engine", \.dht.engine)
+        check("dht.port", \.dht.port)
+        check("dht.bootstrap", \.dht.bootstrap)
+        check("dht.structure_threshold", \.dht.structureThreshold)
+        check("sip.enabled", \.sip.enabled)
+        check("sip.port", \.sip.port)
+        check("policy", \.policy)
+        return keys
+    }
+
+    /// Keys a running daemon cannot change on reload (SIGHUP): they name sockets, files or
+    /// the identity of the overlay. A reload that changes them keeps running on the old
+    /// values and says that a restart is needed.
+    public static let restartKeys: Set<String> = [
+        "network", "state_dir", "api.listen", "dht.engine", "dht.port", "sip.enabled", "sip.port",
+    ]
+}
+
+/// The local HTTP API (`/api/v1/...`) that `z2z` talks to.
+public struct APISettings: Hashable, Sendable {
+    /// Loopback by default: the API has no authentication.
+    public var listen: HostPort
+
+    public init(listen: HostPort) { self.listen = listen }
+}
+
+/// This gateway as a member of its island.
+public struct IslandSettings: Hashable, Sendable {
+    /// A name for people (`z2z islands`, policy rules, name-conflict suffixes); nil: the
+    /// island is known by its id.
+    public var name: String?
+    /// Election priority: the live gateway with the highest priority leads (0–255).
+    public var priority: UInt8
+    /// Interval of the leader's heartbeats on the link.
+    public var heartbeat: Duration
+
+    public init(name: String?, priority: UInt8, heartbeat: Duration) {
+        self.name = name
+        self.priority = priority
+        self.heartbeat = heartbeat
+    }
+}
+
+/// The overlay of island leaders.
+public struct DHTSettings: Hashable, Sendable {
+    public var engine: DHTEngine
+    /// UDP port for the DHT and island heartbeats.
+    public var port: UInt16
+    /// Seeds: other islands' gateways to meet first. Empty: only islands found on this link.
+    public var bootstrap: [HostPort]
+    /// See `GatewayConfiguration.defaultStructureThreshold`.
+    public var structureThreshold: Int
+
+    public init(engine: DHTEngine, port: UInt16, bootstrap: [HostPort], structureThreshold: Int) {
+        self.engine = engine
+        self.port = port
+        self.bootstrap = bootstrap
+        self.structureThreshold = structureThreshold
+    }
+}
+
+/// Which DHT implementation carries the rendezvous.
+public enum DHTEngine: String, Hashable, Sendable, CaseIterable {
+    /// z2z's own Kademlia (the `Kademlia` module).
+    case native
+    /// OpenDHT through libopendht-c (accepted now, provided by a later engine).
+    case opendht
+}
+
+/// The SIP redirect service for SIP user agents announced over mDNS.
+public struct SIPSettings: Hashable, Sendable {
+    public var enabled: Bool
+    /// UDP and TCP port of the redirect service.
+    public var port: UInt16
+
+    public init(enabled: Bool, port: UInt16) {
+        self.enabled = enabled
+        self.port = port
+    }
+}
+
+/// swift-log's levels, by the same names (kept here so the configuration needs no logging library).
+public enum LogLevel: String, Hashable, Sendable, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}
