@@ -18,10 +18,16 @@ import HeapModule
 ///   republishes its own records after `republishFraction` of their lifetime, holders do
 ///   not republish what they hold (the paper's hourly republish by every holder costs
 ///   O(records) per node per hour).
-/// - The neighbourhood (our k closest) is re-checked by asking α of its members for our own
-///   id, soon after it changed and then with doubling pauses while it stays put; this is
-///   what makes every node find its true k closest within seconds after a wave of joins
-///   while costing little when idle.
+/// - The neighbourhood (our k closest) is re-checked by asking α of its members in turn for
+///   our own id (every other time: for a neighbour at its edge), 1 s after a newcomer
+///   appeared within our 2k closest and then with doubling pauses (up to 10 min) once a
+///   full round found nothing new; this is what makes every node find its true k closest
+///   within seconds after a wave of joins while costing little when idle.
+/// - Closeness is not symmetric in rank, so a joiner introduces itself (`announce`, a ping)
+///   to the nodes its lookups heard of but did not ask, and a node asking about its own id
+///   is answered with 1.5k contacts, to name those nodes.
+/// - A request timeout follows the measured round-trip time; a lookup asks a silent
+///   candidate twice before dropping it, and stalls switch to k parallel requests (§2.3).
 /// - A get runs the lookup to convergence and merges the values of every holder it meets
 ///   (newest per owner), instead of stopping at the first value: keys hold values of many
 ///   owners, and a stale replica must not hide a newer value or a tombstone.
