@@ -18,6 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // Without the default "ConfigurationSupport" trait, which builds apple/swift-configuration
+        // (not needed here; see the API target for its module name).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // MARK: DNS-SD model and the local link
@@ -82,6 +88,33 @@ let package = Package(
             ]
         ),
 
+        // MARK: daemon plumbing: configuration, policy, state directory, local HTTP API
+        .target(name: "Policy", dependencies: ["DNSSD"]),
+        .target(
+            name: "Configuration",
+            dependencies: [
+                "Policy",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "StateStore",
+            dependencies: ["Kademlia", "Island", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "Z2ZAPI", dependencies: ["Configuration", "Policy", "DNSSD", "LocalDomain"]),
+        .target(
+            name: "API",
+            dependencies: [
+                "Z2ZAPI", "Configuration", "Policy",
+                // apple/swift-configuration (a dependency of hummingbird's default trait) also
+                // declares a module named Configuration; the alias keeps the two apart.
+                .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Configuration": "SwiftConfiguration"]),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: executables
         .executableTarget(
             name: "z2zd",
@@ -94,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "z2z",
             dependencies: [
-                "Avahi", "DNSSD", "LocalDomain",
+                "Avahi", "DNSSD", "LocalDomain", "Z2ZAPI", "Configuration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -147,6 +180,19 @@ let package = Package(
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
         .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Policy", "DNSSD"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Island"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Z2ZAPI", "Configuration", "Policy", "DNSSD", "LocalDomain",
+                .product(name: "HummingbirdTesting", package: "hummingbird", moduleAliases: ["Configuration": "SwiftConfiguration"]),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Runs the built z2z against a real API server on 127.0.0.1.
+        .testTarget(name: "CLITests", dependencies: ["API", "Z2ZAPI", "Configuration", "Testbed", "z2z"]),
         .testTarget(
             name: "SIPTests",
             dependencies: ["SIP", "DNSSD", .product(name: "PropertyBased", package: "swift-property-based")],

@@ -1,6 +1,7 @@
 import DNSSD
 import Foundation
 import LocalDomain
+import Z2ZAPI
 
 /// How `z2z local` prints services: a table for people, avahi-browse -p lines, or JSON.
 enum OutputFormat {
@@ -9,7 +10,7 @@ enum OutputFormat {
     func render(_ services: [DiscoveredService]) -> String {
         switch self {
         case .json:
-            return encode(services.map(ServiceJSON.init)) + "\n"
+            return encode(services.map { ServiceJSON($0) }) + "\n"
         case .parsable:
             return services.flatMap(Self.parsableLines).map { $0 + "\n" }.joined()
         case .human:
@@ -72,59 +73,13 @@ enum OutputFormat {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func interfaceName(_ index: InterfaceIndex) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-        guard index > 0, if_indextoname(UInt32(index), &buffer) != nil,
-              let end = buffer.firstIndex(of: 0) else { return "n/a" }
-        return String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func interfaceName(_ index: InterfaceIndex) -> String { InterfaceName.of(index) }
 
     private func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// The JSON form of a discovered service. Field names are stable: scripts depend on them.
-struct ServiceJSON: Codable, Hashable {
-    struct TXT: Codable, Hashable {
-        var key: String
-        /// Base64 of the value bytes; absent for a boolean attribute (`key` without `=`).
-        var value: String?
-        /// The value as text when it is UTF-8.
-        var text: String?
-    }
-
-    struct Address: Codable, Hashable {
-        var address: String
-        var interface: String
-    }
-
-    var name: String
-    var type: String
-    var domain: String
-    var host: String
-    var port: UInt16
-    var txt: [TXT]
-    var subtypes: [String]
-    var addresses: [Address]
-    var local: Bool
-    var ourOwn: Bool
-
-    init(_ service: DiscoveredService) {
-        let instance = service.instance
-        name = instance.name.value
-        type = instance.type.description
-        domain = instance.domain.value
-        host = instance.host.value
-        port = instance.port
-        txt = instance.txt.entries.map { TXT(key: $0.key, value: $0.value.map { Data($0).base64EncodedString() }, text: $0.text) }
-        subtypes = instance.subtypes.map(\.label)
-        addresses = service.linkAddresses.map { Address(address: $0.address.description, interface: OutputFormat.interfaceName($0.interface)) }
-        local = service.origin.contains(.local)
-        ourOwn = service.origin.contains(.ourOwn)
     }
 }
 

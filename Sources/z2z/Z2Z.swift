@@ -9,11 +9,16 @@ struct Z2Z: AsyncParsableCommand {
         commandName: "z2z",
         abstract: "Inspect and control z2z, the zeroconf-to-zeroconf gateway.",
         discussion: """
-            z2z joins isolated zeroconf LANs ("islands") into one service-discovery space.
-            `z2z local` shows what this host sees on its own LAN through avahi-daemon,
-            without the gateway daemon.
+            z2z joins isolated zeroconf LANs ("islands") into one service-discovery space. \
+            `z2z local` shows what this host sees on its own LAN through avahi-daemon, \
+            without the gateway daemon. The other commands ask the running gateway daemon \
+            (z2zd) through its local HTTP API (--api, default 127.0.0.1:7401 or $Z2Z_API); \
+            each takes --json for the API's JSON.
+
+            Exit status: 0 ok, 1 error (including: the daemon cannot be reached), \
+            2 degraded (`z2z status` only), 64 the command line is wrong.
             """,
-        subcommands: [Local.self]
+        subcommands: [Status.self, Islands.self, Peers.self, Services.self, PolicyCommand.self, ConfigCommand.self, Local.self]
     )
 }
 

@@ -1,0 +1,109 @@
+import Configuration
+import DNSSD
+import Foundation
+import Hummingbird
+import Policy
+import Z2ZAPI
+
+/// The API's request handlers: ask the gateway, filter, encode. Plain async methods over a
+/// `GatewayStateSource` and the running configuration, so the routes stay one list.
+public struct APIHandlers: Sendable {
+    public let source: any GatewayStateSource
+    public let configuration: any RunningConfiguration
+
+    /// Larger `POST /config/check` bodies are refused (the loader refuses larger files too).
+    public static let maximumBodySize = ConfigurationLoader.maximumFileSize
+
+    public init(source: any GatewayStateSource, configuration: any RunningConfiguration) {
+        self.source = source
+        self.configuration = configuration
+    }
+
+    func status() async throws -> Response { try Self.json(await source.status()) }
+
+    func islands() async throws -> Response { try Self.json(IslandsResponse(islands: await source.islands())) }
+
+    func peers() async throws -> Response { try Self.json(PeersResponse(peers: await source.peers())) }
+
+    func services(_ query: [String: String]) async throws -> Response {
+        var origin: ServiceOrigin?
+        if let text = query["origin"] {
+            guard [ServiceOrigin.local, .imported].contains(ServiceOrigin(rawValue: text)) else {
+                return try Self.error(.badRequest, reason: "bad_request", "origin must be \"local\" or \"imported\", not \"\(text)\"")
+            }
+            origin = ServiceOrigin(rawValue: text)
+        }
+        var type: ServiceType?
+        if let text = query["type"] {
+            do { type = try ServiceType(text) } catch {
+                return try Self.error(.badRequest, reason: "bad_request", "type \"\(text)\": \(error)")
+            }
+        }
+        let services = await source.services().filter { service in
+            (origin == nil || service.origin == origin) && (type.map { Self.sameType(service.type, $0) } ?? true)
+        }
+        return try Self.json(ServicesResponse(services: services))
+    }
+
+    func policyTest(_ query: [String: String]) async throws -> Response {
+        guard let typeText = query["type"], let islandText = query["island"], !islandText.isEmpty else {
+            return try Self.error(.badRequest, reason: "bad_request", "give type=SERVICE-TYPE and island=ISLAND-ID-OR-NAME")
+        }
+        let type: ServiceType
+        do { type = try ServiceType(typeText) } catch {
+            return try Self.error(.badRequest, reason: "bad_request", "type \"\(typeText)\": \(error)")
+        }
+        let island = await resolve(island: islandText)
+        let policy = configuration.current.policy
+        let subject = PolicyIsland(id: island.id.flatMap { UInt64($0, radix: 16) }, name: island.name)
+        return try Self.json(PolicyTestResult(
+            type: type.description, island: island,
+            exportVerdict: PolicyVerdict(policy.evaluate(direction: .export, type: type, island: subject)),
+            importVerdict: PolicyVerdict(policy.evaluate(direction: .import, type: type, island: subject))))
+    }
+
+    /// An island named by id or name, completed from the islands the gateway knows (a rule
+    /// may name the island by id while the person typed its name, or the other way round).
+    func resolve(island text: String) async -> IslandRef {
+        let typed = PolicyIsland(parsing: text)
+        let known = await source.islands()
+        if let id = typed.id, let match = known.first(where: { UInt64($0.id, radix: 16) == id }) { return match.ref }
+        if let name = typed.name, let match = known.first(where: { $0.name?.lowercased() == name.lowercased() }) { return match.ref }
+        return IslandRef(id: typed.id.map { String(format: "%016llx", $0) }, name: typed.name)
+    }
+
+    func checkRunningConfiguration() throws -> Response {
+        try Self.json(ConfigCheckResult(file: configuration.file, result: configuration.check()))
+    }
+
+    func checkConfiguration(body request: inout Request) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumBodySize)
+        } catch {
+            return try Self.error(.contentTooLarge, reason: "bad_request",
+                                  "a configuration has at most \(Self.maximumBodySize) bytes")
+        }
+        guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+            return try Self.error(.badRequest, reason: "bad_request", "the body is not UTF-8 text")
+        }
+        return try Self.json(ConfigCheckResult(file: nil, result: ConfigurationLoader.parse(text)))
+    }
+
+    // MARK: encoding
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try APIJSON.encoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, reason: String, _ message: String) throws -> Response {
+        try json(APIErrorBody(reason: reason, message: message), status: status)
+    }
+
+    /// Service types compare case-insensitively, like the DNS names they are.
+    static func sameType(_ text: String, _ type: ServiceType) -> Bool {
+        text.lowercased() == type.description.lowercased()
+    }
+}

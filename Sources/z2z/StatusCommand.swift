@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Z2ZAPI
+
+/// `z2z status`: is the gateway working, and if not, why.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show whether the gateway works, and if not, why.",
+        discussion: """
+            Shows this gateway's island, its role (leader, follower or candidate), the \
+            island's leader, the stage (bootstrapping, interconnection, structure, merging), \
+            peers, service counts, the avahi-daemon connection and the gateway's health.
+
+            Exit status: 0 healthy, 2 degraded (working, but see the reasons), 1 error or \
+            daemon unreachable.
+            """
+    )
+
+    @OptionGroup var daemon: DaemonConnection
+
+    func run() async throws {
+        let (status, raw) = try await reportingDaemonErrors {
+            try await daemon.client.get(APIPaths.status, as: StatusResponse.self)
+        }
+        if daemon.json { printRawJSON(raw) } else { print(Self.render(status), terminator: "") }
+        switch status.health.state {
+        case .ok: return
+        case .degraded: throw ExitCode(2)
+        default: throw ExitCode.failure
+        }
+    }
+
+    static func render(_ status: StatusResponse) -> String {
+        var lines: [String] = []
+        lines.append("island    \(status.island)   network \(status.network)")
+        let leader: String
+        if status.role == .leader {
+            leader = "this gateway"
+        } else {
+            leader = status.leaderID.map(Human.short) ?? "none yet"
+        }
+        lines.append("role      \(status.role)   (node \(Human.short(status.nodeID)); leader: \(leader))")
+        lines.append("stage     \(status.stage)" + (status.overlayID.map { "   overlay \(Human.short($0))" } ?? ""))
+        lines.append("peers     \(status.peerCount)")
+        let counts = status.services
+        lines.append("services  \(counts.local) local, \(counts.imported) imported, \(counts.exported) exported")
+        lines.append("avahi     \(status.avahi.state)" + (status.avahi.detail.map { " (\($0))" } ?? ""))
+        lines.append("uptime    \(Human.duration(status.uptimeSeconds))")
+        lines.append("health    \(status.health.state)")
+        for reason in status.health.reasons { lines.append("          - \(reason)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// `z2z islands`: the islands this gateway knows.
+struct Islands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the islands this gateway knows, its own first.",
+        discussion: "The island marked * is this gateway's own. LAST SEEN is when it last heard of the island."
+    )
+
+    @OptionGroup var daemon: DaemonConnection
+
+    func run() async throws {
+        let (answer, raw) = try await reportingDaemonErrors {
+            try await daemon.client.get(APIPaths.islands, as: IslandsResponse.self)
+        }
+        if daemon.json { printRawJSON(raw) } else { print(Self.render(answer.islands), terminator: "") }
+    }
+
+    static func render(_ islands: [IslandInfo], now: Date = Date()) -> String {
+        guard !islands.isEmpty else { return "No islands known yet.\n" }
+        var table = TextTable("ISLAND", "NAME", "LEADER", "LEADER ENDPOINT", "LAST SEEN", "SERVICES")
+        for island in islands {
+            table.add((island.isLocal ? "*" : " ") + island.id, island.name ?? "-", Human.short(island.leaderID),
+                      island.leaderEndpoint ?? "-", island.isLocal ? "here" : Human.ago(island.lastSeen, now: now),
+                      String(island.serviceCount))
+        }
+        return table.rendered
+    }
+}
+
+/// `z2z peers`: gateways on this island and leaders of other islands.
+struct Peers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the gateways on this island and the other islands' leaders this gateway talks to.",
+        discussion: "STATE is alive, suspect (missed heartbeats or requests) or unreachable; RTT is the last round trip."
+    )
+
+    @OptionGroup var daemon: DaemonConnection
+
+    func run() async throws {
+        let (answer, raw) = try await reportingDaemonErrors {
+            try await daemon.client.get(APIPaths.peers, as: PeersResponse.self)
+        }
+        if daemon.json { printRawJSON(raw) } else { print(Self.render(answer.peers), terminator: "") }
+    }
+
+    static func render(_ peers: [PeerInfo], now: Date = Date()) -> String {
+        guard !peers.isEmpty else { return "No peers.\n" }
+        var table = TextTable("PEER", "ENDPOINT", "KIND", "ROLE", "ISLAND", "RTT", "STATE", "LAST HEARD")
+        for peer in peers {
+            let kind = peer.kind == .islandGateway ? "this island" : peer.kind == .remoteLeader ? "other island" : peer.kind.rawValue
+            table.add(Human.short(peer.id), peer.endpoint, kind, peer.role?.rawValue ?? "-",
+                      peer.island?.description ?? "-", peer.rttMilliseconds.map { String(format: "%.1f ms", $0) } ?? "-",
+                      peer.state.rawValue, Human.ago(peer.lastHeard, now: now))
+        }
+        return table.rendered
+    }
+}

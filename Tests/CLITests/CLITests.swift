@@ -1,0 +1,220 @@
+import Configuration
+import Foundation
+import Testing
+import Z2ZAPI
+
+/// The built `z2z` against a real API server in this process (127.0.0.1, in-memory gateway).
+@Suite(.timeLimit(.minutes(2)))
+struct CLITests {
+    @Test func statusPrintsTheGatewayAtAGlanceAndExitsZeroWhenHealthy() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["status", "--api", api])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == """
+                island    office (1a2b3c4d5e6f7081)   network z2z
+                role      leader   (node 3f2a9c1e; leader: this gateway)
+                stage     interconnection
+                peers     2
+                services  1 local, 1 imported, 1 exported
+                avahi     connected
+                uptime    2h 13m
+                health    ok
+
+                """)
+        }
+    }
+
+    @Test func statusExitsTwoWhenDegradedAndSaysWhy() async throws {
+        try await withDaemon { api, source in
+            source.update {
+                $0.status.health = Health(state: .degraded, reasons: ["no other island reachable; check dht.bootstrap"])
+                $0.status.role = .follower
+                $0.status.leaderID = CLIFixture.labLeader
+            }
+            let result = try await z2z(["status", "--api", api])
+            #expect(result.status == 2, "\(result)")
+            #expect(result.stdout.contains("role      follower   (node 3f2a9c1e; leader: 77aa88bb)"))
+            #expect(result.stdout.contains("health    degraded\n          - no other island reachable; check dht.bootstrap\n"))
+        }
+    }
+
+    @Test func statusExitsOneOnAnError() async throws {
+        try await withDaemon { api, source in
+            source.update {
+                $0.status.health = Health(state: .error, reasons: ["avahi-daemon is not running"])
+                $0.status.avahi = AvahiStatus(state: .unavailable, detail: "Daemon not running")
+            }
+            let result = try await z2z(["status", "--api", api])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stdout.contains("avahi     unavailable (Daemon not running)"))
+        }
+    }
+
+    @Test func jsonIsTheAPIsJSONByteForByte() async throws {
+        try await withDaemon { api, source in
+            let expected = String(decoding: try APIJSON.encoder().encode(await source.status()), as: UTF8.self)
+            let result = try await z2z(["status", "--json", "--api", api])
+            #expect(result.status == 0)
+            #expect(result.stdout == expected + "\n")
+            for command in [["islands"], ["peers"], ["services"], ["policy", "test", "_ipp._tcp", "lab"]] {
+                let output = try await z2z(command + ["--json", "--api", api])
+                #expect(output.status == 0, "\(command): \(output)")
+                #expect(output.stdout.hasPrefix("{") && output.stdout.hasSuffix("}\n"), "\(command)")
+            }
+        }
+    }
+
+    @Test func anUnreachableDaemonIsExitOneNamingTheAddressAndHowToStartIt() async throws {
+        let address = "127.0.0.1:\(try unusedPort())"
+        let result = try await z2z(["status", "--api", address])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("cannot reach the z2z daemon at http://\(address) (connection refused)"), "\(result)")
+        #expect(result.stderr.contains("systemctl start z2zd"))
+        for command in [["islands"], ["peers"], ["services"], ["policy", "test", "_ipp._tcp", "lab"], ["config", "check"]] {
+            #expect(try await z2z(command + ["--api", address]).status == 1, "\(command)")
+        }
+    }
+
+    @Test func theAPIAddressComesFromTheEnvironmentWhenNotGiven() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["status"], environment: ["Z2Z_API": api])
+            #expect(result.status == 0, "\(result)")
+        }
+        let unreachable = try await z2z(["status"], environment: ["Z2Z_API": "127.0.0.1:\(try unusedPort())"])
+        #expect(unreachable.status == 1)
+    }
+
+    @Test func aBadAPIAddressIsAUsageError() async throws {
+        let result = try await z2z(["status", "--api", "nowhere"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--api nowhere"))
+    }
+
+    @Test func islandsAndPeersPrintTables() async throws {
+        try await withDaemon { api, _ in
+            let islands = try await z2z(["islands", "--api", api])
+            #expect(islands.status == 0)
+            let lines = islands.stdout.split(separator: "\n")
+            #expect(lines.count == 3)
+            #expect(lines[0].hasPrefix("ISLAND             NAME    LEADER    LEADER ENDPOINT"))
+            #expect(lines[1].hasPrefix("*1a2b3c4d5e6f7081  office  3f2a9c1e  192.0.2.10:7400    here"))
+            #expect(lines[2].hasPrefix(" 0000000000000042  lab     77aa88bb  198.51.100.7:7400  3h 0m ago"))
+
+            let peers = try await z2z(["peers", "--api", api])
+            #expect(peers.status == 0)
+            #expect(peers.stdout.contains("77aa88bb  198.51.100.7:7400  other island  leader  lab (0000000000000042)  12.5 ms  alive"))
+        }
+    }
+
+    @Test func servicesFilterAndPrintATable() async throws {
+        try await withDaemon { api, _ in
+            let all = try await z2z(["services", "--api", api])
+            #expect(all.status == 0)
+            #expect(all.stdout.contains("Lab Printer; 2.OG  _ipp._tcp   local     office (1a2b3c4d5e6f7081)  192.0.2.20:631"))
+            #expect(all.stdout.contains("Camera             _rtsp._tcp  imported  lab (0000000000000042)     198.51.100.30:554  permit (rule 2)"))
+
+            let imported = try await z2z(["services", "--origin", "imported", "--api", api])
+            #expect(imported.stdout.contains("Camera") && !imported.stdout.contains("Printer"))
+            let printers = try await z2z(["services", "-t", "_ipp._tcp", "--api", api])
+            #expect(printers.stdout.contains("Printer") && !printers.stdout.contains("Camera"))
+            let none = try await z2z(["services", "--origin", "local", "--type", "_rtsp._tcp", "--api", api])
+            #expect(none.stdout == "No services.\n")
+        }
+    }
+
+    @Test func servicesParsableIsAvahiBrowseOrderPlusOrigin() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["services", "-p", "--api", api])
+            #expect(result.status == 0)
+            #expect(result.stdout == #"""
+                =;eth0;IPv4;Lab\032Printer\059\0322\.OG;_ipp._tcp;local;printer.local;192.0.2.20;631;"bin=\001\255" "rp=printers/lab";local
+                =;eth0;IPv6;Lab\032Printer\059\0322\.OG;_ipp._tcp;local;printer.local;2001:db8::20;631;"bin=\001\255" "rp=printers/lab";local
+                =;eth0;IPv4;Camera;_rtsp._tcp;local;camera-lab.local;198.51.100.30;554;;imported
+
+                """#)
+        }
+    }
+
+    @Test func servicesOptionsAreValidatedBeforeAskingTheDaemon() async throws {
+        #expect(try await z2z(["services", "--origin", "remote"]).status == 64)
+        #expect(try await z2z(["services", "--type", "ipp"]).status == 64)
+        #expect(try await z2z(["services", "--json", "--parsable"]).status == 64)
+    }
+
+    @Test func policyTestNamesTheDecidingRule() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["policy", "test", "_ssh._tcp", "lab", "--api", api])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == """
+                _ssh._tcp and island lab (0000000000000042):
+                  export  deny    by rule 1 (line 3): deny both type=_ssh._tcp island=*
+                  import  deny    by rule 1 (line 3): deny both type=_ssh._tcp island=*
+
+                """)
+            let byDefault = try await z2z(["policy", "test", "_ipp._tcp", "1a2b3c4d5e6f7081", "--api", api])
+            #expect(byDefault.stdout.contains("export  deny    by default"))
+            #expect(byDefault.stdout.contains("island office (1a2b3c4d5e6f7081)"))
+            let json = try await z2z(["policy", "test", "_ipp._tcp", "lab", "--json", "--api", api])
+            let decoded = try APIJSON.decoder().decode(PolicyTestResult.self, from: Data(json.stdout.utf8))
+            #expect(decoded.importVerdict.ruleNumber == 2 && decoded.importVerdict.ruleLine == 6)
+        }
+    }
+
+    @Test func configCheckOfAFileWorksWithoutADaemon() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("z2z-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let good = directory + "/good.toml", bad = directory + "/bad.toml"
+        try "[dht]\nport = 7400\n".write(toFile: good, atomically: true, encoding: .utf8)
+        try "[dht]\nport = 7400\nbootstap = []\n[sip]\nport = \"5060\"\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let unreachable = "127.0.0.1:\(try unusedPort())"
+
+        let ok = try await z2z(["config", "check", good, "--api", unreachable])
+        #expect(ok.status == 0 && ok.stdout == "\(good): OK\n", "\(ok)")
+
+        let failed = try await z2z(["config", "check", bad])
+        #expect(failed.status == 1)
+        #expect(failed.stdout == """
+            \(bad):3: dht.bootstap: unknown key in [dht] (did you mean "bootstrap"?); known: engine, port, bootstrap, structure_threshold
+            \(bad):5: sip.port: expected an integer, found a string ("5060")
+            \(bad): 2 problems
+
+            """)
+
+        let json = try await z2z(["config", "check", bad, "--json"])
+        let result = try APIJSON.decoder().decode(ConfigCheckResult.self, from: Data(json.stdout.utf8))
+        #expect(json.status == 1 && !result.ok && result.problems.map(\.line) == [3, 5])
+    }
+
+    @Test func configCheckWithoutAFileAsksTheDaemon() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["config", "check", "--api", api])
+            #expect(result.status == 0)
+            #expect(result.stdout == "the configuration (defaults, environment and flags): OK\n")
+        }
+    }
+
+    @Test func shippedConfigurationChecksClean() async throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Deploy/z2z.toml").path
+        let result = try await z2z(["config", "check", shipped])
+        #expect(result.status == 0, "\(result)")
+    }
+
+    @Test func helpIsWrittenForAPerson() async throws {
+        let help = try await z2z(["--help"])
+        #expect(help.status == 0)
+        for command in ["status", "islands", "peers", "services", "policy", "config", "local"] {
+            #expect(help.stdout.contains("  \(command)"), "\(command)")
+        }
+        // Words, not line breaks: ArgumentParser wraps to the terminal's width.
+        let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("Exit status: 0 ok, 1 error (including: the daemon cannot be reached), 2 degraded"))
+        let services = try await z2z(["help", "services"])
+        #expect(services.stdout.contains("=;interface;protocol;name;type;domain;host;address;port;txt;origin"))
+        #expect(services.stdout.contains("--api <host:port>"))
+        let policy = try await z2z(["policy", "test", "--help"])
+        #expect(policy.stdout.contains("z2z policy test _ipp._tcp headquarters"))
+    }
+}
