@@ -157,7 +157,7 @@ struct SIPBench {
         process.arguments = [
             "-sf", scenario.path, "-inf", users.path, "-key", "domain", "example.org",
             "-t", options.transport, "-i", "127.0.0.1", "-r", String(rate), "-m", String(calls),
-            "-l", String(max(rate, 100)), "-timer_resol", "1", "-nostdin", "-trace_rtt", "-rtt_freq", "1",
+            "-l", String(max(rate, 100)), "-timer_resol", "1", "-buff_size", "4194304", "-nostdin", "-trace_rtt", "-rtt_freq", "1",
             "-trace_stat", "-fd", "1", "-timeout", "\(options.seconds * 3 + 10)s",
             "127.0.0.1:\(port)",
         ]
