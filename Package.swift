@@ -100,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "StateStore",
-            dependencies: ["Kademlia", "Island", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Kademlia", "Island", "DNSSD", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "Z2ZAPI", dependencies: ["Configuration", "Policy", "DNSSD", "LocalDomain"]),
         .target(

@@ -157,42 +157,33 @@ struct FileReader {
 
     private mutating func string<V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath,
                                     _ validate: (String) throws(Invalid) -> V) -> V? {
-        guard let value = table[key] else { return nil }
-        guard let text = value.string else {
-            report(path.appending(key), .wrongType, "expected a string, found \(describe(value))")
-            return nil
-        }
-        return validated(text, at: path.appending(key), validate)
+        value(table, key, in: path, expected: "a string", { $0.string }, validate)
     }
 
     private mutating func integer<V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath,
                                      _ validate: (Int) throws(Invalid) -> V) -> V? {
-        guard let value = table[key] else { return nil }
-        guard let number = value.int else {
-            report(path.appending(key), .wrongType, "expected an integer, found \(describe(value))")
-            return nil
-        }
-        return validated(number, at: path.appending(key), validate)
+        value(table, key, in: path, expected: "an integer", { $0.int }, validate)
     }
 
     /// An integer or a float (`heartbeat = 1` and `heartbeat = 0.5` both read as seconds).
     private mutating func number<V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath,
                                     _ validate: (Double) throws(Invalid) -> V) -> V? {
-        guard let value = table[key] else { return nil }
-        guard let number = value.double ?? value.int.map(Double.init) else {
-            report(path.appending(key), .wrongType, "expected a number, found \(describe(value))")
-            return nil
-        }
-        return validated(number, at: path.appending(key), validate)
+        value(table, key, in: path, expected: "a number", { $0.double ?? $0.int.map(Double.init) }, validate)
     }
 
     private mutating func bool(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath) -> Bool? {
+        value(table, key, in: path, expected: "true or false", { $0.bool }) { (flag: Bool) throws(Invalid) in flag }
+    }
+
+    /// The value under `key` if present, of the expected TOML type, and valid.
+    private mutating func value<T, V>(_ table: TOMLTable, _ key: String, in path: ConfigKeyPath, expected: String,
+                                      _ extract: (any TOMLValueConvertible) -> T?, _ validate: (T) throws(Invalid) -> V) -> V? {
         guard let value = table[key] else { return nil }
-        guard let flag = value.bool else {
-            report(path.appending(key), .wrongType, "expected true or false, found \(describe(value))")
+        guard let typed = extract(value) else {
+            report(path.appending(key), .wrongType, "expected \(expected), found \(describe(value))")
             return nil
         }
-        return flag
+        return validated(typed, at: path.appending(key), validate)
     }
 
     /// An array of strings, each validated; nil if any element is wrong.

@@ -1,3 +1,4 @@
+import DNSSD
 import Foundation
 import GRDB
 import Kademlia
@@ -44,25 +45,23 @@ extension StateStore {
 }
 
 extension Endpoint.Address {
-    /// Network-order bytes: 4 for IPv4, 16 for IPv6.
-    var bytes: [UInt8] {
+    /// The same address as DNSSD's `IPAddress` (both hold the address as big-endian integers),
+    /// which knows its network-order bytes.
+    var ipAddress: IPAddress {
         switch self {
-        case .v4(let value):
-            return (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) }
-        case .v6(let high, let low):
-            return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
-                + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+        case .v4(let value): .v4(value)
+        case .v6(let high, let low): .v6(high, low)
         }
     }
 
+    /// Network-order bytes: 4 for IPv4, 16 for IPv6.
+    var bytes: [UInt8] { ipAddress.bytes }
+
     init?(bytes: [UInt8]) {
-        switch bytes.count {
-        case 4:
-            self = .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
-        case 16:
-            self = .v6(bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
-        default:
-            return nil
+        switch try? IPAddress(bytes: bytes) {
+        case .v4(let value)?: self = .v4(value)
+        case .v6(let high, let low)?: self = .v6(high, low)
+        case nil: return nil
         }
     }
 }

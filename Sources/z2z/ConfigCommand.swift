@@ -35,17 +35,10 @@ struct ConfigCommand: AsyncParsableCommand {
             let result: ConfigCheckResult
             if let file {
                 result = ConfigCheckResult(file: file, result: ConfigurationLoader.check(file: file))
-                if daemon.json {
-                    printRawJSON(try APIJSON.encoder().encode(result))
-                }
+                if daemon.json { printRawJSON(try APIJSON.encoder().encode(result)) } else { print(Self.render(result), terminator: "") }
             } else {
-                let raw: Data
-                (result, raw) = try await reportingDaemonErrors {
-                    try await daemon.client.get(APIPaths.configCheck, as: ConfigCheckResult.self)
-                }
-                if daemon.json { printRawJSON(raw) }
+                result = try await daemon.show(APIPaths.configCheck, as: ConfigCheckResult.self, render: Self.render)
             }
-            if !daemon.json { print(Self.render(result), terminator: "") }
             if !result.ok { throw ExitCode.failure }
         }
 

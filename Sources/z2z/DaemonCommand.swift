@@ -28,6 +28,18 @@ struct DaemonConnection: ParsableArguments {
     var client: APIClient { APIClient(address: (try? address()) ?? GatewayConfiguration.defaults.api.listen) }
 }
 
+extension DaemonConnection {
+    /// Asks the daemon and prints its answer: the JSON as it came with `--json`, else
+    /// `render`ed for a person. Returns the answer (for the exit status).
+    @discardableResult
+    func show<T: Decodable>(_ path: String, query: [URLQueryItem] = [], as type: T.Type,
+                            render: (T) -> String) async throws -> T {
+        let (answer, raw) = try await reportingDaemonErrors { try await client.get(path, query: query, as: type) }
+        if json { printRawJSON(raw) } else { print(render(answer), terminator: "") }
+        return answer
+    }
+}
+
 /// Runs a command body, printing a daemon error to stderr and exiting 1.
 func reportingDaemonErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {

@@ -36,12 +36,8 @@ struct PolicyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (result, raw) = try await reportingDaemonErrors {
-                try await daemon.client.get(APIPaths.policyTest, query: [
-                    URLQueryItem(name: "type", value: type), URLQueryItem(name: "island", value: island),
-                ], as: PolicyTestResult.self)
-            }
-            if daemon.json { printRawJSON(raw) } else { print(Self.render(result), terminator: "") }
+            let query = [URLQueryItem(name: "type", value: type), URLQueryItem(name: "island", value: island)]
+            try await daemon.show(APIPaths.policyTest, query: query, as: PolicyTestResult.self, render: Self.render)
         }
 
         static func render(_ result: PolicyTestResult) -> String {

@@ -44,15 +44,8 @@ struct Services: AsyncParsableCommand {
         var query: [URLQueryItem] = []
         if let origin { query.append(URLQueryItem(name: "origin", value: origin)) }
         if let type { query.append(URLQueryItem(name: "type", value: type)) }
-        let (answer, raw) = try await reportingDaemonErrors {
-            try await daemon.client.get(APIPaths.services, query: query, as: ServicesResponse.self)
-        }
-        if daemon.json {
-            printRawJSON(raw)
-        } else if parsable {
-            print(answer.services.flatMap(Self.parsableLines).map { $0 + "\n" }.joined(), terminator: "")
-        } else {
-            print(Self.render(answer.services), terminator: "")
+        try await daemon.show(APIPaths.services, query: query, as: ServicesResponse.self) { answer in
+            parsable ? answer.services.flatMap(Self.parsableLines).map { $0 + "\n" }.joined() : Self.render(answer.services)
         }
     }
 

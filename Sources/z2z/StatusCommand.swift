@@ -19,10 +19,7 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonConnection
 
     func run() async throws {
-        let (status, raw) = try await reportingDaemonErrors {
-            try await daemon.client.get(APIPaths.status, as: StatusResponse.self)
-        }
-        if daemon.json { printRawJSON(raw) } else { print(Self.render(status), terminator: "") }
+        let status = try await daemon.show(APIPaths.status, as: StatusResponse.self, render: Self.render)
         switch status.health.state {
         case .ok: return
         case .degraded: throw ExitCode(2)
@@ -62,10 +59,7 @@ struct Islands: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonConnection
 
     func run() async throws {
-        let (answer, raw) = try await reportingDaemonErrors {
-            try await daemon.client.get(APIPaths.islands, as: IslandsResponse.self)
-        }
-        if daemon.json { printRawJSON(raw) } else { print(Self.render(answer.islands), terminator: "") }
+        try await daemon.show(APIPaths.islands, as: IslandsResponse.self) { Self.render($0.islands) }
     }
 
     static func render(_ islands: [IslandInfo], now: Date = Date()) -> String {
@@ -90,10 +84,7 @@ struct Peers: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonConnection
 
     func run() async throws {
-        let (answer, raw) = try await reportingDaemonErrors {
-            try await daemon.client.get(APIPaths.peers, as: PeersResponse.self)
-        }
-        if daemon.json { printRawJSON(raw) } else { print(Self.render(answer.peers), terminator: "") }
+        try await daemon.show(APIPaths.peers, as: PeersResponse.self) { Self.render($0.peers) }
     }
 
     static func render(_ peers: [PeerInfo], now: Date = Date()) -> String {
