@@ -58,6 +58,18 @@ public struct GatewayConfiguration: Hashable, Sendable {
     /// measurement in BENCHMARKS.md; change it here and in Deploy/z2z.toml together.
     public static let defaultStructureThreshold = 16
 
+    /// Valid but risky settings, one sentence each, for z2zd to log at start and on reload.
+    public var warnings: [String] {
+        var warnings: [String] = []
+        if !api.listen.isLoopback {
+            warnings.append("api.listen = \"\(api.listen)\" is reachable from other machines, and the API has no authentication")
+        }
+        if dht.engine == .opendht {
+            warnings.append("dht.engine = \"opendht\" is accepted, but the OpenDHT engine is not available yet")
+        }
+        return warnings
+    }
+
     /// The keys whose values differ between `self` and `other`, in TOML dotted form.
     public func changedKeys(from other: GatewayConfiguration) -> [String] {
         var keys: [String] = []

@@ -213,3 +213,17 @@ extension Result {
         return nil
     }
 }
+
+struct ConfigurationWarningTests {
+    @Test func defaultsWarnOfNothing() {
+        #expect(GatewayConfiguration.defaults.warnings.isEmpty)
+    }
+
+    @Test func anAPIBeyondLoopbackAndTheOpenDHTEngineAreWarnedAbout() throws {
+        let configuration = try parsed("[api]\nlisten = \"0.0.0.0:7401\"\n[dht]\nengine = \"opendht\"")
+        #expect(configuration.warnings.count == 2)
+        #expect(configuration.warnings[0].contains("no authentication"))
+        #expect(try parsed("[api]\nlisten = \"[::1]:7401\"").warnings.isEmpty)
+        #expect(try parsed("[api]\nlisten = \"localhost:7401\"").warnings.isEmpty)
+    }
+}
