@@ -1,11 +1,13 @@
 /// Answering other nodes' requests.
 extension DHTNode {
-    mutating func serve(_ body: MessageBody, from sender: Contact, transaction: UInt32, now: Instant) {
+    /// - Parameter newcomer: the sender was not in our table before this message.
+    mutating func serve(_ body: MessageBody, from sender: Contact, transaction: UInt32, newcomer: Bool, now: Instant) {
         switch body {
         case .ping:
             send(.pong, to: sender.endpoint, transaction: transaction)
         case .findNode(let target):
-            send(.nodes(closestFitting(to: target, for: sender.id)), to: sender.endpoint, transaction: transaction)
+            let wide = newcomer && target == sender.id
+            send(.nodes(closestFitting(to: target, for: sender.id, wide: wide)), to: sender.endpoint, transaction: transaction)
         case .findValue(let key, let offset):
             send(valuesResponse(key: key, offset: Int(offset), for: sender.id, now: now), to: sender.endpoint, transaction: transaction)
         case .store(let copy):
@@ -30,12 +32,12 @@ extension DHTNode {
         }
     }
 
-    /// The closest contacts to `target`: k of them, or, when a node asks about its own id,
-    /// up to 1.5 k (as many as fit in a frame). The extra half names the nodes just beyond
-    /// its k closest, which count *it* among their k closest (rank is not symmetric) and
-    /// learn of it only when it introduces itself (`announce`).
-    func closestFitting(to target: NodeID, for requester: NodeID) -> [Contact] {
-        let wanted = target == requester ? configuration.k + configuration.k / 2 : configuration.k
+    /// The closest contacts to `target`: k of them, or, for a node we did not know that asks
+    /// about its own id (a joiner), up to 1.5 k (as many as fit in a frame). The extra half
+    /// names the nodes just beyond its k closest, which count *it* among their k closest
+    /// (rank is not symmetric) and learn of it only when it introduces itself (`announce`).
+    func closestFitting(to target: NodeID, for requester: NodeID, wide: Bool = false) -> [Contact] {
+        let wanted = wide ? configuration.k + configuration.k / 2 : configuration.k
         var room = codecLimits.maxFrameBytes - WireCodec.headerBytes - (configuration.overlay == nil ? 0 : 8) - 1
         var out: [Contact] = []
         for c in table.closest(to: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {

@@ -162,8 +162,9 @@ public struct DHTNode: Sendable {
             learn(sender, now: now)
             answered(request, by: sender, body: message.body, now: now)
         } else {
+            let newcomer = !table.contains(sender.id)
             learn(sender, now: now)
-            serve(message.body, from: sender, transaction: h.transaction, now: now)
+            serve(message.body, from: sender, transaction: h.transaction, newcomer: newcomer, now: now)
         }
     }
 
