@@ -14,7 +14,7 @@ struct SeedWriter {
             Contact(id: NodeID(w0: 5, w1: 6, w2: 7, w3: 8), endpoint: Endpoint(address: .v6(0xfe80, 1), port: 4001)),
         ]
         let record = Record(
-            key: RecordKey(point: NodeID(w0: 9, w1: 9, w2: 9, w3: 9)), owner: sender, publicKey: [UInt8](repeating: 3, count: 32),
+            key: RecordKey(point: NodeID(w0: 9, w1: 9, w2: 9, w3: 9)), owner: sender, valueID: 0x0102, publicKey: [UInt8](repeating: 3, count: 32),
             sequence: 5, ttl: 600, isTombstone: false, payload: Array("printer".utf8), signature: [UInt8](repeating: 4, count: 64))
         let copy = RecordCopy(record: record, remaining: 300)
         let bodies: [(String, MessageHeader, MessageBody)] = [

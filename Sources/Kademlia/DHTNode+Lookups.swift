@@ -3,8 +3,8 @@ struct ActiveLookup: Sendable {
     enum Purpose: Sendable {
         case bootstrap(RequestID)
         case lookup(RequestID)
-        /// `nil` request: a republish of an own record.
-        case put(RequestID?, Record)
+        /// `nil` request: a republish of own records (all under the lookup's key).
+        case put(RequestID?, [Record])
         case get(RequestID)
         case subscribe(RecordKey)
         case refreshBucket
@@ -14,8 +14,8 @@ struct ActiveLookup: Sendable {
     var purpose: Purpose
     var lookup: Lookup
     var started: Instant
-    /// Values met on the way (get, subscribe), newest per owner.
-    var values: [NodeID: RecordCopy] = [:]
+    /// Values met on the way (get, subscribe), newest per slot.
+    var values: [RecordSlot: RecordCopy] = [:]
     /// Follow-up value requests still out.
     var extraRequests = 0
 
@@ -65,7 +65,7 @@ extension DHTNode {
                 presumedAlive: presumedAlive, scope: scope),
             started: now)
         if active.wantsValues {
-            for copy in store.copies(for: RecordKey(point: target), now: now) { active.values[copy.record.owner] = copy }
+            for copy in store.copies(for: RecordKey(point: target), now: now) { active.values[copy.record.slot] = copy }
         }
         lookups[lookupID] = active
         counters.lookups[active.name, default: 0] += 1
@@ -157,17 +157,17 @@ extension DHTNode {
         }
     }
 
-    /// Keeps the newest verified copy per owner; asks for the rest of a long value list.
+    /// Keeps the newest verified copy per slot; asks for the rest of a long value list.
     mutating func absorb(_ records: [RecordCopy], more: Bool, offset: Int, from sender: Contact, into lookupID: UInt64, now: Instant) {
         let key = RecordKey(point: lookups[lookupID]!.lookup.target)
         for copy in records where copy.record.key == key {
-            let owner = copy.record.owner
-            if let have = lookups[lookupID]!.values[owner], have.record.sequence >= copy.record.sequence { continue }
+            let slot = copy.record.slot
+            if let have = lookups[lookupID]!.values[slot], have.record.sequence >= copy.record.sequence { continue }
             guard copy.remaining > 0, verifier.check(copy.record) == nil else {
                 counters.rejections[.badSignature, default: 0] += 1
                 continue
             }
-            lookups[lookupID]!.values[owner] = copy
+            lookups[lookupID]!.values[slot] = copy
         }
         if more, !records.isEmpty {
             lookups[lookupID]!.extraRequests += 1
@@ -200,10 +200,10 @@ extension DHTNode {
         case .lookup(let request):
             effects.append(.completed(request, .lookup(report)))
         case .get(let request):
-            let live = active.values.values.map(\.record).filter { !$0.isTombstone }.sorted { $0.owner < $1.owner }
+            let live = active.values.values.map(\.record).filter { !$0.isTombstone }.sorted { $0.slot < $1.slot }
             effects.append(.completed(request, .get(live, report)))
-        case .put(let request, let record):
-            storeRound(record, request: request, report: report, now: now)
+        case .put(let request, let records):
+            storeRound(records, request: request, report: report, now: now)
         case .subscribe(let key):
             subscriptionLookupFinished(key, values: active.values, report: report, now: now)
         case .refreshBucket:
@@ -230,24 +230,29 @@ extension DHTNode {
         }
     }
 
-    /// Stores a record on the closest nodes a lookup found (and here, when this node is
-    /// one of the k closest).
-    mutating func storeRound(_ record: Record, request: RequestID?, report: LookupReport, now: Instant) {
-        let copy = RecordCopy(record: record, remaining: record.ttl)
+    /// Stores records (all under one key) on the closest nodes a lookup found, and here when
+    /// this node is one of the k closest. A put has one record; the counts are per holder.
+    mutating func storeRound(_ records: [Record], request: RequestID?, report: LookupReport, now: Instant) {
+        guard let key = records.first?.key else { return }
         let putID = nextLookupID
         nextLookupID += 1
-        var state = PutState(request: request, report: report, attempted: report.closest.count, acks: 0, outstanding: report.closest.count)
+        let holders = report.closest.count
+        var state = PutState(request: request, report: report, attempted: holders, acks: 0, outstanding: holders * records.count)
         let k = configuration.k
-        if report.closest.count < k || id.distance(to: record.key.point) < report.closest[k - 1].id.distance(to: record.key.point) {
+        if holders < k || id.distance(to: key.point) < report.closest[k - 1].id.distance(to: key.point) {
             state.attempted += 1
-            switch storeLocally(copy, now: now) {
-            case .rejected(let r): state.rejections[r, default: 0] += 1
-            default: state.acks += 1
+            for record in records {
+                switch storeLocally(RecordCopy(record: record, remaining: record.ttl), now: now) {
+                case .rejected(let r): state.rejections[r, default: 0] += 1
+                default: state.acks += 1
+                }
             }
         }
         puts[putID] = state
         for c in report.closest {
-            send(.store(copy), to: c.endpoint, expecting: c.id, purpose: .store(putID), now: now)
+            for record in records {
+                send(.store(RecordCopy(record: record, remaining: record.ttl)), to: c.endpoint, expecting: c.id, purpose: .store(putID), now: now)
+            }
         }
         if state.outstanding == 0 { storeAnswered(putID, count: false) }
     }

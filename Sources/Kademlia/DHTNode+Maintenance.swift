@@ -89,25 +89,34 @@ extension DHTNode {
         neighbourhood.at = now + neighbourhood.interval.jittered(0.25, using: &rng)
     }
 
-    /// Remembers an own record for republishing.
+    /// Remembers an own record for republishing (replacing the slot's previous one).
     mutating func remember(_ record: Record, now: Instant) {
         let lifetime = Interval.seconds(Double(record.ttl))
-        published[record.key] = Published(
+        published[record.key, default: [:]][record.valueID] = Published(
             record: record,
             republishAt: now + (lifetime * configuration.republishFraction).jittered(0.1, using: &rng),
             until: record.isTombstone ? now + lifetime : nil)
     }
 
+    /// Republishes the own records that are due. One lookup per key serves all of the
+    /// key's values: those due now and those that would fall due within the next
+    /// maintenance periods ride along, so a key's values stay in step.
     mutating func republish(now: Instant) {
+        let horizon = now + configuration.maintenancePeriod * 4
         for key in published.keys.sorted() {
-            let p = published[key]!
-            if let until = p.until, until <= now {
+            for (valueID, p) in published[key]! where p.until.map({ $0 <= now }) ?? false { published[key]![valueID] = nil }
+            if published[key]!.isEmpty {
                 published[key] = nil
                 continue
             }
-            guard p.republishAt <= now else { continue }
-            published[key]!.republishAt = now + (Interval.seconds(Double(p.record.ttl)) * configuration.republishFraction).jittered(0.1, using: &rng)
-            startLookup(.put(nil, p.record), target: key.point, now: now)
+            guard published[key]!.values.contains(where: { $0.republishAt <= now }) else { continue }
+            var due: [Record] = []
+            for valueID in published[key]!.keys.sorted() where published[key]![valueID]!.republishAt <= horizon {
+                let p = published[key]![valueID]!
+                published[key]![valueID]!.republishAt = now + (Interval.seconds(Double(p.record.ttl)) * configuration.republishFraction).jittered(0.1, using: &rng)
+                due.append(p.record)
+            }
+            startLookup(.put(nil, due), target: key.point, now: now)
         }
     }
 }

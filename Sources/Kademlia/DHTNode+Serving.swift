@@ -82,7 +82,7 @@ extension DHTNode {
             counters.rejections[r, default: 0] += 1
             return outcome
         }
-        guard let held = store.entry(key: copy.record.key, owner: copy.record.owner) else { return outcome }
+        guard let held = store.entry(key: copy.record.key, slot: copy.record.slot) else { return outcome }
         let fresh = RecordCopy(record: held.record, remaining: RecordStore.remaining(held, now: now))
         for subscriber in subscribers.subscribers(of: copy.record.key, now: now) {
             if subscriber.id == id {

@@ -1,8 +1,8 @@
 /// The subscriber's side: leases on the holders closest to a key, and notifications.
 extension DHTNode {
-    mutating func subscriptionLookupFinished(_ key: RecordKey, values: [NodeID: RecordCopy], report: LookupReport, now: Instant) {
+    mutating func subscriptionLookupFinished(_ key: RecordKey, values: [RecordSlot: RecordCopy], report: LookupReport, now: Instant) {
         guard subscriptions[key] != nil else { return }
-        for copy in values.values.sorted(by: { $0.record.owner < $1.record.owner }) {
+        for copy in values.values.sorted(by: { $0.record.slot < $1.record.slot }) {
             reportChange(copy, key: key, now: now)
         }
         // Holders: the closest nodes found, plus this node when it is one of them.
@@ -64,8 +64,8 @@ extension DHTNode {
     /// Renews leases, replaces lost holders, reports expired values.
     mutating func maintainSubscriptions(now: Instant) {
         for key in subscriptions.keys.sorted() {
-            for owner in subscriptions[key]!.expire(now: now) {
-                effects.append(.notification(SubscriptionNotification(key: key, request: subscriptions[key]!.request, change: .expired(owner: owner))))
+            for slot in subscriptions[key]!.expire(now: now) {
+                effects.append(.notification(SubscriptionNotification(key: key, request: subscriptions[key]!.request, change: .expired(slot))))
             }
             for (holderID, h) in subscriptions[key]!.holders where h.until <= now { subscriptions[key]!.holders[holderID] = nil }
             let s = subscriptions[key]!

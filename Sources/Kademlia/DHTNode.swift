@@ -14,9 +14,10 @@ import HeapModule
 /// serving its subscriptions).
 ///
 /// Departures from the paper, besides the table's:
-/// - Values are signed multi-owner records with a relative TTL (`Record`); the owner
-///   republishes its own records after `republishFraction` of their lifetime, holders do
-///   not republish what they hold (the paper's hourly republish by every holder costs
+/// - Values are signed records with a relative TTL (`Record`), one per slot (owner, value
+///   id) under a key; the owner republishes its own records after `republishFraction` of
+///   their lifetime (all of its due values under one key after one lookup), holders do not
+///   republish what they hold (the paper's hourly republish by every holder costs
 ///   O(records) per node per hour).
 /// - The neighbourhood (our k closest) is re-checked by asking α of its members in turn for
 ///   our own id (every other time: for a neighbour at its edge), 1 s after a newcomer
@@ -29,7 +30,7 @@ import HeapModule
 /// - A request timeout follows the measured round-trip time; a lookup asks a silent
 ///   candidate twice before dropping it, and stalls switch to k parallel requests (§2.3).
 /// - A get runs the lookup to convergence and merges the values of every holder it meets
-///   (newest per owner), instead of stopping at the first value: keys hold values of many
+///   (newest per slot), instead of stopping at the first value: keys hold values of many
 ///   owners, and a stale replica must not hide a newer value or a tombstone.
 /// - Subscriptions are an extension: a lease on the `subscriptionReplicas` closest holders,
 ///   renewed directly every half lease; holders push a `notify` as they store.
@@ -52,7 +53,8 @@ public struct DHTNode: Sendable {
     var nextLookupID: UInt64 = 1
     var puts: [UInt64: PutState] = [:]
     var bootstraps: [RequestID: Int] = [:]
-    var published: [RecordKey: Published] = [:]
+    /// This node's own records, republished until replaced: by key, then by value id.
+    var published: [RecordKey: [UInt64: Published]] = [:]
     var nextMaintenance: Instant?
     var neighbourhood = NeighbourhoodTimer()
     var rtt = RoundTripEstimate()
@@ -109,7 +111,7 @@ public struct DHTNode: Sendable {
             startLookup(.lookup(request), target: target, now: now)
         case .put(let request, let record):
             if record.owner == id { remember(record, now: now) }
-            startLookup(.put(request, record), target: record.key.point, now: now)
+            startLookup(.put(request, [record]), target: record.key.point, now: now)
         case .get(let request, let key):
             startLookup(.get(request), target: key.point, now: now)
         case .subscribe(let request, let key):

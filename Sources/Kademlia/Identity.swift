@@ -28,21 +28,21 @@ public struct Identity: @unchecked Sendable {
         try! self.init(seed: seed)
     }
 
-    /// Builds and signs a record under `key` owned by this identity.
+    /// Builds and signs a record for slot (this identity, `valueID`) under `key`.
     public func record(
-        key: RecordKey, sequence: UInt64, ttl: UInt32, payload: [UInt8], tombstone: Bool = false
+        key: RecordKey, valueID: UInt64 = 0, sequence: UInt64, ttl: UInt32, payload: [UInt8], tombstone: Bool = false
     ) -> Record {
         var r = Record(
-            key: key, owner: id, publicKey: publicKey, sequence: sequence, ttl: ttl,
+            key: key, owner: id, valueID: valueID, publicKey: publicKey, sequence: sequence, ttl: ttl,
             isTombstone: tombstone, payload: payload, signature: [])
         r.signature = sign(r)
         return r
     }
 
-    /// A tombstone deleting this identity's value under `key`: a higher sequence number,
-    /// no payload, and a lifetime at least that of the value it deletes.
+    /// A tombstone deleting this identity's value in `value`'s slot: a higher sequence
+    /// number, no payload, and a lifetime at least that of the value it deletes.
     public func tombstone(for value: Record) -> Record {
-        record(key: value.key, sequence: value.sequence + 1, ttl: value.ttl, payload: [], tombstone: true)
+        record(key: value.key, valueID: value.valueID, sequence: value.sequence + 1, ttl: value.ttl, payload: [], tombstone: true)
     }
 
     public func sign(_ record: Record) -> [UInt8] {

@@ -8,7 +8,11 @@ public struct Limits: Hashable, Sendable {
     public var maxContactsPerMessage: Int = 32
     public var maxRecordsPerMessage: Int = 16
     public var maxPayloadBytes: Int = 1_000
-    public var maxValuesPerKey: Int = 64
+    /// Values (slots) one key holds on a node, over all owners. The gateway's `directory`
+    /// key holds one value per island, a `type/...` key one per exported instance.
+    public var maxValuesPerKey: Int = 1_024
+    /// Values one owner holds under one key, so a single owner cannot fill a key.
+    public var maxValuesPerOwnerPerKey: Int = 128
     public var maxStoredBytes: Int = 16 << 20
     /// Longest lifetime a record may ask for, in seconds.
     public var maxTTL: UInt32 = 86_400

@@ -15,12 +15,13 @@ public struct Message: Hashable, Sendable {
     }
 }
 
-/// The fixed part of every message. Version 1 layout (big-endian):
+/// The fixed part of every message. Version 2 layout (big-endian; version 2 added the value
+/// id to records, see `WireCodec`):
 /// `version u8 | kind u8 | flags u8 | network u64 | [overlay u64 if flags bit 0] |
 /// sender 32 bytes | transaction u32`. Unknown flag bits are rejected, so a future
 /// extension sets a new bit (or a new version) instead of being silently misread.
 public struct MessageHeader: Hashable, Sendable {
-    public static let currentVersion: UInt8 = 1
+    public static let currentVersion: UInt8 = 2
 
     public var network: NetworkID
     /// Reserved for overlay merging: which overlay the sender belongs to, when it knows.

@@ -23,21 +23,25 @@ public enum Outcome: Hashable, Sendable {
     /// `put` stored the record on `acks` of the `attempted` closest nodes (the local
     /// store counts when this node is among them); `rejections` counts refusals by reason.
     case put(acks: Int, attempted: Int, rejections: [RecordRejection: Int], LookupReport)
-    /// The live values found under the key (newest per owner; deleted ones left out).
+    /// The live values found under the key (newest per slot; deleted ones left out),
+    /// ordered by slot.
     case get([Record], LookupReport)
     /// The subscription holds leases on `holders` nodes; its current values have been
     /// reported as `.new` notifications.
     case subscribed(holders: Int)
 }
 
-/// A change under a subscribed key, carrying the signed record so the owner can verify it.
+/// A change in one slot under a subscribed key, carrying the signed record so the owner can
+/// verify it.
 public enum ValueChange: Hashable, Sendable {
+    /// A value in a slot not reported before (or reported deleted).
     case new(Record)
+    /// A newer value in a slot already reported.
     case changed(Record)
-    /// The owner deleted its value; the tombstone is the proof.
+    /// The owner deleted the slot's value; the tombstone is the proof.
     case deleted(Record)
-    /// The value's lifetime ran out without a republish.
-    case expired(owner: NodeID)
+    /// The slot's value ran out of lifetime without a republish.
+    case expired(RecordSlot)
 }
 
 /// A notification for the node's owner about a subscribed key.

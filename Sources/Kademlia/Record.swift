@@ -1,7 +1,9 @@
-/// A signed value stored under a record key: one owner's value (the gateway puts one
-/// service instance of one island in `payload`). Several owners may hold a value under the
-/// same key; each owner holds at most one, replaced only by a newer (higher `sequence`)
-/// value that the same owner signed. A tombstone deletes the owner's value.
+/// A signed value stored under a record key (the gateway puts one service instance of one
+/// island in `payload`). A key holds values of many owners, and an owner may hold several
+/// values under one key, told apart by a `valueID` the owner chooses (OpenDHT's value id):
+/// the pair (owner, value id) is the value's *slot* (`RecordSlot`). Each slot holds at most
+/// one value, replaced only by a newer (higher `sequence`) value of the same slot that the
+/// owner signed; a tombstone deletes the slot's value. Sequence numbers are per slot.
 ///
 /// `ttl` is a lifetime in seconds counted from the moment a node receives the record, not
 /// an absolute expiry: nodes' clocks differ and are never compared, so an absolute time
@@ -15,6 +17,8 @@
 public struct Record: Hashable, Sendable {
     public var key: RecordKey
     public var owner: NodeID
+    /// Tells the owner's values under one key apart (0 for an owner's only value).
+    public var valueID: UInt64
     /// The owner's raw Ed25519 public key (32 bytes).
     public var publicKey: [UInt8]
     public var sequence: UInt64
@@ -25,11 +29,12 @@ public struct Record: Hashable, Sendable {
     public var signature: [UInt8]
 
     public init(
-        key: RecordKey, owner: NodeID, publicKey: [UInt8], sequence: UInt64, ttl: UInt32,
+        key: RecordKey, owner: NodeID, valueID: UInt64 = 0, publicKey: [UInt8], sequence: UInt64, ttl: UInt32,
         isTombstone: Bool, payload: [UInt8], signature: [UInt8]
     ) {
         self.key = key
         self.owner = owner
+        self.valueID = valueID
         self.publicKey = publicKey
         self.sequence = sequence
         self.ttl = ttl
@@ -39,7 +44,10 @@ public struct Record: Hashable, Sendable {
     }
 
     /// Domain separation so a record signature can never be replayed as anything else.
-    static let signingContext: [UInt8] = Array("z2z-dht-record-v1".utf8)
+    static let signingContext: [UInt8] = Array("z2z-dht-record-v2".utf8)
+
+    /// Which of the key's values this record is.
+    public var slot: RecordSlot { RecordSlot(owner: owner, valueID: valueID) }
 
     /// The exact bytes the owner signs.
     public var signedBytes: [UInt8] {
@@ -47,6 +55,7 @@ public struct Record: Hashable, Sendable {
         w.bytes(Record.signingContext)
         w.id(key.point)
         w.id(owner)
+        w.u64(valueID)
         w.bytes(publicKey)
         w.u64(sequence)
         w.u32(ttl)
@@ -57,7 +66,22 @@ public struct Record: Hashable, Sendable {
     }
 
     /// Bytes this record adds to a store (what `Limits.maxStoredBytes` counts).
-    public var footprint: Int { 32 + 32 + 32 + 8 + 4 + 1 + payload.count + 64 }
+    public var footprint: Int { 32 + 32 + 8 + 32 + 8 + 4 + 1 + payload.count + 64 }
+}
+
+/// One value's place under a key: its owner and the owner's value id. Replacement,
+/// tombstones, limits, gets and notifications all work per slot.
+public struct RecordSlot: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var owner: NodeID
+    public var valueID: UInt64
+
+    public init(owner: NodeID, valueID: UInt64) {
+        self.owner = owner
+        self.valueID = valueID
+    }
+
+    public static func < (a: RecordSlot, b: RecordSlot) -> Bool { (a.owner, a.valueID) < (b.owner, b.valueID) }
+    public var description: String { "\(owner)/\(valueID)" }
 }
 
 /// A record as one node hands it to another: the signed record plus the lifetime it has

@@ -1,7 +1,7 @@
 /// Why a node refused to store a record. `reason` is the metric label and log word.
 public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
-    /// The store holds the same or a newer sequence number from this owner (or a
-    /// different record with the same sequence number).
+    /// The store holds the same or a newer sequence number in this slot (or a different
+    /// record with the same sequence number).
     case staleSequence = 1
     /// The signature does not verify against the record's public key.
     case badSignature = 2
@@ -11,12 +11,14 @@ public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
     case expired = 4
     /// The payload exceeds `Limits.maxPayloadBytes`.
     case tooLarge = 5
-    /// The key already holds `Limits.maxValuesPerKey` owners' values.
+    /// The key already holds `Limits.maxValuesPerKey` values.
     case tooManyValuesPerKey = 6
     /// The store reached `Limits.maxStoredBytes`.
     case storeFull = 7
     /// The signed lifetime exceeds `Limits.maxTTL`.
     case ttlTooLong = 8
+    /// The owner already holds `Limits.maxValuesPerOwnerPerKey` values under the key.
+    case tooManyValuesPerOwner = 9
 
     public var reason: String {
         switch self {
@@ -28,6 +30,7 @@ public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
         case .tooManyValuesPerKey: "too_many_values_per_key"
         case .storeFull: "store_full"
         case .ttlTooLong: "ttl_too_long"
+        case .tooManyValuesPerOwner: "too_many_values_per_owner"
         }
     }
 }

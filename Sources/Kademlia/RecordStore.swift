@@ -1,17 +1,19 @@
-/// The values a node holds for others: per key, at most one value per owner.
+/// The values a node holds for others: per key, at most one value per slot (owner, value id).
 ///
 /// Rules, in the order they are checked (cheap before expensive):
 /// 1. size and lifetime bounds (`tooLarge`, `ttlTooLong`, `expired`);
 /// 2. an identical copy of the held record only renews its lifetime (no signature check:
 ///    the bytes were verified when first stored);
 /// 3. the owner binding and signature (`wrongOwner`, `badSignature`);
-/// 4. replacement only by a higher sequence number from the same owner (`staleSequence`);
-/// 5. capacity (`tooManyValuesPerKey`, `storeFull`).
+/// 4. replacement only by a higher sequence number in the same slot (`staleSequence`);
+/// 5. capacity: a new slot must fit the key (`tooManyValuesPerKey`), the owner's share of
+///    the key (`tooManyValuesPerOwner`) and the store (`storeFull`).
 ///
-/// A tombstone replaces the owner's value and is kept at least until that value would
-/// have expired, so a stale replica cannot bring the value back.
+/// A tombstone replaces the slot's value and is kept at least until that value would have
+/// expired, so a stale replica cannot bring the value back. Slots are independent: a
+/// tombstone or a new sequence number in one never touches the owner's other slots.
 public struct RecordStore: Sendable {
-    /// One owner's value under one key and when it expires on this node's clock.
+    /// One slot's value under one key and when it expires on this node's clock.
     public struct Entry: Hashable, Sendable {
         public var record: Record
         public var expiresAt: Instant
@@ -19,11 +21,11 @@ public struct RecordStore: Sendable {
 
     /// What storing a copy changed.
     public enum Outcome: Equatable, Sendable {
-        /// A value from an owner not held before.
+        /// A value in a slot not held before.
         case added
-        /// A newer value replaced the owner's older one.
+        /// A newer value replaced the slot's older one.
         case replaced
-        /// A tombstone replaced (or pre-empted) the owner's value.
+        /// A tombstone replaced (or pre-empted) the slot's value.
         case deleted
         /// The same record arrived again; its lifetime was renewed.
         case renewed
@@ -31,8 +33,10 @@ public struct RecordStore: Sendable {
     }
 
     public let limits: Limits
-    public private(set) var entries: [RecordKey: [NodeID: Entry]] = [:]
+    public private(set) var entries: [RecordKey: [RecordSlot: Entry]] = [:]
     public private(set) var storedBytes = 0
+    /// Slots held per key per owner (what `maxValuesPerOwnerPerKey` bounds).
+    private var ownerCounts: [RecordKey: [NodeID: Int]] = [:]
 
     public init(limits: Limits) { self.limits = limits }
 
@@ -45,52 +49,61 @@ public struct RecordStore: Sendable {
         guard record.ttl <= limits.maxTTL else { return .rejected(.ttlTooLong) }
         guard copy.remaining > 0, copy.remaining <= record.ttl else { return .rejected(.expired) }
         let expiresAt = now + .seconds(Double(copy.remaining))
-        let held = entries[record.key]?[record.owner]
+        let slot = record.slot
+        let held = entries[record.key]?[slot]
         if let held, held.record == record {
-            if held.expiresAt < expiresAt { entries[record.key]![record.owner]!.expiresAt = expiresAt }
+            if held.expiresAt < expiresAt { entries[record.key]![slot]!.expiresAt = expiresAt }
             return .renewed
         }
         if let rejection = verifier.check(record) { return .rejected(rejection) }
         if let held, held.expiresAt > now, record.sequence <= held.record.sequence {
             return .rejected(.staleSequence)
         }
-        let valuesUnderKey = entries[record.key]?.count ?? 0
-        if held == nil, valuesUnderKey >= limits.maxValuesPerKey { return .rejected(.tooManyValuesPerKey) }
+        if held == nil {
+            if entries[record.key]?.count ?? 0 >= limits.maxValuesPerKey { return .rejected(.tooManyValuesPerKey) }
+            if ownerCounts[record.key]?[record.owner] ?? 0 >= limits.maxValuesPerOwnerPerKey { return .rejected(.tooManyValuesPerOwner) }
+        }
         let growth = record.footprint - (held?.record.footprint ?? 0)
         guard storedBytes + growth <= limits.maxStoredBytes else { return .rejected(.storeFull) }
 
         var keep = expiresAt
         if record.isTombstone, let held, held.expiresAt > keep { keep = held.expiresAt }
-        entries[record.key, default: [:]][record.owner] = Entry(record: record, expiresAt: keep)
+        entries[record.key, default: [:]][slot] = Entry(record: record, expiresAt: keep)
+        if held == nil { ownerCounts[record.key, default: [:]][record.owner, default: 0] += 1 }
         storedBytes += growth
         if record.isTombstone { return .deleted }
         return held == nil || held!.record.isTombstone || held!.expiresAt <= now ? .added : .replaced
     }
 
-    /// Copies of the unexpired values (and tombstones) under `key`, ordered by owner, with
+    /// Copies of the unexpired values (and tombstones) under `key`, ordered by slot, with
     /// the lifetime each has left.
     public func copies(for key: RecordKey, now: Instant) -> [RecordCopy] {
-        guard let owners = entries[key] else { return [] }
-        return owners.values
+        guard let slots = entries[key] else { return [] }
+        return slots.values
             .filter { $0.expiresAt > now }
-            .sorted { $0.record.owner < $1.record.owner }
+            .sorted { $0.record.slot < $1.record.slot }
             .map { RecordCopy(record: $0.record, remaining: Self.remaining($0, now: now)) }
     }
 
-    public func entry(key: RecordKey, owner: NodeID) -> Entry? { entries[key]?[owner] }
+    public func entry(key: RecordKey, slot: RecordSlot) -> Entry? { entries[key]?[slot] }
 
     /// Drops expired values; returns them (the node tells subscribers).
     public mutating func removeExpired(now: Instant) -> [Record] {
         var gone: [Record] = []
-        for (key, owners) in entries {
-            for (owner, e) in owners where e.expiresAt <= now {
+        for (key, slots) in entries {
+            for (slot, e) in slots where e.expiresAt <= now {
                 gone.append(e.record)
-                entries[key]![owner] = nil
+                entries[key]![slot] = nil
                 storedBytes -= e.record.footprint
+                ownerCounts[key]![slot.owner]! -= 1
+                if ownerCounts[key]![slot.owner] == 0 { ownerCounts[key]![slot.owner] = nil }
             }
-            if entries[key]!.isEmpty { entries[key] = nil }
+            if entries[key]!.isEmpty {
+                entries[key] = nil
+                ownerCounts[key] = nil
+            }
         }
-        return gone.sorted { ($0.key, $0.owner) < ($1.key, $1.owner) }
+        return gone.sorted { ($0.key, $0.slot) < ($1.key, $1.slot) }
     }
 
     static func remaining(_ e: Entry, now: Instant) -> UInt32 {

@@ -1,6 +1,6 @@
 /// The subscriber's side of one subscription: which nodes near the key hold its lease, and
 /// which values it has already told its owner about (so the copies pushed by several
-/// holders are reported once).
+/// holders are reported once). Changes are per slot (owner, value id).
 ///
 /// Holders are the `subscriptionReplicas` closest nodes found by a value lookup. Leases
 /// are renewed directly with the holders every half lease, which costs a few hundred bytes;
@@ -11,8 +11,8 @@ public struct Subscription: Sendable {
     public let request: RequestID
     /// Holders and the lease each granted.
     public internal(set) var holders: [NodeID: (contact: Contact, until: Instant)] = [:]
-    /// The values reported so far, per owner, with their local expiry.
-    public internal(set) var known: [NodeID: (sequence: UInt64, tombstone: Bool, expiresAt: Instant)] = [:]
+    /// The values reported so far, per slot, with their local expiry.
+    public internal(set) var known: [RecordSlot: (sequence: UInt64, tombstone: Bool, expiresAt: Instant)] = [:]
     public internal(set) var renewAt: Instant
     public internal(set) var relookupAt: Instant
     /// Whether the initial lookup and lease round has been reported to the owner.
@@ -30,27 +30,29 @@ public struct Subscription: Sendable {
     mutating func absorb(_ copy: RecordCopy, now: Instant) -> ValueChange? {
         let r = copy.record
         let expiresAt = now + .seconds(Double(copy.remaining))
-        if let k = known[r.owner] {
+        let slot = r.slot
+        if let k = known[slot] {
             if r.sequence < k.sequence { return nil }
             if r.sequence == k.sequence {
-                if expiresAt > k.expiresAt { known[r.owner]!.expiresAt = expiresAt }
+                if expiresAt > k.expiresAt { known[slot]!.expiresAt = expiresAt }
                 return nil
             }
-            known[r.owner] = (r.sequence, r.isTombstone, expiresAt)
+            known[slot] = (r.sequence, r.isTombstone, expiresAt)
             if r.isTombstone { return k.tombstone ? nil : .deleted(r) }
             return k.tombstone ? .new(r) : .changed(r)
         }
-        known[r.owner] = (r.sequence, r.isTombstone, expiresAt)
+        known[slot] = (r.sequence, r.isTombstone, expiresAt)
         return r.isTombstone ? nil : .new(r)
     }
 
-    /// Values whose lifetime ran out without a renewal; they are forgotten.
-    mutating func expire(now: Instant) -> [NodeID] {
+    /// Values whose lifetime ran out without a renewal; they are forgotten. Returns the
+    /// slots of live values among them (a tombstone's end is no news).
+    mutating func expire(now: Instant) -> [RecordSlot] {
         let gone = known.filter { $0.value.expiresAt <= now }.map(\.key).sorted()
-        var live: [NodeID] = []
-        for owner in gone {
-            if known[owner]?.tombstone == false { live.append(owner) }
-            known[owner] = nil
+        var live: [RecordSlot] = []
+        for slot in gone {
+            if known[slot]?.tombstone == false { live.append(slot) }
+            known[slot] = nil
         }
         return live
     }

@@ -5,8 +5,9 @@
 ///
 /// Bodies (big-endian):
 /// - contact: `id 32 | family u8 (4 or 6) | address 4 or 16 | port u16`
-/// - record copy: `key 32 | owner 32 | public key 32 | sequence u64 | ttl u32 |
-///   flags u8 (bit 0 tombstone) | payload length u16 | payload | signature 64 | remaining u32`
+/// - record copy: `key 32 | owner 32 | value id u64 | public key 32 | sequence u64 |
+///   ttl u32 | flags u8 (bit 0 tombstone) | payload length u16 | payload | signature 64 |
+///   remaining u32`
 /// - `findNode`: target 32; `nodes`: count u8, contacts
 /// - `findValue`: key 32, offset u16; `values`: more u8, record count u8, records,
 ///   contact count u8, contacts
@@ -21,7 +22,7 @@ public struct WireCodec: Sendable {
     static let headerBytes = 3 + 8 + 32 + 4
     static let overlayFlag: UInt8 = 0x01
     static let minimumContactBytes = 32 + 1 + 4 + 2
-    static let recordFixedBytes = 32 + 32 + 32 + 8 + 4 + 1 + 2 + 64 + 4
+    static let recordFixedBytes = 32 + 32 + 8 + 32 + 8 + 4 + 1 + 2 + 64 + 4
 
     // MARK: encoding
 
@@ -114,6 +115,7 @@ public struct WireCodec: Sendable {
         precondition(r.publicKey.count == 32 && r.signature.count == 64, "records carry a 32-byte key and a 64-byte signature")
         w.id(r.key.point)
         w.id(r.owner)
+        w.u64(r.valueID)
         w.bytes(r.publicKey)
         w.u64(r.sequence)
         w.u32(r.ttl)
@@ -206,6 +208,7 @@ public struct WireCodec: Sendable {
         try r.need(Self.recordFixedBytes)
         let key = RecordKey(point: try r.id())
         let owner = try r.id()
+        let valueID = try r.u64()
         let publicKey = try r.take(32)
         let sequence = try r.u64()
         let ttl = try r.u32()
@@ -218,7 +221,7 @@ public struct WireCodec: Sendable {
         let remaining = try r.u32()
         guard remaining <= ttl else { throw .invalidField }
         let record = Record(
-            key: key, owner: owner, publicKey: publicKey, sequence: sequence, ttl: ttl,
+            key: key, owner: owner, valueID: valueID, publicKey: publicKey, sequence: sequence, ttl: ttl,
             isTombstone: flags & 1 == 1, payload: payload, signature: signature)
         return RecordCopy(record: record, remaining: remaining)
     }

@@ -135,7 +135,7 @@ import Testing
         net.command(2, .put(RequestID(2), record))
         net.run(for: .seconds(120))
         let changes = net.notifications.filter { $0.node == 1 }.map(\.notification.change)
-        #expect(changes == [.new(record), .expired(owner: record.owner)])
+        #expect(changes == [.new(record), .expired(record.slot)])
     }
 
     @Test func theOwnerRepublishesItsRecordsBeforeTheyExpire() {
@@ -148,5 +148,68 @@ import Testing
         net.run(for: .seconds(5))
         guard case .get(let records, _) = net.outcome(RequestID(2)) else { Issue.record("no get outcome"); return }
         #expect(records.map(\.payload) == [[7]], "still there ten lifetimes later")
+    }
+
+    // MARK: slots
+
+    @Test func aGetReturnsTheNewestValueOfEverySlot() {
+        var net = TestNetwork(count: 30)
+        net.form()
+        let owner = net.nodes[3].identity
+        let key = RecordKey.make(network: Fixtures.network, namespace: "type", name: "_ipp._tcp")
+        net.command(3, .put(RequestID(1), owner.record(key: key, valueID: 1, sequence: 1, ttl: 600, payload: [1])))
+        net.command(3, .put(RequestID(2), owner.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [2])))
+        net.command(4, .put(RequestID(3), net.nodes[4].identity.record(key: key, valueID: 1, sequence: 1, ttl: 600, payload: [3])))
+        net.run(for: .seconds(5))
+        net.command(3, .put(RequestID(4), owner.record(key: key, valueID: 2, sequence: 2, ttl: 600, payload: [22])))
+        net.run(for: .seconds(5))
+        net.command(17, .get(RequestID(5), key))
+        net.run(for: .seconds(5))
+        guard case .get(let records, _) = net.outcome(RequestID(5)) else { Issue.record("no get outcome"); return }
+        let expected: [RecordSlot: [UInt8]] = [
+            RecordSlot(owner: owner.id, valueID: 1): [1], RecordSlot(owner: owner.id, valueID: 2): [22],
+            RecordSlot(owner: net.nodes[4].id, valueID: 1): [3],
+        ]
+        #expect(Dictionary(uniqueKeysWithValues: records.map { ($0.slot, $0.payload) }) == expected)
+        #expect(records.map(\.slot) == records.map(\.slot).sorted())
+    }
+
+    @Test func subscribersAreToldOfEachSlotsChangesOnce() {
+        var net = TestNetwork(count: 25)
+        net.form()
+        let key = RecordKey.make(network: Fixtures.network, namespace: "type", name: "_ipp._tcp")
+        net.command(9, .subscribe(RequestID(1), key))
+        net.run(for: .seconds(5))
+        let owner = net.nodes[5].identity
+        let a1 = owner.record(key: key, valueID: 1, sequence: 1, ttl: 600, payload: [1])
+        let b1 = owner.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [2])
+        net.command(5, .put(RequestID(2), a1))
+        net.command(5, .put(RequestID(3), b1))
+        net.run(for: .seconds(5))
+        let a2 = owner.record(key: key, valueID: 1, sequence: 2, ttl: 600, payload: [11])
+        let bGone = owner.tombstone(for: b1)
+        net.command(5, .put(RequestID(4), a2))
+        net.command(5, .put(RequestID(5), bGone))
+        net.run(for: .seconds(5))
+        let changes = net.notifications.filter { $0.node == 9 }.map(\.notification.change)
+        #expect(changes.filter { if case .new = $0 { true } else { false } }.count == 2)
+        #expect(Set(changes) == [.new(a1), .new(b1), .changed(a2), .deleted(bGone)])
+        #expect(changes.count == 4, "each change once, although four holders push it")
+    }
+
+    @Test func theOwnerRepublishesEverySlotOfAKey() {
+        var net = TestNetwork(count: 10)
+        net.form()
+        let key = RecordKey.make(network: Fixtures.network, namespace: "type", name: "z")
+        let owner = net.nodes[3].identity
+        for valueID in UInt64(1)...3 {
+            net.command(3, .put(RequestID(valueID), owner.record(key: key, valueID: valueID, sequence: 1, ttl: 60, payload: [UInt8(valueID)])))
+        }
+        net.command(3, .put(RequestID(9), owner.tombstone(for: owner.record(key: key, valueID: 2, sequence: 1, ttl: 60, payload: [2]))))
+        net.run(for: .seconds(600))
+        net.command(8, .get(RequestID(10), key))
+        net.run(for: .seconds(5))
+        guard case .get(let records, _) = net.outcome(RequestID(10)) else { Issue.record("no get outcome"); return }
+        #expect(records.map(\.valueID) == [1, 3], "slots 1 and 3 live ten lifetimes later; slot 2 stays deleted")
     }
 }

@@ -34,7 +34,7 @@ enum Fixtures {
         func copy() -> RecordCopy {
             let ttl = UInt32(truncatingIfNeeded: rng.next())
             let record = Record(
-                key: RecordKey(point: .random(using: &rng)), owner: .random(using: &rng),
+                key: RecordKey(point: .random(using: &rng)), owner: .random(using: &rng), valueID: rng.next(),
                 publicKey: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
                 sequence: rng.next(), ttl: ttl, isTombstone: rng.next() % 2 == 0,
                 payload: (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
@@ -50,7 +50,7 @@ enum Fixtures {
         case 4: body = .findValue(key: RecordKey(point: .random(using: &rng)), offset: UInt16(truncatingIfNeeded: rng.next()))
         case 5: body = .values(records: (0..<Int(rng.next() % 4)).map { _ in copy() }, more: rng.next() % 2 == 0, closer: Array(contacts().prefix(3)))
         case 6: body = .store(copy())
-        case 7: body = .stored(rng.next() % 2 == 0 ? nil : RecordRejection.allCases[Int(rng.next() % 8)])
+        case 7: body = .stored(rng.next() % 2 == 0 ? nil : RecordRejection.allCases[Int(rng.next() % UInt64(RecordRejection.allCases.count))])
         case 8: body = .subscribe(key: RecordKey(point: .random(using: &rng)), lease: UInt32(truncatingIfNeeded: rng.next()))
         case 9: body = .subscribed(lease: UInt32(truncatingIfNeeded: rng.next()))
         default: body = .notify(copy())

@@ -120,6 +120,117 @@ import Testing
         #expect(store.keyCount == 0)
     }
 
+    // MARK: slots: (owner, value id)
+
+    @Test func anOwnerHoldsOneValuePerValueIDUnderAKey() {
+        var store = RecordStore(limits: .default)
+        for valueID in UInt64(1)...3 {
+            let outcome = store.store(copy(owner.record(key: key, valueID: valueID, sequence: 1, ttl: 600, payload: [UInt8(valueID)])), now: .zero, verifier: verifier)
+            #expect(outcome == .added)
+        }
+        #expect(store.copies(for: key, now: .zero).map(\.record.valueID) == [1, 2, 3])
+        #expect(store.valueCount == 3)
+    }
+
+    @Test func aNewerSequenceReplacesOnlyItsOwnSlot() {
+        var store = RecordStore(limits: .default)
+        _ = store.store(copy(owner.record(key: key, valueID: 1, sequence: 1, ttl: 600, payload: [1])), now: .zero, verifier: verifier)
+        _ = store.store(copy(owner.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [2])), now: .zero, verifier: verifier)
+        let outcome = store.store(copy(owner.record(key: key, valueID: 2, sequence: 2, ttl: 600, payload: [22])), now: .zero, verifier: verifier)
+        #expect(outcome == .replaced)
+        #expect(store.copies(for: key, now: .zero).map(\.record.payload) == [[1], [22]])
+    }
+
+    @Test func sequenceNumbersAreIndependentPerSlot() {
+        var store = RecordStore(limits: .default)
+        _ = store.store(copy(owner.record(key: key, valueID: 1, sequence: 9, ttl: 600, payload: [1])), now: .zero, verifier: verifier)
+        // Slot 2 starts at 1 although slot 1 is at 9.
+        let fresh = store.store(copy(owner.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [2])), now: .zero, verifier: verifier)
+        #expect(fresh == .added)
+        // A stale sequence is stale within its slot only.
+        let stale = store.store(copy(owner.record(key: key, valueID: 1, sequence: 8, ttl: 600, payload: [3])), now: .zero, verifier: verifier)
+        #expect(stale == .rejected(.staleSequence))
+        let sameSequence = store.store(copy(owner.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [4])), now: .zero, verifier: verifier)
+        #expect(sameSequence == .rejected(.staleSequence))
+    }
+
+    @Test func theSameValueIDOfTwoOwnersIsTwoSlots() {
+        var store = RecordStore(limits: .default)
+        let a = store.store(copy(owner.record(key: key, valueID: 7, sequence: 5, ttl: 600, payload: [1])), now: .zero, verifier: verifier)
+        let b = store.store(copy(other.record(key: key, valueID: 7, sequence: 1, ttl: 600, payload: [2])), now: .zero, verifier: verifier)
+        #expect(a == .added && b == .added)
+        #expect(Set(store.copies(for: key, now: .zero).map(\.record.slot)) == [RecordSlot(owner: owner.id, valueID: 7), RecordSlot(owner: other.id, valueID: 7)])
+    }
+
+    @Test func aTombstoneDeletesOnlyItsSlotAndOutlivesItsValue() {
+        var store = RecordStore(limits: .default)
+        let one = owner.record(key: key, valueID: 1, sequence: 1, ttl: 600, payload: [1])
+        let two = owner.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [2])
+        _ = store.store(copy(one), now: .zero, verifier: verifier)
+        _ = store.store(copy(two), now: .zero, verifier: verifier)
+        let deleted = store.store(copy(owner.tombstone(for: one)), now: Fixtures.at(10), verifier: verifier)
+        #expect(deleted == .deleted)
+        let held = store.copies(for: key, now: Fixtures.at(10)).map { ($0.record.valueID, $0.record.isTombstone) }
+        #expect(held.map(\.0) == [1, 2] && held.map(\.1) == [true, false])
+        // A stale replica of slot 1 cannot come back; slot 2 is untouched.
+        #expect(store.store(copy(one), now: Fixtures.at(300), verifier: verifier) == .rejected(.staleSequence))
+        #expect(store.entry(key: key, slot: two.slot)?.record == two)
+    }
+
+    @Test func aSignatureByAnotherKeyCannotClaimAnotherOwnersSlot() {
+        var store = RecordStore(limits: .default)
+        var forged = Record(key: key, owner: owner.id, valueID: 3, publicKey: other.publicKey, sequence: 1, ttl: 600, isTombstone: false, payload: [6], signature: [])
+        forged.signature = other.sign(forged)
+        #expect(store.store(copy(forged), now: .zero, verifier: verifier) == .rejected(.wrongOwner))
+        var moved = owner.record(key: key, valueID: 3, sequence: 1, ttl: 600, payload: [6])
+        moved.valueID = 4  // the signature was for slot 3
+        #expect(store.store(copy(moved), now: .zero, verifier: verifier) == .rejected(.badSignature))
+        #expect(store.valueCount == 0)
+    }
+
+    @Test func valuesPerKeyCountSlotsOfAllOwners() {
+        var limits = Limits()
+        limits.maxValuesPerKey = 3
+        var store = RecordStore(limits: limits)
+        for valueID in UInt64(1)...2 { _ = store.store(copy(owner.record(key: key, valueID: valueID, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) }
+        #expect(store.store(copy(other.record(key: key, valueID: 1, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) == .added)
+        #expect(store.store(copy(other.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) == .rejected(.tooManyValuesPerKey))
+        // A full key still takes a newer value in a slot it holds.
+        #expect(store.store(copy(owner.record(key: key, valueID: 2, sequence: 2, ttl: 600, payload: [1])), now: .zero, verifier: verifier) == .replaced)
+    }
+
+    @Test func oneOwnerCannotFillAKey() {
+        var limits = Limits()
+        limits.maxValuesPerOwnerPerKey = 2
+        var store = RecordStore(limits: limits)
+        for valueID in UInt64(1)...2 { _ = store.store(copy(owner.record(key: key, valueID: valueID, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) }
+        #expect(store.store(copy(owner.record(key: key, valueID: 3, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) == .rejected(.tooManyValuesPerOwner))
+        #expect(RecordRejection.tooManyValuesPerOwner.reason == "too_many_values_per_owner")
+        // Other owners and other keys are not affected.
+        #expect(store.store(copy(other.record(key: key, valueID: 3, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) == .added)
+        let second = RecordKey.make(network: Fixtures.network, namespace: "type", name: "other")
+        #expect(store.store(copy(owner.record(key: second, valueID: 3, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) == .added)
+        // Tombstones keep their slot; once a slot expires the owner may use another.
+        #expect(store.store(copy(owner.record(key: key, valueID: 2, sequence: 2, ttl: 10, payload: [], tombstone: true)), now: .zero, verifier: verifier) == .deleted)
+        #expect(store.store(copy(owner.record(key: key, valueID: 3, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier) == .rejected(.tooManyValuesPerOwner))
+        var short = RecordStore(limits: limits)
+        _ = short.store(copy(owner.record(key: key, valueID: 1, sequence: 1, ttl: 10, payload: [])), now: .zero, verifier: verifier)
+        _ = short.store(copy(owner.record(key: key, valueID: 2, sequence: 1, ttl: 600, payload: [])), now: .zero, verifier: verifier)
+        #expect(short.removeExpired(now: Fixtures.at(10)).map(\.valueID) == [1])
+        #expect(short.store(copy(owner.record(key: key, valueID: 3, sequence: 1, ttl: 600, payload: [])), now: Fixtures.at(10), verifier: verifier) == .added)
+    }
+
+    @Test func renewalAndExpiryArePerSlot() {
+        var store = RecordStore(limits: .default)
+        let one = owner.record(key: key, valueID: 1, sequence: 1, ttl: 100, payload: [1])
+        let two = owner.record(key: key, valueID: 2, sequence: 1, ttl: 100, payload: [2])
+        _ = store.store(copy(one), now: .zero, verifier: verifier)
+        _ = store.store(copy(two), now: .zero, verifier: verifier)
+        #expect(store.store(copy(two), now: Fixtures.at(90), verifier: verifier) == .renewed)
+        #expect(store.removeExpired(now: Fixtures.at(100)).map(\.slot) == [one.slot])
+        #expect(store.copies(for: key, now: Fixtures.at(150)).map(\.record) == [two])
+    }
+
     @Test func everyRejectionHasAMetricLabel() {
         let labels = RecordRejection.allCases.map(\.reason)
         #expect(Set(labels).count == labels.count)

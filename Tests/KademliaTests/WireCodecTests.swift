@@ -16,14 +16,14 @@ import Testing
 
     @Test func pingGolden() {
         let bytes = codec.encode(Message(header: header(), body: .ping))
-        #expect(hex(bytes) == "010100" + "1122334455667788" + "0102030405060708" + String(repeating: "0", count: 32) + "0000000000000a0b" + "deadbeef")
+        #expect(hex(bytes) == "020100" + "1122334455667788" + "0102030405060708" + String(repeating: "0", count: 32) + "0000000000000a0b" + "deadbeef")
         #expect(bytes.count == WireCodec.encodedSize(Message(header: header(), body: .ping)))
     }
 
     @Test func findNodeWithOverlayGolden() {
         let target = NodeID(w0: 1, w1: 2, w2: 3, w3: 4)
         let bytes = codec.encode(Message(header: header(overlay: 0xAB), body: .findNode(target: target)))
-        let expected = "010301" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
+        let expected = "020301" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
             + "0000000000000a0b" + "deadbeef" + "0000000000000001" + "0000000000000002" + "0000000000000003" + "0000000000000004"
         #expect(hex(bytes) == expected)
     }
@@ -32,6 +32,28 @@ import Testing
         let c = Contact(id: NodeID(w0: 0, w1: 0, w2: 0, w3: 9), endpoint: Endpoint(ipv4: 127, 0, 0, 1, port: 4000))
         let bytes = codec.encode(Message(header: header(), body: .nodes([c])))
         #expect(hex(Array(bytes.suffix(40))) == "01" + String(repeating: "0", count: 62) + "09" + "04" + "7f000001" + "0fa0")
+    }
+
+    @Test func storeGoldenCarriesTheValueID() {
+        let record = Record(
+            key: RecordKey(point: NodeID(w0: 5, w1: 0, w2: 0, w3: 0)), owner: NodeID(w0: 6, w1: 0, w2: 0, w3: 0), valueID: 0x0102_0304_0506_0708,
+            publicKey: [UInt8](repeating: 0xAA, count: 32), sequence: 9, ttl: 600, isTombstone: true, payload: [0x7A],
+            signature: [UInt8](repeating: 0xBB, count: 64))
+        let bytes = codec.encode(Message(header: header(), body: .store(RecordCopy(record: record, remaining: 300))))
+        let body = hex(Array(bytes.dropFirst(WireCodec.encodedSize(Message(header: header(), body: .ping)))))
+        let zeros = String(repeating: "0", count: 48)
+        #expect(body == "0000000000000005" + zeros + "0000000000000006" + zeros + "0102030405060708"
+            + String(repeating: "aa", count: 32) + "0000000000000009" + "00000258" + "01" + "0001" + "7a"
+            + String(repeating: "bb", count: 64) + "0000012c")
+        #expect(bytes.count == WireCodec.encodedSize(Message(header: header(), body: .store(RecordCopy(record: record, remaining: 300)))))
+    }
+
+    @Test func theSignatureCoversTheValueID() {
+        let identity = Fixtures.identity(3)
+        var record = identity.record(key: RecordKey(point: .zero), valueID: 1, sequence: 1, ttl: 10, payload: [1])
+        #expect(Ed25519Verifier().check(record) == nil)
+        record.valueID = 2  // moved to another slot after signing
+        #expect(Ed25519Verifier().check(record) == .badSignature)
     }
 
     // MARK: round trips
@@ -56,7 +78,7 @@ import Testing
     @Test func arbitraryBytesDecodeToACanonicalMessageOrAReason() async {
         await propertyCheck(count: 2_000, input: Gen.uint8(in: 0...255).array(of: 0...120)) { bytes in
             var frame = bytes
-            if frame.count > 2 { frame[0] = 1; frame[1] = frame[1] % 12; frame[2] &= 1 }
+            if frame.count > 2 { frame[0] = MessageHeader.currentVersion; frame[1] = frame[1] % 12; frame[2] &= 1 }
             if let message = try? codec.decode(frame) {
                 #expect(codec.encode(message) == frame)
             }
@@ -90,8 +112,8 @@ import Testing
         #expect(rejection(ping + [0]) == .trailingBytes)
         #expect(rejection(Array(ping.dropLast())) == .truncated)
         #expect(rejection([]) == .truncated)
-        var v = ping; v[0] = 2
-        #expect(rejection(v) == .unsupportedVersion(2))
+        var v = ping; v[0] = 1
+        #expect(rejection(v) == .unsupportedVersion(1), "version 1 records had no value id")
         var k = ping; k[1] = 99
         #expect(rejection(k) == .unknownKind(99))
         var f = ping; f[2] = 0x80
@@ -140,7 +162,7 @@ import Testing
         #expect(rejection(stored) == .invalidField)
         // unknown record flags
         var flags = codec.encode(Message(header: header(), body: .store(RecordCopy(record: r, remaining: 1))))
-        flags[WireCodec.encodedSize(Message(header: header(), body: .ping)) + 32 * 3 + 8 + 4] = 0x02
+        flags[WireCodec.encodedSize(Message(header: header(), body: .ping)) + 32 * 3 + 8 + 8 + 4] = 0x02
         #expect(rejection(flags) == .unknownFlags(2))
     }
 }
