@@ -115,6 +115,15 @@ let package = Package(
             ]
         ),
 
+        // MARK: the daemon's core: runs the gateway machine against Avahi, UDP and the rendezvous
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: executables
         .executableTarget(
             name: "z2zd",
@@ -176,6 +185,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),

@@ -143,6 +143,20 @@ public struct GatewayMachine: Sendable {
             + importEffects(imports.setPermission(importPermission)) + reconcileSubscriptions()
     }
 
+    /// The gateway is shutting down: the removals of everything it exported (its directory
+    /// entry included), so other islands drop them now rather than at expiry. Its local
+    /// publications are withdrawn by the adapter directly.
+    public mutating func stop() -> [Effect] {
+        guard export.isActive else { return [] }
+        var effects = exportEffects(export.deactivate()).filter { if case .remove = $0 { true } else { false } }
+        if publishedDirectory != nil {
+            effects.append(.remove(RecordKeys.directory(network: settings.network), valueID: 0))
+            publishedDirectory = nil
+        }
+        _ = imports.deactivate()
+        return effects
+    }
+
     // MARK: island
 
     /// "z2z gateway 1a2b3c4d5e6f": short ASCII from our own id, always a valid name.

@@ -11,6 +11,7 @@ public final class MemoryMesh: Sendable {
         var subscribers: [RecordKey: [Int: AsyncStream<RendezvousChange>.Continuation]] = [:]
         var nextSubscriber = 0
         var partitioned: Set<NodeID> = []
+        var members: Set<NodeID> = []
     }
 
     let state = Mutex(State())
@@ -40,6 +41,9 @@ public final class MemoryRendezvous: Rendezvous {
         self.owner = owner
         self.mesh = mesh
     }
+
+    public func join() async { mesh.state.withLock { _ = $0.members.insert(owner) } }
+    public func leave() async { mesh.state.withLock { _ = $0.members.remove(owner) } }
 
     public func put(key: RecordKey, valueID: UInt64, payload: [UInt8]) async throws(RendezvousError) {
         let sequence = self.sequence.withLock { value -> UInt64 in value += 1; return value }
@@ -92,8 +96,11 @@ public final class MemoryRendezvous: Rendezvous {
         let (stored, subscriptions) = mesh.state.withLock { state in
             (state.values.values.reduce(0) { $0 + $1.values.filter { $0.owner == owner }.count }, 0)
         }
-        return RendezvousStats(engine: "memory", storedValues: stored,
-                               subscriptions: subscriptions + mySubscriptions.withLock { $0.count })
+        let others = mesh.state.withLock { $0.members.contains(owner) ? $0.members.count - 1 : 0 }
+        var stats = RendezvousStats(engine: "memory", peers: others, storedValues: stored,
+                                    subscriptions: subscriptions + mySubscriptions.withLock { $0.count })
+        stats.stage = others > 0 ? .interconnection : .alone
+        return stats
     }
 
     /// Ends every subscription (a node going away).

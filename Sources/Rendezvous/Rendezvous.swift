@@ -36,6 +36,20 @@ public struct ValueSlot: Hashable, Comparable, Sendable {
     public static func < (a: Self, b: Self) -> Bool { (a.owner, a.valueID) < (b.owner, b.valueID) }
 }
 
+/// Another node of the rendezvous, as far as this one knows it.
+public struct RendezvousPeer: Hashable, Sendable {
+    public var id: NodeID
+    public var endpoint: Endpoint
+    /// Round-trip time of its last answer, when measured.
+    public var rtt: Interval?
+
+    public init(id: NodeID, endpoint: Endpoint, rtt: Interval? = nil) {
+        self.id = id
+        self.endpoint = endpoint
+        self.rtt = rtt
+    }
+}
+
 /// A change under a subscribed key.
 public enum RendezvousChange: Hashable, Sendable {
     /// A value appeared or was replaced by a newer one.
@@ -60,9 +74,26 @@ public enum RendezvousError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 }
 
+/// How far a leader's meeting with other islands has come (the stages after bootstrapping).
+public enum RendezvousStage: String, Hashable, Sendable {
+    /// Not taking part (not a leader), or no other leader known yet.
+    case alone
+    /// A few leaders exchange records directly (full mesh).
+    case interconnection
+    /// Enough leaders that they form a DHT.
+    case structure
+    /// Meeting another overlay that formed apart; the two are becoming one.
+    case merging
+}
+
 /// Counters and state of a rendezvous, for status, metrics and benchmarks.
 public struct RendezvousStats: Hashable, Sendable {
     public var engine: String
+    public var stage: RendezvousStage = .alone
+    /// The overlay this node is in, when it is in one.
+    public var overlayID: UInt64?
+    /// Other islands' leaders this node knows, with where they listen.
+    public var leaders: [RendezvousPeer] = []
     /// Other nodes this one can reach (routing table size, or mesh size in direct exchange).
     public var peers: Int
     public var storedValues: Int
@@ -89,6 +120,10 @@ public struct RendezvousStats: Hashable, Sendable {
 /// restarts, republishes its own values until they are removed, and delivers removals as
 /// tombstones rather than waiting for expiry.
 public protocol Rendezvous: AnyObject, Sendable {
+    /// Starts taking part: this node became its island's leader.
+    func join() async
+    /// Stops taking part (no longer the leader). What it put has been removed before.
+    func leave() async
     /// Stores (or replaces) this node's value `valueID` under `key`.
     func put(key: RecordKey, valueID: UInt64, payload: [UInt8]) async throws(RendezvousError)
     /// Deletes this node's value `valueID` under `key` everywhere (tombstone).

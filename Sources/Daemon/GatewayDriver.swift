@@ -1,0 +1,295 @@
+import DNSSD
+import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Logging
+import Rendezvous
+
+/// Runs one `GatewayMachine` against the world: the local domain (Avahi), the UDP link
+/// (heartbeats), the rendezvous (DHT) and a clock. It decides nothing; it turns events into
+/// machine inputs and carries out the machine's effects, in order.
+///
+/// Structure: `run()` owns every task as a child — one reading local-domain events, one
+/// reading heartbeats, one ticking at the machine's deadlines, one carrying out local-domain
+/// effects in order, one carrying out rendezvous effects in order (it also reads each
+/// subscription). Slow effects (a DHT put takes a lookup) never hold up heartbeats. When
+/// `run()` is cancelled it withdraws what it published and removes what it exported first.
+public actor GatewayDriver {
+    public struct Hooks: Sendable {
+        /// Remember the island id (state directory).
+        public var persistIsland: @Sendable (IslandID) async -> Void
+        public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in }) {
+            self.persistIsland = persistIsland
+        }
+    }
+
+    private enum DomainOperation: Sendable {
+        case advertise(Publication)
+        case publish(ImportKey, Publication)
+        case update(ImportKey, Publication)
+        case withdraw(ImportKey)
+    }
+
+    private enum RendezvousOperation: Sendable {
+        case join, leave
+        case put(RecordKey, UInt64, [UInt8])
+        case remove(RecordKey, UInt64)
+        case subscribe(RecordKey)
+        case unsubscribe(RecordKey)
+    }
+
+    public private(set) var machine: GatewayMachine
+    /// Counters by reason: skipped exports, rejected inputs, failed operations.
+    public private(set) var counters: [String: Int] = [:]
+    public private(set) var connection: ConnectionState = .connecting("starting")
+    public private(set) var transitions: [Election.Transition] = []
+    /// Local services as last seen (for status).
+    public private(set) var localServices: [ServiceID: DiscoveredService] = [:]
+    public private(set) var started: ContinuousClock.Instant
+
+    private let domain: any LocalDomain
+    private let rendezvous: any Rendezvous
+    private let link: any DatagramLink
+    private let hooks: Hooks
+    private let logger: Logger
+    private let clock = ContinuousClock()
+    private let origin: ContinuousClock.Instant
+    private let domainQueue: (stream: AsyncStream<DomainOperation>, continuation: AsyncStream<DomainOperation>.Continuation)
+    private let rendezvousQueue: (stream: AsyncStream<RendezvousOperation>, continuation: AsyncStream<RendezvousOperation>.Continuation)
+    /// Our local-domain publications: the advert, and imports by their key.
+    private var publicationIDs: [ImportKey: PublicationID] = [:]
+    private var importsByPublication: [PublicationID: ImportKey] = [:]
+    private var advertID: PublicationID?
+    /// The ticker's current sleep; cancelled when a new deadline may be earlier.
+    private var sleeper: Task<Void, any Error>?
+
+    public init(machine: GatewayMachine, domain: any LocalDomain, rendezvous: any Rendezvous, link: any DatagramLink,
+                hooks: Hooks = Hooks(), logger: Logger = Logger(label: "z2z.gateway")) {
+        self.machine = machine
+        self.domain = domain
+        self.rendezvous = rendezvous
+        self.link = link
+        self.hooks = hooks
+        self.logger = logger
+        origin = clock.now
+        started = origin
+        domainQueue = AsyncStream.makeStream(of: DomainOperation.self)
+        rendezvousQueue = AsyncStream.makeStream(of: RendezvousOperation.self)
+    }
+
+    /// Runs until the calling task is cancelled, then shuts the gateway's part down cleanly.
+    public func run() async {
+        handle(.tick)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.readLocalDomain() }
+            group.addTask { await self.readHeartbeats() }
+            group.addTask { await self.tick() }
+            group.addTask { await self.carryOutDomainOperations() }
+            group.addTask { await self.carryOutRendezvousOperations() }
+            // Cancelling run() cancels these children; each ends its loop.
+            await group.waitForAll()
+        }
+        await shutDown()
+    }
+
+    /// The machine's current `Instant` (nanoseconds since the driver started).
+    private var now: Instant {
+        let elapsed = origin.duration(to: clock.now)
+        let (seconds, attoseconds) = elapsed.components
+        return Instant(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
+    }
+
+    // MARK: inputs
+
+    private func readLocalDomain() async {
+        for await event in domain.events {
+            guard !Task.isCancelled else { return }
+            note(event)
+            handle(.local(event))
+        }
+    }
+
+    private func readHeartbeats() async {
+        for await datagram in link.heartbeats {
+            guard !Task.isCancelled else { return }
+            handle(.heartbeat(datagram.bytes, from: datagram.from))
+        }
+    }
+
+    /// Ticks the machine at its deadlines. The sleep is a task of its own so that `handle`
+    /// can cut it short when a new, earlier deadline appears; it is always awaited here.
+    private func tick() async {
+        while !Task.isCancelled {
+            let deadline = machine.nextDeadline.map { origin + .nanoseconds(Int64(clamping: $0.nanoseconds)) }
+                ?? clock.now.advanced(by: .seconds(1))
+            let sleep = Task { try await Task.sleep(until: deadline, clock: .continuous) }
+            sleeper = sleep
+            await withTaskCancellationHandler {
+                _ = await sleep.result
+            } onCancel: {
+                sleep.cancel()
+            }
+            sleeper = nil
+            if Task.isCancelled { return }
+            handle(.tick)
+        }
+    }
+
+    private func note(_ event: LocalDomainEvent) {
+        switch event {
+        case .connection(let state):
+            connection = state
+        case .added(let service), .changed(let service):
+            localServices[service.id] = service
+        case .removed(let id):
+            localServices[id] = nil
+        case .publication(let id, .renamed(_, let name)):
+            if let key = importsByPublication[id] { handle(.importRenamed(key, name)) }
+        case .publication(let id, .failed(let reason)):
+            if let key = importsByPublication[id] {
+                logger.warning("import refused by avahi-daemon", metadata: ["service": "\(key)", "reason": "\(reason)"])
+                count("import_refused")
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: effects
+
+    private func handle(_ event: GatewayMachine.Event) {
+        let deadlineBefore = machine.nextDeadline
+        let effects = machine.handle(event, now: now)
+        for effect in effects { perform(effect) }
+        if let after = machine.nextDeadline, deadlineBefore.map({ after < $0 }) ?? true { sleeper?.cancel() }
+    }
+
+    private func perform(_ effect: GatewayMachine.Effect) {
+        switch effect {
+        case .sendHeartbeat(let bytes, let endpoint):
+            link.send(bytes, to: endpoint)
+        case .advertise(let publication):
+            domainQueue.continuation.yield(.advertise(publication))
+        case .publish(let key, let publication):
+            domainQueue.continuation.yield(.publish(key, publication))
+        case .update(let key, let publication):
+            domainQueue.continuation.yield(.update(key, publication))
+        case .withdraw(let key):
+            domainQueue.continuation.yield(.withdraw(key))
+        case .joinRendezvous:
+            rendezvousQueue.continuation.yield(.join)
+        case .leaveRendezvous:
+            rendezvousQueue.continuation.yield(.leave)
+        case .put(let key, let valueID, let payload):
+            rendezvousQueue.continuation.yield(.put(key, valueID, payload))
+        case .remove(let key, let valueID):
+            rendezvousQueue.continuation.yield(.remove(key, valueID))
+        case .subscribe(let key):
+            rendezvousQueue.continuation.yield(.subscribe(key))
+        case .unsubscribe(let key):
+            rendezvousQueue.continuation.yield(.unsubscribe(key))
+        case .persistIsland(let island):
+            let persist = hooks.persistIsland
+            Task { await persist(island) } // a file write; the state store orders its own writes
+        case .transition(let transition):
+            transitions.append(transition)
+            if transitions.count > 100 { transitions.removeFirst(transitions.count - 100) }
+            logger.info("island transition", metadata: [
+                "role": "\(transition.role.rawValue)", "leader": "\(transition.leader.map { "\($0)" } ?? "none")",
+                "term": "\(transition.term)", "island": "\(transition.island.map { "\($0)" } ?? "none")",
+            ])
+            count("transition_\(transition.role.rawValue)")
+        case .exportSkipped(let id, let skip):
+            logger.debug("not exported", metadata: ["service": "\(id)", "reason": "\(skip.reason)"])
+            count("export_skipped_\(skip.reason)")
+        case .rejected(let reason, let detail):
+            logger.debug("input rejected", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
+            count("rejected_\(reason)")
+        }
+    }
+
+    private func count(_ key: String) { counters[key, default: 0] += 1 }
+
+    private func carryOutDomainOperations() async {
+        for await operation in domainQueue.stream {
+            await carryOut(operation)
+        }
+    }
+
+    private func carryOut(_ operation: DomainOperation) async {
+        do {
+            switch operation {
+            case .advertise(let publication):
+                advertID = try await domain.publish(publication)
+            case .publish(let key, let publication):
+                let id = try await domain.publish(publication)
+                publicationIDs[key] = id
+                importsByPublication[id] = key
+                count("imported")
+            case .update(let key, let publication):
+                guard let id = publicationIDs[key] else { return }
+                try await domain.update(id, to: publication)
+            case .withdraw(let key):
+                guard let id = publicationIDs.removeValue(forKey: key) else { return }
+                importsByPublication[id] = nil
+                await domain.withdraw(id)
+            }
+        } catch {
+            logger.warning("local publication failed", metadata: ["operation": "\(operation)", "reason": "\(error)"])
+            count("publication_failed_\(error.reason)")
+        }
+    }
+
+    private func carryOutRendezvousOperations() async {
+        await withTaskGroup(of: Void.self) { subscriptions in
+            for await operation in rendezvousQueue.stream {
+                if Task.isCancelled { break }
+                switch operation {
+                case .join:
+                    await rendezvous.join()
+                case .leave:
+                    await rendezvous.leave()
+                case .put(let key, let valueID, let payload):
+                    do { try await rendezvous.put(key: key, valueID: valueID, payload: payload) } catch {
+                        logger.warning("rendezvous put failed", metadata: ["key": "\(key)", "reason": "\(error)"])
+                        count("put_failed")
+                    }
+                case .remove(let key, let valueID):
+                    do { try await rendezvous.remove(key: key, valueID: valueID) } catch {
+                        logger.warning("rendezvous remove failed", metadata: ["key": "\(key)", "reason": "\(error)"])
+                        count("remove_failed")
+                    }
+                case .subscribe(let key):
+                    let changes = await rendezvous.subscribe(key: key)
+                    subscriptions.addTask {
+                        for await change in changes { await self.handle(.rendezvous(change)) }
+                    }
+                case .unsubscribe(let key):
+                    await rendezvous.unsubscribe(key: key) // ends that subscription's task
+                }
+            }
+            subscriptions.cancelAll()
+        }
+    }
+
+    /// Goodbyes: withdraw every publication (Avahi sends goodbye packets) and remove what was
+    /// exported, so other islands drop this island's services now rather than at expiry.
+    private func shutDown() async {
+        let effects = machine.stop()
+        for effect in effects {
+            switch effect {
+            case .remove(let key, let valueID):
+                try? await rendezvous.remove(key: key, valueID: valueID)
+            default:
+                break
+            }
+        }
+        for id in publicationIDs.values.sorted() { await domain.withdraw(id) }
+        publicationIDs = [:]
+        if let advertID { await domain.withdraw(advertID) }
+        await rendezvous.leave()
+        domainQueue.continuation.finish()
+        rendezvousQueue.continuation.finish()
+    }
+}

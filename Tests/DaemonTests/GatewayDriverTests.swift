@@ -1,0 +1,98 @@
+import Daemon
+import DNSSD
+import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Rendezvous
+import Testing
+
+/// The driver carrying out real effects on the in-memory link, rendezvous and network, on
+/// real time with short election timers; every wait is a poll with a deadline.
+@Suite(.timeLimit(.minutes(1)))
+struct GatewayDriverTests {
+    struct Island {
+        let link = MemoryLink()
+        let device: MemoryDomain
+        let viewer: MemoryDomain
+
+        init(_ number: Int) throws {
+            device = MemoryDomain(link: link, hostName: try HostName("device\(number).local"),
+                                  addresses: [try IPAddress("10.\(number).0.50")])
+            viewer = MemoryDomain(link: link, hostName: try HostName("viewer\(number).local"))
+        }
+    }
+
+    static func gateway(_ index: Int, on island: Island, mesh: MemoryMesh, network: MemoryDatagramNetwork) throws
+        -> (GatewayDriver, MemoryDomain) {
+        let id = NodeID(w0: UInt64(index), w1: 1, w2: 2, w3: 3)
+        var settings = GatewayMachine.Settings(id: id, network: NetworkID(rawValue: 9), priority: 100, port: 7400,
+                                               islandName: "island-\(index)", seed: UInt64(index))
+        settings.election.heartbeatInterval = .milliseconds(100)
+        settings.election.listenWindow = .milliseconds(300)
+        let machine = GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") },
+                                     importPermission: { _, _, _ in true })
+        let domain = MemoryDomain(link: island.link, hostName: try HostName("gw\(index).local"),
+                                  addresses: [try IPAddress("10.\(index).0.1")])
+        let link = network.link(at: Endpoint(ipv4: 10, UInt8(index), 0, 1, port: 7400))
+        let driver = GatewayDriver(machine: machine, domain: domain, rendezvous: MemoryRendezvous(owner: id, mesh: mesh), link: link)
+        return (driver, domain)
+    }
+
+    /// What `viewer` currently sees, by name.
+    actor View {
+        var services: [String: ServiceInstance] = [:]
+        func apply(_ event: LocalDomainEvent) {
+            switch event {
+            case .added(let service), .changed(let service): services[service.instance.name.value] = service.instance
+            case .removed(let id): services[id.name.value] = nil
+            default: break
+            }
+        }
+    }
+
+    @Test func servicePublishedOnOneIslandIsPublishedOnTheOtherAndWithdrawnWithIt() async throws {
+        let mesh = MemoryMesh(), network = MemoryDatagramNetwork()
+        let north = try Island(1), south = try Island(2)
+        let (gatewayNorth, _) = try Self.gateway(1, on: north, mesh: mesh, network: network)
+        let (gatewaySouth, _) = try Self.gateway(2, on: south, mesh: mesh, network: network)
+        let view = View()
+        let watching = Task { for await event in south.viewer.events { await view.apply(event) } }
+        defer { watching.cancel() }
+        let runningNorth = Task { await gatewayNorth.run() }
+        let runningSouth = Task { await gatewaySouth.run() }
+        defer { runningNorth.cancel(); runningSouth.cancel() }
+
+        let txt = try TXTRecord(entries: [try TXTEntry(key: "bin", value: [0, 255]), try TXTEntry(key: "flag", value: nil)])
+        let id = try await north.device.publish(Publication(name: try InstanceName("Office Printer"),
+                                                            type: try ServiceType("_ipp._tcp"), port: 631, txt: txt))
+        let imported = try await eventually("printer imported on south") { await view.services["Office Printer"] }
+        #expect(imported.txt == txt && imported.port == 631)
+        #expect(imported.addresses == [try IPAddress("10.1.0.50")])
+        #expect(SynthesizedHost.isSynthesized(imported.host))
+
+        await north.device.withdraw(id)
+        _ = try await eventually("printer withdrawn on south") { await view.services["Office Printer"] == nil ? true : nil }
+
+        // Stopping a driver withdraws what it published (goodbyes) and removes what it exported.
+        _ = try await north.device.publish(Publication(name: try InstanceName("Scanner"), type: try ServiceType("_uscan._tcp"), port: 80))
+        _ = try await eventually("scanner imported") { await view.services["Scanner"] }
+        runningSouth.cancel()
+        await runningSouth.value
+        _ = try await eventually("goodbye for the scanner") { await view.services["Scanner"] == nil ? true : nil }
+        runningNorth.cancel()
+        await runningNorth.value
+        #expect(mesh.allValues.isEmpty) // north removed its exports and directory entry on the way out
+    }
+
+    /// Polls `probe` every 20 ms until it returns a value, failing after `timeout`.
+    func eventually<T: Sendable>(_ what: String, timeout: Duration = .seconds(10), _ probe: () async -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let value = await probe() { return value }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for \(what)")
+        throw CancellationError()
+    }
+}
