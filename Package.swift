@@ -115,6 +115,12 @@ let package = Package(
             ]
         ),
 
+        // The native rendezvous engine: our Kademlia DHT behind the Rendezvous interface.
+        .target(
+            name: "DHTRendezvous",
+            dependencies: ["Kademlia", "Rendezvous", "Transport", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // MARK: the daemon's core: runs the gateway machine against Avahi, UDP and the rendezvous
         .target(
             name: "Daemon",
@@ -185,6 +191,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
+        .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).

@@ -23,18 +23,8 @@ public struct RendezvousValue: Hashable, Sendable {
     public var slot: ValueSlot { ValueSlot(owner: owner, valueID: valueID) }
 }
 
-/// An owner's value slot under a key.
-public struct ValueSlot: Hashable, Comparable, Sendable {
-    public var owner: NodeID
-    public var valueID: UInt64
-
-    public init(owner: NodeID, valueID: UInt64) {
-        self.owner = owner
-        self.valueID = valueID
-    }
-
-    public static func < (a: Self, b: Self) -> Bool { (a.owner, a.valueID) < (b.owner, b.valueID) }
-}
+/// An owner's value slot under a key: Kademlia's `RecordSlot` (owner, value id).
+public typealias ValueSlot = RecordSlot
 
 /// Another node of the rendezvous, as far as this one knows it.
 public struct RendezvousPeer: Hashable, Sendable {

@@ -13,6 +13,10 @@ import NIOPosix
 public final class DHTPeer: Sendable {
     public let identity: Identity
     public let notifications: AsyncStream<SubscriptionNotification>
+    /// Datagrams on this socket that start with `sidePrefix` (island heartbeats), not for the DHT.
+    public let sideDatagrams: AsyncStream<(bytes: [UInt8], from: Endpoint)>
+    private let splitter: DatagramSplitter
+    private let channel: EventLoopPromise<Channel>
     private let handler: DHTHandler
     private let eventLoop: EventLoop
     private let host: String
@@ -25,13 +29,17 @@ public final class DHTPeer: Sendable {
     public init(
         identity: Identity, configuration: Configuration, host: String = "127.0.0.1", port: Int = 0,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, seed: UInt64 = .random(in: .min ... .max),
-        logger: Logger = Logger(label: "z2z.dht")
+        logger: Logger = Logger(label: "z2z.dht"), sidePrefix: [UInt8] = Array("z2zH".utf8)
     ) {
+        let (side, sideContinuation) = AsyncStream.makeStream(of: (bytes: [UInt8], from: Endpoint).self)
+        self.sideDatagrams = side
+        self.splitter = DatagramSplitter(prefix: sidePrefix, continuation: sideContinuation)
         self.identity = identity
         self.host = host
         self.port = port
         self.eventLoop = group.next()
         self.bound = eventLoop.makePromise(of: Endpoint.self)
+        self.channel = eventLoop.makePromise(of: Channel.self)
         let (stream, continuation) = AsyncStream.makeStream(of: SubscriptionNotification.self)
         self.notifications = stream
         var logger = logger
@@ -43,18 +51,23 @@ public final class DHTPeer: Sendable {
 
     /// Binds the socket and serves until the calling task is cancelled, then closes it.
     public func run() async throws {
-        let handler = self.handler
+        let (handler, splitter) = (self.handler, self.splitter)
         let channel: Channel
         do {
             channel = try await DatagramBootstrap(group: eventLoop)
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(splitter)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                 }
                 .bind(host: host, port: port).get()
         } catch {
             bound.fail(error)
+            self.channel.fail(error)
             throw error
         }
+        self.channel.succeed(channel)
         guard let address = channel.localAddress, let endpoint = Endpoint(address) else {
             channel.close(promise: nil)
             bound.fail(ChannelError.unknownLocalAddress)
@@ -65,6 +78,17 @@ public final class DHTPeer: Sendable {
             try await channel.closeFuture.get()
         } onCancel: {
             channel.close(promise: nil)
+        }
+    }
+
+    /// Sends a datagram that is not the DHT's (an island heartbeat) from this socket. Dropped
+    /// when the socket is not bound (yet or any more), like any UDP datagram may be.
+    public func sendSide(_ bytes: [UInt8], to endpoint: Endpoint) {
+        channel.futureResult.whenSuccess { channel in
+            guard let address = try? endpoint.socketAddress() else { return }
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
         }
     }
 
