@@ -20,8 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
-        // Without the default "ConfigurationSupport" trait, which builds apple/swift-configuration
-        // (not needed here; see the API target for its module name).
+        // Without the default "ConfigurationSupport" trait: apple/swift-configuration is not needed.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
@@ -91,7 +90,7 @@ let package = Package(
         // MARK: daemon plumbing: configuration, policy, state directory, local HTTP API
         .target(name: "Policy", dependencies: ["DNSSD"]),
         .target(
-            name: "Configuration",
+            name: "Config",
             dependencies: [
                 "Policy",
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -102,14 +101,12 @@ let package = Package(
             name: "StateStore",
             dependencies: ["Kademlia", "Island", "DNSSD", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "Z2ZAPI", dependencies: ["Configuration", "Policy", "DNSSD", "LocalDomain"]),
+        .target(name: "Z2ZAPI", dependencies: ["Config", "Policy", "DNSSD", "LocalDomain"]),
         .target(
             name: "API",
             dependencies: [
-                "Z2ZAPI", "Configuration", "Policy",
-                // apple/swift-configuration (a dependency of hummingbird's default trait) also
-                // declares a module named Configuration; the alias keeps the two apart.
-                .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Configuration": "SwiftConfiguration"]),
+                "Z2ZAPI", "Config", "Policy",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -142,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "z2z",
             dependencies: [
-                "Avahi", "DNSSD", "LocalDomain", "Z2ZAPI", "Configuration",
+                "Avahi", "DNSSD", "LocalDomain", "Z2ZAPI", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -198,18 +195,19 @@ let package = Package(
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
         .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Policy", "DNSSD"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "DNSSD"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Island"]),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Z2ZAPI", "Configuration", "Policy", "DNSSD", "LocalDomain",
-                .product(name: "HummingbirdTesting", package: "hummingbird", moduleAliases: ["Configuration": "SwiftConfiguration"]),
+                "API", "Z2ZAPI", "Config", "Policy", "DNSSD", "LocalDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Runs the built z2z against a real API server on 127.0.0.1.
-        .testTarget(name: "CLITests", dependencies: ["API", "Z2ZAPI", "Configuration", "Testbed", "z2z"]),
+        .testTarget(name: "CLITests", dependencies: ["API", "Z2ZAPI", "Config", "Testbed", "z2z"]),
         .testTarget(
             name: "SIPTests",
             dependencies: ["SIP", "DNSSD", .product(name: "PropertyBased", package: "swift-property-based")],

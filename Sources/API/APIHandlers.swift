@@ -1,4 +1,4 @@
-import Configuration
+import Config
 import DNSSD
 import Foundation
 import Hummingbird

@@ -1,4 +1,4 @@
-import Configuration
+import Config
 
 /// The configuration as the API sees it: the one in force (its policy answers `policy
 /// test`) and a check that re-reads it as a reload would (`GET /config/check`).

@@ -1,4 +1,4 @@
-import Configuration
+import Config
 
 /// `GET|POST /api/v1/config/check` and `z2z config check`: whether a configuration is valid,
 /// and every problem with its key and line.

@@ -1,24 +1,29 @@
 import API
-import Configuration
+import Config
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 import Z2ZAPI
 
-/// Every route, against the router alone (no socket), backed by the in-memory gateway.
+/// Every route, against a real server on 127.0.0.1, backed by the in-memory gateway.
 struct APIRouterTests {
     let source = StaticGatewayState(Fixture.snapshot)
 
     func withClient(configuration: (any RunningConfiguration)? = nil,
-                    _ test: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
-        let handlers = APIHandlers(source: source, configuration: try configuration ?? FixedConfiguration(Fixture.configuration))
-        let app = Application(router: APIRoutes.router(handlers: handlers))
-        try await app.test(.router, test)
+                    _ test: @Sendable @escaping (LiveClient) async throws -> Void) async throws {
+        let server = try await RunningAPIServer.start(source: source,
+                                                      configuration: try configuration ?? FixedConfiguration(Fixture.configuration))
+        do {
+            try await test(LiveClient(port: server.port))
+        } catch {
+            try await server.stop()
+            throw error
+        }
+        try await server.stop()
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ response: LiveClient.Response) throws -> T {
         try APIJSON.decoder().decode(T.self, from: Data(String(buffer: response.body).utf8))
     }
 
@@ -26,7 +31,7 @@ struct APIRouterTests {
         try await withClient { client in
             try await client.execute(uri: "/api/v1/status", method: .get) { response async throws in
                 #expect(response.status == .ok)
-                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                #expect(response.headers["content-type"] == "application/json; charset=utf-8")
                 #expect(try Self.decode(StatusResponse.self, response) == Fixture.status)
             }
         }

@@ -1,5 +1,5 @@
 import API
-import Configuration
+import Config
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,4 @@
-import Configuration
+import Config
 import Foundation
 import Testing
 import Z2ZAPI

@@ -1,4 +1,4 @@
-@testable import Configuration
+@testable import Config
 import Testing
 
 /// The key-to-line locator that error messages rely on (TOMLKit has no value positions).

@@ -1,4 +1,4 @@
-import Configuration
+import Config
 import Foundation
 
 /// A private temporary directory, removed when the value is dropped at the end of a test.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Configuration
+import Config
 import Testing
 
 /// The z2zd flags as a person types them.
