@@ -29,12 +29,14 @@ func z2z(_ arguments: [String], environment: [String: String] = [:]) async throw
     process.standardError = errors
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Blocking reads and the wait run on Dispatch threads, never on Swift's cooperative pool.
+    // Blocking reads and the wait run on threads of their own: never on Swift's cooperative
+    // pool, nor on Dispatch's global queues, which on Linux share its few threads (one per
+    // core) and would stall every other test for seconds.
     async let stdout = readAll(output.fileHandleForReading)
     async let stderr = readAll(errors.fileHandleForReading)
     let (out, err) = await (stdout, stderr)
     let status = await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             process.waitUntilExit()
             continuation.resume(returning: process.terminationStatus)
         }
@@ -44,7 +46,7 @@ func z2z(_ arguments: [String], environment: [String: String] = [:]) async throw
 
 private func readAll(_ handle: FileHandle) async -> Data {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: handle.readDataToEndOfFile()) }
+        Thread.detachNewThread { continuation.resume(returning: handle.readDataToEndOfFile()) }
     }
 }
 

@@ -24,8 +24,10 @@ import Testing
                 "127.0.0.1:\(port)",
             ])
             #expect(status == 0, "sipp exit status \(status): some calls did not get 302\n\(log)")
-            #expect(server.metrics.snapshot().responses[302] == calls)
-            #expect(server.metrics.snapshot().acknowledgements == calls)
+            // A slow answer makes sipp retransmit its INVITE (RFC 3261 timer A), and a
+            // retransmission gets its 302 again: at least one 302 and one ACK per call.
+            #expect((server.metrics.snapshot().responses[302] ?? 0) >= calls)
+            #expect(server.metrics.snapshot().acknowledgements >= calls)
         }
     }
 
