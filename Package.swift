@@ -13,7 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -122,8 +122,11 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "Transport", "DHTRendezvous",
+                "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -131,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "z2zd",
             dependencies: [
-                "Avahi", "DNSSD", "LocalDomain",
+                "Daemon", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
