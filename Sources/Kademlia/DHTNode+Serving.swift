@@ -38,7 +38,7 @@ extension DHTNode {
     /// (rank is not symmetric) and learn of it only when it introduces itself (`announce`).
     func closestFitting(to target: NodeID, for requester: NodeID, wide: Bool = false) -> [Contact] {
         let wanted = wide ? configuration.k + configuration.k / 2 : configuration.k
-        var room = codecLimits.maxFrameBytes - WireCodec.headerBytes - (configuration.overlay == nil ? 0 : 8) - 1
+        var room = codecLimits.packedFrameBytes - WireCodec.headerBytes - (configuration.overlay == nil ? 0 : 8) - 1
         var out: [Contact] = []
         for c in table.closest(to: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {
             let size = WireCodec.size(of: c)
@@ -54,12 +54,19 @@ extension DHTNode {
     func valuesResponse(key: RecordKey, offset: Int, for requester: NodeID, now: Instant) -> MessageBody {
         let all = store.copies(for: key, now: now)
         let headerBytes = WireCodec.headerBytes + (configuration.overlay == nil ? 0 : 8) + 3
-        var room = codecLimits.maxFrameBytes - headerBytes
+        var room = codecLimits.packedFrameBytes - headerBytes
         var records: [RecordCopy] = []
         var more = false
         if offset < all.count {
             for copy in all[offset...] {
                 let size = WireCodec.size(of: copy)
+                if records.isEmpty, size > room {
+                    // A record too large to pack travels alone, in a frame of up to maxFrameBytes.
+                    records.append(copy)
+                    more = offset + 1 < all.count
+                    room = 0
+                    break
+                }
                 guard size <= room, records.count < codecLimits.maxRecordsPerMessage else { more = true; break }
                 records.append(copy)
                 room -= size

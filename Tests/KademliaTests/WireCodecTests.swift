@@ -118,7 +118,7 @@ import Testing
         #expect(rejection(k) == .unknownKind(99))
         var f = ping; f[2] = 0x80
         #expect(rejection(f) == .unknownFlags(0x80))
-        #expect(rejection([UInt8](repeating: 1, count: 1_401)) == .frameTooLarge)
+        #expect(rejection([UInt8](repeating: 1, count: Limits.default.maxFrameBytes + 1)) == .frameTooLarge)
         #expect(WireRejection.frameTooLarge.reason == "frame_too_large")
     }
 
