@@ -79,7 +79,7 @@ public struct GatewayDaemon: Sendable {
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network,
                                    policy: { configuration.current.policy })
 
-        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain)
+        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, logger: logger)
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
@@ -163,19 +163,40 @@ struct GatewayService: Service {
     let driver: GatewayDriver
     let domain: AvahiDomain
 
+    let logger: Logger
+
     func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await peer.run() }
-            group.addTask { await rendezvous.run() }
+        do {
+            try await runParts()
+        } catch {
+            await domain.shutdown()
+            throw error
+        }
+        await domain.shutdown()
+    }
+
+    private func runParts() async throws {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask {
+                do { try await peer.run() } catch {
+                    logger.critical("the DHT socket failed", metadata: ["reason": "\(error)"])
+                    throw error
+                }
+                return "the DHT socket closed"
+            }
+            group.addTask {
+                await rendezvous.run()
+                return "the rendezvous engine stopped"
+            }
             group.addTask {
                 await cancelWhenGracefulShutdown { await driver.run() }
+                return "the gateway stopped"
             }
             // The first to end ends the others: the driver after its goodbyes, or the socket
             // with an error (port taken).
-            try await group.next()
+            if let first = try await group.next() { logger.info("\(first)") }
             group.cancelAll()
         }
-        await domain.shutdown()
     }
 }
 

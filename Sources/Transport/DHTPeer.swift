@@ -89,7 +89,7 @@ public final class DHTPeer: Sendable {
     /// when the socket is not bound (yet or any more), like any UDP datagram may be.
     public func sendSide(_ bytes: [UInt8], to endpoint: Endpoint) {
         channel.futureResult.whenSuccess { channel in
-            guard let address = try? endpoint.socketAddress() else { return }
+            guard let address = endpoint.socketAddress(from: channel.localAddress) else { return }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)

@@ -123,4 +123,57 @@ import Testing
             for gateway in gateways { await gateway.process.stop() }
         }
     }
+
+    /// Two gateways on island 1: `kill -9` of the leader. The follower takes over; island 1's
+    /// services stay visible on island 2 (outage under 5 s), and island 2's come back on island 1.
+    @Test(.timeLimit(.minutes(3)))
+    func killingTheLeaderHandsTheIslandToTheOtherGatewayWithoutLosingServices() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), priority: 200)
+            let follower = try Gateway.start(bed, .i(1, h: 2), island: "one", seed: .i(2, h: 1), priority: 100)
+            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1))
+            let onTwo = try BrowseWatcher(bed, .i(2, h: 2), type: "_ipp._tcp")
+            let onOne = try BrowseWatcher(bed, .i(1, h: 2), type: "_raop._tcp")
+            let printer = try bed.spawn(.i(1, h: 2), ["avahi-publish", "-s", Self.printer, "_ipp._tcp", "631"])
+            try await printer.waitForErrorLine(containing: "Established")
+            let speaker = try bed.spawn(.i(2, h: 2), ["avahi-publish", "-s", "Kitchen Speaker", "_raop._tcp", "7000"])
+            try await speaker.waitForErrorLine(containing: "Established")
+
+            _ = try await pollValue(timeout: .seconds(60), "the printer on island 2") {
+                onTwo.present.first { $0.id.name.value == Self.printer }
+            }
+            _ = try await pollValue(timeout: .seconds(60), "the speaker on island 1") {
+                onOne.present.first { $0.id.name.value == "Kitchen Speaker" }
+            }
+            let before = try await follower.status(bed)
+            #expect(before["role"] as? String == "follower", "\(before)")
+            let island = (before["island"] as? [String: Any])?["id"] as? String
+
+            let killed = ContinuousClock.now
+            leader.process.kill()
+            let promoted = try await pollValue(timeout: .seconds(15), every: .milliseconds(100), "a new leader on island 1") {
+                (try? await follower.status(bed))?["role"] as? String == "leader" ? ContinuousClock.now : nil
+            }
+            let after = try await follower.status(bed)
+            #expect((after["island"] as? [String: Any])?["id"] as? String == island, "the island keeps its id")
+            let back = try await pollValue(timeout: .seconds(30), "the speaker back on island 1") {
+                onOne.present.first { $0.id.name.value == "Kitchen Speaker" } != nil
+                    && onOne.all.contains { $0.at >= killed && $0.line.kind == .resolved && $0.line.id.name.value == "Kitchen Speaker" }
+                    ? ContinuousClock.now : nil
+            }
+            // Island 2 never lost the printer for more than 5 s.
+            var outage = Duration.zero
+            var since: ContinuousClock.Instant?
+            for event in onTwo.all where event.at >= killed && event.line.id.name.value == Self.printer && event.line.isIPv4 {
+                if event.line.kind == .removed { since = since ?? event.at }
+                if event.line.kind == .resolved, let start = since { outage = max(outage, event.at - start); since = nil }
+            }
+            if let since { outage = ContinuousClock.now - since }
+            #expect(outage < .seconds(5), "the printer was gone from island 2 for \(outage)")
+            #expect(promoted - killed < .seconds(4), "new leader after \(promoted - killed)")
+            #expect(back - killed < .seconds(10), "island 2's speaker back on island 1 after \(back - killed)")
+            print("failover: new leader after \(promoted - killed), imports back after \(back - killed), outage on island 2 \(outage)")
+            for gateway in [follower, other] { await gateway.process.stop() }
+        }
+    }
 }
