@@ -88,7 +88,11 @@ public struct GatewayDaemon: Sendable {
             services: [.init(service: gateway), .init(service: api)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "z2z.lifecycle")))
-        let reload = SignalHandler(signal: SIGHUP) { self.reload() }
+        let (exportPermission, importPermission) = (exportPermission(), importPermission())
+        let reload = SignalHandler(signal: SIGHUP) {
+            guard self.reload() else { return }
+            Task { await driver.setPolicy(export: exportPermission, import: importPermission) }
+        }
         defer { reload.cancel() }
         logger.info("z2zd starting", metadata: [
             "node": "\(identity.id)", "network": "\(config.network)", "dht_port": "\(config.dht.port)",
@@ -102,10 +106,12 @@ public struct GatewayDaemon: Sendable {
     /// SIGHUP: reads the configuration again. A valid one replaces the running one (policy,
     /// priority and names take effect for the next decisions); an invalid one is refused with
     /// its key and line and the running one stays.
-    public func reload() {
+    @discardableResult
+    public func reload() -> Bool {
         switch configuration.reload() {
         case .failure(let error):
             logger.error("reload refused, keeping the running configuration", metadata: ["reason": "\(error)"])
+            return false
         case .success(let reload):
             logger.notice("configuration reloaded", metadata: [
                 "changed": "\(reload.changedKeys.joined(separator: ","))",
@@ -116,6 +122,7 @@ public struct GatewayDaemon: Sendable {
             }
             for warning in reload.configuration.warnings { logger.warning("\(warning)") }
             onReload(reload.configuration)
+            return true
         }
     }
 
