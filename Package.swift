@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "z2zd", targets: ["z2zd"]),
         .executable(name: "z2z", targets: ["z2z"]),
+        .executable(name: "z2z-load", targets: ["z2z-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -137,6 +138,15 @@ let package = Package(
                 "Daemon", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "z2z-load",
+            dependencies: [
+                "DHTRendezvous", "DNSSD", "Gateway", "Island", "Kademlia", "Transport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(

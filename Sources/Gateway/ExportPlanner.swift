@@ -66,7 +66,7 @@ public struct ExportPlanner: Sendable {
     ///   island would re-register its publication for the second address, which Avahi holds
     ///   back for a second (its register rate limit). Changes of a service already exported
     ///   and removals are carried out at once.
-    public init(permission: @escaping Permission, settleTime: Interval = .milliseconds(100)) {
+    public init(permission: @escaping Permission, settleTime: Interval = .milliseconds(40)) {
         self.permission = permission
         self.settleTime = settleTime
     }
