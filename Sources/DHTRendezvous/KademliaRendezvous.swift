@@ -13,8 +13,8 @@ import Transport
 ///   (persisted through `sequenceStore`) and the wall clock in milliseconds, so a restarted
 ///   leader's values replace the copies its earlier run left in the DHT.
 /// - Joining bootstraps through the configured seeds and the cached routing table, and keeps
-///   retrying while no peer answers; every value put while alone is put again once peers are
-///   there. Leaving stops the retries (the gateway has removed its values before).
+///   retrying while no peer answers; every subscription made and value put while alone is
+///   placed again once peers are there. Leaving stops the retries (the gateway has removed its values before).
 /// - Subscriptions are the DHT's: one lease per key, notifications demultiplexed by key.
 public final class KademliaRendezvous: Rendezvous {
     /// Where the sequence counter survives restarts.
@@ -34,6 +34,8 @@ public final class KademliaRendezvous: Rendezvous {
         /// Our live values, to put again after (re)joining.
         var published: [RecordKey: [UInt64: [UInt8]]] = [:]
         var subscribers: [RecordKey: AsyncStream<RendezvousChange>.Continuation] = [:]
+        /// Subscriptions that reached no holder (made while alone), to place once peers are there.
+        var unplaced: Set<RecordKey> = []
         var seeds: [Endpoint]
         var bytesSent: UInt64 = 0
     }
@@ -127,15 +129,24 @@ public final class KademliaRendezvous: Rendezvous {
         }
         previous?.finish()
         do {
-            try await peer.subscribe(key)
+            // Alone, the node holds its own subscription and no one else does.
+            let alone = ((try? await peer.snapshot())?.contacts ?? 0) == 0
+            let holders = try await peer.subscribe(key)
+            state.withLock { state in
+                if holders == 0 || alone { state.unplaced.insert(key) } else { state.unplaced.remove(key) }
+            }
         } catch {
+            state.withLock { _ = $0.unplaced.insert(key) }
             logger.warning("subscription failed", metadata: ["key": "\(key)", "reason": "\(error)"])
         }
         return stream
     }
 
     public func unsubscribe(key: RecordKey) async {
-        state.withLock { $0.subscribers.removeValue(forKey: key) }?.finish()
+        state.withLock { state in
+            state.unplaced.remove(key)
+            return state.subscribers.removeValue(forKey: key)
+        }?.finish()
         try? await peer.unsubscribe(key)
     }
 
@@ -201,7 +212,10 @@ public final class KademliaRendezvous: Rendezvous {
                     if reached > 0 { logger.info("joined the DHT", metadata: ["contacts": "\(reached)"]) }
                 }
                 let connected = ((try? await peer.snapshot())?.contacts ?? 0) > 0
-                if connected, !wasConnected { await republishAll() }
+                if connected, !wasConnected {
+                    await resubscribeAll()
+                    await republishAll()
+                }
                 wasConnected = connected
             } else {
                 wasConnected = false
@@ -215,6 +229,20 @@ public final class KademliaRendezvous: Rendezvous {
             } onCancel: {
                 sleep.cancel()
             }
+        }
+    }
+
+    /// Subscriptions made while alone reached no holder; place them now that there are peers.
+    /// (Only those: subscribing again to a key whose subscription is still being placed
+    /// would replace it in the DHT node, and the first caller would wait forever.)
+    private func resubscribeAll() async {
+        let keys = state.withLock { state in
+            defer { state.unplaced = [] }
+            return state.unplaced.filter { state.subscribers[$0] != nil }.sorted()
+        }
+        for key in keys {
+            let holders = (try? await peer.subscribe(key)) ?? 0
+            if holders == 0 { state.withLock { _ = $0.unplaced.insert(key) } }
         }
     }
 

@@ -51,7 +51,10 @@ public struct GatewayDaemon: Sendable {
             throw DaemonError.stateDirectory(config.stateDirectory, "\(error)")
         }
         let network = NetworkID(name: config.network)
-        let seeds = Self.resolve(config.dht.bootstrap, logger: logger)
+        // Seeds: the configured ones, then the contacts the last run knew (a fast restart).
+        let cached = (try? store.routingCache()) ?? []
+        let configured = Self.resolve(config.dht.bootstrap, logger: logger)
+        let seeds = configured + cached.map(\.endpoint).filter { !configured.contains($0) }
 
         let peer = DHTPeer(identity: identity, configuration: Kademlia.Configuration(network: network),
                            host: "0.0.0.0", port: Int(config.dht.port), logger: Logger(label: "z2z.dht"))
@@ -79,7 +82,13 @@ public struct GatewayDaemon: Sendable {
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network,
                                    policy: { configuration.current.policy })
 
-        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, logger: logger)
+        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, logger: logger) {
+            // The routing cache: what a restart joins through when the seeds are gone.
+            guard let contacts = try? await peer.contacts(), !contacts.isEmpty else { return }
+            do { try store.saveRoutingCache(contacts) } catch {
+                logger.warning("could not save the routing cache", metadata: ["reason": "\(error)"])
+            }
+        }
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
@@ -97,7 +106,7 @@ public struct GatewayDaemon: Sendable {
         logger.info("z2zd starting", metadata: [
             "node": "\(identity.id)", "network": "\(config.network)", "dht_port": "\(config.dht.port)",
             "island": "\(island.map { "\($0)" } ?? "new")", "priority": "\(config.island.priority)",
-            "bootstrap": "\(seeds.map(\.description).joined(separator: ","))",
+            "bootstrap": "\(configured.map(\.description).joined(separator: ","))", "cached_contacts": "\(cached.count)",
         ])
         try await group.run()
         logger.info("z2zd stopped")
@@ -171,6 +180,8 @@ struct GatewayService: Service {
     let domain: AvahiDomain
 
     let logger: Logger
+    /// Saves the routing table's contacts; called every minute and once more at the end.
+    let saveRoutingCache: @Sendable () async -> Void
 
     func run() async throws {
         do {
@@ -199,9 +210,14 @@ struct GatewayService: Service {
                 await cancelWhenGracefulShutdown { await driver.run() }
                 return "the gateway stopped"
             }
+            group.addTask {
+                while (try? await Task.sleep(for: .seconds(60))) != nil { await saveRoutingCache() }
+                return "the routing cache stopped"
+            }
             // The first to end ends the others: the driver after its goodbyes, or the socket
             // with an error (port taken).
             if let first = try await group.next() { logger.info("\(first)") }
+            await saveRoutingCache()
             group.cancelAll()
         }
     }

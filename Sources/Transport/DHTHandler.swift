@@ -32,6 +32,9 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
         self.notifications = notifications
     }
 
+    /// Every contact of the routing table.
+    var contacts: [Contact] { node.table.allContacts }
+
     var snapshot: PeerSnapshot {
         PeerSnapshot(id: node.id, contacts: node.table.count, values: node.store.valueCount, counters: node.counters, refusals: refusals)
     }

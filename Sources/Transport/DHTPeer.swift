@@ -138,6 +138,12 @@ public final class DHTPeer: Sendable {
         try await eventLoop.submit { handler.start({ _ in .unsubscribe(key) }, promise: nil) }.get()
     }
 
+    /// The contacts of the routing table (what a restart can join through again).
+    public func contacts() async throws -> [Contact] {
+        let handler = self.handler
+        return try await eventLoop.submit { handler.contacts }.get()
+    }
+
     public func snapshot() async throws -> PeerSnapshot {
         let handler = self.handler
         return try await eventLoop.submit { handler.snapshot }.get()

@@ -176,4 +176,36 @@ import Testing
             for gateway in [follower, other] { await gateway.process.stop() }
         }
     }
+
+    /// A restart keeps the island id and the node identity, and rejoins through the contacts
+    /// the state directory remembers, with no seed given: the imports come back.
+    @Test(.timeLimit(.minutes(2)))
+    func aRestartedGatewayRejoinsThroughItsRoutingCacheAndImportsAgain() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let first = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1))
+            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: nil)
+            let onOne = try BrowseWatcher(bed, .i(1, h: 2), type: "_raop._tcp")
+            let speaker = try bed.spawn(.i(2, h: 2), ["avahi-publish", "-s", "Kitchen Speaker", "_raop._tcp", "7000"])
+            try await speaker.waitForErrorLine(containing: "Established")
+            _ = try await pollValue(timeout: .seconds(60), "the speaker on island 1") {
+                onOne.present.first { $0.id.name.value == "Kitchen Speaker" }
+            }
+            let before = try await first.status(bed)
+            let stopped = await first.process.stop(grace: .seconds(10))
+            #expect(stopped.exitCode == 0, "\(stopped)")
+            try await poll(timeout: .seconds(10), "the goodbye on island 1") { onOne.present.isEmpty }
+
+            let restarted = ContinuousClock.now
+            let again = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: nil)
+            try await again.process.waitForErrorLine(containing: "cached_contacts=1")
+            let back = try await pollValue(timeout: .seconds(30), "the speaker back on island 1") {
+                onOne.present.first { $0.id.name.value == "Kitchen Speaker" } != nil ? ContinuousClock.now : nil
+            }
+            let after = try await again.status(bed)
+            #expect(after["node_id"] as? String == before["node_id"] as? String)
+            #expect((after["island"] as? [String: Any])?["id"] as? String == (before["island"] as? [String: Any])?["id"] as? String)
+            print("restart: imports back \(back - restarted) after the restart")
+            for gateway in [again, other] { await gateway.process.stop() }
+        }
+    }
 }
