@@ -100,6 +100,9 @@ public struct GatewayDaemon: Sendable {
         let (exportPermission, importPermission) = (exportPermission(), importPermission())
         let reload = SignalHandler(signal: SIGHUP) {
             guard self.reload() else { return }
+            // New seeds join at once: this is how two groups of islands formed apart are
+            // given the link that merges them.
+            rendezvous.addSeeds(Self.resolve(configuration.current.dht.bootstrap, logger: logger))
             Task { await driver.setPolicy(export: exportPermission, import: importPermission) }
         }
         defer { reload.cancel() }

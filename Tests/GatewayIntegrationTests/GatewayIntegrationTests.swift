@@ -208,4 +208,50 @@ import Testing
             for gateway in [again, other] { await gateway.process.stop() }
         }
     }
+
+    /// Two groups of islands formed apart ({1, 2} and {3, 4}); then island 3 is given one seed
+    /// in group A (configuration reload). The overlays merge: every island sees every service.
+    @Test(.timeLimit(.minutes(2)))
+    func twoGroupsOfIslandsFormedApartMergeWhenGivenOneSeed() async throws {
+        try await Testbed.with(islands: 4, hosts: 1) { bed in
+            let h = (1...4).map { HostRef.i($0, h: 1) }
+            let file = "\(bed.directory)/\(h[2])/z2z.toml"
+            func config(seed: HostRef) -> String {
+                "[island]\nname = \"three\"\n[dht]\nbootstrap = [\"\(bed.address(of: seed).v4):7400\"]\n"
+            }
+            try config(seed: h[3]).write(toFile: file, atomically: true, encoding: .utf8)
+            let gateways = [
+                try Gateway.start(bed, h[0], island: "one", seed: h[1]),
+                try Gateway.start(bed, h[1], island: "two", seed: h[0]),
+                Gateway(host: h[2], process: try bed.spawn(h[2], [try BuildProducts.executable("z2zd"), "--config", file,
+                                                                  "--state-dir", "\(bed.directory)/\(h[2])/z2z"])),
+                try Gateway.start(bed, h[3], island: "four", seed: h[2]),
+            ]
+            let watchers = try h.map { try BrowseWatcher(bed, $0, type: "_ipp._tcp") }
+            for (host, name) in [(h[0], "Printer A"), (h[2], "Printer B")] {
+                let publisher = try bed.spawn(host, ["avahi-publish", "-s", name, "_ipp._tcp", "631"])
+                try await publisher.waitForErrorLine(containing: "Established")
+            }
+            func sees(_ island: Int, _ name: String) -> Bool {
+                watchers[island - 1].present.contains { $0.id.name.value == name }
+            }
+            try await poll(timeout: .seconds(60), "each group's printer inside the group") { sees(2, "Printer A") && sees(4, "Printer B") }
+            #expect(!sees(4, "Printer A") && !sees(2, "Printer B"), "the groups are apart")
+
+            try config(seed: h[0]).write(toFile: file, atomically: true, encoding: .utf8)
+            let linked = ContinuousClock.now
+            gateways[2].process.send(SIGHUP)
+            do {
+                try await poll(timeout: .seconds(30), "every printer on every island") {
+                    (1...4).allSatisfy { sees($0, "Printer A") && sees($0, "Printer B") }
+                }
+            } catch {
+                let view = (1...4).map { "island \($0): \(watchers[$0 - 1].present.map(\.id.name.value))" }
+                Issue.record("\(error)\n\(view.joined(separator: "\n"))\n\(gateways.map(\.log).joined(separator: "\n---\n"))")
+                throw error
+            }
+            print("merge: every island sees every service \(ContinuousClock.now - linked) after the seed link")
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
 }
