@@ -254,4 +254,41 @@ import Testing
             for gateway in gateways { await gateway.process.stop() }
         }
     }
+
+    /// 3 islands × 2 gateways, each told one seed address (island 1's first gateway) and
+    /// nothing else: exactly one leader per island, both gateways agree on the island id, and
+    /// every leader knows all three islands.
+    @Test(.timeLimit(.minutes(2)))
+    func sixGatewaysOnThreeIslandsElectOneLeaderEachAndMeet() async throws {
+        try await Testbed.with(islands: 3, hosts: 2) { bed in
+            let seed = HostRef.i(1, h: 1)
+            var gateways: [Gateway] = []
+            for island in 1...3 {
+                for host in 1...2 {
+                    let ref = HostRef.i(island, h: host)
+                    gateways.append(try Gateway.start(bed, ref, island: "island-\(island)", seed: ref == seed ? nil : seed))
+                }
+            }
+            try await poll(timeout: .seconds(60), every: .milliseconds(500), "one leader per island, every island known") {
+                for island in 0..<3 {
+                    let pair = [gateways[2 * island], gateways[2 * island + 1]]
+                    var statuses: [[String: Any]] = []
+                    for gateway in pair {
+                        guard let status = try? await gateway.status(bed) else { return false }
+                        statuses.append(status)
+                    }
+                    let roles = statuses.compactMap { $0["role"] as? String }.sorted()
+                    let ids = Set(statuses.compactMap { ($0["island"] as? [String: Any])?["id"] as? String })
+                    guard roles == ["follower", "leader"], ids.count == 1 else { return false }
+                    let leaderIndex = statuses.firstIndex { $0["role"] as? String == "leader" } ?? 0
+                    let islands = try? await bed.runChecked(pair[leaderIndex].host,
+                                                            [try BuildProducts.executable("z2z"), "islands", "--json"])
+                    guard let islands, let json = try? JSONSerialization.jsonObject(with: Data(islands.utf8)) as? [String: Any],
+                          (json["islands"] as? [Any])?.count == 3 else { return false }
+                }
+                return true
+            }
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
 }
