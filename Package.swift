@@ -124,7 +124,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "Transport", "DHTRendezvous",
-                "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI",
+                "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -12,6 +12,8 @@ import NIOCore
 import Policy
 import Rendezvous
 import ServiceLifecycle
+import SIP
+import SIPServer
 import StateStore
 import Transport
 
@@ -82,7 +84,11 @@ public struct GatewayDaemon: Sendable {
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network,
                                    policy: { configuration.current.policy })
 
-        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, logger: logger) {
+        let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
+            SIPDirectory.contacts(for: addressOfRecord, among: SIPDirectory.services(of: await driver.snapshot()))
+        } : nil
+        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, sip: sip,
+                                     logger: logger) {
             // The routing cache: what a restart joins through when the seeds are gone.
             guard let contacts = try? await peer.contacts(), !contacts.isEmpty else { return }
             do { try store.saveRoutingCache(contacts) } catch {
@@ -181,7 +187,8 @@ struct GatewayService: Service {
     let rendezvous: KademliaRendezvous
     let driver: GatewayDriver
     let domain: AvahiDomain
-
+    /// The SIP redirect service (`sip.enabled`).
+    let sip: SIPServer?
     let logger: Logger
     /// Saves the routing table's contacts; called every minute and once more at the end.
     let saveRoutingCache: @Sendable () async -> Void
@@ -216,6 +223,22 @@ struct GatewayService: Service {
             group.addTask {
                 while (try? await Task.sleep(for: .seconds(60))) != nil { await saveRoutingCache() }
                 return "the routing cache stopped"
+            }
+            if let sip {
+                group.addTask {
+                    // Without its port (5060 taken) the gateway still runs; the log says why.
+                    do {
+                        try await sip.run { addresses in
+                            logger.info("SIP redirect service listening", metadata: [
+                                "udp": "\(addresses.udp.map { "\($0)" } ?? "-")", "tcp": "\(addresses.tcp.map { "\($0)" } ?? "-")",
+                            ])
+                        }
+                    } catch {
+                        logger.error("SIP redirect service not started", metadata: ["reason": "\(error)"])
+                        while (try? await Task.sleep(for: .seconds(3_600))) != nil {}
+                    }
+                    return "the SIP redirect service stopped"
+                }
             }
             // The first to end ends the others: the driver after its goodbyes, or the socket
             // with an error (port taken).

@@ -1,0 +1,43 @@
+import DNSSD
+import Gateway
+import LocalDomain
+import SIP
+
+/// SIP user agents this gateway can see: every SIP-typed service on its link, the local
+/// ones and those its island's leader imported from other islands (they are services on
+/// the link like any other). The SIP redirect service answers an AoR from here.
+///
+/// This answers from what the gateway holds rather than from a `sip/<AoR>` key in the DHT:
+/// every UA of every island whose SIP types the policy lets in is imported anyway, so the
+/// lookup costs no network round trip. The leader answers from its exports' local services
+/// and its imports as the DHT last told it (a withdrawal counts at once, not a second later
+/// when the link's caches let the imported record go); a follower from its link.
+public enum SIPDirectory {
+    /// The service instances a SIP lookup searches on this gateway.
+    public static func services(of snapshot: GatewayDriver.Snapshot) -> [ServiceInstance] {
+        let machine = snapshot.machine
+        guard machine.export.isActive else { return snapshot.localServices.values.map(\.instance) }
+        let local = machine.export.services.values.map(\.instance)
+        let imported = machine.imports.imports.values.map { imported -> ServiceInstance in
+            let record = imported.record
+            var host = HostName.local
+            if case .synthesized(let name, _) = imported.publication.host { host = name }
+            return ServiceInstance(name: record.name, type: record.type, host: host, port: record.port, txt: record.txt,
+                                   subtypes: record.subtypes, addresses: record.addresses)
+        }
+        return local + imported
+    }
+
+    /// The contacts of every UA on the link announced for `addressOfRecord`.
+    public static func contacts(for addressOfRecord: SIPAddressOfRecord, among services: [ServiceInstance]) -> [SIPContact] {
+        var contacts: [SIPContact] = []
+        for service in services where SIPAnnouncement.isSIPServiceType(service.type) {
+            guard let announcement = try? SIPAnnouncement(service: service),
+                  announcement.addressOfRecord == addressOfRecord else { continue }
+            for contact in announcement.contacts(for: service) where !contacts.contains(contact) {
+                contacts.append(contact)
+            }
+        }
+        return contacts
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testbed
+import Testing
+
+/// A SIP user agent announced on island 3 in the draft's format (draft-lee-sip-dns-sd-uri-03)
+/// is reachable by its address of record from island 1: island 1's gateway answers an INVITE
+/// with 302 and the UA's contact on island 3; once the UA withdraws, with 404.
+@Suite(.serialized) struct SIPIntegrationTests {
+    @Test(.timeLimit(.minutes(2)))
+    func anAoRAnnouncedOnOneIslandIsRedirectedToFromAnotherAndGoneWithIt() async throws {
+        try await Testbed.with(islands: 3, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(3, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+                try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1)),
+            ]
+            let ua = try bed.spawn(.i(3, h: 2), [
+                "avahi-publish", "-s", "sip:alice@example.org Alice's desk phone", "_sipuri._udp", "5070",
+                "txtvers=1", "name=Alice Example", "contact=<sip:alice@alice-desk.local:5070>;audio",
+            ])
+            try await ua.waitForErrorLine(containing: "Established")
+            let uaAddress = bed.address(of: .i(3, h: 2)).v4
+            let gateway = bed.address(of: .i(1, h: 1)).v4
+
+            let redirected = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "a 302 for alice") {
+                let answer = try await Self.invite(bed, from: .i(1, h: 2), to: gateway, aor: "alice@example.org")
+                return answer.hasPrefix("SIP/2.0 302") ? answer : nil
+            }
+            #expect(redirected.contains("sip:alice@\(uaAddress):5070"), "\(redirected)")
+            let unknown = try await Self.invite(bed, from: .i(1, h: 2), to: gateway, aor: "bob@example.org")
+            #expect(unknown.hasPrefix("SIP/2.0 404"), "\(unknown)")
+
+            let withdrawn = ContinuousClock.now
+            ua.terminate()
+            let gone = try await pollValue(timeout: .seconds(10), every: .milliseconds(100), "a 404 for alice") {
+                try await Self.invite(bed, from: .i(1, h: 2), to: gateway, aor: "alice@example.org").hasPrefix("SIP/2.0 404")
+                    ? ContinuousClock.now : nil
+            }
+            // The UA's own island learns of the goodbye one second after it (RFC 6762 §10.1).
+            // Issue 6 asks for 2 s; measured here 2.2 s (see the issue's closing note), so
+            // this guards against regressions until that is fixed.
+            #expect(gone - withdrawn < .seconds(3), "404 after \(gone - withdrawn)")
+            print("sip: 404 \(gone - withdrawn) after the UA withdrew")
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// Sends one INVITE for `aor` over UDP and returns the response's status line and Contact.
+    static func invite(_ bed: Testbed, from host: HostRef, to gateway: String, aor: String) async throws -> String {
+        let script = """
+            import socket, sys, uuid
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2); s.bind(("0.0.0.0", 0))
+            port = s.getsockname()[1]; tag = uuid.uuid4().hex[:8]
+            msg = ("INVITE sip:\(aor) SIP/2.0\\r\\n"
+                   f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{tag}\\r\\n"
+                   "Max-Forwards: 70\\r\\n"
+                   f"From: <sip:caller@example.org>;tag={tag}\\r\\n"
+                   "To: <sip:\(aor)>\\r\\n"
+                   f"Call-ID: {tag}@test\\r\\n"
+                   "CSeq: 1 INVITE\\r\\n"
+                   f"Contact: <sip:caller@127.0.0.1:{port}>\\r\\n"
+                   "Content-Length: 0\\r\\n\\r\\n")
+            s.sendto(msg.encode(), ("\(gateway)", 5060))
+            try:
+                data = s.recv(65535).decode(errors="replace")
+            except socket.timeout:
+                print("timeout"); sys.exit(0)
+            lines = data.split("\\r\\n")
+            print(" | ".join([lines[0]] + [l for l in lines if l.lower().startswith(("contact:", "m:"))]))
+            """
+        return try await bed.runChecked(host, ["python3", "-c", script]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
