@@ -2,7 +2,8 @@
 /// α = 3, refresh after an idle hour) and are chosen for low idle traffic elsewhere.
 public struct Configuration: Sendable {
     public var network: NetworkID
-    /// Set by the overlay-merging work; carried in every header when present.
+    /// The overlay to start in (normally nil: a node adopts the overlay of the first node it
+    /// meets, and two founders name theirs after the smaller of their ids; `DHTNode+Merging`).
     public var overlay: UInt64? = nil
     public var k = 20
     public var alpha = 3
@@ -28,6 +29,25 @@ public struct Configuration: Sendable {
     public var subscriptionReplicas = 4
     public var subscriptionRelookupInterval: Interval = .minutes(30)
     public var limits = Limits.default
+    /// Overlay members (this node included) at which direct exchange gives way to the DHT.
+    /// Below it a put goes to every member and reads are local (`DHTNode+DirectExchange`).
+    // The default is chosen by measurement in BENCHMARKS.md ("Islands and overlays").
+    public var structureThreshold = 16
+    /// In direct exchange, a member silent for this long is pinged.
+    public var memberProbeInterval: Interval = .minutes(5)
+    /// A node that knows nobody pings its bootstrap endpoints again this often.
+    public var reseedInterval: Interval = .seconds(10)
+    /// How long a merging node flags its messages, so that its overlay joins in.
+    public var mergeWindow: Interval = .seconds(10)
+    /// After a merge starts, the wait before republishing own records and re-finding
+    /// subscription holders (the rejoin lookup fills the routing table first).
+    public var mergeSettle: Interval = .seconds(2)
+    /// A node joins in on another's merge (flag, lost contact back) at most once this often.
+    public var mergeCooldown: Interval = .seconds(60)
+    /// Contacts dropped as dead are pinged again (one per maintenance period) from this long
+    /// after they were dropped until `lostMemory`: one that answers means a partition healed.
+    public var lostProbeDelay: Interval = .seconds(15)
+    public var lostMemory: Interval = .minutes(10)
 
     public init(network: NetworkID) { self.network = network }
 }

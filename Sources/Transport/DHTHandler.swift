@@ -33,7 +33,9 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     var snapshot: PeerSnapshot {
-        PeerSnapshot(id: node.id, contacts: node.table.count, values: node.store.valueCount, counters: node.counters, refusals: refusals)
+        PeerSnapshot(
+            id: node.id, stage: node.stage, contacts: node.table.count, members: node.mesh.count, values: node.store.valueCount,
+            counters: node.counters, refusals: refusals)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -91,6 +93,8 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
             case .dropped(let reason):
                 refusals[reason.reason, default: 0] += 1
                 logger.debug("ignored message", metadata: ["reason": "\(reason.reason)"])
+            case .stageChanged(let stage):
+                logger.info("overlay stage", metadata: ["stage": "\(stage.rawValue)"])
             }
         }
         if wrote { context.flush() }
@@ -120,7 +124,11 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 /// What a peer's node looks like right now, for status pages and tests.
 public struct PeerSnapshot: Sendable {
     public var id: NodeID
+    public var stage: OverlayStage
+    /// Routing-table entries.
     public var contacts: Int
+    /// Members known in direct exchange (0 in structure).
+    public var members: Int
     public var values: Int
     public var counters: Counters
     public var refusals: [String: Int]
