@@ -39,9 +39,11 @@ public struct Configuration: Sendable {
     public var reseedInterval: Interval = .seconds(10)
     /// How long a merging node flags its messages, so that its overlay joins in.
     public var mergeWindow: Interval = .seconds(10)
+    /// After a merge starts, the wait before the self-lookup through the node it heard.
+    public var mergeRejoinDelay: Interval = .seconds(1)
     /// After a merge starts, the wait before republishing own records and re-finding
     /// subscription holders (the rejoin lookup fills the routing table first).
-    public var mergeSettle: Interval = .seconds(2)
+    public var mergeSettle: Interval = .seconds(4)
     /// A node joins in on another's merge (flag, lost contact back) at most once this often.
     public var mergeCooldown: Interval = .seconds(60)
     /// Contacts dropped as dead are pinged again (one per maintenance period) from this long

@@ -1,18 +1,24 @@
 /// Overlay ids and merging (DESIGN.md's stage 4, growth).
 ///
 /// - Every header carries the sender's overlay id once it has one. A node that has never
-///   met anyone has none; it takes the id of the first node it hears from. Two such nodes
-///   meeting found an overlay named after the smaller of their node ids (both compute the
-///   same name, so neither has to win).
+///   met anyone has none; it takes the id of the first node it hears from. A node without
+///   one that is asked something and was never told of anyone to join (the first node, a
+///   seed that came up alone) founds an overlay named after its own node id, and the asker
+///   takes it from the answer. Joiners never found one: nodes joining at once through each
+///   other would otherwise found many overlays that then have to merge.
 /// - Two ids meet (a node of overlay X hears a valid message from a node of overlay Y, same
 ///   network): the overlays merge and the *smaller id survives* — every node that hears the
 ///   smaller id adopts it, so the surviving id spreads through ordinary traffic, and the
-///   rule needs no agreement round.
+///   rule needs no agreement round. A node merges once per id it meets: the many other
+///   nodes of the losing overlay that speak to it later take the surviving id from its
+///   answers and start nothing here.
 /// - A node that starts merging flags its messages for `mergeWindow`; a node of its (new)
 ///   overlay that hears the flag joins in, at most once per `mergeCooldown`. So both sides of
 ///   a merge take part, not just the side whose id changed.
 /// - Taking part means: a self-lookup seeded with the node it heard (the paper's join, made
-///   through the other side, so the routing table fills across), then after `mergeSettle`
+///   through the other side, so the routing table fills across; `mergeRejoinDelay` later, so
+///   that a node that is itself merging has filled its table across before it is asked),
+///   then after `mergeSettle`
 ///   a republish of all own records and a fresh lookup per subscription — own records land
 ///   on the merged overlay's k closest, and subscriptions find holders on both sides. In
 ///   direct exchange it is a peer exchange with that node plus a flagged ping to every
@@ -29,17 +35,22 @@ extension DHTNode {
     enum MergeCause: String { case overlay, flag, healed }
 
     /// Looks at the overlay id (and merging flag) of a valid message from `sender`.
-    mutating func observeOverlay(_ header: MessageHeader, from sender: Contact, now: Instant) {
+    mutating func observeOverlay(_ header: MessageHeader, from sender: Contact, request: Bool, now: Instant) {
         let wasLost = lost.remove(sender.id)
         switch (overlay, header.overlay) {
         case (nil, nil):
-            adoptOverlay(min(id, sender.id).w0)
+            if request, seeds.isEmpty { adoptOverlay(id.w0) }
         case (nil, let theirs?):
             adoptOverlay(theirs)
         case (_?, nil):
             break  // a newcomer: it takes ours from this answer
         case (let ours?, let theirs?) where ours != theirs:
-            if theirs < ours { adoptOverlay(theirs) }
+            // Once per id met: its other nodes will take ours from our answers.
+            guard merge.absorbed.insert(max(ours, theirs)) else { return }
+            if theirs < ours {
+                adoptOverlay(theirs)
+                if !merge.active { merge.previous = ours }
+            }
             startMerge(through: sender, cause: .overlay, now: now)
         case (_?, _?):
             if let wasLost, now.since(wasLost) >= configuration.lostProbeDelay {
@@ -49,6 +60,12 @@ extension DHTNode {
             }
         }
     }
+
+    /// The overlay id this node's messages carry. A node that lost a merge names its former
+    /// overlay until its merge window ends: nodes of the other side that hear it then merge
+    /// *through it* — a node of the side they have to reach — instead of taking the new id
+    /// from a node of their own side, which would leave their routing tables one-sided.
+    var advertisedOverlay: UInt64? { merge.previous ?? overlay }
 
     mutating func adoptOverlay(_ id: UInt64) {
         overlay = id
@@ -69,13 +86,19 @@ extension DHTNode {
                 send(.ping, to: member.endpoint, expecting: member.id, purpose: .announce, now: now)
             }
         } else {
-            startLookup(.rejoin, target: id, now: now, seeds: [peer])
+            // The rejoin waits a moment: `peer` is often merging itself, and its own rejoin
+            // (through the other side) is what fills its answers with the other side's nodes.
+            merge.rejoin = (peer, now + configuration.mergeRejoinDelay.jittered(0.25, using: &rng))
             merge.settleAt = now + configuration.mergeSettle.jittered(0.25, using: &rng)
         }
     }
 
     /// Ends the merge window, and republishes once the merged routing table has filled.
     mutating func mergeTimers(now: Instant) {
+        if let (peer, at) = merge.rejoin, at <= now {
+            merge.rejoin = nil
+            if !isDirect { startLookup(.rejoin, target: id, now: now, seeds: [peer]) }
+        }
         if let at = merge.settleAt, at <= now {
             merge.settleAt = nil
             if !isDirect {
@@ -83,7 +106,10 @@ extension DHTNode {
                 relookupSubscriptions(now: now)
             }
         }
-        if let at = merge.endsAt, at <= now { merge.endsAt = nil }
+        if let at = merge.endsAt, at <= now {
+            merge.endsAt = nil
+            merge.previous = nil
+        }
     }
 
     /// Finds every subscription's holders afresh (entering structure; merging).
@@ -109,8 +135,31 @@ struct MergeState: Sendable {
     var endsAt: Instant?
     /// When to republish own records and re-find subscription holders.
     var settleAt: Instant?
+    /// The id this node had before it lost the merge; its messages still name it until the
+    /// window ends (`DHTNode.advertisedOverlay`).
+    var previous: UInt64?
+    /// The self-lookup through a node of the merged overlay, and when.
+    var rejoin: (peer: Contact, at: Instant)?
+    /// Overlay ids that lost a merge this node took part in (its own former id, or the
+    /// other side's); hearing them again starts nothing. Bounded: cleared past 64.
+    var absorbed = BoundedSet(capacity: 64)
 
     var active: Bool { endsAt != nil }
+}
+
+/// A set of overlay ids that forgets everything when it grows past `capacity` (ids of
+/// finished merges are rarely heard again; forgetting one costs at most one more merge).
+struct BoundedSet: Sendable {
+    let capacity: Int
+    private var ids = Set<UInt64>()
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Inserts `id`; false when it was there already.
+    mutating func insert(_ id: UInt64) -> Bool {
+        if ids.count >= capacity { ids.removeAll() }
+        return ids.insert(id).inserted
+    }
 }
 
 /// Contacts dropped after unanswered requests, remembered for `Configuration.lostMemory`

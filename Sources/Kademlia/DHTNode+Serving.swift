@@ -40,7 +40,7 @@ extension DHTNode {
     /// In direct exchange the answer is a peer exchange: as many members as fit.
     func closestFitting(to target: NodeID, for requester: NodeID, wide: Bool = false) -> [Contact] {
         let wanted = isDirect ? codecLimits.maxContactsPerMessage : wide ? configuration.k + configuration.k / 2 : configuration.k
-        var room = codecLimits.maxFrameBytes - WireCodec.headerBytes - (overlay == nil ? 0 : 8) - 1
+        var room = codecLimits.maxFrameBytes - WireCodec.headerBytes - (advertisedOverlay == nil ? 0 : 8) - 1
         var out: [Contact] = []
         for c in known(closestTo: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {
             let size = WireCodec.size(of: c)
@@ -55,7 +55,7 @@ extension DHTNode {
     /// the closest contacts as still fit.
     func valuesResponse(key: RecordKey, offset: Int, for requester: NodeID, now: Instant) -> MessageBody {
         let all = store.copies(for: key, now: now)
-        let headerBytes = WireCodec.headerBytes + (overlay == nil ? 0 : 8) + 3
+        let headerBytes = WireCodec.headerBytes + (advertisedOverlay == nil ? 0 : 8) + 3
         var room = codecLimits.maxFrameBytes - headerBytes
         var records: [RecordCopy] = []
         var more = false

@@ -119,7 +119,7 @@ public struct DHTNode: Sendable {
         var next = nextMaintenance
         if let d = deadlines.min?.at { next = min(next ?? d, d) }
         if let n = neighbourhood.at { next = min(next ?? n, n) }
-        for m in [merge.settleAt, merge.endsAt].compactMap({ $0 }) { next = min(next ?? m, m) }
+        for m in [merge.rejoin?.at, merge.settleAt, merge.endsAt].compactMap({ $0 }) { next = min(next ?? m, m) }
         return next
     }
 
@@ -192,7 +192,7 @@ public struct DHTNode: Sendable {
 
     mutating func send(_ body: MessageBody, to endpoint: Endpoint, transaction: UInt32) {
         let header = MessageHeader(
-            network: configuration.network, overlay: overlay, structured: !isDirect, merging: merge.active, sender: id,
+            network: configuration.network, overlay: advertisedOverlay, structured: !isDirect, merging: merge.active, sender: id,
             transaction: transaction)
         counters.sent[Int(body.kind.rawValue)] += 1
         effects.append(.send(Message(header: header, body: body), to: endpoint))
@@ -216,10 +216,16 @@ public struct DHTNode: Sendable {
         guard h.sender != id else { return drop(.ownID) }
         counters.received[Int(message.body.kind.rawValue)] += 1
         let sender = Contact(id: h.sender, endpoint: endpoint)
+        var answering: PendingRequest?
         if message.body.isResponse {
             guard let request = pending[h.transaction], request.endpoint == endpoint,
                 request.expected == nil || request.expected == h.sender
             else { return drop(.unexpectedResponse) }
+            answering = request
+        }
+        // Before answering: a node founding an overlay names it in its answer.
+        observeOverlay(h, from: sender, request: answering == nil, now: now)
+        if let request = answering {
             pending[h.transaction] = nil
             rtt.sample(now.since(request.sentAt))
             learn(sender, structured: h.structured, now: now)
@@ -229,7 +235,6 @@ public struct DHTNode: Sendable {
             serve(message.body, from: sender, transaction: h.transaction, newcomer: !table.contains(sender.id), now: now)
             learn(sender, structured: h.structured, now: now)
         }
-        observeOverlay(h, from: sender, now: now)
     }
 
     mutating func drop(_ reason: DropReason) {
