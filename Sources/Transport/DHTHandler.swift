@@ -34,7 +34,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 
     var snapshot: PeerSnapshot {
         PeerSnapshot(
-            id: node.id, stage: node.stage, contacts: node.table.count, members: node.mesh.count, values: node.store.valueCount,
+            id: node.id, stage: node.stage, overlay: node.overlay, contacts: node.table.count, members: node.mesh.count, values: node.store.valueCount,
             counters: node.counters, refusals: refusals)
     }
 
@@ -125,6 +125,8 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 public struct PeerSnapshot: Sendable {
     public var id: NodeID
     public var stage: OverlayStage
+    /// The overlay the node belongs to (nil until it has met another node).
+    public var overlay: UInt64?
     /// Routing-table entries.
     public var contacts: Int
     /// Members known in direct exchange (0 in structure).
