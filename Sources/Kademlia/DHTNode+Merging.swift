@@ -18,9 +18,11 @@
 /// - Taking part means: a self-lookup seeded with the node it heard (the paper's join, made
 ///   through the other side, so the routing table fills across; `mergeRejoinDelay` later, so
 ///   that a node that is itself merging has filled its table across before it is asked),
-///   then after `mergeSettle`
-///   a republish of all own records and a fresh lookup per subscription — own records land
-///   on the merged overlay's k closest, and subscriptions find holders on both sides. In
+///   then after `mergeSettle` a republish of all own records and a fresh lookup per
+///   subscription — own records land on the merged overlay's k closest, and subscriptions
+///   find holders on both sides. When the window ends, both once more: a self-lookup from
+///   its own table (its neighbours know both sides by then) and a republish, so a node that
+///   heard of the merge from its own side, and rejoined through it, catches up. In
 ///   direct exchange it is a peer exchange with that node plus a flagged ping to every
 ///   member, so everyone meets everyone and the members hand each other their records.
 /// - A partition is a merge of an overlay with itself: contacts dropped as dead are
@@ -109,6 +111,12 @@ extension DHTNode {
         if let at = merge.endsAt, at <= now {
             merge.endsAt = nil
             merge.previous = nil
+            // Once more from our own table, which by now knows both sides near us: a node whose
+            // rejoin went through its own side (it heard the news from its side) catches up.
+            if !isDirect {
+                startLookup(.rejoin, target: id, now: now)
+                merge.settleAt = now + configuration.mergeSettle.jittered(0.25, using: &rng)
+            }
         }
     }
 

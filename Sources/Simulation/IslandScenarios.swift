@@ -36,6 +36,11 @@ public struct IslandScenario: Sendable {
         /// Samples (every 50 ms) that saw two live leaders on one island after a kill.
         public var twoLeaderSamples = 0
         public var viewsCompleteAfterFailovers: Double?
+        /// Islands whose view equals the truth at the end of the failover and heal phases.
+        public var viewsEqualAfterFailovers = 0
+        public var viewsEqualAfterHeal = 0
+        /// For a view that differs: (island, payloads missing, payloads extra), a few.
+        public var differences: [String] = []
         /// Seconds after the heal until every view equalled the truth (nil: not within 60 s).
         public var viewsCompleteAfterHeal: Double?
         public var healMerges = 0
@@ -109,6 +114,7 @@ public struct IslandScenario: Sendable {
         result.failoverSeconds = Percentiles(times)
         result.twoLeaderSamples = samples
         result.viewsCompleteAfterFailovers = Self.waitForViews(world, within: .seconds(60))
+        result.viewsEqualAfterFailovers = Self.equalViews(world, differences: &result.differences)
     }
 
     /// Cuts the overlay into halves (by island parity) for `partitionLength`, changes some
@@ -118,16 +124,33 @@ public struct IslandScenario: Sendable {
         let mergesBefore = Self.merges(sim)
         world.partition { $0 % 2 }
         sim.run(for: partitionLength * 0.5)
-        for n in 0..<min(changesWhileApart, islands) {
-            let island = (n * 7919) % islands
+        // Withdrawals only where no killed leader left a copy of the export behind (it would
+        // stay visible until its lifetime ends; see `IslandWorld.view(of:)`).
+        let changing = (0..<islands).map { ($0 * 7919) % islands }.filter { !world.islandsWithKilledLeaders.contains($0) }
+        for (n, island) in changing.prefix(changesWhileApart).enumerated() {
             world.setExport(island: island, version: n % 2 == 0 ? world.exports[island] + 1 : 0)
         }
         sim.run(for: partitionLength * 0.5)
         let bytesAtHeal = sim.traffic.bytes
         world.partition(nil)
         result.viewsCompleteAfterHeal = Self.waitForViews(world, within: .seconds(60))
+        result.viewsEqualAfterHeal = Self.equalViews(world, differences: &result.differences)
         result.healMerges = Self.merges(sim) - mergesBefore
         result.healBytes = sim.traffic.bytes - bytesAtHeal
+    }
+
+    static func equalViews(_ world: IslandWorld, differences: inout [String]) -> Int {
+        let truth = world.truth
+        var equal = 0
+        for island in 0..<world.islands.count where world.leader(of: island) != nil {
+            let view = world.view(of: island)
+            if view == truth { equal += 1; continue }
+            if differences.count < 6 {
+                let text = { (s: Set<[UInt8]>) in s.map { String(decoding: $0, as: UTF8.self) }.sorted().joined(separator: ",") }
+                differences.append("island \(island): missing [\(text(truth.subtracting(view)))] extra [\(text(view.subtracting(truth)))]")
+            }
+        }
+        return equal
     }
 
     static func merges(_ sim: Simulation) -> Int {

@@ -83,6 +83,7 @@ public final class IslandWorld {
     /// Stops a gateway at once (kill -9): no withdrawal, no goodbye.
     public func kill(gateway: Int) {
         gateways[gateway].alive = false
+        killed.append(gateway)
         if let node = gateways[gateway].dhtNode { simulation.kill(node) }
         if gateways[gateway].election.role == .leader {
             leaderChanges.append(LeaderChange(island: gateways[gateway].island, gateway: gateway, at: simulation.now, leads: false))
@@ -121,14 +122,33 @@ public final class IslandWorld {
         Set(exports.indices.filter { exports[$0] > 0 }.map { Self.payload(island: $0, version: exports[$0]) })
     }
 
-    /// What the leader of `island` sees.
+    /// What the leader of `island` sees: per exporting island, the newest version it has
+    /// heard of (as the gateway imports one instance per island). A killed leader's record
+    /// stays in the DHT until its lifetime ends — its successor cannot delete what another
+    /// key signed — and a newer version from the successor supersedes it here.
     public func view(of island: Int) -> Set<[UInt8]> {
         guard let g = leader(of: island), let node = gateways[g].dhtNode else { return [] }
-        return Set((views[node] ?? [:]).values.map(\.payload))
+        var newest: [Int: Int] = [:]
+        for record in (views[node] ?? [:]).values {
+            guard let (exporter, version) = Self.parse(record.payload) else { continue }
+            newest[exporter] = max(newest[exporter] ?? 0, version)
+        }
+        return Set(newest.map { Self.payload(island: $0.key, version: $0.value) })
     }
+
+    /// Islands whose leader was killed at some point.
+    public var islandsWithKilledLeaders: Set<Int> { Set(killed.map { gateways[$0].island }) }
+    private var killed: [Int] = []
 
     static func payload(island: Int, version: Int) -> [UInt8] {
         Array("island \(island) v\(version)".utf8)
+    }
+
+    static func parse(_ payload: [UInt8]) -> (island: Int, version: Int)? {
+        let parts = String(decoding: payload, as: UTF8.self).split(separator: " ")
+        guard parts.count == 3, parts[0] == "island", let island = Int(parts[1]), parts[2].first == "v",
+              let version = Int(parts[2].dropFirst()) else { return nil }
+        return (island, version)
     }
 
     // MARK: gateways

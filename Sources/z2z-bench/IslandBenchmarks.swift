@@ -41,11 +41,14 @@ struct MergeCommand: ParsableCommand {
         abstract: "Two overlays of N nodes form apart, then one link: time until 99% and 100% of cross-overlay gets succeed, and the bytes.")
     @Option(help: "Nodes per overlay.") var nodes = 5_000
     @Option(help: "Cross-overlay gets per round (a round every 500 ms).") var lookups = 500
+    @Flag(help: "No gets: link, wait 30 s, and count the bytes of the merge alone.") var costOnly = false
     @Option(help: "Seed of the run; the same seed replays the same run.") var seed: UInt64 = 1
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
 
     func run() throws {
-        let (r, wall) = timed { OverlayMerge(nodes: nodes, lookups: lookups).run(seed: seed) }
+        var merge = OverlayMerge(nodes: nodes, lookups: lookups)
+        merge.probe = !costOnly
+        let (r, wall) = timed { merge.run(seed: seed) }
         print("merge: 2 x \(nodes) nodes, \(r.overlaysBefore) overlays before the link, \(r.overlaysAfter) after")
         print("  cross-overlay gets: 99% after \(f(r.seconds99))s [target <= 10 s], 100% after \(f(r.seconds100))s")
         print("  cost: \(r.bytesTo100) bytes in \(r.datagramsTo100) datagrams until 100% (\(f(Double(r.bytesTo100) / Double(2 * nodes), 0)) B per node); \(r.bytesTotal) bytes until quiet; idle before: \(f(r.idleBytesPerNodeSecond, 1)) B/s per node")

@@ -109,7 +109,7 @@ import Testing
 
         net.groups = [:]
         net.command(17, .bootstrap(RequestID(1), [TestNetwork.endpoint(4)]))
-        net.run(for: .seconds(30))
+        net.run(for: .seconds(50))  // merge windows (30 s) included
         let survivor = min(a!, b!)
         for (i, node) in net.nodes.enumerated() {
             #expect(node.overlay == survivor, "node \(i) is in the surviving overlay")
@@ -134,7 +134,7 @@ import Testing
         #expect(net.nodes[0].overlay != net.nodes[4].overlay)
         net.groups = [:]
         net.command(6, .bootstrap(RequestID(1), [TestNetwork.endpoint(1)]))
-        net.run(for: .seconds(20))
+        net.run(for: .seconds(50))  // merge windows (30 s) included
         for (i, node) in net.nodes.enumerated() {
             #expect(node.stage == .interconnection, "node \(i)")
             #expect(node.mesh.count == 7, "node \(i) knows every member")
