@@ -10,10 +10,11 @@ let package = Package(
     products: [
         .executable(name: "z2zd", targets: ["z2zd"]),
         .executable(name: "z2z", targets: ["z2z"]),
+        .executable(name: "z2z-load", targets: ["z2z-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -122,8 +123,11 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "Transport", "DHTRendezvous",
+                "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -131,9 +135,18 @@ let package = Package(
         .executableTarget(
             name: "z2zd",
             dependencies: [
-                "Avahi", "DNSSD", "LocalDomain",
+                "Daemon", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "z2z-load",
+            dependencies: [
+                "DHTRendezvous", "DNSSD", "Gateway", "Island", "Kademlia", "Transport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -194,6 +207,7 @@ let package = Package(
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
         .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
+        .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "DNSSD", "Gateway", "z2zd", "z2z"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "DNSSD"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Island"]),

@@ -54,7 +54,6 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     private var running = false
     private var isShutDown = false
     private var typeBrowser: OpaquePointer?
-    private var typeSightings: [ServiceType: Set<Sighting>] = [:]
     private var serviceBrowsers: [ServiceType: OpaquePointer] = [:]
     private var browserTypes: [OpaquePointer: ServiceType] = [:]
     private var browsersAwaitingAllForNow: Set<ServiceType> = []
@@ -244,7 +243,6 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         client = nil
         running = false
         typeBrowser = nil
-        typeSightings = [:]
         serviceBrowsers = [:]
         browserTypes = [:]
         browsersAwaitingAllForNow = []
@@ -307,11 +305,13 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
             }
             let sighting = Sighting(interface: interface, family: family)
             if event == AVAHI_BROWSER_NEW {
-                typeSightings[type, default: []].insert(sighting)
                 if let client { openServiceBrowser(type, client: client) }
             } else {
-                typeSightings[type]?.remove(sighting)
-                if typeSightings[type]?.isEmpty == true { closeServiceBrowser(type) }
+                // The service browser stays open: it reports each instance's removal itself,
+                // and the type's enumeration record is no proof that none is left. Responders
+                // other than Avahi (python-zeroconf, some printers) answer for their services
+                // without announcing the type, so the type can "go" with another responder's
+                // last instance while theirs are still there.
             }
         case AVAHI_BROWSER_ALL_FOR_NOW:
             typeBrowserAllForNow = true
@@ -335,16 +335,6 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         serviceBrowsers[type] = browser
         browserTypes[browser] = type
         browsersAwaitingAllForNow.insert(type)
-    }
-
-    private func closeServiceBrowser(_ type: ServiceType) {
-        guard let browser = serviceBrowsers.removeValue(forKey: type) else { return }
-        browserTypes[browser] = nil
-        browsersAwaitingAllForNow.remove(type)
-        avahi_service_browser_free(browser)
-        typeSightings[type] = nil
-        perform(browse.typeRemoved(type))
-        reportSettledIfDone()
     }
 
     private static let serviceBrowserCallback: AvahiServiceBrowserCallback = {

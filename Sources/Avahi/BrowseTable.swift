@@ -152,19 +152,6 @@ struct BrowseTable {
         return effects
     }
 
-    /// Forgets every service of a type whose browser went away, reporting removals.
-    mutating func typeRemoved(_ type: ServiceType) -> [Effect] {
-        var effects: [Effect] = []
-        for (id, entry) in entries.sorted(by: { $0.key < $1.key }) where id.type == type {
-            for sighting in entry.resolving.values {
-                effects += AddressFamily.allCases.map { .stopResolver(ResolverKey(id: id, sighting: sighting, family: $0)) }
-            }
-            entries[id] = nil
-            if entry.reported != nil { effects.append(.emit(.removed(id))) }
-        }
-        return effects
-    }
-
     func service(_ id: ServiceID) -> DiscoveredService? { entries[id]?.reported }
 
     var services: [DiscoveredService] { entries.values.compactMap(\.reported).sorted { $0.id < $1.id } }

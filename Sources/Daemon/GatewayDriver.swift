@@ -93,6 +93,13 @@ public actor GatewayDriver {
         await shutDown()
     }
 
+    /// A new policy (configuration reload): exports and imports are decided again, and what
+    /// it no longer permits is removed and withdrawn.
+    public func setPolicy(export exportPermission: @escaping ExportPlanner.Permission,
+                          import importPermission: @escaping ImportPlanner.Permission) {
+        for effect in machine.setPolicy(export: exportPermission, import: importPermission) { perform(effect) }
+    }
+
     /// The machine's current `Instant` (nanoseconds since the driver started).
     private var now: Instant {
         let elapsed = origin.duration(to: clock.now)

@@ -1,4 +1,5 @@
 import DNSSD
+import Kademlia
 import Island
 import LocalDomain
 
@@ -54,10 +55,30 @@ public struct ExportPlanner: Sendable {
     public private(set) var services: [ServiceID: DiscoveredService] = [:]
     /// What is exported now, by instance.
     public private(set) var exported: [ServiceID: ServiceRecord] = [:]
+    /// Services seen for the first time, exported once their settle time is over.
+    public private(set) var settling: [ServiceID: Instant] = [:]
     private var permission: Permission
+    private let settleTime: Interval
 
-    public init(permission: @escaping Permission) {
+    /// - Parameter settleTime: how long a newly seen service waits before its first export.
+    ///   Avahi reports a service at its first resolution and its other address family a few
+    ///   milliseconds later; exporting at once would put the record twice, and the importing
+    ///   island would re-register its publication for the second address, which Avahi holds
+    ///   back for a second (its register rate limit). Changes of a service already exported
+    ///   and removals are carried out at once.
+    public init(permission: @escaping Permission, settleTime: Interval = .milliseconds(40)) {
         self.permission = permission
+        self.settleTime = settleTime
+    }
+
+    /// When the next settling service is due.
+    public var nextDeadline: Instant? { settling.values.min() }
+
+    /// Exports the services whose settle time is over.
+    public mutating func tick(now: Instant) -> [ExportEffect] {
+        let due = settling.filter { $0.value <= now }.keys.sorted()
+        for id in due { settling[id] = nil }
+        return due.flatMap { reconcile($0) }
     }
 
     /// Starts exporting as the leader of `island`; returns a put for everything exportable.
@@ -71,6 +92,7 @@ public struct ExportPlanner: Sendable {
     /// Stops exporting (no longer the leader): deletes everything exported.
     public mutating func deactivate() -> [ExportEffect] {
         isActive = false
+        settling = [:]
         let removals = exported.keys.sorted().map { ExportEffect.remove($0.type, $0.name) }
         exported = [:]
         return removals
@@ -82,13 +104,18 @@ public struct ExportPlanner: Sendable {
         return reconcileAll()
     }
 
-    public mutating func observe(_ event: LocalDomainEvent) -> [ExportEffect] {
+    public mutating func observe(_ event: LocalDomainEvent, now: Instant) -> [ExportEffect] {
         switch event {
         case .added(let service), .changed(let service):
             services[service.id] = service
+            if exported[service.id] == nil, isActive, settleTime.nanoseconds > 0 {
+                if settling[service.id] == nil { settling[service.id] = now + settleTime }
+                return []
+            }
             return reconcile(service.id)
         case .removed(let id):
             services[id] = nil
+            settling[id] = nil
             return reconcile(id)
         case .connection, .ignored, .settled, .publication:
             return []

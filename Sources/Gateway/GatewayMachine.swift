@@ -104,7 +104,7 @@ public struct GatewayMachine: Sendable {
     public var role: Role { election.role }
     public var island: IslandID? { election.island }
     public var islandName: String { settings.islandName ?? island.map { String($0.description.prefix(8)) } ?? "" }
-    public var nextDeadline: Instant? { election.nextDeadline }
+    public var nextDeadline: Instant? { [election.nextDeadline, export.nextDeadline].compactMap { $0 }.min() }
 
     public mutating func handle(_ event: Event, now: Instant) -> [Effect] {
         var effects: [Effect] = []
@@ -115,7 +115,7 @@ public struct GatewayMachine: Sendable {
         switch event {
         case .local(let local):
             effects += electionInput(from: local, now: now)
-            effects += exportEffects(export.observe(local))
+            effects += exportEffects(export.observe(local, now: now))
             effects += importEffects(imports.observe(local))
         case .heartbeat(let bytes, let endpoint):
             do {
@@ -130,6 +130,7 @@ public struct GatewayMachine: Sendable {
             imports.renamed(key, to: name)
         case .tick:
             effects += electionEffects(election.handle(.tick, now: now))
+            effects += exportEffects(export.tick(now: now))
         }
         return effects
     }

@@ -40,7 +40,7 @@ extension DHTNode {
     /// In direct exchange the answer is a peer exchange: as many members as fit.
     func closestFitting(to target: NodeID, for requester: NodeID, wide: Bool = false) -> [Contact] {
         let wanted = isDirect ? codecLimits.maxContactsPerMessage : wide ? configuration.k + configuration.k / 2 : configuration.k
-        var room = codecLimits.maxFrameBytes - WireCodec.headerBytes - (advertisedOverlay == nil ? 0 : 8) - 1
+        var room = codecLimits.packedFrameBytes - WireCodec.headerBytes - (advertisedOverlay == nil ? 0 : 8) - 1
         var out: [Contact] = []
         for c in known(closestTo: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {
             let size = WireCodec.size(of: c)
@@ -56,12 +56,19 @@ extension DHTNode {
     func valuesResponse(key: RecordKey, offset: Int, for requester: NodeID, now: Instant) -> MessageBody {
         let all = store.copies(for: key, now: now)
         let headerBytes = WireCodec.headerBytes + (advertisedOverlay == nil ? 0 : 8) + 3
-        var room = codecLimits.maxFrameBytes - headerBytes
+        var room = codecLimits.packedFrameBytes - headerBytes
         var records: [RecordCopy] = []
         var more = false
         if offset < all.count {
             for copy in all[offset...] {
                 let size = WireCodec.size(of: copy)
+                if records.isEmpty, size > room {
+                    // A record too large to pack travels alone, in a frame of up to maxFrameBytes.
+                    records.append(copy)
+                    more = offset + 1 < all.count
+                    room = 0
+                    break
+                }
                 guard size <= room, records.count < codecLimits.maxRecordsPerMessage else { more = true; break }
                 records.append(copy)
                 room -= size

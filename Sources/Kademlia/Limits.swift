@@ -2,12 +2,18 @@
 /// against these before it allocates; the record store and subscription table check the
 /// rest before they grow.
 public struct Limits: Hashable, Sendable {
-    /// Largest datagram accepted or produced. Default fits a 1,500-byte Ethernet MTU with
-    /// IPv6 and UDP headers, so nothing is fragmented.
-    public var maxFrameBytes: Int = 1_400
+    /// Largest datagram accepted or produced: one record of `maxPayloadBytes` with its
+    /// signature and headers. Only a frame carrying one large record gets this big (IP
+    /// fragments it); everything else is packed to `packedFrameBytes`.
+    public var maxFrameBytes: Int = 9_400
+    /// What responses with several contacts or records are packed to: a 1,500-byte Ethernet
+    /// MTU with IPv6 and UDP headers, so ordinary traffic is never fragmented.
+    public var packedFrameBytes: Int = 1_400
     public var maxContactsPerMessage: Int = 32
     public var maxRecordsPerMessage: Int = 16
-    public var maxPayloadBytes: Int = 1_000
+    /// A value's payload. 9,000 bytes is an mDNS message's limit (RFC 6762 §17), so every
+    /// service a link can carry fits, however large its TXT record.
+    public var maxPayloadBytes: Int = 9_000
     /// Values (slots) one key holds on a node, over all owners. The gateway's `directory`
     /// key holds one value per island, a `type/...` key one per exported instance.
     public var maxValuesPerKey: Int = 1_024

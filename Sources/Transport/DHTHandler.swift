@@ -80,7 +80,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
         for effect in effects {
             switch effect {
             case .send(let message, let to):
-                guard let address = try? to.socketAddress() else { continue }
+                guard let address = to.socketAddress(from: context.channel.localAddress) else { continue }
                 let bytes = codec.encode(message)
                 var buffer = context.channel.allocator.buffer(capacity: bytes.count)
                 buffer.writeBytes(bytes)

@@ -55,6 +55,10 @@ public final class DHTPeer: Sendable {
         let channel: Channel
         do {
             channel = try await DatagramBootstrap(group: eventLoop)
+                // NIO reads 2,048 bytes per datagram by default; a frame with one large record
+                // is bigger. One byte more than the largest frame, so an oversized datagram
+                // reaches the decoder (and is refused there) instead of being cut short.
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Limits.default.maxFrameBytes + 1))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(splitter)
@@ -85,7 +89,7 @@ public final class DHTPeer: Sendable {
     /// when the socket is not bound (yet or any more), like any UDP datagram may be.
     public func sendSide(_ bytes: [UInt8], to endpoint: Endpoint) {
         channel.futureResult.whenSuccess { channel in
-            guard let address = try? endpoint.socketAddress() else { return }
+            guard let address = endpoint.socketAddress(from: channel.localAddress) else { return }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)

@@ -22,6 +22,15 @@ extension Endpoint {
     public func socketAddress() throws -> SocketAddress {
         try SocketAddress(ipAddress: host, port: Int(port))
     }
+
+    /// The address to send to from a socket bound at `local`; nil when the endpoint is of the
+    /// other family (an IPv6 contact on an IPv4 socket): such a write would fail, and NIO
+    /// closes a datagram channel on a failed write, so it is never attempted.
+    public func socketAddress(from local: SocketAddress?) -> SocketAddress? {
+        guard let address = try? socketAddress() else { return nil }
+        guard let local else { return address }
+        return address.protocol == local.protocol ? address : nil
+    }
 }
 
 extension Instant {

@@ -1,100 +1,98 @@
 import ArgumentParser
-import Avahi
-import DNSSD
+import Config
+import Daemon
 import Foundation
-import LocalDomain
 import Logging
+import Synchronization
 
 /// `z2zd`: the z2z gateway daemon.
-///
-/// Today it watches the local LAN through avahi-daemon and logs every service that comes,
-/// changes and goes — the local half of the gateway. Islands, the DHT and import/export
-/// build on it.
 @main
 struct Z2ZD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "z2zd",
-        abstract: "The z2z gateway daemon: joins zeroconf LANs into one discovery space.",
+        abstract: "The z2z gateway daemon: joins zeroconf LANs (islands) into one discovery space.",
         discussion: """
-            With no options z2zd watches every service type on this host's LAN through
-            avahi-daemon and logs what it sees. It waits for avahi-daemon if that is not
-            running yet and reconnects when it restarts. Stop it with SIGINT or SIGTERM.
+            Run one z2zd on each LAN, next to avahi-daemon. With no options it is a gateway \
+            on this host's LAN: it finds the other gateways on the link, they elect one \
+            leader, and the leader exports the LAN's services and imports the services of \
+            every other island it meets. To meet islands on other LANs, give one gateway of \
+            another island with --bootstrap (any gateway of any island will do); islands on \
+            a shared link find each other by themselves.
+
+            Settings come from the TOML file (--config, default \(GatewayConfiguration.defaultFilePath) \
+            if it exists; every key is documented in Deploy/z2z.toml), then Z2Z_* environment \
+            variables, then these flags. A bad setting is refused with its key and line.
+
+            Signals: SIGTERM or SIGINT withdraw what this gateway published and exported, then \
+            exit; SIGHUP reloads the configuration (an invalid one is refused and the running \
+            one stays). Ask the running daemon with `z2z status`.
             """
     )
 
-    @Option(name: [.customShort("t"), .long], help: "Only watch this service type (e.g. _ipp._tcp); repeatable.")
-    var type: [String] = []
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
-
-    func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
-        for text in type {
-            do { _ = try ServiceType(text) } catch { throw ValidationError("--type \(text): \(error)") }
-        }
-    }
+    @OptionGroup var options: DaemonOptions
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let configuration: ReloadableConfiguration
+        do {
+            configuration = try ReloadableConfiguration(loader: options.loader())
+        } catch {
+            FileHandle.standardError.write(Data("z2zd: \(error)\n".utf8))
+            throw ExitCode(2)
         }
+        let level = LevelBox(Logger.Level(configuration.current.logLevel))
+        LoggingSystem.bootstrap { label in FollowingLevel(label: label, level: level) }
         let logger = Logger(label: "z2zd")
-        let types = try type.map { try ServiceType($0) }
-        let domain = try AvahiDomain(options: .init(scope: types.isEmpty ? .allTypes : .types(types)),
-                                     logger: Logger(label: "z2zd.avahi"))
-        let stop = SignalHandlers { await domain.shutdown() }
-        defer { stop.cancel() }
-        logger.info("z2zd started", metadata: ["watching": "\(types.isEmpty ? "all types" : types.map(\.description).joined(separator: ","))"])
-        var count = 0
-        for await event in domain.events {
-            switch event {
-            case .added(let service):
-                count += 1
-                logger.info("service added", metadata: Self.metadata(service).merging(["services": "\(count)"]) { $1 })
-            case .changed(let service):
-                logger.info("service changed", metadata: Self.metadata(service))
-            case .removed(let id):
-                count -= 1
-                logger.info("service removed", metadata: ["service": "\(id)", "services": "\(count)"])
-            case .ignored(let name, let type, let reason):
-                logger.notice("service ignored", metadata: ["name": "\(name)", "type": "\(type)", "reason": "\(reason.reason)"])
-            case .connection(let state):
-                logger.info("avahi connection", metadata: ["state": "\(state)"])
-            case .settled:
-                logger.info("initial browse complete", metadata: ["services": "\(count)"])
-            case .publication:
-                break
-            }
+        let daemon = GatewayDaemon(configuration: configuration, logger: logger) { reloaded in
+            level.value = Logger.Level(reloaded.logLevel)
         }
-        logger.info("z2zd stopped")
-    }
-
-    static func metadata(_ service: DiscoveredService) -> Logger.Metadata {
-        [
-            "service": "\(service.id)",
-            "host": "\(service.instance.host):\(service.instance.port)",
-            "addresses": "\(service.instance.addresses.map(\.description).joined(separator: ","))",
-        ]
+        do {
+            try await daemon.run()
+        } catch {
+            logger.critical("z2zd cannot run", metadata: ["reason": "\(error)"])
+            throw ExitCode(1)
+        }
     }
 }
 
-/// Runs an async action once on SIGINT or SIGTERM.
-final class SignalHandlers: @unchecked Sendable {
-    private let sources: [DispatchSourceSignal]
+extension Logger.Level {
+    init(_ level: LogLevel) { self = Logger.Level(rawValue: level.rawValue) ?? .info }
+}
 
-    init(_ action: @escaping @Sendable () async -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { Task { await action() } }
-            source.resume()
-            return source
-        }
+/// The log level in force; a reload changes it for every logger at once.
+final class LevelBox: Sendable {
+    private let level: Mutex<Logger.Level>
+    init(_ level: Logger.Level) { self.level = Mutex(level) }
+    var value: Logger.Level {
+        get { level.withLock { $0 } }
+        set { level.withLock { $0 = newValue } }
+    }
+}
+
+/// swift-log's standard-error handler at the level in `LevelBox`.
+struct FollowingLevel: LogHandler {
+    private var inner: StreamLogHandler
+    private let level: LevelBox
+
+    init(label: String, level: LevelBox) {
+        inner = StreamLogHandler.standardError(label: label)
+        inner.logLevel = .trace
+        self.level = level
     }
 
-    func cancel() { sources.forEach { $0.cancel() } }
+    var logLevel: Logger.Level {
+        get { level.value }
+        set { level.value = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) { inner.log(event: event) }
 }

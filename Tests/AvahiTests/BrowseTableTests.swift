@@ -156,13 +156,4 @@ struct BrowseTableTests {
         #expect(emitted(table.sweepStale()) == [.removed(other)])
         #expect(table.service(id) != nil)
     }
-
-    @Test func typeRemovalReportsEveryResolvedServiceOfThatType() throws {
-        var table = BrowseTable()
-        _ = table.sightingAdded(id, eth0v4, origin: [])
-        _ = table.resolved(ResolverKey(id: id, sighting: eth0v4, family: .ipv4), try resolution(address: "10.0.1.5"))
-        let effects = table.typeRemoved(id.type)
-        #expect(emitted(effects) == [.removed(id)])
-        #expect(stopped(effects).count == 2)
-    }
 }

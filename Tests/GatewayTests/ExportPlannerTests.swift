@@ -1,12 +1,14 @@
 import DNSSD
 @testable import Gateway
 import Island
+import Kademlia
 import LocalDomain
 import Testing
 
 struct ExportPlannerTests {
     func planner(deny: Set<String> = []) -> ExportPlanner {
-        ExportPlanner { type in deny.contains(type.description) ? (false, "rule 1: deny \(type)") : (true, "default") }
+        ExportPlanner(permission: { type in deny.contains(type.description) ? (false, "rule 1: deny \(type)") : (true, "default") },
+                      settleTime: .milliseconds(0))
     }
 
     func puts(_ effects: [ExportEffect]) -> [ServiceRecord] {
@@ -76,4 +78,43 @@ struct ExportPlannerTests {
         let effects = export.setPermission { _ in (false, "rule 2: deny *") }
         #expect(effects.contains(.remove(service.id.type, service.id.name)))
     }
+}
+
+/// The settle time: a service seen for the first time is exported once, when its other
+/// address family has had time to resolve.
+struct ExportSettleTests {
+    @Test func aNewServiceIsExportedOnceAfterItsSettleTimeWithEverythingSeenMeanwhile() throws {
+        var export = ExportPlanner(permission: { _ in (true, "default") }, settleTime: .milliseconds(100))
+        _ = export.activate(island: IslandID(rawValue: 7), name: "seven")
+        let v4 = try Fixture.service("Lab Printer", addresses: ["10.0.1.5"])
+        let both = try Fixture.service("Lab Printer", addresses: ["10.0.1.5", "fd00::5"])
+        #expect(export.observe(.added(v4), now: Instant(nanoseconds: 0)).isEmpty)
+        #expect(export.observe(.changed(both), now: Instant(nanoseconds: 4_000_000)).isEmpty)
+        #expect(export.nextDeadline == Instant(nanoseconds: 100_000_000))
+        #expect(export.tick(now: Instant(nanoseconds: 99_000_000)).isEmpty)
+        let puts = export.tick(now: Instant(nanoseconds: 100_000_000)).compactMap { effect -> ServiceRecord? in
+            if case .put(let record) = effect { record } else { nil }
+        }
+        #expect(puts.map(\.addresses.count) == [2], "one put, with both addresses")
+        #expect(export.nextDeadline == nil)
+        // Changes of an exported service, and removals, go out at once.
+        let moved = try Fixture.service("Lab Printer", addresses: ["10.0.1.6"])
+        #expect(export.observe(.changed(moved), now: Instant(nanoseconds: 200_000_000)).count == 1)
+        #expect(export.observe(.removed(moved.id), now: Instant(nanoseconds: 300_000_000)).count == 1)
+    }
+
+    @Test func aServiceGoneBeforeItSettledIsNeverExported() throws {
+        var export = ExportPlanner(permission: { _ in (true, "default") }, settleTime: .milliseconds(100))
+        _ = export.activate(island: IslandID(rawValue: 7), name: "seven")
+        let service = try Fixture.service("Brief")
+        _ = export.observe(.added(service), now: Instant(nanoseconds: 0))
+        #expect(export.observe(.removed(service.id), now: Instant(nanoseconds: 50_000_000)).isEmpty)
+        #expect(export.tick(now: Instant(nanoseconds: 200_000_000)).isEmpty)
+        #expect(export.exported.isEmpty)
+    }
+}
+
+extension ExportPlanner {
+    /// For the tests above this file's last suite: time does not matter with no settle time.
+    mutating func observe(_ event: LocalDomainEvent) -> [ExportEffect] { observe(event, now: Instant(nanoseconds: 0)) }
 }

@@ -134,7 +134,7 @@ import Testing
         #expect(rejection(f) == .unknownFlags(0x80))
         var g = ping; g[2] = 0x08
         #expect(rejection(g) == .unknownFlags(0x08), "the next free bit is not yet known")
-        #expect(rejection([UInt8](repeating: 1, count: 1_401)) == .frameTooLarge)
+        #expect(rejection([UInt8](repeating: 1, count: Limits.default.maxFrameBytes + 1)) == .frameTooLarge)
         #expect(WireRejection.frameTooLarge.reason == "frame_too_large")
     }
 

@@ -27,6 +27,11 @@ import Testing
             // A slow answer makes sipp retransmit its INVITE (RFC 3261 timer A), and a
             // retransmission gets its 302 again: at least one 302 and one ACK per call.
             #expect((server.metrics.snapshot().responses[302] ?? 0) >= calls)
+            // sipp exits once it has sent the last ACK, which the server may still be reading.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while server.metrics.snapshot().acknowledgements < calls, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(server.metrics.snapshot().acknowledgements >= calls)
         }
     }

@@ -34,6 +34,9 @@ public final class BackgroundProcess: Sendable {
     /// The stdout lines printed so far.
     public var output: [String] { child.linesSoFar(.stdout) }
 
+    /// The stderr lines printed so far (a daemon's log).
+    public var errorOutput: [String] { child.linesSoFar(.stderr) }
+
     /// The first stdout line (printed before or after this call) that satisfies
     /// `predicate`. Throws when the process ends without printing one, or at the deadline.
     @discardableResult

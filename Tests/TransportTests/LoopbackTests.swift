@@ -44,6 +44,31 @@ import Transport
         }
     }
 
+    /// A value as large as an mDNS message (a service with a huge TXT record) travels alone in
+    /// a frame bigger than the packing size, beside small values of the same key.
+    @Test func aValueAsLargeAsAnMDNSMessageIsStoredAndGotOverRealUDP() async throws {
+        let peers = (1...3).map { peer(UInt8(80 + $0)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in peers { group.addTask { try await p.run() } }
+            defer { group.cancelAll() }
+            let seed = try await peers[0].endpoint
+            try await within(20, "formation") {
+                _ = try await peers[0].bootstrap([])
+                for p in peers.dropFirst() { _ = try await p.bootstrap([seed]) }
+            }
+            let key = RecordKey.make(network: network, namespace: "type", name: "_ipp._tcp")
+            let large = peers[1].identity.record(key: key, valueID: 1, sequence: 1, ttl: 600,
+                                                 payload: (0..<Limits.default.maxPayloadBytes).map { UInt8(truncatingIfNeeded: $0) })
+            let small = [2, 3].map { peers[1].identity.record(key: key, valueID: $0, sequence: 1, ttl: 600, payload: [UInt8($0)]) }
+            for record in [large] + small {
+                let put = try await within(10, "put") { try await peers[1].put(record) }
+                #expect(put.acks == 3, "every node holds it: \(put)")
+            }
+            let got = try await within(10, "get") { try await peers[2].get(key) }
+            #expect(Set(got) == Set([large] + small))
+        }
+    }
+
     @Test func aKilledNodeRestartedWithItsKeyRejoins() async throws {
         let peers = (1...8).map { peer(UInt8(40 + $0)) }
         try await withThrowingTaskGroup(of: Void.self) { group in

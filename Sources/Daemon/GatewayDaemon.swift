@@ -1,0 +1,234 @@
+import API
+import Avahi
+import Config
+import DHTRendezvous
+import Foundation
+import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Logging
+import NIOCore
+import Policy
+import Rendezvous
+import ServiceLifecycle
+import StateStore
+import Transport
+
+/// z2zd put together: the state directory, the DHT peer on the gateway's UDP port (which
+/// also carries the island's heartbeats), the native rendezvous, Avahi, the gateway machine
+/// and its driver, and the local HTTP API, run as one service group.
+///
+/// On SIGTERM or SIGINT the API stops first, then the gateway says goodbye (withdraws its
+/// imports, removes its exports from the DHT) while the DHT socket is still open, then the
+/// socket closes. SIGHUP reloads the configuration (see `reload()`).
+public struct GatewayDaemon: Sendable {
+    public let configuration: ReloadableConfiguration
+    private let logger: Logger
+    /// Called with the new configuration after a successful reload (z2zd applies the log level).
+    private let onReload: @Sendable (GatewayConfiguration) -> Void
+
+    public init(configuration: ReloadableConfiguration, logger: Logger = Logger(label: "z2zd"),
+                onReload: @escaping @Sendable (GatewayConfiguration) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onReload = onReload
+    }
+
+    /// Runs until SIGTERM or SIGINT; throws when it cannot start (state directory, port, API address).
+    public func run() async throws {
+        let config = configuration.current
+        for warning in config.warnings { logger.warning("\(warning)") }
+
+        let store: StateStore
+        let identity: Identity
+        let island: IslandID?
+        do {
+            store = try StateStore(directory: config.stateDirectory)
+            identity = try store.identity()
+            island = try store.islandID()
+        } catch {
+            throw DaemonError.stateDirectory(config.stateDirectory, "\(error)")
+        }
+        let network = NetworkID(name: config.network)
+        let seeds = Self.resolve(config.dht.bootstrap, logger: logger)
+
+        let peer = DHTPeer(identity: identity, configuration: Kademlia.Configuration(network: network),
+                           host: "0.0.0.0", port: Int(config.dht.port), logger: Logger(label: "z2z.dht"))
+        let rendezvous = KademliaRendezvous(
+            peer: peer, seeds: seeds, wallClockMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000),
+            logger: Logger(label: "z2z.rendezvous"))
+        let domain = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
+
+        var settings = GatewayMachine.Settings(
+            id: identity.id, network: network, priority: config.island.priority, port: config.dht.port,
+            island: island, islandName: config.island.name, seed: .random(in: .min ... .max))
+        settings.election.heartbeatInterval = .seconds(config.island.heartbeat.seconds)
+        let machine = GatewayMachine(settings: settings, exportPermission: exportPermission(),
+                                     importPermission: importPermission())
+        let logger = self.logger
+        let driver = GatewayDriver(
+            machine: machine, domain: domain, rendezvous: rendezvous, link: PeerDatagramLink(peer: peer),
+            hooks: .init(persistIsland: { island in
+                do { try store.setIslandID(island) } catch {
+                    logger.error("could not remember the island id", metadata: ["island": "\(island)", "reason": "\(error)"])
+                }
+            }),
+            logger: Logger(label: "z2z.gateway"))
+        let configuration = self.configuration
+        let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network,
+                                   policy: { configuration.current.policy })
+
+        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, logger: logger)
+        let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
+                            logger: Logger(label: "z2z.api")) { port in
+            logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: gateway), .init(service: api)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "z2z.lifecycle")))
+        let (exportPermission, importPermission) = (exportPermission(), importPermission())
+        let reload = SignalHandler(signal: SIGHUP) {
+            guard self.reload() else { return }
+            Task { await driver.setPolicy(export: exportPermission, import: importPermission) }
+        }
+        defer { reload.cancel() }
+        logger.info("z2zd starting", metadata: [
+            "node": "\(identity.id)", "network": "\(config.network)", "dht_port": "\(config.dht.port)",
+            "island": "\(island.map { "\($0)" } ?? "new")", "priority": "\(config.island.priority)",
+            "bootstrap": "\(seeds.map(\.description).joined(separator: ","))",
+        ])
+        try await group.run()
+        logger.info("z2zd stopped")
+    }
+
+    /// SIGHUP: reads the configuration again. A valid one replaces the running one (policy,
+    /// priority and names take effect for the next decisions); an invalid one is refused with
+    /// its key and line and the running one stays.
+    @discardableResult
+    public func reload() -> Bool {
+        switch configuration.reload() {
+        case .failure(let error):
+            logger.error("reload refused, keeping the running configuration", metadata: ["reason": "\(error)"])
+            return false
+        case .success(let reload):
+            logger.notice("configuration reloaded", metadata: [
+                "changed": "\(reload.changedKeys.joined(separator: ","))",
+            ])
+            if !reload.keysNeedingRestart.isEmpty {
+                logger.warning("some changes take effect only after a restart",
+                               metadata: ["keys": "\(reload.keysNeedingRestart.joined(separator: ","))"])
+            }
+            for warning in reload.configuration.warnings { logger.warning("\(warning)") }
+            onReload(reload.configuration)
+            return true
+        }
+    }
+
+    /// Export permission from the policy in force (read at each decision, so a reload applies).
+    private func exportPermission() -> ExportPlanner.Permission {
+        let configuration = configuration
+        return { type in
+            let current = configuration.current
+            let island = PolicyIsland(name: current.island.name)
+            let verdict = current.policy.evaluate(direction: .export, type: type, island: island)
+            return (verdict.permits, verdict.description)
+        }
+    }
+
+    private func importPermission() -> ImportPlanner.Permission {
+        let configuration = configuration
+        return { type, island, name in
+            configuration.current.policy.evaluate(
+                direction: .import, type: type, island: PolicyIsland(id: island.rawValue, name: name)).permits
+        }
+    }
+
+    /// Seeds as endpoints; a name that does not resolve is logged and left out (the other
+    /// seeds and the link still work).
+    static func resolve(_ seeds: [HostPort], logger: Logger) -> [Endpoint] {
+        seeds.compactMap { seed in
+            do {
+                let address = try SocketAddress.makeAddressResolvingHost(seed.hostText, port: Int(seed.port))
+                guard let endpoint = Endpoint(address) else { throw DaemonError.unusableAddress("\(seed)") }
+                return endpoint
+            } catch {
+                logger.warning("bootstrap address left out", metadata: ["address": "\(seed)", "reason": "\(error)"])
+                return nil
+            }
+        }
+    }
+}
+
+/// The gateway's long-running parts as one service: the DHT socket, the rendezvous engine,
+/// and the driver. The driver stops first (on graceful shutdown) and says its goodbyes while
+/// the socket still runs; then the rest is cancelled.
+struct GatewayService: Service {
+    let peer: DHTPeer
+    let rendezvous: KademliaRendezvous
+    let driver: GatewayDriver
+    let domain: AvahiDomain
+
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await runParts()
+        } catch {
+            await domain.shutdown()
+            throw error
+        }
+        await domain.shutdown()
+    }
+
+    private func runParts() async throws {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask {
+                do { try await peer.run() } catch {
+                    logger.critical("the DHT socket failed", metadata: ["reason": "\(error)"])
+                    throw error
+                }
+                return "the DHT socket closed"
+            }
+            group.addTask {
+                await rendezvous.run()
+                return "the rendezvous engine stopped"
+            }
+            group.addTask {
+                await cancelWhenGracefulShutdown { await driver.run() }
+                return "the gateway stopped"
+            }
+            // The first to end ends the others: the driver after its goodbyes, or the socket
+            // with an error (port taken).
+            if let first = try await group.next() { logger.info("\(first)") }
+            group.cancelAll()
+        }
+    }
+}
+
+public enum DaemonError: Error, CustomStringConvertible {
+    case stateDirectory(String, String)
+    case unusableAddress(String)
+
+    public var description: String {
+        switch self {
+        case .stateDirectory(let path, let reason): "state directory \(path): \(reason)"
+        case .unusableAddress(let address): "\(address): not an IPv4 or IPv6 address"
+        }
+    }
+}
+
+/// Runs an action on each delivery of a signal (SIGHUP), on a Dispatch source.
+final class SignalHandler: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+
+    init(signal number: Int32, _ action: @escaping @Sendable () -> Void) {
+        signal(number, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler(handler: action)
+        source.resume()
+    }
+
+    func cancel() { source.cancel() }
+}

@@ -1,0 +1,150 @@
+import DNSSD
+import Foundation
+import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Policy
+import Rendezvous
+import Z2ZAPI
+
+/// The running gateway as the local API sees it: answers built from one driver snapshot and
+/// the rendezvous statistics, never from the network.
+public final class GatewayStatus: GatewayStateSource {
+    private let driver: GatewayDriver
+    private let rendezvous: any Rendezvous
+    private let network: String
+    private let policy: @Sendable () -> Policy
+
+    public init(driver: GatewayDriver, rendezvous: any Rendezvous, network: String, policy: @escaping @Sendable () -> Policy) {
+        self.driver = driver
+        self.rendezvous = rendezvous
+        self.network = network
+        self.policy = policy
+    }
+
+    public func status() async -> StatusResponse {
+        let snapshot = await driver.snapshot()
+        let stats = await rendezvous.stats()
+        let machine = snapshot.machine
+        let services = ServiceCounts(local: Self.localServices(snapshot).count, imported: machine.imports.imports.count,
+                                     exported: machine.export.exported.count)
+        return StatusResponse(
+            nodeID: "\(machine.settings.id)", network: network, island: Self.island(machine), role: GatewayRole(rawValue: machine.role.rawValue),
+            leaderID: machine.election.leader.map { "\($0)" }, stage: Self.stage(machine, stats),
+            overlayID: nil, peerCount: machine.election.peers.count + stats.peers,
+            services: services, uptimeSeconds: snapshot.started.duration(to: .now).seconds,
+            avahi: Self.avahi(snapshot.connection), health: Self.health(snapshot, stats))
+    }
+
+    public func islands() async -> [IslandInfo] {
+        let machine = await driver.snapshot().machine
+        var islands: [IslandInfo] = []
+        let local = machine.island
+        if let local {
+            islands.append(IslandInfo(id: "\(local)", name: machine.islandName, isLocal: true,
+                                      leaderID: machine.election.leader.map { "\($0)" },
+                                      serviceCount: machine.export.exported.count))
+        }
+        for entry in machine.directory.values.sorted(by: { $0.island.rawValue < $1.island.rawValue }) where entry.island != local {
+            islands.append(IslandInfo(id: "\(entry.island)", name: entry.name, leaderID: "\(entry.leader)",
+                                      serviceCount: entry.services))
+        }
+        return islands
+    }
+
+    public func peers() async -> [PeerInfo] {
+        let machine = await driver.snapshot().machine
+        let island = Self.island(machine)
+        return machine.election.peers.values.sorted { $0.id < $1.id }.map { peer in
+            PeerInfo(id: "\(peer.id)", endpoint: "\(peer.endpoint)", kind: .islandGateway,
+                     role: GatewayRole(rawValue: peer.role.rawValue), island: peer.island.map { IslandRef(id: "\($0)") } ?? island,
+                     state: peer.lastHeard == nil ? .suspect : .alive)
+        }
+    }
+
+    public func services() async -> [ServiceJSON] {
+        let snapshot = await driver.snapshot()
+        let machine = snapshot.machine
+        let policy = policy()
+        let here = Self.island(machine)
+        let subject = PolicyIsland(id: machine.island?.rawValue, name: machine.islandName)
+        var services = Self.localServices(snapshot).map { service in
+            var json = ServiceJSON(service)
+            json.origin = .local
+            json.island = here
+            json.policy = PolicyVerdict(policy.evaluate(direction: .export, type: service.instance.type, island: subject))
+            return json
+        }
+        for (key, imported) in machine.imports.imports.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            let record = imported.record
+            let publication = imported.publication
+            var host = ""
+            if case .synthesized(let name, _) = publication.host { host = name.value }
+            var json = ServiceJSON(
+                name: publication.name.value, type: publication.type.description, domain: publication.domain.value, host: host,
+                port: publication.port,
+                txt: publication.txt.entries.map { .init(key: $0.key, value: $0.value.map { Data($0).base64EncodedString() }, text: $0.text) },
+                subtypes: publication.subtypes.map(\.label),
+                addresses: record.addresses.map { .init(address: $0.description, interface: "n/a") },
+                local: true, ourOwn: true, origin: .imported, island: IslandRef(id: "\(key.island)", name: record.islandName))
+            json.policy = PolicyVerdict(policy.evaluate(direction: .import, type: record.type,
+                                                        island: PolicyIsland(id: key.island.rawValue, name: record.islandName)))
+            services.append(json)
+        }
+        return services
+    }
+
+    // MARK: pieces
+
+    /// Services hosts on this link publish: not our imports, not any gateway's (synthesized
+    /// hosts of any island), not the gateways' own adverts.
+    static func localServices(_ snapshot: GatewayDriver.Snapshot) -> [DiscoveredService] {
+        snapshot.localServices.values
+            .filter { !SynthesizedHost.isSynthesized($0.instance.host) && $0.instance.type != GatewayAdvert.serviceType }
+            .sorted { "\($0.id)" < "\($1.id)" }
+    }
+
+    static func island(_ machine: GatewayMachine) -> IslandRef {
+        IslandRef(id: machine.island.map { "\($0)" }, name: machine.settings.islandName)
+    }
+
+    static func stage(_ machine: GatewayMachine, _ stats: RendezvousStats) -> Stage {
+        guard machine.election.leader != nil else { return .bootstrapping }
+        switch stats.stage {
+        case .alone: return machine.role == .leader ? .interconnection : .bootstrapping
+        case .interconnection: return .interconnection
+        case .structure: return .structure
+        case .merging: return .merging
+        }
+    }
+
+    static func avahi(_ connection: ConnectionState) -> AvahiStatus {
+        switch connection {
+        case .running: AvahiStatus(state: .connected)
+        case .connecting(let detail): AvahiStatus(state: .connecting, detail: detail)
+        case .unavailable(let detail): AvahiStatus(state: .unavailable, detail: detail)
+        }
+    }
+
+    static func health(_ snapshot: GatewayDriver.Snapshot, _ stats: RendezvousStats) -> Health {
+        var reasons: [String] = []
+        switch snapshot.connection {
+        case .running: break
+        case .connecting(let detail): reasons.append("avahi-daemon: connecting (\(detail))")
+        case .unavailable(let detail): reasons.append("avahi-daemon unavailable: \(detail)")
+        }
+        if snapshot.machine.election.leader == nil { reasons.append("no leader elected yet") }
+        if snapshot.machine.role == .leader, stats.peers == 0 {
+            reasons.append("no other island reached (give a --bootstrap address of another island's gateway)")
+        }
+        return reasons.isEmpty ? .ok : Health(state: .degraded, reasons: reasons)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

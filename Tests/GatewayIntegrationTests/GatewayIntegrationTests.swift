@@ -1,0 +1,179 @@
+import DNSSD
+import Foundation
+import Gateway
+import Testbed
+import Testing
+
+/// Real z2zd processes on real avahi-daemons in network namespaces (Deploy/testbed): each
+/// island a link of its own, the islands joined by a router that forwards unicast only.
+/// Every wait is a poll with a deadline.
+@Suite(.serialized) struct GatewayIntegrationTests {
+    static let printer = "Office Printer"
+
+    @Test(.timeLimit(.minutes(3)))
+    func servicesCrossToEveryIslandOnceWithTheirFieldsAndWithdrawalsFollowWithinTwoSeconds() async throws {
+        try await Testbed.with(islands: 3, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+                try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1)),
+            ]
+            let home = try BrowseWatcher(bed, .i(1, h: 2), type: "_ipp._tcp")
+            let remote = [try BrowseWatcher(bed, .i(2, h: 2), type: "_ipp._tcp"),
+                          try BrowseWatcher(bed, .i(3, h: 2), type: "_ipp._tcp")]
+            // Something listening behind the printer's port, to show its address is reachable.
+            let listener = try bed.spawn(.i(1, h: 2), ["python3", "-u", "-c", """
+                import socket
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("0.0.0.0", 6310)); s.listen(); print("listening")
+                while True:
+                    c, a = s.accept(); print(c.recv(100).decode().strip()); c.close()
+                """])
+            try await listener.waitForLine(containing: "listening")
+
+            // Published by avahi-publish: a 255-byte TXT string and 300 more entries.
+            let txt = ["note=first floor", "rp=ipp/print", "long=" + String(repeating: "x", count: 250)]
+                + (1...300).map { "k\($0)=v\($0)" }
+            let publisher = try bed.spawn(.i(1, h: 2), ["avahi-publish", "-s", Self.printer, "_ipp._tcp", "6310"] + txt)
+            try await publisher.waitForErrorLine(containing: "Established")
+            // Published by an independent mDNS implementation (python-zeroconf).
+            let scanner = try bed.spawn(.i(1, h: 2), ["/usr/bin/python3", "-u", "-c", """
+                import socket, time
+                from zeroconf import Zeroconf, ServiceInfo
+                z = Zeroconf()
+                info = ServiceInfo("_ipp._tcp.local.", "Lab Scanner._ipp._tcp.local.", port=9100,
+                                   addresses=[socket.inet_aton("\(bed.address(of: .i(1, h: 2)).v4)")],
+                                   properties={"note": "zeroconf"}, server="lab-scanner.local.")
+                z.register_service(info); print("registered")
+                time.sleep(600)
+                """])
+            try await scanner.waitForLine(containing: "registered", timeout: .seconds(20))
+
+            let original = try await pollValue(timeout: .seconds(15), "the printer on its own island") {
+                home.present.first { $0.id.name.value == Self.printer && $0.isIPv4 }
+            }
+            let printerAddress = bed.address(of: .i(1, h: 2)).v4
+            for watcher in remote {
+                let imported = try await pollValue(timeout: .seconds(60), "the printer on \(watcher.host)") {
+                    watcher.present.first { $0.id.name.value == Self.printer && $0.isIPv4 }
+                }
+                let resolution = try #require(imported.resolution)
+                let local = try #require(original.resolution)
+                #expect(imported.id == original.id, "same name, type and domain")
+                #expect(resolution.port == local.port)
+                #expect(resolution.txt == local.txt, "TXT byte for byte (\(local.txt.entries.count) entries)")
+                // avahi-browse shows one of the host's addresses (v4 or v6) on either protocol line.
+                let printerHost = bed.address(of: .i(1, h: 2))
+                #expect([printerHost.v4, printerHost.v6].contains(resolution.address.description))
+                #expect(SynthesizedHost.isSynthesized(resolution.host))
+                _ = try await pollValue(timeout: .seconds(30), "the zeroconf scanner on \(watcher.host)") {
+                    watcher.present.first { $0.id.name.value == "Lab Scanner" && $0.isIPv4 && $0.resolution?.port == 9100 }
+                }
+            }
+            // Reachable by unicast from another island, at the address the import gave.
+            try await bed.runChecked(.i(2, h: 2), ["bash", "-c", "echo hello-from-two >/dev/tcp/\(printerAddress)/6310"])
+            try await listener.waitForLine(containing: "hello-from-two")
+
+            // Exactly once everywhere; never imported back onto its own island.
+            for watcher in remote + [home] {
+                let printers = watcher.present.filter { $0.isIPv4 && $0.id.name.value.hasPrefix(Self.printer) }
+                #expect(printers.count == 1, "\(watcher.host): \(printers)")
+            }
+            #expect(!home.present.contains { $0.resolution.map { SynthesizedHost.isSynthesized($0.host) } ?? false },
+                    "nothing imported onto island 1: \(home.present)")
+
+            // Withdrawal: avahi-publish says goodbye. Hosts on island 1 drop the printer one
+            // second later (RFC 6762 §10.1), and so does the gateway, which learns it from its
+            // avahi-daemon; every remote island drops it within 2 s of that.
+            let withdrawn = ContinuousClock.now
+            publisher.terminate()
+            let goneHome = try await pollValue(timeout: .seconds(10), "the printer's removal on island 1") {
+                home.first(after: withdrawn) { $0.kind == .removed && $0.id.name.value == Self.printer }
+            }
+            for watcher in remote {
+                let gone = try await pollValue(timeout: .seconds(10), "the printer's removal on \(watcher.host)") {
+                    watcher.first(after: withdrawn) { $0.kind == .removed && $0.id.name.value == Self.printer }
+                }
+                #expect(gone - goneHome < .seconds(2),
+                        "\(watcher.host) saw the withdrawal \(gone - goneHome) after island 1 (\(gone - withdrawn) after the goodbye)")
+            }
+
+            // SIGTERM: island 2's gateway withdraws its imports (goodbyes) and exits cleanly.
+            let stopped = ContinuousClock.now
+            let result = await gateways[1].process.stop(grace: .seconds(10))
+            #expect(result.exitCode == 0, "z2zd exit: \(result)\n\(gateways[1].log)")
+            let scannerGone: ContinuousClock.Instant
+            do {
+                scannerGone = try await pollValue(timeout: .seconds(10), "the scanner's goodbye on i2h2") {
+                    remote[0].first(after: stopped) { $0.kind == .removed && $0.id.name.value == "Lab Scanner" }
+                }
+            } catch {
+                Issue.record("\(error): \(remote[0].all.suffix(8).map { "\($0.line)" })\n\(gateways[1].log)")
+                throw error
+            }
+            #expect(scannerGone - stopped < .seconds(2), "\(remote[0].all.suffix(6).map { "\($0.line)" })")
+
+            // No host-name conflicts or renames anywhere.
+            for island in 1...3 {
+                for host in bed.hosts(onIsland: island) {
+                    let log = bed.avahiLog(host)
+                    #expect(!log.localizedCaseInsensitiveContains("conflict"), "\(host): \(log)")
+                }
+            }
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// Two gateways on island 1: `kill -9` of the leader. The follower takes over; island 1's
+    /// services stay visible on island 2 (outage under 5 s), and island 2's come back on island 1.
+    @Test(.timeLimit(.minutes(3)))
+    func killingTheLeaderHandsTheIslandToTheOtherGatewayWithoutLosingServices() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), priority: 200)
+            let follower = try Gateway.start(bed, .i(1, h: 2), island: "one", seed: .i(2, h: 1), priority: 100)
+            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1))
+            let onTwo = try BrowseWatcher(bed, .i(2, h: 2), type: "_ipp._tcp")
+            let onOne = try BrowseWatcher(bed, .i(1, h: 2), type: "_raop._tcp")
+            let printer = try bed.spawn(.i(1, h: 2), ["avahi-publish", "-s", Self.printer, "_ipp._tcp", "631"])
+            try await printer.waitForErrorLine(containing: "Established")
+            let speaker = try bed.spawn(.i(2, h: 2), ["avahi-publish", "-s", "Kitchen Speaker", "_raop._tcp", "7000"])
+            try await speaker.waitForErrorLine(containing: "Established")
+
+            _ = try await pollValue(timeout: .seconds(60), "the printer on island 2") {
+                onTwo.present.first { $0.id.name.value == Self.printer }
+            }
+            _ = try await pollValue(timeout: .seconds(60), "the speaker on island 1") {
+                onOne.present.first { $0.id.name.value == "Kitchen Speaker" }
+            }
+            let before = try await follower.status(bed)
+            #expect(before["role"] as? String == "follower", "\(before)")
+            let island = (before["island"] as? [String: Any])?["id"] as? String
+
+            let killed = ContinuousClock.now
+            leader.process.kill()
+            let promoted = try await pollValue(timeout: .seconds(15), every: .milliseconds(100), "a new leader on island 1") {
+                (try? await follower.status(bed))?["role"] as? String == "leader" ? ContinuousClock.now : nil
+            }
+            let after = try await follower.status(bed)
+            #expect((after["island"] as? [String: Any])?["id"] as? String == island, "the island keeps its id")
+            let back = try await pollValue(timeout: .seconds(30), "the speaker back on island 1") {
+                onOne.present.first { $0.id.name.value == "Kitchen Speaker" } != nil
+                    && onOne.all.contains { $0.at >= killed && $0.line.kind == .resolved && $0.line.id.name.value == "Kitchen Speaker" }
+                    ? ContinuousClock.now : nil
+            }
+            // Island 2 never lost the printer for more than 5 s.
+            var outage = Duration.zero
+            var since: ContinuousClock.Instant?
+            for event in onTwo.all where event.at >= killed && event.line.id.name.value == Self.printer && event.line.isIPv4 {
+                if event.line.kind == .removed { since = since ?? event.at }
+                if event.line.kind == .resolved, let start = since { outage = max(outage, event.at - start); since = nil }
+            }
+            if let since { outage = ContinuousClock.now - since }
+            #expect(outage < .seconds(5), "the printer was gone from island 2 for \(outage)")
+            #expect(promoted - killed < .seconds(4), "new leader after \(promoted - killed)")
+            #expect(back - killed < .seconds(10), "island 2's speaker back on island 1 after \(back - killed)")
+            print("failover: new leader after \(promoted - killed), imports back after \(back - killed), outage on island 2 \(outage)")
+            for gateway in [follower, other] { await gateway.process.stop() }
+        }
+    }
+}

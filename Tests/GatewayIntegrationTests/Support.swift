@@ -1,0 +1,88 @@
+import DNSSD
+import Foundation
+import Synchronization
+import Testbed
+import Testing
+
+/// A z2zd on a testbed host, with its own state directory, on the default ports.
+struct Gateway {
+    let host: HostRef
+    let process: BackgroundProcess
+
+    static func start(_ bed: Testbed, _ host: HostRef, island: String, seed: HostRef?, priority: Int = 100) throws -> Gateway {
+        var arguments = [try BuildProducts.executable("z2zd"), "--state-dir", "\(bed.directory)/\(host)/z2z",
+                         "--island", island, "--priority", String(priority)]
+        if let seed { arguments += ["--bootstrap", "\(bed.address(of: seed).v4):7400"] }
+        return Gateway(host: host, process: try bed.spawn(host, arguments))
+    }
+
+    /// `z2z status --json` on the gateway's host, decoded loosely (the fields the tests read).
+    func status(_ bed: Testbed) async throws -> [String: Any] {
+        let output = try await bed.runChecked(host, [try BuildProducts.executable("z2z"), "status", "--json"],
+                                              timeout: .seconds(10))
+        return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// The daemon's log so far (stderr), for failure messages.
+    var log: String { process.errorOutput.suffix(40).joined(separator: "\n") }
+}
+
+/// A long-running `avahi-browse -rpk TYPE` on one host: every line with the time it arrived.
+final class BrowseWatcher: Sendable {
+    struct Event: Sendable {
+        var at: ContinuousClock.Instant
+        var line: BrowseLine
+    }
+
+    private final class Log: Sendable {
+        let events = Mutex<[Event]>([])
+    }
+
+    let host: HostRef
+    private let process: BackgroundProcess
+    private let log = Log()
+    private let reader: Task<Void, Never>
+
+    init(_ bed: Testbed, _ host: HostRef, type: String) throws {
+        self.host = host
+        process = try bed.spawn(host, ["avahi-browse", "-rpk", type])
+        let (log, lines) = (self.log, process.lines)
+        reader = Task {
+            for await text in lines {
+                guard let line = try? BrowseLine(parsing: text) else { continue }
+                let now = ContinuousClock.now
+                log.events.withLock { $0.append(Event(at: now, line: line)) }
+            }
+        }
+    }
+
+    deinit { reader.cancel() }
+
+    var all: [Event] { log.events.withLock { $0 } }
+
+    /// The resolved services present now (last `=` of each instance and protocol, unless a
+    /// later `-` removed it).
+    var present: [BrowseLine] {
+        var state: [String: BrowseLine] = [:]
+        for event in all {
+            let key = "\(event.line.protocolName) \(event.line.id)"
+            switch event.line.kind {
+            case .resolved: state[key] = event.line
+            case .removed: state[key] = nil
+            case .added: break
+            }
+        }
+        return state.keys.sorted().compactMap { state[$0] }
+    }
+
+    /// When the first event after `start` that satisfies `predicate` arrived.
+    func first(after start: ContinuousClock.Instant, where predicate: (BrowseLine) -> Bool) -> ContinuousClock.Instant? {
+        all.first { $0.at >= start && predicate($0.line) }?.at
+    }
+
+    func stop() async { await process.stop() }
+}
+
+extension BrowseLine {
+    var isIPv4: Bool { protocolName == "IPv4" }
+}
