@@ -35,7 +35,9 @@ public final class IslandWorld {
     public var lanLatency: Interval = .milliseconds(1)
     public var advertDelay: Interval = .milliseconds(200)
     public let types: [RecordKey]
-    public var recordTTL: UInt32 = 3_600
+    /// As `KademliaRendezvous` (300 s): owners republish at half-life, which is also what moves
+    /// a value onto the nodes that became its closest as the overlay grew.
+    public var recordTTL: UInt32 = 300
     /// Islands whose leaders seed every other leader's join (the configured seed address).
     public var seedIslands: [Int] = [0]
     public private(set) var gateways: [Gateway] = []
