@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["Kademlia", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["Kademlia", "Island", .product(name: "HeapModule", package: "swift-collections")]
         ),
 
         // MARK: islands (election and the four stages)

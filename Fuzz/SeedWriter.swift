@@ -9,6 +9,7 @@ struct SeedWriter {
         let sender = NodeID(w0: 0x1111, w1: 0x2222, w2: 0x3333, w3: 0x4444)
         let header = MessageHeader(network: NetworkID(rawValue: 0xABCD), sender: sender, transaction: 42)
         let withOverlay = MessageHeader(network: NetworkID(rawValue: 0xABCD), overlay: 7, sender: sender, transaction: 43)
+        let merging = MessageHeader(network: NetworkID(rawValue: 0xABCD), overlay: 7, structured: true, merging: true, sender: sender, transaction: 44)
         let contacts = [
             Contact(id: NodeID(w0: 1, w1: 2, w2: 3, w3: 4), endpoint: Endpoint(ipv4: 127, 0, 0, 1, port: 4000)),
             Contact(id: NodeID(w0: 5, w1: 6, w2: 7, w3: 8), endpoint: Endpoint(address: .v6(0xfe80, 1), port: 4001)),
@@ -18,7 +19,7 @@ struct SeedWriter {
             sequence: 5, ttl: 600, isTombstone: false, payload: Array("printer".utf8), signature: [UInt8](repeating: 4, count: 64))
         let copy = RecordCopy(record: record, remaining: 300)
         let bodies: [(String, MessageHeader, MessageBody)] = [
-            ("ping", header, .ping), ("pong", withOverlay, .pong),
+            ("ping", header, .ping), ("pong", withOverlay, .pong), ("ping-structured-merging", merging, .ping),
             ("find-node", header, .findNode(target: sender)), ("nodes", header, .nodes(contacts)),
             ("find-value", header, .findValue(key: record.key, offset: 0)),
             ("values", header, .values(records: [copy], more: true, closer: contacts)),

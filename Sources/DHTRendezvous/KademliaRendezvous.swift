@@ -164,7 +164,8 @@ public final class KademliaRendezvous: Rendezvous {
         let (subscriptions, stored) = state.withLock { ($0.subscribers.count, $0.published.values.reduce(0) { $0 + $1.count }) }
         var stats = RendezvousStats(engine: "native", peers: snapshot?.contacts ?? 0, storedValues: stored,
                                     subscriptions: subscriptions)
-        stats.stage = (snapshot?.contacts ?? 0) > 0 ? .structure : .alone
+        stats.stage = snapshot.flatMap { RendezvousStage(rawValue: $0.stage.rawValue) } ?? .alone
+        stats.overlayID = snapshot?.overlay
         return stats
     }
 

@@ -2,7 +2,8 @@
 /// α = 3, refresh after an idle hour) and are chosen for low idle traffic elsewhere.
 public struct Configuration: Sendable {
     public var network: NetworkID
-    /// Set by the overlay-merging work; carried in every header when present.
+    /// The overlay to start in (normally nil: a node adopts the overlay of the first node it
+    /// meets, and two founders name theirs after the smaller of their ids; `DHTNode+Merging`).
     public var overlay: UInt64? = nil
     public var k = 20
     public var alpha = 3
@@ -28,6 +29,29 @@ public struct Configuration: Sendable {
     public var subscriptionReplicas = 4
     public var subscriptionRelookupInterval: Interval = .minutes(30)
     public var limits = Limits.default
+    /// Overlay members (this node included) at which direct exchange gives way to the DHT.
+    /// Below it a put goes to every member and reads are local (`DHTNode+DirectExchange`).
+    /// 24 by measurement (BENCHMARKS.md, "Islands and overlays"): up to 64 members direct
+    /// exchange costs less per put, notifies and reads sooner, and forms for fewer bytes,
+    /// but its idle probing (every member pings every other) overtakes the DHT's near 28–32.
+    public var structureThreshold = 24
+    /// In direct exchange, a member silent for this long is pinged.
+    public var memberProbeInterval: Interval = .minutes(5)
+    /// A node that knows nobody pings its bootstrap endpoints again this often.
+    public var reseedInterval: Interval = .seconds(10)
+    /// How long a merging node flags its messages, so that its overlay joins in.
+    public var mergeWindow: Interval = .seconds(30)
+    /// After a merge starts, the wait before the self-lookup through the node it heard.
+    public var mergeRejoinDelay: Interval = .seconds(1)
+    /// After a merge starts, the wait before republishing own records and re-finding
+    /// subscription holders (the rejoin lookup fills the routing table first).
+    public var mergeSettle: Interval = .seconds(4)
+    /// A node joins in on another's merge (flag, lost contact back) at most once this often.
+    public var mergeCooldown: Interval = .seconds(60)
+    /// Contacts dropped as dead are pinged again (one per maintenance period) from this long
+    /// after they were dropped until `lostMemory`: one that answers means a partition healed.
+    public var lostProbeDelay: Interval = .seconds(15)
+    public var lostMemory: Interval = .minutes(10)
 
     public init(network: NetworkID) { self.network = network }
 }

@@ -1,7 +1,10 @@
 /// A lookup the node is running and what it is for.
 struct ActiveLookup: Sendable {
     enum Purpose: Sendable {
-        case bootstrap(RequestID)
+        /// The self-lookup of a join (bootstrap commands wait for it in `joinWaiters`).
+        case join
+        /// The self-lookup of a merge, seeded with a node of the other side.
+        case rejoin
         case lookup(RequestID)
         /// `nil` request: a republish of own records (all under the lookup's key).
         case put(RequestID?, [Record])
@@ -21,7 +24,8 @@ struct ActiveLookup: Sendable {
 
     var name: String {
         switch purpose {
-        case .bootstrap: "bootstrap"
+        case .join: "bootstrap"
+        case .rejoin: "merge"
         case .lookup: "lookup"
         case .put(let request, _): request == nil ? "republish" : "put"
         case .get: "get"
@@ -115,10 +119,16 @@ extension DHTNode {
             advance(lookupID, now: now)
         case .bootstrapPing(let request):
             bootstrapPingDone(request, now: now)
-        case .announce:
+        case .announce, .replicate:
             break
         case .probe(let probed):
             table.probeSucceeded(probed, now: now)
+        case .peerExchange:
+            if case .nodes(let contacts) = body { peersExchanged(contacts, now: now) } else { peersExchanged(nil, now: now) }
+        case .introduce(let id):
+            introduced(id)
+        case .liveness(let member):
+            probingMembers.remove(member)
         case .store(let putID):
             guard puts[putID] != nil else { return }
             if case .stored(let rejection) = body {
@@ -143,8 +153,14 @@ extension DHTNode {
             advance(lookupID, now: now)
         case .bootstrapPing(let request):
             bootstrapPingDone(request, now: now)
-        case .announce:
+        case .announce, .replicate:
             break
+        case .peerExchange:
+            peersExchanged(nil, now: now)
+        case .introduce(let id):
+            introduced(id)
+        case .liveness(let member):
+            probingMembers.remove(member)
         case .probe(let probed):
             if let admitted = table.probeFailed(probed, now: now), table.closerThanCount(admitted.id, limit: configuration.k) < configuration.k {
                 neighbourhoodChanged(now: now)
@@ -182,8 +198,22 @@ extension DHTNode {
             bootstraps[request] = left - 1
         } else {
             bootstraps[request] = nil
-            startLookup(.bootstrap(request), target: id, now: now)
+            joined(request, now: now)
         }
+    }
+
+    /// The seeds have answered (or not): a structured node completes the bootstrap after
+    /// its self-lookup, a node in direct exchange after its peer-exchange round.
+    mutating func joined(_ request: RequestID, now: Instant) {
+        joinWaiters.append(request)
+        if isDirect { completeDirectJoins() } else { startJoin(now: now) }
+    }
+
+    /// Looks up our own id, unless a self-lookup for a join is running already.
+    mutating func startJoin(now: Instant) {
+        guard !joining else { return }
+        joining = true
+        startLookup(.join, target: id, now: now)
     }
 
     // MARK: finishing
@@ -193,8 +223,13 @@ extension DHTNode {
             target: active.lookup.target, closest: active.lookup.closest, hops: active.lookup.hops,
             queries: active.lookup.queries, duration: now.since(active.started))
         switch active.purpose {
-        case .bootstrap(let request):
-            effects.append(.completed(request, .bootstrapped(contacts: table.count, report)))
+        case .join:
+            joining = false
+            for request in joinWaiters { effects.append(.completed(request, .bootstrapped(contacts: table.count, report))) }
+            joinWaiters.removeAll()
+            announce(active.lookup, now: now)
+            neighbourhoodChanged(now: now)
+        case .rejoin:
             announce(active.lookup, now: now)
             neighbourhoodChanged(now: now)
         case .lookup(let request):
@@ -203,7 +238,10 @@ extension DHTNode {
             let live = active.values.values.map(\.record).filter { !$0.isTombstone }.sorted { $0.slot < $1.slot }
             effects.append(.completed(request, .get(live, report)))
         case .put(let request, let records):
-            storeRound(records, request: request, report: report, now: now)
+            let key = active.lookup.target
+            let k = configuration.k
+            let here = report.closest.count < k || id.distance(to: key) < report.closest[k - 1].id.distance(to: key)
+            storeRound(records, request: request, report: report, holders: report.closest, storeHere: here, now: now)
         case .subscribe(let key):
             subscriptionLookupFinished(key, values: active.values, report: report, now: now)
         case .refreshBucket:
@@ -230,16 +268,14 @@ extension DHTNode {
         }
     }
 
-    /// Stores records (all under one key) on the closest nodes a lookup found, and here when
-    /// this node is one of the k closest. A put has one record; the counts are per holder.
-    mutating func storeRound(_ records: [Record], request: RequestID?, report: LookupReport, now: Instant) {
-        guard let key = records.first?.key else { return }
+    /// Stores records (all under one key) on `holders` (the closest nodes a lookup found, or
+    /// every member in direct exchange), and here when `storeHere`. A put has one record;
+    /// the counts are per holder.
+    mutating func storeRound(_ records: [Record], request: RequestID?, report: LookupReport, holders: [Contact], storeHere: Bool, now: Instant) {
         let putID = nextLookupID
         nextLookupID += 1
-        let holders = report.closest.count
-        var state = PutState(request: request, report: report, attempted: holders, acks: 0, outstanding: holders * records.count)
-        let k = configuration.k
-        if holders < k || id.distance(to: key.point) < report.closest[k - 1].id.distance(to: key.point) {
+        var state = PutState(request: request, report: report, attempted: holders.count, acks: 0, outstanding: holders.count * records.count)
+        if storeHere {
             state.attempted += 1
             for record in records {
                 switch storeLocally(RecordCopy(record: record, remaining: record.ttl), now: now) {
@@ -249,7 +285,7 @@ extension DHTNode {
             }
         }
         puts[putID] = state
-        for c in report.closest {
+        for c in holders {
             for record in records {
                 send(.store(RecordCopy(record: record, remaining: record.ttl)), to: c.endpoint, expecting: c.id, purpose: .store(putID), now: now)
             }

@@ -4,7 +4,10 @@ extension DHTNode {
     mutating func maintain(now: Instant) {
         _ = store.removeExpired(now: now)
         subscribers.removeExpired(now: now)
-        refreshIdleBuckets(now: now)
+        leaveStructureIfAlone()
+        reseedIfAlone(now: now)
+        probeLostContacts(now: now)
+        if isDirect { checkMembers(now: now) } else { refreshIdleBuckets(now: now) }
         republish(now: now)
         maintainSubscriptions(now: now)
     }
@@ -116,7 +119,15 @@ extension DHTNode {
                 published[key]![valueID]!.republishAt = now + (Interval.seconds(Double(p.record.ttl)) * configuration.republishFraction).jittered(0.1, using: &rng)
                 due.append(p.record)
             }
-            startLookup(.put(nil, due), target: key.point, now: now)
+            if isDirect { directPut(due, request: nil, now: now) } else { startLookup(.put(nil, due), target: key.point, now: now) }
         }
+    }
+
+    /// Republishes every own record now (entering structure; merging).
+    mutating func republishAll(now: Instant) {
+        for key in published.keys.sorted() {
+            for valueID in published[key]!.keys { published[key]![valueID]!.republishAt = now }
+        }
+        republish(now: now)
     }
 }

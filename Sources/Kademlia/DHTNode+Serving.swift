@@ -6,6 +6,7 @@ extension DHTNode {
         case .ping:
             send(.pong, to: sender.endpoint, transaction: transaction)
         case .findNode(let target):
+            if isDirect, target == sender.id { handOwnRecords(to: sender, now: now) }
             let wide = newcomer && target == sender.id
             send(.nodes(closestFitting(to: target, for: sender.id, wide: wide)), to: sender.endpoint, transaction: transaction)
         case .findValue(let key, let offset):
@@ -36,11 +37,12 @@ extension DHTNode {
     /// about its own id (a joiner), up to 1.5 k (as many as fit in a frame). The extra half
     /// names the nodes just beyond its k closest, which count *it* among their k closest
     /// (rank is not symmetric) and learn of it only when it introduces itself (`announce`).
+    /// In direct exchange the answer is a peer exchange: as many members as fit.
     func closestFitting(to target: NodeID, for requester: NodeID, wide: Bool = false) -> [Contact] {
-        let wanted = wide ? configuration.k + configuration.k / 2 : configuration.k
-        var room = codecLimits.packedFrameBytes - WireCodec.headerBytes - (configuration.overlay == nil ? 0 : 8) - 1
+        let wanted = isDirect ? codecLimits.maxContactsPerMessage : wide ? configuration.k + configuration.k / 2 : configuration.k
+        var room = codecLimits.packedFrameBytes - WireCodec.headerBytes - (advertisedOverlay == nil ? 0 : 8) - 1
         var out: [Contact] = []
-        for c in table.closest(to: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {
+        for c in known(closestTo: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {
             let size = WireCodec.size(of: c)
             guard size <= room else { break }
             out.append(c)
@@ -53,7 +55,7 @@ extension DHTNode {
     /// the closest contacts as still fit.
     func valuesResponse(key: RecordKey, offset: Int, for requester: NodeID, now: Instant) -> MessageBody {
         let all = store.copies(for: key, now: now)
-        let headerBytes = WireCodec.headerBytes + (configuration.overlay == nil ? 0 : 8) + 3
+        let headerBytes = WireCodec.headerBytes + (advertisedOverlay == nil ? 0 : 8) + 3
         var room = codecLimits.packedFrameBytes - headerBytes
         var records: [RecordCopy] = []
         var more = false
@@ -73,13 +75,19 @@ extension DHTNode {
             }
         }
         var closer: [Contact] = []
-        for c in table.closest(to: key.point, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: requester) {
+        for c in known(closestTo: key.point, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: requester) {
             let size = WireCodec.size(of: c)
             guard size <= room else { break }
             closer.append(c)
             room -= size
         }
         return .values(records: records, more: more, closer: closer)
+    }
+
+    /// The contacts closest to `target` that this node would name: members in direct
+    /// exchange, the routing table in structure.
+    func known(closestTo target: NodeID, count: Int, excluding: NodeID) -> [Contact] {
+        isDirect ? mesh.closest(to: target, count: count, excluding: excluding) : table.closest(to: target, count: count, excluding: excluding)
     }
 
     /// Stores a copy and pushes the change to the key's subscribers.

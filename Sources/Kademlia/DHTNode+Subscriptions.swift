@@ -39,10 +39,12 @@ extension DHTNode {
         }
     }
 
+    /// Reports the subscription to its owner once. In direct exchange every member feeds
+    /// it, so they all count as holders.
     mutating func subscriptionEstablished(_ key: RecordKey) {
         guard let s = subscriptions[key], !s.established else { return }
         subscriptions[key]!.established = true
-        effects.append(.completed(s.request, .subscribed(holders: s.holders.count)))
+        effects.append(.completed(s.request, .subscribed(holders: isDirect ? mesh.count + 1 : s.holders.count)))
     }
 
     /// A holder pushed a change.
@@ -69,6 +71,14 @@ extension DHTNode {
             }
             for (holderID, h) in subscriptions[key]!.holders where h.until <= now { subscriptions[key]!.holders[holderID] = nil }
             let s = subscriptions[key]!
+            if isDirect {
+                // Served from our own store: only our own lease needs renewing.
+                if now >= s.renewAt || s.holders[id] == nil {
+                    subscriptions[key]!.renewAt = now + .seconds(Double(configuration.subscriptionLease) / 2).jittered(0.1, using: &rng)
+                    renewOwnLease(key, now: now)
+                }
+                continue
+            }
             if now >= s.relookupAt || (s.established && s.holders.count < configuration.subscriptionReplicas / 2) {
                 subscriptions[key]!.relookupAt = now + configuration.subscriptionRelookupInterval.jittered(0.2, using: &rng)
                 startLookup(.subscribe(key), target: key.point, now: now)

@@ -34,6 +34,9 @@ import HeapModule
 ///   owners, and a stale replica must not hide a newer value or a tombstone.
 /// - Subscriptions are an extension: a lease on the `subscriptionReplicas` closest holders,
 ///   renewed directly every half lease; holders push a `notify` as they store.
+/// - Below `Configuration.structureThreshold` members the node runs no lookups at all:
+///   direct exchange (`DHTNode+DirectExchange.swift`). `stage` says which it is doing;
+///   every change of stage is an effect and a counter.
 public struct DHTNode: Sendable {
     public let identity: Identity
     public let configuration: Configuration
@@ -42,7 +45,20 @@ public struct DHTNode: Sendable {
     public internal(set) var subscribers: SubscriberTable
     public internal(set) var subscriptions: [RecordKey: Subscription] = [:]
     public internal(set) var counters = Counters()
+    /// The other members while in direct exchange (empty in structure).
+    public internal(set) var mesh = Mesh()
+    /// The overlay this node belongs to; nil until it has met another node.
+    public internal(set) var overlay: UInt64?
     public var id: NodeID { identity.id }
+
+    /// Where the node stands; see `OverlayStage`.
+    public var stage: OverlayStage {
+        if merge.active { return .merging }
+        return switch mode {
+        case .direct: mesh.isEmpty ? .alone : .interconnection
+        case .structure: table.count == 0 ? .alone : .structure
+        }
+    }
 
     let verifier: any RecordVerifier
     let codecLimits: Limits
@@ -53,6 +69,24 @@ public struct DHTNode: Sendable {
     var nextLookupID: UInt64 = 1
     var puts: [UInt64: PutState] = [:]
     var bootstraps: [RequestID: Int] = [:]
+    /// Bootstrap commands waiting for the self-lookup of a join.
+    var joinWaiters: [RequestID] = []
+    var joining = false
+    var mode = ExchangeMode.direct
+    var reportedStage = OverlayStage.alone
+    /// Contacts named by a peer exchange that we pinged and that have not answered yet.
+    var introducing = Set<NodeID>()
+    /// Where to look for an overlay while alone: the endpoints of every bootstrap so far.
+    var seeds: [Endpoint] = []
+    var nextReseed: Instant?
+    /// Peer exchanges (`findNode` of our own id to a new member) not answered yet.
+    var exchangesInFlight = 0
+    /// Members with a liveness ping out.
+    var probingMembers = Set<NodeID>()
+    /// Merging: the window, the settle timer, the cooldown (`DHTNode+Merging`).
+    var merge = MergeState()
+    /// Contacts dropped as dead, pinged again now and then to notice a healed partition.
+    var lost = LostContacts()
     /// This node's own records, republished until replaced: by key, then by value id.
     var published: [RecordKey: [UInt64: Published]] = [:]
     var nextMaintenance: Instant?
@@ -72,7 +106,10 @@ public struct DHTNode: Sendable {
         self.codecLimits = configuration.limits
         self.rng = Xoshiro256(seed: seed)
         self.neighbourhood.interval = configuration.neighbourhoodRefreshMin
+        self.overlay = configuration.overlay
     }
+
+    static let maxSeeds = 16
 
     /// This node as others should know it, once the adapter knows its endpoint.
     public func contact(at endpoint: Endpoint) -> Contact { Contact(id: id, endpoint: endpoint) }
@@ -82,6 +119,7 @@ public struct DHTNode: Sendable {
         var next = nextMaintenance
         if let d = deadlines.min?.at { next = min(next ?? d, d) }
         if let n = neighbourhood.at { next = min(next ?? n, n) }
+        for m in [merge.rejoin?.at, merge.settleAt, merge.endsAt].compactMap({ $0 }) { next = min(next ?? m, m) }
         return next
     }
 
@@ -93,7 +131,17 @@ public struct DHTNode: Sendable {
         case .tick: tick(now: now)
         case .command(let command): perform(command, now: now)
         }
+        reportStage()
         return effects
+    }
+
+    /// Emits and counts a change of stage.
+    mutating func reportStage() {
+        let current = stage
+        guard current != reportedStage else { return }
+        counters.stageTransitions["\(reportedStage.rawValue)->\(current.rawValue)", default: 0] += 1
+        reportedStage = current
+        effects.append(.stageChanged(current))
     }
 
     // MARK: commands
@@ -102,21 +150,32 @@ public struct DHTNode: Sendable {
         switch command {
         case .bootstrap(let request, let endpoints):
             if endpoints.isEmpty {
-                startLookup(.bootstrap(request), target: id, now: now)
+                joined(request, now: now)
                 return
             }
+            for e in endpoints where !seeds.contains(e) && seeds.count < Self.maxSeeds { seeds.append(e) }
+            nextReseed = now + configuration.reseedInterval.jittered(0.2, using: &rng)
             bootstraps[request] = endpoints.count
             for e in endpoints { send(.ping, to: e, expecting: nil, purpose: .bootstrapPing(request), now: now) }
         case .lookup(let request, let target):
-            startLookup(.lookup(request), target: target, now: now)
+            if isDirect {
+                let report = LookupReport(target: target, closest: mesh.closest(to: target, count: configuration.k), hops: 0, queries: 0, duration: .zero)
+                effects.append(.completed(request, .lookup(report)))
+            } else {
+                startLookup(.lookup(request), target: target, now: now)
+            }
         case .put(let request, let record):
             if record.owner == id { remember(record, now: now) }
-            startLookup(.put(request, [record]), target: record.key.point, now: now)
+            if isDirect {
+                directPut([record], request: request, now: now)
+            } else {
+                startLookup(.put(request, [record]), target: record.key.point, now: now)
+            }
         case .get(let request, let key):
-            startLookup(.get(request), target: key.point, now: now)
+            if isDirect { directGet(key, request: request, now: now) } else { startLookup(.get(request), target: key.point, now: now) }
         case .subscribe(let request, let key):
             subscriptions[key] = Subscription(key: key, request: request, now: now)
-            startLookup(.subscribe(key), target: key.point, now: now)
+            if isDirect { subscribeLocally(key, now: now) } else { startLookup(.subscribe(key), target: key.point, now: now) }
         case .unsubscribe(let key):
             guard let s = subscriptions.removeValue(forKey: key) else { return }
             for (holderID, holder) in s.holders.sorted(by: { $0.key < $1.key }) {
@@ -132,7 +191,9 @@ public struct DHTNode: Sendable {
     // MARK: sending
 
     mutating func send(_ body: MessageBody, to endpoint: Endpoint, transaction: UInt32) {
-        let header = MessageHeader(network: configuration.network, overlay: configuration.overlay, sender: id, transaction: transaction)
+        let header = MessageHeader(
+            network: configuration.network, overlay: advertisedOverlay, structured: !isDirect, merging: merge.active, sender: id,
+            transaction: transaction)
         counters.sent[Int(body.kind.rawValue)] += 1
         effects.append(.send(Message(header: header, body: body), to: endpoint))
     }
@@ -155,18 +216,24 @@ public struct DHTNode: Sendable {
         guard h.sender != id else { return drop(.ownID) }
         counters.received[Int(message.body.kind.rawValue)] += 1
         let sender = Contact(id: h.sender, endpoint: endpoint)
+        var answering: PendingRequest?
         if message.body.isResponse {
             guard let request = pending[h.transaction], request.endpoint == endpoint,
                 request.expected == nil || request.expected == h.sender
             else { return drop(.unexpectedResponse) }
+            answering = request
+        }
+        // Before answering: a node founding an overlay names it in its answer.
+        observeOverlay(h, from: sender, request: answering == nil, now: now)
+        if let request = answering {
             pending[h.transaction] = nil
             rtt.sample(now.since(request.sentAt))
-            learn(sender, now: now)
+            learn(sender, structured: h.structured, now: now)
             answered(request, by: sender, body: message.body, now: now)
         } else {
-            let newcomer = !table.contains(sender.id)
-            learn(sender, now: now)
-            serve(message.body, from: sender, transaction: h.transaction, newcomer: newcomer, now: now)
+            // Answer first, then learn (learning may start requests of our own).
+            serve(message.body, from: sender, transaction: h.transaction, newcomer: !table.contains(sender.id), now: now)
+            learn(sender, structured: h.structured, now: now)
         }
     }
 
@@ -175,8 +242,19 @@ public struct DHTNode: Sendable {
         effects.append(.dropped(reason))
     }
 
-    /// Every valid message updates the table.
-    mutating func learn(_ contact: Contact, now: Instant) {
+    /// Every valid message updates the table (and, in direct exchange, the mesh). A
+    /// structured sender takes a node in direct exchange into structure.
+    mutating func learn(_ contact: Contact, structured: Bool, now: Instant) {
+        observeInTable(contact, now: now)
+        guard isDirect else { return }
+        if structured {
+            enterStructure(now: now)
+        } else if mesh.observe(contact, now: now) {
+            memberJoined(contact, now: now)
+        }
+    }
+
+    mutating func observeInTable(_ contact: Contact, now: Instant) {
         switch table.observe(contact, now: now, recentlySeen: configuration.recentlySeen) {
         case .refreshed, .dropped:
             break
@@ -199,14 +277,17 @@ public struct DHTNode: Sendable {
             pending[d.transaction] = nil
             counters.timeouts += 1
             if let expected = request.expected {
-                table.recordFailure(expected, maxFailures: configuration.maxFailures)
+                let dropped = table.recordFailure(expected, maxFailures: configuration.maxFailures)
+                let left = isDirect ? mesh.recordFailure(expected, maxFailures: configuration.maxFailures) : nil
+                if dropped || left != nil { lost.add(Contact(id: expected, endpoint: request.endpoint), at: now) }
             }
             timedOut(request, now: now)
         }
         if let at = neighbourhood.at, at <= now {
             neighbourhood.at = nil
-            refreshNeighbourhood(now: now)
+            if !isDirect { refreshNeighbourhood(now: now) }
         }
+        mergeTimers(now: now)
         if let at = nextMaintenance, at <= now {
             nextMaintenance = now + configuration.maintenancePeriod.jittered(0.2, using: &rng)
             maintain(now: now)
@@ -225,6 +306,13 @@ public struct Counters: Hashable, Sendable {
     /// bucket_refresh, neighbourhood), and the requests they sent.
     public var lookups: [String: Int] = [:]
     public var lookupRequests: [String: Int] = [:]
+    /// Changes of stage, keyed "from->to" (e.g. "interconnection->structure").
+    public var stageTransitions: [String: Int] = [:]
+    /// Merges started, by cause: `overlay` (met another overlay id), `flag` (a merging
+    /// member of ours), `healed` (a contact dropped as dead answered again).
+    public var merges: [String: Int] = [:]
+    /// Times this node's overlay id changed (joining one, or losing a merge).
+    public var overlayChanges = 0
 }
 
 /// A request waiting for its answer.
@@ -240,6 +328,14 @@ struct PendingRequest: Sendable {
         case probe(NodeID)
         case store(UInt64)
         case subscribe(RecordKey)
+        /// Direct exchange: asking a new member whom it knows.
+        case peerExchange
+        /// Direct exchange: introducing ourselves to a member named by a peer exchange.
+        case introduce(NodeID)
+        /// Direct exchange: handing a member our own records.
+        case replicate
+        /// Direct exchange: a member silent for a while.
+        case liveness(NodeID)
     }
 
     var endpoint: Endpoint

@@ -29,6 +29,8 @@ public enum Effect: Hashable, Sendable {
     case notification(SubscriptionNotification)
     /// An inbound message was ignored; for counters and debug logs.
     case dropped(DropReason)
+    /// The node's stage changed (logged and counted by the adapter; `Counters` too).
+    case stageChanged(OverlayStage)
 }
 
 /// Why a node ignored an inbound message. `reason` is the metric label.

@@ -18,20 +18,31 @@ public struct Message: Hashable, Sendable {
 /// The fixed part of every message. Version 2 layout (big-endian; version 2 added the value
 /// id to records, see `WireCodec`):
 /// `version u8 | kind u8 | flags u8 | network u64 | [overlay u64 if flags bit 0] |
-/// sender 32 bytes | transaction u32`. Unknown flag bits are rejected, so a future
-/// extension sets a new bit (or a new version) instead of being silently misread.
+/// sender 32 bytes | transaction u32`; flags bit 1 says the sender is structured (runs the
+/// DHT rather than direct exchange), bit 2 that it is merging (its overlay just met another
+/// one, or healed). Unknown flag bits are rejected, so a future extension sets a new bit (or
+/// a new version) instead of being silently misread: the three bits are additions to
+/// version 2, not a new version.
 public struct MessageHeader: Hashable, Sendable {
     public static let currentVersion: UInt8 = 2
 
     public var network: NetworkID
-    /// Reserved for overlay merging: which overlay the sender belongs to, when it knows.
+    /// Which overlay the sender belongs to; nil until it has met anyone (`DHTNode+Merging`).
     public var overlay: UInt64?
+    /// The sender's overlay has formed the DHT (structure stage); a node still in direct
+    /// exchange that hears this joins the structure (`DHTNode`'s stages).
+    public var structured: Bool
+    /// The sender is merging: receivers of its overlay join in once (`DHTNode+Merging`).
+    public var merging: Bool
     public var sender: NodeID
     public var transaction: UInt32
 
-    public init(network: NetworkID, overlay: UInt64? = nil, sender: NodeID, transaction: UInt32) {
+    public init(network: NetworkID, overlay: UInt64? = nil, structured: Bool = false, merging: Bool = false, sender: NodeID,
+                transaction: UInt32) {
         self.network = network
         self.overlay = overlay
+        self.structured = structured
+        self.merging = merging
         self.sender = sender
         self.transaction = transaction
     }

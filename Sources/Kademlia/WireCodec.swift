@@ -21,6 +21,9 @@ public struct WireCodec: Sendable {
 
     static let headerBytes = 3 + 8 + 32 + 4
     static let overlayFlag: UInt8 = 0x01
+    static let structuredFlag: UInt8 = 0x02
+    static let mergingFlag: UInt8 = 0x04
+    static let knownFlags = overlayFlag | structuredFlag | mergingFlag
     static let minimumContactBytes = 32 + 1 + 4 + 2
     static let recordFixedBytes = 32 + 32 + 8 + 32 + 8 + 4 + 1 + 2 + 64 + 4
 
@@ -31,7 +34,7 @@ public struct WireCodec: Sendable {
         let h = message.header
         w.u8(MessageHeader.currentVersion)
         w.u8(message.body.kind.rawValue)
-        w.u8(h.overlay == nil ? 0 : Self.overlayFlag)
+        w.u8((h.overlay == nil ? 0 : Self.overlayFlag) | (h.structured ? Self.structuredFlag : 0) | (h.merging ? Self.mergingFlag : 0))
         w.u64(h.network.rawValue)
         if let overlay = h.overlay { w.u64(overlay) }
         w.id(h.sender)
@@ -136,12 +139,14 @@ public struct WireCodec: Sendable {
         let kindCode = try r.u8()
         guard let kind = MessageKind(rawValue: kindCode) else { throw .unknownKind(kindCode) }
         let flags = try r.u8()
-        guard flags & ~Self.overlayFlag == 0 else { throw .unknownFlags(flags) }
+        guard flags & ~Self.knownFlags == 0 else { throw .unknownFlags(flags) }
         let network = NetworkID(rawValue: try r.u64())
         let overlay: UInt64? = flags & Self.overlayFlag != 0 ? try r.u64() : nil
         let sender = try r.id()
         let transaction = try r.u32()
-        let header = MessageHeader(network: network, overlay: overlay, sender: sender, transaction: transaction)
+        let header = MessageHeader(
+            network: network, overlay: overlay, structured: flags & Self.structuredFlag != 0, merging: flags & Self.mergingFlag != 0,
+            sender: sender, transaction: transaction)
 
         let body: MessageBody
         switch kind {

@@ -36,7 +36,9 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     var contacts: [Contact] { node.table.allContacts }
 
     var snapshot: PeerSnapshot {
-        PeerSnapshot(id: node.id, contacts: node.table.count, values: node.store.valueCount, counters: node.counters, refusals: refusals)
+        PeerSnapshot(
+            id: node.id, stage: node.stage, overlay: node.overlay, contacts: node.table.count, members: node.mesh.count, values: node.store.valueCount,
+            counters: node.counters, refusals: refusals)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -94,6 +96,8 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
             case .dropped(let reason):
                 refusals[reason.reason, default: 0] += 1
                 logger.debug("ignored message", metadata: ["reason": "\(reason.reason)"])
+            case .stageChanged(let stage):
+                logger.info("overlay stage", metadata: ["stage": "\(stage.rawValue)"])
             }
         }
         if wrote { context.flush() }
@@ -123,7 +127,13 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 /// What a peer's node looks like right now, for status pages and tests.
 public struct PeerSnapshot: Sendable {
     public var id: NodeID
+    public var stage: OverlayStage
+    /// The overlay the node belongs to (nil until it has met another node).
+    public var overlay: UInt64?
+    /// Routing-table entries.
     public var contacts: Int
+    /// Members known in direct exchange (0 in structure).
+    public var members: Int
     public var values: Int
     public var counters: Counters
     public var refusals: [String: Int]

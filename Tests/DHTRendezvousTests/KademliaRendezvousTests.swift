@@ -48,6 +48,18 @@ struct KademliaRendezvousTests {
         throw CancellationError()
     }
 
+    @Test func statsReportTheOverlayStageAndOneOverlayID() async throws {
+        try await withNodes(3) { engines in
+            let stats = try await poll("all in one mesh") { () -> [RendezvousStats]? in
+                var all: [RendezvousStats] = []
+                for engine in engines { all.append(await engine.stats()) }
+                return all.allSatisfy { $0.peers == 2 && $0.stage == .interconnection } ? all : nil
+            }
+            #expect(stats[0].overlayID != nil)
+            #expect(Set(stats.map(\.overlayID)).count == 1, "three leaders below the threshold share one overlay")
+        }
+    }
+
     @Test func putIsSeenBySubscribersAndGetsAndRemovalReachesSubscribers() async throws {
         try await withNodes(4) { engines in
             _ = try await poll("all joined") {

@@ -57,7 +57,7 @@ enum Fixtures {
         }
         let header = MessageHeader(
             network: NetworkID(rawValue: rng.next()), overlay: rng.next() % 2 == 0 ? nil : rng.next(),
-            sender: .random(using: &rng), transaction: UInt32(truncatingIfNeeded: rng.next()))
+            structured: rng.next() % 2 == 0, merging: rng.next() % 2 == 0, sender: .random(using: &rng), transaction: UInt32(truncatingIfNeeded: rng.next()))
         return Message(header: header, body: body)
     }
 }

@@ -5,14 +5,21 @@ import Kademlia
 struct TestNetwork {
     var nodes: [DHTNode] = []
     var silenced: Set<Int> = []
+    /// Group per node; datagrams between different groups are dropped (partitions,
+    /// overlays formed apart). Empty: none.
+    var groups: [Int: Int] = [:]
     var now: Instant = .zero
     var outcomes: [(node: Int, request: RequestID, outcome: Outcome)] = []
     var notifications: [(node: Int, notification: SubscriptionNotification)] = []
     var drops: [(node: Int, reason: DropReason)] = []
+    var stages: [(node: Int, stage: OverlayStage)] = []
     private var inFlight: [(at: Instant, to: Int, message: Message, from: Endpoint)] = []
 
+    /// Nodes are structured from their first contact on (the DHT tests' subject) unless
+    /// `configure` sets another `structureThreshold`.
     init(count: Int, seed: UInt64 = 1, configure: (inout Configuration) -> Void = { _ in }) {
         var config = Configuration(network: Fixtures.network)
+        config.structureThreshold = 2
         configure(&config)
         for i in 0..<count {
             nodes.append(DHTNode(identity: Fixtures.identity(UInt8(i + 1)), configuration: config, seed: seed &+ UInt64(i)))
@@ -27,10 +34,13 @@ struct TestNetwork {
     mutating func deliver(_ i: Int, _ m: Message, from: Endpoint) { apply(i, nodes[i].handle(.received(m, from: from), now: now)) }
 
     /// Everyone joins through node 0, one after another.
-    mutating func form() {
-        command(0, .bootstrap(RequestID(0), []))
-        for i in 1..<nodes.count {
-            command(i, .bootstrap(RequestID(0), [Self.endpoint(0)]))
+    mutating func form() { form(nodes.indices) }
+
+    /// The nodes of `range` join through its first, one after another.
+    mutating func form(_ range: Range<Int>) {
+        command(range.lowerBound, .bootstrap(RequestID(0), []))
+        for i in range.dropFirst() {
+            command(i, .bootstrap(RequestID(0), [Self.endpoint(range.lowerBound)]))
             run(for: .seconds(2))
         }
         run(for: .seconds(30))
@@ -59,11 +69,12 @@ struct TestNetwork {
         for e in effects {
             switch e {
             case .send(let m, let to):
-                guard !silenced.contains(i) else { continue }
+                guard !silenced.contains(i), groups[i] == groups[Self.index(to)] else { continue }
                 inFlight.append((now + .milliseconds(10), Self.index(to), m, Self.endpoint(i)))
             case .completed(let r, let o): outcomes.append((i, r, o))
             case .notification(let n): notifications.append((i, n))
             case .dropped(let reason): drops.append((i, reason))
+            case .stageChanged(let stage): stages.append((i, stage))
             }
         }
     }

@@ -28,6 +28,20 @@ import Testing
         #expect(hex(bytes) == expected)
     }
 
+    /// Flags bits 1 and 2 (structured, merging) are additions to version 2.
+    @Test func structuredAndMergingFlagsGolden() throws {
+        var h = header(overlay: 0xAB)
+        h.structured = true
+        h.merging = true
+        let bytes = codec.encode(Message(header: h, body: .ping))
+        #expect(hex(bytes) == "020107" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
+            + "0000000000000a0b" + "deadbeef")
+        #expect(try codec.decode(bytes).header == h)
+        var onlyStructured = h
+        onlyStructured.merging = false
+        #expect(codec.encode(Message(header: onlyStructured, body: .ping))[2] == 0x03)
+    }
+
     @Test func nodesGolden() {
         let c = Contact(id: NodeID(w0: 0, w1: 0, w2: 0, w3: 9), endpoint: Endpoint(ipv4: 127, 0, 0, 1, port: 4000))
         let bytes = codec.encode(Message(header: header(), body: .nodes([c])))
@@ -118,6 +132,8 @@ import Testing
         #expect(rejection(k) == .unknownKind(99))
         var f = ping; f[2] = 0x80
         #expect(rejection(f) == .unknownFlags(0x80))
+        var g = ping; g[2] = 0x08
+        #expect(rejection(g) == .unknownFlags(0x08), "the next free bit is not yet known")
         #expect(rejection([UInt8](repeating: 1, count: Limits.default.maxFrameBytes + 1)) == .frameTooLarge)
         #expect(WireRejection.frameTooLarge.reason == "frame_too_large")
     }

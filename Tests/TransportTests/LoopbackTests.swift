@@ -8,12 +8,17 @@ import Transport
 @Suite(.serialized) struct LoopbackTests {
     let network = NetworkID(name: "loopback-test")
 
-    func peer(_ n: UInt8, port: Int = 0) -> DHTPeer {
-        DHTPeer(identity: try! Identity(seed: [UInt8](repeating: n, count: 32)), configuration: Configuration(network: network), port: port, seed: UInt64(n))
+    /// `structureThreshold` 2: structured from the first contact (the DHT path); the
+    /// default keeps 20 nodes in direct exchange.
+    func peer(_ n: UInt8, port: Int = 0, structureThreshold: Int? = nil) -> DHTPeer {
+        var configuration = Configuration(network: network)
+        if let structureThreshold { configuration.structureThreshold = structureThreshold }
+        return DHTPeer(identity: try! Identity(seed: [UInt8](repeating: n, count: 32)), configuration: configuration, port: port, seed: UInt64(n))
     }
 
-    @Test func twentyNodesFormAnOverlayWhereAnyNodePutsAndAnyOtherGets() async throws {
-        let peers = (1...20).map { peer(UInt8($0)) }
+    @Test(arguments: [2, Configuration(network: NetworkID(rawValue: 0)).structureThreshold])
+    func twentyNodesFormAnOverlayWhereAnyNodePutsAndAnyOtherGets(structureThreshold: Int) async throws {
+        let peers = (1...20).map { peer(UInt8($0), structureThreshold: structureThreshold) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for p in peers { group.addTask { try await p.run() } }
             defer { group.cancelAll() }
@@ -26,12 +31,13 @@ import Transport
             for p in peers {
                 let snapshot = try await p.snapshot()
                 #expect(snapshot.contacts == 19, "every node knows the other 19")
+                #expect(snapshot.stage == (structureThreshold <= 20 ? .structure : .interconnection))
             }
             for (writer, reader) in [(3, 15), (0, 19), (12, 4)] {
                 let key = RecordKey.make(network: network, namespace: "type", name: "_ipp._tcp.\(writer)")
                 let record = peers[writer].identity.record(key: key, sequence: 1, ttl: 600, payload: Array("printer \(writer)".utf8))
                 let put = try await within(10, "put") { try await peers[writer].put(record) }
-                #expect(put.acks == 19 + 1, "all others, plus itself as one of the k closest")
+                #expect(put.acks == 19 + 1, "all others, plus itself (one of the k closest, or a member of the mesh)")
                 let got = try await within(10, "get") { try await peers[reader].get(key) }
                 #expect(got == [record])
             }
