@@ -52,11 +52,11 @@ public struct GatewayConfiguration: Hashable, Sendable {
     /// How many islands a leader knows before the leaders form a DHT (stage 3) instead of
     /// exchanging records with every other leader directly (stage 2).
     ///
-    /// Below it a full mesh is cheap (each leader talks to N−1 others, and a record reaches
-    /// everyone in one hop); above it the mesh's N² heartbeats and N-fold republishing
-    /// outgrow Kademlia's O(log N) lookups. 16 is a provisional choice, to be justified by
-    /// measurement in BENCHMARKS.md; change it here and in Deploy/z2z.toml together.
-    public static let defaultStructureThreshold = 16
+    /// Measured (`z2z-bench islands threshold`, BENCHMARKS.md): direct exchange costs less
+    /// per put, get and subscription notification than the DHT up to 64 leaders, but its idle
+    /// traffic overtakes the DHT's at about 28–32; 24 stays below that. Kept equal to
+    /// `Kademlia.Configuration().structureThreshold`; change it here and in Deploy/z2z.toml together.
+    public static let defaultStructureThreshold = 24
 
     /// Valid but risky settings, one sentence each, for z2zd to log at start and on reload.
     public var warnings: [String] {

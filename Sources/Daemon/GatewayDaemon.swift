@@ -58,8 +58,10 @@ public struct GatewayDaemon: Sendable {
         let configured = Self.resolve(config.dht.bootstrap, logger: logger)
         let seeds = configured + cached.map(\.endpoint).filter { !configured.contains($0) }
 
-        let peer = DHTPeer(identity: identity, configuration: Kademlia.Configuration(network: network),
-                           host: "0.0.0.0", port: Int(config.dht.port), logger: Logger(label: "z2z.dht"))
+        var dht = Kademlia.Configuration(network: network)
+        dht.structureThreshold = config.dht.structureThreshold
+        let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
+                           logger: Logger(label: "z2z.dht"))
         let rendezvous = KademliaRendezvous(
             peer: peer, seeds: seeds, wallClockMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000),
             logger: Logger(label: "z2z.rendezvous"))

@@ -32,7 +32,7 @@ public final class GatewayStatus: GatewayStateSource {
         return StatusResponse(
             nodeID: "\(machine.settings.id)", network: network, island: Self.island(machine), role: GatewayRole(rawValue: machine.role.rawValue),
             leaderID: machine.election.leader.map { "\($0)" }, stage: Self.stage(machine, stats),
-            overlayID: nil, peerCount: machine.election.peers.count + stats.peers,
+            overlayID: stats.overlayID.map { String($0, radix: 16) }, peerCount: machine.election.peers.count + stats.peers,
             services: services, uptimeSeconds: snapshot.started.duration(to: .now).seconds,
             avahi: Self.avahi(snapshot.connection), health: Self.health(snapshot, stats))
     }
