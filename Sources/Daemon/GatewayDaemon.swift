@@ -226,6 +226,18 @@ struct GatewayService: Service {
                 while (try? await Task.sleep(for: .seconds(60))) != nil { await saveRoutingCache() }
                 return "the routing cache stopped"
             }
+            group.addTask {
+                let listener = GoodbyeListener(logger: logger)
+                await withTaskGroup(of: Void.self) { inner in
+                    inner.addTask { await listener.run() }
+                    inner.addTask { for await id in listener.goodbyes { await driver.goodbye(id) } }
+                    await inner.next()
+                    // Without the listener the gateway goes on; wait for the end of the group.
+                    while (try? await Task.sleep(for: .seconds(3_600))) != nil {}
+                    inner.cancelAll()
+                }
+                return "the goodbye listener stopped"
+            }
             if let sip {
                 group.addTask {
                     // Without its port (5060 taken) the gateway still runs; the log says why.

@@ -61,6 +61,8 @@ public actor GatewayDriver {
     private var publicationIDs: [ImportKey: PublicationID] = [:]
     private var importsByPublication: [PublicationID: ImportKey] = [:]
     private var advertID: PublicationID?
+    /// Services removed on their goodbye whose removal avahi-daemon has not confirmed yet.
+    private var saidGoodbye: [ServiceID: DiscoveredService] = [:]
     /// The ticker's current sleep; cancelled when a new deadline may be earlier.
     private var sleeper: Task<Void, any Error>?
 
@@ -93,6 +95,28 @@ public actor GatewayDriver {
         await shutDown()
     }
 
+    /// A service on the link said goodbye (read off the wire before avahi-daemon's cache
+    /// lets it go, a second later): it is removed now. Should avahi-daemon never report the
+    /// removal (the service came back within that second with the same records), it is
+    /// added back.
+    public func goodbye(_ id: ServiceID) {
+        guard let service = localServices[id] else { return }
+        localServices[id] = nil
+        saidGoodbye[id] = service
+        handle(.local(.removed(id)))
+        Task {
+            try? await Task.sleep(for: .seconds(2))
+            await self.confirmGoodbye(id)
+        }
+    }
+
+    private func confirmGoodbye(_ id: ServiceID) {
+        guard let service = saidGoodbye.removeValue(forKey: id), localServices[id] == nil else { return }
+        logger.debug("a service that said goodbye is still there", metadata: ["service": "\(id)"])
+        localServices[id] = service
+        handle(.local(.added(service)))
+    }
+
     /// A new policy (configuration reload): exports and imports are decided again, and what
     /// it no longer permits is removed and withdrawn.
     public func setPolicy(export exportPermission: @escaping ExportPlanner.Permission,
@@ -112,6 +136,14 @@ public actor GatewayDriver {
     private func readLocalDomain() async {
         for await event in domain.events {
             guard !Task.isCancelled else { return }
+            switch event {
+            case .removed(let id) where saidGoodbye.removeValue(forKey: id) != nil:
+                continue // removed already, on its goodbye
+            case .added(let service), .changed(let service):
+                saidGoodbye[service.id] = nil
+            default:
+                break
+            }
             note(event)
             handle(.local(event))
         }
