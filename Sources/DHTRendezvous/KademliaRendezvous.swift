@@ -36,8 +36,6 @@ public final class KademliaRendezvous: Rendezvous {
         var subscribers: [RecordKey: AsyncStream<RendezvousChange>.Continuation] = [:]
         /// Subscriptions that reached no holder (made while alone), to place once peers are there.
         var unplaced: Set<RecordKey> = []
-        /// Subscriptions whose placement has finished (placing one again is then safe).
-        var placed: Set<RecordKey> = []
         /// Seeds given while running, not yet joined through.
         var newSeeds: [Endpoint] = []
         var seeds: [Endpoint]
@@ -141,7 +139,6 @@ public final class KademliaRendezvous: Rendezvous {
             let holders = try await peer.subscribe(key)
             state.withLock { state in
                 if holders == 0 || alone { state.unplaced.insert(key) } else { state.unplaced.remove(key) }
-                state.placed.insert(key)
             }
         } catch {
             state.withLock { _ = $0.unplaced.insert(key) }
@@ -153,7 +150,6 @@ public final class KademliaRendezvous: Rendezvous {
     public func unsubscribe(key: RecordKey) async {
         state.withLock { state in
             state.unplaced.remove(key)
-            state.placed.remove(key)
             return state.subscribers.removeValue(forKey: key)
         }?.finish()
         try? await peer.unsubscribe(key)
@@ -210,12 +206,11 @@ public final class KademliaRendezvous: Rendezvous {
     }
 
     /// While joined: bootstrap until the routing table holds someone, then put our values
-    /// again so nothing put while alone stays local; join through seeds added meanwhile; when
-    /// the table has grown (another overlay joined ours), place values and subscriptions
-    /// again. Checks every `retryInterval`, or at once after `join()` or `addSeeds(_:)`.
+    /// again so nothing put while alone stays local; join through seeds added meanwhile (the
+    /// DHT node merges overlays itself). Checks every `retryInterval`, or at once after
+    /// `join()` or `addSeeds(_:)`.
     private func stayConnected() async {
         var wasConnected = false
-        var knownContacts = 0
         while !Task.isCancelled {
             let (joined, seeds) = state.withLock { ($0.joined, $0.seeds) }
             if joined {
@@ -229,8 +224,9 @@ public final class KademliaRendezvous: Rendezvous {
                     if reached > 0 { logger.info("joined the DHT", metadata: ["contacts": "\(reached)"]) }
                 } else if contacts > 0, !newSeeds.isEmpty {
                     // A seed given while connected may lead into another overlay (two groups
-                    // of islands formed apart): join through it; the growth of the table
-                    // (below) places subscriptions and values again.
+                    // of islands formed apart): join through it. The DHT node sees the other
+                    // overlay's id and merges: it republishes its values and looks its
+                    // subscriptions up again (Kademlia's DHTNode+Merging).
                     let reached = (try? await peer.bootstrap(newSeeds)) ?? 0
                     logger.info("joined through new seeds", metadata: [
                         "seeds": "\(newSeeds.map(\.description).joined(separator: ","))",
@@ -242,17 +238,7 @@ public final class KademliaRendezvous: Rendezvous {
                 if connected, !wasConnected {
                     await resubscribeAll()
                     await republishAll()
-                } else if connected, now > knownContacts {
-                    // Nodes we did not know: another overlay may have joined ours (someone was
-                    // given a seed into it). Our values and subscriptions go to the nodes now
-                    // closest to their keys, so both sides see each other's records at once
-                    // rather than at the next republish.
-                    logger.info("new DHT contacts, placing values and subscriptions again",
-                                metadata: ["contacts_before": "\(knownContacts)", "contacts": "\(now)"])
-                    await resubscribeAll(everything: true)
-                    await republishAll()
                 }
-                knownContacts = now
                 wasConnected = connected
             } else {
                 wasConnected = false
@@ -269,14 +255,13 @@ public final class KademliaRendezvous: Rendezvous {
         }
     }
 
-    /// Subscriptions made while alone reached no holder; place them now that there are peers
-    /// (or, `everything`, all that were placed, after joining another overlay).
-    /// (Only placed ones: subscribing again to a key whose subscription is still being placed
+    /// Subscriptions made while alone reached no holder; place them now that there are peers.
+    /// (Only those whose first placement finished: subscribing again to a key whose subscription is still being placed
     /// would replace it in the DHT node, and the first caller would wait forever.)
-    private func resubscribeAll(everything: Bool = false) async {
+    private func resubscribeAll() async {
         let keys = state.withLock { state in
             defer { state.unplaced = [] }
-            return (everything ? state.placed : state.unplaced).filter { state.subscribers[$0] != nil }.sorted()
+            return state.unplaced.filter { state.subscribers[$0] != nil }.sorted()
         }
         for key in keys {
             let holders = (try? await peer.subscribe(key)) ?? 0
