@@ -256,8 +256,9 @@ public final class KademliaRendezvous: Rendezvous {
     }
 
     /// Subscriptions made while alone reached no holder; place them now that there are peers.
-    /// (Only those whose first placement finished: subscribing again to a key whose subscription is still being placed
-    /// would replace it in the DHT node, and the first caller would wait forever.)
+    /// Only those whose first placement finished: subscribing again to a key whose
+    /// subscription is still being placed would replace it in the DHT node, and the first
+    /// caller would wait forever.
     private func resubscribeAll() async {
         let keys = state.withLock { state in
             defer { state.unplaced = [] }
