@@ -22,6 +22,7 @@ public struct APIHandlers: Sendable {
     func status() async throws -> Response { try Self.json(await source.status()) }
 
     func islands() async throws -> Response { try Self.json(IslandsResponse(islands: await source.islands())) }
+    func sip() async throws -> Response { try Self.json(SIPResponse(agents: await source.sipAgents())) }
 
     func peers() async throws -> Response { try Self.json(PeersResponse(peers: await source.peers())) }
 

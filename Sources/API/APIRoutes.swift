@@ -9,6 +9,7 @@ import Z2ZAPI
 /// | GET | /api/v1/status | `StatusResponse` |
 /// | GET | /api/v1/islands | `IslandsResponse` |
 /// | GET | /api/v1/peers | `PeersResponse` |
+/// | GET | /api/v1/sip | `SIPResponse` |
 /// | GET | /api/v1/services?origin=local\|imported&type=T | `ServicesResponse` |
 /// | GET | /api/v1/policy/test?type=T&island=ID-or-NAME | `PolicyTestResult` |
 /// | GET | /api/v1/config/check | `ConfigCheckResult` for the daemon's configuration, re-read |
@@ -22,6 +23,7 @@ public enum APIRoutes {
         router.get(RouterPath(APIPaths.status)) { _, _ in try await handlers.status() }
         router.get(RouterPath(APIPaths.islands)) { _, _ in try await handlers.islands() }
         router.get(RouterPath(APIPaths.peers)) { _, _ in try await handlers.peers() }
+        router.get(RouterPath(APIPaths.sip)) { _, _ in try await handlers.sip() }
         router.get(RouterPath(APIPaths.services)) { request, _ in try await handlers.services(query(request)) }
         router.get(RouterPath(APIPaths.policyTest)) { request, _ in try await handlers.policyTest(query(request)) }
         router.get(RouterPath(APIPaths.configCheck)) { _, _ in try handlers.checkRunningConfiguration() }

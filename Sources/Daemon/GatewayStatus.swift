@@ -6,6 +6,7 @@ import Kademlia
 import LocalDomain
 import Policy
 import Rendezvous
+import SIP
 import Z2ZAPI
 
 /// The running gateway as the local API sees it: answers built from one driver snapshot and
@@ -93,6 +94,31 @@ public final class GatewayStatus: GatewayStateSource {
             services.append(json)
         }
         return services
+    }
+
+    public func sipAgents() async -> [SIPAgentInfo] {
+        let snapshot = await driver.snapshot()
+        let machine = snapshot.machine
+        let here = Self.island(machine)
+        var sources: [(ServiceInstance, IslandRef)] = []
+        if machine.export.isActive {
+            sources += SIPDirectory.linkServices(machine).map { ($0, here) }
+            sources += machine.imports.imports.values.map {
+                (SIPDirectory.instance(of: $0), IslandRef(id: "\($0.record.island)", name: $0.record.islandName))
+            }
+        } else {
+            // A follower knows its link: imports show as services on synthesized hosts.
+            sources += snapshot.localServices.values.map {
+                ($0.instance, SynthesizedHost.isSynthesized($0.instance.host) ? IslandRef(id: nil) : here)
+            }
+        }
+        return sources.compactMap { instance, island -> SIPAgentInfo? in
+            guard SIPAnnouncement.isSIPServiceType(instance.type),
+                  let announcement = try? SIPAnnouncement(service: instance) else { return nil }
+            return SIPAgentInfo(addressOfRecord: "\(announcement.uri)", instance: instance.name.value,
+                                type: instance.type.description, island: island,
+                                contacts: announcement.contacts(for: instance).map { "\($0.uri)" })
+        }.sorted { ($0.addressOfRecord, $0.instance) < ($1.addressOfRecord, $1.instance) }
     }
 
     // MARK: pieces

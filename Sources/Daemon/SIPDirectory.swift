@@ -17,15 +17,24 @@ public enum SIPDirectory {
     public static func services(of snapshot: GatewayDriver.Snapshot) -> [ServiceInstance] {
         let machine = snapshot.machine
         guard machine.export.isActive else { return snapshot.localServices.values.map(\.instance) }
-        let local = machine.export.services.values.map(\.instance)
-        let imported = machine.imports.imports.values.map { imported -> ServiceInstance in
-            let record = imported.record
-            var host = HostName.local
-            if case .synthesized(let name, _) = imported.publication.host { host = name }
-            return ServiceInstance(name: record.name, type: record.type, host: host, port: record.port, txt: record.txt,
-                                   subtypes: record.subtypes, addresses: record.addresses)
-        }
-        return local + imported
+        return linkServices(machine) + machine.imports.imports.values.map(instance(of:))
+    }
+
+    /// The services hosts on this link publish: not this gateway's imports nor any other
+    /// gateway's publications.
+    public static func linkServices(_ machine: GatewayMachine) -> [ServiceInstance] {
+        machine.export.services.values
+            .filter { !$0.origin.contains(.ourOwn) && !SynthesizedHost.isSynthesized($0.instance.host) }
+            .map(\.instance)
+    }
+
+    /// An import as the service instance it publishes (with the remote host's addresses).
+    public static func instance(of imported: ImportPlanner.Imported) -> ServiceInstance {
+        let record = imported.record
+        var host = HostName.local
+        if case .synthesized(let name, _) = imported.publication.host { host = name }
+        return ServiceInstance(name: record.name, type: record.type, host: host, port: record.port, txt: record.txt,
+                               subtypes: record.subtypes, addresses: record.addresses)
     }
 
     /// The contacts of every UA on the link announced for `addressOfRecord`.

@@ -10,6 +10,8 @@ public enum APIPaths {
     public static let services = prefix + "/services"
     /// Query: `type=_ipp._tcp&island=<id or name>`.
     public static let policyTest = prefix + "/policy/test"
+    /// The SIP user agents the gateway redirects to.
+    public static let sip = prefix + "/sip"
     /// GET: checks the daemon's configuration as a reload would; POST: checks the TOML text in the body.
     public static let configCheck = prefix + "/config/check"
 }

@@ -13,6 +13,13 @@ public protocol GatewayStateSource: Sendable {
     /// Every service known: local ones with `origin = local` and their export verdict,
     /// imported ones with `origin = imported` and their import verdict.
     func services() async -> [ServiceJSON]
+    /// SIP user agents known on this island and imported from others, by address of record.
+    func sipAgents() async -> [SIPAgentInfo]
+}
+
+extension GatewayStateSource {
+    /// A source without SIP knows no agents.
+    public func sipAgents() async -> [SIPAgentInfo] { [] }
 }
 
 /// A `GatewayStateSource` that answers what it was given: for tests, and for a daemon whose

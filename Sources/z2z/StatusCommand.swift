@@ -99,3 +99,30 @@ struct Peers: AsyncParsableCommand {
         return table.rendered
     }
 }
+
+/// `z2z sip`: the SIP user agents this gateway redirects to.
+struct SIP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the SIP user agents this gateway redirects to, by address of record.",
+        discussion: """
+            Every SIP phone announced over DNS-SD (_sipuri._udp, _sip._udp, ...) on this island \
+            or imported from another. An INVITE for an AOR listed here, sent to this gateway's \
+            port 5060, is answered 302 with the CONTACT shown; any other AOR gets 404.
+            """
+    )
+
+    @OptionGroup var daemon: DaemonConnection
+
+    func run() async throws {
+        try await daemon.show(APIPaths.sip, as: SIPResponse.self) { Self.render($0.agents) }
+    }
+
+    static func render(_ agents: [SIPAgentInfo]) -> String {
+        guard !agents.isEmpty else { return "No SIP user agents known.\n" }
+        var table = TextTable("AOR", "ISLAND", "CONTACT", "INSTANCE")
+        for agent in agents {
+            table.add(agent.addressOfRecord, agent.island.description, agent.contacts.joined(separator: " "), agent.instance)
+        }
+        return table.rendered
+    }
+}

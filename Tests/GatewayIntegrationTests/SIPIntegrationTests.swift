@@ -27,6 +27,15 @@ import Testing
                 return answer.hasPrefix("SIP/2.0 302") ? answer : nil
             }
             #expect(redirected.contains("sip:alice@\(uaAddress):5070"), "\(redirected)")
+            // `z2z sip` on island 1 lists the UA with its island and contact.
+            let listed = try await bed.runChecked(.i(1, h: 1), [try BuildProducts.executable("z2z"), "sip", "--json"])
+            let agents = (try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])?["agents"] as? [[String: Any]]
+            let alice = try #require(agents?.first { $0["aor"] as? String == "sip:alice@example.org" }, "\(listed)")
+            #expect((alice["island"] as? [String: Any])?["name"] as? String == "three")
+            #expect((alice["contacts"] as? [String])?.contains("sip:alice@\(uaAddress):5070") == true, "\(alice)")
+            let table = try await bed.runChecked(.i(1, h: 1), [try BuildProducts.executable("z2z"), "sip"])
+            #expect(table.contains("sip:alice@example.org") && table.contains("three"), "\(table)")
+
             let unknown = try await Self.invite(bed, from: .i(1, h: 2), to: gateway, aor: "bob@example.org")
             #expect(unknown.hasPrefix("SIP/2.0 404"), "\(unknown)")
 
