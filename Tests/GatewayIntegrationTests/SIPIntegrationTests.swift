@@ -2,9 +2,11 @@ import Foundation
 import Testbed
 import Testing
 
-/// A SIP user agent announced on island 3 in the draft's format (draft-lee-sip-dns-sd-uri-03)
-/// is reachable by its address of record from island 1: island 1's gateway answers an INVITE
-/// with 302 and the UA's contact on island 3; once the UA withdraws, with 404 within 2 s.
+/// A SIP user agent (sipp's UAS) announced on island 3 in the draft's format
+/// (draft-lee-sip-dns-sd-uri-03) is reachable by its address of record from island 1: island
+/// 1's gateway answers an INVITE with 302 and the UA's contact on island 3, a call to that
+/// contact completes (sipp's UAC: INVITE, 200, ACK, BYE), and once the UA withdraws the
+/// gateway answers 404 within 2 s.
 @Suite(.serialized) struct SIPIntegrationTests {
     @Test(.timeLimit(.minutes(2)))
     func anAoRAnnouncedOnOneIslandIsRedirectedToFromAnotherAndGoneWithIt() async throws {
@@ -14,12 +16,15 @@ import Testing
                 try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
                 try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1)),
             ]
+            // The UA itself: sipp's built-in UAS on the announced port.
+            let uaAddress = bed.address(of: .i(3, h: 2)).v4
+            let uas = try bed.spawn(.i(3, h: 2), ["bash", "-c",
+                "mkdir -p \(bed.directory)/sipp-uas && cd \(bed.directory)/sipp-uas && exec sipp -sn uas -i \(uaAddress) -p 5070 -m 1 -nostdin"])
             let ua = try bed.spawn(.i(3, h: 2), [
                 "avahi-publish", "-s", "sip:alice@example.org Alice's desk phone", "_sipuri._udp", "5070",
                 "txtvers=1", "name=Alice Example", "contact=<sip:alice@alice-desk.local:5070>;audio",
             ])
             try await ua.waitForErrorLine(containing: "Established")
-            let uaAddress = bed.address(of: .i(3, h: 2)).v4
             let gateway = bed.address(of: .i(1, h: 1)).v4
 
             let redirected = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "a 302 for alice") {
@@ -35,6 +40,14 @@ import Testing
             #expect((alice["contacts"] as? [String])?.contains("sip:alice@\(uaAddress):5070") == true, "\(alice)")
             let table = try await bed.runChecked(.i(1, h: 1), [try BuildProducts.executable("z2z"), "sip"])
             #expect(table.contains("sip:alice@example.org") && table.contains("three"), "\(table)")
+
+            // The caller follows the redirect: a whole call (INVITE, 200, ACK, BYE) with the UA
+            // at the contact the 302 gave, straight across the router.
+            let call = try await bed.run(.i(1, h: 2), ["bash", "-c",
+                "mkdir -p \(bed.directory)/sipp-uac && cd \(bed.directory)/sipp-uac && sipp -sn uac -s alice -i \(bed.address(of: .i(1, h: 2)).v4) -m 1 -nostdin -timeout 15s -timeout_error \(uaAddress):5070"],
+                timeout: .seconds(30))
+            #expect(call.exitCode == 0, "sipp call to the redirect's contact: \(call)")
+            _ = try await uas.wait(timeout: .seconds(10))
 
             let unknown = try await Self.invite(bed, from: .i(1, h: 2), to: gateway, aor: "bob@example.org")
             #expect(unknown.hasPrefix("SIP/2.0 404"), "\(unknown)")
