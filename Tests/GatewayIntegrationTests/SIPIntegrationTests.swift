@@ -41,6 +41,13 @@ import Testing
             let table = try await bed.runChecked(.i(1, h: 1), [try BuildProducts.executable("z2z"), "sip"])
             #expect(table.contains("sip:alice@example.org") && table.contains("three"), "\(table)")
 
+            // sipp as the caller: INVITE to island 1's gateway, 302, ACK.
+            let scenario = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Deploy/sipp/uac-redirect.xml").path
+            let redirect = try await bed.run(.i(1, h: 2), ["bash", "-c",
+                "mkdir -p \(bed.directory)/sipp-redirect && cd \(bed.directory)/sipp-redirect && sipp -sf \(scenario) -key domain example.org -s alice -i \(bed.address(of: .i(1, h: 2)).v4) -m 1 -nostdin -timeout 15s -timeout_error \(gateway):5060"],
+                timeout: .seconds(30))
+            #expect(redirect.exitCode == 0, "sipp INVITE to the gateway, expecting 302: \(redirect)")
             // The caller follows the redirect: a whole call (INVITE, 200, ACK, BYE) with the UA
             // at the contact the 302 gave, straight across the router.
             let call = try await bed.run(.i(1, h: 2), ["bash", "-c",
