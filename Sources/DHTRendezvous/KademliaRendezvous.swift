@@ -214,7 +214,7 @@ public final class KademliaRendezvous: Rendezvous {
         while !Task.isCancelled {
             let (joined, seeds) = state.withLock { ($0.joined, $0.seeds) }
             if joined {
-                let contacts = (try? await peer.snapshot())?.contacts ?? 0
+                var contacts = (try? await peer.snapshot())?.contacts ?? 0
                 let newSeeds = state.withLock { state in
                     defer { state.newSeeds = [] }
                     return state.newSeeds
@@ -222,6 +222,7 @@ public final class KademliaRendezvous: Rendezvous {
                 if contacts == 0, !seeds.isEmpty {
                     let reached = (try? await peer.bootstrap(seeds)) ?? 0
                     if reached > 0 { logger.info("joined the DHT", metadata: ["contacts": "\(reached)"]) }
+                    contacts = reached
                 } else if contacts > 0, !newSeeds.isEmpty {
                     // A seed given while connected may lead into another overlay (two groups
                     // of islands formed apart): join through it. The DHT node sees the other
@@ -232,9 +233,9 @@ public final class KademliaRendezvous: Rendezvous {
                         "seeds": "\(newSeeds.map(\.description).joined(separator: ","))",
                         "contacts_before": "\(contacts)", "contacts": "\(reached)",
                     ])
+                    contacts = max(contacts, reached)
                 }
-                let now = (try? await peer.snapshot())?.contacts ?? 0
-                let connected = now > 0
+                let connected = contacts > 0
                 if connected, !wasConnected {
                     await resubscribeAll()
                     await republishAll()

@@ -233,7 +233,7 @@ struct GatewayService: Service {
                     inner.addTask { for await id in listener.goodbyes { await driver.goodbye(id) } }
                     await inner.next()
                     // Without the listener the gateway goes on; wait for the end of the group.
-                    while (try? await Task.sleep(for: .seconds(3_600))) != nil {}
+                    await untilCancelled()
                     inner.cancelAll()
                 }
                 return "the goodbye listener stopped"
@@ -249,7 +249,7 @@ struct GatewayService: Service {
                         }
                     } catch {
                         logger.error("SIP redirect service not started", metadata: ["reason": "\(error)"])
-                        while (try? await Task.sleep(for: .seconds(3_600))) != nil {}
+                        await untilCancelled()
                     }
                     return "the SIP redirect service stopped"
                 }
@@ -261,6 +261,12 @@ struct GatewayService: Service {
             group.cancelAll()
         }
     }
+}
+
+/// Returns when the calling task is cancelled: a part of the gateway that cannot run (its
+/// port is taken) waits so, rather than ending the group it belongs to.
+private func untilCancelled() async {
+    while (try? await Task.sleep(for: .seconds(3_600))) != nil {}
 }
 
 public enum DaemonError: Error, CustomStringConvertible {

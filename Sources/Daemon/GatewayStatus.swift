@@ -127,7 +127,7 @@ public final class GatewayStatus: GatewayStateSource {
     /// hosts of any island), not the gateways' own adverts.
     static func localServices(_ snapshot: GatewayDriver.Snapshot) -> [DiscoveredService] {
         snapshot.localServices.values
-            .filter { !SynthesizedHost.isSynthesized($0.instance.host) && $0.instance.type != GatewayAdvert.serviceType }
+            .filter { $0.isPublishedByAHost && $0.instance.type != GatewayAdvert.serviceType }
             .sorted { "\($0.id)" < "\($1.id)" }
     }
 

@@ -23,9 +23,7 @@ public enum SIPDirectory {
     /// The services hosts on this link publish: not this gateway's imports nor any other
     /// gateway's publications.
     public static func linkServices(_ machine: GatewayMachine) -> [ServiceInstance] {
-        machine.export.services.values
-            .filter { !$0.origin.contains(.ourOwn) && !SynthesizedHost.isSynthesized($0.instance.host) }
-            .map(\.instance)
+        machine.export.services.values.filter(\.isPublishedByAHost).map(\.instance)
     }
 
     /// An import as the service instance it publishes (with the remote host's addresses).

@@ -99,7 +99,7 @@ public struct ImportPlanner: Sendable {
     public mutating func observe(_ event: LocalDomainEvent) -> [ImportEffect] {
         switch event {
         case .added(let service), .changed(let service):
-            guard isLocal(service) else { return forgetLocal(service.id) }
+            guard service.isPublishedByAHost else { return forgetLocal(service.id) }
             guard localServices[service.id] == nil else { return [] }
             let canonical = service.instance.name.canonical
             localServices[service.id] = canonical
@@ -123,10 +123,6 @@ public struct ImportPlanner: Sendable {
     }
 
     // MARK: deciding
-
-    private func isLocal(_ service: DiscoveredService) -> Bool {
-        !service.origin.contains(.ourOwn) && !SynthesizedHost.isSynthesized(service.instance.host)
-    }
 
     private mutating func forgetLocal(_ id: ServiceID) -> [ImportEffect] {
         guard let canonical = localServices.removeValue(forKey: id) else { return [] }

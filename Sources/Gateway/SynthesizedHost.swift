@@ -1,5 +1,6 @@
 import DNSSD
 import Island
+import LocalDomain
 
 /// Host names a gateway makes up for the services it imports: `<label>-z2z-<island>.local`,
 /// e.g. `printer-z2z-0a1b2c3d.local` for host `printer` of island `0a1b2c3d…`.
@@ -8,6 +9,14 @@ import Island
 /// any other, by the current leader or a former one, or copied by an Avahi reflector
 /// (which keeps host names) — and so never exports it again: loops are impossible by
 /// construction, with the TXT record left untouched.
+extension DiscoveredService {
+    /// Published by a host on the link, not by a gateway: neither this gateway's own
+    /// publication (Avahi's OUR_OWN flag) nor any gateway's import (synthesized host name).
+    public var isPublishedByAHost: Bool {
+        !origin.contains(.ourOwn) && !SynthesizedHost.isSynthesized(instance.host)
+    }
+}
+
 public enum SynthesizedHost {
     static let marker = "-z2z-"
 
