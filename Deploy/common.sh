@@ -37,15 +37,35 @@ require_swift() {
 }
 
 # The system bus and avahi-daemon of this machine (CI machines and containers start with neither).
+# A machine may carry a socket or pid file from a bus that no longer runs, so liveness is asked of
+# the daemons themselves, and stale files are cleared before a start.
+system_bus_answers() {
+    timeout 5 dbus-send --system --print-reply --dest=org.freedesktop.DBus \
+        /org/freedesktop/DBus org.freedesktop.DBus.GetId >/dev/null 2>&1
+}
+
 start_system_daemons() {
-    if [[ ! -S /run/dbus/system_bus_socket ]]; then
+    if ! system_bus_answers; then
         echo "==> starting dbus-daemon"
         mkdir -p /run/dbus
+        rm -f /run/dbus/system_bus_socket /run/dbus/pid
         dbus-daemon --system --fork
+        for _ in $(seq 1 50); do system_bus_answers && break; sleep 0.1; done
+        system_bus_answers || { echo "error: dbus-daemon started but the system bus does not answer" >&2; return 1; }
     fi
     if ! avahi-daemon --check 2>/dev/null; then
         echo "==> starting avahi-daemon"
-        avahi-daemon --daemonize --no-chroot
+        rm -f /run/avahi-daemon/pid
+        local log
+        log=$(mktemp)
+        if ! avahi-daemon --daemonize --no-chroot 2>"$log"; then
+            echo "error: avahi-daemon did not start:" >&2
+            cat "$log" >&2
+            rm -f "$log"
+            return 1
+        fi
+        rm -f "$log"
         for _ in $(seq 1 50); do avahi-daemon --check 2>/dev/null && break; sleep 0.1; done
+        avahi-daemon --check 2>/dev/null || { echo "error: avahi-daemon started but is not running" >&2; return 1; }
     fi
 }
