@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "SIP",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -200,7 +200,7 @@ let package = Package(
         ),
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),

@@ -87,7 +87,7 @@ public struct GatewayDaemon: Sendable {
                                    policy: { configuration.current.policy })
 
         let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
-            SIPDirectory.contacts(for: addressOfRecord, among: SIPDirectory.services(of: await driver.snapshot()))
+            await SIPDirectory.lookUp(addressOfRecord, in: await driver.snapshot(), rendezvous: rendezvous)
         } : nil
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, sip: sip,
                                      logger: logger) {
