@@ -9,10 +9,18 @@ struct Gateway {
     let host: HostRef
     let process: BackgroundProcess
 
-    static func start(_ bed: Testbed, _ host: HostRef, island: String, seed: HostRef?, priority: Int = 100) throws -> Gateway {
+    /// `config`: the text of a TOML configuration file for it (flags still override it).
+    static func start(_ bed: Testbed, _ host: HostRef, island: String, seed: HostRef?, priority: Int = 100,
+                      config: String? = nil) throws -> Gateway {
         var arguments = [try BuildProducts.executable("z2zd"), "--state-dir", "\(bed.directory)/\(host)/z2z",
                          "--island", island, "--priority", String(priority)]
         if let seed { arguments += ["--bootstrap", "\(bed.address(of: seed).v4):7400"] }
+        if let config {
+            let file = "\(bed.directory)/\(host)/z2z.toml"
+            try FileManager.default.createDirectory(atPath: "\(bed.directory)/\(host)", withIntermediateDirectories: true)
+            try config.write(toFile: file, atomically: true, encoding: .utf8)
+            arguments += ["--config", file]
+        }
         return Gateway(host: host, process: try bed.spawn(host, arguments))
     }
 
