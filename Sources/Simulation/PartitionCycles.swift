@@ -63,7 +63,8 @@ public struct PartitionCycles: Sendable {
             result.cuts += 1
             for n in 0..<changesPerCycle {
                 // Spread over the cycle, so changes land at every point of a cut.
-                let at = sim.now + cycle * (Double(n) + 0.5) / Double(changesPerCycle)
+                let fraction: Double = (Double(n) + 0.5) / Double(changesPerCycle)
+                let at: Instant = sim.now + cycle * fraction
                 let island = sim.randomIndex(below: islands)
                 change += 1
                 let withdraw = change % 3 == 0
