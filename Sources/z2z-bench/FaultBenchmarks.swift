@@ -19,6 +19,7 @@ struct PartitionCyclesCommand: ParsableCommand {
     @Option(help: "Number of islands (1-3 gateways each).") var islands = 50
     @Option(help: "Seconds between cuts.") var cycle: Double = 5
     @Option(help: "Seconds of cycling.") var seconds: Double = 120
+    @Option(help: "Seconds after the heal before views that still differ count as failed.") var limit: Double = 60
     @Option(help: "Seeds to run, comma-separated; the same seed replays the same run.") var seeds = "1"
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
 
@@ -26,6 +27,7 @@ struct PartitionCyclesCommand: ParsableCommand {
         var scenario = PartitionCycles(islands: islands)
         scenario.cycle = .seconds(cycle)
         scenario.duration = .seconds(seconds)
+        scenario.limit = .seconds(limit)
         var all: [PartitionCycles.Result] = []
         var wallTotal = 0.0
         for seed in seeds.split(separator: ",").compactMap({ UInt64($0) }) {
