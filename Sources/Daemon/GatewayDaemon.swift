@@ -63,7 +63,7 @@ public struct GatewayDaemon: Sendable {
         let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
                            logger: Logger(label: "z2z.dht"))
         let rendezvous = KademliaRendezvous(
-            peer: peer, seeds: seeds, wallClockMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000),
+            peer: peer, seeds: seeds, wallClockMilliseconds: Self.wallClockMilliseconds(),
             logger: Logger(label: "z2z.rendezvous"))
         let domain = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
 
@@ -121,6 +121,15 @@ public struct GatewayDaemon: Sendable {
         ])
         try await group.run()
         logger.info("z2zd stopped")
+    }
+
+    /// Now on the wall clock, in milliseconds since 1970: the floor of record sequence numbers,
+    /// the daemon's only use of wall time (everything else runs on the monotonic clock).
+    /// `Z2Z_TEST_CLOCK_OFFSET_SECONDS` (test only, e.g. -300) shifts it, for the clock-skew
+    /// scenario of `Deploy/faults` (faketime stalls Swift's timers when it sets the clock back).
+    static func wallClockMilliseconds(environment: [String: String] = ProcessInfo.processInfo.environment) -> UInt64 {
+        let offset = environment["Z2Z_TEST_CLOCK_OFFSET_SECONDS"].flatMap(Double.init) ?? 0
+        return UInt64(max(0, (Date().timeIntervalSince1970 + offset) * 1000))
     }
 
     /// SIGHUP: reads the configuration again. A valid one replaces the running one (policy,

@@ -6,7 +6,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "z2z-bench",
         abstract: "Measure z2z's DHT, and run single DHT nodes for cross-process tests.",
-        subcommands: [DHT.self, Islands.self, NodeCommand.self]
+        subcommands: [DHT.self, Islands.self, Faults.self, NodeCommand.self]
     )
 }
 
