@@ -5,7 +5,13 @@
 ///
 /// Element ids the browser test reads: `services` (tbody, one row per service, with
 /// `data-name`, `data-origin`, `data-island`), `islands` (the SVG), `events` (the log),
-/// `status` (the header line).
+/// `status` (the header line); `events` gets `data-live="open"` once the event stream is
+/// connected.
+///
+/// `/?stream_seconds=N` makes each event stream last N seconds (EventSource reconnects a
+/// second later, from the last event it had): a headless browser with a virtual-time
+/// budget only advances its clock while no request is pending, and an endless stream
+/// would hold it forever.
 enum Dashboard {
     static let html = #"""
 <!doctype html>
@@ -23,7 +29,7 @@ enum Dashboard {
  #grid { display: grid; grid-template-columns: 420px 1fr; gap: 1.5em; }
  svg { background: #fff; border: 1px solid #ddd; }
  #events { height: 260px; overflow-y: auto; background: #fff; border: 1px solid #ddd; font: 12px monospace; padding: 4px; }
- #events div { white-space: nowrap; } .kind { display: inline-block; width: 9em; color: #0969da; }
+ #events div { white-space: nowrap; } .kind { display: inline-block; width: 11em; color: #0969da; }
 </style>
 </head>
 <body>
@@ -115,7 +121,11 @@ async function start() {
   await refresh();
   let last = 0;
   try { const recent = await get("/events"); recent.events.forEach(logEvent); last = recent.last; } catch (e) {}
-  const stream = new EventSource(api + "/events/stream?after=" + last);
+  const seconds = new URLSearchParams(location.search).get("stream_seconds");
+  const stream = new EventSource(api + "/events/stream?after=" + last + (seconds ? "&seconds=" + encodeURIComponent(seconds) : ""));
+  const box = document.getElementById("events");
+  stream.onopen = () => box.setAttribute("data-live", "open");
+  stream.onerror = () => box.setAttribute("data-live", "reconnecting");
   stream.onmessage = m => logEvent(JSON.parse(m.data));
   setInterval(refresh, 3000);
 }

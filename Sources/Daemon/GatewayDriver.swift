@@ -272,8 +272,16 @@ public actor GatewayDriver {
         case .exportSkipped(let id, let skip):
             logger.debug("not exported", metadata: ["service": "\(id)", "reason": "\(skip.reason)"])
             count("export_skipped_\(skip.reason)")
-            let why = if case .denied(let rule) = skip { "denied by \(rule)" } else { skip.reason.replacingOccurrences(of: "_", with: " ") }
-            log(.exportSkipped, subject: Self.subject(id), reason: skip.reason, "not exported: \(why)")
+            // Gateways' own publications (imports, adverts) are never exported: loop
+            // prevention, not news. What a host published and was not exported is.
+            switch skip {
+            case .ourOwn, .gatewayPublished, .gatewayAdvert:
+                break
+            case .denied(let rule):
+                log(.exportSkipped, subject: Self.subject(id), reason: skip.reason, "not exported: denied by \(rule)")
+            case .noRoutableAddress:
+                log(.exportSkipped, subject: Self.subject(id), reason: skip.reason, "not exported: no routable address")
+            }
         case .rejected(let reason, let detail):
             logger.debug("input rejected", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
             count("rejected_\(reason)")

@@ -130,6 +130,10 @@ public struct ServiceExplainer: Sendable {
             guard let instance = try? InstanceName(name), query.matches(instance, type) else { continue }
             // Imports name the island they came from; the rest are this island's.
             let island = event.island?.id.flatMap { UInt64($0, radix: 16) }.map(IslandID.init(rawValue:))
+            // A gateway's publication on this link (an import) is not a service of this island.
+            if island == nil, let onLink = machine.export.services[ServiceID(name: instance, type: type)], !onLink.isPublishedByAHost {
+                continue
+            }
             found.append(Candidate(island: island == machine.island ? nil : island, type: type, name: instance))
         }
         return found
