@@ -113,8 +113,10 @@ public struct GatewayDaemon: Sendable {
             logger: Logger(label: "z2z.lifecycle")))
         let (exportPermission, importPermission) = (exportPermission(), importPermission())
         let reload = SignalHandler(signal: SIGHUP) {
-            notifier.notify("RELOADING=1")
-            defer { notifier.notify("READY=1") }
+            // RELOADING=1 … READY=1 around the reload, once the gateway was ready at all.
+            let announce = systemd.readiness.isReady
+            if announce { notifier.notify("RELOADING=1") }
+            defer { if announce { notifier.notify("READY=1") } }
             guard self.reload() else { return }
             // New seeds join at once: this is how two groups of islands formed apart are
             // given the link that merges them.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Z2ZAPI
 
 /// Tells systemd how the gateway is doing (`Type=notify`): `READY=1` once avahi-daemon is
@@ -9,7 +10,15 @@ import Z2ZAPI
 /// sent only after the gateway's actor answered (a hung driver stops the pings and systemd
 /// restarts it); `STOPPING=1` at the end. Does nothing outside systemd.
 struct SystemdService: Service {
+    /// Whether READY=1 was sent: a reload before it must not announce readiness.
+    final class Readiness: Sendable {
+        private let ready = Mutex(false)
+        var isReady: Bool { ready.withLock { $0 } }
+        func markReady() { ready.withLock { $0 = true } }
+    }
+
     let notifier: SystemdNotifier
+    let readiness = Readiness()
     let status: GatewayStatus
     /// Seeds were configured: a leader is ready only once it reached another island (or after `joinGrace`).
     let seedsConfigured: Bool
@@ -21,7 +30,8 @@ struct SystemdService: Service {
         guard notifier.isEnabled else { return try await gracefulShutdown() }
         let started = ContinuousClock.now
         let period = min(.seconds(2), (notifier.watchdogInterval ?? .seconds(4)) / 2)
-        let (notifier, status, seedsConfigured, logger, joinGrace) = (notifier, status, seedsConfigured, logger, joinGrace)
+        let (notifier, status, seedsConfigured, logger, joinGrace, readiness) =
+            (notifier, status, seedsConfigured, logger, joinGrace, readiness)
         await cancelWhenGracefulShutdown {
             var ready = false
             while !Task.isCancelled {
@@ -31,6 +41,7 @@ struct SystemdService: Service {
                 if !ready, Self.isReady(current, dhtPeers: dhtPeers, seedsConfigured: seedsConfigured,
                                         waited: started.duration(to: .now), grace: joinGrace) {
                     ready = true
+                    readiness.markReady()
                     notifier.notify("READY=1\nSTATUS=\(text)")
                     logger.info("told systemd: ready", metadata: ["status": "\(text)"])
                 } else {
