@@ -11,7 +11,8 @@ import Synchronization
 import Z2ZAPI
 
 /// The running gateway as the local API sees it: answers built from one driver snapshot and
-/// the rendezvous statistics, never from the network.
+/// the rendezvous statistics, never from the network — except `explain`, which asks the
+/// DHT for the type keys involved, each bounded by `explainTimeout`.
 public final class GatewayStatus: GatewayStateSource {
     private let driver: GatewayDriver
     private let rendezvous: any Rendezvous
@@ -185,12 +186,13 @@ public final class GatewayStatus: GatewayStateSource {
                     return slot
                 }?.resume(returning: answer)
             }
-            Task {
-                do { finish(.values(try await rendezvous.get(key: key))) } catch { finish(.unanswered("\(error)")) }
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                finish(.unanswered("no answer within \(timeout)"))
             }
             Task {
-                try? await Task.sleep(for: timeout)
-                finish(.unanswered("no answer within \(timeout)"))
+                do { finish(.values(try await rendezvous.get(key: key))) } catch { finish(.unanswered("\(error)")) }
+                timer.cancel()
             }
         }
         return answer
