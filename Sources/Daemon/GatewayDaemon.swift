@@ -74,17 +74,20 @@ public struct GatewayDaemon: Sendable {
         let machine = GatewayMachine(settings: settings, exportPermission: exportPermission(),
                                      importPermission: importPermission())
         let logger = self.logger
+        let metrics = GatewayMetrics()
         let driver = GatewayDriver(
             machine: machine, domain: domain, rendezvous: rendezvous, link: PeerDatagramLink(peer: peer),
             hooks: .init(persistIsland: { island in
                 do { try store.setIslandID(island) } catch {
                     logger.error("could not remember the island id", metadata: ["island": "\(island)", "reason": "\(error)"])
                 }
+            }, event: { metrics.observe($0) }, rendezvousOperation: { operation, duration, result in
+                metrics.rendezvousOperation(operation, duration: duration, result: result)
             }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network,
-                                   policy: { configuration.current.policy })
+                                   policy: { configuration.current.policy }, metrics: metrics)
 
         let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
             await SIPDirectory.lookUp(addressOfRecord, in: await driver.snapshot(), rendezvous: rendezvous)
@@ -101,12 +104,19 @@ public struct GatewayDaemon: Sendable {
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
         }
+        let notifier = SystemdNotifier()
+        let systemd = SystemdService(notifier: notifier, status: status, seedsConfigured: !seeds.isEmpty,
+                                     logger: Logger(label: "z2z.systemd"))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: gateway), .init(service: api)],
+            services: [.init(service: gateway), .init(service: api), .init(service: systemd)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "z2z.lifecycle")))
         let (exportPermission, importPermission) = (exportPermission(), importPermission())
         let reload = SignalHandler(signal: SIGHUP) {
+            // RELOADING=1 … READY=1 around the reload, once the gateway was ready at all.
+            let announce = systemd.readiness.isReady
+            if announce { notifier.notify("RELOADING=1") }
+            defer { if announce { notifier.notify("READY=1") } }
             guard self.reload() else { return }
             // New seeds join at once: this is how two groups of islands formed apart are
             // given the link that merges them.
