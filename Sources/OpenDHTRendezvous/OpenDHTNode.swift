@@ -127,12 +127,24 @@ public final class OpenDHTNode: @unchecked Sendable {
         dht_runner_bootstrap(runner, host, String(port))
     }
 
+    /// How a put ended.
+    public enum PutOutcome: Hashable, Sendable {
+        /// At least one node stored it.
+        case stored
+        /// OpenDHT gave up: no node stored it (or the node is closed).
+        case refused
+        /// No answer within the time allowed; OpenDHT goes on with it (a permanent put
+        /// keeps being announced).
+        case pending
+    }
+
     /// Puts `data` under `key` with OpenDHT value id `id` (not 0). Permanent: the node
-    /// refreshes it before it expires until `cancelPut(key:id:)`. Returns whether at least
-    /// one node stored it.
-    public func put(key: Key, id: UInt64, data: [UInt8], permanent: Bool) async -> Bool {
+    /// refreshes it before it expires until `cancelPut(key:id:)`. Waits at most `timeout`
+    /// for OpenDHT to say whether a node stored it.
+    public func put(key: Key, id: UInt64, data: [UInt8], permanent: Bool, timeout: Duration = .seconds(5)) async -> PutOutcome {
         let operation = Operation()
-        guard register(operation) else { return false }
+        guard register(operation) else { return .refused }
+        let deadline = operation.expire(after: timeout)
         let ok = await withCheckedContinuation { continuation in
             operation.start(continuation)
             guard let value = data.withUnsafeBufferPointer({ dht_value_new($0.baseAddress, $0.count) }) else {
@@ -148,8 +160,9 @@ public final class OpenDHTNode: @unchecked Sendable {
             // The runner holds its own reference to the value.
             dht_value_unref(value)
         }
+        deadline.cancel()
         unregister(operation)
-        return ok
+        return ok ? .stored : operation.timedOut ? .pending : .refused
     }
 
     /// Stops refreshing a permanent put; the copies stored expire on their own.
@@ -160,9 +173,11 @@ public final class OpenDHTNode: @unchecked Sendable {
     }
 
     /// The values under `key` (a lookup); `nil` when the lookup failed or the node is closed.
-    public func get(key: Key) async -> [Value]? {
+    /// After `timeout`, the values found so far.
+    public func get(key: Key, timeout: Duration = .seconds(5)) async -> [Value]? {
         let operation = Operation()
         guard register(operation) else { return nil }
+        let deadline = operation.expire(after: timeout)
         let ok = await withCheckedContinuation { continuation in
             operation.start(continuation)
             var hash = Self.infohash(key)
@@ -176,8 +191,9 @@ public final class OpenDHTNode: @unchecked Sendable {
                 Unmanaged<Operation>.fromOpaque(context).takeRetainedValue().complete(ok: ok)
             }, Unmanaged.passRetained(operation).toOpaque())
         }
+        deadline.cancel()
         unregister(operation)
-        return ok ? operation.values : nil
+        return ok || operation.timedOut ? operation.values : nil
     }
 
     /// Listens to `key`: `handler` gets the values present first, then every new and
@@ -280,6 +296,7 @@ private final class Operation: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Bool, Never>?
         var result: Bool?
+        var timedOut = false
         var values: [OpenDHTNode.Value] = []
     }
 
@@ -295,6 +312,22 @@ private final class Operation: Sendable {
     }
 
     func collect(_ value: OpenDHTNode.Value) { state.withLock { $0.values.append(value) } }
+
+    /// Completes it as failed and timed out after `limit`, unless it completed before (the
+    /// caller cancels the returned task then).
+    func expire(after limit: Duration) -> Task<Void, Never> {
+        Task {
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
+            let expired = state.withLock { state in
+                guard state.result == nil else { return false }
+                state.timedOut = true
+                return true
+            }
+            if expired { complete(ok: false) }
+        }
+    }
+
+    var timedOut: Bool { state.withLock { $0.timedOut } }
 
     var values: [OpenDHTNode.Value] { state.withLock { $0.values } }
 

@@ -68,6 +68,8 @@ public final class OpenDHTRendezvous: Rendezvous {
     public let network: NetworkID
     private let logger: Logger
     private let retryInterval: Duration
+    /// How long a put or get waits for OpenDHT's answer (see `OpenDHTNode.put`).
+    private let putTimeout: Duration
     private let state: Mutex<State>
     private let pause = Mutex<Task<Void, any Error>?>(nil)
 
@@ -77,13 +79,14 @@ public final class OpenDHTRendezvous: Rendezvous {
     ///   - wallClockMilliseconds: now, in milliseconds since 1970: the floor of our sequence
     ///     numbers, so a restarted leader's values are newer than those of its last run.
     public init(identity: Identity, network: NetworkID, port: UInt16, seeds: [Endpoint],
-                wallClockMilliseconds: UInt64, retryInterval: Duration = .seconds(5),
+                wallClockMilliseconds: UInt64, retryInterval: Duration = .seconds(5), putTimeout: Duration = .seconds(3),
                 logger: Logger = Logger(label: "z2z.rendezvous")) throws(OpenDHTNode.StartError) {
         node = try OpenDHTNode(port: port, network: Self.openDHTNetwork(for: network))
         self.identity = identity
         self.network = network
         self.logger = logger
         self.retryInterval = retryInterval
+        self.putTimeout = putTimeout
         state = Mutex(State(sequence: wallClockMilliseconds, seeds: seeds))
     }
 
@@ -168,7 +171,7 @@ public final class OpenDHTRendezvous: Rendezvous {
     }
 
     public func get(key: RecordKey) async throws(RendezvousError) -> [RendezvousValue] {
-        guard let values = await node.get(key: Self.openDHTKey(key)) else {
+        guard let values = await node.get(key: Self.openDHTKey(key), timeout: putTimeout) else {
             if state.withLock({ $0.closed }) { throw .shutDown }
             // Alone, a lookup finds nothing and reports failure: there is nothing to read.
             if node.nodeCounts.good == 0 { return [] }
@@ -197,6 +200,7 @@ public final class OpenDHTRendezvous: Rendezvous {
             continuation.finish()
             return stream
         }
+        logger.debug("OpenDHT listen", metadata: ["key": "\(key)"])
         let listening = node.listen(key: Self.openDHTKey(key)) { [weak self] event in
             self?.deliver(event, key: key, generation: generation)
         }
@@ -236,8 +240,14 @@ public final class OpenDHTRendezvous: Rendezvous {
 
     private func store(_ record: Record, id: UInt64) async throws(RendezvousError) {
         let bytes = SignedValue.encode(record, network: network)
-        let stored = await node.put(key: Self.openDHTKey(record.key), id: id, data: bytes, permanent: true)
-        guard !stored else { return }
+        let outcome = await node.put(key: Self.openDHTKey(record.key), id: id, data: bytes, permanent: true,
+                                     timeout: putTimeout)
+        logger.debug("OpenDHT put", metadata: [
+            "key": "\(record.key)", "value_id": "\(record.valueID)", "sequence": "\(record.sequence)",
+            "tombstone": "\(record.isTombstone)", "bytes": "\(bytes.count)", "outcome": "\(outcome)",
+        ])
+        // Pending: OpenDHT goes on announcing it; the gateway's next operation need not wait.
+        guard outcome == .refused else { return }
         if state.withLock({ $0.closed }) { throw .shutDown }
         // Alone, the put waits in OpenDHT and `stayConnected` puts it again on joining.
         if node.nodeCounts.good == 0 { return }
@@ -257,6 +267,9 @@ public final class OpenDHTRendezvous: Rendezvous {
     /// A listen event, on OpenDHT's thread: folded into the key's view, changes passed on.
     private func deliver(_ event: OpenDHTNode.ListenEvent, key: RecordKey, generation: Int) {
         let record = event.expired ? nil : decode(event.value.data, key: key)
+        logger.debug("OpenDHT listen event", metadata: [
+            "key": "\(key)", "expired": "\(event.expired)", "valid": "\(record != nil)", "bytes": "\(event.value.data.count)",
+        ])
         if !event.expired, record == nil { return }
         state.withLock { state in
             guard var subscription = state.subscriptions[key], subscription.generation == generation else { return }

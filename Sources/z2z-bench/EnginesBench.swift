@@ -151,7 +151,7 @@ struct EnginesCommand: AsyncParsableCommand {
     }
 
     /// Joined until every node knows someone and the routing tables stopped growing (the
-    /// sum of their sizes unchanged over three samples a second apart), at most 3 minutes.
+    /// sum of their sizes unchanged over ten samples a second apart), at most 3 minutes.
     func converge(_ nodes: [BenchNode]) async throws -> (seconds: Double, meanPeers: Double) {
         let start = ContinuousClock.now
         var history: [Int] = []
@@ -159,9 +159,9 @@ struct EnginesCommand: AsyncParsableCommand {
             var sizes: [Int] = []
             for node in nodes { sizes.append(await node.rendezvous.stats().peers) }
             history.append(sizes.reduce(0, +))
-            if sizes.allSatisfy({ $0 > 0 }), history.count >= 3, Set(history.suffix(3)).count == 1 {
-                // The time the tables reached their final size: two samples back.
-                let seconds = Double((ContinuousClock.now - start).components.seconds) - 2
+            if sizes.allSatisfy({ $0 > 0 }), history.count >= 10, Set(history.suffix(10)).count == 1 {
+                // The time the tables reached their final size: nine samples back.
+                let seconds = Double((ContinuousClock.now - start).components.seconds) - 9
                 return (max(seconds, 0), Double(history.last ?? 0) / Double(nodes.count))
             }
             try await Task.sleep(for: .seconds(1))

@@ -176,4 +176,33 @@ struct OpenDHTRendezvousTests {
         }
         #expect(dhtnode.isRunning, "dhtnode ran throughout")
     }
+
+    /// A leader subscribes and puts as soon as it leads, often before its node knows anyone:
+    /// both must reach the leaders that come later.
+    @Test func aSubscriptionAndAValueMadeWhileAloneReachNodesThatJoinLater() async throws {
+        let first = try makeNode(seeds: [])
+        let key = RecordKey.make(network: Self.network, namespace: "directory", name: "islands")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            group.addTask { await first.run() }
+            await first.join()
+            let changes = await first.subscribe(key: key)
+            try await first.put(key: key, valueID: 1, payload: Array("first".utf8))
+            let second = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)])
+            group.addTask { await second.run() }
+            await second.join()
+            let secondChanges = await second.subscribe(key: key)
+            try await second.put(key: key, valueID: 1, payload: Array("second".utf8))
+            var heardBySecond: [UInt8]? = nil
+            while heardBySecond != Array("first".utf8), let change = await next(secondChanges) {
+                if case .upserted(let value) = change { heardBySecond = value.payload }
+            }
+            #expect(heardBySecond == Array("first".utf8), "the value put while alone reached the later node")
+            var heardByFirst: [UInt8]? = nil
+            while heardByFirst != Array("second".utf8), let change = await next(changes) {
+                if case .upserted(let value) = change { heardByFirst = value.payload }
+            }
+            #expect(heardByFirst == Array("second".utf8), "the subscription made while alone hears the later node")
+        }
+    }
 }
