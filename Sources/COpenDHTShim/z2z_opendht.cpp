@@ -19,6 +19,25 @@ extern "C" z2z_dht_node_counts z2z_dht_runner_node_counts(const void* r) {
     return counts;
 }
 
+extern "C" int z2z_dht_runner_run_ipv4(void* r, uint16_t port, uint32_t network) {
+    auto runner = static_cast<dht::DhtRunner*>(r);
+    if (runner == nullptr) return -1;
+    try {
+        dht::DhtRunner::Config config;
+        config.dht_config.node_config.network = network;
+        config.dht_config.node_config.maintain_storage = false;
+        config.threaded = true;
+        config.peer_discovery = false;
+        config.peer_publish = false;
+        config.bind4.setFamily(AF_INET);
+        config.bind4.setPort(port);
+        runner->run(config, dht::DhtRunner::Context{});
+    } catch (...) {
+        return -1;
+    }
+    return 0;
+}
+
 extern "C" void z2z_dht_value_set_id(void* v, uint64_t id) {
     auto value = static_cast<std::shared_ptr<dht::Value>*>(v);
     if (value != nullptr && *value) (*value)->id = id;

@@ -76,20 +76,27 @@ public final class OpenDHTNode: @unchecked Sendable {
     private let runner: OpaquePointer
     private let state = Mutex(State())
 
-    /// Starts a node on UDP `port` (0: any free port) in OpenDHT network `network`.
-    public init(port: UInt16, network: UInt32) throws(StartError) {
+    /// Starts a node on UDP `port` (0: any free port) in OpenDHT network `network`, on IPv4
+    /// and IPv6, or on IPv4 only (`ipv6: false`; one socket fewer, for processes holding
+    /// hundreds of nodes).
+    public init(port: UInt16, network: UInt32, ipv6: Bool = true) throws(StartError) {
         guard let runner = dht_runner_new() else { throw .notRunning(port: port, code: -1) }
-        var config = dht_runner_config()
-        dht_runner_config_default(&config)
-        config.dht_config.node_config.network = network
-        config.dht_config.node_config.maintain_storage = false
-        config.threaded = true
-        // No multicast peer discovery: a node meets only the nodes it is told about, as the
-        // native engine does.
-        config.peer_discovery = false
-        config.peer_publish = false
-        config.log = false
-        let code = dht_runner_run_config(runner, port, &config)
+        let code: Int32
+        if ipv6 {
+            var config = dht_runner_config()
+            dht_runner_config_default(&config)
+            config.dht_config.node_config.network = network
+            config.dht_config.node_config.maintain_storage = false
+            config.threaded = true
+            // No multicast peer discovery: a node meets only the nodes it is told about, as
+            // the native engine does.
+            config.peer_discovery = false
+            config.peer_publish = false
+            config.log = false
+            code = dht_runner_run_config(runner, port, &config)
+        } else {
+            code = z2z_dht_runner_run_ipv4(UnsafeMutableRawPointer(runner), port, network)
+        }
         guard code == 0, dht_runner_is_running(runner) else {
             dht_runner_delete(runner)
             throw .notRunning(port: port, code: code)

@@ -80,8 +80,8 @@ public final class OpenDHTRendezvous: Rendezvous {
     ///     numbers, so a restarted leader's values are newer than those of its last run.
     public init(identity: Identity, network: NetworkID, port: UInt16, seeds: [Endpoint],
                 wallClockMilliseconds: UInt64, retryInterval: Duration = .seconds(5), putTimeout: Duration = .seconds(3),
-                logger: Logger = Logger(label: "z2z.rendezvous")) throws(OpenDHTNode.StartError) {
-        node = try OpenDHTNode(port: port, network: Self.openDHTNetwork(for: network))
+                ipv6: Bool = true, logger: Logger = Logger(label: "z2z.rendezvous")) throws(OpenDHTNode.StartError) {
+        node = try OpenDHTNode(port: port, network: Self.openDHTNetwork(for: network), ipv6: ipv6)
         self.identity = identity
         self.network = network
         self.logger = logger

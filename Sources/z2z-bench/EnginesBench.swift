@@ -238,7 +238,7 @@ struct BenchNode: Sendable {
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         if engine == "opendht" {
             let node = try OpenDHTRendezvous(identity: Identity(), network: network, port: 0, seeds: seed.map { [$0] } ?? [],
-                                             wallClockMilliseconds: now, retryInterval: .seconds(1))
+                                             wallClockMilliseconds: now, retryInterval: .seconds(1), ipv6: false)
             return BenchNode(rendezvous: node, run: { await node.run() },
                              endpoint: { Endpoint(ipv4: 127, 0, 0, 1, port: node.node.port) }, close: {})
         }

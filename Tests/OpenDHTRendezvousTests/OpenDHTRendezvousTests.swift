@@ -10,9 +10,9 @@ import Testing
 struct OpenDHTRendezvousTests {
     static let network = NetworkID(name: "opendht-rendezvous-test")
 
-    func makeNode(seeds: [Endpoint], network: NetworkID = Self.network) throws -> OpenDHTRendezvous {
+    func makeNode(seeds: [Endpoint], network: NetworkID = Self.network, ipv6: Bool = true) throws -> OpenDHTRendezvous {
         try OpenDHTRendezvous(identity: Identity(), network: network, port: 0, seeds: seeds,
-                              wallClockMilliseconds: 1_000, retryInterval: .milliseconds(200))
+                              wallClockMilliseconds: 1_000, retryInterval: .milliseconds(200), ipv6: ipv6)
     }
 
     /// Runs `body` with `count` joined engines, the first being everybody's seed.
@@ -203,6 +203,24 @@ struct OpenDHTRendezvousTests {
                 if case .upserted(let value) = change { heardByFirst = value.payload }
             }
             #expect(heardByFirst == Array("second".utf8), "the subscription made while alone hears the later node")
+        }
+    }
+
+    /// IPv4-only nodes (what the benchmark runs, to fit hundreds in one process) meet and
+    /// exchange values like the others.
+    @Test func ipv4OnlyNodesMeetAndExchangeValues() async throws {
+        let first = try makeNode(seeds: [], ipv6: false)
+        let second = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)], ipv6: false)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            for engine in [first, second] { group.addTask { await engine.run() } }
+            for engine in [first, second] { await engine.join() }
+            _ = try await poll("the two know each other") { await second.stats().peers > 0 ? true : nil }
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_v4._tcp")
+            let changes = await first.subscribe(key: key)
+            try await second.put(key: key, valueID: 1, payload: [4])
+            guard case .upserted(let value)? = await next(changes) else { Issue.record("no upsert"); return }
+            #expect(value.payload == [4])
         }
     }
 }

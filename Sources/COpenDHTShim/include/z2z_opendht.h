@@ -21,6 +21,12 @@ typedef struct z2z_dht_node_counts {
 /// The routing table of a running `dht_runner*` (zeros when it does not run).
 z2z_dht_node_counts z2z_dht_runner_node_counts(const void* runner);
 
+/// Runs a `dht_runner*` as `dht_runner_run_config` does with z2z's settings (threaded, no
+/// peer discovery, no identity), but bound to IPv4 only: one socket fewer per node, which
+/// matters for OpenDHT's select() loop (FD_SETSIZE) when one process holds hundreds of
+/// nodes. Returns 0, or -1 when OpenDHT threw.
+int z2z_dht_runner_run_ipv4(void* runner, uint16_t port, uint32_t network);
+
 /// Sets the OpenDHT value id of a `dht_value*` before it is put (0 lets OpenDHT pick one).
 void z2z_dht_value_set_id(void* value, uint64_t id);
 
