@@ -8,9 +8,9 @@ import Glibc
 
 /// One OpenDHT node: a `dht_runner` of libopendht-c, which runs its own threads (a socket
 /// loop and a DHT loop). This type is the only place that touches OpenDHT's C API: its
-/// callbacks arrive on OpenDHT's threads and become resumed continuations and `AsyncStream`
-/// elements here; no pointer leaves it, and the runner lives exactly as long as `close()`
-/// has not finished.
+/// callbacks arrive on OpenDHT's threads and become resumed continuations (gets, puts) or
+/// calls of a listen's handler here; no pointer leaves it, and the runner lives exactly as
+/// long as `close()` has not finished.
 ///
 /// Values are opaque bytes to this type (the engine puts its own signed records in them);
 /// OpenDHT's default value type gives them a lifetime of ten minutes, which a permanent put
