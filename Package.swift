@@ -121,12 +121,25 @@ let package = Package(
             dependencies: ["Kademlia", "Rendezvous", "Transport", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The OpenDHT rendezvous engine: libopendht-c (system library), a small C++ shim for
+        // what its C API lacks (routing-table size, value ids), and the engine over both.
+        .systemLibrary(
+            name: "COpenDHT",
+            pkgConfig: "opendht-c",
+            providers: [.apt(["libopendht-c-dev"])]
+        ),
+        .target(name: "COpenDHTShim", linkerSettings: [.linkedLibrary("opendht")]),
+        .target(
+            name: "OpenDHTRendezvous",
+            dependencies: ["COpenDHT", "COpenDHTShim", "Kademlia", "Rendezvous", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // MARK: the daemon's core: runs the gateway machine against Avahi, UDP and the rendezvous
         .target(
             name: "Daemon",
             dependencies: [
                 "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "Transport", "DHTRendezvous",
-                "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
+                "OpenDHTRendezvous", "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "z2z-bench",
             dependencies: [
-                "Kademlia", "Simulation", "Transport",
+                "Kademlia", "Simulation", "Transport", "Rendezvous", "DHTRendezvous", "OpenDHTRendezvous",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -206,6 +219,7 @@ let package = Package(
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
+        .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "Policy", "Z2ZAPI", "Testbed"]
@@ -243,5 +257,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-    ]
+    ],
+    // The OpenDHT shim (COpenDHTShim) includes OpenDHT's C++17 headers.
+    cxxLanguageStandard: .cxx17
 )

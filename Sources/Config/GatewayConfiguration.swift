@@ -64,8 +64,8 @@ public struct GatewayConfiguration: Hashable, Sendable {
         if !api.listen.isLoopback {
             warnings.append("api.listen = \"\(api.listen)\" is reachable from other machines, and the API has no authentication")
         }
-        if dht.engine == .opendht {
-            warnings.append("dht.engine = \"opendht\" is accepted, but the OpenDHT engine is not available yet")
+        if dht.engine == .opendht, dht.openDHTPort == nil {
+            warnings.append("dht.port = \(dht.port) leaves no room for the OpenDHT engine's port (dht.port + 2): it takes any free port")
         }
         return warnings
     }
@@ -142,13 +142,17 @@ public struct DHTSettings: Hashable, Sendable {
         self.bootstrap = bootstrap
         self.structureThreshold = structureThreshold
     }
+
+    /// The UDP port of the OpenDHT engine's node: `port` + 2 (7402 by default), since `port`
+    /// stays the island heartbeats' socket. Nil when `port` is above 65533.
+    public var openDHTPort: UInt16? { port <= UInt16.max - 2 ? port + 2 : nil }
 }
 
 /// Which DHT implementation carries the rendezvous.
 public enum DHTEngine: String, Hashable, Sendable, CaseIterable {
     /// z2z's own Kademlia (the `Kademlia` module).
     case native
-    /// OpenDHT through libopendht-c (accepted now, provided by a later engine).
+    /// OpenDHT through libopendht-c (the `OpenDHTRendezvous` module).
     case opendht
 }
 

@@ -9,6 +9,7 @@ import Kademlia
 import LocalDomain
 import Logging
 import NIOCore
+import OpenDHTRendezvous
 import Policy
 import Rendezvous
 import ServiceLifecycle
@@ -18,7 +19,8 @@ import StateStore
 import Transport
 
 /// z2zd put together: the state directory, the DHT peer on the gateway's UDP port (which
-/// also carries the island's heartbeats), the native rendezvous, Avahi, the gateway machine
+/// also carries the island's heartbeats), the rendezvous engine (`dht.engine`: the native
+/// one on that socket, or OpenDHT on its own port), Avahi, the gateway machine
 /// and its driver, and the local HTTP API, run as one service group.
 ///
 /// On SIGTERM or SIGINT the API stops first, then the gateway says goodbye (withdraws its
@@ -62,9 +64,8 @@ public struct GatewayDaemon: Sendable {
         dht.structureThreshold = config.dht.structureThreshold
         let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
                            logger: Logger(label: "z2z.dht"))
-        let rendezvous = KademliaRendezvous(
-            peer: peer, seeds: seeds, wallClockMilliseconds: Self.wallClockMilliseconds(),
-            logger: Logger(label: "z2z.rendezvous"))
+        let rendezvous = try Self.engine(config, identity: identity, network: network, peer: peer,
+                                         seeds: seeds, configured: configured, logger: logger)
         let domain = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
 
         var settings = GatewayMachine.Settings(
@@ -128,6 +129,7 @@ public struct GatewayDaemon: Sendable {
             "node": "\(identity.id)", "network": "\(config.network)", "dht_port": "\(config.dht.port)",
             "island": "\(island.map { "\($0)" } ?? "new")", "priority": "\(config.island.priority)",
             "bootstrap": "\(configured.map(\.description).joined(separator: ","))", "cached_contacts": "\(cached.count)",
+            "engine": "\(config.dht.engine.rawValue)",
         ])
         try await group.run()
         logger.info("z2zd stopped")
@@ -140,6 +142,33 @@ public struct GatewayDaemon: Sendable {
     static func wallClockMilliseconds(environment: [String: String] = ProcessInfo.processInfo.environment) -> UInt64 {
         let offset = environment["Z2Z_TEST_CLOCK_OFFSET_SECONDS"].flatMap(Double.init) ?? 0
         return UInt64(max(0, (Date().timeIntervalSince1970 + offset) * 1000))
+    }
+
+    /// The rendezvous engine `dht.engine` names. The native one runs on the DHT peer's socket
+    /// and joins through the configured seeds and the routing cache; OpenDHT runs its own
+    /// node on `dht.port + 2` and joins through the configured seeds only (they name OpenDHT
+    /// nodes: other gateways' OpenDHT ports, or a `dhtnode`).
+    static func engine(_ config: GatewayConfiguration, identity: Identity, network: NetworkID, peer: DHTPeer,
+                       seeds: [Endpoint], configured: [Endpoint], logger: Logger) throws -> any RendezvousEngine {
+        let now = wallClockMilliseconds()
+        switch config.dht.engine {
+        case .native:
+            return KademliaRendezvous(peer: peer, seeds: seeds, wallClockMilliseconds: now,
+                                      logger: Logger(label: "z2z.rendezvous"))
+        case .opendht:
+            let port = config.dht.openDHTPort ?? 0
+            do {
+                let engine = try OpenDHTRendezvous(identity: identity, network: network, port: port, seeds: configured,
+                                                   wallClockMilliseconds: now, logger: Logger(label: "z2z.rendezvous"))
+                logger.info("OpenDHT node running", metadata: [
+                    "port": "\(engine.node.port)", "opendht_network": "\(OpenDHTRendezvous.openDHTNetwork(for: network))",
+                    "opendht_id": "\(engine.node.nodeID)",
+                ])
+                return engine
+            } catch {
+                throw DaemonError.engine("\(error)")
+            }
+        }
     }
 
     /// SIGHUP: reads the configuration again. A valid one replaces the running one (policy,
@@ -205,7 +234,7 @@ public struct GatewayDaemon: Sendable {
 /// the socket still runs; then the rest is cancelled.
 struct GatewayService: Service {
     let peer: DHTPeer
-    let rendezvous: KademliaRendezvous
+    let rendezvous: any RendezvousEngine
     let driver: GatewayDriver
     let domain: AvahiDomain
     /// The SIP redirect service (`sip.enabled`).
@@ -291,11 +320,13 @@ private func untilCancelled() async {
 public enum DaemonError: Error, CustomStringConvertible {
     case stateDirectory(String, String)
     case unusableAddress(String)
+    case engine(String)
 
     public var description: String {
         switch self {
         case .stateDirectory(let path, let reason): "state directory \(path): \(reason)"
         case .unusableAddress(let address): "\(address): not an IPv4 or IPv6 address"
+        case .engine(let reason): "rendezvous engine: \(reason)"
         }
     }
 }
