@@ -203,6 +203,8 @@ public struct WireCodec: Sendable {
 
     /// The frame without its tag once the tag checks out (or, open, when it has none).
     private func admitted(_ frame: [UInt8]) throws(WireRejection) -> [UInt8] {
+        // The version first: a frame of another version may lay out its flags differently.
+        if let version = frame.first, version != MessageHeader.currentVersion { throw .unsupportedVersion(version) }
         guard frame.count >= 3 else { throw .truncated }
         let tagged = frame[2] & Self.taggedFlag != 0
         guard let key else {
