@@ -43,6 +43,16 @@ import Transport
                 let got = try await within(20, "intruder get") { try await intruder.get(key) }
                 #expect(!got.contains(honest), "the intruder reads nothing of the members'")
             }
+            // Store frames sent straight at every member, bypassing the intruders' empty tables.
+            let stores = [(open, WireCodec()), (stranger, WireCodec(key: NetworkKey(secret: Array("a guess at the members' secret".utf8), network: network)))]
+            var endpoints: [Endpoint] = []
+            for member in members { endpoints.append(try await member.endpoint) }
+            for (intruder, codec) in stores {
+                let forged = intruder.identity.record(key: key, sequence: 2, ttl: 600, payload: Array("rogue printer".utf8))
+                let frame = codec.encode(Message(header: MessageHeader(network: network, sender: intruder.id, transaction: 7),
+                                                 body: .store(RecordCopy(record: forged, remaining: 600))))
+                for endpoint in endpoints { intruder.sendSide(frame, to: endpoint) }
+            }
             // Give late datagrams time to arrive before looking (they are refused on arrival).
             try await Task.sleep(for: .milliseconds(500))
             var refused: [String: Int] = [:]
