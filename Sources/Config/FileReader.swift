@@ -13,6 +13,12 @@ struct FileReader {
 
     /// The configuration the text describes (defaults where it is silent), and what is wrong with it.
     static func read(_ text: String, path: String?) -> (GatewayConfiguration, [ConfigProblem]) {
+        if let (line, column) = TOMLPreflight.headerWithoutKey(in: text) {
+            let problem = ConfigProblem(
+                source: .file(path: path, line: line, column: column), key: nil, reason: .syntax,
+                message: "TOML syntax: a table header must start with a key (a letter, digit, '_', '-' or a quote)")
+            return (.defaults, [problem])
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
