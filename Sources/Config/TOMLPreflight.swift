@@ -2,7 +2,7 @@
 ///
 /// toml++ 3.x (under TOMLKit) asserts, and so aborts the process in release builds too, on
 /// a table header whose first key does not start like a key: `[=x]`, `[ .x]`, `[[#x]]`,
-/// or a lone `[` (found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing"). z2zd parses
+/// `[[[x]]]` or a lone `[` (found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing"). z2zd parses
 /// configuration at start, on SIGHUP and for `z2z config check` through the API, so such a
 /// text must come back as a syntax problem, not kill the daemon. Such headers are invalid
 /// TOML anyway; a valid text is never refused here.
@@ -62,10 +62,13 @@ enum TOMLPreflight {
                 if depth == 0, atLineStart {
                     // A table header: `[` or `[[`, blanks, then a key must start.
                     var j = i + 1
-                    if at(j) == UInt8(ascii: "[") { j += 1 }
+                    let double = at(j) == UInt8(ascii: "[")
+                    if double { j += 1 }
                     while let b = at(j), b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { j += 1 }
+                    // toml++ reports a blank key (`[]`, `[[ ]]`) and `[ [x]]` itself; a third
+                    // bracket (`[[[x]]]`, `[[ [x]]]`) it asserts on.
                     let first = at(j)
-                    let fine = first.map { isKeyStart($0) || $0 == UInt8(ascii: "]") || $0 == UInt8(ascii: "[") } ?? false
+                    let fine = first.map { isKeyStart($0) || $0 == UInt8(ascii: "]") || (!double && $0 == UInt8(ascii: "[")) } ?? false
                     if !fine { return (line, i - lineStart + 1) }
                     // The rest of the header is toml++'s to judge; go on after the line's end.
                     while i < bytes.count, bytes[i] != UInt8(ascii: "\n") {

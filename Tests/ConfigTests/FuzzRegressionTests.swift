@@ -9,6 +9,8 @@ struct FuzzRegressionTests {
     @Test(arguments: [
         "Snetwork = 5\n[dht]\nport = 70000\nbootstrap = \"x\"\n[policy]\ndefault = \"maybe\"\n[[=olicy.rqle]]\ntag = \"none\"\n",
         "[=x]\n", "[ =x]\n", "[[ =x]]\n", "[.x]\n", "[#x]\n", "[\n", "[", "network = \"z2z\"\n  [\t=x]\n",
+        // The second input (crash-91d946cb…): a third bracket.
+        "log_level = \"debug\"\n[api]\nlisten = \"[::1]:1407\"\n[[[island]\nname = \"officieo\"\n", "[[[x]]]\n", "[[ [x]]]\n",
     ])
     func aTableHeaderWithoutAKeyIsASyntaxProblemNotACrash(text: String) throws {
         let found = problems(text)
@@ -34,6 +36,14 @@ struct FuzzRegressionTests {
     ])
     func validTextIsNotRefused(text: String) throws {
         #expect(problems(text).isEmpty, "\(problems(text))")
+    }
+
+    /// Headers toml++ refuses by itself reach it (and come back as its syntax problems).
+    @Test(arguments: ["[]\n", "[[ ]]\n", "[ [x]]\n", "[ ]\n"])
+    func headersTheParserRefusesItselfAreLeftToIt(text: String) {
+        let found = problems(text)
+        #expect(found.first?.reason == .syntax)
+        #expect(found.first?.message.contains("a table header must start with a key") == false)
     }
 
     /// An array of arrays on lines of their own is a value, not a header: the parser, not
