@@ -13,10 +13,9 @@ struct FileReader {
 
     /// The configuration the text describes (defaults where it is silent), and what is wrong with it.
     static func read(_ text: String, path: String?) -> (GatewayConfiguration, [ConfigProblem]) {
-        if let (line, column) = TOMLPreflight.headerWithoutKey(in: text) {
-            let problem = ConfigProblem(
-                source: .file(path: path, line: line, column: column), key: nil, reason: .syntax,
-                message: "TOML syntax: a table header must start with a key (a letter, digit, '_', '-' or a quote)")
+        if let (fault, line, column) = TOMLPreflight.fault(in: text) {
+            let problem = ConfigProblem(source: .file(path: path, line: line, column: column), key: nil, reason: .syntax,
+                                        message: fault.message)
             return (.defaults, [problem])
         }
         let root: TOMLTable

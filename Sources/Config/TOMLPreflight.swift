@@ -2,7 +2,8 @@
 ///
 /// toml++ 3.x (under TOMLKit) asserts, and so aborts the process in release builds too, on
 /// a table header whose first key does not start like a key: `[=x]`, `[ .x]`, `[[#x]]`,
-/// `[[[x]]]` or a lone `[` (found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing"). z2zd parses
+/// `[[[x]]]` or a lone `[`; and on a `}` where an array expects a value (`a = [}]`,
+/// `a = [1, }`). Found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing". z2zd parses
 /// configuration at start, on SIGHUP and for `z2z config check` through the API, so such a
 /// text must come back as a syntax problem, not kill the daemon. Such headers are invalid
 /// TOML anyway; a valid text is never refused here.
@@ -11,11 +12,25 @@
 /// brackets of values (arrays, inline tables) so that only a `[` that opens a line outside
 /// any value is read as a table header.
 enum TOMLPreflight {
-    /// Where the first header without a key starts (1-based line and column), or nil.
-    static func headerWithoutKey(in text: String) -> (line: Int, column: Int)? {
+    /// What would crash the parser.
+    enum Fault: Equatable {
+        case headerWithoutKey
+        case braceForArrayValue
+
+        var message: String {
+            switch self {
+            case .headerWithoutKey: "TOML syntax: a table header must start with a key (a letter, digit, '_', '-' or a quote)"
+            case .braceForArrayValue: "TOML syntax: '}' where an array expects a value or ']'"
+            }
+        }
+    }
+
+    /// The first such fault and where it is (1-based line and column), or nil.
+    static func fault(in text: String) -> (fault: Fault, line: Int, column: Int)? {
         let bytes = Array(text.utf8)
         var i = 0, line = 1, lineStart = 0
-        var depth = 0  // open `[` and `{` of values
+        var open: [UInt8] = []  // the `[` and `{` of values, innermost last
+        var expectValue = false  // just after an array's `[` or `,`
         var atLineStart = true  // only whitespace so far on this line
         func at(_ j: Int) -> UInt8? { j < bytes.count ? bytes[j] : nil }
         func startsWith(_ s: String, _ j: Int) -> Bool {
@@ -38,6 +53,7 @@ enum TOMLPreflight {
                 continue
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
                 atLineStart = false
+                expectValue = false
                 let triple = c == UInt8(ascii: "\"") ? "\"\"\"" : "'''"
                 if startsWith(triple, i) {
                     i += 3
@@ -59,7 +75,7 @@ enum TOMLPreflight {
                 }
                 continue
             case UInt8(ascii: "["):
-                if depth == 0, atLineStart {
+                if open.isEmpty, atLineStart {
                     // A table header: `[` or `[[`, blanks, then a key must start.
                     var j = i + 1
                     let double = at(j) == UInt8(ascii: "[")
@@ -69,7 +85,7 @@ enum TOMLPreflight {
                     // bracket (`[[[x]]]`, `[[ [x]]]`) it asserts on.
                     let first = at(j)
                     let fine = first.map { isKeyStart($0) || $0 == UInt8(ascii: "]") || (!double && $0 == UInt8(ascii: "[")) } ?? false
-                    if !fine { return (line, i - lineStart + 1) }
+                    if !fine { return (.headerWithoutKey, line, i - lineStart + 1) }
                     // The rest of the header is toml++'s to judge; go on after the line's end.
                     while i < bytes.count, bytes[i] != UInt8(ascii: "\n") {
                         if bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") { break }
@@ -78,13 +94,25 @@ enum TOMLPreflight {
                     atLineStart = false
                     continue
                 }
-                depth += 1
+                open.append(c)
+                expectValue = true
+                atLineStart = false
+                i += 1
+                continue
             case UInt8(ascii: "{"):
-                depth += 1
+                open.append(c)
+                expectValue = false
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                if depth > 0 { depth -= 1 }
+                if c == UInt8(ascii: "}"), open.last == UInt8(ascii: "["), expectValue { return (.braceForArrayValue, line, i - lineStart + 1) }
+                if !open.isEmpty { open.removeLast() }
+                expectValue = false
+            case UInt8(ascii: ","):
+                expectValue = open.last == UInt8(ascii: "[")
+                atLineStart = false
+                i += 1
+                continue
             default:
-                break
+                expectValue = false
             }
             atLineStart = false
             i += 1

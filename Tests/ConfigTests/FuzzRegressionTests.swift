@@ -19,6 +19,17 @@ struct FuzzRegressionTests {
         #expect(found.first?.line != nil)
     }
 
+    /// toml++ asserted on a `}` where an array expects a value (third input, crash-dbc32753…).
+    @Test(arguments: [
+        "[dht]\nport = 74.00\nbootstrap = [}192.0.2.10:74z00\", \"gw.example.org\"]\n",
+        "a = [}]\n", "a = [ } ]\n", "a = [1, }]\n", "a = [\n}]\n", "a = [ # c\n }]\n", "a = [[}]]\n", "a = {b=[}]}\n",
+    ])
+    func aBraceWhereAnArrayExpectsAValueIsASyntaxProblemNotACrash(text: String) {
+        let found = problems(text)
+        #expect(found.count == 1)
+        #expect(found.first?.reason == .syntax)
+    }
+
     @Test func theHeaderProblemNamesItsLineAndColumn() throws {
         let found = problems("network = \"z2z\"\n\n  [=x]\n")
         #expect(found.first?.line == 3)
@@ -33,6 +44,8 @@ struct FuzzRegressionTests {
         "# [=x]\n[island]\nname = \"a\"\n",
         "[ \"island\" ]\nname = \"a\"\n",
         "[policy.tags]\nprinting = [\n  \"_ipp._tcp\",\n]\n",
+        "[policy.tags]\nprinting = [ \"_ipp._tcp\", # a comment }\n  \"_ipps._tcp\" ]\n",
+        "[dht]\nbootstrap = []\n",
     ])
     func validTextIsNotRefused(text: String) throws {
         #expect(problems(text).isEmpty, "\(problems(text))")
