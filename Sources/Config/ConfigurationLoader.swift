@@ -107,6 +107,18 @@ public struct ConfigurationLoader: Sendable {
                 source: source("sip.port"), key: "sip.port", reason: .conflict,
                 message: "port \(configuration.sip.port) is also the API's port (api.listen = \"\(configuration.api.listen)\"); choose another"))
         }
+        let security = configuration.security
+        if security.open, security.networkKey != nil || security.networkKeyFile != nil {
+            let key = security.networkKeyFile != nil ? "security.network_key_file" : "security.network_key"
+            problems.append(ConfigProblem(
+                source: source(key), key: key, reason: .conflict,
+                message: "security.open = true runs without a network key; remove the key or the open mode"))
+        }
+        if security.networkKey != nil, security.networkKeyFile != nil {
+            problems.append(ConfigProblem(
+                source: source("security.network_key"), key: "security.network_key", reason: .conflict,
+                message: "give the network key inline or as network_key_file, not both"))
+        }
         return problems
     }
 }
@@ -122,6 +134,7 @@ extension ConfigurationOverrides {
         case .island: island != nil
         case .priority: priority != nil
         case .logLevel: logLevel != nil
+        case .networkKeyFile: networkKeyFile != nil
         }
     }
 }

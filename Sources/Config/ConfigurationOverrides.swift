@@ -12,9 +12,11 @@ public struct ConfigurationOverrides: Hashable, Sendable {
     public var island: String?
     public var priority: String?
     public var logLevel: String?
+    public var networkKeyFile: String?
 
     public init(stateDirectory: String? = nil, dhtPort: String? = nil, api: String? = nil, network: String? = nil,
-                bootstrap: [String] = [], island: String? = nil, priority: String? = nil, logLevel: String? = nil) {
+                bootstrap: [String] = [], island: String? = nil, priority: String? = nil, logLevel: String? = nil,
+                networkKeyFile: String? = nil) {
         self.stateDirectory = stateDirectory
         self.dhtPort = dhtPort
         self.api = api
@@ -23,6 +25,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
         self.island = island
         self.priority = priority
         self.logLevel = logLevel
+        self.networkKeyFile = networkKeyFile
     }
 
     /// The `Z2Z_*` variables of `environment`; an empty variable counts as unset.
@@ -36,12 +39,13 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             stateDirectory: value(.stateDirectory), dhtPort: value(.dhtPort), api: value(.api),
             network: value(.network),
             bootstrap: value(.bootstrap).map { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) } ?? [],
-            island: value(.island), priority: value(.priority), logLevel: value(.logLevel))
+            island: value(.island), priority: value(.priority), logLevel: value(.logLevel),
+            networkKeyFile: value(.networkKeyFile))
     }
 
     /// The overridable settings: TOML key, flag and environment variable of each.
     enum Setting: CaseIterable {
-        case stateDirectory, dhtPort, api, network, bootstrap, island, priority, logLevel
+        case stateDirectory, dhtPort, api, network, bootstrap, island, priority, logLevel, networkKeyFile
 
         var key: String {
             switch self {
@@ -53,6 +57,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             case .island: "island.name"
             case .priority: "island.priority"
             case .logLevel: "log_level"
+            case .networkKeyFile: "security.network_key_file"
             }
         }
 
@@ -66,6 +71,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             case .island: "--island"
             case .priority: "--priority"
             case .logLevel: "--log-level"
+            case .networkKeyFile: "--network-key-file"
             }
         }
 
@@ -79,6 +85,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             case .island: "Z2Z_ISLAND"
             case .priority: "Z2Z_PRIORITY"
             case .logLevel: "Z2Z_LOG_LEVEL"
+            case .networkKeyFile: "Z2Z_NETWORK_KEY_FILE"
             }
         }
     }
@@ -110,6 +117,11 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             configuration.island.priority = $0
         }
         set(.logLevel, logLevel, Validate.logLevel) { configuration.logLevel = $0 }
+        // A key file given outside the file replaces an inline key of the file.
+        set(.networkKeyFile, networkKeyFile, Validate.keyFile) {
+            configuration.security.networkKeyFile = $0
+            configuration.security.networkKey = nil
+        }
         return problems
     }
 }

@@ -33,11 +33,17 @@ public struct DaemonOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical (default: info).", valueName: "level"))
     public var logLevel: String?
 
+    @Option(help: ArgumentHelp(
+        "File with the network's shared secret; gateways without it cannot join (default: <state-dir>/network.key, created if missing).",
+        valueName: "file"))
+    public var networkKeyFile: String?
+
     public init() {}
 
     public var overrides: ConfigurationOverrides {
         ConfigurationOverrides(stateDirectory: stateDir, dhtPort: dhtPort, api: api, network: network,
-                               bootstrap: bootstrap, island: island, priority: priority, logLevel: logLevel)
+                               bootstrap: bootstrap, island: island, priority: priority, logLevel: logLevel,
+                               networkKeyFile: networkKeyFile)
     }
 
     /// A loader for these flags and this process's environment.

@@ -13,6 +13,11 @@ struct FileReader {
 
     /// The configuration the text describes (defaults where it is silent), and what is wrong with it.
     static func read(_ text: String, path: String?) -> (GatewayConfiguration, [ConfigProblem]) {
+        if let (fault, line, column) = TOMLPreflight.fault(in: text) {
+            let problem = ConfigProblem(source: .file(path: path, line: line, column: column), key: nil, reason: .syntax,
+                                        message: fault.message)
+            return (.defaults, [problem])
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -38,7 +43,7 @@ struct FileReader {
     private mutating func configuration(_ root: TOMLTable) -> GatewayConfiguration {
         var configuration = GatewayConfiguration.defaults
         let top = ConfigKeyPath([])
-        refuseUnknownKeys(root, at: top, known: ["network", "state_dir", "log_level", "api", "island", "dht", "sip", "policy"])
+        refuseUnknownKeys(root, at: top, known: ["network", "state_dir", "log_level", "api", "island", "dht", "sip", "policy", "security"])
         if let value = string(root, "network", in: top, Validate.network) { configuration.network = value }
         if let value = string(root, "state_dir", in: top, Validate.stateDirectory) { configuration.stateDirectory = value }
         if let value = string(root, "log_level", in: top, Validate.logLevel) { configuration.logLevel = value }
@@ -54,18 +59,25 @@ struct FileReader {
             if let value = number(island, "heartbeat", in: path, Validate.heartbeat) { configuration.island.heartbeat = value }
         }
         if let (dht, path) = table(root, "dht", in: top) {
-            refuseUnknownKeys(dht, at: path, known: ["engine", "port", "bootstrap", "structure_threshold"])
+            refuseUnknownKeys(dht, at: path, known: ["engine", "port", "bootstrap", "structure_threshold", "subnet_limit"])
             if let value = string(dht, "engine", in: path, Validate.engine) { configuration.dht.engine = value }
             if let value = integer(dht, "port", in: path, Validate.port) { configuration.dht.port = value }
             if let value = strings(dht, "bootstrap", in: path, Validate.bootstrap) { configuration.dht.bootstrap = value }
             if let value = integer(dht, "structure_threshold", in: path, Validate.structureThreshold) {
                 configuration.dht.structureThreshold = value
             }
+            if let value = integer(dht, "subnet_limit", in: path, Validate.subnetLimit) { configuration.dht.subnetLimit = value }
         }
         if let (sip, path) = table(root, "sip", in: top) {
             refuseUnknownKeys(sip, at: path, known: ["enabled", "port"])
             if let value = bool(sip, "enabled", in: path) { configuration.sip.enabled = value }
             if let value = integer(sip, "port", in: path, Validate.port) { configuration.sip.port = value }
+        }
+        if let (security, path) = table(root, "security", in: top) {
+            refuseUnknownKeys(security, at: path, known: ["network_key_file", "network_key", "open"])
+            if let value = string(security, "network_key_file", in: path, Validate.keyFile) { configuration.security.networkKeyFile = value }
+            if let value = string(security, "network_key", in: path, Validate.networkKey) { configuration.security.networkKey = value }
+            if let value = bool(security, "open", in: path) { configuration.security.open = value }
         }
         if let (policy, path) = table(root, "policy", in: top) {
             configuration.policy = self.policy(policy, at: path)

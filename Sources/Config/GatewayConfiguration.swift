@@ -17,9 +17,11 @@ public struct GatewayConfiguration: Hashable, Sendable {
     public var dht: DHTSettings
     public var sip: SIPSettings
     public var policy: Policy
+    public var security: SecuritySettings
 
     public init(network: String, stateDirectory: String, logLevel: LogLevel, api: APISettings,
-                island: IslandSettings, dht: DHTSettings, sip: SIPSettings, policy: Policy) {
+                island: IslandSettings, dht: DHTSettings, sip: SIPSettings, policy: Policy,
+                security: SecuritySettings = SecuritySettings()) {
         self.network = network
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel
@@ -28,6 +30,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
         self.dht = dht
         self.sip = sip
         self.policy = policy
+        self.security = security
     }
 
     public static let defaults = GatewayConfiguration(
@@ -64,6 +67,10 @@ public struct GatewayConfiguration: Hashable, Sendable {
         if !api.listen.isLoopback {
             warnings.append("api.listen = \"\(api.listen)\" is reachable from other machines, and the API has no authentication")
         }
+        if security.open {
+            warnings.append("security.open = true: OPEN MODE, any host that can reach UDP port \(dht.port) can join the overlay, "
+                + "store records and take part in island elections; use it only in a lab")
+        }
         if dht.engine == .opendht, dht.openDHTPort == nil {
             warnings.append("dht.port = \(dht.port) leaves no room for the OpenDHT engine's port (dht.port + 2): it takes any free port")
         }
@@ -87,9 +94,13 @@ public struct GatewayConfiguration: Hashable, Sendable {
         check("dht.port", \.dht.port)
         check("dht.bootstrap", \.dht.bootstrap)
         check("dht.structure_threshold", \.dht.structureThreshold)
+        check("dht.subnet_limit", \.dht.subnetLimit)
         check("sip.enabled", \.sip.enabled)
         check("sip.port", \.sip.port)
         check("policy", \.policy)
+        check("security.network_key_file", \.security.networkKeyFile)
+        check("security.network_key", \.security.networkKey)
+        check("security.open", \.security.open)
         return keys
     }
 
@@ -98,6 +109,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
     /// values and says that a restart is needed.
     public static let restartKeys: Set<String> = [
         "network", "state_dir", "api.listen", "dht.engine", "dht.port", "sip.enabled", "sip.port",
+        "security.network_key_file", "security.network_key", "security.open", "dht.subnet_limit",
     ]
 }
 
@@ -135,17 +147,48 @@ public struct DHTSettings: Hashable, Sendable {
     public var bootstrap: [HostPort]
     /// See `GatewayConfiguration.defaultStructureThreshold`.
     public var structureThreshold: Int
+    /// Routing-table diversity: at most this many contacts of one /24 (IPv4) or /48 (IPv6)
+    /// per bucket, against one host claiming many node ids; 0 turns it off (a network whose
+    /// gateways all share one /24).
+    public var subnetLimit: Int
 
-    public init(engine: DHTEngine, port: UInt16, bootstrap: [HostPort], structureThreshold: Int) {
+    public init(engine: DHTEngine, port: UInt16, bootstrap: [HostPort], structureThreshold: Int, subnetLimit: Int = 2) {
         self.engine = engine
         self.port = port
         self.bootstrap = bootstrap
         self.structureThreshold = structureThreshold
+        self.subnetLimit = subnetLimit
     }
 
     /// The UDP port of the OpenDHT engine's node: `port` + 2 (7402 by default), since `port`
     /// stays the island heartbeats' socket. Nil when `port` is above 65533.
     public var openDHTPort: UInt16? { port <= UInt16.max - 2 ? port + 2 : nil }
+}
+
+/// Admission to the network (`Kademlia.NetworkKey`): the secret every gateway of the network
+/// shares. Gateways tag every DHT datagram and island heartbeat with keys derived from it
+/// and drop what is not tagged with them.
+///
+/// Which secret: `networkKey` (inline), else the file `networkKeyFile`, else
+/// `<state_dir>/network.key`, which z2zd creates with 32 random bytes on its first start
+/// (like an ssh host key) and which must then be copied to the network's other gateways.
+/// `open` runs without any key (labs only; z2zd logs a warning at every start).
+public struct SecuritySettings: Hashable, Sendable {
+    /// A file holding the secret (its text, surrounding whitespace trimmed, at least 16 bytes).
+    public var networkKeyFile: String?
+    /// The secret itself, written in the configuration (prefer a file readable by root only).
+    public var networkKey: String?
+    /// No admission at all.
+    public var open: Bool
+
+    public init(networkKeyFile: String? = nil, networkKey: String? = nil, open: Bool = false) {
+        self.networkKeyFile = networkKeyFile
+        self.networkKey = networkKey
+        self.open = open
+    }
+
+    /// The key file z2zd uses (and creates when missing) when no key is configured.
+    public static func defaultKeyFile(stateDirectory: String) -> String { stateDirectory + "/network.key" }
 }
 
 /// Which DHT implementation carries the rendezvous.

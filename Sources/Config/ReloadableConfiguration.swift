@@ -32,6 +32,8 @@ public final class ReloadableConfiguration: Sendable {
             next.dht.engine = running.dht.engine
             next.dht.port = running.dht.port
             next.sip = running.sip
+            next.dht.subnetLimit = running.dht.subnetLimit
+            next.security = running.security
             let reload = ConfigurationReload(
                 configuration: next, changedKeys: next.changedKeys(from: running),
                 keysNeedingRestart: loaded.changedKeys(from: next))

@@ -28,6 +28,21 @@ enum Validate {
         return text
     }
 
+    static func keyFile(_ text: String) throws(Invalid) -> String {
+        guard !text.isEmpty else { throw Invalid(.invalidValue, "an empty path names no key file") }
+        guard !text.utf8.contains(0) else { throw Invalid(.invalidValue, "the path contains a NUL byte") }
+        return text
+    }
+
+    /// An inline network key: at least 16 bytes once surrounding whitespace is trimmed.
+    static func networkKey(_ text: String) throws(Invalid) -> String {
+        let trimmed = NetworkSecret.trimmed(text)
+        guard trimmed.utf8.count >= NetworkSecret.minimumBytes else {
+            throw Invalid(.invalidValue, "a network key has at least \(NetworkSecret.minimumBytes) bytes, this one \(trimmed.utf8.count)")
+        }
+        return trimmed
+    }
+
     static func logLevel(_ text: String) throws(Invalid) -> LogLevel {
         try oneOf(text, LogLevel.self)
     }
@@ -79,6 +94,11 @@ enum Validate {
     static func port(_ value: Int) throws(Invalid) -> UInt16 {
         guard (1...65535).contains(value) else { throw Invalid(.outOfRange, "\(value) is out of range (1 to 65535)") }
         return UInt16(value)
+    }
+
+    static func subnetLimit(_ value: Int) throws(Invalid) -> Int {
+        guard (0...64).contains(value) else { throw Invalid(.outOfRange, "\(value) is out of range (0 to 64; 0 turns the limit off)") }
+        return value
     }
 
     static func structureThreshold(_ value: Int) throws(Invalid) -> Int {

@@ -162,6 +162,12 @@ public final class KademliaRendezvous: Rendezvous {
                                     subscriptions: subscriptions)
         stats.stage = snapshot.flatMap { RendezvousStage(rawValue: $0.stage.rawValue) } ?? .alone
         stats.overlayID = snapshot?.overlay
+        if let snapshot {
+            var refusals = snapshot.refusals
+            for (rejection, count) in snapshot.counters.rejections { refusals[rejection.reason, default: 0] += count }
+            refusals.merge(snapshot.counters.limitHits) { $0 + $1 }
+            stats.refusals = refusals
+        }
         return stats
     }
 

@@ -55,6 +55,7 @@ public struct GatewayDaemon: Sendable {
             throw DaemonError.stateDirectory(config.stateDirectory, "\(error)")
         }
         let network = NetworkID(name: config.network)
+        let networkKey = try admission(config, network: network)
         // Seeds: the configured ones, then the contacts the last run knew (a fast restart).
         let cached = (try? store.routingCache()) ?? []
         let configured = Self.resolve(config.dht.bootstrap, logger: logger)
@@ -62,6 +63,8 @@ public struct GatewayDaemon: Sendable {
 
         var dht = Kademlia.Configuration(network: network)
         dht.structureThreshold = config.dht.structureThreshold
+        dht.networkKey = networkKey
+        dht.limits.maxContactsPerSubnetPerBucket = config.dht.subnetLimit
         let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
                            logger: Logger(label: "z2z.dht"))
         let rendezvous = try Self.engine(config, identity: identity, network: network, peer: peer,
@@ -72,6 +75,7 @@ public struct GatewayDaemon: Sendable {
             id: identity.id, network: network, priority: config.island.priority, port: config.dht.port,
             island: island, islandName: config.island.name, seed: .random(in: .min ... .max))
         settings.election.heartbeatInterval = .seconds(config.island.heartbeat.seconds)
+        settings.networkKey = networkKey
         let machine = GatewayMachine(settings: settings, exportPermission: exportPermission(),
                                      importPermission: importPermission())
         let logger = self.logger
@@ -169,6 +173,31 @@ public struct GatewayDaemon: Sendable {
                 throw DaemonError.engine("\(error)")
             }
         }
+    }
+
+    /// The network key (`SecuritySettings`): read, or created on the first start; nil in open
+    /// mode, which is logged loudly at every start.
+    private func admission(_ config: GatewayConfiguration, network: NetworkID) throws -> NetworkKey? {
+        let resolved: (secret: [UInt8]?, origin: NetworkSecret.Origin, warnings: [String])
+        do {
+            resolved = try NetworkSecret.resolve(config.security, stateDirectory: config.stateDirectory)
+        } catch {
+            throw DaemonError.networkKey("\(error)")
+        }
+        for warning in resolved.warnings { logger.warning("\(warning)") }
+        guard let secret = resolved.secret else {
+            logger.critical("OPEN MODE: no network key; any host that reaches this gateway can join the overlay, store records and take part in elections (security.open = true; labs only)")
+            return nil
+        }
+        guard let key = NetworkKey(secret: secret, network: network) else {
+            throw DaemonError.networkKey("network key from \(resolved.origin): shorter than \(NetworkKey.minimumSecretBytes) bytes")
+        }
+        if case .generated(let path) = resolved.origin {
+            logger.warning("generated a new network key; only gateways holding the same key can join this gateway: copy \(path) to every gateway of network \"\(config.network)\" and name it with --network-key-file or security.network_key_file")
+        } else {
+            logger.info("network key", metadata: ["from": "\(resolved.origin)"])
+        }
+        return key
     }
 
     /// SIGHUP: reads the configuration again. A valid one replaces the running one (policy,
@@ -321,9 +350,11 @@ public enum DaemonError: Error, CustomStringConvertible {
     case stateDirectory(String, String)
     case unusableAddress(String)
     case engine(String)
+    case networkKey(String)
 
     public var description: String {
         switch self {
+        case .networkKey(let reason): reason
         case .stateDirectory(let path, let reason): "state directory \(path): \(reason)"
         case .unusableAddress(let address): "\(address): not an IPv4 or IPv6 address"
         case .engine(let reason): "rendezvous engine: \(reason)"

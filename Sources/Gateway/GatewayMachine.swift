@@ -29,6 +29,8 @@ public struct GatewayMachine: Sendable {
         public var islandName: String?
         public var election = Election.Configuration()
         public var seed: UInt64
+        /// Authenticates heartbeats (`HeartbeatCodec`); nil: open mode.
+        public var networkKey: NetworkKey?
 
         public init(id: NodeID, network: NetworkID, priority: UInt8, port: UInt16, island: IslandID? = nil,
                     islandName: String? = nil, seed: UInt64) {
@@ -122,7 +124,7 @@ public struct GatewayMachine: Sendable {
             effects += importEffects(imports.observe(local))
         case .heartbeat(let bytes, let endpoint):
             do {
-                let beat = try HeartbeatCodec.decode(bytes)
+                let beat = try HeartbeatCodec.decode(bytes, key: settings.networkKey)
                 effects += electionEffects(election.handle(.heartbeat(beat, from: endpoint), now: now))
             } catch {
                 effects.append(.rejected("heartbeat_\(error.reason)", detail: "from \(endpoint)"))
@@ -210,7 +212,7 @@ public struct GatewayMachine: Sendable {
         for output in outputs {
             switch output {
             case .send(let beat, let endpoint):
-                effects.append(.sendHeartbeat(HeartbeatCodec.encode(beat), to: endpoint))
+                effects.append(.sendHeartbeat(HeartbeatCodec.encode(beat, key: settings.networkKey), to: endpoint))
             case .changed(let transition):
                 effects.append(.transition(transition))
                 effects += roleChanged(transition)

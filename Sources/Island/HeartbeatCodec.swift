@@ -8,6 +8,11 @@ public enum HeartbeatRejection: Error, Hashable, Sendable {
     case unknownRole(UInt8)
     case unknownFlags(UInt8)
     case trailingBytes(Int)
+    /// Admission (`NetworkKey`): no tag on a keyed network, a tag that does not verify, or
+    /// a tag reaching a gateway in open mode.
+    case missingTag
+    case badTag
+    case unexpectedTag
 
     public var reason: String {
         switch self {
@@ -17,6 +22,9 @@ public enum HeartbeatRejection: Error, Hashable, Sendable {
         case .unknownRole: "unknown_role"
         case .unknownFlags: "unknown_flags"
         case .trailingBytes: "trailing_bytes"
+        case .missingTag: "missing_tag"
+        case .badTag: "bad_tag"
+        case .unexpectedTag: "unexpected_tag"
         }
     }
 }
@@ -24,15 +32,21 @@ public enum HeartbeatRejection: Error, Hashable, Sendable {
 /// The wire form of `Heartbeat` (big-endian), strict and total:
 ///
 ///     "z2zH" | version u8 = 1 | network u64 | sender 32 | priority u8 | role u8 |
-///     flags u8 (bit 0: island follows, bit 1: leader follows) | [island u64] | [leader 32] |
-///     term u64 | sequence u32 | port u16
+///     flags u8 (bit 0: island follows, bit 1: leader follows, bit 2: tag follows) |
+///     [island u64] | [leader 32] | term u64 | sequence u32 | port u16 | [tag 16]
 ///
 /// The magic keeps heartbeats apart from DHT frames on the same UDP socket (those start
-/// with their version byte, never 'z').
+/// with their version byte, never 'z'). With a `NetworkKey` every heartbeat carries the
+/// tag (`NetworkKey.tag(_:for: .heartbeat)` over the bytes before it) and one without a
+/// valid tag is refused, so an outsider on the link cannot win or disturb an election; in
+/// open mode a tagged heartbeat is refused instead (as `WireCodec` does for DHT frames).
 public enum HeartbeatCodec {
     public static let magic: [UInt8] = Array("z2zH".utf8)
     public static let version: UInt8 = 1
-    public static let maximumSize = 4 + 1 + 8 + 32 + 3 + 8 + 32 + 8 + 4 + 2
+    public static let maximumSize = 4 + 1 + 8 + 32 + 3 + 8 + 32 + 8 + 4 + 2 + NetworkKey.tagBytes
+    /// Where the flags byte sits (everything before it has a fixed size).
+    static let flagsOffset = 4 + 1 + 8 + 32 + 1 + 1
+    static let taggedFlag: UInt8 = 4
 
     private static let roles: [Role] = [.candidate, .follower, .leader]
 
@@ -41,7 +55,7 @@ public enum HeartbeatCodec {
         bytes.starts(with: magic)
     }
 
-    public static func encode(_ beat: Heartbeat) -> [UInt8] {
+    public static func encode(_ beat: Heartbeat, key: NetworkKey? = nil) -> [UInt8] {
         var out = magic
         out.reserveCapacity(maximumSize)
         out.append(version)
@@ -49,17 +63,29 @@ public enum HeartbeatCodec {
         out += beat.sender.bytes
         out.append(beat.priority)
         out.append(UInt8(roles.firstIndex(of: beat.role) ?? 0))
-        out.append((beat.island == nil ? 0 : 1) | (beat.leader == nil ? 0 : 2))
+        out.append((beat.island == nil ? 0 : 1) | (beat.leader == nil ? 0 : 2) | (key == nil ? 0 : taggedFlag))
         if let island = beat.island { append(island.rawValue, to: &out) }
         if let leader = beat.leader { out += leader.bytes }
         append(beat.term, to: &out)
         append(UInt64(beat.sequence), bytes: 4, to: &out)
         append(UInt64(beat.port), bytes: 2, to: &out)
+        if let key { out += key.tag(out, for: .heartbeat) }
         return out
     }
 
-    public static func decode(_ bytes: [UInt8]) throws(HeartbeatRejection) -> Heartbeat {
-        var reader = Reader(bytes: bytes)
+    public static func decode(_ bytes: [UInt8], key: NetworkKey? = nil) throws(HeartbeatRejection) -> Heartbeat {
+        guard bytes.starts(with: magic) else { throw .badMagic }
+        guard bytes.count > flagsOffset else { throw .truncated }
+        let tagged = bytes[flagsOffset] & taggedFlag != 0
+        var body = bytes
+        if let key {
+            guard tagged else { throw .missingTag }
+            guard key.verify(bytes, for: .heartbeat) else { throw .badTag }
+            body.removeLast(NetworkKey.tagBytes)
+        } else if tagged {
+            throw .unexpectedTag
+        }
+        var reader = Reader(bytes: body)
         guard try reader.take(4) == magic else { throw .badMagic }
         let version = try reader.byte()
         guard version == Self.version else { throw .unsupportedVersion(version) }
@@ -69,7 +95,7 @@ public enum HeartbeatCodec {
         let roleByte = try reader.byte()
         guard Int(roleByte) < roles.count else { throw .unknownRole(roleByte) }
         let flags = try reader.byte()
-        guard flags & ~3 == 0 else { throw .unknownFlags(flags) }
+        guard flags & ~(3 | taggedFlag) == 0 else { throw .unknownFlags(flags) }
         let island = flags & 1 != 0 ? IslandID(rawValue: try reader.integer(8)) : nil
         let leader = flags & 2 != 0 ? NodeID(bytes: try reader.take(32)) : nil
         let term = try reader.integer(8)

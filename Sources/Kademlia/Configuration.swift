@@ -29,6 +29,10 @@ public struct Configuration: Sendable {
     public var subscriptionReplicas = 4
     public var subscriptionRelookupInterval: Interval = .minutes(30)
     public var limits = Limits.default
+    /// Admission: the adapter's codec tags every frame with this key and refuses frames
+    /// without a valid tag (`WireCodec`), so they never reach the node. nil is open mode
+    /// (tests, benchmarks, labs); z2zd always sets one unless `[security] open = true`.
+    public var networkKey: NetworkKey? = nil
     /// Overlay members (this node included) at which direct exchange gives way to the DHT.
     /// Below it a put goes to every member and reads are local (`DHTNode+DirectExchange`).
     /// 24 by measurement (BENCHMARKS.md, "Islands and overlays"): up to 64 members direct

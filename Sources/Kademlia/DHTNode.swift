@@ -99,7 +99,7 @@ public struct DHTNode: Sendable {
     public init(identity: Identity, configuration: Configuration, seed: UInt64, verifier: any RecordVerifier = Ed25519Verifier()) {
         self.identity = identity
         self.configuration = configuration
-        self.table = RoutingTable(localID: identity.id, k: configuration.k)
+        self.table = RoutingTable(localID: identity.id, k: configuration.k, diversity: SubnetDiversity(configuration.limits))
         self.store = RecordStore(limits: configuration.limits)
         self.subscribers = SubscriberTable(limits: configuration.limits)
         self.verifier = verifier
@@ -258,6 +258,8 @@ public struct DHTNode: Sendable {
         switch table.observe(contact, now: now, recentlySeen: configuration.recentlySeen) {
         case .refreshed, .dropped:
             break
+        case .refusedSubnet:
+            counters.limitHits["subnet_per_bucket", default: 0] += 1
         case .inserted(let rank):
             // A newcomer near us (within 2k) means the neighbourhood is changing, and nodes
             // near us may have new neighbours we have not heard from (rank is not
@@ -306,6 +308,10 @@ public struct Counters: Hashable, Sendable {
     /// bucket_refresh, neighbourhood), and the requests they sent.
     public var lookups: [String: Int] = [:]
     public var lookupRequests: [String: Int] = [:]
+    /// Limits that refused something other than a record, by reason: `subnet_per_bucket`
+    /// (routing-table diversity). Record refusals are in `rejections`, datagrams refused
+    /// before decoding (rate limits, admission) in the transport's refusals.
+    public var limitHits: [String: Int] = [:]
     /// Changes of stage, keyed "from->to" (e.g. "interconnection->structure").
     public var stageTransitions: [String: Int] = [:]
     /// Merges started, by cause: `overlay` (met another overlay id), `flag` (a merging

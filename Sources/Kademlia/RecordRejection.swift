@@ -19,6 +19,9 @@ public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
     case ttlTooLong = 8
     /// The owner already holds `Limits.maxValuesPerOwnerPerKey` values under the key.
     case tooManyValuesPerOwner = 9
+    /// The owner (an island's leader) already holds `Limits.maxValuesPerOwner` values on
+    /// this node over all keys.
+    case tooManyValuesFromOwner = 10
 
     public var reason: String {
         switch self {
@@ -31,6 +34,7 @@ public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
         case .storeFull: "store_full"
         case .ttlTooLong: "ttl_too_long"
         case .tooManyValuesPerOwner: "too_many_values_per_owner"
+        case .tooManyValuesFromOwner: "too_many_values_from_owner"
         }
     }
 }

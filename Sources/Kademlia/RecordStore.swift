@@ -7,7 +7,8 @@
 /// 3. the owner binding and signature (`wrongOwner`, `badSignature`);
 /// 4. replacement only by a higher sequence number in the same slot (`staleSequence`);
 /// 5. capacity: a new slot must fit the key (`tooManyValuesPerKey`), the owner's share of
-///    the key (`tooManyValuesPerOwner`) and the store (`storeFull`).
+///    the key (`tooManyValuesPerOwner`), the owner's share of the store
+///    (`tooManyValuesFromOwner`: records per island) and the store (`storeFull`).
 ///
 /// A tombstone replaces the slot's value and is kept at least until that value would have
 /// expired, so a stale replica cannot bring the value back. Slots are independent: a
@@ -37,6 +38,8 @@ public struct RecordStore: Sendable {
     public private(set) var storedBytes = 0
     /// Slots held per key per owner (what `maxValuesPerOwnerPerKey` bounds).
     private var ownerCounts: [RecordKey: [NodeID: Int]] = [:]
+    /// Slots held per owner over all keys (what `maxValuesPerOwner` bounds).
+    public private(set) var ownerTotals: [NodeID: Int] = [:]
 
     public init(limits: Limits) { self.limits = limits }
 
@@ -62,6 +65,7 @@ public struct RecordStore: Sendable {
         if held == nil {
             if entries[record.key]?.count ?? 0 >= limits.maxValuesPerKey { return .rejected(.tooManyValuesPerKey) }
             if ownerCounts[record.key]?[record.owner] ?? 0 >= limits.maxValuesPerOwnerPerKey { return .rejected(.tooManyValuesPerOwner) }
+            if ownerTotals[record.owner] ?? 0 >= limits.maxValuesPerOwner { return .rejected(.tooManyValuesFromOwner) }
         }
         let growth = record.footprint - (held?.record.footprint ?? 0)
         guard storedBytes + growth <= limits.maxStoredBytes else { return .rejected(.storeFull) }
@@ -69,7 +73,10 @@ public struct RecordStore: Sendable {
         var keep = expiresAt
         if record.isTombstone, let held, held.expiresAt > keep { keep = held.expiresAt }
         entries[record.key, default: [:]][slot] = Entry(record: record, expiresAt: keep)
-        if held == nil { ownerCounts[record.key, default: [:]][record.owner, default: 0] += 1 }
+        if held == nil {
+            ownerCounts[record.key, default: [:]][record.owner, default: 0] += 1
+            ownerTotals[record.owner, default: 0] += 1
+        }
         storedBytes += growth
         if record.isTombstone { return .deleted }
         return held == nil || held!.record.isTombstone || held!.expiresAt <= now ? .added : .replaced
@@ -97,6 +104,8 @@ public struct RecordStore: Sendable {
                 storedBytes -= e.record.footprint
                 ownerCounts[key]![slot.owner]! -= 1
                 if ownerCounts[key]![slot.owner] == 0 { ownerCounts[key]![slot.owner] = nil }
+                ownerTotals[slot.owner]! -= 1
+                if ownerTotals[slot.owner] == 0 { ownerTotals[slot.owner] = nil }
             }
             if entries[key]!.isEmpty {
                 entries[key] = nil

@@ -25,6 +25,11 @@
 //   it counts, not only our own lookups) and is skipped for full buckets: a full bucket of
 //   contacts has nothing to gain from a lookup, and its dead entries are found when
 //   lookups use them (`recordFailure`).
+// - Diversity (not in the paper; S/Kademlia and BitTorrent's BEP 42 motivate it): a bucket
+//   holds at most `SubnetDiversity.perBucket` contacts of one /24 (IPv4) or /48 (IPv6), so
+//   one host or one subnet claiming many ids (a Sybil flood) gets at most that many places
+//   per bucket instead of crowding honest contacts out. Loopback is exempt: it is one
+//   host's own test nodes.
 
 /// One contact in the table with what the node knows about its liveness.
 public struct RoutingEntry: Hashable, Sendable {
@@ -43,15 +48,51 @@ public struct KBucket: Sendable {
     public internal(set) var lastActivity: Instant = .zero
 }
 
+/// How many contacts of one subnet a bucket may hold (`Limits.maxContactsPerSubnetPerBucket`).
+public struct SubnetDiversity: Hashable, Sendable {
+    public var perBucket: Int
+    public var ipv4Bits: Int
+    public var ipv6Bits: Int
+
+    public init(perBucket: Int = 2, ipv4Bits: Int = 24, ipv6Bits: Int = 48) {
+        self.perBucket = perBucket
+        self.ipv4Bits = ipv4Bits
+        self.ipv6Bits = ipv6Bits
+    }
+
+    /// From the limits; nil when they turn diversity off.
+    public init?(_ limits: Limits) {
+        guard limits.maxContactsPerSubnetPerBucket > 0 else { return nil }
+        self.init(perBucket: limits.maxContactsPerSubnetPerBucket, ipv4Bits: limits.subnetBitsIPv4, ipv6Bits: limits.subnetBitsIPv6)
+    }
+
+    /// The subnet an endpoint counts against; nil for loopback (exempt).
+    func subnet(of endpoint: Endpoint) -> Endpoint.Address? {
+        endpoint.isLoopback ? nil : endpoint.subnet(ipv4Bits: ipv4Bits, ipv6Bits: ipv6Bits)
+    }
+}
+
 /// The k-buckets of one node. A pure value; the node decides on probes.
 public struct RoutingTable: Sendable {
     public let localID: NodeID
     public let k: Int
+    /// nil: any number of contacts per subnet.
+    public let diversity: SubnetDiversity?
     public internal(set) var buckets: [KBucket] = [KBucket()]
 
-    public init(localID: NodeID, k: Int) {
+    public init(localID: NodeID, k: Int, diversity: SubnetDiversity? = nil) {
         self.localID = localID
         self.k = k
+        self.diversity = diversity
+    }
+
+    /// True when bucket `index` already holds `perBucket` contacts of `endpoint`'s subnet
+    /// (not counting `id` itself).
+    func subnetIsFull(_ endpoint: Endpoint, bucket index: Int, excluding id: NodeID) -> Bool {
+        guard let diversity, let subnet = diversity.subnet(of: endpoint) else { return false }
+        var n = 0
+        for e in buckets[index].entries where e.contact.id != id && diversity.subnet(of: e.contact.endpoint) == subnet { n += 1 }
+        return n >= diversity.perBucket
     }
 
     /// What `observe` did with a contact.
@@ -66,6 +107,9 @@ public struct RoutingTable: Sendable {
         case probe(Contact)
         /// The bucket is full of recently seen contacts, or a probe is already running.
         case dropped
+        /// The bucket already holds `SubnetDiversity.perBucket` contacts of this contact's
+        /// subnet (a known contact that moved into such a subnet is removed).
+        case refusedSubnet
     }
 
     public var count: Int { buckets.reduce(0) { $0 + $1.entries.count } }
@@ -88,6 +132,11 @@ public struct RoutingTable: Sendable {
         var index = bucketIndex(for: contact.id)
         buckets[index].lastActivity = now
         if let i = buckets[index].entries.firstIndex(where: { $0.contact.id == contact.id }) {
+            if let diversity, diversity.subnet(of: contact.endpoint) != diversity.subnet(of: buckets[index].entries[i].contact.endpoint),
+               subnetIsFull(contact.endpoint, bucket: index, excluding: contact.id) {
+                buckets[index].entries.remove(at: i)
+                return .refusedSubnet
+            }
             var e = buckets[index].entries.remove(at: i)
             e.contact.endpoint = contact.endpoint
             e.lastSeen = now
@@ -100,6 +149,7 @@ public struct RoutingTable: Sendable {
             split()
             index = bucketIndex(for: contact.id)
         }
+        if subnetIsFull(contact.endpoint, bucket: index, excluding: contact.id) { return .refusedSubnet }
         let rank = closerThanCount(contact.id, limit: 2 * k)
         if buckets[index].entries.count < k || rank < k {
             buckets[index].entries.append(entry)
@@ -138,7 +188,7 @@ public struct RoutingTable: Sendable {
         buckets[index].entries.removeAll { $0.contact.id == probed }
         guard let candidate, !contains(candidate.id) else { return nil }
         let target = bucketIndex(for: candidate.id)
-        guard buckets[target].entries.count < k else { return nil }
+        guard buckets[target].entries.count < k, !subnetIsFull(candidate.endpoint, bucket: target, excluding: candidate.id) else { return nil }
         buckets[target].entries.append(RoutingEntry(contact: candidate, lastSeen: now, failures: 0))
         return candidate
     }

@@ -14,16 +14,29 @@
 /// - `store`, `notify`: one record copy; `stored`: code u8 (0 accepted, else a
 ///   `RecordRejection` raw value)
 /// - `subscribe`: key 32, lease u32; `subscribed`: lease u32; `ping`, `pong`: empty
+///
+/// Admission: a codec with a `NetworkKey` sets flags bit 3 and appends a 16-byte tag
+/// (`NetworkKey.tag`, over every byte before it) to each frame, and refuses a frame
+/// without a valid one (`missingTag`, `badTag`) before reading anything past the flags. A
+/// codec without a key (open mode) refuses tagged frames (`unexpectedTag`): an open node
+/// cannot check them, and mixing the two modes in one network is a mistake to show, not
+/// to paper over.
 public struct WireCodec: Sendable {
     public var limits: Limits
+    /// The network's key (`NetworkKey`); nil in open mode.
+    public var key: (any DatagramAuthenticator)?
 
-    public init(limits: Limits = .default) { self.limits = limits }
+    public init(limits: Limits = .default, key: (any DatagramAuthenticator)? = nil) {
+        self.limits = limits
+        self.key = key
+    }
 
     static let headerBytes = 3 + 8 + 32 + 4
     static let overlayFlag: UInt8 = 0x01
     static let structuredFlag: UInt8 = 0x02
     static let mergingFlag: UInt8 = 0x04
-    static let knownFlags = overlayFlag | structuredFlag | mergingFlag
+    static let taggedFlag: UInt8 = 0x08
+    static let knownFlags = overlayFlag | structuredFlag | mergingFlag | taggedFlag
     static let minimumContactBytes = 32 + 1 + 4 + 2
     static let recordFixedBytes = 32 + 32 + 8 + 32 + 8 + 4 + 1 + 2 + 64 + 4
 
@@ -34,7 +47,8 @@ public struct WireCodec: Sendable {
         let h = message.header
         w.u8(MessageHeader.currentVersion)
         w.u8(message.body.kind.rawValue)
-        w.u8((h.overlay == nil ? 0 : Self.overlayFlag) | (h.structured ? Self.structuredFlag : 0) | (h.merging ? Self.mergingFlag : 0))
+        w.u8((h.overlay == nil ? 0 : Self.overlayFlag) | (h.structured ? Self.structuredFlag : 0) | (h.merging ? Self.mergingFlag : 0)
+            | (key == nil ? 0 : Self.taggedFlag))
         w.u64(h.network.rawValue)
         if let overlay = h.overlay { w.u64(overlay) }
         w.id(h.sender)
@@ -64,10 +78,16 @@ public struct WireCodec: Sendable {
         case .subscribed(let lease):
             w.u32(lease)
         }
+        if let key { w.bytes(key.tag(w.buffer, for: .frame)) }
         return w.buffer
     }
 
-    /// The size `encode` produces, computed without encoding (the simulator counts bytes
+    /// The size `encode` produces with this codec's key (a tag adds `tagBytes`).
+    public func encodedSize(_ message: Message) -> Int {
+        Self.encodedSize(message) + (key?.tagBytes ?? 0)
+    }
+
+    /// The size an open codec's `encode` produces, computed without encoding (the simulator counts bytes
     /// with it, and responses are packed to fit `Limits.maxFrameBytes` with it).
     public static func encodedSize(_ message: Message) -> Int {
         headerBytes + (message.header.overlay == nil ? 0 : 8) + bodySize(message.body)
@@ -133,7 +153,7 @@ public struct WireCodec: Sendable {
 
     public func decode(_ frame: [UInt8]) throws(WireRejection) -> Message {
         guard frame.count <= limits.maxFrameBytes else { throw .frameTooLarge }
-        var r = ByteReader(frame)
+        var r = ByteReader(try admitted(frame))
         let version = try r.u8()
         guard version == MessageHeader.currentVersion else { throw .unsupportedVersion(version) }
         let kindCode = try r.u8()
@@ -179,6 +199,21 @@ public struct WireCodec: Sendable {
         }
         guard r.remaining == 0 else { throw .trailingBytes }
         return Message(header: header, body: body)
+    }
+
+    /// The frame without its tag once the tag checks out (or, open, when it has none).
+    private func admitted(_ frame: [UInt8]) throws(WireRejection) -> [UInt8] {
+        // The version first: a frame of another version may lay out its flags differently.
+        if let version = frame.first, version != MessageHeader.currentVersion { throw .unsupportedVersion(version) }
+        guard frame.count >= 3 else { throw .truncated }
+        let tagged = frame[2] & Self.taggedFlag != 0
+        guard let key else {
+            guard !tagged else { throw .unexpectedTag }
+            return frame
+        }
+        guard tagged else { throw .missingTag }
+        guard key.verify(frame, for: .frame) else { throw .badTag }
+        return Array(frame.dropLast(key.tagBytes))
     }
 
     private func readBool(_ r: inout ByteReader) throws(WireRejection) -> Bool {

@@ -14,6 +14,12 @@ public enum WireRejection: Error, Hashable, Sendable {
     /// A field holds a value the format does not allow (a boolean other than 0/1, a
     /// rejection code that does not exist, a lifetime above the signed one).
     case invalidField
+    /// Admission (`NetworkKey`): a frame without a tag on a keyed network...
+    case missingTag
+    /// ...a tag that does not verify (another key, or altered bytes)...
+    case badTag
+    /// ...or a tagged frame reaching a node in open mode.
+    case unexpectedTag
 
     public var reason: String {
         switch self {
@@ -28,6 +34,9 @@ public enum WireRejection: Error, Hashable, Sendable {
         case .tooManyRecords: "too_many_records"
         case .payloadTooLarge: "payload_too_large"
         case .invalidField: "invalid_field"
+        case .missingTag: "missing_tag"
+        case .badTag: "bad_tag"
+        case .unexpectedTag: "unexpected_tag"
         }
     }
 }

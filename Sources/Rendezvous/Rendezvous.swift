@@ -90,6 +90,12 @@ public struct RendezvousStats: Hashable, Sendable {
     public var subscriptions: Int
     public var bytesSent: UInt64
     public var bytesReceived: UInt64
+    /// What the engine refused, by reason (the metric label): datagrams (admission:
+    /// `missing_tag`, `bad_tag`; rate limits: `rate_limited_source`, `rate_limited_total`;
+    /// the decoder's reasons), records (`RecordRejection` reasons such as `store_full`,
+    /// `too_many_values_from_owner`) and contacts (`subnet_per_bucket`). Empty when the
+    /// engine counts none.
+    public var refusals: [String: Int] = [:]
 
     public init(engine: String, peers: Int = 0, storedValues: Int = 0, subscriptions: Int = 0,
                 bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0) {

@@ -5,8 +5,10 @@ import Kademlia
 /// Many `DHTNode`s on one virtual clock and a simulated network. Deterministic: the same
 /// seed, parameters and scenario replay the same run, datagram for datagram.
 ///
-/// Nodes are numbered in creation order; node `i` listens on 10.x.y.z:4000 derived from
-/// `i`. Messages are passed as values and their size is counted with
+/// Nodes are numbered in creation order; node `i` listens on 10.x.y.1:4000 derived from
+/// `i` (each node its own /24, as hosts of different sites; `Limits`' subnet diversity
+/// then never binds), unless `addNode(endpoint:)` placed it elsewhere (several ids on one
+/// host: `Sybil`). Messages are passed as values and their size is counted with
 /// `WireCodec.encodedSize` plus the network's IP/UDP header bytes; `encodeOnWire` runs each
 /// one through the real codec as well (slower; tests use it).
 public final class Simulation {
@@ -32,6 +34,9 @@ public final class Simulation {
 
     /// Called for every outcome, notification and drop of every node.
     public var onEffect: ((Int, Effect) -> Void)?
+    /// Sees every datagram before it is sent, from node to node: returns it (changed or not),
+    /// or nil to drop it. Hostile nodes are played this way (`SybilFlood`).
+    public var intercept: ((_ from: Int, _ to: Int, Message) -> Message?)?
     /// Node group per node; datagrams between different groups are dropped. Empty: none.
     public var partition: [Int: Int] = [:]
 
@@ -48,6 +53,8 @@ public final class Simulation {
     private var sequence: UInt64 = 0
     private var actions: [UInt64: (Simulation) -> Void] = [:]
     private let codec: WireCodec
+    /// Nodes placed at an endpoint of their own choosing.
+    private var placed: [Endpoint: Int] = [:]
 
     /// - Parameter cacheVerification: share one signature-verification cache among nodes.
     public init(seed: UInt64, network: NetworkModel = NetworkModel(), networkName: String = "sim", cacheVerification: Bool = true, configure: (inout Configuration) -> Void = { _ in }) {
@@ -64,23 +71,32 @@ public final class Simulation {
 
     // MARK: nodes
 
+    public static let maximumNodes = 1 << 16
+
     public static func endpoint(of index: Int) -> Endpoint {
-        Endpoint(address: .v4(0x0A00_0000 | UInt32(index)), port: 4000)
+        precondition(index < maximumNodes, "a simulation has at most \(maximumNodes) nodes")
+        return Endpoint(address: .v4(0x0A00_0000 | UInt32(index) << 8 | 1), port: 4000)
     }
 
-    static func index(of endpoint: Endpoint) -> Int? {
-        guard case .v4(let a) = endpoint.address, a & 0xFF00_0000 == 0x0A00_0000 else { return nil }
-        return Int(a & 0x00FF_FFFF)
+    func index(of endpoint: Endpoint) -> Int? {
+        if let index = placed[endpoint] { return index }
+        guard case .v4(let a) = endpoint.address, a & 0xFF00_00FF == 0x0A00_0001, endpoint.port == 4000 else { return nil }
+        return Int(a >> 8 & 0xFFFF)
     }
 
     /// Creates a node (alive, not yet joined) with an identity drawn from the run's seed,
     /// or the given one (a restart with the same key).
     @discardableResult
-    public func addNode(identity: Identity? = nil) -> Int {
+    public func addNode(identity: Identity? = nil, endpoint: Endpoint? = nil) -> Int {
         let index = nodes.count
         let identity = identity ?? Identity(using: &rng)
         let node = DHTNode(identity: identity, configuration: configuration, seed: rng.next(), verifier: verifier)
-        nodes.append(SimulatedNode(node: node, endpoint: Self.endpoint(of: index)))
+        let endpoint = endpoint ?? Self.endpoint(of: index)
+        if endpoint != Self.endpoint(of: index) {
+            precondition(placed[endpoint] == nil, "\(endpoint) is taken")
+            placed[endpoint] = index
+        }
+        nodes.append(SimulatedNode(node: node, endpoint: endpoint))
         membershipVersion += 1
         return index
     }
@@ -195,11 +211,16 @@ public final class Simulation {
     }
 
     private func transmit(_ message: Message, from: Int, to endpoint: Endpoint) {
+        var message = message
+        if let intercept, let to = index(of: endpoint), to < nodes.count {
+            guard let changed = intercept(from, to, message) else { traffic.undeliverable += 1; return }
+            message = changed
+        }
         let size = WireCodec.encodedSize(message) + network.headerBytes
         traffic.datagrams += 1
         traffic.bytes += size
         nodes[from].bytesSent += size
-        guard let to = Self.index(of: endpoint), to < nodes.count else { traffic.undeliverable += 1; return }
+        guard let to = index(of: endpoint), to < nodes.count else { traffic.undeliverable += 1; return }
         nodes[to].bytesReceived += size
         if network.loss > 0, random() < network.loss { traffic.lost += 1; return }
         if !partition.isEmpty, partition[from] != partition[to] { traffic.undeliverable += 1; return }

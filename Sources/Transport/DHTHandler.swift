@@ -15,6 +15,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private var node: DHTNode
     private let codec: WireCodec
+    private var limiter: InboundRateLimiter
     private let logger: Logger
     private let notifications: AsyncStream<SubscriptionNotification>.Continuation
     private var context: ChannelHandlerContext?
@@ -22,12 +23,14 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     private var timerAt: Instant?
     private var waiters: [RequestID: EventLoopPromise<Outcome>] = [:]
     private var nextRequest: UInt64 = 0
-    /// Inbound datagrams refused by the decoder or ignored by the node, by reason.
+    /// Inbound datagrams refused by the rate limiter or the decoder (admission included:
+    /// `missing_tag`, `bad_tag`) or ignored by the node, by reason.
     private(set) var refusals: [String: Int] = [:]
 
     init(node: DHTNode, logger: Logger, notifications: AsyncStream<SubscriptionNotification>.Continuation) {
         self.node = node
-        self.codec = WireCodec(limits: node.configuration.limits)
+        self.codec = WireCodec(limits: node.configuration.limits, key: node.configuration.networkKey)
+        self.limiter = InboundRateLimiter(limits: node.configuration.limits)
         self.logger = logger
         self.notifications = notifications
     }
@@ -61,6 +64,12 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let from = Endpoint(envelope.remoteAddress) else { return }
+        // Metered before anything costs: authentication and decoding come after.
+        let verdict = limiter.admit(from: from, now: Instant(nanoseconds: context.eventLoop.now.uptimeNanoseconds))
+        if let reason = verdict.reason {
+            refusals[reason, default: 0] += 1
+            return
+        }
         let bytes = Array(envelope.data.readableBytesView)
         do {
             let message = try codec.decode(bytes)

@@ -15,7 +15,8 @@ struct DHT: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dht",
         abstract: "DHT benchmarks (simulated unless named udp-).",
-        subcommands: [FormationCommand.self, LookupsCommand.self, MaintenanceCommand.self, ConsistencyCommand.self, ChurnCommand.self, UDPIdleCommand.self]
+        subcommands: [FormationCommand.self, LookupsCommand.self, MaintenanceCommand.self, ConsistencyCommand.self, ChurnCommand.self, UDPIdleCommand.self,
+                       SybilCommand.self, UDPAdmissionCommand.self]
     )
 }
 

@@ -31,6 +31,8 @@ struct Z2ZLoad: AsyncParsableCommand {
     @Option(help: "Services per type (at most 128, the per-owner limit of one key).") var perType = 100
     @Option(help: "The address every service claims to be at.") var address = "192.0.2.10"
     @Option(help: "The island's name.") var island = "load"
+    @Option(help: ArgumentHelp("The gateways' network key file (z2zd's --network-key-file); without it: open mode.", valueName: "file"))
+    var networkKeyFile: String?
 
     func validate() throws {
         guard services >= 0 else { throw ValidationError("--services must be 0 or more") }
@@ -46,7 +48,14 @@ struct Z2ZLoad: AsyncParsableCommand {
             guard let endpoint = Endpoint(text) else { throw ValidationError("--bootstrap \(text): not HOST:PORT") }
             return endpoint
         }
-        let peer = DHTPeer(identity: identity, configuration: Kademlia.Configuration(network: networkID), host: "0.0.0.0", port: port)
+        var dht = Kademlia.Configuration(network: networkID)
+        if let networkKeyFile {
+            guard let text = FileManager.default.contents(atPath: networkKeyFile).flatMap({ String(data: $0, encoding: .utf8) }),
+                  let key = NetworkKey(secret: Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8), network: networkID)
+            else { throw ValidationError("--network-key-file \(networkKeyFile): unreadable, or shorter than 16 bytes") }
+            dht.networkKey = key
+        }
+        let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: port)
         let rendezvous = KademliaRendezvous(peer: peer, seeds: seeds, wallClockMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await peer.run() }

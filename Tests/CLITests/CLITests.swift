@@ -176,7 +176,7 @@ struct CLITests {
         let failed = try await z2z(["config", "check", bad])
         #expect(failed.status == 1)
         #expect(failed.stdout == """
-            \(bad):3: dht.bootstap: unknown key in [dht] (did you mean "bootstrap"?); known: engine, port, bootstrap, structure_threshold
+            \(bad):3: dht.bootstap: unknown key in [dht] (did you mean "bootstrap"?); known: engine, port, bootstrap, structure_threshold, subnet_limit
             \(bad):5: sip.port: expected an integer, found a string ("5060")
             \(bad): 2 problems
 

@@ -224,8 +224,7 @@ import Testing
             let gateways = [
                 try Gateway.start(bed, h[0], island: "one", seed: h[1]),
                 try Gateway.start(bed, h[1], island: "two", seed: h[0]),
-                Gateway(host: h[2], process: try bed.spawn(h[2], [try BuildProducts.executable("z2zd"), "--config", file,
-                                                                  "--state-dir", "\(bed.directory)/\(h[2])/z2z"])),
+                Gateway(host: h[2], process: try bed.spawn(h[2], try Gateway.daemonArguments(bed, h[2]) + ["--config", file])),
                 try Gateway.start(bed, h[3], island: "four", seed: h[2]),
             ]
             let watchers = try h.map { try BrowseWatcher(bed, $0, type: "_ipp._tcp") }

@@ -26,8 +26,7 @@ import Testing
             let host = HostRef.i(1, h: 1)
             let file = "\(bed.directory)/\(host)/z2z.toml"
             try Self.permitting.write(toFile: file, atomically: true, encoding: .utf8)
-            let daemon = try bed.spawn(host, [try BuildProducts.executable("z2zd"), "--config", file,
-                                              "--state-dir", "\(bed.directory)/\(host)/z2z"])
+            let daemon = try bed.spawn(host, try Gateway.daemonArguments(bed, host) + ["--config", file])
             _ = try await pollValue(timeout: .seconds(20), "the API") { try? await Self.verdict(bed, host) }
             #expect(try await Self.verdict(bed, host) == "permit")
 
@@ -49,8 +48,7 @@ import Testing
             #expect(stopped.exitCode == 0, "\(stopped)")
 
             // At start, the same file is refused: exit 2, the key and the line on stderr.
-            let refused = try await bed.run(host, [try BuildProducts.executable("z2zd"), "--config", file,
-                                                   "--state-dir", "\(bed.directory)/\(host)/z2z"])
+            let refused = try await bed.run(host, try Gateway.daemonArguments(bed, host) + ["--config", file])
             #expect(refused.exitCode == 2)
             #expect(refused.stderr.contains(where_), "\(refused.stderr)")
         }

@@ -21,8 +21,7 @@ struct Gateway {
     /// `engine`: the rendezvous engine (`[dht] engine`), added to that file.
     static func start(_ bed: Testbed, _ host: HostRef, island: String, seed: HostRef?, priority: Int = 100,
                       config: String? = nil, engine: Engine = .native) throws -> Gateway {
-        var arguments = [try BuildProducts.executable("z2zd"), "--state-dir", "\(bed.directory)/\(host)/z2z",
-                         "--island", island, "--priority", String(priority)]
+        var arguments = try daemonArguments(bed, host) + ["--island", island, "--priority", String(priority)]
         let text = (engine == .native ? "" : "[dht]\nengine = \"\(engine.rawValue)\"\n") + (config ?? "")
         if !text.isEmpty {
             let file = "\(bed.directory)/\(host)/z2z.toml"
@@ -32,6 +31,27 @@ struct Gateway {
         }
         if let seed { arguments += ["--bootstrap", "\(bed.address(of: seed).v4):\(engine.seedPort)"] }
         return Gateway(host: host, process: try bed.spawn(host, arguments))
+    }
+
+    /// The start of every z2zd command line in these tests: the executable, the host's own
+    /// state directory, and the network key all gateways of the testbed share (without it
+    /// each would create its own and none would admit another).
+    static func daemonArguments(_ bed: Testbed, _ host: HostRef) throws -> [String] {
+        [try BuildProducts.executable("z2zd"), "--state-dir", "\(bed.directory)/\(host)/z2z",
+         "--network-key-file", try networkKeyFile(bed)]
+    }
+
+    /// `<testbed>/network.key`, created on first use (mode 600, 32 random bytes as hex).
+    static func networkKeyFile(_ bed: Testbed) throws -> String {
+        let path = "\(bed.directory)/network.key"
+        if !FileManager.default.fileExists(atPath: path) {
+            var generator = SystemRandomNumberGenerator()
+            let hex = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+            guard FileManager.default.createFile(atPath: path, contents: Data((hex + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600])
+            else { throw CocoaError(.fileWriteUnknown) }
+        }
+        return path
     }
 
     /// `z2z status --json` on the gateway's host, decoded loosely (the fields the tests read).

@@ -148,3 +148,42 @@ struct GatewayMachineTests {
         #expect(islands.count == 1 && islands.first! != nil)
     }
 }
+
+/// Admission on the link: heartbeats carry the network key's tag (`HeartbeatCodec`).
+struct HeartbeatAdmissionTests {
+    let network = NetworkID(rawValue: 0x2a)
+
+    func machine(key: NetworkKey?) -> GatewayMachine {
+        var settings = GatewayMachine.Settings(id: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), network: network, priority: 100, port: 7400, seed: 1)
+        settings.networkKey = key
+        return GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") }, importPermission: { _, _, _ in true })
+    }
+
+    func claim(_ key: NetworkKey?) -> [UInt8] {
+        let beat = Heartbeat(network: network, sender: NodeID(w0: 9, w1: 9, w2: 9, w3: 9), priority: 255, role: .leader,
+                             island: IslandID(rawValue: 77), leader: NodeID(w0: 9, w1: 9, w2: 9, w3: 9), term: 99, sequence: 1, port: 7400)
+        return HeartbeatCodec.encode(beat, key: key)
+    }
+
+    func rejections(_ effects: [GatewayMachine.Effect]) -> [String] {
+        effects.compactMap { if case .rejected(let reason, _) = $0 { reason } else { nil } }
+    }
+
+    @Test func aGatewayWithTheKeyIgnoresAnOutsidersClaimToLeadAndSignsItsOwnHeartbeats() {
+        let key = NetworkKey(secret: Array("the island's network key".utf8), network: network)!
+        var gateway = machine(key: key)
+        let from = Endpoint(ipv4: 10, 0, 0, 66, port: 7400)
+        #expect(rejections(gateway.handle(.heartbeat(claim(nil), from: from), now: .zero)) == ["heartbeat_missing_tag"])
+        let forger = NetworkKey(secret: Array("a guess at the island's key".utf8), network: network)!
+        #expect(rejections(gateway.handle(.heartbeat(claim(forger), from: from), now: .zero)) == ["heartbeat_bad_tag"])
+        #expect(gateway.island != IslandID(rawValue: 77), "the outsider's island was not adopted")
+        #expect(rejections(gateway.handle(.heartbeat(claim(key), from: from), now: .zero)).isEmpty)
+        // What it sends carries the tag.
+        var sent: [[UInt8]] = []
+        for t in stride(from: 0.0, through: 10, by: 0.5) {
+            for case .sendHeartbeat(let bytes, _) in gateway.handle(.tick, now: .zero + .seconds(t)) { sent.append(bytes) }
+        }
+        #expect(!sent.isEmpty)
+        #expect(sent.allSatisfy { (try? HeartbeatCodec.decode($0, key: key)) != nil })
+    }
+}

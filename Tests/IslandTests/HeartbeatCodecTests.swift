@@ -14,7 +14,7 @@ struct HeartbeatCodecTests {
         bare.leader = nil
         bare.role = .candidate
         #expect(try HeartbeatCodec.decode(HeartbeatCodec.encode(bare)) == bare)
-        #expect(HeartbeatCodec.encode(beat).count == HeartbeatCodec.maximumSize)
+        #expect(HeartbeatCodec.encode(beat).count == HeartbeatCodec.maximumSize - NetworkKey.tagBytes)
     }
 
     @Test func goldenBytesStayStable() {
@@ -42,8 +42,37 @@ struct HeartbeatCodecTests {
         bytes[4 + 1 + 8 + 32 + 1] = 3
         #expect(throws: HeartbeatRejection.unknownRole(3)) { try HeartbeatCodec.decode(bytes) }
         bytes = HeartbeatCodec.encode(beat)
-        bytes[4 + 1 + 8 + 32 + 2] = 7
-        #expect(throws: HeartbeatRejection.unknownFlags(7)) { try HeartbeatCodec.decode(bytes) }
+        bytes[4 + 1 + 8 + 32 + 2] = 11
+        #expect(throws: HeartbeatRejection.unknownFlags(11)) { try HeartbeatCodec.decode(bytes) }
+    }
+
+    // MARK: admission
+
+    let key = NetworkKey(secret: Array("the island's shared secret".utf8), network: NetworkID(rawValue: 0x0102030405060708))!
+
+    @Test func aTaggedHeartbeatRoundTripsWithTheNetworkKey() throws {
+        let bytes = HeartbeatCodec.encode(beat, key: key)
+        #expect(bytes.count == HeartbeatCodec.maximumSize)
+        #expect(try HeartbeatCodec.decode(bytes, key: key) == beat)
+    }
+
+    @Test func aGatewayWithTheKeyRefusesHeartbeatsWithoutOrWithAnotherKey() {
+        let other = NetworkKey(secret: Array("another network's secret".utf8), network: beat.network)!
+        #expect(throws: HeartbeatRejection.missingTag) { try HeartbeatCodec.decode(HeartbeatCodec.encode(beat), key: key) }
+        #expect(throws: HeartbeatRejection.badTag) { try HeartbeatCodec.decode(HeartbeatCodec.encode(beat, key: other), key: key) }
+        // A forged claim to lead: the outsider rewrites a captured heartbeat's priority.
+        var forged = HeartbeatCodec.encode(beat, key: key)
+        forged[4 + 1 + 8 + 32] = 255
+        #expect(throws: HeartbeatRejection.badTag) { try HeartbeatCodec.decode(forged, key: key) }
+        #expect(throws: HeartbeatRejection.unexpectedTag) { try HeartbeatCodec.decode(HeartbeatCodec.encode(beat, key: key)) }
+        #expect(HeartbeatRejection.badTag.reason == "bad_tag")
+    }
+
+    @Test func everyTruncationOfATaggedHeartbeatIsRefused() {
+        let bytes = HeartbeatCodec.encode(beat, key: key)
+        for length in 0..<bytes.count {
+            #expect(throws: HeartbeatRejection.self) { try HeartbeatCodec.decode(Array(bytes.prefix(length)), key: key) }
+        }
     }
 
     @Test func randomBytesNeverCrashTheDecoder() {

@@ -132,8 +132,8 @@ import Testing
         #expect(rejection(k) == .unknownKind(99))
         var f = ping; f[2] = 0x80
         #expect(rejection(f) == .unknownFlags(0x80))
-        var g = ping; g[2] = 0x08
-        #expect(rejection(g) == .unknownFlags(0x08), "the next free bit is not yet known")
+        var g = ping; g[2] = 0x10
+        #expect(rejection(g) == .unknownFlags(0x10), "the next free bit is not yet known")
         #expect(rejection([UInt8](repeating: 1, count: Limits.default.maxFrameBytes + 1)) == .frameTooLarge)
         #expect(WireRejection.frameTooLarge.reason == "frame_too_large")
     }
@@ -180,5 +180,66 @@ import Testing
         var flags = codec.encode(Message(header: header(), body: .store(RecordCopy(record: r, remaining: 1))))
         flags[WireCodec.encodedSize(Message(header: header(), body: .ping)) + 32 * 3 + 8 + 8 + 4] = 0x02
         #expect(rejection(flags) == .unknownFlags(2))
+    }
+}
+
+/// Admission: frames tagged with the network key (`NetworkKey`, `WireCodec.key`).
+@Suite struct WireCodecAdmissionTests {
+    let network = NetworkID(rawValue: 0x1122_3344_5566_7788)
+    var key: NetworkKey { NetworkKey(secret: Array("correct horse battery staple".utf8), network: network)! }
+    var keyed: WireCodec { WireCodec(key: key) }
+
+    func message(_ body: MessageBody = .ping) -> Message {
+        Message(header: MessageHeader(network: network, sender: NodeID(w0: 7, w1: 0, w2: 0, w3: 1), transaction: 9), body: body)
+    }
+
+    func rejection(_ codec: WireCodec, _ frame: [UInt8]) -> WireRejection? {
+        do { _ = try codec.decode(frame); return nil } catch { return error }
+    }
+
+    @Test func aTaggedFrameRoundTripsAndIsSixteenBytesLonger() throws {
+        for seed in 0..<200 as Range<UInt64> {
+            let m = Fixtures.randomMessage(seed: seed)
+            let bytes = keyed.encode(m)
+            #expect(bytes.count == WireCodec.encodedSize(m) + NetworkKey.tagBytes)
+            #expect(bytes.count == keyed.encodedSize(m))
+            #expect(try keyed.decode(bytes) == m)
+        }
+    }
+
+    @Test func aKeyedCodecRefusesUntaggedForeignAndAlteredFrames() {
+        #expect(rejection(keyed, WireCodec().encode(message())) == .missingTag)
+        let stranger = WireCodec(key: NetworkKey(secret: Array("a guess at the secret".utf8), network: network)!)
+        #expect(rejection(keyed, stranger.encode(message())) == .badTag)
+        // The same secret under another network name is another key.
+        let otherNetwork = WireCodec(key: NetworkKey(secret: Array("correct horse battery staple".utf8), network: NetworkID(rawValue: 1))!)
+        #expect(rejection(keyed, otherNetwork.encode(message())) == .badTag)
+        // Any altered byte after the flags, tag included, breaks the tag.
+        let good = keyed.encode(message(.findNode(target: NodeID(w0: 1, w1: 2, w2: 3, w3: 4))))
+        for i in 3..<good.count {
+            var bad = good
+            bad[i] ^= 0x01
+            #expect(rejection(keyed, bad) == .badTag, "byte \(i)")
+        }
+        // A tag glued onto an untagged frame by someone who set the flag is still refused.
+        var flagged = WireCodec().encode(message())
+        flagged[2] |= 0x08
+        #expect(rejection(keyed, flagged + [UInt8](repeating: 0, count: NetworkKey.tagBytes)) == .badTag)
+        #expect(rejection(keyed, Array(good.prefix(10))) == .badTag)
+    }
+
+    @Test func anOpenCodecRefusesTaggedFrames() {
+        #expect(rejection(WireCodec(), keyed.encode(message())) == .unexpectedTag)
+        #expect(WireRejection.unexpectedTag.reason == "unexpected_tag")
+    }
+
+    @Test func aSecretShorterThanSixteenBytesIsNoKey() {
+        #expect(NetworkKey(secret: Array("fifteen bytes!!".utf8), network: network) == nil)
+        #expect(NetworkKey(secret: Array("sixteen bytes!!!".utf8), network: network) != nil)
+    }
+
+    @Test func everyTruncationOfATaggedFrameIsRefused() {
+        let bytes = keyed.encode(message(.values(records: [], more: false, closer: [])))
+        for length in 0..<bytes.count { #expect(rejection(keyed, Array(bytes.prefix(length))) != nil) }
     }
 }

@@ -122,3 +122,24 @@ import Testing
         }
     }
 }
+
+/// The Sybil flood of RELIABILITY.md, small enough for a unit test (seed 1 replays it).
+@Suite struct SybilFloodTests {
+    @Test func oneHostWithManyIdsGetsAtMostTwoPlacesPerBucketAndHonestGetsStillSucceed() {
+        var flood = SybilFlood(honest: 120, sybils: 40, trials: 100)
+        flood.settle = .seconds(30)
+        let r = flood.run(seed: 1)
+        #expect(r.maxSybilsPerBucket <= 2)
+        #expect(r.maxSybilsPerBucket >= 1, "the Sybils did reach honest tables")
+        #expect(r.refusedBySubnetLimit > 0)
+        #expect(r.successRate >= 0.99, "\(r)")
+    }
+
+    @Test func withoutTheSubnetLimitTheSameFloodTakesMorePlaces() {
+        var flood = SybilFlood(honest: 120, sybils: 40, trials: 0, diversity: false)
+        flood.settle = .seconds(30)
+        let r = flood.run(seed: 1)
+        #expect(r.maxSybilsPerBucket > 2)
+        #expect(r.refusedBySubnetLimit == 0)
+    }
+}
