@@ -24,6 +24,8 @@ let package = Package(
         // Without the default "ConfigurationSupport" trait: apple/swift-configuration is not needed.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
     targets: [
         // MARK: DNS-SD model and the local link
@@ -83,7 +85,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "SIP",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -119,15 +121,30 @@ let package = Package(
             dependencies: ["Kademlia", "Rendezvous", "Transport", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The OpenDHT rendezvous engine: libopendht-c (system library), a small C++ shim for
+        // what its C API lacks (routing-table size, value ids), and the engine over both.
+        .systemLibrary(
+            name: "COpenDHT",
+            pkgConfig: "opendht-c",
+            providers: [.apt(["libopendht-c-dev"])]
+        ),
+        .target(name: "COpenDHTShim", linkerSettings: [.linkedLibrary("opendht")]),
+        .target(
+            name: "OpenDHTRendezvous",
+            dependencies: ["COpenDHT", "COpenDHTShim", "Kademlia", "Rendezvous", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // MARK: the daemon's core: runs the gateway machine against Avahi, UDP and the rendezvous
         .target(
             name: "Daemon",
             dependencies: [
                 "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "Transport", "DHTRendezvous",
-                "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
+                "OpenDHTRendezvous", "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -161,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "z2z-bench",
             dependencies: [
-                "Kademlia", "Simulation", "Transport",
+                "Kademlia", "Simulation", "Transport", "Rendezvous", "DHTRendezvous", "OpenDHTRendezvous",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -200,9 +217,13 @@ let package = Package(
         ),
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia"]),
+        .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "Policy", "Z2ZAPI", "Testbed"]
+        ),
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
@@ -214,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Z2ZAPI", "Config", "Policy", "DNSSD", "LocalDomain",
+                "API", "Z2ZAPI", "Config", "Policy", "DNSSD", "LocalDomain", "Testbed",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -236,5 +257,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-    ]
+    ],
+    // The OpenDHT shim (COpenDHTShim) includes OpenDHT's C++17 headers.
+    cxxLanguageStandard: .cxx17
 )

@@ -71,8 +71,8 @@ public struct GatewayConfiguration: Hashable, Sendable {
             warnings.append("security.open = true: OPEN MODE, any host that can reach UDP port \(dht.port) can join the overlay, "
                 + "store records and take part in island elections; use it only in a lab")
         }
-        if dht.engine == .opendht {
-            warnings.append("dht.engine = \"opendht\" is accepted, but the OpenDHT engine is not available yet")
+        if dht.engine == .opendht, dht.openDHTPort == nil {
+            warnings.append("dht.port = \(dht.port) leaves no room for the OpenDHT engine's port (dht.port + 2): it takes any free port")
         }
         return warnings
     }
@@ -159,6 +159,10 @@ public struct DHTSettings: Hashable, Sendable {
         self.structureThreshold = structureThreshold
         self.subnetLimit = subnetLimit
     }
+
+    /// The UDP port of the OpenDHT engine's node: `port` + 2 (7402 by default), since `port`
+    /// stays the island heartbeats' socket. Nil when `port` is above 65533.
+    public var openDHTPort: UInt16? { port <= UInt16.max - 2 ? port + 2 : nil }
 }
 
 /// Admission to the network (`Kademlia.NetworkKey`): the secret every gateway of the network
@@ -191,7 +195,7 @@ public struct SecuritySettings: Hashable, Sendable {
 public enum DHTEngine: String, Hashable, Sendable, CaseIterable {
     /// z2z's own Kademlia (the `Kademlia` module).
     case native
-    /// OpenDHT through libopendht-c (accepted now, provided by a later engine).
+    /// OpenDHT through libopendht-c (the `OpenDHTRendezvous` module).
     case opendht
 }
 

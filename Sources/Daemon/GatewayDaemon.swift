@@ -9,6 +9,7 @@ import Kademlia
 import LocalDomain
 import Logging
 import NIOCore
+import OpenDHTRendezvous
 import Policy
 import Rendezvous
 import ServiceLifecycle
@@ -18,7 +19,8 @@ import StateStore
 import Transport
 
 /// z2zd put together: the state directory, the DHT peer on the gateway's UDP port (which
-/// also carries the island's heartbeats), the native rendezvous, Avahi, the gateway machine
+/// also carries the island's heartbeats), the rendezvous engine (`dht.engine`: the native
+/// one on that socket, or OpenDHT on its own port), Avahi, the gateway machine
 /// and its driver, and the local HTTP API, run as one service group.
 ///
 /// On SIGTERM or SIGINT the API stops first, then the gateway says goodbye (withdraws its
@@ -65,9 +67,8 @@ public struct GatewayDaemon: Sendable {
         dht.limits.maxContactsPerSubnetPerBucket = config.dht.subnetLimit
         let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
                            logger: Logger(label: "z2z.dht"))
-        let rendezvous = KademliaRendezvous(
-            peer: peer, seeds: seeds, wallClockMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000),
-            logger: Logger(label: "z2z.rendezvous"))
+        let rendezvous = try Self.engine(config, identity: identity, network: network, peer: peer,
+                                         seeds: seeds, configured: configured, logger: logger)
         let domain = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
 
         var settings = GatewayMachine.Settings(
@@ -78,20 +79,23 @@ public struct GatewayDaemon: Sendable {
         let machine = GatewayMachine(settings: settings, exportPermission: exportPermission(),
                                      importPermission: importPermission())
         let logger = self.logger
+        let metrics = GatewayMetrics()
         let driver = GatewayDriver(
             machine: machine, domain: domain, rendezvous: rendezvous, link: PeerDatagramLink(peer: peer),
             hooks: .init(persistIsland: { island in
                 do { try store.setIslandID(island) } catch {
                     logger.error("could not remember the island id", metadata: ["island": "\(island)", "reason": "\(error)"])
                 }
+            }, event: { metrics.observe($0) }, rendezvousOperation: { operation, duration, result in
+                metrics.rendezvousOperation(operation, duration: duration, result: result)
             }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network,
-                                   policy: { configuration.current.policy })
+                                   policy: { configuration.current.policy }, metrics: metrics)
 
         let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
-            SIPDirectory.contacts(for: addressOfRecord, among: SIPDirectory.services(of: await driver.snapshot()))
+            await SIPDirectory.lookUp(addressOfRecord, in: await driver.snapshot(), rendezvous: rendezvous)
         } : nil
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, sip: sip,
                                      logger: logger) {
@@ -105,12 +109,19 @@ public struct GatewayDaemon: Sendable {
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
         }
+        let notifier = SystemdNotifier()
+        let systemd = SystemdService(notifier: notifier, status: status, seedsConfigured: !seeds.isEmpty,
+                                     logger: Logger(label: "z2z.systemd"))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: gateway), .init(service: api)],
+            services: [.init(service: gateway), .init(service: api), .init(service: systemd)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "z2z.lifecycle")))
         let (exportPermission, importPermission) = (exportPermission(), importPermission())
         let reload = SignalHandler(signal: SIGHUP) {
+            // RELOADING=1 … READY=1 around the reload, once the gateway was ready at all.
+            let announce = systemd.readiness.isReady
+            if announce { notifier.notify("RELOADING=1") }
+            defer { if announce { notifier.notify("READY=1") } }
             guard self.reload() else { return }
             // New seeds join at once: this is how two groups of islands formed apart are
             // given the link that merges them.
@@ -122,6 +133,7 @@ public struct GatewayDaemon: Sendable {
             "node": "\(identity.id)", "network": "\(config.network)", "dht_port": "\(config.dht.port)",
             "island": "\(island.map { "\($0)" } ?? "new")", "priority": "\(config.island.priority)",
             "bootstrap": "\(configured.map(\.description).joined(separator: ","))", "cached_contacts": "\(cached.count)",
+            "engine": "\(config.dht.engine.rawValue)",
         ])
         try await group.run()
         logger.info("z2zd stopped")
@@ -150,6 +162,42 @@ public struct GatewayDaemon: Sendable {
             logger.info("network key", metadata: ["from": "\(resolved.origin)"])
         }
         return key
+    }
+
+    /// Now on the wall clock, in milliseconds since 1970: the floor of record sequence numbers,
+    /// the daemon's only use of wall time (everything else runs on the monotonic clock).
+    /// `Z2Z_TEST_CLOCK_OFFSET_SECONDS` (test only, e.g. -300) shifts it, for the clock-skew
+    /// scenario of `Deploy/faults` (faketime stalls Swift's timers when it sets the clock back).
+    static func wallClockMilliseconds(environment: [String: String] = ProcessInfo.processInfo.environment) -> UInt64 {
+        let offset = environment["Z2Z_TEST_CLOCK_OFFSET_SECONDS"].flatMap(Double.init) ?? 0
+        return UInt64(max(0, (Date().timeIntervalSince1970 + offset) * 1000))
+    }
+
+    /// The rendezvous engine `dht.engine` names. The native one runs on the DHT peer's socket
+    /// and joins through the configured seeds and the routing cache; OpenDHT runs its own
+    /// node on `dht.port + 2` and joins through the configured seeds only (they name OpenDHT
+    /// nodes: other gateways' OpenDHT ports, or a `dhtnode`).
+    static func engine(_ config: GatewayConfiguration, identity: Identity, network: NetworkID, peer: DHTPeer,
+                       seeds: [Endpoint], configured: [Endpoint], logger: Logger) throws -> any RendezvousEngine {
+        let now = wallClockMilliseconds()
+        switch config.dht.engine {
+        case .native:
+            return KademliaRendezvous(peer: peer, seeds: seeds, wallClockMilliseconds: now,
+                                      logger: Logger(label: "z2z.rendezvous"))
+        case .opendht:
+            let port = config.dht.openDHTPort ?? 0
+            do {
+                let engine = try OpenDHTRendezvous(identity: identity, network: network, port: port, seeds: configured,
+                                                   wallClockMilliseconds: now, logger: Logger(label: "z2z.rendezvous"))
+                logger.info("OpenDHT node running", metadata: [
+                    "port": "\(engine.node.port)", "opendht_network": "\(OpenDHTRendezvous.openDHTNetwork(for: network))",
+                    "opendht_id": "\(engine.node.nodeID)",
+                ])
+                return engine
+            } catch {
+                throw DaemonError.engine("\(error)")
+            }
+        }
     }
 
     /// SIGHUP: reads the configuration again. A valid one replaces the running one (policy,
@@ -215,7 +263,7 @@ public struct GatewayDaemon: Sendable {
 /// the socket still runs; then the rest is cancelled.
 struct GatewayService: Service {
     let peer: DHTPeer
-    let rendezvous: KademliaRendezvous
+    let rendezvous: any RendezvousEngine
     let driver: GatewayDriver
     let domain: AvahiDomain
     /// The SIP redirect service (`sip.enabled`).
@@ -302,12 +350,14 @@ public enum DaemonError: Error, CustomStringConvertible {
     case stateDirectory(String, String)
     case unusableAddress(String)
     case networkKey(String)
+    case engine(String)
 
     public var description: String {
         switch self {
         case .networkKey(let reason): reason
         case .stateDirectory(let path, let reason): "state directory \(path): \(reason)"
         case .unusableAddress(let address): "\(address): not an IPv4 or IPv6 address"
+        case .engine(let reason): "rendezvous engine: \(reason)"
         }
     }
 }

@@ -12,10 +12,11 @@ extension GatewayDriver {
         public var transitions: [Election.Transition]
         public var localServices: [ServiceID: DiscoveredService]
         public var started: ContinuousClock.Instant
+        public var eventLog: EventLog
     }
 
     public func snapshot() -> Snapshot {
         Snapshot(machine: machine, counters: counters, connection: connection, transitions: transitions,
-                 localServices: localServices, started: started)
+                 localServices: localServices, started: started, eventLog: eventLog)
     }
 }

@@ -5,6 +5,7 @@ import Kademlia
 import LocalDomain
 import Logging
 import Rendezvous
+import Z2ZAPI
 
 /// Runs one `GatewayMachine` against the world: the local domain (Avahi), the UDP link
 /// (heartbeats), the rendezvous (DHT) and a clock. It decides nothing; it turns events into
@@ -19,8 +20,17 @@ public actor GatewayDriver {
     public struct Hooks: Sendable {
         /// Remember the island id (state directory).
         public var persistIsland: @Sendable (IslandID) async -> Void
-        public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in }) {
+        /// Every event as it is logged (metrics count them).
+        public var event: @Sendable (GatewayEvent) -> Void
+        /// Each rendezvous operation carried out: its name (`put`, `remove`, `subscribe`, ...),
+        /// how long it took, and `ok` or the failure reason (latency histograms).
+        public var rendezvousOperation: @Sendable (String, Duration, String) -> Void
+        public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in },
+                    event: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
+                    rendezvousOperation: @escaping @Sendable (String, Duration, String) -> Void = { _, _, _ in }) {
             self.persistIsland = persistIsland
+            self.event = event
+            self.rendezvousOperation = rendezvousOperation
         }
     }
 
@@ -47,6 +57,8 @@ public actor GatewayDriver {
     /// Local services as last seen (for status).
     public private(set) var localServices: [ServiceID: DiscoveredService] = [:]
     public private(set) var started: ContinuousClock.Instant
+    /// Recent events: transitions, services seen and gone, exports, imports, rejections.
+    public private(set) var eventLog = EventLog()
 
     private let domain: any LocalDomain
     private let rendezvous: any Rendezvous
@@ -103,6 +115,9 @@ public actor GatewayDriver {
         guard let service = localServices[id] else { return }
         localServices[id] = nil
         saidGoodbye[id] = service
+        if service.isPublishedByAHost {
+            log(.serviceGone, subject: Self.subject(id), reason: "goodbye", "said goodbye on the link")
+        }
         handle(.local(.removed(id)))
         Task {
             try? await Task.sleep(for: .seconds(2))
@@ -178,10 +193,19 @@ public actor GatewayDriver {
     private func note(_ event: LocalDomainEvent) {
         switch event {
         case .connection(let state):
+            if state != connection { log(.avahi, reason: Self.connectionReason(state), "avahi-daemon: \(state)") }
             connection = state
         case .added(let service), .changed(let service):
+            if service.isPublishedByAHost, localServices[service.id] != service {
+                let addresses = service.instance.addresses.map(\.description).joined(separator: " ")
+                log(.serviceSeen, subject: Self.subject(service.id),
+                    "on \(service.instance.host.value):\(service.instance.port) \(addresses)")
+            }
             localServices[service.id] = service
         case .removed(let id):
+            if let gone = localServices[id], gone.isPublishedByAHost {
+                log(.serviceGone, subject: Self.subject(id), reason: "removed", "left the link")
+            }
             localServices[id] = nil
         case .publication(let id, .renamed(_, let name)):
             if let key = importsByPublication[id] { handle(.importRenamed(key, name)) }
@@ -189,6 +213,8 @@ public actor GatewayDriver {
             if let key = importsByPublication[id] {
                 logger.warning("import refused by avahi-daemon", metadata: ["service": "\(key)", "reason": "\(reason)"])
                 count("import_refused")
+                log(.failed, subject: Self.subject(key.name, key.type), reason: "import_refused",
+                    "avahi-daemon refused the import: \(reason)")
             }
         default:
             break
@@ -199,7 +225,9 @@ public actor GatewayDriver {
 
     private func handle(_ event: GatewayMachine.Event) {
         let deadlineBefore = machine.nextDeadline
+        let (exportedBefore, importedBefore) = (machine.export.exported, machine.imports.imports)
         let effects = machine.handle(event, now: now)
+        if !effects.isEmpty { logChanges(exportedBefore, importedBefore) }
         for effect in effects { perform(effect) }
         if let after = machine.nextDeadline, deadlineBefore.map({ after < $0 }) ?? true { sleeper?.cancel() }
     }
@@ -239,16 +267,75 @@ public actor GatewayDriver {
                 "term": "\(transition.term)", "island": "\(transition.island.map { "\($0)" } ?? "none")",
             ])
             count("transition_\(transition.role.rawValue)")
+            log(.transition, subject: transition.leader.map { "\($0)" }, reason: transition.role.rawValue,
+                "\(transition.role.rawValue), leader \(transition.leader.map { "\($0)".prefix(16) } ?? "none"), term \(transition.term)")
         case .exportSkipped(let id, let skip):
             logger.debug("not exported", metadata: ["service": "\(id)", "reason": "\(skip.reason)"])
             count("export_skipped_\(skip.reason)")
+            // Gateways' own publications (imports, adverts) are never exported: loop
+            // prevention, not news. What a host published and was not exported is.
+            switch skip {
+            case .ourOwn, .gatewayPublished, .gatewayAdvert:
+                break
+            case .denied(let rule):
+                log(.exportSkipped, subject: Self.subject(id), reason: skip.reason, "not exported: denied by \(rule)")
+            case .noRoutableAddress:
+                log(.exportSkipped, subject: Self.subject(id), reason: skip.reason, "not exported: no routable address")
+            }
         case .rejected(let reason, let detail):
             logger.debug("input rejected", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
             count("rejected_\(reason)")
+            log(.rejected, reason: "\(reason)", "\(detail)")
         }
     }
 
     private func count(_ key: String) { counters[key, default: 0] += 1 }
+
+    /// Recent events newer than `sequence`.
+    public func events(after sequence: UInt64) -> EventsResponse {
+        EventsResponse(events: eventLog.events(after: sequence), last: eventLog.last)
+    }
+
+    private func log(_ kind: GatewayEvent.Kind, subject: String? = nil, island: IslandRef? = nil, reason: String? = nil,
+                     _ message: String) {
+        hooks.event(eventLog.append(kind, subject: subject, island: island, reason: reason, message: message))
+    }
+
+    /// Exports and imports that came or went in one step of the machine.
+    private func logChanges(_ exportedBefore: [ServiceID: ServiceRecord], _ importedBefore: [ImportKey: ImportPlanner.Imported]) {
+        let exported = machine.export.exported
+        for (id, record) in exported.sorted(by: { $0.key < $1.key }) where exportedBefore[id] != record {
+            let key = RecordKeys.type(id.type, network: machine.settings.network)
+            log(.exported, subject: Self.subject(id), reason: exportedBefore[id] == nil ? "new" : "changed",
+                "under key type/\(id.type) (\(key.description.prefix(16))…), \(record.addresses.count) addresses")
+        }
+        for id in exportedBefore.keys.sorted() where exported[id] == nil {
+            log(.exportRemoved, subject: Self.subject(id), "removed from the DHT")
+        }
+        let imported = machine.imports.imports
+        for (key, value) in imported.sorted(by: { $0.key < $1.key }) where importedBefore[key]?.publication != value.publication {
+            log(.imported, subject: Self.subject(key.name, key.type),
+                island: IslandRef(id: "\(key.island)", name: value.record.islandName.isEmpty ? nil : value.record.islandName),
+                reason: importedBefore[key] == nil ? "new" : "changed",
+                "from island \(value.record.islandName.isEmpty ? "\(key.island)" : value.record.islandName) as \"\(value.publication.name.value)\"")
+        }
+        for (key, value) in importedBefore.sorted(by: { $0.key < $1.key }) where imported[key] == nil {
+            log(.importWithdrawn, subject: Self.subject(key.name, key.type),
+                island: IslandRef(id: "\(key.island)", name: value.record.islandName.isEmpty ? nil : value.record.islandName),
+                "withdrawn from this link")
+        }
+    }
+
+    static func subject(_ id: ServiceID) -> String { subject(id.name, id.type) }
+    static func subject(_ name: InstanceName, _ type: ServiceType) -> String { "\(name.value).\(type)" }
+
+    static func connectionReason(_ state: ConnectionState) -> String {
+        switch state {
+        case .running: "connected"
+        case .connecting: "connecting"
+        case .unavailable: "unavailable"
+        }
+    }
 
     private func carryOutDomainOperations() async {
         for await operation in domainQueue.stream {
@@ -277,6 +364,7 @@ public actor GatewayDriver {
         } catch {
             logger.warning("local publication failed", metadata: ["operation": "\(operation)", "reason": "\(error)"])
             count("publication_failed_\(error.reason)")
+            log(.failed, reason: "publication_failed_\(error.reason)", "local publication failed: \(error)")
         }
     }
 
@@ -284,6 +372,8 @@ public actor GatewayDriver {
         await withTaskGroup(of: Void.self) { subscriptions in
             for await operation in rendezvousQueue.stream {
                 if Task.isCancelled { break }
+                let started = clock.now
+                var result = "ok"
                 switch operation {
                 case .join:
                     await rendezvous.join()
@@ -293,11 +383,15 @@ public actor GatewayDriver {
                     do { try await rendezvous.put(key: key, valueID: valueID, payload: payload) } catch {
                         logger.warning("rendezvous put failed", metadata: ["key": "\(key)", "reason": "\(error)"])
                         count("put_failed")
+                        result = Self.reason(error)
+                        log(.failed, subject: "\(key)", reason: "put_failed", "DHT put failed: \(error)")
                     }
                 case .remove(let key, let valueID):
                     do { try await rendezvous.remove(key: key, valueID: valueID) } catch {
                         logger.warning("rendezvous remove failed", metadata: ["key": "\(key)", "reason": "\(error)"])
                         count("remove_failed")
+                        result = Self.reason(error)
+                        log(.failed, subject: "\(key)", reason: "remove_failed", "DHT remove failed: \(error)")
                     }
                 case .subscribe(let key):
                     let changes = await rendezvous.subscribe(key: key)
@@ -307,8 +401,30 @@ public actor GatewayDriver {
                 case .unsubscribe(let key):
                     await rendezvous.unsubscribe(key: key) // ends that subscription's task
                 }
+                hooks.rendezvousOperation(Self.name(operation), started.duration(to: clock.now), result)
             }
             subscriptions.cancelAll()
+        }
+    }
+
+    private static func name(_ operation: RendezvousOperation) -> String {
+        switch operation {
+        case .join: "join"
+        case .leave: "leave"
+        case .put: "put"
+        case .remove: "remove"
+        case .subscribe: "subscribe"
+        case .unsubscribe: "unsubscribe"
+        }
+    }
+
+    /// A low-cardinality label for a rendezvous failure.
+    private static func reason(_ error: any Error) -> String {
+        switch error as? RendezvousError {
+        case .notStored?: "not_stored"
+        case .tooLarge?: "too_large"
+        case .shutDown?: "shut_down"
+        case nil: "error"
         }
     }
 

@@ -7,21 +7,29 @@ import LocalDomain
 import Policy
 import Rendezvous
 import SIP
+import Synchronization
 import Z2ZAPI
 
 /// The running gateway as the local API sees it: answers built from one driver snapshot and
-/// the rendezvous statistics, never from the network.
+/// the rendezvous statistics, never from the network — except `explain`, which asks the
+/// DHT for the type keys involved, each bounded by `explainTimeout`.
 public final class GatewayStatus: GatewayStateSource {
     private let driver: GatewayDriver
     private let rendezvous: any Rendezvous
     private let network: String
     private let policy: @Sendable () -> Policy
+    private let gatewayMetrics: GatewayMetrics?
+    /// How long `explain` waits for the DHT's answer per type.
+    private let explainTimeout: Duration
 
-    public init(driver: GatewayDriver, rendezvous: any Rendezvous, network: String, policy: @escaping @Sendable () -> Policy) {
+    public init(driver: GatewayDriver, rendezvous: any Rendezvous, network: String, policy: @escaping @Sendable () -> Policy,
+                metrics: GatewayMetrics? = nil, explainTimeout: Duration = .seconds(3)) {
         self.driver = driver
         self.rendezvous = rendezvous
         self.network = network
         self.policy = policy
+        gatewayMetrics = metrics
+        self.explainTimeout = explainTimeout
     }
 
     public func status() async -> StatusResponse {
@@ -57,11 +65,24 @@ public final class GatewayStatus: GatewayStateSource {
     public func peers() async -> [PeerInfo] {
         let machine = await driver.snapshot().machine
         let island = Self.island(machine)
-        return machine.election.peers.values.sorted { $0.id < $1.id }.map { peer in
+        var peers = machine.election.peers.values.sorted { $0.id < $1.id }.map { peer in
             PeerInfo(id: "\(peer.id)", endpoint: "\(peer.endpoint)", kind: .islandGateway,
                      role: GatewayRole(rawValue: peer.role.rawValue), island: peer.island.map { IslandRef(id: "\($0)") } ?? island,
                      state: peer.lastHeard == nil ? .suspect : .alive)
         }
+        // Other islands' leaders: the DHT's contacts, with the node's smoothed round-trip
+        // time (the table keeps no per-contact RTT) and their failures as the state.
+        if machine.role == .leader, let inspectable = rendezvous as? any DHTInspectable, let dht = await inspectable.inspectDHT() {
+            let leaders = Dictionary(machine.directory.values.map { ("\($0.leader)", $0) }, uniquingKeysWith: { first, _ in first })
+            for contact in dht.routingTable where !peers.contains(where: { $0.id == contact.id }) {
+                let entry = leaders[contact.id]
+                peers.append(PeerInfo(
+                    id: contact.id, endpoint: contact.endpoint, kind: .remoteLeader, role: entry == nil ? nil : .leader,
+                    island: entry.map { IslandRef(id: "\($0.island)", name: $0.name.isEmpty ? nil : $0.name) },
+                    rttMilliseconds: dht.rttMilliseconds, state: contact.failures == 0 ? .alive : .suspect))
+            }
+        }
+        return peers
     }
 
     public func services() async -> [ServiceJSON] {
@@ -119,6 +140,67 @@ public final class GatewayStatus: GatewayStateSource {
                                 type: instance.type.description, island: island,
                                 contacts: announcement.contacts(for: instance).map { "\($0.uri)" })
         }.sorted { ($0.addressOfRecord, $0.instance) < ($1.addressOfRecord, $1.instance) }
+    }
+
+    public func dht() async -> DHTResponse {
+        if let inspectable = rendezvous as? any DHTInspectable, let answer = await inspectable.inspectDHT() { return answer }
+        let status = await status()
+        let stats = await rendezvous.stats()
+        return DHTResponse(engine: stats.engine, available: false, nodeID: status.nodeID, stage: stats.stage.rawValue,
+                           overlayID: status.overlayID, subscriptions: stats.subscriptions)
+    }
+
+    func rendezvousStats() async -> RendezvousStats { await rendezvous.stats() }
+
+    public func events(after sequence: UInt64) async -> EventsResponse { await driver.events(after: sequence) }
+
+    public func explain(_ query: String) async -> ExplainResponse {
+        let snapshot = await driver.snapshot()
+        let explainer = ServiceExplainer(machine: snapshot.machine, events: snapshot.eventLog, policy: policy())
+        var answers: [ServiceType: ServiceExplainer.DHTAnswer] = [:]
+        // A query naming no type may match several; a handful is plenty for one person's question.
+        for type in explainer.types(for: query).prefix(8) {
+            answers[type] = await Self.get(RecordKeys.type(type, network: snapshot.machine.settings.network),
+                                           from: rendezvous, timeout: explainTimeout)
+        }
+        return explainer.explain(query, dht: answers)
+    }
+
+    public func metrics() async -> String {
+        guard let gatewayMetrics else { return "" }
+        let stats = await rendezvous.stats()
+        gatewayMetrics.scrape(status: await status(), dhtPeers: stats.peers, storedValues: stats.storedValues)
+        return gatewayMetrics.exposition()
+    }
+
+    /// A DHT get that gives up after `timeout`. The get itself is not cancellable midway
+    /// (a lookup ends on its own timeouts), so it runs in a task of its own and its late
+    /// answer is dropped; the race is resolved once, under a lock.
+    static func get(_ key: RecordKey, from rendezvous: any Rendezvous, timeout: Duration) async -> ServiceExplainer.DHTAnswer {
+        let resolved = Once()
+        let answer = await withCheckedContinuation { continuation in
+            resolved.slot.withLock { $0 = continuation }
+            let finish: @Sendable (ServiceExplainer.DHTAnswer) -> Void = { answer in
+                resolved.slot.withLock { slot in
+                    defer { slot = nil }
+                    return slot
+                }?.resume(returning: answer)
+            }
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                finish(.unanswered("no answer within \(timeout)"))
+            }
+            Task {
+                do { finish(.values(try await rendezvous.get(key: key))) } catch { finish(.unanswered("\(error)")) }
+                timer.cancel()
+            }
+        }
+        return answer
+    }
+
+    /// The continuation of a race, resumed by whichever side comes first.
+    private final class Once: Sendable {
+        let slot = Mutex<CheckedContinuation<ServiceExplainer.DHTAnswer, Never>?>(nil)
     }
 
     // MARK: pieces

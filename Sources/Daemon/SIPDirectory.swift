@@ -1,18 +1,34 @@
 import DNSSD
 import Gateway
 import LocalDomain
+import Rendezvous
 import SIP
 
 /// SIP user agents this gateway can see: every SIP-typed service on its link, the local
 /// ones and those its island's leader imported from other islands (they are services on
 /// the link like any other). The SIP redirect service answers an AoR from here.
 ///
-/// This answers from what the gateway holds rather than from a `sip/<AoR>` key in the DHT:
-/// every UA of every island whose SIP types the policy lets in is imported anyway, so the
-/// lookup costs no network round trip. The leader answers from its exports' local services
-/// and its imports as the DHT last told it (a withdrawal counts at once, not a second later
-/// when the link's caches let the imported record go); a follower from its link.
+/// A lookup first answers from what the gateway holds: every UA of every island whose SIP
+/// types the policy lets in is imported anyway, so that costs no network round trip. The
+/// leader answers from its exports' local services and its imports as the DHT last told it
+/// (a withdrawal counts at once, not a second later when the link's caches let the imported
+/// record go); a follower from its link. An AoR found nowhere there is looked up under its
+/// own key, `sip/<AoR>`, where every leader binds its island's UAs (`SIPBinding`): so a
+/// leader whose policy keeps SIP types off its link still redirects to them.
 public enum SIPDirectory {
+    /// The contacts for `addressOfRecord`: held here, else from the rendezvous (leaders only:
+    /// a follower is not in the rendezvous).
+    public static func lookUp(
+        _ addressOfRecord: SIPAddressOfRecord, in snapshot: GatewayDriver.Snapshot, rendezvous: any Rendezvous
+    ) async -> [SIPContact] {
+        let held = contacts(for: addressOfRecord, among: services(of: snapshot))
+        guard held.isEmpty, snapshot.machine.export.isActive else { return held }
+        let key = RecordKeys.sip(addressOfRecord, network: snapshot.machine.settings.network)
+        guard let values = try? await rendezvous.get(key: key) else { return [] }
+        let instances = values.compactMap { try? ServiceRecordCodec.decode($0.payload) }.map(SIPBinding.instance(of:))
+        return contacts(for: addressOfRecord, among: instances)
+    }
+
     /// The service instances a SIP lookup searches on this gateway.
     public static func services(of snapshot: GatewayDriver.Snapshot) -> [ServiceInstance] {
         let machine = snapshot.machine

@@ -3,6 +3,7 @@ import Island
 import Kademlia
 import LocalDomain
 import Rendezvous
+import SIP
 
 /// One gateway's whole protocol logic as a pure state machine: the island election, what to
 /// export, what to import, and which rendezvous keys to watch. The daemon's adapter feeds
@@ -90,6 +91,8 @@ public struct GatewayMachine: Sendable {
     private var exportPermission: ExportPlanner.Permission
     private var importPermission: ImportPlanner.Permission
     private var publishedDirectory: IslandDirectoryEntry?
+    /// The AoR each exported SIP UA is bound under (`sip/<AoR>`), by its value id.
+    private var sipBindings: [UInt64: SIPAddressOfRecord] = [:]
 
     public init(settings: Settings, exportPermission: @escaping ExportPlanner.Permission,
                 importPermission: @escaping ImportPlanner.Permission) {
@@ -255,19 +258,36 @@ public struct GatewayMachine: Sendable {
         for effect in planned {
             switch effect {
             case .put(let record):
-                effects.append(.put(RecordKeys.type(record.type, network: settings.network),
-                                    valueID: RecordKeys.valueID(of: record.name, type: record.type),
-                                    payload: ServiceRecordCodec.encode(record)))
+                let valueID = RecordKeys.valueID(of: record.name, type: record.type)
+                let payload = ServiceRecordCodec.encode(record)
+                effects.append(.put(RecordKeys.type(record.type, network: settings.network), valueID: valueID, payload: payload))
+                effects += bindSIP(SIPBinding.addressOfRecord(of: record), valueID: valueID, payload: payload)
                 typesChanged = true
             case .remove(let type, let name):
-                effects.append(.remove(RecordKeys.type(type, network: settings.network),
-                                       valueID: RecordKeys.valueID(of: name, type: type)))
+                let valueID = RecordKeys.valueID(of: name, type: type)
+                effects.append(.remove(RecordKeys.type(type, network: settings.network), valueID: valueID))
+                effects += bindSIP(nil, valueID: valueID, payload: [])
                 typesChanged = true
             case .skipped(let id, let skip):
                 effects.append(.exportSkipped(id, skip))
             }
         }
         if typesChanged, export.isActive { effects += publishDirectory() }
+        return effects
+    }
+
+    /// Moves an exported UA's `sip/<AoR>` binding along with its record: put under the AoR it
+    /// announces now, removed from the one it announced before (a TXT change can move it).
+    private mutating func bindSIP(_ addressOfRecord: SIPAddressOfRecord?, valueID: UInt64, payload: [UInt8]) -> [Effect] {
+        var effects: [Effect] = []
+        let previous = sipBindings[valueID]
+        if let previous, previous != addressOfRecord {
+            effects.append(.remove(RecordKeys.sip(previous, network: settings.network), valueID: valueID))
+        }
+        sipBindings[valueID] = addressOfRecord
+        if let addressOfRecord {
+            effects.append(.put(RecordKeys.sip(addressOfRecord, network: settings.network), valueID: valueID, payload: payload))
+        }
         return effects
     }
 

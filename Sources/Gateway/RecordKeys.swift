@@ -2,6 +2,7 @@ import Crypto
 import DNSSD
 import Island
 import Kademlia
+import SIP
 
 /// Where the gateway keeps things in the rendezvous (DHT). Keys are SHA-256 over
 /// (network id, namespace, name) through `RecordKey.make`:
@@ -10,7 +11,8 @@ import Kademlia
 ///   per island (value id: `RecordKeys.valueID(of:)`), so an importer subscribes once per type.
 /// - `directory`: one value per island (value id 0): its name and the types it exports —
 ///   how a leader learns which types exist anywhere, and what `z2z islands` lists.
-/// - `sip/<address of record>`: SIP bindings (the SIP issue).
+/// - `sip/<address of record>`: a SIP UA's binding, the same record as under its type key
+///   (same value id), so a redirect needs one lookup (`SIPBinding`).
 ///
 /// Deviation from DESIGN.md: the design's separate `island/<id>` and `types` keys are one
 /// `directory` key here — a subscriber learns both from one subscription.
@@ -21,6 +23,10 @@ public enum RecordKeys {
 
     public static func directory(network: NetworkID) -> RecordKey {
         RecordKey.make(network: network, namespace: "directory", name: "")
+    }
+
+    public static func sip(_ addressOfRecord: SIPAddressOfRecord, network: NetworkID) -> RecordKey {
+        RecordKey.make(network: network, namespace: SIPAddressOfRecord.dhtNamespace, name: addressOfRecord.description)
     }
 
     /// One instance's value id under its type key: stable across restarts and leader

@@ -30,9 +30,12 @@ extension DHTNode {
 
     var isDirect: Bool { mode == .direct }
 
-    /// A member we did not know spoke to us.
+    /// A member we did not know spoke to us. Records go both ways: it hands us its own when
+    /// we ask for our id, and we hand it ours, because it may still count us as a member
+    /// (after a partition that only we noticed) and then never asks.
     mutating func memberJoined(_ member: Contact, now: Instant) {
         exchangesInFlight += 1
+        handOwnRecords(to: member, now: now)
         send(.findNode(target: id), to: member.endpoint, expecting: member.id, purpose: .peerExchange, now: now)
         if mesh.count + 1 >= configuration.structureThreshold { enterStructure(now: now) }
     }

@@ -38,6 +38,11 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Every contact of the routing table.
     var contacts: [Contact] { node.table.allContacts }
 
+    /// The node itself (a copy) and the loop's `now`, for status pages.
+    var inspection: (node: DHTNode, now: Instant) {
+        (node, Instant(nanoseconds: context?.eventLoop.now.uptimeNanoseconds ?? NIODeadline.now().uptimeNanoseconds))
+    }
+
     var snapshot: PeerSnapshot {
         PeerSnapshot(
             id: node.id, stage: node.stage, overlay: node.overlay, contacts: node.table.count, members: node.mesh.count, values: node.store.valueCount,

@@ -149,6 +149,13 @@ public final class DHTPeer: Sendable {
         return try await eventLoop.submit { handler.snapshot }.get()
     }
 
+    /// A copy of the DHT node (routing table, store, lookups) and the node's `now`: for
+    /// status pages (`GET /api/v1/dht`), read on the node's event loop.
+    public func inspect() async throws -> (node: DHTNode, now: Instant) {
+        let handler = self.handler
+        return try await eventLoop.submit { handler.inspection }.get()
+    }
+
     private func perform(_ command: @escaping @Sendable (RequestID) -> Command) async throws -> Outcome {
         _ = try await bound.futureResult.get()
         let handler = self.handler

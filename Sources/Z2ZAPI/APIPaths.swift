@@ -14,4 +14,16 @@ public enum APIPaths {
     public static let sip = prefix + "/sip"
     /// GET: checks the daemon's configuration as a reload would; POST: checks the TOML text in the body.
     public static let configCheck = prefix + "/config/check"
+    /// The DHT node: routing table, stored values, active lookups.
+    public static let dht = prefix + "/dht"
+    /// Query: `after=<sequence>`. Recent events, oldest first.
+    public static let events = prefix + "/events"
+    /// Server-sent events: each new event as one `data:` line of `GatewayEvent` JSON.
+    public static let eventStream = prefix + "/events/stream"
+    /// Query: `service=<instance or type>`.
+    public static let explain = prefix + "/explain"
+    /// Prometheus text exposition (not versioned: scrapers expect this path).
+    public static let metrics = "/metrics"
+    /// The dashboard (HTML).
+    public static let dashboard = "/"
 }

@@ -15,11 +15,30 @@ public protocol GatewayStateSource: Sendable {
     func services() async -> [ServiceJSON]
     /// SIP user agents known on this island and imported from others, by address of record.
     func sipAgents() async -> [SIPAgentInfo]
+    /// The DHT node's routing table, stored values and running lookups.
+    func dht() async -> DHTResponse
+    /// Recent events newer than sequence number `after` (0: all that are kept).
+    func events(after: UInt64) async -> EventsResponse
+    /// Traces an instance (`Printer._ipp._tcp`, or its bare name) or every instance of a type
+    /// (`_ipp._tcp`) through the gateway. May ask the DHT (bounded by a timeout).
+    func explain(_ query: String) async -> ExplainResponse
+    /// The Prometheus text exposition (`GET /metrics`).
+    func metrics() async -> String
 }
 
 extension GatewayStateSource {
     /// A source without SIP knows no agents.
     public func sipAgents() async -> [SIPAgentInfo] { [] }
+    public func dht() async -> DHTResponse {
+        let status = await status()
+        return DHTResponse(engine: "none", available: false, nodeID: status.nodeID, stage: status.stage.rawValue,
+                           overlayID: status.overlayID)
+    }
+    public func events(after: UInt64) async -> EventsResponse { EventsResponse(events: [], last: 0) }
+    public func explain(_ query: String) async -> ExplainResponse {
+        ExplainResponse(query: query, role: await status().role, traces: [], summary: "this gateway cannot explain services")
+    }
+    public func metrics() async -> String { "" }
 }
 
 /// A `GatewayStateSource` that answers what it was given: for tests, and for a daemon whose
@@ -30,6 +49,11 @@ public final class StaticGatewayState: GatewayStateSource {
         public var islands: [IslandInfo]
         public var peers: [PeerInfo]
         public var services: [ServiceJSON]
+        public var dht: DHTResponse?
+        public var events: [GatewayEvent] = []
+        /// Answers of `explain`, by query.
+        public var explanations: [String: ExplainResponse] = [:]
+        public var metrics = ""
 
         public init(status: StatusResponse, islands: [IslandInfo] = [], peers: [PeerInfo] = [], services: [ServiceJSON] = []) {
             self.status = status
@@ -52,4 +76,19 @@ public final class StaticGatewayState: GatewayStateSource {
     public func islands() async -> [IslandInfo] { snapshot.islands }
     public func peers() async -> [PeerInfo] { snapshot.peers }
     public func services() async -> [ServiceJSON] { snapshot.services }
+    public func dht() async -> DHTResponse {
+        if let dht = snapshot.dht { return dht }
+        let status = snapshot.status
+        return DHTResponse(engine: "none", available: false, nodeID: status.nodeID, stage: status.stage.rawValue,
+                           overlayID: status.overlayID)
+    }
+    public func events(after: UInt64) async -> EventsResponse {
+        let events = snapshot.events
+        return EventsResponse(events: events.filter { $0.sequence > after }, last: events.last?.sequence ?? 0)
+    }
+    public func explain(_ query: String) async -> ExplainResponse {
+        snapshot.explanations[query]
+            ?? ExplainResponse(query: query, role: snapshot.status.role, traces: [], summary: "no service \(query) is known")
+    }
+    public func metrics() async -> String { snapshot.metrics }
 }

@@ -5,8 +5,8 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "z2z-bench",
-        abstract: "Measure z2z's DHT, and run single DHT nodes for cross-process tests.",
-        subcommands: [DHT.self, Islands.self, NodeCommand.self]
+        abstract: "Measure z2z's DHT (and OpenDHT beside it), and run single DHT nodes for cross-process tests.",
+        subcommands: [DHT.self, Islands.self, Faults.self, EnginesCommand.self, NodeCommand.self]
     )
 }
 

@@ -18,7 +18,7 @@ struct Z2Z: AsyncParsableCommand {
             Exit status: 0 ok, 1 error (including: the daemon cannot be reached), \
             2 degraded (`z2z status` only), 64 the command line is wrong.
             """,
-        subcommands: [Status.self, Islands.self, Peers.self, Services.self, SIP.self, PolicyCommand.self, ConfigCommand.self, Local.self]
+        subcommands: [Status.self, Islands.self, Peers.self, Services.self, Explain.self, Events.self, DHT.self, SIP.self, PolicyCommand.self, ConfigCommand.self, Local.self]
     )
 }
 

@@ -219,10 +219,15 @@ struct ConfigurationWarningTests {
         #expect(GatewayConfiguration.defaults.warnings.isEmpty)
     }
 
-    @Test func anAPIBeyondLoopbackAndTheOpenDHTEngineAreWarnedAbout() throws {
+    @Test func anAPIBeyondLoopbackAndAnOpenDHTPortOutOfRangeAreWarnedAbout() throws {
         let configuration = try parsed("[api]\nlisten = \"0.0.0.0:7401\"\n[dht]\nengine = \"opendht\"")
-        #expect(configuration.warnings.count == 2)
+        #expect(configuration.warnings.count == 1)
         #expect(configuration.warnings[0].contains("no authentication"))
+        #expect(configuration.dht.openDHTPort == 7402)
+        let high = try parsed("[dht]\nengine = \"opendht\"\nport = 65535")
+        #expect(high.dht.openDHTPort == nil)
+        #expect(high.warnings.count == 1 && high.warnings[0].contains("OpenDHT"))
+        #expect(try parsed("[dht]\nport = 65535").warnings.isEmpty, "the native engine needs no second port")
         #expect(try parsed("[api]\nlisten = \"[::1]:7401\"").warnings.isEmpty)
         #expect(try parsed("[api]\nlisten = \"localhost:7401\"").warnings.isEmpty)
     }

@@ -38,7 +38,7 @@ struct KademliaRendezvousTests {
         }
     }
 
-    func poll<T>(_ what: String, timeout: Duration = .seconds(10), _ probe: () async throws -> T?) async throws -> T {
+    func poll<T>(_ what: String, timeout: Duration = .seconds(30), _ probe: () async throws -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let value = try await probe() { return value }

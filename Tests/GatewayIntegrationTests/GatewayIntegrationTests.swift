@@ -10,13 +10,14 @@ import Testing
 @Suite(.serialized) struct GatewayIntegrationTests {
     static let printer = "Office Printer"
 
-    @Test(.timeLimit(.minutes(3)))
-    func servicesCrossToEveryIslandOnceWithTheirFieldsAndWithdrawalsFollowWithinTwoSeconds() async throws {
+    /// On both rendezvous engines: the gateway does not care which DHT its leaders meet in.
+    @Test(.timeLimit(.minutes(3)), arguments: Engine.allCases)
+    func servicesCrossToEveryIslandOnceWithTheirFieldsAndWithdrawalsFollowWithinTwoSeconds(engine: Engine) async throws {
         try await Testbed.with(islands: 3, hosts: 2) { bed in
             let gateways = [
-                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
-                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
-                try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1)),
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), engine: engine),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine),
+                try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1), engine: engine),
             ]
             let home = try BrowseWatcher(bed, .i(1, h: 2), type: "_ipp._tcp")
             let remote = [try BrowseWatcher(bed, .i(2, h: 2), type: "_ipp._tcp"),
@@ -126,12 +127,12 @@ import Testing
 
     /// Two gateways on island 1: `kill -9` of the leader. The follower takes over; island 1's
     /// services stay visible on island 2 (outage under 5 s), and island 2's come back on island 1.
-    @Test(.timeLimit(.minutes(3)))
-    func killingTheLeaderHandsTheIslandToTheOtherGatewayWithoutLosingServices() async throws {
+    @Test(.timeLimit(.minutes(3)), arguments: Engine.allCases)
+    func killingTheLeaderHandsTheIslandToTheOtherGatewayWithoutLosingServices(engine: Engine) async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
-            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), priority: 200)
-            let follower = try Gateway.start(bed, .i(1, h: 2), island: "one", seed: .i(2, h: 1), priority: 100)
-            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1))
+            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), priority: 200, engine: engine)
+            let follower = try Gateway.start(bed, .i(1, h: 2), island: "one", seed: .i(2, h: 1), priority: 100, engine: engine)
+            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine)
             let onTwo = try BrowseWatcher(bed, .i(2, h: 2), type: "_ipp._tcp")
             let onOne = try BrowseWatcher(bed, .i(1, h: 2), type: "_raop._tcp")
             let printer = try bed.spawn(.i(1, h: 2), ["avahi-publish", "-s", Self.printer, "_ipp._tcp", "631"])

@@ -74,6 +74,52 @@ import Testing
         }
     }
 
+    /// Island 1's policy keeps SIP user agents off its link, yet its gateway redirects to a UA
+    /// on island 2: the UA's leader binds it under `sip/<AoR>` in the DHT, and island 1's
+    /// leader looks the AoR up there. The binding goes with the UA.
+    @Test(.timeLimit(.minutes(2)))
+    func anAoRKeptOffTheLinkByPolicyIsStillFoundUnderItsKey() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let denySIP = """
+                [[policy.rule]]
+                action = "deny"
+                direction = "import"
+                type = "_sipuri._udp"
+                """
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), config: denySIP),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let uaAddress = bed.address(of: .i(2, h: 2)).v4
+            let ua = try bed.spawn(.i(2, h: 2), [
+                "avahi-publish", "-s", "sip:bob@example.org", "_sipuri._udp", "5070",
+                "txtvers=1", "contact=<sip:bob@bob-desk.local:5070>;audio",
+            ])
+            try await ua.waitForErrorLine(containing: "Established")
+            let gateway = bed.address(of: .i(1, h: 1)).v4
+            let redirected = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "a 302 for bob") {
+                let answer = try await Self.invite(bed, from: .i(1, h: 2), to: gateway, aor: "bob@example.org")
+                return answer.hasPrefix("SIP/2.0 302") ? answer : nil
+            }
+            #expect(redirected.contains("sip:bob@\(uaAddress):5070"), "\(redirected)")
+            // Not imported: island 1's link does not see the UA, nor does its gateway list it.
+            let browse = try await bed.runChecked(.i(1, h: 2), ["avahi-browse", "-rpt", "_sipuri._udp"], timeout: .seconds(20))
+            #expect(!browse.contains("bob@example.org"), "\(browse)")
+            let listed = try await bed.runChecked(.i(1, h: 1), [try BuildProducts.executable("z2z"), "sip", "--json"])
+            #expect(!listed.contains("bob@example.org"), "\(listed)")
+
+            let withdrawn = ContinuousClock.now
+            ua.terminate()
+            let gone = try await pollValue(timeout: .seconds(10), every: .milliseconds(100), "a 404 for bob") {
+                try await Self.invite(bed, from: .i(1, h: 2), to: gateway, aor: "bob@example.org").hasPrefix("SIP/2.0 404")
+                    ? ContinuousClock.now : nil
+            }
+            #expect(gone - withdrawn < .seconds(2), "404 after \(gone - withdrawn)")
+            print("sip: 404 through sip/<AoR> \(gone - withdrawn) after the UA withdrew")
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
     /// Sends one INVITE for `aor` over UDP and returns the response's status line and Contact.
     static func invite(_ bed: Testbed, from host: HostRef, to gateway: String, aor: String) async throws -> String {
         let script = """

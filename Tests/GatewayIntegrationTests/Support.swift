@@ -4,14 +4,32 @@ import Synchronization
 import Testbed
 import Testing
 
+/// The rendezvous engine a test's gateways run (`[dht] engine`).
+enum Engine: String, CaseIterable, Sendable {
+    case native, opendht
+
+    /// The UDP port a seed is given at: the DHT port, or OpenDHT's (DHT port + 2).
+    var seedPort: Int { self == .native ? 7400 : 7402 }
+}
+
 /// A z2zd on a testbed host, with its own state directory, on the default ports.
 struct Gateway {
     let host: HostRef
     let process: BackgroundProcess
 
-    static func start(_ bed: Testbed, _ host: HostRef, island: String, seed: HostRef?, priority: Int = 100) throws -> Gateway {
+    /// `config`: the text of a TOML configuration file for it (flags still override it);
+    /// `engine`: the rendezvous engine (`[dht] engine`), added to that file.
+    static func start(_ bed: Testbed, _ host: HostRef, island: String, seed: HostRef?, priority: Int = 100,
+                      config: String? = nil, engine: Engine = .native) throws -> Gateway {
         var arguments = try daemonArguments(bed, host) + ["--island", island, "--priority", String(priority)]
-        if let seed { arguments += ["--bootstrap", "\(bed.address(of: seed).v4):7400"] }
+        let text = (engine == .native ? "" : "[dht]\nengine = \"\(engine.rawValue)\"\n") + (config ?? "")
+        if !text.isEmpty {
+            let file = "\(bed.directory)/\(host)/z2z.toml"
+            try FileManager.default.createDirectory(atPath: "\(bed.directory)/\(host)", withIntermediateDirectories: true)
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            arguments += ["--config", file]
+        }
+        if let seed { arguments += ["--bootstrap", "\(bed.address(of: seed).v4):\(engine.seedPort)"] }
         return Gateway(host: host, process: try bed.spawn(host, arguments))
     }
 

@@ -271,6 +271,31 @@ public final class Testbed: Sendable, CustomStringConvertible {
         try await avahiCommand(["restart-avahi", name, "\(host)"], host)
     }
 
+    /// Stops the host's dbus-daemon, starts it again, and restarts its avahi-daemon (which
+    /// exits when it loses the bus), as systemd would.
+    public func restartDBus(_ host: HostRef) async throws {
+        try await avahiCommand(["restart-dbus", name, "\(host)"], host)
+    }
+
+    // MARK: faults
+
+    /// Cuts island `island` off the router (its link keeps working), or heals the cut.
+    public func wan(island: Int, cut: Bool) async throws {
+        try await faultCommand(["wan", name, "\(island)", cut ? "cut" : "heal"])
+    }
+
+    /// Takes the host's link (eth0) down or up.
+    public func link(_ host: HostRef, up: Bool) async throws {
+        try checkUsable(host)
+        try await faultCommand(["link", name, "\(host)", up ? "up" : "down"])
+    }
+
+    private func faultCommand(_ arguments: [String]) async throws {
+        guard !state.withLock({ $0.isDown }) else { throw TestbedError.alreadyDown(testbed: name) }
+        let result = try await Self.runScript(script, arguments, timeout: .seconds(30))
+        guard result.succeeded else { throw TestbedError.commandFailed(result) }
+    }
+
     private func avahiCommand(_ arguments: [String], _ host: HostRef) async throws {
         try checkUsable(host)
         let result = try await Self.runScript(script, arguments, timeout: .seconds(60))

@@ -27,10 +27,17 @@ import Transport
                 _ = try await peers[0].bootstrap([])
                 for p in peers.dropFirst() { _ = try await p.bootstrap([seed]) }
             }
-            try await Task.sleep(for: .seconds(2))
-            for p in peers {
-                let snapshot = try await p.snapshot()
-                #expect(snapshot.contacts == 19, "every node knows the other 19")
+            // Every node comes to know the other 19 (introductions and lookups finish after
+            // the bootstraps return): polled, with a deadline.
+            let snapshots = try await within(30, "every node knows the other 19") {
+                while true {
+                    var snapshots: [PeerSnapshot] = []
+                    for p in peers { snapshots.append(try await p.snapshot()) }
+                    if snapshots.allSatisfy({ $0.contacts == 19 }) { return snapshots }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            for snapshot in snapshots {
                 #expect(snapshot.stage == (structureThreshold <= 20 ? .structure : .interconnection))
             }
             for (writer, reader) in [(3, 15), (0, 19), (12, 4)] {

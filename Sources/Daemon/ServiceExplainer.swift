@@ -1,0 +1,342 @@
+import DNSSD
+import Foundation
+import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Policy
+import Rendezvous
+import Z2ZAPI
+
+/// `z2z explain`: follows services through the gateway's steps and says where each stops.
+/// Pure over one driver snapshot, the policy in force and what the DHT answered for the
+/// type keys involved (`keys(for:)` says which to ask; the caller asks with a timeout).
+///
+/// Outbound (a service of this island): seen on the link → export policy → exported under
+/// `type/<type>` → present in the DHT → other leaders subscribe to its type.
+/// Inbound (a service of another island): present in the DHT → which leaders put it →
+/// import policy → imported on this link under a name.
+public struct ServiceExplainer: Sendable {
+    /// What the DHT said for one type key.
+    public enum DHTAnswer: Sendable {
+        case values([RendezvousValue])
+        /// The get failed or timed out: presence is unknown, not absent.
+        case unanswered(String)
+    }
+
+    public var machine: GatewayMachine
+    public var events: EventLog
+    public var policy: Policy
+
+    public init(machine: GatewayMachine, events: EventLog, policy: Policy) {
+        self.machine = machine
+        self.events = events
+        self.policy = policy
+    }
+
+    /// One instance as the explainer tracks it.
+    struct Candidate: Hashable, Comparable {
+        var island: IslandID?
+        var type: ServiceType
+        var name: InstanceName
+        static func < (a: Self, b: Self) -> Bool {
+            (a.type, a.name, a.island?.rawValue ?? 0) < (b.type, b.name, b.island?.rawValue ?? 0)
+        }
+    }
+
+    /// What the query asks about: a whole type, or instances by name (with or without type).
+    enum Query {
+        case type(ServiceType)
+        case instance(name: String, type: ServiceType?)
+
+        init(_ text: String) {
+            var text = text
+            if text.lowercased().hasSuffix(".local") { text = String(text.dropLast(6)) }
+            if let type = try? ServiceType(text) {
+                self = .type(type)
+                return
+            }
+            // "Name._ipp._tcp": the name is everything before the type (names may hold dots).
+            var search = text.startIndex
+            while let range = text.range(of: "._", range: search..<text.endIndex) {
+                if let type = try? ServiceType(String(text[text.index(after: range.lowerBound)...])) {
+                    self = .instance(name: String(text[..<range.lowerBound]), type: type)
+                    return
+                }
+                search = range.upperBound
+            }
+            self = .instance(name: text, type: nil)
+        }
+
+        func matches(_ name: InstanceName, _ type: ServiceType) -> Bool {
+            switch self {
+            case .type(let wanted): return wanted == type
+            case .instance(let wanted, let wantedType):
+                return wanted.lowercased() == name.value.lowercased() && (wantedType.map { $0 == type } ?? true)
+            }
+        }
+    }
+
+    /// The type keys to read from the DHT for this query.
+    public func types(for text: String) -> [ServiceType] {
+        switch Query(text) {
+        case .type(let type): return [type]
+        case .instance(_, let type?): return [type]
+        case .instance:
+            return Array(Set(known(Query(text)).map(\.type))).sorted()
+        }
+    }
+
+    public func explain(_ text: String, dht: [ServiceType: DHTAnswer]) -> ExplainResponse {
+        let query = Query(text)
+        var candidates = Set(known(query))
+        let here = machine.island
+        for case (_, .values(let values)) in dht {
+            for value in values {
+                guard let record = try? ServiceRecordCodec.decode(value.payload), query.matches(record.name, record.type) else { continue }
+                candidates.insert(Candidate(island: record.island == here ? nil : record.island, type: record.type, name: record.name))
+            }
+        }
+        let traces = candidates.sorted().map { candidate in
+            candidate.island == nil ? outbound(candidate, dht: dht[candidate.type]) : inbound(candidate, dht: dht[candidate.type])
+        }
+        let role = GatewayRole(rawValue: machine.role.rawValue)
+        let summary: String
+        if traces.isEmpty {
+            summary = "no service matching \"\(text)\" is on this link, in the DHT, or in the recent events"
+        } else {
+            let crossed = traces.filter(\.crossed).count
+            summary = "\(traces.count) instance\(traces.count == 1 ? "" : "s"), \(crossed) crossing" +
+                (machine.role == .leader ? "" : "; this gateway is a \(machine.role.rawValue): its leader knows more")
+        }
+        return ExplainResponse(query: text, role: role, traces: traces, summary: summary)
+    }
+
+    // MARK: candidates
+
+    /// Instances known without the DHT: on the link, received from other islands, imported,
+    /// or named by a recent event (withdrawn ones). Local ones have `island == nil`.
+    func known(_ query: Query) -> [Candidate] {
+        var found: [Candidate] = []
+        for service in machine.export.services.values where service.isPublishedByAHost {
+            let id = service.id
+            if query.matches(id.name, id.type) { found.append(Candidate(island: nil, type: id.type, name: id.name)) }
+        }
+        for key in machine.imports.remote.keys where query.matches(key.name, key.type) {
+            found.append(Candidate(island: key.island == machine.island ? nil : key.island, type: key.type, name: key.name))
+        }
+        for event in events.events where Self.serviceEvents.contains(event.kind) {
+            guard let subject = event.subject, case .instance(let name, let type?) = Query(subject) else { continue }
+            guard let instance = try? InstanceName(name), query.matches(instance, type) else { continue }
+            // Imports name the island they came from; the rest are this island's.
+            let island = event.island?.id.flatMap { UInt64($0, radix: 16) }.map(IslandID.init(rawValue:))
+            // A gateway's publication on this link (an import) is not a service of this island.
+            if island == nil, let onLink = machine.export.services[ServiceID(name: instance, type: type)], !onLink.isPublishedByAHost {
+                continue
+            }
+            found.append(Candidate(island: island == machine.island ? nil : island, type: type, name: instance))
+        }
+        return found
+    }
+
+    // MARK: traces
+
+    func outbound(_ candidate: Candidate, dht: DHTAnswer?) -> ServiceTrace {
+        var steps: [TraceStep] = []
+        let subject = "\(candidate.name.value).\(candidate.type)"
+        let id = ServiceID(name: candidate.name, type: candidate.type)
+        let service = machine.export.services[id]
+        let islandRef = IslandRef(id: machine.island.map { "\($0)" }, name: machine.settings.islandName)
+        func trace() -> ServiceTrace {
+            let crossed = steps.allSatisfy { $0.outcome == .passed }
+            let verdict: String
+            if let stop = steps.first(where: { $0.outcome == .failed }) {
+                verdict = "stops at \(stop.step): \(stop.detail)"
+            } else if let unknown = steps.first(where: { $0.outcome == .unknown }) {
+                verdict = "unknown from here at \(unknown.step): \(unknown.detail)"
+            } else {
+                verdict = "crosses: exported and visible to the leaders of \(otherIslands.count) other island\(otherIslands.count == 1 ? "" : "s")"
+            }
+            return ServiceTrace(instance: candidate.name.value, type: candidate.type.description, island: islandRef,
+                                direction: .outbound, steps: steps, crossed: crossed, verdict: verdict)
+        }
+
+        // 1. Seen on the link?
+        guard let service else {
+            if let gone = events.latest(about: subject, kinds: [.serviceGone, .serviceSeen]), gone.kind == .serviceGone {
+                steps.append(TraceStep(step: .seenLocally, outcome: .failed,
+                                       detail: "withdrawn at \(Self.time(gone.time)) (\(gone.reason ?? gone.kind.rawValue)); no longer on the link",
+                                       reason: "withdrawn"))
+            } else {
+                steps.append(TraceStep(step: .seenLocally, outcome: .failed, detail: "not on this link", reason: "not_seen"))
+            }
+            return trace()
+        }
+        let addresses = service.instance.addresses.map(\.description).joined(separator: ", ")
+        steps.append(TraceStep(step: .seenLocally, outcome: .passed,
+                               detail: "on \(service.instance.host.value):\(service.instance.port) [\(addresses)]"))
+
+        // 2. Permitted, and exportable at all?
+        let verdict = policy.evaluate(direction: .export, type: candidate.type,
+                                      island: PolicyIsland(id: machine.island?.rawValue, name: machine.settings.islandName))
+        guard verdict.permits else {
+            steps.append(TraceStep(step: .exportPolicy, outcome: .failed, detail: "denied by \(verdict.description)",
+                                   reason: "denied_by_policy"))
+            return trace()
+        }
+        steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(verdict.description)"))
+        if case .failure(let skip) = machine.export.decide(service), skip.skip.reason != "denied_by_policy" {
+            steps.append(TraceStep(step: .exported, outcome: .failed, detail: "not exportable: \(skip.skip.reason.replacingOccurrences(of: "_", with: " "))",
+                                   reason: skip.skip.reason))
+            return trace()
+        }
+
+        // 3. Exported, under which key?
+        let key = RecordKeys.type(candidate.type, network: machine.settings.network)
+        let valueID = RecordKeys.valueID(of: candidate.name, type: candidate.type)
+        let keyText = "type/\(candidate.type) = \(key.point), value id \(String(valueID, radix: 16))"
+        guard machine.role == .leader else {
+            steps.append(TraceStep(step: .exported, outcome: .unknown,
+                                   detail: "this gateway is a \(machine.role.rawValue); the leader \(machine.election.leader.map { String("\($0)".prefix(16)) + "…" } ?? "(none yet)") exports under \(keyText)"))
+            return trace()
+        }
+        if machine.export.exported[id] != nil {
+            steps.append(TraceStep(step: .exported, outcome: .passed, detail: "under \(keyText)"))
+        } else if machine.export.settling[id] != nil {
+            steps.append(TraceStep(step: .exported, outcome: .failed, detail: "settling (seen a moment ago; exported within 40 ms)", reason: "settling"))
+            return trace()
+        } else {
+            steps.append(TraceStep(step: .exported, outcome: .failed, detail: "not exported (see z2z events)", reason: "not_exported"))
+            return trace()
+        }
+
+        // 4. In the DHT?
+        switch dht {
+        case .values(let values)?:
+            if let value = values.first(where: { $0.owner == machine.settings.id && $0.valueID == valueID }) {
+                steps.append(TraceStep(step: .inDHT, outcome: .passed, detail: "a get finds it (sequence \(value.sequence), \(value.payload.count) bytes)"))
+            } else {
+                steps.append(TraceStep(step: .inDHT, outcome: .failed,
+                                       detail: "a get of \(keyText) does not find it (\(values.count) other values there); the put failed or has not reached the holders",
+                                       reason: "not_in_dht"))
+                return trace()
+            }
+        case .unanswered(let why)?:
+            steps.append(TraceStep(step: .inDHT, outcome: .unknown, detail: "the DHT did not answer: \(why)"))
+            return trace()
+        case nil:
+            steps.append(TraceStep(step: .inDHT, outcome: .unknown, detail: "the DHT was not asked"))
+            return trace()
+        }
+
+        // 5. Seen by which leaders? Every other leader subscribes to the types in the directory.
+        let others = otherIslands
+        if others.isEmpty {
+            steps.append(TraceStep(step: .seenByLeaders, outcome: .failed,
+                                   detail: "no other island's leader is known: no other island reached yet", reason: "no_other_island"))
+        } else {
+            let names = others.map { "\($0.name.isEmpty ? "\($0.island)" : $0.name) (leader \("\($0.leader)".prefix(16))…)" }
+            steps.append(TraceStep(step: .seenByLeaders, outcome: .passed,
+                                   detail: "type listed in the directory; subscribed by the leaders of \(names.joined(separator: ", ")) (their import policies decide)"))
+        }
+        return trace()
+    }
+
+    func inbound(_ candidate: Candidate, dht: DHTAnswer?) -> ServiceTrace {
+        var steps: [TraceStep] = []
+        guard let island = candidate.island else { return outbound(candidate, dht: dht) }
+        let key = ImportKey(island: island, type: candidate.type, name: candidate.name)
+        let subject = "\(candidate.name.value).\(candidate.type)"
+        let received = machine.imports.remote[key] ?? [:]
+        var records: [(slot: ValueSlot, record: ServiceRecord, sequence: UInt64?)] = received.map { ($0.key, $0.value.record, nil) }
+        if case .values(let values)? = dht {
+            for value in values {
+                guard let record = try? ServiceRecordCodec.decode(value.payload), record.id == key else { continue }
+                if let index = records.firstIndex(where: { $0.slot == value.slot }) {
+                    records[index].sequence = value.sequence
+                } else {
+                    records.append((value.slot, record, value.sequence))
+                }
+            }
+        }
+        let islandName = records.first?.record.islandName ?? machine.directory.values.first { $0.island == island }?.name ?? ""
+        let islandRef = IslandRef(id: "\(island)", name: islandName.isEmpty ? nil : islandName)
+        func trace() -> ServiceTrace {
+            let crossed = steps.allSatisfy { $0.outcome == .passed }
+            let verdict: String
+            if let stop = steps.first(where: { $0.outcome == .failed }) {
+                verdict = "stops at \(stop.step): \(stop.detail)"
+            } else if let unknown = steps.first(where: { $0.outcome == .unknown }) {
+                verdict = "unknown from here at \(unknown.step): \(unknown.detail)"
+            } else {
+                verdict = "crosses: imported on this link as \"\(machine.imports.imports[key]?.publication.name.value ?? candidate.name.value)\""
+            }
+            return ServiceTrace(instance: candidate.name.value, type: candidate.type.description, island: islandRef,
+                                direction: .inbound, steps: steps, crossed: crossed, verdict: verdict)
+        }
+
+        // 1. In the DHT? 2. Put by which leaders?
+        if records.isEmpty {
+            if let gone = events.latest(about: subject), gone.kind == .importWithdrawn {
+                steps.append(TraceStep(step: .inDHT, outcome: .failed,
+                                       detail: "withdrawn at \(Self.time(gone.time)): its island removed it from the DHT",
+                                       reason: "withdrawn"))
+            } else if case .unanswered(let why)? = dht {
+                steps.append(TraceStep(step: .inDHT, outcome: .unknown, detail: "the DHT did not answer: \(why)"))
+            } else {
+                steps.append(TraceStep(step: .inDHT, outcome: .failed, detail: "not in the DHT", reason: "not_in_dht"))
+            }
+            return trace()
+        }
+        let keyText = "type/\(candidate.type) = \(RecordKeys.type(candidate.type, network: machine.settings.network).point)"
+        steps.append(TraceStep(step: .inDHT, outcome: .passed,
+                               detail: "under \(keyText)\(received.isEmpty ? " (found by a get; this gateway is not subscribed to the type)" : " (received by subscription)")"))
+        let owners = Set(records.map(\.slot.owner)).sorted().map { "\("\($0)".prefix(16))…" }
+        steps.append(TraceStep(step: .seenByLeaders, outcome: .passed,
+                               detail: "put by the leader\(owners.count == 1 ? "" : "s") \(owners.joined(separator: ", ")) of island \(islandRef)"))
+
+        // 3. Permitted in?
+        let verdict = policy.evaluate(direction: .import, type: candidate.type,
+                                      island: PolicyIsland(id: island.rawValue, name: islandName.isEmpty ? nil : islandName))
+        guard verdict.permits else {
+            steps.append(TraceStep(step: .importPolicy, outcome: .failed, detail: "denied by \(verdict.description)",
+                                   reason: "denied_by_policy"))
+            return trace()
+        }
+        steps.append(TraceStep(step: .importPolicy, outcome: .passed, detail: "permitted by \(verdict.description)"))
+
+        // 4. Imported here, under what name?
+        guard machine.role == .leader else {
+            steps.append(TraceStep(step: .imported, outcome: .unknown,
+                                   detail: "this gateway is a \(machine.role.rawValue); its leader imports (look for it with z2z services)"))
+            return trace()
+        }
+        if let imported = machine.imports.imports[key] {
+            var host = ""
+            if case .synthesized(let name, _) = imported.publication.host { host = " on host \(name.value)" }
+            steps.append(TraceStep(step: .imported, outcome: .passed,
+                                   detail: "published on this link as \"\(imported.publication.name.value)\"\(host)"))
+        } else if received.isEmpty {
+            steps.append(TraceStep(step: .imported, outcome: .failed,
+                                   detail: "not subscribed to \(candidate.type): no island's directory entry lists it yet", reason: "not_subscribed"))
+        } else {
+            steps.append(TraceStep(step: .imported, outcome: .failed,
+                                   detail: "received but not published (a local service holds the name, or avahi-daemon refused it; see z2z events)",
+                                   reason: "not_published"))
+        }
+        return trace()
+    }
+
+    static let serviceEvents: Set<GatewayEvent.Kind> = [
+        .serviceGone, .serviceSeen, .exportRemoved, .exported, .exportSkipped, .imported, .importWithdrawn,
+    ]
+
+    /// Leaders of other islands in the directory.
+    var otherIslands: [IslandDirectoryEntry] {
+        machine.directory.values.filter { $0.island != machine.island }.sorted { $0.island.rawValue < $1.island.rawValue }
+    }
+
+    static func time(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

@@ -1,0 +1,361 @@
+import COpenDHT
+import COpenDHTShim
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One OpenDHT node: a `dht_runner` of libopendht-c, which runs its own threads (a socket
+/// loop and a DHT loop). This type is the only place that touches OpenDHT's C API: its
+/// callbacks arrive on OpenDHT's threads and become resumed continuations (gets, puts) or
+/// calls of a listen's handler here; no pointer leaves it, and the runner lives exactly as
+/// long as `close()` has not finished.
+///
+/// Values are opaque bytes to this type (the engine puts its own signed records in them);
+/// OpenDHT's default value type gives them a lifetime of ten minutes, which a permanent put
+/// refreshes until `cancelPut` is called.
+public final class OpenDHTNode: @unchecked Sendable {
+    // @unchecked: `runner` is set once; OpenDHT's runner is thread-safe (it queues every
+    // call onto its own loop); everything mutable is behind `state`.
+
+    /// A 160-bit OpenDHT key.
+    public struct Key: Hashable, Sendable {
+        public var bytes: [UInt8]
+        /// The first 20 bytes of `bytes` (shorter input is padded with zeros).
+        public init(_ bytes: [UInt8]) {
+            self.bytes = Array((bytes + [UInt8](repeating: 0, count: Self.length)).prefix(Self.length))
+        }
+        public static let length = Int(HASH_LEN)
+    }
+
+    /// A value as OpenDHT holds it: its OpenDHT value id and its data.
+    public struct Value: Hashable, Sendable {
+        public var id: UInt64
+        public var data: [UInt8]
+    }
+
+    /// What a listen reports: values present or new, or values that expired (or were
+    /// replaced) at the nodes the listen is placed on.
+    public struct ListenEvent: Hashable, Sendable {
+        public var value: Value
+        public var expired: Bool
+    }
+
+    /// A running listen, to cancel it.
+    public struct Listening: Hashable, Sendable {
+        let id: Int
+        public let key: Key
+    }
+
+    /// The node's routing table, as OpenDHT counts it.
+    public struct NodeCounts: Hashable, Sendable {
+        public var good: Int
+        public var dubious: Int
+        public var searches: Int
+    }
+
+    public enum StartError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// `dht_runner_run_config` refused (the port is taken, or no socket could be opened).
+        case notRunning(port: UInt16, code: Int32)
+        public var description: String {
+            switch self {
+            case .notRunning(let port, let code): "OpenDHT could not run on UDP port \(port) (error \(code))"
+            }
+        }
+    }
+
+    private struct State {
+        var closed = false
+        /// Gets and puts waiting for their done callback, failed at `close()` if still waiting.
+        var pending: [ObjectIdentifier: Operation] = [:]
+        var listens: [Int: (key: Key, token: ListenToken)] = [:]
+        var nextListen = 0
+    }
+
+    private let runner: OpaquePointer
+    private let state = Mutex(State())
+
+    /// Starts a node on UDP `port` (0: any free port) in OpenDHT network `network`, on IPv4
+    /// and IPv6, or on IPv4 only (`ipv6: false`; one socket fewer, for processes holding
+    /// hundreds of nodes).
+    public init(port: UInt16, network: UInt32, ipv6: Bool = true) throws(StartError) {
+        guard let runner = dht_runner_new() else { throw .notRunning(port: port, code: -1) }
+        let code: Int32
+        if ipv6 {
+            var config = dht_runner_config()
+            dht_runner_config_default(&config)
+            config.dht_config.node_config.network = network
+            config.dht_config.node_config.maintain_storage = false
+            config.threaded = true
+            // No multicast peer discovery: a node meets only the nodes it is told about, as
+            // the native engine does.
+            config.peer_discovery = false
+            config.peer_publish = false
+            config.log = false
+            code = dht_runner_run_config(runner, port, &config)
+        } else {
+            code = z2z_dht_runner_run_ipv4(UnsafeMutableRawPointer(runner), port, network)
+        }
+        guard code == 0, dht_runner_is_running(runner) else {
+            dht_runner_delete(runner)
+            throw .notRunning(port: port, code: code)
+        }
+        self.runner = runner
+    }
+
+    deinit {
+        // `close()` normally ran; if not, the runner still has to stop its threads.
+        if !state.withLock({ $0.closed }) { dht_runner_delete(runner) }
+    }
+
+    /// The UDP port the node listens on (IPv4).
+    public var port: UInt16 {
+        state.withLock { $0.closed ? 0 : dht_runner_get_bound_port(runner, sa_family_t(AF_INET)) }
+    }
+
+    /// The node's OpenDHT id, in hex.
+    public var nodeID: String {
+        var id = dht_runner_get_node_id(runner)
+        return String(cString: dht_infohash_print(&id))
+    }
+
+    public var nodeCounts: NodeCounts {
+        let counts = state.withLock { state in
+            state.closed ? z2z_dht_node_counts() : z2z_dht_runner_node_counts(UnsafeRawPointer(runner))
+        }
+        return NodeCounts(good: counts.good, dubious: counts.dubious, searches: counts.searches)
+    }
+
+    /// Joins through the node at `host`:`port` (a name or an address); OpenDHT resolves and
+    /// pings it on its own thread.
+    public func bootstrap(host: String, port: UInt16) {
+        guard !state.withLock({ $0.closed }) else { return }
+        dht_runner_bootstrap(runner, host, String(port))
+    }
+
+    /// How a put ended.
+    public enum PutOutcome: Hashable, Sendable {
+        /// At least one node stored it.
+        case stored
+        /// OpenDHT gave up: no node stored it (or the node is closed).
+        case refused
+        /// No answer within the time allowed; OpenDHT goes on with it (a permanent put
+        /// keeps being announced).
+        case pending
+    }
+
+    /// Puts `data` under `key` with OpenDHT value id `id` (not 0). Permanent: the node
+    /// refreshes it before it expires until `cancelPut(key:id:)`. Waits at most `timeout`
+    /// for OpenDHT to say whether a node stored it.
+    public func put(key: Key, id: UInt64, data: [UInt8], permanent: Bool, timeout: Duration = .seconds(5)) async -> PutOutcome {
+        let operation = Operation()
+        guard register(operation) else { return .refused }
+        let deadline = operation.expire(after: timeout)
+        let ok = await withCheckedContinuation { continuation in
+            operation.start(continuation)
+            guard let value = data.withUnsafeBufferPointer({ dht_value_new($0.baseAddress, $0.count) }) else {
+                operation.complete(ok: false)
+                return
+            }
+            z2z_dht_value_set_id(UnsafeMutableRawPointer(value), id)
+            var hash = Self.infohash(key)
+            dht_runner_put(runner, &hash, value, { ok, context in
+                guard let context else { return }
+                Unmanaged<Operation>.fromOpaque(context).takeRetainedValue().complete(ok: ok)
+            }, Unmanaged.passRetained(operation).toOpaque(), permanent)
+            // The runner holds its own reference to the value.
+            dht_value_unref(value)
+        }
+        deadline.cancel()
+        unregister(operation)
+        return ok ? .stored : operation.timedOut ? .pending : .refused
+    }
+
+    /// Stops refreshing a permanent put; the copies stored expire on their own.
+    public func cancelPut(key: Key, id: UInt64) {
+        guard !state.withLock({ $0.closed }) else { return }
+        var hash = Self.infohash(key)
+        dht_runner_cancel_put(runner, &hash, id)
+    }
+
+    /// The values under `key` (a lookup); `nil` when the lookup failed or the node is closed.
+    /// After `timeout`, the values found so far.
+    public func get(key: Key, timeout: Duration = .seconds(5)) async -> [Value]? {
+        let operation = Operation()
+        guard register(operation) else { return nil }
+        let deadline = operation.expire(after: timeout)
+        let ok = await withCheckedContinuation { continuation in
+            operation.start(continuation)
+            var hash = Self.infohash(key)
+            dht_runner_get(runner, &hash, { value, context in
+                guard let context, let value else { return true }
+                let operation = Unmanaged<Operation>.fromOpaque(context).takeUnretainedValue()
+                operation.collect(OpenDHTNode.value(value))
+                return true
+            }, { ok, context in
+                guard let context else { return }
+                Unmanaged<Operation>.fromOpaque(context).takeRetainedValue().complete(ok: ok)
+            }, Unmanaged.passRetained(operation).toOpaque())
+        }
+        deadline.cancel()
+        unregister(operation)
+        return ok || operation.timedOut ? operation.values : nil
+    }
+
+    /// Listens to `key`: `handler` gets the values present first, then every new and
+    /// expired value, until `cancelListen(_:)` or `close()`. It is called on OpenDHT's
+    /// thread, one event at a time, and must not block or call back into this node.
+    public func listen(key: Key, handler: @escaping @Sendable (ListenEvent) -> Void) -> Listening? {
+        let id = state.withLock { state -> Int? in
+            guard !state.closed else { return nil }
+            state.nextListen += 1
+            return state.nextListen
+        }
+        guard let id else { return nil }
+        var hash = Self.infohash(key)
+        // The sink is released by OpenDHT's guard when the listen is dropped (cancelled, or
+        // the runner stopped): the `dht_shutdown_cb` below.
+        let token = dht_runner_listen(runner, &hash, { value, expired, context in
+            guard let context, let value else { return true }
+            Unmanaged<ListenSink>.fromOpaque(context).takeUnretainedValue()
+                .handler(ListenEvent(value: OpenDHTNode.value(value), expired: expired))
+            return true
+        }, { context in
+            guard let context else { return }
+            Unmanaged<ListenSink>.fromOpaque(context).release()
+        }, Unmanaged.passRetained(ListenSink(handler)).toOpaque())
+        guard let token else { return nil }
+        let listenToken = ListenToken(pointer: token)
+        state.withLock { $0.listens[id] = (key, listenToken) }
+        return Listening(id: id, key: key)
+    }
+
+    public func cancelListen(_ listening: Listening) {
+        let entry = state.withLock { state in state.closed ? nil : state.listens.removeValue(forKey: listening.id) }
+        guard let entry else { return }
+        var hash = Self.infohash(entry.key)
+        dht_runner_cancel_listen(runner, &hash, entry.token.pointer)
+        dht_op_token_delete(entry.token.pointer)
+    }
+
+    /// Stops the node: OpenDHT's shutdown (it tells nothing to others; its values expire),
+    /// then its threads. Waiting gets and puts return failure.
+    public func close() async {
+        let (pending, listens) = state.withLock { state -> ([Operation], [ListenToken]) in
+            guard !state.closed else { return ([], []) }
+            state.closed = true
+            defer { state.pending = [:]; state.listens = [:] }
+            return (Array(state.pending.values), state.listens.values.map(\.token))
+        }
+        for operation in pending { operation.complete(ok: false) }
+        let stopped = Operation()
+        // OpenDHT's shutdown ends its searches; it is given a few seconds, not more.
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(3))
+            stopped.complete(ok: false)
+        }
+        _ = await withCheckedContinuation { continuation in
+            stopped.start(continuation)
+            dht_runner_shutdown(runner, { context in
+                guard let context else { return }
+                Unmanaged<Operation>.fromOpaque(context).takeRetainedValue().complete(ok: true)
+            }, Unmanaged.passRetained(stopped).toOpaque())
+        }
+        deadline.cancel()
+        // Joins OpenDHT's threads; every callback has run by then.
+        dht_runner_delete(runner)
+        for token in listens { dht_op_token_delete(token.pointer) }
+    }
+
+    // MARK: internals
+
+    private func register(_ operation: Operation) -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.pending[ObjectIdentifier(operation)] = operation
+            return true
+        }
+    }
+
+    private func unregister(_ operation: Operation) {
+        _ = state.withLock { $0.pending.removeValue(forKey: ObjectIdentifier(operation)) }
+    }
+
+    private static func infohash(_ key: Key) -> dht_infohash {
+        var hash = dht_infohash()
+        withUnsafeMutableBytes(of: &hash.d) { buffer in
+            for (index, byte) in key.bytes.prefix(buffer.count).enumerated() { buffer[index] = byte }
+        }
+        return hash
+    }
+
+    /// Copies a value out of OpenDHT's memory (valid only during the callback).
+    fileprivate static func value(_ value: OpaquePointer) -> Value {
+        let view = dht_value_get_data(value)
+        let data = view.data.map { Array(UnsafeBufferPointer(start: $0, count: view.size)) } ?? []
+        return Value(id: dht_value_get_id(value), data: data)
+    }
+}
+
+/// A get, put or shutdown waiting for OpenDHT's done callback; completes once.
+private final class Operation: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Bool, Never>?
+        var result: Bool?
+        var timedOut = false
+        var values: [OpenDHTNode.Value] = []
+    }
+
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<Bool, Never>) {
+        let early = state.withLock { state -> Bool? in
+            if let result = state.result { return result }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(returning: early) }
+    }
+
+    func collect(_ value: OpenDHTNode.Value) { state.withLock { $0.values.append(value) } }
+
+    /// Completes it as failed and timed out after `limit`, unless it completed before (the
+    /// caller cancels the returned task then).
+    func expire(after limit: Duration) -> Task<Void, Never> {
+        Task {
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
+            let expired = state.withLock { state in
+                guard state.result == nil else { return false }
+                state.timedOut = true
+                return true
+            }
+            if expired { complete(ok: false) }
+        }
+    }
+
+    var timedOut: Bool { state.withLock { $0.timedOut } }
+
+    var values: [OpenDHTNode.Value] { state.withLock { $0.values } }
+
+    func complete(ok: Bool) {
+        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard state.result == nil else { return nil }
+            state.result = ok
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: ok)
+    }
+}
+
+/// A listen's `dht_op_token*`, owned by the node's state until cancelled or closed.
+private struct ListenToken: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// Where a listen's callbacks go.
+private final class ListenSink: Sendable {
+    let handler: @Sendable (OpenDHTNode.ListenEvent) -> Void
+    init(_ handler: @escaping @Sendable (OpenDHTNode.ListenEvent) -> Void) { self.handler = handler }
+}

@@ -1,0 +1,48 @@
+import Kademlia
+
+/// The bytes z2z stores as an OpenDHT value: one of our own signed records, framed as the
+/// native wire format's `store` message (header with the network id, then the record).
+/// OpenDHT carries them as opaque data; whoever reads them checks them here, so a value is
+/// trusted for its Ed25519 signature and owner binding, exactly as in the native engine,
+/// and never for where OpenDHT got it.
+enum SignedValue {
+    /// Why a value read from OpenDHT was dropped. `reason` is the log and metric label.
+    enum Rejection: Error, Hashable, Sendable {
+        /// Not a frame of our wire format (someone else's value under the same hash, or garbage).
+        case malformed(WireRejection)
+        /// A frame of our format, but not a record.
+        case notARecord
+        /// A record of another z2z network that happens to share the OpenDHT network id.
+        case otherNetwork
+        /// A record of another key stored under this key's hash.
+        case otherKey
+        /// The owner binding or the signature does not hold.
+        case forged(RecordRejection)
+
+        var reason: String {
+            switch self {
+            case .malformed(let wire): "malformed_\(wire.reason)"
+            case .notARecord: "not_a_record"
+            case .otherNetwork: "other_network"
+            case .otherKey: "other_key"
+            case .forged: "forged"
+            }
+        }
+    }
+
+    static func encode(_ record: Record, network: NetworkID) -> [UInt8] {
+        let header = MessageHeader(network: network, sender: record.owner, transaction: 0)
+        return WireCodec().encode(Message(header: header, body: .store(RecordCopy(record: record, remaining: record.ttl))))
+    }
+
+    /// The record in `bytes`, if it is one of `network`'s, under `key`, and authentic.
+    static func decode(_ bytes: [UInt8], network: NetworkID, key: RecordKey) throws(Rejection) -> Record {
+        let message: Message
+        do { message = try WireCodec().decode(bytes) } catch { throw .malformed(error) }
+        guard case .store(let copy) = message.body else { throw .notARecord }
+        guard message.header.network == network else { throw .otherNetwork }
+        guard copy.record.key == key else { throw .otherKey }
+        if let rejection = Ed25519Verifier().check(copy.record) { throw .forged(rejection) }
+        return copy.record
+    }
+}

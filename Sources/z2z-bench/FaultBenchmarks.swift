@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Kademlia
+import Simulation
+
+/// The simulated figures of RELIABILITY.md (virtual time; `Deploy/faults` runs the real ones).
+struct Faults: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faults",
+        abstract: "Fault injection on the simulator: random half partitions cycled, datagram loss.",
+        subcommands: [PartitionCyclesCommand.self, LossCommand.self]
+    )
+}
+
+struct PartitionCyclesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "partitions",
+        abstract: "Islands boot; then a new random half partition every 5 s for 2 minutes while exports change and are withdrawn; heal: time until every view equals the truth.")
+    @Option(help: "Number of islands (1-3 gateways each).") var islands = 50
+    @Option(help: "Seconds between cuts.") var cycle: Double = 5
+    @Option(help: "Seconds of cycling.") var seconds: Double = 120
+    @Option(help: "Seconds after the heal before views that still differ count as failed.") var limit: Double = 60
+    @Option(help: "Seeds to run, comma-separated; the same seed replays the same run.") var seeds = "1"
+    @Option(help: "Also write the figures as JSON to this file.") var json: String?
+
+    func run() throws {
+        var scenario = PartitionCycles(islands: islands)
+        scenario.cycle = .seconds(cycle)
+        scenario.duration = .seconds(seconds)
+        scenario.limit = .seconds(limit)
+        var all: [PartitionCycles.Result] = []
+        var wallTotal = 0.0
+        for seed in seeds.split(separator: ",").compactMap({ UInt64($0) }) {
+            let (r, wall) = timed { scenario.run(seed: seed) }
+            wallTotal += wall
+            all.append(r)
+            print("partitions seed \(seed): \(r.islands) islands (\(r.gateways) gateways), views equal before the cuts \(r.viewsEqualBeforeCuts)/\(r.islands)")
+            print("  \(r.cuts) random half partitions, \(Int(cycle)) s each; \(r.changes) export changes, \(r.withdrawals) islands withdrawn while cut")
+            print("  after the heal: withdrawn exports gone from every view after \(f(r.withdrawalsGoneAfterHeal))s; every view equals the truth after \(f(r.viewsCompleteAfterHeal))s [target <= 30 s]; \(r.viewsEqualAtLimit)/\(r.islands) equal at the end")
+            for d in r.differences { print("  differs: \(d)") }
+            print("  wall time \(f(wall))s")
+        }
+        try Report("faults-partitions", seed: all.isEmpty ? 0 : 1, wallSeconds: wallTotal, figures: all).emit(json: json)
+    }
+}
+
+struct LossCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loss",
+        abstract: "Lookup success with random datagram loss (formed on a clean network, then lossy).")
+    @Option(help: "Number of nodes.") var nodes = 1_000
+    @Option(help: "Loss probabilities, comma-separated.") var loss = "0.01,0.05,0.2"
+    @Option(help: "Lookups per loss probability (20/s).") var count = 2_000
+    @Option(help: "Seed of the run; the same seed replays the same run.") var seed: UInt64 = 1
+    @Option(help: "Also write the figures as JSON to this file.") var json: String?
+
+    func run() throws {
+        var rows: [LookupsUnderLoss.Result] = []
+        var wallTotal = 0.0
+        for p in loss.split(separator: ",").compactMap({ Double($0) }) {
+            var scenario = LookupsUnderLoss(nodes: nodes, loss: p)
+            scenario.lookups = count
+            let (r, wall) = timed { scenario.run(seed: seed) }
+            wallTotal += wall
+            rows.append(r)
+            let l = r.lookups
+            let target = p <= 0.05 ? ">= 99 %" : p <= 0.2 ? ">= 95 %" : "-"
+            print("loss \(f(100 * p, 0)) %: \(l.succeeded)/\(l.issued) lookups found the true closest (\(f(100 * r.successRate, 2)) %) [target \(target)]; \(l.completed) completed; hops p50 \(f(l.hops.p50, 0)) p99 \(f(l.hops.p99, 0)); latency p50 \(f(l.latencyMilliseconds.p50, 0)) ms p99 \(f(l.latencyMilliseconds.p99, 0)) ms; \(r.datagramsLost) datagrams lost; wall \(f(wall))s")
+        }
+        try Report("faults-loss", seed: seed, wallSeconds: wallTotal, figures: rows).emit(json: json)
+    }
+}

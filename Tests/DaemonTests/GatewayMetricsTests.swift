@@ -1,0 +1,107 @@
+import Daemon
+import Foundation
+import Testbed
+import Testing
+import Z2ZAPI
+
+/// `/metrics` as a Prometheus server reads it: a strict text-format parse, `z2z_` names,
+/// base units, and counters that follow the events.
+struct GatewayMetricsTests {
+    static func status(role: GatewayRole, stage: Stage) -> StatusResponse {
+        StatusResponse(nodeID: "ab", network: "z2z", island: IslandRef(id: "01"), role: role, leaderID: "ab", stage: stage,
+                       overlayID: nil, peerCount: 3, services: ServiceCounts(local: 4, imported: 2, exported: 3),
+                       uptimeSeconds: 12.5, avahi: AvahiStatus(state: .connected), health: .ok)
+    }
+
+    @Test func exposesStateCountersAndHistogramsInTheTextFormat() throws {
+        let metrics = GatewayMetrics()
+        var log = EventLog()
+        let inputs: [(GatewayEvent.Kind, String?)] = [(.transition, "leader"), (.exported, "new"), (.exported, "new"), (.exported, "changed"),
+                               (.exportSkipped, "denied_by_policy"), (.imported, "new"), (.importWithdrawn, nil),
+                               (.rejected, "record_bad_signature"), (.rejected, "record_bad_signature"), (.rejected, "Weird Reason!")]
+        for (kind, reason) in inputs {
+            metrics.observe(log.append(kind, reason: reason, message: "m"))
+        }
+        metrics.rendezvousOperation("put", duration: .milliseconds(7), result: "ok")
+        metrics.rendezvousOperation("put", duration: .milliseconds(300), result: "not_stored")
+        metrics.rateLimited(5)
+        metrics.scrape(status: Self.status(role: .leader, stage: .structure), dhtPeers: 6, storedValues: 11)
+
+        let text = try PrometheusText(metrics.exposition())
+        #expect(text.samples.allSatisfy { $0.name.hasPrefix("z2z_") })
+        #expect(text.value("z2z_leader") == 1)
+        #expect(text.value("z2z_role", ["role": "leader"]) == 1 && text.value("z2z_role", ["role": "follower"]) == 0)
+        #expect(text.value("z2z_stage", ["stage": "structure"]) == 1 && text.value("z2z_stage", ["stage": "bootstrapping"]) == 0)
+        #expect(text.value("z2z_leader_changes_total") == 1)
+        #expect(text.value("z2z_services", ["origin": "local"]) == 4)
+        #expect(text.value("z2z_services", ["origin": "imported"]) == 2)
+        #expect(text.value("z2z_dht_peers") == 6)
+        #expect(text.value("z2z_exports_total", ["result": "exported"]) == 2)
+        #expect(text.value("z2z_exports_total", ["result": "changed"]) == 1)
+        #expect(text.value("z2z_exports_total", ["result": "denied_by_policy"]) == 1)
+        #expect(text.value("z2z_imports_total", ["result": "imported"]) == 1)
+        #expect(text.value("z2z_imports_total", ["result": "withdrawn"]) == 1)
+        #expect(text.value("z2z_rejections_total", ["reason": "record_bad_signature"]) == 2)
+        #expect(text.value("z2z_rejections_total", ["reason": "weird_reason_"]) == 1)
+        #expect(text.value("z2z_rate_limited_packets_total") == 5)
+        #expect(text.types["z2z_uptime_seconds"] == "gauge")
+
+        // The latency histogram: seconds, cumulative buckets, +Inf equals the count.
+        let histogram = "z2z_rendezvous_operation_duration_seconds"
+        #expect(text.types[histogram] == "histogram")
+        let buckets = text.samples.filter { $0.name == histogram + "_bucket" && $0.labels["operation"] == "put" }
+            .sorted { (Double($0.labels["le"] ?? "") ?? .infinity) < (Double($1.labels["le"] ?? "") ?? .infinity) }
+        #expect(buckets.count >= 5)
+        #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0.value <= $1.value })
+        #expect(buckets.first { $0.labels["le"] == "0.01" }?.value == 1)
+        #expect(buckets.last?.labels["le"] == "+Inf" && buckets.last?.value == 2)
+        #expect(text.value(histogram + "_count", ["operation": "put"]) == 2)
+        let sum = try #require(text.value(histogram + "_sum", ["operation": "put"]))
+        #expect(abs(sum - 0.307) < 1e-6)
+
+        // Low cardinality: no label value is an id, a name or an address.
+        let values = Set(text.samples.flatMap { $0.labels.values })
+        #expect(values.allSatisfy { $0.count <= 48 && !$0.contains(".") || Double($0) != nil })
+    }
+
+    @Test func theParserRefusesWhatAPrometheusServerRefuses() {
+        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText("z2z_x 1\n") } // no TYPE
+        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText("# TYPE z2z_x gauge\nz2z_x{a=\"1} 1\n") }
+        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText("# TYPE z2z_x gauge\nz2z_x one\n") }
+        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText("# TYPE z2z_x gauge\nz2z_x 1\nz2z_x 2\n") }
+        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText("# TYPE z2z_x gauge\nz2z_x{a=\"\\q\"} 1\n") }
+    }
+}
+
+/// sd_notify by hand: the datagrams reach a socket bound where NOTIFY_SOCKET says.
+struct SystemdNotifierTests {
+    @Test func sendsEachNotificationAsOneDatagram() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("z2z-notify-\(getpid()).sock").path
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(path) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"])
+        #expect(notifier.watchdogInterval == .seconds(4))
+        #expect(notifier.notify("READY=1\nSTATUS=leader"))
+        #expect(notifier.notify("WATCHDOG=1"))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let first = recv(fd, &buffer, buffer.count, 0)
+        #expect(String(decoding: buffer.prefix(max(0, first)), as: UTF8.self) == "READY=1\nSTATUS=leader")
+        let second = recv(fd, &buffer, buffer.count, 0)
+        #expect(String(decoding: buffer.prefix(max(0, second)), as: UTF8.self) == "WATCHDOG=1")
+
+        #expect(!SystemdNotifier(environment: [:]).notify("READY=1")) // outside systemd: nothing to do
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1", "WATCHDOG_PID": "1"]).watchdogInterval == nil)
+    }
+}

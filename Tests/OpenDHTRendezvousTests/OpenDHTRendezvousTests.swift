@@ -1,0 +1,226 @@
+import Foundation
+import Kademlia
+import OpenDHTRendezvous
+import Rendezvous
+import Testing
+
+/// The OpenDHT engine over real UDP on 127.0.0.1: several OpenDHT nodes in this process,
+/// each on its own port, joined through the first. Every wait is a poll with a deadline.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct OpenDHTRendezvousTests {
+    static let network = NetworkID(name: "opendht-rendezvous-test")
+
+    func makeNode(seeds: [Endpoint], network: NetworkID = Self.network, ipv6: Bool = true) throws -> OpenDHTRendezvous {
+        try OpenDHTRendezvous(identity: Identity(), network: network, port: 0, seeds: seeds,
+                              wallClockMilliseconds: 1_000, retryInterval: .milliseconds(200), ipv6: ipv6)
+    }
+
+    /// Runs `body` with `count` joined engines, the first being everybody's seed.
+    func withNodes(_ count: Int, _ body: ([OpenDHTRendezvous]) async throws -> Void) async throws {
+        let first = try makeNode(seeds: [])
+        let seed = Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)
+        var engines = [first]
+        for _ in 1..<count { engines.append(try makeNode(seeds: [seed])) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for engine in engines { group.addTask { await engine.run() } }
+            for engine in engines { await engine.join() }
+            defer { group.cancelAll() }
+            _ = try await poll("every node knows another", timeout: .seconds(30)) { () -> Bool? in
+                for engine in engines where await engine.stats().peers == 0 { return nil }
+                return true
+            }
+            try await body(engines)
+        }
+    }
+
+    func poll<T>(_ what: String, timeout: Duration = .seconds(20), _ probe: () async throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let value = try await probe() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("timed out: \(what)")
+        throw CancellationError()
+    }
+
+    /// The next change on `iterator`, or nil after `timeout`.
+    func next(_ changes: AsyncStream<RendezvousChange>, timeout: Duration = .seconds(20)) async -> RendezvousChange? {
+        await withTaskGroup(of: RendezvousChange?.self) { group in
+            group.addTask {
+                var iterator = changes.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test func putIsSeenBySubscribersAndGetsReplacementWinsAndRemovalReachesSubscribers() async throws {
+        try await withNodes(4) { engines in
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_ipp._tcp")
+            let changes = await engines[1].subscribe(key: key)
+            try await engines[0].put(key: key, valueID: 7, payload: Array("printer".utf8))
+            guard case .upserted(let value)? = await next(changes) else { Issue.record("no upsert"); return }
+            #expect(value.payload == Array("printer".utf8) && value.valueID == 7)
+            #expect(value.owner == engines[0].identity.id)
+
+            let found = try await poll("the value from another node's get") {
+                let values = try await engines[3].get(key: key)
+                return values.isEmpty ? nil : values
+            }
+            #expect(found.map(\.payload) == [Array("printer".utf8)])
+
+            // A replacement is a new OpenDHT value; readers see only the newest.
+            try await engines[0].put(key: key, valueID: 7, payload: Array("printer v2".utf8))
+            guard case .upserted(let newer)? = await next(changes) else { Issue.record("no replacement"); return }
+            #expect(newer.payload == Array("printer v2".utf8) && newer.sequence > value.sequence)
+            let afterReplace = try await poll("the replacement from a get") {
+                let values = try await engines[2].get(key: key)
+                return values.map(\.payload) == [Array("printer v2".utf8)] ? values : nil
+            }
+            #expect(afterReplace.count == 1, "one slot, one value, although two copies are stored")
+
+            try await engines[0].remove(key: key, valueID: 7)
+            guard case .removed(let removedKey, let slot)? = await next(changes) else { Issue.record("no removal"); return }
+            #expect(removedKey == key && slot == ValueSlot(owner: engines[0].identity.id, valueID: 7))
+            _ = try await poll("the removal from a get") {
+                try await engines[3].get(key: key).isEmpty ? true : nil
+            }
+        }
+    }
+
+    @Test func aSubscriptionStartsWithTheValuesAlreadyThereFromEveryOwner() async throws {
+        try await withNodes(3) { engines in
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_http._tcp")
+            try await engines[0].put(key: key, valueID: 1, payload: [1])
+            try await engines[1].put(key: key, valueID: 1, payload: [2])
+            let changes = await engines[2].subscribe(key: key)
+            var owners: Set<NodeID> = []
+            while owners.count < 2, let change = await next(changes) {
+                if case .upserted(let value) = change { owners.insert(value.owner) }
+            }
+            #expect(owners == [engines[0].identity.id, engines[1].identity.id])
+            let stats = await engines[2].stats()
+            #expect(stats.engine == "opendht" && stats.subscriptions == 1 && stats.stage == .structure)
+            await engines[2].unsubscribe(key: key)
+            #expect(await engines[2].stats().subscriptions == 0)
+        }
+    }
+
+    @Test func aNodeOfAnotherNetworkNameDoesNotJoin() async throws {
+        let first = try makeNode(seeds: [])
+        let stranger = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)],
+                                    network: NetworkID(name: "another-network"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await first.run() }
+            group.addTask { await stranger.run() }
+            await first.join()
+            await stranger.join()
+            // Time enough for several bootstrap rounds (every 200 ms) to have answered.
+            try await Task.sleep(for: .seconds(3))
+            #expect(await stranger.stats().peers == 0)
+            #expect(await first.stats().peers == 0)
+            group.cancelAll()
+        }
+    }
+
+    @Test func aLoneNodeStoresWithoutErrorAndReadsNothing() async throws {
+        let alone = try makeNode(seeds: [])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await alone.run() }
+            await alone.join()
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_lone._tcp")
+            let started = ContinuousClock.now
+            try await alone.put(key: key, valueID: 1, payload: [1])
+            #expect(ContinuousClock.now - started < .seconds(15), "a put while alone returns")
+            #expect(await alone.stats().storedValues == 1)
+            group.cancelAll()
+        }
+    }
+
+    /// A `dhtnode` started as an operator would (service mode, our network id) is the only
+    /// seed two engines are given: they meet through it and exchange values.
+    @Test func aHandStartedDhtnodeServesAsTheBootstrapNode() async throws {
+        let port = UInt16.random(in: 20_000...40_000)
+        let dhtnode = Process()
+        dhtnode.executableURL = URL(fileURLWithPath: "/usr/bin/dhtnode")
+        dhtnode.arguments = ["-s", "-n", "\(OpenDHTRendezvous.openDHTNetwork(for: Self.network))", "-p", "\(port)"]
+        dhtnode.standardInput = FileHandle.nullDevice
+        dhtnode.standardOutput = FileHandle.nullDevice
+        try dhtnode.run()
+        defer {
+            // dhtnode in service mode ignores SIGTERM.
+            kill(dhtnode.processIdentifier, SIGKILL)
+            dhtnode.waitUntilExit()
+        }
+        let seed = Endpoint(ipv4: 127, 0, 0, 1, port: port)
+        let engines = [try makeNode(seeds: [seed]), try makeNode(seeds: [seed])]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for engine in engines { group.addTask { await engine.run() } }
+            defer { group.cancelAll() }
+            for engine in engines { await engine.join() }
+            _ = try await poll("both engines know the dhtnode", timeout: .seconds(30)) { () -> Bool? in
+                for engine in engines where await engine.stats().peers < 1 { return nil }
+                return true
+            }
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_dhtnode._tcp")
+            let changes = await engines[1].subscribe(key: key)
+            try await engines[0].put(key: key, valueID: 3, payload: Array("through dhtnode".utf8))
+            guard case .upserted(let value)? = await next(changes) else { Issue.record("no upsert"); return }
+            #expect(value.payload == Array("through dhtnode".utf8) && value.owner == engines[0].identity.id)
+        }
+        #expect(dhtnode.isRunning, "dhtnode ran throughout")
+    }
+
+    /// A leader subscribes and puts as soon as it leads, often before its node knows anyone:
+    /// both must reach the leaders that come later.
+    @Test func aSubscriptionAndAValueMadeWhileAloneReachNodesThatJoinLater() async throws {
+        let first = try makeNode(seeds: [])
+        let key = RecordKey.make(network: Self.network, namespace: "directory", name: "islands")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            group.addTask { await first.run() }
+            await first.join()
+            let changes = await first.subscribe(key: key)
+            try await first.put(key: key, valueID: 1, payload: Array("first".utf8))
+            let second = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)])
+            group.addTask { await second.run() }
+            await second.join()
+            let secondChanges = await second.subscribe(key: key)
+            try await second.put(key: key, valueID: 1, payload: Array("second".utf8))
+            var heardBySecond: [UInt8]? = nil
+            while heardBySecond != Array("first".utf8), let change = await next(secondChanges) {
+                if case .upserted(let value) = change { heardBySecond = value.payload }
+            }
+            #expect(heardBySecond == Array("first".utf8), "the value put while alone reached the later node")
+            var heardByFirst: [UInt8]? = nil
+            while heardByFirst != Array("second".utf8), let change = await next(changes) {
+                if case .upserted(let value) = change { heardByFirst = value.payload }
+            }
+            #expect(heardByFirst == Array("second".utf8), "the subscription made while alone hears the later node")
+        }
+    }
+
+    /// IPv4-only nodes (what the benchmark runs, to fit hundreds in one process) meet and
+    /// exchange values like the others.
+    @Test func ipv4OnlyNodesMeetAndExchangeValues() async throws {
+        let first = try makeNode(seeds: [], ipv6: false)
+        let second = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)], ipv6: false)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            for engine in [first, second] { group.addTask { await engine.run() } }
+            for engine in [first, second] { await engine.join() }
+            _ = try await poll("the two know each other") { await second.stats().peers > 0 ? true : nil }
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_v4._tcp")
+            let changes = await first.subscribe(key: key)
+            try await second.put(key: key, valueID: 1, payload: [4])
+            guard case .upserted(let value)? = await next(changes) else { Issue.record("no upsert"); return }
+            #expect(value.payload == [4])
+        }
+    }
+}
