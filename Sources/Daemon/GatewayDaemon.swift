@@ -139,6 +139,31 @@ public struct GatewayDaemon: Sendable {
         logger.info("z2zd stopped")
     }
 
+    /// The network key (`SecuritySettings`): read, or created on the first start; nil in open
+    /// mode, which is logged loudly at every start.
+    private func admission(_ config: GatewayConfiguration, network: NetworkID) throws -> NetworkKey? {
+        let resolved: (secret: [UInt8]?, origin: NetworkSecret.Origin, warnings: [String])
+        do {
+            resolved = try NetworkSecret.resolve(config.security, stateDirectory: config.stateDirectory)
+        } catch {
+            throw DaemonError.networkKey("\(error)")
+        }
+        for warning in resolved.warnings { logger.warning("\(warning)") }
+        guard let secret = resolved.secret else {
+            logger.critical("OPEN MODE: no network key; any host that reaches this gateway can join the overlay, store records and take part in elections (security.open = true; labs only)")
+            return nil
+        }
+        guard let key = NetworkKey(secret: secret, network: network) else {
+            throw DaemonError.networkKey("network key from \(resolved.origin): shorter than \(NetworkKey.minimumSecretBytes) bytes")
+        }
+        if case .generated(let path) = resolved.origin {
+            logger.warning("generated a new network key; only gateways holding the same key can join this gateway: copy \(path) to every gateway of network \"\(config.network)\" and name it with --network-key-file or security.network_key_file")
+        } else {
+            logger.info("network key", metadata: ["from": "\(resolved.origin)"])
+        }
+        return key
+    }
+
     /// Now on the wall clock, in milliseconds since 1970: the floor of record sequence numbers,
     /// the daemon's only use of wall time (everything else runs on the monotonic clock).
     /// `Z2Z_TEST_CLOCK_OFFSET_SECONDS` (test only, e.g. -300) shifts it, for the clock-skew
@@ -173,31 +198,6 @@ public struct GatewayDaemon: Sendable {
                 throw DaemonError.engine("\(error)")
             }
         }
-    }
-
-    /// The network key (`SecuritySettings`): read, or created on the first start; nil in open
-    /// mode, which is logged loudly at every start.
-    private func admission(_ config: GatewayConfiguration, network: NetworkID) throws -> NetworkKey? {
-        let resolved: (secret: [UInt8]?, origin: NetworkSecret.Origin, warnings: [String])
-        do {
-            resolved = try NetworkSecret.resolve(config.security, stateDirectory: config.stateDirectory)
-        } catch {
-            throw DaemonError.networkKey("\(error)")
-        }
-        for warning in resolved.warnings { logger.warning("\(warning)") }
-        guard let secret = resolved.secret else {
-            logger.critical("OPEN MODE: no network key; any host that reaches this gateway can join the overlay, store records and take part in elections (security.open = true; labs only)")
-            return nil
-        }
-        guard let key = NetworkKey(secret: secret, network: network) else {
-            throw DaemonError.networkKey("network key from \(resolved.origin): shorter than \(NetworkKey.minimumSecretBytes) bytes")
-        }
-        if case .generated(let path) = resolved.origin {
-            logger.warning("generated a new network key; only gateways holding the same key can join this gateway: copy \(path) to every gateway of network \"\(config.network)\" and name it with --network-key-file or security.network_key_file")
-        } else {
-            logger.info("network key", metadata: ["from": "\(resolved.origin)"])
-        }
-        return key
     }
 
     /// SIGHUP: reads the configuration again. A valid one replaces the running one (policy,
@@ -349,8 +349,8 @@ private func untilCancelled() async {
 public enum DaemonError: Error, CustomStringConvertible {
     case stateDirectory(String, String)
     case unusableAddress(String)
-    case engine(String)
     case networkKey(String)
+    case engine(String)
 
     public var description: String {
         switch self {

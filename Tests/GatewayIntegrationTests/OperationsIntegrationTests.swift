@@ -75,9 +75,8 @@ import Testing
                 try Self.configuration(island: island).write(toFile: file, atomically: true, encoding: .utf8)
                 // Island one's daemon runs as under systemd (Type=notify, WatchdogSec=2).
                 let environment = host == one ? ["env", "NOTIFY_SOCKET=\(socket)", "WATCHDOG_USEC=2000000"] : []
-                daemons.append(try bed.spawn(host, environment + [
-                    try BuildProducts.executable("z2zd"), "--config", file, "--state-dir", "\(bed.directory)/\(host)/z2z",
-                    "--bootstrap", "\(bed.address(of: seed).v4):7400",
+                daemons.append(try bed.spawn(host, environment + Gateway.daemonArguments(bed, host) + [
+                    "--config", file, "--bootstrap", "\(bed.address(of: seed).v4):7400",
                 ]))
             }
             let ready = try await systemd.waitForLine(containing: "READY=1", timeout: .seconds(60))
