@@ -12,6 +12,9 @@ import Transport
     /// default keeps 20 nodes in direct exchange.
     func peer(_ n: UInt8, port: Int = 0, structureThreshold: Int? = nil) -> DHTPeer {
         var configuration = Configuration(network: network)
+        // Twenty nodes in one process on two cores: a loaded machine must not turn a slow
+        // answer into a missing acknowledgement.
+        configuration.requestTimeout = .seconds(3)
         if let structureThreshold { configuration.structureThreshold = structureThreshold }
         return DHTPeer(identity: try! Identity(seed: [UInt8](repeating: n, count: 32)), configuration: configuration, port: port, seed: UInt64(n))
     }
