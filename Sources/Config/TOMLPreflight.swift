@@ -28,7 +28,9 @@ enum TOMLPreflight {
     /// The first such fault and where it is (1-based line and column), or nil.
     static func fault(in text: String) -> (fault: Fault, line: Int, column: Int)? {
         let bytes = Array(text.utf8)
-        var i = 0, line = 1, lineStart = 0
+        // toml++ skips a UTF-8 byte order mark, so a header right after one opens a line.
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var line = 1, lineStart = i
         var open: [UInt8] = []  // the `[` and `{` of values, innermost last
         var expectValue = false  // just after an array's `[` or `,`
         var atLineStart = true  // only whitespace so far on this line

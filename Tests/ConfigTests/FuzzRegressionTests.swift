@@ -11,6 +11,8 @@ struct FuzzRegressionTests {
         "[=x]\n", "[ =x]\n", "[[ =x]]\n", "[.x]\n", "[#x]\n", "[\n", "[", "network = \"z2z\"\n  [\t=x]\n",
         // The second input (crash-91d946cb…): a third bracket.
         "log_level = \"debug\"\n[api]\nlisten = \"[::1]:1407\"\n[[[island]\nname = \"officieo\"\n", "[[[x]]]\n", "[[ [x]]]\n",
+        // The fourth input (crash-69e0864b…): the header right after a byte order mark.
+        "\u{FEFF}[\n[b\n\ntnn#]\"\nb\n", "\u{FEFF}[=x]\n",
     ])
     func aTableHeaderWithoutAKeyIsASyntaxProblemNotACrash(text: String) throws {
         let found = problems(text)
