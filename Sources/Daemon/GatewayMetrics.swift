@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import Synchronization
 import Z2ZAPI
 
 /// The daemon's Prometheus metrics (`GET /metrics`), named `z2z_*` in base units (seconds),
@@ -14,6 +15,8 @@ import Z2ZAPI
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// The rendezvous' refusal totals at the last scrape: counters advance by the difference.
+    private let refusalsSeen = Mutex<[String: Int]>([:])
 
     static let roles = ["candidate", "follower", "leader"]
     static let stages = ["bootstrapping", "interconnection", "structure", "merging"]
@@ -59,9 +62,28 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
-    /// Packets dropped by a rate limit (issue 9's limits call this).
+    /// Packets dropped by a rate limit.
     public func rateLimited(_ packets: Int = 1) {
         counter("z2z_rate_limited_packets_total").increment(by: Int64(packets))
+    }
+
+    /// The rendezvous' refusals (datagrams and records refused, by reason: rate limits,
+    /// admission, record checks, table diversity) as totals since start: counted into
+    /// `z2z_dht_refusals_total{reason}`, and the rate limits' also into
+    /// `z2z_rate_limited_packets_total`.
+    public func refusals(_ totals: [String: Int]) {
+        let deltas = refusalsSeen.withLock { seen -> [String: Int] in
+            var deltas: [String: Int] = [:]
+            for (reason, total) in totals where total > seen[reason, default: 0] {
+                deltas[reason] = total - seen[reason, default: 0]
+                seen[reason] = total
+            }
+            return deltas
+        }
+        for (reason, delta) in deltas.sorted(by: { $0.key < $1.key }) {
+            counter("z2z_dht_refusals_total", ["reason": Self.label(reason)]).increment(by: Int64(delta))
+            if reason.hasPrefix("rate_limited") { rateLimited(delta) }
+        }
     }
 
     /// One rendezvous operation: its latency, by operation, and its result.

@@ -170,6 +170,7 @@ public final class GatewayStatus: GatewayStateSource {
         guard let gatewayMetrics else { return "" }
         let stats = await rendezvous.stats()
         gatewayMetrics.scrape(status: await status(), dhtPeers: stats.peers, storedValues: stats.storedValues)
+        gatewayMetrics.refusals(stats.refusals)
         return gatewayMetrics.exposition()
     }
 

@@ -13,6 +13,18 @@ struct GatewayMetricsTests {
                        uptimeSeconds: 12.5, avahi: AvahiStatus(state: .connected), health: .ok)
     }
 
+    /// The rendezvous reports refusal totals; each scrape counts what is new since the last.
+    @Test func refusalTotalsBecomeCountersThatOnlyGrow() throws {
+        let metrics = GatewayMetrics()
+        metrics.refusals(["rate_limited_source": 3, "bad_tag": 2])
+        metrics.refusals(["rate_limited_source": 7, "rate_limited_total": 1, "bad_tag": 2])
+        let text = try PrometheusText(metrics.exposition())
+        #expect(text.value("z2z_dht_refusals_total", ["reason": "rate_limited_source"]) == 7)
+        #expect(text.value("z2z_dht_refusals_total", ["reason": "rate_limited_total"]) == 1)
+        #expect(text.value("z2z_dht_refusals_total", ["reason": "bad_tag"]) == 2)
+        #expect(text.value("z2z_rate_limited_packets_total") == 8, "rate limits only, not admission")
+    }
+
     @Test func exposesStateCountersAndHistogramsInTheTextFormat() throws {
         let metrics = GatewayMetrics()
         var log = EventLog()
