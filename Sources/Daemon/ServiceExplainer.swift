@@ -148,17 +148,8 @@ public struct ServiceExplainer: Sendable {
         let service = machine.export.services[id]
         let islandRef = IslandRef(id: machine.island.map { "\($0)" }, name: machine.settings.islandName)
         func trace() -> ServiceTrace {
-            let crossed = steps.allSatisfy { $0.outcome == .passed }
-            let verdict: String
-            if let stop = steps.first(where: { $0.outcome == .failed }) {
-                verdict = "stops at \(stop.step): \(stop.detail)"
-            } else if let unknown = steps.first(where: { $0.outcome == .unknown }) {
-                verdict = "unknown from here at \(unknown.step): \(unknown.detail)"
-            } else {
-                verdict = "crosses: exported and visible to the leaders of \(otherIslands.count) other island\(otherIslands.count == 1 ? "" : "s")"
-            }
-            return ServiceTrace(instance: candidate.name.value, type: candidate.type.description, island: islandRef,
-                                direction: .outbound, steps: steps, crossed: crossed, verdict: verdict)
+            let crossed = "crosses: exported and visible to the leaders of \(otherIslands.count) other island\(otherIslands.count == 1 ? "" : "s")"
+            return Self.trace(candidate, island: islandRef, direction: .outbound, steps: steps, crossed: crossed)
         }
 
         // 1. Seen on the link?
@@ -262,17 +253,8 @@ public struct ServiceExplainer: Sendable {
         let islandName = records.first?.record.islandName ?? machine.directory.values.first { $0.island == island }?.name ?? ""
         let islandRef = IslandRef(id: "\(island)", name: islandName.isEmpty ? nil : islandName)
         func trace() -> ServiceTrace {
-            let crossed = steps.allSatisfy { $0.outcome == .passed }
-            let verdict: String
-            if let stop = steps.first(where: { $0.outcome == .failed }) {
-                verdict = "stops at \(stop.step): \(stop.detail)"
-            } else if let unknown = steps.first(where: { $0.outcome == .unknown }) {
-                verdict = "unknown from here at \(unknown.step): \(unknown.detail)"
-            } else {
-                verdict = "crosses: imported on this link as \"\(machine.imports.imports[key]?.publication.name.value ?? candidate.name.value)\""
-            }
-            return ServiceTrace(instance: candidate.name.value, type: candidate.type.description, island: islandRef,
-                                direction: .inbound, steps: steps, crossed: crossed, verdict: verdict)
+            let crossed = "crosses: imported on this link as \"\(machine.imports.imports[key]?.publication.name.value ?? candidate.name.value)\""
+            return Self.trace(candidate, island: islandRef, direction: .inbound, steps: steps, crossed: crossed)
         }
 
         // 1. In the DHT? 2. Put by which leaders?
@@ -334,6 +316,23 @@ public struct ServiceExplainer: Sendable {
     /// Leaders of other islands in the directory.
     var otherIslands: [IslandDirectoryEntry] {
         machine.directory.values.filter { $0.island != machine.island }.sorted { $0.island.rawValue < $1.island.rawValue }
+    }
+
+    /// A finished trace: it crosses when every step passed; otherwise the verdict names the
+    /// first step that failed, else the first that could not be known from here.
+    static func trace(_ candidate: Candidate, island: IslandRef, direction: ServiceTrace.Direction,
+                      steps: [TraceStep], crossed: String) -> ServiceTrace {
+        let verdict: String
+        if let stop = steps.first(where: { $0.outcome == .failed }) {
+            verdict = "stops at \(stop.step): \(stop.detail)"
+        } else if let unknown = steps.first(where: { $0.outcome == .unknown }) {
+            verdict = "unknown from here at \(unknown.step): \(unknown.detail)"
+        } else {
+            verdict = crossed
+        }
+        return ServiceTrace(instance: candidate.name.value, type: candidate.type.description, island: island,
+                            direction: direction, steps: steps, crossed: steps.allSatisfy { $0.outcome == .passed },
+                            verdict: verdict)
     }
 
     static func time(_ date: Date) -> String {
