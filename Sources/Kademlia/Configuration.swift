@@ -41,6 +41,18 @@ public struct Configuration: Sendable {
     public var structureThreshold = 24
     /// In direct exchange, a member silent for this long is pinged.
     public var memberProbeInterval: Interval = .minutes(5)
+    /// In direct exchange, a store a member has not acknowledged is sent again this long
+    /// after it went out, then after twice as long each time, up to `redeliveryMax`, until the
+    /// member acknowledges it or is dropped (`Redelivery`); at most
+    /// `maxUnacknowledgedPerMember` records per member wait so.
+    public var redeliveryFirst: Interval = .seconds(1)
+    public var redeliveryMax: Interval = .seconds(8)
+    public var maxUnacknowledgedPerMember = 64
+    /// In direct exchange, a member dropped as dead is pinged again this long after it was
+    /// dropped, then after twice as long each time, up to `lostMemberProbeMax` (until
+    /// `lostMemory`): one that answers is met anew, and the two hand each other their records.
+    public var lostMemberProbeFirst: Interval = .seconds(2)
+    public var lostMemberProbeMax: Interval = .seconds(10)
     /// A node that knows nobody pings its bootstrap endpoints again this often.
     public var reseedInterval: Interval = .seconds(10)
     /// How long a merging node flags its messages, so that its overlay joins in.

@@ -12,8 +12,13 @@
 ///   answer; by the end of its round it holds every member's records.
 /// - Reads: every member holds every value, so a get answers from the local store and a
 ///   subscription is a local lease — fed by every member pushing its own changes.
+/// - Delivery: a store a member does not acknowledge is sent again with backoff until it
+///   does or is dropped (`Redelivery`), so a datagram lost to loss or a short cut costs
+///   seconds, not the owner's next republish.
 /// - Liveness: a member silent for `memberProbeInterval` is pinged; `maxFailures`
-///   unanswered requests in a row remove it.
+///   unanswered requests in a row remove it. A removed member is pinged again with backoff
+///   (`probeLostMembers`); when it answers (a healed partition) it is met anew, and the
+///   two hand each other their own records.
 ///
 /// The routing table is kept up to date all along, so the switch to structure starts from
 /// everything the node knows: a self-lookup, a republish of its own records to the k
@@ -42,8 +47,27 @@ extension DHTNode {
 
     /// A member asked for its own id: hand it our own records (they go out before the answer).
     mutating func handOwnRecords(to member: Contact, now: Instant) {
-        for record in ownRecords(now: now) {
-            send(.store(RecordCopy(record: record, remaining: record.ttl)), to: member.endpoint, expecting: member.id, purpose: .replicate, now: now)
+        for record in ownRecords(now: now) { deliver(record, to: member, purpose: .replicate, now: now) }
+    }
+
+    /// Sends a store to a member; in direct exchange it is kept until acknowledged and sent
+    /// again with backoff meanwhile (`Redelivery`).
+    mutating func deliver(_ record: Record, to member: Contact, purpose: PendingRequest.Purpose, now: Instant) {
+        let transaction = send(
+            .store(RecordCopy(record: record, remaining: record.ttl)), to: member.endpoint, expecting: member.id, purpose: purpose, now: now)
+        guard isDirect else { return }
+        pending[transaction]?.redelivers = Redelivery.Ref(key: record.key, slot: record.slot, sequence: record.sequence)
+        if !redelivery.sent(record, to: member, now: now) { counters.limitHits["redelivery_per_member", default: 0] += 1 }
+    }
+
+    /// Sends the unacknowledged stores that are due again.
+    mutating func redeliver(now: Instant) {
+        guard !redelivery.isEmpty else { return }
+        for (member, record) in redelivery.due(now: now) {
+            counters.redeliveries += 1
+            let transaction = send(
+                .store(RecordCopy(record: record, remaining: record.ttl)), to: member.endpoint, expecting: member.id, purpose: .replicate, now: now)
+            pending[transaction]?.redelivers = Redelivery.Ref(key: record.key, slot: record.slot, sequence: record.sequence)
         }
     }
 
@@ -80,6 +104,7 @@ extension DHTNode {
         // Tell the members at once (the flag rides on the ping): they follow within a round trip.
         for member in mesh.contacts { send(.ping, to: member.endpoint, expecting: member.id, purpose: .announce, now: now) }
         mesh.removeAll()
+        redelivery.removeAll()
         introducing.removeAll()
         exchangesInFlight = 0
         // Bootstraps waiting for the peer exchange now wait for the self-lookup.

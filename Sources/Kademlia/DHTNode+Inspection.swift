@@ -22,4 +22,7 @@ extension DHTNode {
 
     /// The smoothed round-trip time of this node's requests (what its timeouts follow), in seconds.
     public var smoothedRoundTrip: Double? { rtt.smoothed }
+
+    /// Direct exchange: stores sent to members and not acknowledged yet (`Redelivery`).
+    public var unacknowledgedStores: Int { redelivery.count }
 }

@@ -97,6 +97,7 @@ extension DHTNode {
     // MARK: answers and timeouts
 
     mutating func answered(_ request: PendingRequest, by sender: Contact, body: MessageBody, now: Instant) {
+        if let ref = request.redelivers, case .stored = body { redelivery.acknowledged(ref, by: sender.id) }
         switch request.purpose {
         case .lookup(let lookupID):
             guard lookups[lookupID] != nil else { return }
@@ -286,9 +287,7 @@ extension DHTNode {
         }
         puts[putID] = state
         for c in holders {
-            for record in records {
-                send(.store(RecordCopy(record: record, remaining: record.ttl)), to: c.endpoint, expecting: c.id, purpose: .store(putID), now: now)
-            }
+            for record in records { deliver(record, to: c, purpose: .store(putID), now: now) }
         }
         if state.outstanding == 0 { storeAnswered(putID, count: false) }
     }

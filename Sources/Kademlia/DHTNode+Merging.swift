@@ -128,11 +128,23 @@ extension DHTNode {
         }
     }
 
-    /// Pings one remembered dead contact per maintenance period (the oldest first).
+    /// Pings one remembered dead contact per maintenance period (the oldest first). In
+    /// direct exchange `probeLostMembers` does this instead.
     mutating func probeLostContacts(now: Instant) {
         lost.forget(olderThan: configuration.lostMemory, now: now)
-        guard let contact = lost.next(lostFor: configuration.lostProbeDelay, now: now) else { return }
+        guard !isDirect, let contact = lost.next(lostFor: configuration.lostProbeDelay, now: now) else { return }
         send(.ping, to: contact.endpoint, expecting: contact.id, purpose: .announce, now: now)
+    }
+
+    /// Direct exchange: pings every dropped member on its own backoff
+    /// (`lostMemberProbeFirst` after the drop, doubling up to `lostMemberProbeMax`). A small
+    /// overlay has few of them, and one round per maintenance period would leave a member
+    /// dropped during a cut unmet for minutes after the heal: both sides dropped each other,
+    /// so neither sends the other anything else.
+    mutating func probeLostMembers(now: Instant) {
+        for contact in lost.dueMemberProbes(now: now, first: configuration.lostMemberProbeFirst, max: configuration.lostMemberProbeMax) {
+            send(.ping, to: contact.endpoint, expecting: contact.id, purpose: .announce, now: now)
+        }
     }
 }
 
@@ -176,6 +188,8 @@ struct BoundedSet: Sendable {
 struct LostContacts: Sendable {
     static let capacity = 64
     private(set) var entries: [NodeID: (contact: Contact, at: Instant)] = [:]
+    /// Direct exchange's member probes: when each is next due and the wait after it.
+    private var memberProbes: [NodeID: (at: Instant, wait: Interval)] = [:]
     /// Round-robin position among the entries, ordered by id.
     private var cursor = 0
 
@@ -183,20 +197,53 @@ struct LostContacts: Sendable {
 
     mutating func add(_ contact: Contact, at now: Instant) {
         entries[contact.id] = (contact, now)
+        memberProbes[contact.id] = nil
         if entries.count > Self.capacity, let oldest = entries.min(by: { ($0.value.at, $0.key) < ($1.value.at, $1.key) }) {
             entries[oldest.key] = nil
+            memberProbes[oldest.key] = nil
         }
     }
 
     /// Forgets `id`; returns when it was lost, if it was.
     mutating func remove(_ id: NodeID) -> Instant? {
         guard !entries.isEmpty else { return nil }
+        memberProbes[id] = nil
         return entries.removeValue(forKey: id)?.at
     }
 
     mutating func forget(olderThan age: Interval, now: Instant) {
         guard !entries.isEmpty else { return }
         entries = entries.filter { now.since($0.value.at) < age }
+        memberProbes = memberProbes.filter { entries[$0.key] != nil }
+    }
+
+    /// When the next member probe is due (nil before the first `dueMemberProbes` call
+    /// after an `add`, which schedules it).
+    var nextMemberProbe: Instant? { memberProbes.values.map(\.at).min() }
+
+    /// Entries whose member probe is due, ordered by id; each is scheduled again after
+    /// twice its last wait (at most `max`). An entry not probed yet is due `first` after it
+    /// was lost.
+    mutating func dueMemberProbes(now: Instant, first: Interval, max: Interval) -> [Contact] {
+        var out: [Contact] = []
+        for id in entries.keys.sorted() {
+            let entry = entries[id]!
+            guard let probe = memberProbes[id] else {
+                let at = entry.at + first
+                if at <= now {
+                    out.append(entry.contact)
+                    memberProbes[id] = (now + Swift.min(first * 2, max), Swift.min(first * 2, max))
+                } else {
+                    memberProbes[id] = (at, first)
+                }
+                continue
+            }
+            guard probe.at <= now else { continue }
+            out.append(entry.contact)
+            let wait = Swift.min(probe.wait * 2, max)
+            memberProbes[id] = (now + wait, wait)
+        }
+        return out
     }
 
     /// The next entry (in turn) lost at least `age` ago.

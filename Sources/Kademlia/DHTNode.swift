@@ -28,7 +28,8 @@ import HeapModule
 ///   to the nodes its lookups heard of but did not ask, and a node asking about its own id
 ///   is answered with 1.5k contacts, to name those nodes.
 /// - A request timeout follows the measured round-trip time; a lookup asks a silent
-///   candidate twice before dropping it, and stalls switch to k parallel requests (§2.3).
+///   candidate twice before dropping it (four times when it is among the closest three
+///   still in the running, `Lookup.failed`), and stalls switch to k parallel requests (§2.3).
 /// - A get runs the lookup to convergence and merges the values of every holder it meets
 ///   (newest per slot), instead of stopping at the first value: keys hold values of many
 ///   owners, and a stale replica must not hide a newer value or a tombstone.
@@ -83,6 +84,8 @@ public struct DHTNode: Sendable {
     var exchangesInFlight = 0
     /// Members with a liveness ping out.
     var probingMembers = Set<NodeID>()
+    /// Direct exchange: stores members have not acknowledged yet, sent again with backoff.
+    var redelivery: Redelivery
     /// Merging: the window, the settle timer, the cooldown (`DHTNode+Merging`).
     var merge = MergeState()
     /// Contacts dropped as dead, pinged again now and then to notice a healed partition.
@@ -106,6 +109,8 @@ public struct DHTNode: Sendable {
         self.codecLimits = configuration.limits
         self.rng = Xoshiro256(seed: seed)
         self.neighbourhood.interval = configuration.neighbourhoodRefreshMin
+        self.redelivery = Redelivery(
+            first: configuration.redeliveryFirst, cap: configuration.redeliveryMax, perMember: configuration.maxUnacknowledgedPerMember)
         self.overlay = configuration.overlay
     }
 
@@ -120,6 +125,8 @@ public struct DHTNode: Sendable {
         if let d = deadlines.min?.at { next = min(next ?? d, d) }
         if let n = neighbourhood.at { next = min(next ?? n, n) }
         for m in [merge.rejoin?.at, merge.settleAt, merge.endsAt].compactMap({ $0 }) { next = min(next ?? m, m) }
+        if let r = redelivery.nextDue { next = min(next ?? r, r) }
+        if isDirect, let l = lost.nextMemberProbe { next = min(next ?? l, l) }
         return next
     }
 
@@ -198,14 +205,17 @@ public struct DHTNode: Sendable {
         effects.append(.send(Message(header: header, body: body), to: endpoint))
     }
 
-    /// Sends a request and remembers what its answer (or its timeout) is for.
-    mutating func send(_ body: MessageBody, to endpoint: Endpoint, expecting: NodeID?, purpose: PendingRequest.Purpose, now: Instant) {
+    /// Sends a request and remembers what its answer (or its timeout) is for; returns its
+    /// transaction.
+    @discardableResult
+    mutating func send(_ body: MessageBody, to endpoint: Endpoint, expecting: NodeID?, purpose: PendingRequest.Purpose, now: Instant) -> UInt32 {
         var transaction = UInt32(truncatingIfNeeded: rng.next())
         while pending[transaction] != nil { transaction &+= 1 }
         let deadline = now + rtt.timeout(min: configuration.minimumRequestTimeout, max: configuration.requestTimeout)
         pending[transaction] = PendingRequest(endpoint: endpoint, expected: expecting, purpose: purpose, deadline: deadline, sentAt: now)
         deadlines.insert(Deadline(at: deadline, transaction: transaction))
         send(body, to: endpoint, transaction: transaction)
+        return transaction
     }
 
     // MARK: receiving
@@ -281,6 +291,7 @@ public struct DHTNode: Sendable {
             if let expected = request.expected {
                 let dropped = table.recordFailure(expected, maxFailures: configuration.maxFailures)
                 let left = isDirect ? mesh.recordFailure(expected, maxFailures: configuration.maxFailures) : nil
+                if isDirect, !mesh.contains(expected) { redelivery.forget(expected) }
                 if dropped || left != nil { lost.add(Contact(id: expected, endpoint: request.endpoint), at: now) }
             }
             timedOut(request, now: now)
@@ -290,6 +301,10 @@ public struct DHTNode: Sendable {
             if !isDirect { refreshNeighbourhood(now: now) }
         }
         mergeTimers(now: now)
+        if isDirect {
+            redeliver(now: now)
+            probeLostMembers(now: now)
+        }
         if let at = nextMaintenance, at <= now {
             nextMaintenance = now + configuration.maintenancePeriod.jittered(0.2, using: &rng)
             maintain(now: now)
@@ -319,6 +334,8 @@ public struct Counters: Hashable, Sendable {
     public var merges: [String: Int] = [:]
     /// Times this node's overlay id changed (joining one, or losing a merge).
     public var overlayChanges = 0
+    /// Direct exchange: stores sent again because the member had not acknowledged them.
+    public var redeliveries = 0
 }
 
 /// A request waiting for its answer.
@@ -349,6 +366,9 @@ struct PendingRequest: Sendable {
     var purpose: Purpose
     var deadline: Instant
     var sentAt: Instant
+    /// Direct exchange: the record a store carries, so that its acknowledgement clears it
+    /// from `Redelivery`.
+    var redelivers: Redelivery.Ref? = nil
 }
 
 /// Round-trip time estimate over all answered requests (RFC 6298's smoothing), so the

@@ -7,8 +7,8 @@ import Simulation
 struct Faults: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
-        abstract: "Fault injection on the simulator: random half partitions cycled, datagram loss.",
-        subcommands: [PartitionCyclesCommand.self, LossCommand.self]
+        abstract: "Fault injection on the simulator: random half partitions cycled, datagram loss (lookups; export changes in direct exchange).",
+        subcommands: [PartitionCyclesCommand.self, LossCommand.self, ExportsUnderLossCommand.self]
     )
 }
 
@@ -68,5 +68,35 @@ struct LossCommand: ParsableCommand {
             print("loss \(f(100 * p, 0)) %: \(l.succeeded)/\(l.issued) lookups found the true closest (\(f(100 * r.successRate, 2)) %) [target \(target)]; \(l.completed) completed; hops p50 \(f(l.hops.p50, 0)) p99 \(f(l.hops.p99, 0)); latency p50 \(f(l.latencyMilliseconds.p50, 0)) ms p99 \(f(l.latencyMilliseconds.p99, 0)) ms; \(r.datagramsLost) datagrams lost; wall \(f(wall))s")
         }
         try Report("faults-loss", seed: seed, wallSeconds: wallTotal, figures: rows).emit(json: json)
+    }
+}
+
+struct ExportsUnderLossCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exports",
+        abstract: "Export changes crossing a lossy small overlay (direct exchange): time until every island sees each change.")
+    @Option(help: "Number of one-gateway islands (below 24: direct exchange).") var islands = 10
+    @Option(help: "Loss probabilities, comma-separated.") var loss = "0.05,0.2"
+    @Option(help: "Seconds between export changes.") var interval: Double = 2
+    @Option(help: "Seconds of changes.") var seconds: Double = 120
+    @Option(help: "Seed of the run; the same seed replays the same run.") var seed: UInt64 = 1
+    @Flag(help: "Compare: keep no unacknowledged stores (no redelivery).") var noRedelivery = false
+    @Option(help: "Also write the figures as JSON to this file.") var json: String?
+
+    func run() throws {
+        var rows: [ExportsUnderLoss.Result] = []
+        var wallTotal = 0.0
+        for p in loss.split(separator: ",").compactMap({ Double($0) }) {
+            var scenario = ExportsUnderLoss(islands: islands, loss: p)
+            scenario.interval = .seconds(interval)
+            scenario.duration = .seconds(seconds)
+            let off = noRedelivery
+            let (r, wall) = timed { scenario.run(seed: seed) { if off { $0.maxUnacknowledgedPerMember = 0 } } }
+            wallTotal += wall
+            rows.append(r)
+            let notOvertaken = r.changes - r.overtaken
+            print("exports loss \(f(100 * p, 0)) %\(off ? " (no redelivery)" : ""): \(r.islands) islands, \(r.changes) changes (\(r.withdrawals) withdrawals, \(r.overtaken) overtaken); seen everywhere \(r.seenEverywhere)/\(notOvertaken), \(r.late) not within 30 s; seconds p50 \(f(r.seconds.p50, 2)) p90 \(f(r.seconds.p90, 2)) p99 \(f(r.seconds.p99, 2)) max \(f(r.seconds.max, 2)); views equal at the end \(r.viewsEqualAtEnd)/\(r.islands); \(r.datagramsLost) datagrams lost, \(r.redeliveries) redeliveries; wall \(f(wall))s")
+        }
+        try Report("faults-exports", seed: seed, wallSeconds: wallTotal, figures: rows).emit(json: json)
     }
 }

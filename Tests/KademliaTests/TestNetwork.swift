@@ -8,6 +8,8 @@ struct TestNetwork {
     /// Group per node; datagrams between different groups are dropped (partitions,
     /// overlays formed apart). Empty: none.
     var groups: [Int: Int] = [:]
+    /// Decides per datagram (from, to, message) whether the network loses it: a lossy link.
+    var lose: ((_ from: Int, _ to: Int, Message) -> Bool)?
     var now: Instant = .zero
     var outcomes: [(node: Int, request: RequestID, outcome: Outcome)] = []
     var notifications: [(node: Int, notification: SubscriptionNotification)] = []
@@ -70,6 +72,7 @@ struct TestNetwork {
             switch e {
             case .send(let m, let to):
                 guard !silenced.contains(i), groups[i] == groups[Self.index(to)] else { continue }
+                if let lose, lose(i, Self.index(to), m) { continue }
                 inFlight.append((now + .milliseconds(10), Self.index(to), m, Self.endpoint(i)))
             case .completed(let r, let o): outcomes.append((i, r, o))
             case .notification(let n): notifications.append((i, n))
