@@ -15,7 +15,7 @@
 /// - Delivery: a store a member does not acknowledge is sent again with backoff until it
 ///   does or is dropped (`Redelivery`), so a datagram lost to loss or a short cut costs
 ///   seconds, not the owner's next republish.
-/// - Liveness: a member silent for `memberProbeInterval` is pinged; `maxFailures`
+/// - Liveness: a member silent for `memberProbeInterval` is pinged; `maxMemberFailures`
 ///   unanswered requests in a row remove it. A removed member is pinged again with backoff
 ///   (`probeLostMembers`); when it answers (a healed partition) it is met anew, and the
 ///   two hand each other their own records.

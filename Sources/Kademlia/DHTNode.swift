@@ -290,7 +290,7 @@ public struct DHTNode: Sendable {
             counters.timeouts += 1
             if let expected = request.expected {
                 let dropped = table.recordFailure(expected, maxFailures: configuration.maxFailures)
-                let left = isDirect ? mesh.recordFailure(expected, maxFailures: configuration.maxFailures) : nil
+                let left = isDirect ? mesh.recordFailure(expected, maxFailures: configuration.maxMemberFailures) : nil
                 if isDirect, !mesh.contains(expected) { redelivery.forget(expected) }
                 if dropped || left != nil { lost.add(Contact(id: expected, endpoint: request.endpoint), at: now) }
             }
