@@ -2,8 +2,10 @@
 ///
 /// toml++ 3.x (under TOMLKit) asserts, and so aborts the process in release builds too, on
 /// a table header whose first key does not start like a key: `[=x]`, `[ .x]`, `[[#x]]`,
-/// `[[[x]]]` or a lone `[`; and on a `}` where an array expects a value (`a = [}]`,
-/// `a = [1, }`). Found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing". z2zd parses
+/// `[[[x]]]` or a lone `[`; on a `}` where an array expects a value (`a = [}]`,
+/// `a = [1, }`); and on a value that starts like a date-time but has no time after its
+/// date: `a = 1958-05-27Tx:00Z` (a non-digit after the `T`, once the value holds a `:`) or
+/// `a = 1958-05-27 1` (one digit after a blank, then the value ends). Found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing". z2zd parses
 /// configuration at start, on SIGHUP and for `z2z config check` through the API, so such a
 /// text must come back as a syntax problem, not kill the daemon. Such headers are invalid
 /// TOML anyway; a valid text is never refused here.
@@ -16,11 +18,13 @@ enum TOMLPreflight {
     enum Fault: Equatable {
         case headerWithoutKey
         case braceForArrayValue
+        case dateWithoutTime
 
         var message: String {
             switch self {
             case .headerWithoutKey: "TOML syntax: a table header must start with a key (a letter, digit, '_', '-' or a quote)"
             case .braceForArrayValue: "TOML syntax: '}' where an array expects a value or ']'"
+            case .dateWithoutTime: "TOML syntax: a date-time needs a time (HH:MM) after its date"
             }
         }
     }
@@ -33,6 +37,7 @@ enum TOMLPreflight {
         var line = 1, lineStart = i
         var open: [UInt8] = []  // the `[` and `{` of values, innermost last
         var expectValue = false  // just after an array's `[` or `,`
+        var afterEquals = false  // just after a key's `=`: a value starts at the next non-blank
         var atLineStart = true  // only whitespace so far on this line
         func at(_ j: Int) -> UInt8? { j < bytes.count ? bytes[j] : nil }
         func startsWith(_ s: String, _ j: Int) -> Bool {
@@ -42,6 +47,12 @@ enum TOMLPreflight {
         func newline() { line += 1; lineStart = i + 1; atLineStart = true }
         while i < bytes.count {
             let c = bytes[i]
+            if c != UInt8(ascii: " "), c != UInt8(ascii: "\t"), c != UInt8(ascii: "\r") {
+                if afterEquals || expectValue, isDigit(c), dateWithoutTime(bytes, from: i) {
+                    return (.dateWithoutTime, line, i - lineStart + 1)
+                }
+                afterEquals = false
+            }
             switch c {
             case UInt8(ascii: "\n"):
                 newline()
@@ -108,6 +119,11 @@ enum TOMLPreflight {
                 if c == UInt8(ascii: "}"), open.last == UInt8(ascii: "["), expectValue { return (.braceForArrayValue, line, i - lineStart + 1) }
                 if !open.isEmpty { open.removeLast() }
                 expectValue = false
+            case UInt8(ascii: "="):
+                afterEquals = true
+                atLineStart = false
+                i += 1
+                continue
             case UInt8(ascii: ","):
                 expectValue = open.last == UInt8(ascii: "[")
                 atLineStart = false
@@ -120,6 +136,49 @@ enum TOMLPreflight {
             i += 1
         }
         return nil
+    }
+
+    /// Whether the value at `start` begins with a date (`YYYY-MM-DD`, underscores ignored as
+    /// toml++'s type scan ignores them) that a separator follows without a time: `T`/`t` and
+    /// a non-digit, or a blank, one digit and a value terminator. Valid TOML never does
+    /// either (a time is two digits, a colon, two digits), so refusing it loses nothing.
+    static func dateWithoutTime(_ bytes: [UInt8], from start: Int) -> Bool {
+        var date: [UInt8] = []
+        var i = start
+        while i < bytes.count, date.count < 10 {
+            let b = bytes[i]
+            if b != UInt8(ascii: "_") {
+                guard isDigit(b) || b == UInt8(ascii: "-") else { return false }
+                date.append(b)
+            }
+            i += 1
+        }
+        guard date.count == 10, date[4] == UInt8(ascii: "-"), date[7] == UInt8(ascii: "-"),
+              date.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || isDigit($0.element) })
+        else { return false }
+        while i < bytes.count, bytes[i] == UInt8(ascii: "_") { i += 1 }
+        guard i < bytes.count else { return false }
+        func at(_ j: Int) -> UInt8? { j < bytes.count ? bytes[j] : nil }
+        switch bytes[i] {
+        case UInt8(ascii: "T"), UInt8(ascii: "t"):
+            return !(at(i + 1).map(isDigit) ?? false)
+        case UInt8(ascii: " "):
+            guard let digit = at(i + 1), isDigit(digit) else { return false }
+            return at(i + 2).map(isValueTerminator) ?? false
+        default:
+            return false
+        }
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    /// toml++'s value terminators: whitespace (line breaks included), `]`, `}`, `,`, `#`.
+    static func isValueTerminator(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"),
+             UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: "#"): true
+        default: false
+        }
     }
 
     /// What may start a key: a bare-key character or a quote.
