@@ -67,7 +67,7 @@ public struct GatewayDaemon: Sendable {
         dht.limits.maxContactsPerSubnetPerBucket = config.dht.subnetLimit
         let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
                            logger: Logger(label: "z2z.dht"))
-        let rendezvous = try Self.engine(config, identity: identity, network: network, peer: peer,
+        let rendezvous = try Self.engine(config, identity: identity, network: network, networkKey: networkKey, peer: peer,
                                          seeds: seeds, configured: configured, logger: logger)
         let domain = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
 
@@ -177,7 +177,7 @@ public struct GatewayDaemon: Sendable {
     /// and joins through the configured seeds and the routing cache; OpenDHT runs its own
     /// node on `dht.port + 2` and joins through the configured seeds only (they name OpenDHT
     /// nodes: other gateways' OpenDHT ports, or a `dhtnode`).
-    static func engine(_ config: GatewayConfiguration, identity: Identity, network: NetworkID, peer: DHTPeer,
+    static func engine(_ config: GatewayConfiguration, identity: Identity, network: NetworkID, networkKey: NetworkKey?, peer: DHTPeer,
                        seeds: [Endpoint], configured: [Endpoint], logger: Logger) throws -> any RendezvousEngine {
         let now = wallClockMilliseconds()
         switch config.dht.engine {
@@ -188,7 +188,7 @@ public struct GatewayDaemon: Sendable {
             let port = config.dht.openDHTPort ?? 0
             do {
                 let engine = try OpenDHTRendezvous(identity: identity, network: network, port: port, seeds: configured,
-                                                   wallClockMilliseconds: now, logger: Logger(label: "z2z.rendezvous"))
+                                                   wallClockMilliseconds: now, networkKey: networkKey, logger: Logger(label: "z2z.rendezvous"))
                 logger.info("OpenDHT node running", metadata: [
                     "port": "\(engine.node.port)", "opendht_network": "\(OpenDHTRendezvous.openDHTNetwork(for: network))",
                     "opendht_id": "\(engine.node.nodeID)",

@@ -23,6 +23,9 @@ import Synchronization
 /// - Network: OpenDHT's 32-bit network id is the top half of our `NetworkID`
 ///   (`openDHTNetwork(for:)`), so only gateways of one network name meet, and a hand-started
 ///   `dhtnode -n <id>` can serve as their bootstrap node.
+/// - Admission: with a network key every value carries its tag (`SignedValue`); OpenDHT
+///   nodes without the key still route and hold our values, but no gateway takes a record
+///   from them.
 /// - Subscriptions are OpenDHT listens; their events (values present, new, expired) are
 ///   folded into a `KeyView` per key and reported as upserts and removals.
 public final class OpenDHTRendezvous: Rendezvous {
@@ -66,6 +69,8 @@ public final class OpenDHTRendezvous: Rendezvous {
     public let node: OpenDHTNode
     public let identity: Identity
     public let network: NetworkID
+    /// Admission (`SignedValue`): values are tagged with it, and untagged ones are dropped.
+    private let networkKey: NetworkKey?
     private let logger: Logger
     private let retryInterval: Duration
     /// How long a put or get waits for OpenDHT's answer (see `OpenDHTNode.put`).
@@ -79,11 +84,12 @@ public final class OpenDHTRendezvous: Rendezvous {
     ///   - wallClockMilliseconds: now, in milliseconds since 1970: the floor of our sequence
     ///     numbers, so a restarted leader's values are newer than those of its last run.
     public init(identity: Identity, network: NetworkID, port: UInt16, seeds: [Endpoint],
-                wallClockMilliseconds: UInt64, retryInterval: Duration = .seconds(5), putTimeout: Duration = .seconds(3),
-                ipv6: Bool = true, logger: Logger = Logger(label: "z2z.rendezvous")) throws(OpenDHTNode.StartError) {
+                wallClockMilliseconds: UInt64, networkKey: NetworkKey? = nil, retryInterval: Duration = .seconds(5),
+                putTimeout: Duration = .seconds(3), ipv6: Bool = true, logger: Logger = Logger(label: "z2z.rendezvous")) throws(OpenDHTNode.StartError) {
         node = try OpenDHTNode(port: port, network: Self.openDHTNetwork(for: network), ipv6: ipv6)
         self.identity = identity
         self.network = network
+        self.networkKey = networkKey
         self.logger = logger
         self.retryInterval = retryInterval
         self.putTimeout = putTimeout
@@ -239,7 +245,7 @@ public final class OpenDHTRendezvous: Rendezvous {
     }
 
     private func store(_ record: Record, id: UInt64) async throws(RendezvousError) {
-        let bytes = SignedValue.encode(record, network: network)
+        let bytes = SignedValue.encode(record, network: network, key: networkKey)
         let outcome = await node.put(key: Self.openDHTKey(record.key), id: id, data: bytes, permanent: true,
                                      timeout: putTimeout)
         logger.debug("OpenDHT put", metadata: [
@@ -256,7 +262,7 @@ public final class OpenDHTRendezvous: Rendezvous {
 
     private func decode(_ bytes: [UInt8], key: RecordKey) -> Record? {
         do {
-            return try SignedValue.decode(bytes, network: network, key: key)
+            return try SignedValue.decode(bytes, network: network, key: key, networkKey: networkKey)
         } catch {
             state.withLock { $0.rejected[error.reason, default: 0] += 1 }
             logger.debug("OpenDHT value dropped", metadata: ["key": "\(key)", "reason": "\(error.reason)"])

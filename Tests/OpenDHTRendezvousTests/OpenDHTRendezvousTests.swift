@@ -10,9 +10,10 @@ import Testing
 struct OpenDHTRendezvousTests {
     static let network = NetworkID(name: "opendht-rendezvous-test")
 
-    func makeNode(seeds: [Endpoint], network: NetworkID = Self.network, ipv6: Bool = true) throws -> OpenDHTRendezvous {
-        try OpenDHTRendezvous(identity: Identity(), network: network, port: 0, seeds: seeds,
-                              wallClockMilliseconds: 1_000, retryInterval: .milliseconds(200), ipv6: ipv6)
+    func makeNode(seeds: [Endpoint], network: NetworkID = Self.network, networkKey: NetworkKey? = nil,
+                  ipv6: Bool = true) throws -> OpenDHTRendezvous {
+        try OpenDHTRendezvous(identity: Identity(), network: network, port: 0, seeds: seeds, wallClockMilliseconds: 1_000,
+                              networkKey: networkKey, retryInterval: .milliseconds(200), ipv6: ipv6)
     }
 
     /// Runs `body` with `count` joined engines, the first being everybody's seed.
@@ -132,6 +133,45 @@ struct OpenDHTRendezvousTests {
             #expect(await stranger.stats().peers == 0)
             #expect(await first.stats().peers == 0)
             group.cancelAll()
+        }
+    }
+
+    /// Admission on OpenDHT: a writer without the network key (or with another) shares the
+    /// OpenDHT network, and OpenDHT holds its values, but a gateway with the key takes none
+    /// of its records, and counts each by reason.
+    @Test func recordsFromWritersWithoutTheNetworkKeyAreNotTaken() async throws {
+        let secret = Array("a network secret of 32 bytes....".utf8)
+        let key = try #require(NetworkKey(secret: secret, network: Self.network))
+        let other = try #require(NetworkKey(secret: Array("another secret of the same size.".utf8), network: Self.network))
+        let first = try makeNode(seeds: [], networkKey: key)
+        let seed = [Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)]
+        let reader = try makeNode(seeds: seed, networkKey: key)
+        let keyless = try makeNode(seeds: seed)
+        let wrongKey = try makeNode(seeds: seed, networkKey: other)
+        let engines = [first, reader, keyless, wrongKey]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for engine in engines { group.addTask { await engine.run() } }
+            for engine in engines { await engine.join() }
+            defer { group.cancelAll() }
+            _ = try await poll("every node knows another", timeout: .seconds(30)) { () -> Bool? in
+                for engine in engines where await engine.stats().peers == 0 { return nil }
+                return true
+            }
+            let recordKey = RecordKey.make(network: Self.network, namespace: "type", name: "_ipp._tcp")
+            try await keyless.put(key: recordKey, valueID: 1, payload: Array("intruder".utf8))
+            try await wrongKey.put(key: recordKey, valueID: 1, payload: Array("impostor".utf8))
+            try await first.put(key: recordKey, valueID: 1, payload: Array("printer".utf8))
+            let values = try await poll("the member's value, and both others refused") { () -> [RendezvousValue]? in
+                let values = try await reader.get(key: recordKey)
+                let refused = reader.rejections
+                guard !values.isEmpty, refused["malformed_missing_tag"] ?? 0 > 0, refused["malformed_bad_tag"] ?? 0 > 0 else { return nil }
+                return values
+            }
+            #expect(values.map(\.owner) == [first.identity.id], "\(values)")
+            #expect(values.map(\.payload) == [Array("printer".utf8)])
+            // The keyless writer, reading with no key, cannot take the members' records either.
+            let seenByKeyless = try await keyless.get(key: recordKey)
+            #expect(seenByKeyless.map(\.owner) == [keyless.identity.id])
         }
     }
 
