@@ -5,7 +5,7 @@
 /// `[[[x]]]` or a lone `[`; on a `}` where an array expects a value (`a = [}]`,
 /// `a = [1, }`); and on a value that starts like a date-time but has no time after its
 /// date: `a = 1958-05-27Tx:00Z` (a non-digit after the `T`, once the value holds a `:`) or
-/// `a = 1958-05-27 1` (one digit after a blank, then the value ends). Found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing". z2zd parses
+/// `a = 1958-05-27 1` (one digit after a blank, then the value ends; `a = 1h58-05-27 0` too). Found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing". z2zd parses
 /// configuration at start, on SIGHUP and for `z2z config check` through the API, so such a
 /// text must come back as a syntax problem, not kill the daemon. Such headers are invalid
 /// TOML anyway; a valid text is never refused here.
@@ -138,36 +138,36 @@ enum TOMLPreflight {
         return nil
     }
 
-    /// Whether the value at `start` begins with a date (`YYYY-MM-DD`, underscores ignored as
-    /// toml++'s type scan ignores them) that a separator follows without a time: `T`/`t` and
-    /// a non-digit, or a blank, one digit and a value terminator. Valid TOML never does
-    /// either (a time is two digits, a colon, two digits), so refusing it loses nothing.
+    /// Whether the value at `start` is a date followed by a separator without a time, in
+    /// either shape toml++ asserts on:
+    /// - `YYYY-MM-DD` (digits only) then `T`/`t` and a non-digit: toml++ types a value with a
+    ///   `t`, a `:` and a `-` as a date-time and asserts a digit after the `T`.
+    /// - ten characters with `-` at the fifth and eighth, starting with a digit, then a blank,
+    ///   one digit and a value terminator: toml++'s type scan, looking for a blank-separated
+    ///   date-time, asserts on the terminator. It counts Unicode scalars without `_` and
+    ///   ignores most letters (`1h58-05-27 0` asserts too), so this counts the same way.
+    /// Valid TOML never does either (a date is digits, a time two digits, a colon, two
+    /// digits), so refusing them loses nothing.
     static func dateWithoutTime(_ bytes: [UInt8], from start: Int) -> Bool {
-        var date: [UInt8] = []
-        var i = start
-        while i < bytes.count, date.count < 10 {
-            let b = bytes[i]
-            if b != UInt8(ascii: "_") {
-                guard isDigit(b) || b == UInt8(ascii: "-") else { return false }
-                date.append(b)
-            }
-            i += 1
-        }
-        guard date.count == 10, date[4] == UInt8(ascii: "-"), date[7] == UInt8(ascii: "-"),
-              date.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || isDigit($0.element) })
-        else { return false }
-        while i < bytes.count, bytes[i] == UInt8(ascii: "_") { i += 1 }
-        guard i < bytes.count else { return false }
+        var end = start
+        while end < bytes.count, !isValueTerminator(bytes[end]) { end += 1 }
+        let token = String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars.filter { $0 != "_" }.map { $0 }
         func at(_ j: Int) -> UInt8? { j < bytes.count ? bytes[j] : nil }
-        switch bytes[i] {
-        case UInt8(ascii: "T"), UInt8(ascii: "t"):
-            return !(at(i + 1).map(isDigit) ?? false)
-        case UInt8(ascii: " "):
-            guard let digit = at(i + 1), isDigit(digit) else { return false }
-            return at(i + 2).map(isValueTerminator) ?? false
-        default:
-            return false
+        func scalarIsDigit(_ s: Unicode.Scalar) -> Bool { s.isASCII && isDigit(UInt8(s.value)) }
+        // A blank-separated time: the token is date-shaped, and one digit follows the blank.
+        if token.count == 10, scalarIsDigit(token[0]), token[4] == "-", token[7] == "-",
+           at(end) == UInt8(ascii: " "), let digit = at(end + 1), isDigit(digit), let after = at(end + 2) {
+            return isValueTerminator(after)
         }
+        // A `T`-separated time: a date of digits, then `T` and no digit.
+        let date = bytes[start..<end].filter { $0 != UInt8(ascii: "_") }
+        guard date.count >= 11 else { return false }
+        let head = Array(date.prefix(11))
+        let digitsAt = [0, 1, 2, 3, 5, 6, 8, 9]
+        guard digitsAt.allSatisfy({ isDigit(head[$0]) }), head[4] == UInt8(ascii: "-"), head[7] == UInt8(ascii: "-"),
+              head[10] == UInt8(ascii: "T") || head[10] == UInt8(ascii: "t")
+        else { return false }
+        return !(date.dropFirst(11).first.map(isDigit) ?? false)
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

@@ -40,6 +40,8 @@ struct FuzzRegressionTests {
         "a = 1958-05-27Tpoltagic07:3~2:00Zvelnett\n", "a = 1958-05-27tx:00\n", "a = 19_58-05-27Tx:00\n",
         "a = 1958-05-27 1\n", "a = 1958-05-27 1,\n", "a = [1958-05-27 1]\n", "a = [1, 1958-05-27 1 ]\n",
         "a = [\n  1958-05-27T:00,\n]\n", "a = { b = 1958-05-27 1 }\n", "a = 1958-05-27 1#c\n",
+        // The sixth input (crash-8f78fa80…): toml++'s scan ignores most letters.
+        "a0= 1h58-05-27 0\n", "a = 1958-05-2é 0\n", "a = 1_958-05-27 0\n",
     ])
     func aDateWithoutItsTimeIsASyntaxProblemNotACrash(text: String) {
         let found = problems(text)
