@@ -2,6 +2,7 @@ import Foundation
 import Kademlia
 import OpenDHTRendezvous
 import Rendezvous
+import Synchronization
 import Testing
 
 /// The OpenDHT engine over real UDP on 127.0.0.1: several OpenDHT nodes in this process,
@@ -175,6 +176,51 @@ struct OpenDHTRendezvousTests {
         }
     }
 
+    /// Two meshes formed apart, each with a value and a subscriber on one key; then one node
+    /// is given a seed in the other mesh (a reload's `addSeeds`): every subscriber hears
+    /// both values.
+    @Test func twoMeshesFormedApartMergeWhenOneIsGivenASeed() async throws {
+        let a0 = try makeNode(seeds: [])
+        let a1 = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: a0.node.port)])
+        let b0 = try makeNode(seeds: [])
+        let b1 = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: b0.node.port)])
+        let engines = [a0, a1, b0, b1]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for engine in engines { group.addTask { await engine.run() } }
+            for engine in engines { await engine.join() }
+            defer { group.cancelAll() }
+            _ = try await poll("each mesh formed", timeout: .seconds(30)) { () -> Bool? in
+                for engine in engines where await engine.stats().peers == 0 { return nil }
+                return true
+            }
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_ipp._tcp")
+            var heard: [Owners] = []
+            for engine in [a1, b1] {
+                let owners = Owners()
+                heard.append(owners)
+                let changes = await engine.subscribe(key: key)
+                group.addTask {
+                    for await change in changes { if case .upserted(let value) = change { owners.insert(value.owner) } }
+                }
+            }
+            try await a0.put(key: key, valueID: 1, payload: Array("printer A".utf8))
+            try await b0.put(key: key, valueID: 1, payload: Array("printer B".utf8))
+            _ = try await poll("each mesh's subscriber hears its own mesh's value") { () -> Bool? in
+                heard[0].contains(a0.identity.id) && heard[1].contains(b0.identity.id) ? true : nil
+            }
+            #expect(!heard[0].contains(b0.identity.id), "the meshes are apart")
+            let linked = ContinuousClock.now
+            b1.addSeeds([Endpoint(ipv4: 127, 0, 0, 1, port: a0.node.port)])
+            defer {
+                print("heard: a1 \(heard[0].all.map { $0 == a0.identity.id ? "A" : "B" }) b1 \(heard[1].all.map { $0 == a0.identity.id ? "A" : "B" }); nodes \(engines.map { $0.node.nodeCounts })")
+            }
+            _ = try await poll("every subscriber hears both values", timeout: .seconds(30)) { () -> Bool? in
+                heard.allSatisfy { $0.all == [a0.identity.id, b0.identity.id] } ? true : nil
+            }
+            print("OpenDHT merge: both values everywhere \(ContinuousClock.now - linked) after the seed")
+        }
+    }
+
     @Test func aLoneNodeStoresWithoutErrorAndReadsNothing() async throws {
         let alone = try makeNode(seeds: [])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -269,4 +315,12 @@ struct OpenDHTRendezvousTests {
             #expect(value.payload == [4])
         }
     }
+}
+
+/// The owners whose values a subscriber heard, filled by the task reading its changes.
+final class Owners: Sendable {
+    private let owners = Mutex<Set<NodeID>>([])
+    func insert(_ owner: NodeID) { owners.withLock { _ = $0.insert(owner) } }
+    func contains(_ owner: NodeID) -> Bool { owners.withLock { $0.contains(owner) } }
+    var all: Set<NodeID> { owners.withLock { $0 } }
 }
