@@ -23,6 +23,11 @@ struct OpenDHTRendezvousTests {
         let seed = Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)
         var engines = [first]
         for _ in 1..<count { engines.append(try makeNode(seeds: [seed])) }
+        try await running(engines, body)
+    }
+
+    /// Runs `engines` and joins them, then `body` once every one knows another node.
+    func running(_ engines: [OpenDHTRendezvous], _ body: ([OpenDHTRendezvous]) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for engine in engines { group.addTask { await engine.run() } }
             for engine in engines { await engine.join() }
@@ -149,15 +154,7 @@ struct OpenDHTRendezvousTests {
         let reader = try makeNode(seeds: seed, networkKey: key)
         let keyless = try makeNode(seeds: seed)
         let wrongKey = try makeNode(seeds: seed, networkKey: other)
-        let engines = [first, reader, keyless, wrongKey]
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for engine in engines { group.addTask { await engine.run() } }
-            for engine in engines { await engine.join() }
-            defer { group.cancelAll() }
-            _ = try await poll("every node knows another", timeout: .seconds(30)) { () -> Bool? in
-                for engine in engines where await engine.stats().peers == 0 { return nil }
-                return true
-            }
+        try await running([first, reader, keyless, wrongKey]) { _ in
             let recordKey = RecordKey.make(network: Self.network, namespace: "type", name: "_ipp._tcp")
             try await keyless.put(key: recordKey, valueID: 1, payload: Array("intruder".utf8))
             try await wrongKey.put(key: recordKey, valueID: 1, payload: Array("impostor".utf8))
@@ -184,22 +181,15 @@ struct OpenDHTRendezvousTests {
         let a1 = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: a0.node.port)])
         let b0 = try makeNode(seeds: [])
         let b1 = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: b0.node.port)])
-        let engines = [a0, a1, b0, b1]
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for engine in engines { group.addTask { await engine.run() } }
-            for engine in engines { await engine.join() }
-            defer { group.cancelAll() }
-            _ = try await poll("each mesh formed", timeout: .seconds(30)) { () -> Bool? in
-                for engine in engines where await engine.stats().peers == 0 { return nil }
-                return true
-            }
+        try await running([a0, a1, b0, b1]) { engines in
             let key = RecordKey.make(network: Self.network, namespace: "type", name: "_ipp._tcp")
             var heard: [Owners] = []
             for engine in [a1, b1] {
                 let owners = Owners()
                 heard.append(owners)
                 let changes = await engine.subscribe(key: key)
-                group.addTask {
+                // Ends with the stream, when the engine stops.
+                Task {
                     for await change in changes { if case .upserted(let value) = change { owners.insert(value.owner) } }
                 }
             }
