@@ -76,7 +76,8 @@ public final class OpenDHTRendezvous: Rendezvous {
     /// How long a put or get waits for OpenDHT's answer (see `OpenDHTNode.put`).
     private let putTimeout: Duration
     private let state: Mutex<State>
-    private let pause = Mutex<Task<Void, any Error>?>(nil)
+    /// The wait between rounds of `stayConnected`; `wake()` cuts it short.
+    private let pause = Pause()
 
     /// Starts the OpenDHT node on UDP `port` (0: any).
     /// - Parameters:
@@ -322,7 +323,7 @@ public final class OpenDHTRendezvous: Rendezvous {
         if let listening = subscription.listening { node.cancelListen(listening) }
     }
 
-    private func wake() { pause.withLock { $0?.cancel() } }
+    private func wake() { pause.wake() }
 
     /// While joined and alone: bootstrap through the seeds (OpenDHT keeps its routing table
     /// itself once it knows a node). On connecting: put our values again, so nothing put
@@ -342,14 +343,7 @@ public final class OpenDHTRendezvous: Rendezvous {
             wasConnected = joined && connected
             expireTombstones()
 
-            let interval = retryInterval
-            let sleep = Task { try await Task.sleep(for: interval) }
-            pause.withLock { $0 = sleep }
-            await withTaskCancellationHandler {
-                _ = await sleep.result
-            } onCancel: {
-                sleep.cancel()
-            }
+            await pause.wait(for: retryInterval)
         }
     }
 
