@@ -144,7 +144,7 @@ enum TOMLPreflight {
     ///   `t`, a `:` and a `-` as a date-time and asserts a digit after the `T`.
     /// - ten characters with `-` at the fifth and eighth, starting with a digit, then a blank,
     ///   one digit and a value terminator: toml++'s type scan, looking for a blank-separated
-    ///   date-time, asserts on the terminator. It counts Unicode scalars without `_` and
+    ///   date-time, asserts on the terminator (refused here: any non-digit). It counts Unicode scalars without `_` and
     ///   ignores most letters (`1h58-05-27 0` asserts too), so this counts the same way.
     /// Valid TOML never does either (a date is digits, a time two digits, a colon, two
     /// digits), so refusing them loses nothing.
@@ -156,8 +156,11 @@ enum TOMLPreflight {
         func scalarIsDigit(_ s: Unicode.Scalar) -> Bool { s.isASCII && isDigit(UInt8(s.value)) }
         // A blank-separated time: the token is date-shaped, and one digit follows the blank.
         if token.count == 10, scalarIsDigit(token[0]), token[4] == "-", token[7] == "-",
-           at(end) == UInt8(ascii: " "), let digit = at(end + 1), isDigit(digit), let after = at(end + 2) {
-            return isValueTerminator(after)
+           at(end) == UInt8(ascii: " "), let digit = at(end + 1), isDigit(digit) {
+            // toml++ asserts when a terminator follows the digit, and its terminators include
+            // vertical tabs and non-ASCII blanks; any non-digit is refused here (an hour has
+            // two digits).
+            return !(at(end + 2).map(isDigit) ?? false)
         }
         // A `T`-separated time: a date of digits, then `T` and no digit.
         let date = bytes[start..<end].filter { $0 != UInt8(ascii: "_") }
@@ -172,10 +175,11 @@ enum TOMLPreflight {
 
     static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
-    /// toml++'s value terminators: whitespace (line breaks included), `]`, `}`, `,`, `#`.
+    /// toml++'s ASCII value terminators: blanks, line feed to carriage return (vertical tab
+    /// and form feed included), `]`, `}`, `,`, `#`.
     static func isValueTerminator(_ b: UInt8) -> Bool {
         switch b {
-        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"),
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), 0x0A...0x0D,
              UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: "#"): true
         default: false
         }

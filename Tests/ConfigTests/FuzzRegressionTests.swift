@@ -42,6 +42,8 @@ struct FuzzRegressionTests {
         "a = [\n  1958-05-27T:00,\n]\n", "a = { b = 1958-05-27 1 }\n", "a = 1958-05-27 1#c\n",
         // The sixth input (crash-8f78fa80…): toml++'s scan ignores most letters.
         "a0= 1h58-05-27 0\n", "a = 1958-05-2é 0\n", "a = 1_958-05-27 0\n",
+        // The seventh (crash-e3bcc78d…): a vertical tab ends the value too; so do non-ASCII blanks.
+        "za = 1958-05-27 1\u{0B}", "a = 1958-05-27 1\u{0C}\n", "a = 1958-05-27 1\u{A0}\n", "a = 1958-05-27 1\u{2028}\n",
     ])
     func aDateWithoutItsTimeIsASyntaxProblemNotACrash(text: String) {
         let found = problems(text)
