@@ -1,5 +1,6 @@
 import COpenDHT
 import COpenDHTShim
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -317,9 +318,16 @@ public final class OpenDHTNode: @unchecked Sendable {
             }, Unmanaged.passRetained(stopped).toOpaque())
         }
         deadline.cancel()
-        // Joins OpenDHT's threads; every callback has run by then.
-        dht_runner_delete(runner)
-        for token in listens { dht_op_token_delete(token.pointer) }
+        // Joins OpenDHT's threads (every callback has run by then), which blocks: on a
+        // Dispatch thread, so no thread of Swift's cooperative pool waits for it.
+        let ending = Ending(runner: runner, listens: listens)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                dht_runner_delete(ending.runner)
+                for token in ending.listens { dht_op_token_delete(token.pointer) }
+                continuation.resume()
+            }
+        }
     }
 
     // MARK: internals
@@ -406,6 +414,12 @@ private final class Operation: Sendable {
 /// A listen's `dht_op_token*`, owned by the node's state until cancelled or closed.
 private struct ListenToken: @unchecked Sendable {
     let pointer: OpaquePointer
+}
+
+/// What `close()` hands to the thread that deletes the runner: nothing else uses them then.
+private struct Ending: @unchecked Sendable {
+    let runner: OpaquePointer
+    let listens: [ListenToken]
 }
 
 /// Where a listen's callbacks go.
