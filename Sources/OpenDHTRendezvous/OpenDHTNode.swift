@@ -1,6 +1,6 @@
 import COpenDHT
 import COpenDHTShim
-import Dispatch
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -318,11 +318,12 @@ public final class OpenDHTNode: @unchecked Sendable {
             }, Unmanaged.passRetained(stopped).toOpaque())
         }
         deadline.cancel()
-        // Joins OpenDHT's threads (every callback has run by then), which blocks: on a
-        // Dispatch thread, so no thread of Swift's cooperative pool waits for it.
+        // Joins OpenDHT's threads (every callback has run by then), which blocks: on a thread
+        // of its own, neither on Swift's cooperative pool nor on Dispatch's global queues
+        // (on Linux they share a few threads, one per core).
         let ending = Ending(runner: runner, listens: listens)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 dht_runner_delete(ending.runner)
                 for token in ending.listens { dht_op_token_delete(token.pointer) }
                 continuation.resume()
