@@ -53,9 +53,23 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
         self.context = context
     }
 
+    /// Bound (again, after an unexpected close): the node's timers go on where they were.
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    /// The socket closed. The node keeps its state: `DHTPeer.run()` binds again and adds this
+    /// handler to the new channel; requests in flight time out in the node as usual.
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        timer = nil
+        timerAt = nil
         self.context = nil
+    }
+
+    /// The peer stopped for good: waiting callers get an error, notifications end.
+    func shutDown() {
         for (_, w) in waiters { w.fail(ChannelError.ioOnClosedChannel) }
         waiters.removeAll()
         notifications.finish()
@@ -83,6 +97,11 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Starts a command; the promise completes with its outcome (`nil` command
     /// builders, such as unsubscribe, complete nothing).
     func start(_ build: (RequestID) -> Command, promise: EventLoopPromise<Outcome>?) {
+        // Between an unexpected close and the next bind nothing could be sent.
+        guard context != nil else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         nextRequest += 1
         let request = RequestID(nextRequest)
         if let promise { waiters[request] = promise }
