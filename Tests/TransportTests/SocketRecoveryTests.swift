@@ -37,8 +37,8 @@ import Transport
             let second = a.identity.record(key: key, valueID: 2, sequence: 2, ttl: 600, payload: Array("after".utf8))
             let put = try await within(10, "put after") {
                 while true {
-                    // Between the close and the bind a command fails at once; ask again.
-                    if let result = try? await a.put(second) { return result }
+                    // A put made while the socket was down reaches only this node; ask until b acknowledges.
+                    if let result = try? await a.put(second), result.acks == 2 { return result }
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
