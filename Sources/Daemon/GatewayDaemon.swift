@@ -76,6 +76,8 @@ public struct GatewayDaemon: Sendable {
             island: island, islandName: config.island.name, seed: .random(in: .min ... .max))
         settings.election.heartbeatInterval = .seconds(config.island.heartbeat.seconds)
         settings.networkKey = networkKey
+        // Claims start above the wall clock in seconds (see `Election.Configuration.termFloor`).
+        settings.election.termFloor = Self.wallClockMilliseconds() / 1000
         let machine = GatewayMachine(settings: settings, exportPermission: exportPermission(),
                                      importPermission: importPermission())
         let logger = self.logger
@@ -88,6 +90,10 @@ public struct GatewayDaemon: Sendable {
                 }
             }, event: { metrics.observe($0) }, rendezvousOperation: { operation, duration, result in
                 metrics.rendezvousOperation(operation, duration: duration, result: result)
+            }, seedRendezvous: { endpoints in
+                // The endpoints are native DHT ports; OpenDHT listens elsewhere and joins
+                // through its configured seeds only.
+                if config.dht.engine == .native { rendezvous.addSeeds(endpoints) }
             }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration
