@@ -91,9 +91,15 @@ public struct GatewayDaemon: Sendable {
             }, event: { metrics.observe($0) }, rendezvousOperation: { operation, duration, result in
                 metrics.rendezvousOperation(operation, duration: duration, result: result)
             }, seedRendezvous: { endpoints in
-                // The endpoints are native DHT ports; OpenDHT listens elsewhere and joins
-                // through its configured seeds only.
-                if config.dht.engine == .native { rendezvous.addSeeds(endpoints) }
+                // The endpoints are the gateways' DHT ports; a z2zd's OpenDHT node listens
+                // two above (`DHTSettings.openDHTPort`).
+                switch config.dht.engine {
+                case .native: rendezvous.addSeeds(endpoints)
+                case .opendht:
+                    rendezvous.addSeeds(endpoints.compactMap { endpoint in
+                        endpoint.port <= UInt16.max - 2 ? Endpoint(address: endpoint.address, port: endpoint.port + 2) : nil
+                    })
+                }
             }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration

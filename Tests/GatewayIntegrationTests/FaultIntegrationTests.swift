@@ -143,12 +143,12 @@ import Glibc
     /// Island 2's only seed is island 1's follower (RELIABILITY.md, finding 1): its leader
     /// joins the follower's DHT node, and island 1's leader joins through its followers, so
     /// the three islands end up in one overlay and every service crosses.
-    @Test(.timeLimit(.minutes(3)))
-    func anIslandSeededOnlyWithAnotherIslandsFollowerJoinsTheOtherIslands() async throws {
+    @Test(.timeLimit(.minutes(3)), arguments: Engine.allCases)
+    func anIslandSeededOnlyWithAnotherIslandsFollowerJoinsTheOtherIslands(engine: Engine) async throws {
         try await Testbed.with(islands: 3, hosts: 2) { bed in
             var gateways = [
-                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(3, h: 1), priority: 200),
-                try Gateway.start(bed, .i(1, h: 2), island: "one", seed: .i(3, h: 1), priority: 50),
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(3, h: 1), priority: 200, engine: engine),
+                try Gateway.start(bed, .i(1, h: 2), island: "one", seed: .i(3, h: 1), priority: 50, engine: engine),
             ]
             // Island 1 elects before island 2 is told of its follower.
             try await poll(timeout: .seconds(20), every: .milliseconds(500), "island 1's leader and follower") {
@@ -156,8 +156,8 @@ import Glibc
                 let follower = (try? await gateways[1].status(bed))?["role"] as? String
                 return leader == "leader" && follower == "follower"
             }
-            gateways.append(try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 2)))
-            gateways.append(try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1)))
+            gateways.append(try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 2), engine: engine))
+            gateways.append(try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1), engine: engine))
             let watchers = try (1...3).map { try BrowseWatcher(bed, .i($0, h: 2), type: Self.type) }
             var publishers: [BackgroundProcess] = []
             for island in 1...3 {
@@ -175,7 +175,7 @@ import Glibc
                 Issue.record("\(error): \(views())\n\(gateways.map(\.log).joined(separator: "\n---\n"))")
                 throw error
             }
-            print("follower seed: every view equals the truth \(ContinuousClock.now - started) after the services were published")
+            print("follower seed (\(engine)): every view equals the truth \(ContinuousClock.now - started) after the services were published")
             for gateway in gateways { await gateway.process.stop() }
         }
     }
