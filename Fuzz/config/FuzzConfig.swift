@@ -11,7 +11,9 @@
 public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let text = String(validating: bytes, as: UTF8.self) else { return 0 }
-    let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    // Lines as the loader and toml++ count them: line feeds, in bytes. (Splitting the String
+    // at "\n" would not count the "\r\n" that Swift reads as one character; a run found that.)
+    let lineCount = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
     switch ConfigurationLoader.parse(text, path: "fuzz.toml") {
     case .success(let configuration):
         _ = configuration.warnings

@@ -2,8 +2,10 @@
 ///
 /// toml++ 3.x (under TOMLKit) asserts, and so aborts the process in release builds too, on
 /// a table header whose first key does not start like a key: `[=x]`, `[ .x]`, `[[#x]]`,
-/// `[[[x]]]` or a lone `[`; and on a `}` where an array expects a value (`a = [}]`,
-/// `a = [1, }`). Found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing". z2zd parses
+/// `[[[x]]]` or a lone `[`; on a `}` where an array expects a value (`a = [}]`,
+/// `a = [1, }`); and on a value that starts like a date-time but has no time after its
+/// date: `a = 1958-05-27Tx:00Z` (a non-digit after the `T`, once the value holds a `:`) or
+/// `a = 1958-05-27 1` (one digit after a blank, then the value ends; `a = 1h58-05-27 0` too). Found by `Deploy/fuzz config`; RELIABILITY.md, "Fuzzing". z2zd parses
 /// configuration at start, on SIGHUP and for `z2z config check` through the API, so such a
 /// text must come back as a syntax problem, not kill the daemon. Such headers are invalid
 /// TOML anyway; a valid text is never refused here.
@@ -16,11 +18,13 @@ enum TOMLPreflight {
     enum Fault: Equatable {
         case headerWithoutKey
         case braceForArrayValue
+        case dateWithoutTime
 
         var message: String {
             switch self {
             case .headerWithoutKey: "TOML syntax: a table header must start with a key (a letter, digit, '_', '-' or a quote)"
             case .braceForArrayValue: "TOML syntax: '}' where an array expects a value or ']'"
+            case .dateWithoutTime: "TOML syntax: a date-time needs a time (HH:MM) after its date"
             }
         }
     }
@@ -33,6 +37,7 @@ enum TOMLPreflight {
         var line = 1, lineStart = i
         var open: [UInt8] = []  // the `[` and `{` of values, innermost last
         var expectValue = false  // just after an array's `[` or `,`
+        var afterEquals = false  // just after a key's `=`: a value starts at the next non-blank
         var atLineStart = true  // only whitespace so far on this line
         func at(_ j: Int) -> UInt8? { j < bytes.count ? bytes[j] : nil }
         func startsWith(_ s: String, _ j: Int) -> Bool {
@@ -42,6 +47,12 @@ enum TOMLPreflight {
         func newline() { line += 1; lineStart = i + 1; atLineStart = true }
         while i < bytes.count {
             let c = bytes[i]
+            if c != UInt8(ascii: " "), c != UInt8(ascii: "\t"), c != UInt8(ascii: "\r") {
+                if afterEquals || expectValue, isDigit(c), dateWithoutTime(bytes, from: i) {
+                    return (.dateWithoutTime, line, i - lineStart + 1)
+                }
+                afterEquals = false
+            }
             switch c {
             case UInt8(ascii: "\n"):
                 newline()
@@ -108,6 +119,11 @@ enum TOMLPreflight {
                 if c == UInt8(ascii: "}"), open.last == UInt8(ascii: "["), expectValue { return (.braceForArrayValue, line, i - lineStart + 1) }
                 if !open.isEmpty { open.removeLast() }
                 expectValue = false
+            case UInt8(ascii: "="):
+                afterEquals = true
+                atLineStart = false
+                i += 1
+                continue
             case UInt8(ascii: ","):
                 expectValue = open.last == UInt8(ascii: "[")
                 atLineStart = false
@@ -120,6 +136,53 @@ enum TOMLPreflight {
             i += 1
         }
         return nil
+    }
+
+    /// Whether the value at `start` is a date followed by a separator without a time, in
+    /// either shape toml++ asserts on:
+    /// - `YYYY-MM-DD` (digits only) then `T`/`t` and a non-digit: toml++ types a value with a
+    ///   `t`, a `:` and a `-` as a date-time and asserts a digit after the `T`.
+    /// - ten characters with `-` at the fifth and eighth, starting with a digit, then a blank,
+    ///   one digit and a value terminator: toml++'s type scan, looking for a blank-separated
+    ///   date-time, asserts on the terminator (refused here: any non-digit). It counts Unicode scalars without `_` and
+    ///   ignores most letters (`1h58-05-27 0` asserts too), so this counts the same way.
+    /// Valid TOML never does either (a date is digits, a time two digits, a colon, two
+    /// digits), so refusing them loses nothing.
+    static func dateWithoutTime(_ bytes: [UInt8], from start: Int) -> Bool {
+        var end = start
+        while end < bytes.count, !isValueTerminator(bytes[end]) { end += 1 }
+        let token = String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars.filter { $0 != "_" }.map { $0 }
+        func at(_ j: Int) -> UInt8? { j < bytes.count ? bytes[j] : nil }
+        func scalarIsDigit(_ s: Unicode.Scalar) -> Bool { s.isASCII && isDigit(UInt8(s.value)) }
+        // A blank-separated time: the token is date-shaped, and one digit follows the blank.
+        if token.count == 10, scalarIsDigit(token[0]), token[4] == "-", token[7] == "-",
+           at(end) == UInt8(ascii: " "), let digit = at(end + 1), isDigit(digit) {
+            // toml++ asserts when a terminator follows the digit, and its terminators include
+            // vertical tabs and non-ASCII blanks; any non-digit is refused here (an hour has
+            // two digits).
+            return !(at(end + 2).map(isDigit) ?? false)
+        }
+        // A `T`-separated time: a date of digits, then `T` and no digit.
+        let date = bytes[start..<end].filter { $0 != UInt8(ascii: "_") }
+        guard date.count >= 11 else { return false }
+        let head = Array(date.prefix(11))
+        let digitsAt = [0, 1, 2, 3, 5, 6, 8, 9]
+        guard digitsAt.allSatisfy({ isDigit(head[$0]) }), head[4] == UInt8(ascii: "-"), head[7] == UInt8(ascii: "-"),
+              head[10] == UInt8(ascii: "T") || head[10] == UInt8(ascii: "t")
+        else { return false }
+        return !(date.dropFirst(11).first.map(isDigit) ?? false)
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    /// toml++'s ASCII value terminators: blanks, line feed to carriage return (vertical tab
+    /// and form feed included), `]`, `}`, `,`, `#`.
+    static func isValueTerminator(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), 0x0A...0x0D,
+             UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: "#"): true
+        default: false
+        }
     }
 
     /// What may start a key: a bare-key character or a quote.

@@ -48,8 +48,8 @@ public final class KademliaRendezvous: Rendezvous {
     private let logger: Logger
     private let retryInterval: Duration
     private let state: Mutex<State>
-    /// The current pause of `stayConnected`; cancelled to check again at once.
-    private let pause = Mutex<Task<Void, any Error>?>(nil)
+    /// The wait between rounds of `stayConnected`; `wake()` cuts it short.
+    private let pause = Pause()
 
     /// - Parameters:
     ///   - seeds: nodes to join through (configured bootstrap addresses, cached contacts).
@@ -88,7 +88,7 @@ public final class KademliaRendezvous: Rendezvous {
         wake()
     }
 
-    private func wake() { pause.withLock { $0?.cancel() } }
+    private func wake() { pause.wake() }
 
     // MARK: Rendezvous
 
@@ -251,14 +251,7 @@ public final class KademliaRendezvous: Rendezvous {
                 wasConnected = false
             }
             // Pause until the next check, or until join()/addSeeds() cut the pause short.
-            let interval = retryInterval
-            let sleep = Task { try await Task.sleep(for: interval) }
-            pause.withLock { $0 = sleep }
-            await withTaskCancellationHandler {
-                _ = await sleep.result
-            } onCancel: {
-                sleep.cancel()
-            }
+            await pause.wait(for: retryInterval)
         }
     }
 

@@ -67,8 +67,8 @@ public struct GatewayDaemon: Sendable {
         dht.limits.maxContactsPerSubnetPerBucket = config.dht.subnetLimit
         let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
                            logger: Logger(label: "z2z.dht"))
-        let rendezvous = try Self.engine(config, identity: identity, network: network, peer: peer,
-                                         seeds: seeds, configured: configured, logger: logger)
+        let rendezvous = try Self.engine(config, identity: identity, network: network, networkKey: networkKey, peer: peer,
+                                         seeds: seeds, logger: logger)
         let domain = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
 
         var settings = GatewayMachine.Settings(
@@ -76,6 +76,8 @@ public struct GatewayDaemon: Sendable {
             island: island, islandName: config.island.name, seed: .random(in: .min ... .max))
         settings.election.heartbeatInterval = .seconds(config.island.heartbeat.seconds)
         settings.networkKey = networkKey
+        // Claims start above the wall clock in seconds (see `Election.Configuration.termFloor`).
+        settings.election.termFloor = Self.wallClockMilliseconds() / 1000
         let machine = GatewayMachine(settings: settings, exportPermission: exportPermission(),
                                      importPermission: importPermission())
         let logger = self.logger
@@ -88,6 +90,16 @@ public struct GatewayDaemon: Sendable {
                 }
             }, event: { metrics.observe($0) }, rendezvousOperation: { operation, duration, result in
                 metrics.rendezvousOperation(operation, duration: duration, result: result)
+            }, seedRendezvous: { endpoints in
+                // The endpoints are the gateways' DHT ports; a z2zd's OpenDHT node listens
+                // two above (`DHTSettings.openDHTPort`).
+                switch config.dht.engine {
+                case .native: rendezvous.addSeeds(endpoints)
+                case .opendht:
+                    rendezvous.addSeeds(endpoints.compactMap { endpoint in
+                        endpoint.port <= UInt16.max - 2 ? Endpoint(address: endpoint.address, port: endpoint.port + 2) : nil
+                    })
+                }
             }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration
@@ -100,7 +112,8 @@ public struct GatewayDaemon: Sendable {
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, sip: sip,
                                      logger: logger) {
             // The routing cache: what a restart joins through when the seeds are gone.
-            guard let contacts = try? await peer.contacts(), !contacts.isEmpty else { return }
+            let contacts = await rendezvous.contactsToCache()
+            guard !contacts.isEmpty else { return }
             do { try store.saveRoutingCache(contacts) } catch {
                 logger.warning("could not save the routing cache", metadata: ["reason": "\(error)"])
             }
@@ -174,11 +187,11 @@ public struct GatewayDaemon: Sendable {
     }
 
     /// The rendezvous engine `dht.engine` names. The native one runs on the DHT peer's socket
-    /// and joins through the configured seeds and the routing cache; OpenDHT runs its own
-    /// node on `dht.port + 2` and joins through the configured seeds only (they name OpenDHT
-    /// nodes: other gateways' OpenDHT ports, or a `dhtnode`).
-    static func engine(_ config: GatewayConfiguration, identity: Identity, network: NetworkID, peer: DHTPeer,
-                       seeds: [Endpoint], configured: [Endpoint], logger: Logger) throws -> any RendezvousEngine {
+    /// and OpenDHT its own node on `dht.port + 2`; both join through the configured seeds
+    /// (for OpenDHT they name OpenDHT nodes: other gateways' OpenDHT ports, or a `dhtnode`)
+    /// and then the routing cache, which holds the engine's own contacts (`contactsToCache`).
+    static func engine(_ config: GatewayConfiguration, identity: Identity, network: NetworkID, networkKey: NetworkKey?, peer: DHTPeer,
+                       seeds: [Endpoint], logger: Logger) throws -> any RendezvousEngine {
         let now = wallClockMilliseconds()
         switch config.dht.engine {
         case .native:
@@ -187,8 +200,8 @@ public struct GatewayDaemon: Sendable {
         case .opendht:
             let port = config.dht.openDHTPort ?? 0
             do {
-                let engine = try OpenDHTRendezvous(identity: identity, network: network, port: port, seeds: configured,
-                                                   wallClockMilliseconds: now, logger: Logger(label: "z2z.rendezvous"))
+                let engine = try OpenDHTRendezvous(identity: identity, network: network, port: port, seeds: seeds,
+                                                   wallClockMilliseconds: now, networkKey: networkKey, logger: Logger(label: "z2z.rendezvous"))
                 logger.info("OpenDHT node running", metadata: [
                     "port": "\(engine.node.port)", "opendht_network": "\(OpenDHTRendezvous.openDHTNetwork(for: network))",
                     "opendht_id": "\(engine.node.nodeID)",

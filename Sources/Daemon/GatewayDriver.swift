@@ -25,12 +25,17 @@ public actor GatewayDriver {
         /// Each rendezvous operation carried out: its name (`put`, `remove`, `subscribe`, ...),
         /// how long it took, and `ok` or the failure reason (latency histograms).
         public var rendezvousOperation: @Sendable (String, Duration, String) -> Void
+        /// The island's other gateways, to join the rendezvous through while leading
+        /// (`GatewayMachine.Effect.seedRendezvous`; the native engine's `addSeeds`).
+        public var seedRendezvous: @Sendable ([Endpoint]) -> Void
         public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in },
                     event: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
-                    rendezvousOperation: @escaping @Sendable (String, Duration, String) -> Void = { _, _, _ in }) {
+                    rendezvousOperation: @escaping @Sendable (String, Duration, String) -> Void = { _, _, _ in },
+                    seedRendezvous: @escaping @Sendable ([Endpoint]) -> Void = { _ in }) {
             self.persistIsland = persistIsland
             self.event = event
             self.rendezvousOperation = rendezvousOperation
+            self.seedRendezvous = seedRendezvous
         }
     }
 
@@ -248,6 +253,10 @@ public actor GatewayDriver {
             rendezvousQueue.continuation.yield(.join)
         case .leaveRendezvous:
             rendezvousQueue.continuation.yield(.leave)
+        case .seedRendezvous(let endpoints):
+            logger.info("island gateways given to the rendezvous as seeds",
+                        metadata: ["seeds": "\(endpoints.map(\.description).joined(separator: ","))"])
+            hooks.seedRendezvous(endpoints)
         case .put(let key, let valueID, let payload):
             rendezvousQueue.continuation.yield(.put(key, valueID, payload))
         case .remove(let key, let valueID):

@@ -55,7 +55,11 @@ public final class GatewayStatus: GatewayStateSource {
                                       leaderID: machine.election.leader.map { "\($0)" },
                                       serviceCount: machine.export.exported.count))
         }
-        for entry in machine.directory.values.sorted(by: { $0.island.rawValue < $1.island.rawValue }) where entry.island != local {
+        // One row per island: the entry of its current leader (a leader killed with SIGKILL
+        // leaves its entry behind until it expires).
+        let leaders = machine.islandLeaders
+        let current = machine.directory.filter { leaders[$0.value.island] == $0.key.owner }.values
+        for entry in current.sorted(by: { $0.island.rawValue < $1.island.rawValue }) where entry.island != local {
             islands.append(IslandInfo(id: "\(entry.island)", name: entry.name, leaderID: "\(entry.leader)",
                                       serviceCount: entry.services))
         }

@@ -65,6 +65,13 @@ public struct GatewayMachine: Sendable {
         case joinRendezvous
         /// Stop taking part (no longer leader); everything put has been removed before.
         case leaveRendezvous
+        /// Other gateways of this island (where their DHT nodes listen), for the rendezvous to
+        /// join through while this one leads. Every gateway's DHT node answers, leader or not,
+        /// so another island seeded only with one of our followers forms an overlay with it;
+        /// joining through our followers brings that overlay and ours together (the DHT nodes
+        /// merge them). Given when the gateway starts leading and whenever it learns of
+        /// another gateway while leading; each endpoint once per leadership.
+        case seedRendezvous([Endpoint])
         case put(RecordKey, valueID: UInt64, payload: [UInt8])
         case remove(RecordKey, valueID: UInt64)
         case subscribe(RecordKey)
@@ -83,6 +90,10 @@ public struct GatewayMachine: Sendable {
     public private(set) var imports: ImportPlanner
     /// Islands as the directory tells them, with the types each exports.
     public private(set) var directory: [ValueSlot: IslandDirectoryEntry] = [:]
+    /// When each directory value arrived (a counter): between two entries of one island with
+    /// the same term, the later one names the leader.
+    private var directoryArrivals: [ValueSlot: UInt64] = [:]
+    private var arrivals: UInt64 = 0
     public private(set) var subscribedTypes: Set<ServiceType> = []
     private var started = false
     /// Which gateway each `_z2z._udp` service on the link belongs to.
@@ -91,6 +102,8 @@ public struct GatewayMachine: Sendable {
     private var exportPermission: ExportPlanner.Permission
     private var importPermission: ImportPlanner.Permission
     private var publishedDirectory: IslandDirectoryEntry?
+    /// Island gateways given to the rendezvous as seeds during this leadership.
+    private var seededGateways: Set<Endpoint> = []
     /// The AoR each exported SIP UA is bound under (`sip/<AoR>`), by its value id.
     private var sipBindings: [UInt64: SIPAddressOfRecord] = [:]
 
@@ -109,7 +122,22 @@ public struct GatewayMachine: Sendable {
     public var role: Role { election.role }
     public var island: IslandID? { election.island }
     public var islandName: String { settings.islandName ?? island.map { String($0.description.prefix(8)) } ?? "" }
-    public var nextDeadline: Instant? { [election.nextDeadline, export.nextDeadline].compactMap { $0 }.min() }
+    public var nextDeadline: Instant? {
+        [election.nextDeadline, export.nextDeadline, imports.nextDeadline].compactMap { $0 }.min()
+    }
+
+    /// The current leader of each island in the directory: the owner of its entry with the
+    /// highest term (the later one on a tie). A leader killed with SIGKILL leaves its entry
+    /// behind; its successor claims a higher term.
+    public var islandLeaders: [IslandID: NodeID] {
+        var best: [IslandID: (owner: NodeID, rank: (UInt64, UInt64))] = [:]
+        for (slot, entry) in directory {
+            let rank = (entry.term, directoryArrivals[slot] ?? 0)
+            if let current = best[entry.island], current.rank >= rank { continue }
+            best[entry.island] = (slot.owner, rank)
+        }
+        return best.mapValues(\.owner)
+    }
 
     public mutating func handle(_ event: Event, now: Instant) -> [Effect] {
         var effects: [Effect] = []
@@ -130,14 +158,25 @@ public struct GatewayMachine: Sendable {
                 effects.append(.rejected("heartbeat_\(error.reason)", detail: "from \(endpoint)"))
             }
         case .rendezvous(let change):
-            effects += rendezvousChanged(change)
+            effects += rendezvousChanged(change, now: now)
         case .importRenamed(let key, let name):
             imports.renamed(key, to: name)
         case .tick:
             effects += electionEffects(election.handle(.tick, now: now))
             effects += exportEffects(export.tick(now: now))
+            effects += importEffects(imports.tick(now: now))
         }
+        effects += seedRendezvous()
         return effects
+    }
+
+    /// While leading: the island's gateways not yet given to the rendezvous as seeds.
+    private mutating func seedRendezvous() -> [Effect] {
+        guard export.isActive else { return [] }
+        let fresh = Set(election.peers.values.map(\.endpoint)).subtracting(seededGateways)
+        guard !fresh.isEmpty else { return [] }
+        seededGateways.formUnion(fresh)
+        return [.seedRendezvous(fresh.sorted { $0.description < $1.description })]
     }
 
     /// New policy from a configuration reload: exports and imports are re-decided.
@@ -245,6 +284,8 @@ public struct GatewayMachine: Sendable {
             for type in subscribedTypes.sorted() { effects.append(.unsubscribe(RecordKeys.type(type, network: settings.network))) }
             subscribedTypes = []
             directory = [:]
+            directoryArrivals = [:]
+            seededGateways = []
             effects.append(.leaveRendezvous)
         }
         return effects
@@ -296,7 +337,7 @@ public struct GatewayMachine: Sendable {
         guard export.isActive, let island else { return [] }
         let entry = IslandDirectoryEntry(island: island, name: islandName, leader: settings.id,
                                          types: Array(Set(export.exported.keys.map(\.type))).sorted(),
-                                         services: export.exported.count)
+                                         services: export.exported.count, term: election.term)
         guard entry != publishedDirectory else { return [] }
         publishedDirectory = entry
         return [.put(RecordKeys.directory(network: settings.network), valueID: 0, payload: IslandDirectoryCodec.encode(entry))]
@@ -304,7 +345,7 @@ public struct GatewayMachine: Sendable {
 
     // MARK: import
 
-    private mutating func rendezvousChanged(_ change: RendezvousChange) -> [Effect] {
+    private mutating func rendezvousChanged(_ change: RendezvousChange, now: Instant) -> [Effect] {
         guard export.isActive else { return [] }
         let directoryKey = RecordKeys.directory(network: settings.network)
         switch change {
@@ -312,11 +353,14 @@ public struct GatewayMachine: Sendable {
             guard let entry = try? IslandDirectoryCodec.decode(value.payload) else {
                 return [.rejected("directory_malformed", detail: "owner \(value.owner)")]
             }
+            arrivals += 1
             directory[value.slot] = entry
-            return reconcileSubscriptions()
+            directoryArrivals[value.slot] = arrivals
+            return reconcileSubscriptions() + importEffects(imports.setLeaders(islandLeaders, now: now))
         case .removed(let key, let slot) where key == directoryKey:
             directory[slot] = nil
-            return reconcileSubscriptions()
+            directoryArrivals[slot] = nil
+            return reconcileSubscriptions() + importEffects(imports.setLeaders(islandLeaders, now: now))
         case .upserted(let value):
             do {
                 let record = try ServiceRecordCodec.decode(value.payload)

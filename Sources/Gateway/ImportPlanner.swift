@@ -1,5 +1,6 @@
 import DNSSD
 import Island
+import Kademlia
 import LocalDomain
 import Rendezvous
 
@@ -21,9 +22,19 @@ public enum ImportEffect: Hashable, Sendable {
 ///   suffix naming the island ("Office Printer (island-b)"). Services that share a name on
 ///   different islands are never renamed on their own island — the import yields, also
 ///   when a local service with its name appears later.
-/// - Values of this island, and instances the policy denies, are not imported. When two
-///   owners hold a value for one instance (an old and a new leader of that island), the
-///   newest one counts; the instance goes only when the last one goes.
+/// - Values of this island, and instances the policy denies, are not imported.
+/// - Per island, only the values of its current leader (as the directory names it,
+///   `setLeaders`) count. A leader killed with SIGKILL leaves its values in the DHT until
+///   they expire (minutes); they would otherwise hide what its successor withdraws. During
+///   a handover (`handoverGrace` after a new leader is named) an instance the new leader has
+///   not published yet keeps the old leader's value, so a failover does not flap services;
+///   once the new leader has published an instance, or the grace is over, the old leader's
+///   values no longer count. For an island the directory names no leader of, the newest
+///   value of any owner counts, and the instance goes only when the last one goes.
+///
+/// Known trade-off: a link split in two gives one island id with two leaders; importers
+/// follow the one with the higher term, so the other half's services are not imported
+/// until the halves meet again (they stay visible on their own link).
 public struct ImportPlanner: Sendable {
     /// Policy for the import direction: may this type from this island come in?
     public typealias Permission = @Sendable (ServiceType, IslandID, String) -> Bool
@@ -32,6 +43,20 @@ public struct ImportPlanner: Sendable {
         public var record: ServiceRecord
         public var publication: Publication
     }
+
+    /// Who leads a remote island now, as far as the importer takes its values.
+    public struct Leadership: Hashable, Sendable {
+        public var leader: NodeID
+        /// Until then, instances the leader has not published keep older owners' values.
+        public var handoverUntil: Instant?
+        /// Instances the leader has held a value for since it was named: once it has, other
+        /// owners' values for them never count again (its removal is a withdrawal).
+        public var published: Set<ImportKey> = []
+    }
+
+    /// How long older owners' values stand in for a new leader's (it republishes every
+    /// export at once when it takes over; this covers that, not a lost store).
+    public static let handoverGrace = Interval.seconds(15)
 
     public private(set) var localIsland: IslandID?
     public private(set) var isActive = false
@@ -43,6 +68,8 @@ public struct ImportPlanner: Sendable {
     private var localNames: [ServiceType: [String: Int]] = [:]
     private var localServices: [ServiceID: String] = [:]
     private var slotIndex: [ValueSlot: ImportKey] = [:]
+    /// Current leaders of remote islands (`setLeaders`).
+    public private(set) var leaders: [IslandID: Leadership] = [:]
     private var serial: UInt64 = 0
     private var permission: Permission
 
@@ -61,6 +88,7 @@ public struct ImportPlanner: Sendable {
     /// No longer the leader: withdraw everything (the new leader publishes it).
     public mutating func deactivate() -> [ImportEffect] {
         isActive = false
+        leaders = [:]
         let withdrawals = imports.keys.sorted().map { ImportEffect.withdraw($0) }
         imports = [:]
         return withdrawals
@@ -71,11 +99,42 @@ public struct ImportPlanner: Sendable {
         return reconcileAll()
     }
 
+    /// The end of the earliest handover still running.
+    public var nextDeadline: Instant? { leaders.values.compactMap(\.handoverUntil).min() }
+
+    /// The current leader of each remote island, from the directory. A new leader starts a
+    /// handover of `handoverGrace`; an island no longer named goes back to "newest value".
+    public mutating func setLeaders(_ current: [IslandID: NodeID], now: Instant) -> [ImportEffect] {
+        var changed: Set<IslandID> = []
+        for (island, leadership) in leaders where current[island] != leadership.leader {
+            leaders[island] = nil
+            changed.insert(island)
+        }
+        for (island, leader) in current where leaders[island] == nil {
+            let published = Set(slotIndex.filter { $0.key.owner == leader && $0.value.island == island }.map(\.value))
+            leaders[island] = Leadership(leader: leader, handoverUntil: now + Self.handoverGrace, published: published)
+            changed.insert(island)
+        }
+        return reconcile(islands: changed)
+    }
+
+    /// Ends the handovers whose grace is over: older owners' values stop counting.
+    public mutating func tick(now: Instant) -> [ImportEffect] {
+        var ended: Set<IslandID> = []
+        for (island, leadership) in leaders {
+            guard let until = leadership.handoverUntil, now >= until else { continue }
+            leaders[island]?.handoverUntil = nil
+            ended.insert(island)
+        }
+        return reconcile(islands: ended)
+    }
+
     /// A change under a subscribed type key. Payloads that are not valid service records
     /// are dropped by the caller before they get here.
     public mutating func apply(_ record: ServiceRecord, from slot: ValueSlot) -> [ImportEffect] {
         let key = record.id
         var effects: [ImportEffect] = []
+        if leaders[key.island]?.leader == slot.owner { leaders[key.island]?.published.insert(key) }
         if let previous = slotIndex[slot], previous != key {
             // The slot now describes another instance (renamed at the source).
             remote[previous]?[slot] = nil
@@ -131,16 +190,34 @@ public struct ImportPlanner: Sendable {
         return []
     }
 
-    /// The newest value for an instance, if it may come in.
+    /// The value that counts for an instance (see the type's notes), if it may come in.
     private func wanted(_ key: ImportKey) -> ServiceRecord? {
-        guard isActive, key.island != localIsland,
-              let newest = remote[key]?.values.max(by: { $0.serial < $1.serial })?.record,
+        guard isActive, key.island != localIsland, let values = remote[key] else { return nil }
+        let counted: [ValueSlot: (record: ServiceRecord, serial: UInt64)]
+        if let leadership = leaders[key.island] {
+            let own = values.filter { $0.key.owner == leadership.leader }
+            if !own.isEmpty {
+                counted = own
+            } else if leadership.handoverUntil != nil, !leadership.published.contains(key) {
+                counted = values
+            } else {
+                return nil
+            }
+        } else {
+            counted = values
+        }
+        guard let newest = counted.values.max(by: { $0.serial < $1.serial })?.record,
               permission(key.type, key.island, newest.islandName) else { return nil }
         return newest
     }
 
     private mutating func reconcileAll() -> [ImportEffect] {
         Set(remote.keys).union(imports.keys).sorted().flatMap { reconcile($0) }
+    }
+
+    private mutating func reconcile(islands: Set<IslandID>) -> [ImportEffect] {
+        guard !islands.isEmpty else { return [] }
+        return Set(remote.keys).union(imports.keys).filter { islands.contains($0.island) }.sorted().flatMap { reconcile($0) }
     }
 
     private mutating func reconcile(_ key: ImportKey) -> [ImportEffect] {

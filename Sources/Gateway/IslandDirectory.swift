@@ -3,8 +3,12 @@ import Island
 import Kademlia
 
 /// What an island's leader says about its island under the `directory` key: its name, who
-/// leads it and the types it exports. Leaders subscribe to the directory to learn which
-/// types exist anywhere; `z2z islands` lists it.
+/// leads it (with the election term it leads in) and the types it exports. Leaders subscribe
+/// to the directory to learn which types exist anywhere and who leads each island now;
+/// `z2z islands` lists it.
+///
+/// A leader killed with SIGKILL leaves its entry behind until it expires, so an island can
+/// have two entries for a while: the one with the higher term names the current leader.
 public struct IslandDirectoryEntry: Hashable, Sendable {
     public static let maximumTypes = 256
 
@@ -13,13 +17,16 @@ public struct IslandDirectoryEntry: Hashable, Sendable {
     public var leader: NodeID
     public var types: [ServiceType]
     public var services: Int
+    /// The election term of the leader (`Election.term`); 0 in entries of version 1.
+    public var term: UInt64
 
-    public init(island: IslandID, name: String, leader: NodeID, types: [ServiceType], services: Int) {
+    public init(island: IslandID, name: String, leader: NodeID, types: [ServiceType], services: Int, term: UInt64 = 0) {
         self.island = island
         self.name = name
         self.leader = leader
         self.types = types
         self.services = services
+        self.term = term
     }
 }
 
@@ -40,13 +47,14 @@ public enum IslandDirectoryRejection: Error, Hashable, Sendable {
     }
 }
 
-/// `"z2zD" | version u8 = 1 | island u64 | name len u8, UTF-8 | leader 32 | services u32 |
-/// type count u16, (len u8, text)*` — strict and total.
+/// `"z2zD" | version u8 = 2 | island u64 | name len u8, UTF-8 | leader 32 | services u32 |
+/// type count u16, (len u8, text)* | term u64` — strict and total. Version 1 (no term, read
+/// as term 0) is still read, so entries of older gateways keep working.
 public enum IslandDirectoryCodec {
     public static let magic: [UInt8] = Array("z2zD".utf8)
 
     public static func encode(_ entry: IslandDirectoryEntry) -> [UInt8] {
-        var out = magic + [1]
+        var out = magic + [2]
         out += (0..<8).map { UInt8(truncatingIfNeeded: entry.island.rawValue >> UInt64(56 - 8 * $0)) }
         let name = Array(entry.name.utf8.prefix(63))
         out.append(UInt8(name.count))
@@ -61,6 +69,7 @@ public enum IslandDirectoryCodec {
             out.append(UInt8(text.count))
             out += text
         }
+        out += (0..<8).map { UInt8(truncatingIfNeeded: entry.term >> UInt64(56 - 8 * $0)) }
         return out
     }
 
@@ -76,7 +85,7 @@ public enum IslandDirectoryCodec {
         }
         guard Array(try take(4)) == magic else { throw .badMagic }
         let version = UInt8(try integer(1))
-        guard version == 1 else { throw .unsupportedVersion(version) }
+        guard version == 1 || version == 2 else { throw .unsupportedVersion(version) }
         let island = IslandID(rawValue: try integer(8))
         guard let name = String(validating: try take(Int(try integer(1))), as: UTF8.self) else { throw .invalidName }
         let leader = NodeID(bytes: try take(32))
@@ -89,7 +98,8 @@ public enum IslandDirectoryCodec {
             guard let type = try? ServiceType(text) else { throw .invalidType(text) }
             types.append(type)
         }
+        let term = version >= 2 ? try integer(8) : 0
         guard offset == bytes.count else { throw .trailingBytes(bytes.count - offset) }
-        return IslandDirectoryEntry(island: island, name: name, leader: leader, types: types, services: services)
+        return IslandDirectoryEntry(island: island, name: name, leader: leader, types: types, services: services, term: term)
     }
 }

@@ -34,6 +34,13 @@ public struct Election: Sendable {
         public var missLimit = 3
         /// How long a starting gateway listens before it may claim leadership.
         public var listenWindow: Interval = .seconds(3)
+        /// A claim's term is above this. The daemon sets it to the wall clock in seconds at
+        /// start, so a gateway that takes over with nobody left to tell it the last term (its
+        /// island's gateways all died, it restarted first) still claims a term above its dead
+        /// predecessor's: importers follow the island's entry with the highest term
+        /// (`IslandDirectoryEntry`). A successor that heard its predecessor claims above the
+        /// predecessor's term anyway, so clocks need not agree.
+        public var termFloor: UInt64 = 0
 
         public init() {}
 
@@ -215,7 +222,7 @@ public struct Election: Sendable {
             if !inListenWindow, best.map({ $0 < (priority, id) }) ?? true {
                 role = .leader
                 leader = id
-                term = max(term, live.map(\.term).max() ?? 0) + 1
+                term = max(term, configuration.termFloor, live.map(\.term).max() ?? 0) + 1
                 if island == nil {
                     island = live.compactMap(\.island).min() ?? IslandID.random(using: &rng)
                 }

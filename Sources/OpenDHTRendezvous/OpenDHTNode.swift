@@ -1,5 +1,6 @@
 import COpenDHT
 import COpenDHTShim
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -125,6 +126,60 @@ public final class OpenDHTNode: @unchecked Sendable {
             state.closed ? z2z_dht_node_counts() : z2z_dht_runner_node_counts(UnsafeRawPointer(runner))
         }
         return NodeCounts(good: counts.good, dubious: counts.dubious, searches: counts.searches)
+    }
+
+    /// A node of the routing table: its OpenDHT id (20 bytes) and where it listens.
+    public struct KnownNode: Sendable, Equatable {
+        public var id: [UInt8]
+        public var address: [UInt8]
+        public var port: UInt16
+    }
+
+    /// The good nodes of the routing table (at most `limit`): what a restart can rejoin through.
+    public func knownNodes(limit: Int = 256) -> [KnownNode] {
+        state.withLock { state in
+            guard !state.closed, limit > 0 else { return [] }
+            var buffer = [z2z_dht_node_export](repeating: z2z_dht_node_export(), count: limit)
+            let count = buffer.withUnsafeMutableBufferPointer { z2z_dht_runner_export_nodes(UnsafeRawPointer(runner), $0.baseAddress, limit) }
+            return buffer.prefix(min(count, limit)).map { node in
+                var node = node
+                let id = withUnsafeBytes(of: &node.id) { Array($0) }
+                let address = withUnsafeBytes(of: &node.address) { Array($0.prefix(Int(node.address_length))) }
+                return KnownNode(id: id, address: address, port: node.port)
+            }
+        }
+    }
+
+    /// Pings the node at `address`:`port` (an IPv4 or IPv6 literal) now. OpenDHT's
+    /// `bootstrap` only adds a node to the list it tries while it knows nobody, so a node
+    /// already in a mesh meets another mesh only through a ping. Returns false when
+    /// `address` is not a literal.
+    @discardableResult
+    public func ping(address: String, port: UInt16) -> Bool {
+        guard !state.withLock({ $0.closed }) else { return false }
+        var v4 = sockaddr_in()
+        if inet_pton(AF_INET, address, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = port.bigEndian
+            withUnsafeMutablePointer(to: &v4) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    dht_runner_ping(runner, $0, socklen_t(MemoryLayout<sockaddr_in>.size), nil, nil)
+                }
+            }
+            return true
+        }
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, address, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = port.bigEndian
+            withUnsafeMutablePointer(to: &v6) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    dht_runner_ping(runner, $0, socklen_t(MemoryLayout<sockaddr_in6>.size), nil, nil)
+                }
+            }
+            return true
+        }
+        return false
     }
 
     /// Joins through the node at `host`:`port` (a name or an address); OpenDHT resolves and
@@ -263,9 +318,17 @@ public final class OpenDHTNode: @unchecked Sendable {
             }, Unmanaged.passRetained(stopped).toOpaque())
         }
         deadline.cancel()
-        // Joins OpenDHT's threads; every callback has run by then.
-        dht_runner_delete(runner)
-        for token in listens { dht_op_token_delete(token.pointer) }
+        // Joins OpenDHT's threads (every callback has run by then), which blocks: on a thread
+        // of its own, neither on Swift's cooperative pool nor on Dispatch's global queues
+        // (on Linux they share a few threads, one per core).
+        let ending = Ending(runner: runner, listens: listens)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                dht_runner_delete(ending.runner)
+                for token in ending.listens { dht_op_token_delete(token.pointer) }
+                continuation.resume()
+            }
+        }
     }
 
     // MARK: internals
@@ -352,6 +415,12 @@ private final class Operation: Sendable {
 /// A listen's `dht_op_token*`, owned by the node's state until cancelled or closed.
 private struct ListenToken: @unchecked Sendable {
     let pointer: OpaquePointer
+}
+
+/// What `close()` hands to the thread that deletes the runner: nothing else uses them then.
+private struct Ending: @unchecked Sendable {
+    let runner: OpaquePointer
+    let listens: [ListenToken]
 }
 
 /// Where a listen's callbacks go.

@@ -23,6 +23,9 @@ import Synchronization
 /// - Network: OpenDHT's 32-bit network id is the top half of our `NetworkID`
 ///   (`openDHTNetwork(for:)`), so only gateways of one network name meet, and a hand-started
 ///   `dhtnode -n <id>` can serve as their bootstrap node.
+/// - Admission: with a network key every value carries its tag (`SignedValue`); OpenDHT
+///   nodes without the key still route and hold our values, but no gateway takes a record
+///   from them.
 /// - Subscriptions are OpenDHT listens; their events (values present, new, expired) are
 ///   folded into a `KeyView` per key and reported as upserts and removals.
 public final class OpenDHTRendezvous: Rendezvous {
@@ -66,12 +69,15 @@ public final class OpenDHTRendezvous: Rendezvous {
     public let node: OpenDHTNode
     public let identity: Identity
     public let network: NetworkID
+    /// Admission (`SignedValue`): values are tagged with it, and untagged ones are dropped.
+    private let networkKey: NetworkKey?
     private let logger: Logger
     private let retryInterval: Duration
     /// How long a put or get waits for OpenDHT's answer (see `OpenDHTNode.put`).
     private let putTimeout: Duration
     private let state: Mutex<State>
-    private let pause = Mutex<Task<Void, any Error>?>(nil)
+    /// The wait between rounds of `stayConnected`; `wake()` cuts it short.
+    private let pause = Pause()
 
     /// Starts the OpenDHT node on UDP `port` (0: any).
     /// - Parameters:
@@ -79,11 +85,12 @@ public final class OpenDHTRendezvous: Rendezvous {
     ///   - wallClockMilliseconds: now, in milliseconds since 1970: the floor of our sequence
     ///     numbers, so a restarted leader's values are newer than those of its last run.
     public init(identity: Identity, network: NetworkID, port: UInt16, seeds: [Endpoint],
-                wallClockMilliseconds: UInt64, retryInterval: Duration = .seconds(5), putTimeout: Duration = .seconds(3),
-                ipv6: Bool = true, logger: Logger = Logger(label: "z2z.rendezvous")) throws(OpenDHTNode.StartError) {
+                wallClockMilliseconds: UInt64, networkKey: NetworkKey? = nil, retryInterval: Duration = .seconds(5),
+                putTimeout: Duration = .seconds(3), ipv6: Bool = true, logger: Logger = Logger(label: "z2z.rendezvous")) throws(OpenDHTNode.StartError) {
         node = try OpenDHTNode(port: port, network: Self.openDHTNetwork(for: network), ipv6: ipv6)
         self.identity = identity
         self.network = network
+        self.networkKey = networkKey
         self.logger = logger
         self.retryInterval = retryInterval
         self.putTimeout = putTimeout
@@ -104,15 +111,43 @@ public final class OpenDHTRendezvous: Rendezvous {
         await node.close()
     }
 
-    /// More OpenDHT nodes to join through.
+    /// More OpenDHT nodes to join through. A seed in another mesh (two groups of islands
+    /// formed apart) merges the meshes. OpenDHT's `bootstrap` list is tried only while the
+    /// node knows nobody, so the seed is pinged as well: without the ping nothing crossed in
+    /// 30 s; with it, OpenDHT's searches take in the other mesh's nodes and both meshes'
+    /// values reach every listener within 0.1 s (`twoMeshesFormedApart…` test).
     public func addSeeds(_ endpoints: [Endpoint]) {
         let new = state.withLock { state in
             let new = endpoints.filter { !state.seeds.contains($0) }
             state.seeds += new
             return state.joined ? new : []
         }
-        for seed in new { node.bootstrap(host: seed.host, port: seed.port) }
+        for seed in new {
+            node.bootstrap(host: seed.host, port: seed.port)
+            node.ping(address: seed.host, port: seed.port)
+        }
         wake()
+    }
+
+
+
+    /// The OpenDHT nodes to save for a restart (the daemon's routing cache): OpenDHT's good
+    /// nodes, their 160-bit ids padded with zeros to our 256 bits. Only the endpoints matter
+    /// when they are read back: they are seeds.
+    public func routingCache(limit: Int = 256) -> [Contact] {
+        node.knownNodes(limit: limit).compactMap { known in
+            let address: Endpoint.Address
+            switch known.address.count {
+            case 4: address = .v4(known.address.reduce(0) { $0 << 8 | UInt32($1) })
+            case 16:
+                let high = known.address.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+                let low = known.address.suffix(8).reduce(0) { $0 << 8 | UInt64($1) }
+                address = .v6(high, low)
+            default: return nil
+            }
+            guard known.id.count == 20 else { return nil }
+            return Contact(id: NodeID(bytes: known.id + [UInt8](repeating: 0, count: 12)), endpoint: Endpoint(address: address, port: known.port))
+        }
     }
 
     // MARK: Rendezvous
@@ -239,7 +274,7 @@ public final class OpenDHTRendezvous: Rendezvous {
     }
 
     private func store(_ record: Record, id: UInt64) async throws(RendezvousError) {
-        let bytes = SignedValue.encode(record, network: network)
+        let bytes = SignedValue.encode(record, network: network, key: networkKey)
         let outcome = await node.put(key: Self.openDHTKey(record.key), id: id, data: bytes, permanent: true,
                                      timeout: putTimeout)
         logger.debug("OpenDHT put", metadata: [
@@ -256,7 +291,7 @@ public final class OpenDHTRendezvous: Rendezvous {
 
     private func decode(_ bytes: [UInt8], key: RecordKey) -> Record? {
         do {
-            return try SignedValue.decode(bytes, network: network, key: key)
+            return try SignedValue.decode(bytes, network: network, key: key, networkKey: networkKey)
         } catch {
             state.withLock { $0.rejected[error.reason, default: 0] += 1 }
             logger.debug("OpenDHT value dropped", metadata: ["key": "\(key)", "reason": "\(error.reason)"])
@@ -288,7 +323,7 @@ public final class OpenDHTRendezvous: Rendezvous {
         if let listening = subscription.listening { node.cancelListen(listening) }
     }
 
-    private func wake() { pause.withLock { $0?.cancel() } }
+    private func wake() { pause.wake() }
 
     /// While joined and alone: bootstrap through the seeds (OpenDHT keeps its routing table
     /// itself once it knows a node). On connecting: put our values again, so nothing put
@@ -308,14 +343,7 @@ public final class OpenDHTRendezvous: Rendezvous {
             wasConnected = joined && connected
             expireTombstones()
 
-            let interval = retryInterval
-            let sleep = Task { try await Task.sleep(for: interval) }
-            pause.withLock { $0 = sleep }
-            await withTaskCancellationHandler {
-                _ = await sleep.result
-            } onCancel: {
-                sleep.cancel()
-            }
+            await pause.wait(for: retryInterval)
         }
     }
 

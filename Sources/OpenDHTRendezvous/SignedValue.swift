@@ -5,6 +5,11 @@ import Kademlia
 /// OpenDHT carries them as opaque data; whoever reads them checks them here, so a value is
 /// trusted for its Ed25519 signature and owner binding, exactly as in the native engine,
 /// and never for where OpenDHT got it.
+///
+/// Admission: with a network key the frame carries the same HMAC tag as a native DHT
+/// datagram (`NetworkKey`, `WireCodec`), and a value without a valid tag is dropped before
+/// its record is read. OpenDHT nodes still carry such values (they know nothing of our key),
+/// but no gateway of the network takes a record from a writer without the key.
 enum SignedValue {
     /// Why a value read from OpenDHT was dropped. `reason` is the log and metric label.
     enum Rejection: Error, Hashable, Sendable {
@@ -30,15 +35,16 @@ enum SignedValue {
         }
     }
 
-    static func encode(_ record: Record, network: NetworkID) -> [UInt8] {
+    static func encode(_ record: Record, network: NetworkID, key networkKey: NetworkKey? = nil) -> [UInt8] {
         let header = MessageHeader(network: network, sender: record.owner, transaction: 0)
-        return WireCodec().encode(Message(header: header, body: .store(RecordCopy(record: record, remaining: record.ttl))))
+        return WireCodec(key: networkKey).encode(Message(header: header, body: .store(RecordCopy(record: record, remaining: record.ttl))))
     }
 
-    /// The record in `bytes`, if it is one of `network`'s, under `key`, and authentic.
-    static func decode(_ bytes: [UInt8], network: NetworkID, key: RecordKey) throws(Rejection) -> Record {
+    /// The record in `bytes`, if it is one of `network`'s (tagged with `networkKey` when one
+    /// is given), under `key`, and authentic.
+    static func decode(_ bytes: [UInt8], network: NetworkID, key: RecordKey, networkKey: NetworkKey? = nil) throws(Rejection) -> Record {
         let message: Message
-        do { message = try WireCodec().decode(bytes) } catch { throw .malformed(error) }
+        do { message = try WireCodec(key: networkKey).decode(bytes) } catch { throw .malformed(error) }
         guard case .store(let copy) = message.body else { throw .notARecord }
         guard message.header.network == network else { throw .otherNetwork }
         guard copy.record.key == key else { throw .otherKey }

@@ -29,49 +29,12 @@ public struct Consistency: Sendable {
     public func run(seed: UInt64) -> Result {
         let simulation = Simulation(seed: seed)
         let formation = Formation(nodes: nodes, rate: 1_000, lookups: 100).run(on: simulation)
-        var started = 0, finished = 0, misses = 0, noAck = 0
-        var acks: [Double] = [], putTimes: [Double] = [], getTimes: [Double] = []
-        var expected: [UInt64: (key: RecordKey, owner: NodeID, sequence: UInt64)] = [:]
-        let live = simulation.liveIndices
-
-        func startTrial() {
-            guard started < trials else { return }
-            started += 1
-            let trial = UInt64(started)
-            let writer = live[simulation.randomIndex(below: live.count)]
-            let identity = simulation.node(writer).identity
-            let key = RecordKey.make(network: simulation.networkID, namespace: "bench", name: "raw-\(trial)")
-            let record = identity.record(key: key, sequence: trial, ttl: 3_600, payload: Array("value \(trial)".utf8))
-            expected[trial] = (key, identity.id, trial)
-            simulation.command(writer, .put(RequestID(trial), record))
-        }
-        simulation.onEffect = { index, effect in
-            guard case .completed(let request, let outcome) = effect, let want = expected[request.rawValue] else { return }
-            switch outcome {
-            case .put(let n, _, _, let report):
-                acks.append(Double(n))
-                putTimes.append(report.duration.seconds * 1000)
-                if n == 0 { noAck += 1 }
-                var reader = live[simulation.randomIndex(below: live.count)]
-                while reader == index { reader = live[simulation.randomIndex(below: live.count)] }
-                simulation.command(reader, .get(request, want.key))
-            case .get(let records, let report):
-                getTimes.append(report.duration.seconds * 1000)
-                if !records.contains(where: { $0.owner == want.owner && $0.sequence == want.sequence }) { misses += 1 }
-                expected[request.rawValue] = nil
-                finished += 1
-                startTrial()
-            default:
-                break
-            }
-        }
-        for _ in 0..<concurrent { startTrial() }
-        let begin = simulation.now
-        while finished < trials, simulation.now.since(begin) < .minutes(30) { simulation.run(for: .seconds(1)) }
-        simulation.onEffect = nil
+        let outcome = WriteReadTrials(among: simulation.liveIndices, trials: trials, concurrent: concurrent, keyPrefix: "raw")
+            .run(on: simulation)
         return Result(
             nodes: nodes, neighbourhoodsCompleteAfter: formation.neighbourhoodsCompleteAfter,
-            completeness: formation.completeness, trials: finished, putsWithoutAck: noAck, misses: misses + (trials - finished),
-            acks: Percentiles(acks), putMilliseconds: Percentiles(putTimes), getMilliseconds: Percentiles(getTimes))
+            completeness: formation.completeness, trials: outcome.finished, putsWithoutAck: outcome.putsWithoutAck,
+            misses: outcome.misses, acks: Percentiles(outcome.acks), putMilliseconds: Percentiles(outcome.putMilliseconds),
+            getMilliseconds: Percentiles(outcome.getMilliseconds))
     }
 }

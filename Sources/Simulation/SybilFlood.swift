@@ -92,41 +92,8 @@ public struct SybilFlood: Sendable {
         }
         simulation.run(for: settle)
 
-        var started = 0, finished = 0, misses = 0
-        var getTimes: [Double] = []
-        var expected: [UInt64: (key: RecordKey, owner: NodeID, sequence: UInt64)] = [:]
-        func startTrial() {
-            guard started < trials else { return }
-            started += 1
-            let trial = UInt64(started)
-            let writer = honestNodes[simulation.randomIndex(below: honestNodes.count)]
-            let identity = simulation.node(writer).identity
-            let key = RecordKey.make(network: simulation.networkID, namespace: "bench", name: "sybil-\(trial)")
-            let record = identity.record(key: key, sequence: trial, ttl: 3_600, payload: Array("value \(trial)".utf8))
-            expected[trial] = (key, identity.id, trial)
-            simulation.command(writer, .put(RequestID(trial), record))
-        }
-        simulation.onEffect = { index, effect in
-            guard case .completed(let request, let outcome) = effect, let want = expected[request.rawValue] else { return }
-            switch outcome {
-            case .put:
-                var reader = honestNodes[simulation.randomIndex(below: honestNodes.count)]
-                while reader == index { reader = honestNodes[simulation.randomIndex(below: honestNodes.count)] }
-                simulation.command(reader, .get(request, want.key))
-            case .get(let records, let report):
-                getTimes.append(report.duration.seconds * 1000)
-                if !records.contains(where: { $0.owner == want.owner && $0.sequence == want.sequence }) { misses += 1 }
-                expected[request.rawValue] = nil
-                finished += 1
-                startTrial()
-            default:
-                break
-            }
-        }
-        for _ in 0..<concurrent { startTrial() }
-        let begin = simulation.now
-        while finished < trials, simulation.now.since(begin) < .minutes(30) { simulation.run(for: .seconds(1)) }
-        simulation.onEffect = nil
+        let outcome = WriteReadTrials(among: honestNodes, trials: trials, concurrent: concurrent, keyPrefix: "sybil")
+            .run(on: simulation)
 
         var maxPerBucket = 0, sybilEntries = 0, allEntries = 0, refused = 0
         var perTable: [Double] = []
@@ -143,11 +110,11 @@ public struct SybilFlood: Sendable {
             perTable.append(Double(inTable))
             refused += node.counters.limitHits["subnet_per_bucket", default: 0]
         }
-        let missed = misses + (trials - finished)
+        let missed = outcome.misses
         return Result(
             honest: honest, sybils: sybils, diversity: diversity, maxSybilsPerBucket: maxPerBucket,
             sybilsPerTable: Percentiles(perTable), sybilShare: allEntries == 0 ? 0 : Double(sybilEntries) / Double(allEntries),
             refusedBySubnetLimit: refused, trials: trials, misses: missed,
-            successRate: trials == 0 ? 1 : Double(trials - missed) / Double(trials), getMilliseconds: Percentiles(getTimes))
+            successRate: trials == 0 ? 1 : Double(trials - missed) / Double(trials), getMilliseconds: Percentiles(outcome.getMilliseconds))
     }
 }

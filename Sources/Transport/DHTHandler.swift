@@ -23,6 +23,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     private var timerAt: Instant?
     private var waiters: [RequestID: EventLoopPromise<Outcome>] = [:]
     private var nextRequest: UInt64 = 0
+    private var stopped = false
     /// Inbound datagrams refused by the rate limiter or the decoder (admission included:
     /// `missing_tag`, `bad_tag`) or ignored by the node, by reason.
     private(set) var refusals: [String: Int] = [:]
@@ -53,9 +54,24 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
         self.context = context
     }
 
+    /// Bound (again, after an unexpected close): the node's timers go on where they were.
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    /// The socket closed. The node keeps its state: `DHTPeer.run()` binds again and adds this
+    /// handler to the new channel; requests in flight time out in the node as usual.
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        timer = nil
+        timerAt = nil
         self.context = nil
+    }
+
+    /// The peer stopped for good: waiting callers get an error, notifications end.
+    func shutDown() {
+        stopped = true
         for (_, w) in waiters { w.fail(ChannelError.ioOnClosedChannel) }
         waiters.removeAll()
         notifications.finish()
@@ -82,7 +98,13 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Starts a command; the promise completes with its outcome (`nil` command
     /// builders, such as unsubscribe, complete nothing).
+    /// Between an unexpected close and the next bind, commands still go to the node (a put
+    /// is stored here and republished); only their datagrams are lost, as on a lossy link.
     func start(_ build: (RequestID) -> Command, promise: EventLoopPromise<Outcome>?) {
+        guard !stopped else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         nextRequest += 1
         let request = RequestID(nextRequest)
         if let promise { waiters[request] = promise }
@@ -90,14 +112,14 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func handle(_ event: Event) {
-        guard let context else { return }
         // The loop's clock: real uptime on a socket, virtual time on an EmbeddedEventLoop.
-        let effects = node.handle(event, now: Instant(nanoseconds: context.eventLoop.now.uptimeNanoseconds))
+        let now = Instant(nanoseconds: (context?.eventLoop.now ?? NIODeadline.now()).uptimeNanoseconds)
+        let effects = node.handle(event, now: now)
         var wrote = false
         for effect in effects {
             switch effect {
             case .send(let message, let to):
-                guard let address = to.socketAddress(from: context.channel.localAddress) else { continue }
+                guard let context, let address = to.socketAddress(from: context.channel.localAddress) else { continue }
                 let bytes = codec.encode(message)
                 var buffer = context.channel.allocator.buffer(capacity: bytes.count)
                 buffer.writeBytes(bytes)
@@ -114,6 +136,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
                 logger.info("overlay stage", metadata: ["stage": "\(stage.rawValue)"])
             }
         }
+        guard let context else { return } // unbound: the timer is armed again on the next bind
         if wrote { context.flush() }
         arm(context)
     }

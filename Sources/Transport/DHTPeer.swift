@@ -2,6 +2,7 @@ import Kademlia
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A DHT node on a UDP socket: the thin adapter between a `DHTNode` and the network. It
 /// binds in `run()` and serves until that task is cancelled; the async methods start
@@ -10,18 +11,28 @@ import NIOPosix
 /// All protocol work happens on one event loop (the channel's), inside `DHTHandler`; this
 /// type only hands commands to it. `run()` starts no other task: reading and timers are
 /// the channel's.
+///
+/// NIO closes a datagram channel when a write fails with anything but `EMSGSIZE` or
+/// `EHOSTUNREACH`: with the host's link down, every send fails with `ENETUNREACH` and the
+/// first one would end the socket for good (RELIABILITY.md, finding 6). So `run()` binds
+/// the same port again after an unexpected close, with the same node and its state, and
+/// keeps doing so (backing off up to `rebindBackoff`) while the network stays unreachable.
 public final class DHTPeer: Sendable {
     public let identity: Identity
     public let notifications: AsyncStream<SubscriptionNotification>
     /// Datagrams on this socket that start with `sidePrefix` (island heartbeats), not for the DHT.
     public let sideDatagrams: AsyncStream<(bytes: [UInt8], from: Endpoint)>
     private let splitter: DatagramSplitter
-    private let channel: EventLoopPromise<Channel>
+    /// The socket while it is bound (nil between an unexpected close and the next bind).
+    private let channel = Mutex<Channel?>(nil)
+    /// Times the socket was bound again after an unexpected close.
+    private let rebinds = Mutex(0)
     private let handler: DHTHandler
     private let eventLoop: EventLoop
     private let host: String
     private let port: Int
     private let bound: EventLoopPromise<Endpoint>
+    private let logger: Logger
 
     /// - Parameters:
     ///   - host, port: where to listen (port 0: any free port).
@@ -39,61 +50,105 @@ public final class DHTPeer: Sendable {
         self.port = port
         self.eventLoop = group.next()
         self.bound = eventLoop.makePromise(of: Endpoint.self)
-        self.channel = eventLoop.makePromise(of: Channel.self)
         let (stream, continuation) = AsyncStream.makeStream(of: SubscriptionNotification.self)
         self.notifications = stream
         var logger = logger
         logger[metadataKey: "node"] = "\(identity.id)"
+        self.logger = logger
         self.handler = DHTHandler(node: DHTNode(identity: identity, configuration: configuration, seed: seed), logger: logger, notifications: continuation)
     }
 
     public var id: NodeID { identity.id }
 
-    /// Binds the socket and serves until the calling task is cancelled, then closes it.
+    /// The longest pause between two binds after unexpected closes.
+    public static let rebindBackoff: Duration = .seconds(4)
+
+    /// Binds the socket and serves until the calling task is cancelled, then closes it. An
+    /// unexpected close (a failed write) binds the same address again; only the first bind's
+    /// failure (port taken) is thrown.
     public func run() async throws {
-        let (handler, splitter) = (self.handler, self.splitter)
-        let channel: Channel
+        let first: Channel
         do {
-            channel = try await DatagramBootstrap(group: eventLoop)
-                // NIO reads 2,048 bytes per datagram by default; a frame with one large record
-                // is bigger. One byte more than the largest frame, so an oversized datagram
-                // reaches the decoder (and is refused there) instead of being cut short.
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Limits.default.maxFrameBytes + 1))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(splitter)
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                    }
-                }
-                .bind(host: host, port: port).get()
+            first = try await bind(port: port)
         } catch {
             bound.fail(error)
-            self.channel.fail(error)
+            shutDown()
             throw error
         }
-        self.channel.succeed(channel)
-        guard let address = channel.localAddress, let endpoint = Endpoint(address) else {
-            channel.close(promise: nil)
+        guard let address = first.localAddress, let endpoint = Endpoint(address) else {
+            first.close(promise: nil)
             bound.fail(ChannelError.unknownLocalAddress)
+            shutDown()
             throw ChannelError.unknownLocalAddress
         }
         bound.succeed(endpoint)
-        try await withTaskCancellationHandler {
-            try await channel.closeFuture.get()
-        } onCancel: {
-            channel.close(promise: nil)
+        var current: Channel? = first
+        var pause: Duration = .milliseconds(250)
+        while !Task.isCancelled {
+            if let channel = current {
+                self.channel.withLock { $0 = channel }
+                let openedAt = ContinuousClock.now
+                await withTaskCancellationHandler {
+                    _ = try? await channel.closeFuture.get()
+                } onCancel: {
+                    channel.close(promise: nil)
+                }
+                self.channel.withLock { $0 = nil }
+                if Task.isCancelled { break }
+                // A socket that stayed up a while starts the backoff over.
+                if openedAt.duration(to: .now) > .seconds(30) { pause = .milliseconds(250) }
+                logger.warning("the DHT socket closed (a send failed: network unreachable?); binding it again",
+                               metadata: ["port": "\(endpoint.port)", "in": "\(pause)"])
+            }
+            current = nil
+            guard (try? await Task.sleep(for: pause)) != nil else { break }
+            pause = min(pause * 2, Self.rebindBackoff)
+            do {
+                current = try await bind(port: Int(endpoint.port))
+                rebinds.withLock { $0 += 1 }
+            } catch {
+                logger.warning("binding the DHT socket again failed", metadata: ["reason": "\(error)"])
+            }
+        }
+        shutDown()
+    }
+
+    /// How often the socket was bound again after an unexpected close.
+    public var rebindCount: Int { rebinds.withLock { $0 } }
+
+    private func bind(port: Int) async throws -> Channel {
+        let (handler, splitter) = (self.handler, self.splitter)
+        return try await DatagramBootstrap(group: eventLoop)
+            // NIO reads 2,048 bytes per datagram by default; a frame with one large record
+            // is bigger. One byte more than the largest frame, so an oversized datagram
+            // reaches the decoder (and is refused there) instead of being cut short.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Limits.default.maxFrameBytes + 1))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(splitter)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+
+    /// The peer stops for good: callers waiting for outcomes get an error, the streams end.
+    private func shutDown() {
+        let (handler, splitter) = (self.handler, self.splitter)
+        eventLoop.execute {
+            handler.shutDown()
+            splitter.finish()
         }
     }
 
     /// Sends a datagram that is not the DHT's (an island heartbeat) from this socket. Dropped
     /// when the socket is not bound (yet or any more), like any UDP datagram may be.
     public func sendSide(_ bytes: [UInt8], to endpoint: Endpoint) {
-        channel.futureResult.whenSuccess { channel in
-            guard let address = endpoint.socketAddress(from: channel.localAddress) else { return }
-            var buffer = channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
-        }
+        guard let channel = self.channel.withLock({ $0 }) else { return }
+        guard let address = endpoint.socketAddress(from: channel.localAddress) else { return }
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
     }
 
     /// Where the peer listens, once `run()` has bound it.

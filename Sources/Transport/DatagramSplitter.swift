@@ -27,7 +27,8 @@ final class DatagramSplitter: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    /// The peer stopped for good (not on a close: the socket may be bound again).
+    func finish() {
         continuation.finish()
     }
 }

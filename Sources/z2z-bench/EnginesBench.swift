@@ -43,20 +43,10 @@ struct EnginesCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let runs = counts.flatMap { n in engines.map { (engine: $0, nodes: n) } }
         let namespaces = runs.map { "z2zbench-\($0.engine)-\($0.nodes)-\(getpid())" }
-        let cleanup = { for namespace in namespaces { _ = try? shell("ip", "netns", "delete", namespace) } }
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-            s.setEventHandler { cleanup(); Foundation.exit(130) }
-            s.resume()
-            return s
-        }
-        defer { sources.forEach { $0.cancel() }; cleanup() }
+        let created = try BenchNamespaces(namespaces)
+        defer { created.close() }
         var processes: [Process] = []
         for (run, namespace) in zip(runs, namespaces) {
-            try shell("ip", "netns", "add", namespace)
-            try shell("ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["ip", "netns", "exec", namespace, CommandLine.arguments[0], "engines", "--inside",

@@ -35,19 +35,8 @@ struct UDPIdleCommand: AsyncParsableCommand {
     func run() async throws {
         if inside { return try await measure() }
         let namespace = "z2zbench-\(getpid())"
-        try shell("ip", "netns", "add", namespace)
-        let cleanup = { _ = try? shell("ip", "netns", "delete", namespace) }
-        // Delete the namespace on Ctrl-C / SIGTERM too.
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-            s.setEventHandler { cleanup(); Foundation.exit(130) }
-            s.resume()
-            return s
-        }
-        defer { sources.forEach { $0.cancel() }; cleanup() }
-        try shell("ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up")
+        let namespaces = try BenchNamespaces([namespace])
+        defer { namespaces.close() }
         var arguments = ["netns", "exec", namespace, CommandLine.arguments[0], "dht", "udp-idle", "--inside",
                          "--nodes", "\(nodes)", "--settle-minutes", "\(settleMinutes)", "--minutes", "\(minutes)"]
         if let json { arguments += ["--json", json] }
@@ -119,4 +108,39 @@ func shell(_ command: String, _ arguments: [String]) throws -> Int32 {
     p.waitUntilExit()
     guard p.terminationStatus == 0 else { throw ValidationError("\(command) \(arguments.joined(separator: " ")) exited \(p.terminationStatus)") }
     return p.terminationStatus
+}
+
+/// A benchmark's network namespaces, each with `lo` up; deleted by `close()`, and on Ctrl-C
+/// or SIGTERM before the process exits.
+final class BenchNamespaces {
+    let names: [String]
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ names: [String]) throws {
+        self.names = names
+        let cleanup = { for name in names { _ = try? shell("ip", "netns", "delete", name) } }
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            s.setEventHandler { cleanup(); Foundation.exit(130) }
+            s.resume()
+            return s
+        }
+        do {
+            for name in names {
+                try shell("ip", "netns", "add", name)
+                try shell("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    func close() {
+        sources.forEach { $0.cancel() }
+        sources = []
+        for name in names { _ = try? shell("ip", "netns", "delete", name) }
+    }
 }

@@ -32,6 +32,25 @@ struct FuzzRegressionTests {
         #expect(found.first?.reason == .syntax)
     }
 
+    /// toml++ asserted in `parse_time` (a value typed as a date-time whose date a `T` and a
+    /// non-digit follow: the fifth input, Fuzz/config/findings/…) and in its type scan (a
+    /// date, a blank, one digit, then the value's end: the same input reduced further).
+    @Test(arguments: [
+        "npork = 1958-05-27Tpoltagic07:3~2:00Zvelnett\n  owr  [\n",
+        "a = 1958-05-27Tpoltagic07:3~2:00Zvelnett\n", "a = 1958-05-27tx:00\n", "a = 19_58-05-27Tx:00\n",
+        "a = 1958-05-27 1\n", "a = 1958-05-27 1,\n", "a = [1958-05-27 1]\n", "a = [1, 1958-05-27 1 ]\n",
+        "a = [\n  1958-05-27T:00,\n]\n", "a = { b = 1958-05-27 1 }\n", "a = 1958-05-27 1#c\n",
+        // The sixth input (crash-8f78fa80…): toml++'s scan ignores most letters.
+        "a0= 1h58-05-27 0\n", "a = 1958-05-2é 0\n", "a = 1_958-05-27 0\n",
+        // The seventh (crash-e3bcc78d…): a vertical tab ends the value too; so do non-ASCII blanks.
+        "za = 1958-05-27 1\u{0B}", "a = 1958-05-27 1\u{0C}\n", "a = 1958-05-27 1\u{A0}\n", "a = 1958-05-27 1\u{2028}\n",
+    ])
+    func aDateWithoutItsTimeIsASyntaxProblemNotACrash(text: String) {
+        let found = problems(text)
+        #expect(found.count == 1)
+        #expect(found.first?.reason == .syntax)
+    }
+
     @Test func theHeaderProblemNamesItsLineAndColumn() throws {
         let found = problems("network = \"z2z\"\n\n  [=x]\n")
         #expect(found.first?.line == 3)
@@ -51,6 +70,19 @@ struct FuzzRegressionTests {
     ])
     func validTextIsNotRefused(text: String) throws {
         #expect(problems(text).isEmpty, "\(problems(text))")
+    }
+
+    /// Dates and date-times in every valid shape, and keys and strings that look like them,
+    /// reach the parser: z2z has no date setting, so the only problem is the unknown key.
+    @Test(arguments: [
+        "a = 1958-05-27\n", "a = 1958-05-27 # c\n", "a = 1958-05-27T07:32:00Z\n", "a = 1958-05-27 07:32:00\n",
+        "a = 1958-05-27t07:32:00.5+01:00\n", "a = [1958-05-27, 1958-05-27 07:32:00]\n", "1958-05-27T = 1\n",
+        "1958-05-27 = 1\n", "a = \"1958-05-27Tx\"\n", "a = 1958-05-27T07:32:00Z # 1958-05-27 1\n",
+    ])
+    func validDatesAreNotRefused(text: String) {
+        let found = problems(text)
+        #expect(found.count == 1)
+        #expect(found.first.map { $0.reason != .syntax } ?? false, "\(found)")
     }
 
     /// Headers toml++ refuses by itself reach it (and come back as its syntax problems).

@@ -140,6 +140,92 @@ import Glibc
         }
     }
 
+    /// Island 2's only seed is island 1's follower (RELIABILITY.md, finding 1): its leader
+    /// joins the follower's DHT node, and island 1's leader joins through its followers, so
+    /// the three islands end up in one overlay and every service crosses.
+    @Test(.timeLimit(.minutes(3)), arguments: Engine.allCases)
+    func anIslandSeededOnlyWithAnotherIslandsFollowerJoinsTheOtherIslands(engine: Engine) async throws {
+        try await Testbed.with(islands: 3, hosts: 2) { bed in
+            var gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(3, h: 1), priority: 200, engine: engine),
+                try Gateway.start(bed, .i(1, h: 2), island: "one", seed: .i(3, h: 1), priority: 50, engine: engine),
+            ]
+            // Island 1 elects before island 2 is told of its follower.
+            try await poll(timeout: .seconds(20), every: .milliseconds(500), "island 1's leader and follower") {
+                let leader = (try? await gateways[0].status(bed))?["role"] as? String
+                let follower = (try? await gateways[1].status(bed))?["role"] as? String
+                return leader == "leader" && follower == "follower"
+            }
+            gateways.append(try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 2), engine: engine))
+            gateways.append(try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1), engine: engine))
+            let watchers = try (1...3).map { try BrowseWatcher(bed, .i($0, h: 2), type: Self.type) }
+            var publishers: [BackgroundProcess] = []
+            for island in 1...3 {
+                let publisher = try bed.spawn(.i(island, h: 2), ["avahi-publish", "-s", "S\(island)", Self.type, "9000"])
+                try await publisher.waitForErrorLine(containing: "Established")
+                publishers.append(publisher)
+            }
+            func views() -> [Set<String>] { watchers.map { Set($0.present.filter(\.isIPv4).map(\.id.name.value)) } }
+            let started = ContinuousClock.now
+            do {
+                try await poll(timeout: .seconds(45), "every service on every island") {
+                    views().allSatisfy { $0 == ["S1", "S2", "S3"] }
+                }
+            } catch {
+                Issue.record("\(error): \(views())\n\(gateways.map(\.log).joined(separator: "\n---\n"))")
+                throw error
+            }
+            print("follower seed (\(engine)): every view equals the truth \(ContinuousClock.now - started) after the services were published")
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// The leader host's link goes down and comes back (RELIABILITY.md, finding 6). While it
+    /// is down every send fails (ENETUNREACH) and NIO closes the socket; z2zd binds it again
+    /// and, once the link is back, services published afterwards cross both ways.
+    @Test(.timeLimit(.minutes(3)))
+    func aLeaderWhoseLinkWentDownAndUpExchangesWithTheOtherIslandAgain() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let watchers = try (1...2).map { try BrowseWatcher(bed, .i($0, h: 2), type: Self.type) }
+            var publishers: [BackgroundProcess] = []
+            func publish(_ name: String, island: Int) async throws {
+                let publisher = try bed.spawn(.i(island, h: 2), ["avahi-publish", "-s", name, Self.type, "9000"])
+                try await publisher.waitForErrorLine(containing: "Established")
+                publishers.append(publisher)
+            }
+            func views() -> [Set<String>] { watchers.map { Set($0.present.filter(\.isIPv4).map(\.id.name.value)) } }
+            try await publish("Before one", island: 1)
+            try await publish("Before two", island: 2)
+            try await poll(timeout: .seconds(60), "both services on both islands") {
+                views().allSatisfy { $0 == ["Before one", "Before two"] }
+            }
+            try await bed.link(.i(1, h: 1), up: false)
+            // Down long enough that the leader's sends fail (avahi-daemon withdraws the link's
+            // services, the leader removes its exports) and the other side drops it.
+            try await Task.sleep(for: .seconds(15))
+            try await bed.link(.i(1, h: 1), up: true)
+            let up = ContinuousClock.now
+            try await publish("After one", island: 1)
+            try await publish("After two", island: 2)
+            let truth: Set<String> = ["Before one", "Before two", "After one", "After two"]
+            do {
+                try await poll(timeout: .seconds(30), "every service on both islands after the link came back") {
+                    views().allSatisfy { $0 == truth }
+                }
+            } catch {
+                Issue.record("\(error): \(views())\n\(gateways.map(\.log).joined(separator: "\n---\n"))")
+                throw error
+            }
+            #expect(gateways[0].process.isRunning)
+            print("link down 15 s and up: every view equals the truth \(ContinuousClock.now - up) after up")
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
     /// CLOCK_MONOTONIC in seconds, the clock the listener stamps its lines with.
     static func monotonicSeconds() -> Double {
         var now = timespec()

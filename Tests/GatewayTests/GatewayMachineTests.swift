@@ -127,6 +127,61 @@ struct GatewayMachineTests {
         #expect(world.leaders(island: 1).count == 1 && world.leaders(island: 1) != [leader])
     }
 
+    /// Finding 4 of RELIABILITY.md: the killed leader's value of a service lives on in the
+    /// rendezvous; the successor's withdrawal must still take the service away elsewhere.
+    @Test func aWithdrawalRightAfterALeaderKillIsGoneFromOtherIslandsAtOnce() throws {
+        var world = GatewayWorld()
+        let leader = world.addGateway(island: 1, priority: 200)
+        let successor = world.addGateway(island: 1, priority: 100)
+        world.addGateway(island: 2)
+        let service = try printer()
+        world.publishDevice(island: 1, service)
+        world.run(for: .seconds(6))
+        #expect(named("Office Printer", on: 2, in: world).count == 1)
+        world.kill(leader)
+        world.run(for: .seconds(5))
+        #expect(world.leaders(island: 1) == [successor])
+        #expect(named("Office Printer", on: 2, in: world).count == 1)
+        world.withdrawDevice(island: 1, service.id)
+        world.run(for: .milliseconds(500))
+        #expect(named("Office Printer", on: 2, in: world).isEmpty)
+    }
+
+    @Test func aServiceGoneWhileTheIslandHadNoLeaderLeavesOtherIslandsWhenTheHandoverEnds() throws {
+        var world = GatewayWorld()
+        let leader = world.addGateway(island: 1, priority: 200)
+        world.addGateway(island: 1, priority: 100)
+        world.addGateway(island: 2)
+        let service = try printer()
+        world.publishDevice(island: 1, service)
+        world.publishDevice(island: 1, try printer("Desk Printer", host: "desk.local", address: "10.1.0.51"))
+        world.run(for: .seconds(6))
+        world.kill(leader)
+        world.withdrawDevice(island: 1, service.id) // before the successor leads: it never exports it
+        world.run(for: .seconds(5))
+        #expect(named("Office Printer", on: 2, in: world).count == 1) // the handover keeps the old value a while
+        world.run(for: ImportPlanner.handoverGrace)
+        #expect(named("Office Printer", on: 2, in: world).isEmpty)
+        #expect(named("Desk Printer", on: 2, in: world).count == 1)
+    }
+
+    /// Finding 1 of RELIABILITY.md: another island may have joined through one of our
+    /// followers; the leader joins through every gateway of its island so the overlays meet.
+    @Test func aLeaderGivesItsRendezvousTheIslandsOtherGatewaysAsSeeds() throws {
+        var world = GatewayWorld()
+        let leader = world.addGateway(island: 1, priority: 200)
+        let follower = world.addGateway(island: 1, priority: 100)
+        world.run(for: .seconds(6))
+        #expect(world.leaders(island: 1) == [leader])
+        #expect(world.gateways[leader].seeds == [world.gateways[follower].endpoint])
+        #expect(world.gateways[follower].seeds.isEmpty)
+        let late = world.addGateway(island: 1, priority: 50)
+        world.run(for: .seconds(2))
+        #expect(world.gateways[leader].seeds == [world.gateways[follower].endpoint, world.gateways[late].endpoint])
+        world.run(for: .seconds(10))
+        #expect(world.gateways[leader].seeds.count == 2) // each once
+    }
+
     @Test func newLeaderOfTheImportingIslandTakesOverItsImports() throws {
         var world = GatewayWorld()
         world.addGateway(island: 1)

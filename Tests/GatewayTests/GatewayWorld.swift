@@ -21,6 +21,8 @@ struct GatewayWorld {
         var publications: [ImportKey: Publication] = [:]
         var advert: Publication?
         var persistedIsland: IslandID?
+        /// What the machine gave its rendezvous to join through.
+        var seeds: [Endpoint] = []
     }
 
     /// A service on a link as every host there sees it.
@@ -144,6 +146,8 @@ struct GatewayWorld {
             gateways[index].inRendezvous = true
         case .leaveRendezvous:
             gateways[index].inRendezvous = false
+        case .seedRendezvous(let endpoints):
+            gateways[index].seeds += endpoints
         case .put(let key, let valueID, let payload):
             guard gateway.inRendezvous else { return }
             sequence += 1

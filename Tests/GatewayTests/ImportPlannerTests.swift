@@ -84,4 +84,44 @@ struct ImportPlannerTests {
         #expect(imports.deactivate() == [.withdraw(try Fixture.record("P").id)])
         #expect(published(imports.activate(localIsland: Fixture.islandA)).count == 1)
     }
+
+    // MARK: the island's current leader (finding 4 of RELIABILITY.md)
+
+    @Test func withdrawalByTheNewLeaderWinsOverTheDeadLeadersLeftoverValue() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("P"), from: slot1) // the leader that is then killed
+        _ = imports.setLeaders([Fixture.islandB: slot2.owner], now: .zero)
+        #expect(imports.apply(try Fixture.record("P"), from: slot2).isEmpty) // its successor takes over
+        // The successor withdraws it; the dead leader's value lives on in the DHT, and no longer counts.
+        #expect(imports.remove(slot2) == [.withdraw(try Fixture.record("P").id)])
+    }
+
+    @Test func anInstanceTheNewLeaderNeverPublishesGoesWhenTheHandoverEnds() throws {
+        var imports = planner()
+        let oldKept = ValueSlot(owner: slot1.owner, valueID: 2)
+        _ = imports.apply(try Fixture.record("Gone"), from: slot1)
+        _ = imports.apply(try Fixture.record("Kept"), from: oldKept)
+        let named = Instant.zero + .seconds(10)
+        let end = named + ImportPlanner.handoverGrace
+        _ = imports.setLeaders([Fixture.islandB: slot2.owner], now: named)
+        _ = imports.apply(try Fixture.record("Kept"), from: ValueSlot(owner: slot2.owner, valueID: 2))
+        // During the handover the old leader's value stands in for what the new one has not published.
+        #expect(imports.tick(now: Instant(nanoseconds: end.nanoseconds - 1_000_000)).isEmpty)
+        #expect(imports.imports.count == 2)
+        #expect(imports.nextDeadline == end)
+        #expect(imports.tick(now: end) == [.withdraw(try Fixture.record("Gone").id)])
+        #expect(imports.nextDeadline == nil)
+        // A leftover value arriving late (a merge hands it on) does not come back either.
+        #expect(imports.apply(try Fixture.record("Gone"), from: slot1).isEmpty)
+    }
+
+    @Test func anIslandWithoutADirectoryEntryKeepsTheNewestValueOfAnyOwner() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("P"), from: slot1)
+        _ = imports.setLeaders([Fixture.islandB: slot2.owner], now: .zero)
+        // The island's entry goes (its leader stopped with SIGTERM): no leader named, any owner counts.
+        _ = imports.tick(now: .zero + .seconds(60))
+        #expect(imports.imports.isEmpty)
+        #expect(published(imports.setLeaders([:], now: .zero + .seconds(61))).map(\.name.value) == ["P"])
+    }
 }

@@ -79,6 +79,19 @@ struct ElectionTests {
         #expect(link.gateways[0].island == link.gateways[1].island)
     }
 
+    /// A gateway that restarts alone knows no term: it claims above its floor (the daemon's
+    /// wall clock), hence above the term of a predecessor that started before it.
+    @Test func aLoneClaimIsAboveTheTermFloor() {
+        var configuration = Election.Configuration()
+        configuration.termFloor = 1_764_100_000
+        var election = Election(id: ElectionHarness.nodeID(0), network: ElectionHarness.network, priority: 1, port: 7400,
+                                island: nil, configuration: configuration, seed: 1)
+        _ = election.handle(.tick, now: .zero)
+        _ = election.handle(.tick, now: .zero + .seconds(3))
+        #expect(election.role == .leader)
+        #expect(election.term == 1_764_100_001)
+    }
+
     @Test func restartedLoneGatewayKeepsItsIslandID() {
         var link = ElectionHarness()
         let remembered = IslandID(rawValue: 0xfeed)

@@ -47,6 +47,27 @@ struct KeyViewTests {
         #expect((try? SignedValue.decode(Array("hello from another OpenDHT user".utf8), network: Self.network, key: key)) == nil)
     }
 
+    @Test func withANetworkKeyOnlyValuesTaggedWithItAreTaken() throws {
+        let key = try #require(NetworkKey(secret: Array(repeating: 7, count: 32), network: Self.network))
+        let other = try #require(NetworkKey(secret: Array(repeating: 8, count: 32), network: Self.network))
+        let original = record(alice, 7, 10, "printer")
+        let tagged = SignedValue.encode(original, network: Self.network, key: key)
+        #expect(try SignedValue.decode(tagged, network: Self.network, key: self.key, networkKey: key) == original)
+        #expect(throws: SignedValue.Rejection.malformed(.badTag)) {
+            try SignedValue.decode(tagged, network: Self.network, key: self.key, networkKey: other)
+        }
+        let untagged = SignedValue.encode(original, network: Self.network)
+        #expect(throws: SignedValue.Rejection.malformed(.missingTag)) {
+            try SignedValue.decode(untagged, network: Self.network, key: self.key, networkKey: key)
+        }
+        // A flipped payload byte under a valid-looking tag is refused before the signature is read.
+        var flipped = tagged
+        flipped[flipped.count / 2] ^= 1
+        #expect(throws: SignedValue.Rejection.malformed(.badTag)) {
+            try SignedValue.decode(flipped, network: Self.network, key: self.key, networkKey: key)
+        }
+    }
+
     @Test func theNewestCopyOfASlotWinsAndStaleCopiesNeverComeBack() {
         var view = KeyView(key: key)
         let first = view.add(record(alice, 7, 10, "v1"), openDHTID: 100)

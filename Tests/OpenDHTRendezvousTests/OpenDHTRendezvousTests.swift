@@ -2,6 +2,7 @@ import Foundation
 import Kademlia
 import OpenDHTRendezvous
 import Rendezvous
+import Synchronization
 import Testing
 
 /// The OpenDHT engine over real UDP on 127.0.0.1: several OpenDHT nodes in this process,
@@ -10,9 +11,10 @@ import Testing
 struct OpenDHTRendezvousTests {
     static let network = NetworkID(name: "opendht-rendezvous-test")
 
-    func makeNode(seeds: [Endpoint], network: NetworkID = Self.network, ipv6: Bool = true) throws -> OpenDHTRendezvous {
-        try OpenDHTRendezvous(identity: Identity(), network: network, port: 0, seeds: seeds,
-                              wallClockMilliseconds: 1_000, retryInterval: .milliseconds(200), ipv6: ipv6)
+    func makeNode(seeds: [Endpoint], network: NetworkID = Self.network, networkKey: NetworkKey? = nil,
+                  ipv6: Bool = true) throws -> OpenDHTRendezvous {
+        try OpenDHTRendezvous(identity: Identity(), network: network, port: 0, seeds: seeds, wallClockMilliseconds: 1_000,
+                              networkKey: networkKey, retryInterval: .milliseconds(200), ipv6: ipv6)
     }
 
     /// Runs `body` with `count` joined engines, the first being everybody's seed.
@@ -21,6 +23,11 @@ struct OpenDHTRendezvousTests {
         let seed = Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)
         var engines = [first]
         for _ in 1..<count { engines.append(try makeNode(seeds: [seed])) }
+        try await running(engines, body)
+    }
+
+    /// Runs `engines` and joins them, then `body` once every one knows another node.
+    func running(_ engines: [OpenDHTRendezvous], _ body: ([OpenDHTRendezvous]) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for engine in engines { group.addTask { await engine.run() } }
             for engine in engines { await engine.join() }
@@ -135,6 +142,75 @@ struct OpenDHTRendezvousTests {
         }
     }
 
+    /// Admission on OpenDHT: a writer without the network key (or with another) shares the
+    /// OpenDHT network, and OpenDHT holds its values, but a gateway with the key takes none
+    /// of its records, and counts each by reason.
+    @Test func recordsFromWritersWithoutTheNetworkKeyAreNotTaken() async throws {
+        let secret = Array("a network secret of 32 bytes....".utf8)
+        let key = try #require(NetworkKey(secret: secret, network: Self.network))
+        let other = try #require(NetworkKey(secret: Array("another secret of the same size.".utf8), network: Self.network))
+        let first = try makeNode(seeds: [], networkKey: key)
+        let seed = [Endpoint(ipv4: 127, 0, 0, 1, port: first.node.port)]
+        let reader = try makeNode(seeds: seed, networkKey: key)
+        let keyless = try makeNode(seeds: seed)
+        let wrongKey = try makeNode(seeds: seed, networkKey: other)
+        try await running([first, reader, keyless, wrongKey]) { _ in
+            let recordKey = RecordKey.make(network: Self.network, namespace: "type", name: "_ipp._tcp")
+            try await keyless.put(key: recordKey, valueID: 1, payload: Array("intruder".utf8))
+            try await wrongKey.put(key: recordKey, valueID: 1, payload: Array("impostor".utf8))
+            try await first.put(key: recordKey, valueID: 1, payload: Array("printer".utf8))
+            let values = try await poll("the member's value, and both others refused") { () -> [RendezvousValue]? in
+                let values = try await reader.get(key: recordKey)
+                let refused = reader.rejections
+                guard !values.isEmpty, refused["malformed_missing_tag"] ?? 0 > 0, refused["malformed_bad_tag"] ?? 0 > 0 else { return nil }
+                return values
+            }
+            #expect(values.map(\.owner) == [first.identity.id], "\(values)")
+            #expect(values.map(\.payload) == [Array("printer".utf8)])
+            // The keyless writer, reading with no key, cannot take the members' records either.
+            let seenByKeyless = try await keyless.get(key: recordKey)
+            #expect(seenByKeyless.map(\.owner) == [keyless.identity.id])
+        }
+    }
+
+    /// Two meshes formed apart, each with a value and a subscriber on one key; then one node
+    /// is given a seed in the other mesh (a reload's `addSeeds`): every subscriber hears
+    /// both values.
+    @Test func twoMeshesFormedApartMergeWhenOneIsGivenASeed() async throws {
+        let a0 = try makeNode(seeds: [])
+        let a1 = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: a0.node.port)])
+        let b0 = try makeNode(seeds: [])
+        let b1 = try makeNode(seeds: [Endpoint(ipv4: 127, 0, 0, 1, port: b0.node.port)])
+        try await running([a0, a1, b0, b1]) { engines in
+            let key = RecordKey.make(network: Self.network, namespace: "type", name: "_ipp._tcp")
+            var heard: [Owners] = []
+            for engine in [a1, b1] {
+                let owners = Owners()
+                heard.append(owners)
+                let changes = await engine.subscribe(key: key)
+                // Ends with the stream, when the engine stops.
+                Task {
+                    for await change in changes { if case .upserted(let value) = change { owners.insert(value.owner) } }
+                }
+            }
+            try await a0.put(key: key, valueID: 1, payload: Array("printer A".utf8))
+            try await b0.put(key: key, valueID: 1, payload: Array("printer B".utf8))
+            _ = try await poll("each mesh's subscriber hears its own mesh's value") { () -> Bool? in
+                heard[0].contains(a0.identity.id) && heard[1].contains(b0.identity.id) ? true : nil
+            }
+            #expect(!heard[0].contains(b0.identity.id), "the meshes are apart")
+            let linked = ContinuousClock.now
+            b1.addSeeds([Endpoint(ipv4: 127, 0, 0, 1, port: a0.node.port)])
+            defer {
+                print("heard: a1 \(heard[0].all.map { $0 == a0.identity.id ? "A" : "B" }) b1 \(heard[1].all.map { $0 == a0.identity.id ? "A" : "B" }); nodes \(engines.map { $0.node.nodeCounts })")
+            }
+            _ = try await poll("every subscriber hears both values", timeout: .seconds(30)) { () -> Bool? in
+                heard.allSatisfy { $0.all == [a0.identity.id, b0.identity.id] } ? true : nil
+            }
+            print("OpenDHT merge: both values everywhere \(ContinuousClock.now - linked) after the seed")
+        }
+    }
+
     @Test func aLoneNodeStoresWithoutErrorAndReadsNothing() async throws {
         let alone = try makeNode(seeds: [])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -162,7 +238,8 @@ struct OpenDHTRendezvousTests {
         defer {
             // dhtnode in service mode ignores SIGTERM.
             kill(dhtnode.processIdentifier, SIGKILL)
-            dhtnode.waitUntilExit()
+            // Reaped by Foundation's own thread once it exits; waiting here would block a
+            // thread of the cooperative pool.
         }
         let seed = Endpoint(ipv4: 127, 0, 0, 1, port: port)
         let engines = [try makeNode(seeds: [seed]), try makeNode(seeds: [seed])]
@@ -229,4 +306,12 @@ struct OpenDHTRendezvousTests {
             #expect(value.payload == [4])
         }
     }
+}
+
+/// The owners whose values a subscriber heard, filled by the task reading its changes.
+final class Owners: Sendable {
+    private let owners = Mutex<Set<NodeID>>([])
+    func insert(_ owner: NodeID) { owners.withLock { _ = $0.insert(owner) } }
+    func contains(_ owner: NodeID) -> Bool { owners.withLock { $0.contains(owner) } }
+    var all: Set<NodeID> { owners.withLock { $0 } }
 }

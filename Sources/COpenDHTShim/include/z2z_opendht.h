@@ -27,6 +27,19 @@ z2z_dht_node_counts z2z_dht_runner_node_counts(const void* runner);
 /// nodes. Returns 0, or -1 when OpenDHT threw.
 int z2z_dht_runner_run_ipv4(void* runner, uint16_t port, uint32_t network);
 
+/// A node of a runner's routing table, as `exportNodes` gives it: its OpenDHT id and its
+/// address (4 or 16 bytes, network order) and port.
+typedef struct z2z_dht_node_export {
+    uint8_t id[20];
+    uint8_t address[16];
+    uint8_t address_length;
+    uint16_t port;
+} z2z_dht_node_export;
+
+/// Writes up to `capacity` good nodes of a running `dht_runner*` to `out` (those OpenDHT
+/// would save to rejoin after a restart); returns how many it wrote.
+size_t z2z_dht_runner_export_nodes(const void* runner, z2z_dht_node_export* out, size_t capacity);
+
 /// Sets the OpenDHT value id of a `dht_value*` before it is put (0 lets OpenDHT pick one).
 void z2z_dht_value_set_id(void* value, uint64_t id);
 

@@ -1,0 +1,39 @@
+import Rendezvous
+import Synchronization
+import Testing
+
+/// The wait between an engine's rounds, in real time (bounded by deadlines, never by luck).
+struct PauseTests {
+    @Test func wakeEndsAWaitThatWouldLastAMinute() async throws {
+        let pause = Pause()
+        let started = ContinuousClock.now
+        let done = Mutex(false)
+        let waiting = Task {
+            await pause.wait(for: .seconds(60))
+            done.withLock { $0 = true }
+        }
+        defer { waiting.cancel() }
+        // The waiter may not have stored its sleep yet when the first wake comes: wake until it ends.
+        let deadline = started + .seconds(5)
+        while ContinuousClock.now < deadline, !done.withLock({ $0 }) {
+            pause.wake()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(done.withLock { $0 }, "still waiting after 5 s of wakes")
+    }
+
+    @Test func cancellingTheWaiterEndsTheWait() async {
+        let pause = Pause()
+        let started = ContinuousClock.now
+        let waiting = Task { await pause.wait(for: .seconds(60)) }
+        waiting.cancel()
+        await waiting.value
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func withoutAWakeTheWaitLastsItsInterval() async {
+        let started = ContinuousClock.now
+        await Pause().wait(for: .milliseconds(200))
+        #expect(ContinuousClock.now - started >= .milliseconds(200))
+    }
+}

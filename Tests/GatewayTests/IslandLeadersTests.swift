@@ -1,0 +1,70 @@
+import DNSSD
+@testable import Gateway
+import Island
+import Kademlia
+import Rendezvous
+import Testing
+
+/// Which directory entry names an island's leader, as one leading gateway sees the
+/// rendezvous (RELIABILITY.md, finding 4): the highest term wins, whatever order entries
+/// arrive in, so a dead leader's entry handed on late (an overlay merge) changes nothing.
+struct IslandLeadersTests {
+    let network = NetworkID(rawValue: 0x2a)
+    let dead = NodeID(w0: 0xdead, w1: 0, w2: 0, w3: 0)
+    let successor = NodeID(w0: 0x5cc, w1: 0, w2: 0, w3: 0)
+
+    /// A lone gateway that leads island A (its listen window over).
+    func leader() -> GatewayMachine {
+        let settings = GatewayMachine.Settings(id: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), network: network, priority: 100,
+                                               port: 7400, island: Fixture.islandA, seed: 1)
+        var machine = GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") },
+                                     importPermission: { _, _, _ in true })
+        _ = machine.handle(.tick, now: .zero)
+        _ = machine.handle(.tick, now: .zero + .seconds(3.1))
+        return machine
+    }
+
+    func entry(_ owner: NodeID, term: UInt64) -> RendezvousChange {
+        let entry = IslandDirectoryEntry(island: Fixture.islandB, name: "island-b", leader: owner,
+                                         types: [try! ServiceType("_ipp._tcp")], services: 1, term: term)
+        return .upserted(RendezvousValue(key: RecordKeys.directory(network: network), owner: owner, valueID: 0, sequence: 1,
+                                         payload: IslandDirectoryCodec.encode(entry)))
+    }
+
+    func record(_ owner: NodeID) throws -> RendezvousChange {
+        let record = try Fixture.record("P")
+        return .upserted(RendezvousValue(key: RecordKeys.type(record.type, network: network), owner: owner,
+                                         valueID: RecordKeys.valueID(of: record.name, type: record.type), sequence: 1,
+                                         payload: ServiceRecordCodec.encode(record)))
+    }
+
+    @Test func theEntryWithTheHigherTermNamesTheLeaderWhateverTheOrderOfArrival() throws {
+        var machine = leader()
+        #expect(machine.role == .leader)
+        let now = Instant.zero + .seconds(5)
+        _ = machine.handle(.rendezvous(entry(successor, term: 1_764_100_200)), now: now)
+        _ = machine.handle(.rendezvous(entry(dead, term: 1_764_100_100)), now: now) // late, and older
+        #expect(machine.islandLeaders[Fixture.islandB] == successor)
+        _ = machine.handle(.rendezvous(try record(dead)), now: now)
+        _ = machine.handle(.rendezvous(try record(successor)), now: now)
+        #expect(machine.imports.imports.count == 1)
+        // The successor withdraws P; the dead leader's copy no longer counts.
+        let slot = ValueSlot(owner: successor, valueID: RecordKeys.valueID(of: try InstanceName("P"), type: try ServiceType("_ipp._tcp")))
+        let effects = machine.handle(.rendezvous(.removed(RecordKeys.type(try ServiceType("_ipp._tcp"), network: network), slot)),
+                                     now: now)
+        #expect(effects.contains(.withdraw(try Fixture.record("P").id)))
+        #expect(machine.imports.imports.isEmpty)
+    }
+
+    @Test func aLeaderPublishesItsTermInItsDirectoryEntry() throws {
+        var machine = leader()
+        let effects = machine.handle(.local(.added(try Fixture.service("Desk"))), now: .zero + .seconds(4))
+            + machine.handle(.tick, now: .zero + .seconds(10))
+        let entries = effects.compactMap { effect -> IslandDirectoryEntry? in
+            guard case .put(let key, _, let payload) = effect, key == RecordKeys.directory(network: network) else { return nil }
+            return try? IslandDirectoryCodec.decode(payload)
+        }
+        #expect(!entries.isEmpty)
+        #expect(entries.allSatisfy { $0.term == machine.election.term && $0.term > 0 })
+    }
+}
