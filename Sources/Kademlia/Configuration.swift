@@ -6,6 +6,11 @@ public struct Configuration: Sendable {
     /// meets, and two founders name theirs after the smaller of their ids; `DHTNode+Merging`).
     public var overlay: UInt64? = nil
     public var k = 20
+    /// Nodes a put or a republish stores on: the closest its lookup found (OpenDHT: 8).
+    /// Separate from `k`, which sizes buckets, lookups and answers: a get or a subscription
+    /// still converges on the k closest and meets these on its way, and the
+    /// `subscriptionReplicas` holders are the closest of them.
+    public var storeReplicas = 8
     public var alpha = 3
     /// Longest wait for an answer; the actual timeout follows the measured round-trip
     /// time (smoothed RTT + 4 × variation), between `minimumRequestTimeout` and this.

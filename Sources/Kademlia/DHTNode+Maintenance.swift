@@ -119,7 +119,11 @@ extension DHTNode {
                 published[key]![valueID]!.republishAt = now + (Interval.seconds(Double(p.record.ttl)) * configuration.republishFraction).jittered(0.1, using: &rng)
                 due.append(p.record)
             }
-            if isDirect { directPut(due, request: nil, now: now) } else { startLookup(.put(nil, due), target: key.point, now: now) }
+            if isDirect {
+                refreshRound(due, holders: mesh.contacts, storeHere: true, now: now)
+            } else {
+                startLookup(.put(nil, due), target: key.point, now: now)
+            }
         }
     }
 
