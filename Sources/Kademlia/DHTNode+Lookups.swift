@@ -56,7 +56,7 @@ struct PutState: Sendable {
 extension DHTNode {
     mutating func startLookup(
         _ purpose: ActiveLookup.Purpose, target: NodeID, now: Instant, seeds: [Contact]? = nil,
-        presumedAlive: Set<NodeID> = [], scope: Lookup.Scope? = nil
+        presumedAlive: Set<NodeID> = [], scope: Lookup.Scope? = nil, width: Int? = nil
     ) {
         let lookupID = nextLookupID
         nextLookupID += 1
@@ -65,7 +65,7 @@ extension DHTNode {
         var active = ActiveLookup(
             purpose: purpose,
             lookup: Lookup(
-                target: target, k: configuration.k, alpha: configuration.alpha, seeds: start, excluding: id,
+                target: target, k: width ?? configuration.k, alpha: configuration.alpha, seeds: start, excluding: id,
                 presumedAlive: presumedAlive, scope: scope),
             started: now)
         if active.wantsValues {
