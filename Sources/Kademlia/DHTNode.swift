@@ -172,7 +172,7 @@ public struct DHTNode: Sendable {
             if isDirect {
                 directPut([record], request: request, now: now)
             } else {
-                startLookup(.put(request, [record]), target: record.key.point, now: now)
+                startLookup(.put(request, [record]), target: record.key.point, now: now, width: configuration.storeReplicas)
             }
         case .get(let request, let key):
             if isDirect { directGet(key, request: request, now: now) } else { startLookup(.get(request), target: key.point, now: now) }

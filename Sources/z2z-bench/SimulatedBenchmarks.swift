@@ -107,13 +107,20 @@ struct SteadyStateCommand: ParsableCommand {
     @Option(help: "Minutes of the idle window.") var idleMinutes: Double = 11
     @Option(help: "Sequential put trials after the idle window.") var trials = 40
     @Option(help: "Value lifetime in seconds (KademliaRendezvous' default).") var ttl: UInt32 = 300
+    @Option(help: "Override Configuration.republishFraction.") var republishFraction: Double?
+    @Option(help: "Override Configuration.storeReplicas.") var storeReplicas: Int?
 
     func run() throws {
         var steady = SteadyState(nodes: common.nodes ?? 64)
         steady.idle = .minutes(idleMinutes)
         steady.trials = trials
         steady.ttl = ttl
-        let (r, wall) = timed { steady.run(seed: common.seed) }
+        let (r, wall) = timed {
+            steady.run(seed: common.seed) { c in
+                if let republishFraction { c.republishFraction = republishFraction }
+                if let storeReplicas { c.storeReplicas = storeReplicas }
+            }
+        }
         print("steady state at \(r.nodes) nodes (links 50-100 µs; payload + 28 B IP/UDP per datagram)")
         print("  idle: \(f(r.idleBytesPerNodePerSecond)) B/s, \(f(r.idleDatagramsPerNodePerSecond, 3)) datagrams/s per node; notifications to owners \(r.idleNotifications)")
         print("  by kind (B/s per node): \(r.idleBytesByKind.sorted { $0.value > $1.value }.map { "\($0.key) \(f($0.value))" }.joined(separator: ", "))")
