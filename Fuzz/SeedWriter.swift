@@ -28,6 +28,8 @@ struct SeedWriter {
             ("notify", header, .notify(copy)),
             ("refresh", withOverlay, .refresh(key: record.key, versions: [ValueVersion(valueID: 0x0102, sequence: 5), ValueVersion(valueID: 7, sequence: 1)])),
             ("refreshed", header, .refreshed(unknown: [0x0102])),
+            ("probe", merging, .probe(key: record.key, slots: [SlotVersion(slot: record.slot, sequence: 5)])),
+            ("held", header, .held(remaining: [300, 0])),
         ]
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for (name, h, body) in bodies {

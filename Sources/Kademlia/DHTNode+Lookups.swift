@@ -142,6 +142,8 @@ extension DHTNode {
             if case .refreshed(let unknown) = body { refreshAnswered(key, unknown: unknown, by: sender, now: now) }
         case .check(let key, let offset):
             checkAnswered(key, offset: offset, body: body, from: sender, now: now)
+        case .probeValues(let key, let slots):
+            probeAnswered(key, slots: slots, body: body, from: sender, now: now)
         }
     }
 
@@ -176,7 +178,7 @@ extension DHTNode {
             leaseAnswered(key, holder: nil, lease: 0, expected: request.expected, now: now)
         case .refresh:
             break
-        case .check(let key, _):
+        case .check(let key, _), .probeValues(let key, _):
             askNextHolder(key, now: now)
         }
     }

@@ -30,7 +30,9 @@ extension DHTNode {
             notified(copy, now: now)
         case .refresh(let key, let versions):
             send(.refreshed(unknown: refreshLocally(key, owner: sender.id, versions: versions, now: now)), to: sender.endpoint, transaction: transaction)
-        case .pong, .nodes, .values, .stored, .subscribed, .refreshed:
+        case .probe(let key, let slots):
+            send(.held(remaining: slots.map { heldLifetime(key, $0, now: now) }), to: sender.endpoint, transaction: transaction)
+        case .pong, .nodes, .values, .stored, .subscribed, .refreshed, .held:
             break  // responses never reach here
         }
     }
@@ -43,6 +45,12 @@ extension DHTNode {
             unknown.append(v.valueID)
         }
         return unknown
+    }
+
+    /// Seconds the value is still held at exactly that version; 0 when it is not.
+    func heldLifetime(_ key: RecordKey, _ v: SlotVersion, now: Instant) -> UInt32 {
+        guard let e = store.entry(key: key, slot: v.slot), e.record.sequence == v.sequence, e.expiresAt > now else { return 0 }
+        return RecordStore.remaining(e, now: now)
     }
 
     /// The closest contacts to `target`: k of them, or, for a node we did not know that asks

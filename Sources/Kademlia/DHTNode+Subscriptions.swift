@@ -98,7 +98,8 @@ extension DHTNode {
 
     /// A value's copy ran out here: it may only have been refreshed (holders do not push
     /// refreshes). Our own store answers first; then the holders are asked one at a time,
-    /// closest first, and the values none of them holds are reported expired.
+    /// closest first, by version (`probe`, a few dozen bytes) and, when a holder lacks one,
+    /// for its values (`findValue`); the values none of them holds are reported expired.
     mutating func checkExpiring(_ key: RecordKey, now: Instant) {
         guard let s = subscriptions[key], s.checking == nil else { return }
         guard s.hasExpiring(now: now) else {
@@ -130,7 +131,30 @@ extension DHTNode {
             return
         }
         subscriptions[key]!.checking!.insert(next.id)
-        send(.findValue(key: key, offset: 0), to: next.endpoint, expecting: next.id, purpose: .check(key, offset: 0), now: now)
+        // By version first: those running out within the next few maintenance periods
+        // ride along, so a key's values are asked about together.
+        let perProbe = min(codecLimits.maxVersionsPerMessage, Self.slotsPerProbe)
+        let slots = Array(s.expiring(before: now + configuration.maintenancePeriod * 4).prefix(perProbe))
+        send(.probe(key: key, slots: slots), to: next.endpoint, expecting: next.id, purpose: .probeValues(key, slots), now: now)
+    }
+
+    /// Slots one probe names: 48 bytes each, so that a probe fits a packed frame.
+    static let slotsPerProbe = 24
+
+    /// A holder answered a probe: values it holds at the version asked live on; if it
+    /// lacks any (a newer version, or gone), or more ran out than one probe names, its
+    /// values are fetched.
+    mutating func probeAnswered(_ key: RecordKey, slots: [SlotVersion], body: MessageBody, from holder: Contact, now: Instant) {
+        guard subscriptions[key]?.checking != nil else { return }
+        guard case .held(let remaining) = body, remaining.count == slots.count else { return askNextHolder(key, now: now) }
+        for (v, left) in zip(slots, remaining) where left > 0 {
+            subscriptions[key]!.extend(v, until: now + .seconds(Double(left)))
+        }
+        if remaining.contains(0) || subscriptions[key]!.hasExpiring(now: now) {
+            send(.findValue(key: key, offset: 0), to: holder.endpoint, expecting: holder.id, purpose: .check(key, offset: 0), now: now)
+        } else {
+            askNextHolder(key, now: now)
+        }
     }
 
     /// A holder answered a check: what it holds renews (or changes) our copies.

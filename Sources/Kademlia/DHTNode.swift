@@ -342,6 +342,8 @@ struct PendingRequest: Sendable {
         /// A subscriber asking a holder whether values whose lifetime ran out here are
         /// still held (from the `offset`-th value on).
         case check(RecordKey, offset: Int)
+        /// The same, by version only (`probe`): the slots asked about.
+        case probeValues(RecordKey, [SlotVersion])
         /// Direct exchange: asking a new member whom it knows.
         case peerExchange
         /// Direct exchange: introducing ourselves to a member named by a peer exchange.

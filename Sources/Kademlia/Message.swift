@@ -79,6 +79,12 @@ public enum MessageBody: Hashable, Sendable {
     /// The refresh's answer: the value ids the receiver does not hold at the named
     /// sequence (missing, expired, or older); the owner stores those in full.
     case refreshed(unknown: [UInt64])
+    /// A subscriber whose copies of these values under `key` ran out asks a holder whether
+    /// it still holds them at exactly these versions (holders push changes, not refreshes).
+    case probe(key: RecordKey, slots: [SlotVersion])
+    /// The probe's answer, one entry per slot asked, in order: the lifetime left in
+    /// seconds, 0 when not held at that version (the subscriber then fetches the values).
+    case held(remaining: [UInt32])
 
     public var kind: MessageKind {
         switch self {
@@ -95,13 +101,15 @@ public enum MessageBody: Hashable, Sendable {
         case .notify: .notify
         case .refresh: .refresh
         case .refreshed: .refreshed
+        case .probe: .probe
+        case .held: .held
         }
     }
 
     /// Responses answer a request with the same transaction id.
     public var isResponse: Bool {
         switch self {
-        case .pong, .nodes, .values, .stored, .subscribed, .refreshed: true
+        case .pong, .nodes, .values, .stored, .subscribed, .refreshed, .held: true
         default: false
         }
     }
@@ -109,7 +117,7 @@ public enum MessageBody: Hashable, Sendable {
 
 /// The wire code of each body.
 public enum MessageKind: UInt8, Sendable, CaseIterable {
-    case ping = 1, pong, findNode, nodes, findValue, values, store, stored, subscribe, subscribed, notify, refresh, refreshed
+    case ping = 1, pong, findNode, nodes, findValue, values, store, stored, subscribe, subscribed, notify, refresh, refreshed, probe, held
 
     public var name: String { "\(self)" }
 }
@@ -122,6 +130,18 @@ public struct ValueVersion: Hashable, Sendable {
 
     public init(valueID: UInt64, sequence: UInt64) {
         self.valueID = valueID
+        self.sequence = sequence
+    }
+}
+
+/// One value under a key named by its slot and version, without its content (a `probe`
+/// names these).
+public struct SlotVersion: Hashable, Sendable {
+    public var slot: RecordSlot
+    public var sequence: UInt64
+
+    public init(slot: RecordSlot, sequence: UInt64) {
+        self.slot = slot
         self.sequence = sequence
     }
 }

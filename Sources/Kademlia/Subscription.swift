@@ -57,6 +57,19 @@ public struct Subscription: Sendable {
         known.contains { !$0.value.tombstone && $0.value.expiresAt <= now }
     }
 
+    /// The live values whose copy runs out before `horizon`, oldest first (what a probe asks about).
+    func expiring(before horizon: Instant) -> [SlotVersion] {
+        known.filter { !$0.value.tombstone && $0.value.expiresAt <= horizon }
+            .sorted { ($0.value.expiresAt, $0.key) < ($1.value.expiresAt, $1.key) }
+            .map { SlotVersion(slot: $0.key, sequence: $0.value.sequence) }
+    }
+
+    /// A holder still holds the value at this version until `until`.
+    mutating func extend(_ v: SlotVersion, until: Instant) {
+        guard let k = known[v.slot], k.sequence == v.sequence, k.expiresAt < until else { return }
+        known[v.slot]!.expiresAt = until
+    }
+
     /// Values whose lifetime ran out without a renewal; they are forgotten. Returns the
     /// slots of live values among them (a tombstone's end is no news).
     mutating func expire(now: Instant) -> [RecordSlot] {

@@ -16,6 +16,8 @@
 /// - `subscribe`: key 32, lease u32; `subscribed`: lease u32; `ping`, `pong`: empty
 /// - `refresh`: key 32, count u8 (1 to `maxVersionsPerMessage`), count × (value id u64,
 ///   sequence u64); `refreshed`: count u8 (at most `maxVersionsPerMessage`), count × value id u64
+/// - `probe`: key 32, count u8 (1 to `maxVersionsPerMessage`), count × (owner 32, value id
+///   u64, sequence u64); `held`: count u8 (at most `maxVersionsPerMessage`), count × remaining u32
 ///
 /// Admission: a codec with a `NetworkKey` sets flags bit 3 and appends a 16-byte tag
 /// (`NetworkKey.tag`, over every byte before it) to each frame, and refuses a frame
@@ -89,6 +91,17 @@ public struct WireCodec: Sendable {
         case .refreshed(let unknown):
             w.u8(UInt8(truncatingIfNeeded: unknown.count))
             for id in unknown { w.u64(id) }
+        case .probe(let key, let slots):
+            w.id(key.point)
+            w.u8(UInt8(truncatingIfNeeded: slots.count))
+            for v in slots {
+                w.id(v.slot.owner)
+                w.u64(v.slot.valueID)
+                w.u64(v.sequence)
+            }
+        case .held(let remaining):
+            w.u8(UInt8(truncatingIfNeeded: remaining.count))
+            for r in remaining { w.u32(r) }
         }
         if let key { w.bytes(key.tag(w.buffer, for: .frame)) }
         return w.buffer
@@ -118,6 +131,8 @@ public struct WireCodec: Sendable {
         case .subscribed: 4
         case .refresh(_, let v): 33 + 16 * v.count
         case .refreshed(let u): 1 + 8 * u.count
+        case .probe(_, let v): 33 + 48 * v.count
+        case .held(let r): 1 + 4 * r.count
         }
     }
 
@@ -228,6 +243,27 @@ public struct WireCodec: Sendable {
             unknown.reserveCapacity(count)
             for _ in 0..<count { unknown.append(try r.u64()) }
             body = .refreshed(unknown: unknown)
+        case .probe:
+            let key = RecordKey(point: try r.id())
+            let count = Int(try r.u8())
+            guard count > 0 else { throw .invalidField }
+            guard count <= limits.maxVersionsPerMessage else { throw .tooManyVersions }
+            try r.need(count * 48)
+            var slots: [SlotVersion] = []
+            slots.reserveCapacity(count)
+            for _ in 0..<count {
+                let owner = try r.id()
+                slots.append(SlotVersion(slot: RecordSlot(owner: owner, valueID: try r.u64()), sequence: try r.u64()))
+            }
+            body = .probe(key: key, slots: slots)
+        case .held:
+            let count = Int(try r.u8())
+            guard count <= limits.maxVersionsPerMessage else { throw .tooManyVersions }
+            try r.need(count * 4)
+            var remaining: [UInt32] = []
+            remaining.reserveCapacity(count)
+            for _ in 0..<count { remaining.append(try r.u32()) }
+            body = .held(remaining: remaining)
         }
         guard r.remaining == 0 else { throw .trailingBytes }
         return Message(header: header, body: body)

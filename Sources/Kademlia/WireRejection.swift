@@ -11,8 +11,8 @@ public enum WireRejection: Error, Hashable, Sendable {
     case tooManyContacts
     case tooManyRecords
     case payloadTooLarge
-    /// A `refresh` naming more values than `Limits.maxVersionsPerMessage` (or a
-    /// `refreshed` listing more).
+    /// A `refresh` or `probe` naming more values than `Limits.maxVersionsPerMessage` (or
+    /// an answer listing more).
     case tooManyVersions
     /// A field holds a value the format does not allow (a boolean other than 0/1, a
     /// rejection code that does not exist, a lifetime above the signed one, a refresh that

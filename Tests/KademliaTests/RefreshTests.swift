@@ -70,6 +70,18 @@ import Testing
         #expect(answer.contains { if case .send(let m, _) = $0 { m.body == .refreshed(unknown: [4]) } else { false } })
     }
 
+    @Test func aHolderAnswersAProbeWithTheLifetimeLeftAtThatVersionOnly() {
+        var node = DHTNode(identity: Fixtures.identity(1), configuration: Configuration(network: Fixtures.network), seed: 1)
+        let owner = Fixtures.identity(2)
+        let v3 = owner.record(key: key, valueID: 4, sequence: 3, ttl: 60, payload: [3])
+        let store = Message(header: MessageHeader(network: Fixtures.network, sender: owner.id, transaction: 10), body: .store(RecordCopy(record: v3, remaining: 60)))
+        _ = node.handle(.received(store, from: Fixtures.endpoint(2)), now: Fixtures.at(0))
+        let asked = [SlotVersion(slot: v3.slot, sequence: 3), SlotVersion(slot: v3.slot, sequence: 2), SlotVersion(slot: RecordSlot(owner: owner.id, valueID: 5), sequence: 3)]
+        let probe = Message(header: MessageHeader(network: Fixtures.network, sender: Fixtures.identity(3).id, transaction: 11), body: .probe(key: key, slots: asked))
+        let effects = node.handle(.received(probe, from: Fixtures.endpoint(3)), now: Fixtures.at(20))
+        #expect(effects.contains { if case .send(let m, _) = $0 { m.body == .held(remaining: [40, 0, 0]) } else { false } })
+    }
+
     @Test func aHolderThatMissedThePutGetsTheRecordInFullAtTheNextRefresh() {
         var net = TestNetwork(count: 12)
         net.form()
@@ -90,19 +102,19 @@ import Testing
     @Test func aSubscriberReportsExpiryOnlyOnceNoHolderHasTheValue() {
         var net = TestNetwork(count: 25)
         net.form()
-        net.command(9, .subscribe(RequestID(1), key))
+        // The subscriber is the node farthest from the key (no holder: it must ask one).
+        let s = net.nodes.indices.filter { $0 != 5 }.max { net.nodes[$0].id.distance(to: key.point) < net.nodes[$1].id.distance(to: key.point) }!
+        net.command(s, .subscribe(RequestID(1), key))
         net.run(for: .seconds(5))
         let record = net.nodes[5].identity.record(key: key, sequence: 1, ttl: 60, payload: [1])
         net.command(5, .put(RequestID(2), record))
         net.run(for: .seconds(200))
-        #expect(net.notifications.filter { $0.node == 9 }.map(\.notification.change) == [.new(record)])
-        #expect(net.nodes[9].counters.sent[Int(MessageKind.findValue.rawValue)] >= 2, "checked with a holder when its copy ran out")
+        #expect(net.notifications.filter { $0.node == s }.map(\.notification.change) == [.new(record)])
+        #expect(net.nodes[s].counters.sent[Int(MessageKind.probe.rawValue)] >= 2, "checked with a holder, by version, when its copy ran out")
         // The owner dies: holders let the value lapse, the subscriber's check finds it gone.
         net.silenced = [5]
-        let died = net.now
         net.run(for: .seconds(150))
-        let changes = net.notifications.filter { $0.node == 9 }.map(\.notification.change)
+        let changes = net.notifications.filter { $0.node == s }.map(\.notification.change)
         #expect(changes == [.new(record), .expired(record.slot)])
-        _ = died
     }
 }

@@ -237,6 +237,33 @@ import Testing
         #expect(rejection(one + [0]) == .trailingBytes)
     }
 
+    @Test func probeAndHeldGoldenAndLimits() throws {
+        let key = RecordKey(point: NodeID(w0: 5, w1: 0, w2: 0, w3: 0))
+        let owner = NodeID(w0: 0, w1: 0, w2: 0, w3: 6)
+        let probe = Message(header: header, body: .probe(key: key, slots: [SlotVersion(slot: RecordSlot(owner: owner, valueID: 2), sequence: 3)]))
+        let bytes = codec.encode(probe)
+        #expect(hex(Array(bytes.dropFirst(bodyStart))) == "0000000000000005" + String(repeating: "0", count: 48) + "01"
+            + String(repeating: "0", count: 62) + "06" + "0000000000000002" + "0000000000000003")
+        #expect(bytes.count == WireCodec.encodedSize(probe) && MessageKind.probe.rawValue == 14 && MessageKind.held.rawValue == 15)
+        #expect(try codec.decode(bytes) == probe)
+        let held = Message(header: header, body: .held(remaining: [300, 0]))
+        #expect(hex(Array(codec.encode(held).dropFirst(bodyStart))) == "02" + "0000012c" + "00000000")
+        #expect(try codec.decode(codec.encode(held)) == held)
+        #expect(MessageBody.held(remaining: []).isResponse && !probe.body.isResponse)
+        var empty = bytes
+        empty = Array(empty.prefix(bodyStart + 32)) + [0]
+        #expect(rejection(empty) == .invalidField)
+        var few = Limits()
+        few.maxVersionsPerMessage = 1
+        let two = Message(header: header, body: .probe(key: key, slots: Array(repeating: SlotVersion(slot: RecordSlot(owner: owner, valueID: 2), sequence: 3), count: 2)))
+        #expect(rejection(codec.encode(two), limits: few) == .tooManyVersions)
+        #expect(rejection(codec.encode(Message(header: header, body: .held(remaining: [1, 2]))), limits: few) == .tooManyVersions)
+        for cut in 0..<bytes.count { #expect(rejection(Array(bytes.prefix(cut))) != nil) }
+        var claims = bytes
+        claims[bodyStart + 32] = 2
+        #expect(rejection(claims) == .truncated)
+    }
+
     @Test func aKeyedCodecTagsAndChecksRefreshesLikeEveryFrame() throws {
         let key = NetworkKey(secret: Array("correct horse battery staple".utf8), network: header.network)!
         let keyed = WireCodec(key: key)
