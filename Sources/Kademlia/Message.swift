@@ -3,8 +3,10 @@
 ///
 /// Requests: `ping`, `findNode`, `findValue`, `store`, `subscribe`; each is answered by
 /// the response with the same transaction id (`pong`, `nodes`, `values`, `stored`,
-/// `subscribed`), and `refresh` (answered by `refreshed`). `notify` is one-way: a holder
-/// pushes a subscribed key's new, changed or deleted value the moment it stores it.
+/// `subscribed`); `refresh` and `probe` (answered by `refreshed`, `held`) name values by
+/// version instead of carrying them (`DHTNode+Refresh`, `DHTNode+Subscriptions`).
+/// `notify` is one-way: a holder pushes a subscribed key's new, changed or deleted value
+/// the moment it stores it.
 public struct Message: Hashable, Sendable {
     public var header: MessageHeader
     public var body: MessageBody
