@@ -26,6 +26,10 @@ struct SeedWriter {
             ("store", header, .store(copy)), ("stored", header, .stored(nil)), ("stored-rejected", header, .stored(.staleSequence)),
             ("subscribe", header, .subscribe(key: record.key, lease: 600)), ("subscribed", header, .subscribed(lease: 600)),
             ("notify", header, .notify(copy)),
+            ("refresh", withOverlay, .refresh(key: record.key, versions: [ValueVersion(valueID: 0x0102, sequence: 5), ValueVersion(valueID: 7, sequence: 1)])),
+            ("refreshed", header, .refreshed(unknown: [0x0102])),
+            ("probe", merging, .probe(key: record.key, slots: [SlotVersion(slot: record.slot, sequence: 5)])),
+            ("held", header, .held(remaining: [300, 0])),
         ]
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for (name, h, body) in bodies {

@@ -8,7 +8,7 @@ import Transport
 /// `Rendezvous` interface.
 ///
 /// - Values are signed records under the node's identity, one slot per (key, value id), with a
-///   lifetime of `ttl`; the DHT node republishes its own records at half their lifetime.
+///   lifetime of `ttl`; the DHT node republishes its own records at `republishFraction` (0.8) of their lifetime.
 /// - Sequence numbers come from one counter per node, started above both the last one used
 ///   (persisted through `sequenceStore`) and the wall clock in milliseconds, so a restarted
 ///   leader's values replace the copies its earlier run left in the DHT.

@@ -56,7 +56,7 @@ struct PutState: Sendable {
 extension DHTNode {
     mutating func startLookup(
         _ purpose: ActiveLookup.Purpose, target: NodeID, now: Instant, seeds: [Contact]? = nil,
-        presumedAlive: Set<NodeID> = [], scope: Lookup.Scope? = nil
+        presumedAlive: Set<NodeID> = [], scope: Lookup.Scope? = nil, width: Int? = nil
     ) {
         let lookupID = nextLookupID
         nextLookupID += 1
@@ -65,7 +65,7 @@ extension DHTNode {
         var active = ActiveLookup(
             purpose: purpose,
             lookup: Lookup(
-                target: target, k: configuration.k, alpha: configuration.alpha, seeds: start, excluding: id,
+                target: target, k: width ?? configuration.k, alpha: configuration.alpha, seeds: start, excluding: id,
                 presumedAlive: presumedAlive, scope: scope),
             started: now)
         if active.wantsValues {
@@ -139,6 +139,12 @@ extension DHTNode {
         case .subscribe(let key):
             guard case .subscribed(let lease) = body else { return }
             leaseAnswered(key, holder: sender, lease: lease, now: now)
+        case .refresh(let key):
+            if case .refreshed(let unknown) = body { refreshAnswered(key, unknown: unknown, by: sender, now: now) }
+        case .check(let key, let offset):
+            checkAnswered(key, offset: offset, body: body, from: sender, now: now)
+        case .probeValues(let key, let slots):
+            probeAnswered(key, slots: slots, body: body, from: sender, now: now)
         }
     }
 
@@ -171,6 +177,10 @@ extension DHTNode {
             storeAnswered(putID)
         case .subscribe(let key):
             leaseAnswered(key, holder: nil, lease: 0, expected: request.expected, now: now)
+        case .refresh:
+            break
+        case .check(let key, _), .probeValues(let key, _):
+            askNextHolder(key, now: now)
         }
     }
 
@@ -239,10 +249,17 @@ extension DHTNode {
             let live = active.values.values.map(\.record).filter { !$0.isTombstone }.sorted { $0.slot < $1.slot }
             effects.append(.completed(request, .get(live, report)))
         case .put(let request, let records):
+            // The `storeReplicas` closest found, this node among them when it is closer.
             let key = active.lookup.target
-            let k = configuration.k
-            let here = report.closest.count < k || id.distance(to: key) < report.closest[k - 1].id.distance(to: key)
-            storeRound(records, request: request, report: report, holders: report.closest, storeHere: here, now: now)
+            let replicas = configuration.storeReplicas
+            var holders = Array(report.closest.prefix(replicas))
+            let here = holders.count < replicas || id.distance(to: key) < holders[replicas - 1].id.distance(to: key)
+            if here, holders.count >= replicas { holders.removeLast() }
+            if request == nil {
+                refreshRound(records, holders: holders, storeHere: here, now: now)
+            } else {
+                storeRound(records, request: request, report: report, holders: holders, storeHere: here, now: now)
+            }
         case .subscribe(let key):
             subscriptionLookupFinished(key, values: active.values, report: report, now: now)
         case .refreshBucket:

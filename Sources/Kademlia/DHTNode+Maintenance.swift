@@ -101,7 +101,8 @@ extension DHTNode {
             until: record.isTombstone ? now + lifetime : nil)
     }
 
-    /// Republishes the own records that are due. One lookup per key serves all of the
+    /// Republishes the own records that are due, by id (`DHTNode+Refresh`), on the
+    /// `storeReplicas` closest. One short lookup per key serves all of the
     /// key's values: those due now and those that would fall due within the next
     /// maintenance periods ride along, so a key's values stay in step.
     mutating func republish(now: Instant) {
@@ -119,7 +120,17 @@ extension DHTNode {
                 published[key]![valueID]!.republishAt = now + (Interval.seconds(Double(p.record.ttl)) * configuration.republishFraction).jittered(0.1, using: &rng)
                 due.append(p.record)
             }
-            if isDirect { directPut(due, request: nil, now: now) } else { startLookup(.put(nil, due), target: key.point, now: now) }
+            if isDirect {
+                refreshRound(due, holders: mesh.contacts, storeHere: true, now: now)
+            } else {
+                // Only the known node closest to the key is asked (it names any closer
+                // node we do not know, who is asked in turn); the rest of our closest are
+                // presumed alive, and their refresh answers (or timeouts) tell.
+                let seeds = table.closest(to: key.point, count: configuration.storeReplicas)
+                startLookup(
+                    .put(nil, due), target: key.point, now: now, seeds: seeds, presumedAlive: Set(seeds.dropFirst().map(\.id)),
+                    width: configuration.storeReplicas)
+            }
         }
     }
 

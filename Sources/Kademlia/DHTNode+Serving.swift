@@ -28,9 +28,29 @@ extension DHTNode {
             }
         case .notify(let copy):
             notified(copy, now: now)
-        case .pong, .nodes, .values, .stored, .subscribed:
+        case .refresh(let key, let versions):
+            send(.refreshed(unknown: refreshLocally(key, owner: sender.id, versions: versions, now: now)), to: sender.endpoint, transaction: transaction)
+        case .probe(let key, let slots):
+            send(.held(remaining: slots.map { heldLifetime(key, $0, now: now) }), to: sender.endpoint, transaction: transaction)
+        case .pong, .nodes, .values, .stored, .subscribed, .refreshed, .held:
             break  // responses never reach here
         }
+    }
+
+    /// Renews the owner's values named by a refresh; returns the value ids it must send
+    /// in full (not held at that sequence).
+    mutating func refreshLocally(_ key: RecordKey, owner: NodeID, versions: [ValueVersion], now: Instant) -> [UInt64] {
+        var unknown: [UInt64] = []
+        for v in versions where store.refresh(key: key, slot: RecordSlot(owner: owner, valueID: v.valueID), sequence: v.sequence, now: now) == .unknown {
+            unknown.append(v.valueID)
+        }
+        return unknown
+    }
+
+    /// Seconds the value is still held at exactly that version; 0 when it is not.
+    func heldLifetime(_ key: RecordKey, _ v: SlotVersion, now: Instant) -> UInt32 {
+        guard let e = store.entry(key: key, slot: v.slot), e.record.sequence == v.sequence, e.expiresAt > now else { return 0 }
+        return RecordStore.remaining(e, now: now)
     }
 
     /// The closest contacts to `target`: k of them, or, for a node we did not know that asks
@@ -90,12 +110,20 @@ extension DHTNode {
         isDirect ? mesh.closest(to: target, count: count, excluding: excluding) : table.closest(to: target, count: count, excluding: excluding)
     }
 
-    /// Stores a copy and pushes the change to the key's subscribers.
+    /// Stores a copy and pushes the change to the key's subscribers. A copy of a record
+    /// already held (`renewed`) changes nothing a subscriber was sent, so it is not pushed:
+    /// subscribers notice a value still alive by asking a holder when their copy runs out
+    /// (`DHTNode+Subscriptions`).
     mutating func storeLocally(_ copy: RecordCopy, now: Instant) -> RecordStore.Outcome {
         let outcome = store.store(copy, now: now, verifier: verifier)
-        if case .rejected(let r) = outcome {
+        switch outcome {
+        case .rejected(let r):
             counters.rejections[r, default: 0] += 1
             return outcome
+        case .renewed:
+            return outcome
+        case .added, .replaced, .deleted:
+            break
         }
         guard let held = store.entry(key: copy.record.key, slot: copy.record.slot) else { return outcome }
         let fresh = RecordCopy(record: held.record, remaining: RecordStore.remaining(held, now: now))

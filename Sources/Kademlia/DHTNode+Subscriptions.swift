@@ -66,9 +66,7 @@ extension DHTNode {
     /// Renews leases, replaces lost holders, reports expired values.
     mutating func maintainSubscriptions(now: Instant) {
         for key in subscriptions.keys.sorted() {
-            for slot in subscriptions[key]!.expire(now: now) {
-                effects.append(.notification(SubscriptionNotification(key: key, request: subscriptions[key]!.request, change: .expired(slot))))
-            }
+            checkExpiring(key, now: now)
             for (holderID, h) in subscriptions[key]!.holders where h.until <= now { subscriptions[key]!.holders[holderID] = nil }
             let s = subscriptions[key]!
             if isDirect {
@@ -94,5 +92,88 @@ extension DHTNode {
                 }
             }
         }
+    }
+
+    // MARK: values whose copy ran out
+
+    /// A value's copy ran out here: it may only have been refreshed (holders do not push
+    /// refreshes). Our own store answers first; then the holders are asked one at a time,
+    /// closest first, by version (`probe`, a few dozen bytes) and, when a holder lacks one,
+    /// for its values (`findValue`); the values none of them holds are reported expired.
+    mutating func checkExpiring(_ key: RecordKey, now: Instant) {
+        guard let s = subscriptions[key], s.checking == nil else { return }
+        guard s.hasExpiring(now: now) else {
+            _ = subscriptions[key]!.expire(now: now)  // ended tombstones: no news
+            return
+        }
+        for copy in store.copies(for: key, now: now) { reportChange(copy, key: key, now: now) }
+        subscriptions[key]!.checking = []
+        askNextHolder(key, now: now)
+    }
+
+    /// Asks the next holder not asked yet, or, when none is left, reports what is still
+    /// past its lifetime as expired.
+    mutating func askNextHolder(_ key: RecordKey, now: Instant) {
+        guard let s = subscriptions[key], let asked = s.checking else { return }
+        guard s.hasExpiring(now: now) else {
+            subscriptions[key]!.checking = nil
+            return
+        }
+        let next = isDirect ? nil : s.holders
+            .filter { $0.key != id && !asked.contains($0.key) && $0.value.until > now }
+            .map(\.value.contact)
+            .min { $0.id.distance(to: key.point) < $1.id.distance(to: key.point) }
+        guard let next else {
+            subscriptions[key]!.checking = nil
+            for slot in subscriptions[key]!.expire(now: now) {
+                effects.append(.notification(SubscriptionNotification(key: key, request: s.request, change: .expired(slot))))
+            }
+            return
+        }
+        subscriptions[key]!.checking!.insert(next.id)
+        // By version first: those running out within the next few maintenance periods
+        // ride along, so a key's values are asked about together.
+        let perProbe = min(codecLimits.maxVersionsPerMessage, Self.slotsPerProbe)
+        let slots = Array(s.expiring(before: now + configuration.maintenancePeriod * 4).prefix(perProbe))
+        send(.probe(key: key, slots: slots), to: next.endpoint, expecting: next.id, purpose: .probeValues(key, slots), now: now)
+    }
+
+    /// Slots one probe names: 48 bytes each, so that a probe fits a packed frame.
+    static let slotsPerProbe = 24
+
+    /// A holder answered a probe: values it holds at the version asked live on; if it
+    /// lacks any (a newer version, or gone), or more ran out than one probe names, its
+    /// values are fetched.
+    mutating func probeAnswered(_ key: RecordKey, slots: [SlotVersion], body: MessageBody, from holder: Contact, now: Instant) {
+        guard subscriptions[key]?.checking != nil else { return }
+        guard case .held(let remaining) = body, remaining.count == slots.count else { return askNextHolder(key, now: now) }
+        for (v, left) in zip(slots, remaining) where left > 0 {
+            subscriptions[key]!.extend(v, until: now + .seconds(Double(left)))
+        }
+        if remaining.contains(0) || subscriptions[key]!.hasExpiring(now: now) {
+            send(.findValue(key: key, offset: 0), to: holder.endpoint, expecting: holder.id, purpose: .check(key, offset: 0), now: now)
+        } else {
+            askNextHolder(key, now: now)
+        }
+    }
+
+    /// A holder answered a check: what it holds renews (or changes) our copies.
+    mutating func checkAnswered(_ key: RecordKey, offset: Int, body: MessageBody, from holder: Contact, now: Instant) {
+        guard subscriptions[key]?.checking != nil else { return }
+        if case .values(let records, let more, _) = body {
+            for copy in records where copy.record.key == key && copy.remaining > 0 {
+                if let rejection = verifier.check(copy.record) {
+                    counters.rejections[rejection, default: 0] += 1
+                    continue
+                }
+                reportChange(copy, key: key, now: now)
+            }
+            if more, !records.isEmpty {
+                let next = offset + records.count
+                send(.findValue(key: key, offset: UInt16(clamping: next)), to: holder.endpoint, expecting: holder.id, purpose: .check(key, offset: next), now: now)
+                return
+            }
+        }
+        askNextHolder(key, now: now)
     }
 }

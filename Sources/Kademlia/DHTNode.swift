@@ -10,14 +10,15 @@ import HeapModule
 ///
 /// Terms: *contact* (id + endpoint), *table* (k-buckets, see `RoutingTable` for where it
 /// departs from the paper), *lookup* (iterative, α parallel requests, per-request
-/// timeouts), *holder* (a node among the k closest to a key, storing its values and
-/// serving its subscriptions).
+/// timeouts), *holder* (a node among the `storeReplicas` closest to a key, storing its
+/// values and serving its subscriptions).
 ///
 /// Departures from the paper, besides the table's:
 /// - Values are signed records with a relative TTL (`Record`), one per slot (owner, value
-///   id) under a key; the owner republishes its own records after `republishFraction` of
-///   their lifetime (all of its due values under one key after one lookup), holders do not
-///   republish what they hold (the paper's hourly republish by every holder costs
+///   id) under a key, stored on the `storeReplicas` (8) closest rather than all k; the owner
+///   republishes its own records after `republishFraction` of their lifetime (all of its
+///   due values under one key after one lookup) by id only, the record itself going only
+///   to holders that lack it (`DHTNode+Refresh`); holders do not republish what they hold (the paper's hourly republish by every holder costs
 ///   O(records) per node per hour).
 /// - The neighbourhood (our k closest) is re-checked by asking α of its members in turn for
 ///   our own id (every other time: for a neighbour at its edge), 1 s after a newcomer
@@ -34,7 +35,9 @@ import HeapModule
 ///   (newest per slot), instead of stopping at the first value: keys hold values of many
 ///   owners, and a stale replica must not hide a newer value or a tombstone.
 /// - Subscriptions are an extension: a lease on the `subscriptionReplicas` closest holders,
-///   renewed directly every half lease; holders push a `notify` as they store.
+///   renewed directly every half lease; holders push a `notify` as they store a change
+///   (not a refresh), and a subscriber whose copy of a value ran out asks a holder before
+///   it reports the value expired.
 /// - Below `Configuration.structureThreshold` members the node runs no lookups at all:
 ///   direct exchange (`DHTNode+DirectExchange.swift`). `stage` says which it is doing;
 ///   every change of stage is an effect and a counter.
@@ -176,7 +179,7 @@ public struct DHTNode: Sendable {
             if isDirect {
                 directPut([record], request: request, now: now)
             } else {
-                startLookup(.put(request, [record]), target: record.key.point, now: now)
+                startLookup(.put(request, [record]), target: record.key.point, now: now, width: configuration.storeReplicas)
             }
         case .get(let request, let key):
             if isDirect { directGet(key, request: request, now: now) } else { startLookup(.get(request), target: key.point, now: now) }
@@ -351,6 +354,13 @@ struct PendingRequest: Sendable {
         case probe(NodeID)
         case store(UInt64)
         case subscribe(RecordKey)
+        /// An id-only republish of own records under a key (`DHTNode+Refresh`).
+        case refresh(RecordKey)
+        /// A subscriber asking a holder whether values whose lifetime ran out here are
+        /// still held (from the `offset`-th value on).
+        case check(RecordKey, offset: Int)
+        /// The same, by version only (`probe`): the slots asked about.
+        case probeValues(RecordKey, [SlotVersion])
         /// Direct exchange: asking a new member whom it knows.
         case peerExchange
         /// Direct exchange: introducing ourselves to a member named by a peer exchange.

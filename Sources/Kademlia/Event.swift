@@ -13,7 +13,7 @@ public enum Command: Sendable {
     case bootstrap(RequestID, [Endpoint])
     /// Find the k closest nodes to a target.
     case lookup(RequestID, NodeID)
-    /// Store a record (signed by its owner) on the k closest nodes to its key. When the
+    /// Store a record (signed by its owner) on the `storeReplicas` closest nodes to its key. When the
     /// record is this node's own it is also republished until it expires.
     case put(RequestID, Record)
     case get(RequestID, RecordKey)

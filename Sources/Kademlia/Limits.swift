@@ -19,6 +19,8 @@ public struct Limits: Hashable, Sendable {
     public var packedFrameBytes: Int = 1_400
     public var maxContactsPerMessage: Int = 32
     public var maxRecordsPerMessage: Int = 16
+    /// Values one `refresh` names (16 bytes each: 64 fit a packed frame).
+    public var maxVersionsPerMessage: Int = 64
     /// A value's payload. 9,000 bytes is an mDNS message's limit (RFC 6762 §17), so every
     /// service a link can carry fits, however large its TXT record.
     public var maxPayloadBytes: Int = 9_000

@@ -3,8 +3,10 @@
 ///
 /// Requests: `ping`, `findNode`, `findValue`, `store`, `subscribe`; each is answered by
 /// the response with the same transaction id (`pong`, `nodes`, `values`, `stored`,
-/// `subscribed`). `notify` is one-way: a holder pushes a subscribed key's new, changed or
-/// deleted value the moment it stores it.
+/// `subscribed`); `refresh` and `probe` (answered by `refreshed`, `held`) name values by
+/// version instead of carrying them (`DHTNode+Refresh`, `DHTNode+Subscriptions`).
+/// `notify` is one-way: a holder pushes a subscribed key's new, changed or deleted value
+/// the moment it stores it.
 public struct Message: Hashable, Sendable {
     public var header: MessageHeader
     public var body: MessageBody
@@ -68,8 +70,23 @@ public enum MessageBody: Hashable, Sendable {
     case subscribe(key: RecordKey, lease: UInt32)
     /// The lease granted in seconds (0: refused).
     case subscribed(lease: UInt32)
-    /// A subscribed key's value was added, replaced, refreshed or deleted (tombstone).
+    /// A subscribed key's value was added, replaced or deleted (tombstone). A refresh that
+    /// changes nothing but the lifetime is not pushed.
     case notify(RecordCopy)
+    /// The owner's republish of values the receiver should already hold: extend the
+    /// lifetime of the sender's own values under `key` (slot: the sender's id and the value
+    /// id) if held at exactly this sequence. Costs a few dozen bytes instead of the signed
+    /// record (OpenDHT's "refresh" of a value id); the record follows only where it is missing.
+    case refresh(key: RecordKey, versions: [ValueVersion])
+    /// The refresh's answer: the value ids the receiver does not hold at the named
+    /// sequence (missing, expired, or older); the owner stores those in full.
+    case refreshed(unknown: [UInt64])
+    /// A subscriber whose copies of these values under `key` ran out asks a holder whether
+    /// it still holds them at exactly these versions (holders push changes, not refreshes).
+    case probe(key: RecordKey, slots: [SlotVersion])
+    /// The probe's answer, one entry per slot asked, in order: the lifetime left in
+    /// seconds, 0 when not held at that version (the subscriber then fetches the values).
+    case held(remaining: [UInt32])
 
     public var kind: MessageKind {
         switch self {
@@ -84,13 +101,17 @@ public enum MessageBody: Hashable, Sendable {
         case .subscribe: .subscribe
         case .subscribed: .subscribed
         case .notify: .notify
+        case .refresh: .refresh
+        case .refreshed: .refreshed
+        case .probe: .probe
+        case .held: .held
         }
     }
 
     /// Responses answer a request with the same transaction id.
     public var isResponse: Bool {
         switch self {
-        case .pong, .nodes, .values, .stored, .subscribed: true
+        case .pong, .nodes, .values, .stored, .subscribed, .refreshed, .held: true
         default: false
         }
     }
@@ -98,7 +119,31 @@ public enum MessageBody: Hashable, Sendable {
 
 /// The wire code of each body.
 public enum MessageKind: UInt8, Sendable, CaseIterable {
-    case ping = 1, pong, findNode, nodes, findValue, values, store, stored, subscribe, subscribed, notify
+    case ping = 1, pong, findNode, nodes, findValue, values, store, stored, subscribe, subscribed, notify, refresh, refreshed, probe, held
 
     public var name: String { "\(self)" }
+}
+
+/// One of the sender's own values under a key, named without its content: which value
+/// (`valueID`) at which `sequence` (a `refresh` names these).
+public struct ValueVersion: Hashable, Sendable {
+    public var valueID: UInt64
+    public var sequence: UInt64
+
+    public init(valueID: UInt64, sequence: UInt64) {
+        self.valueID = valueID
+        self.sequence = sequence
+    }
+}
+
+/// One value under a key named by its slot and version, without its content (a `probe`
+/// names these).
+public struct SlotVersion: Hashable, Sendable {
+    public var slot: RecordSlot
+    public var sequence: UInt64
+
+    public init(slot: RecordSlot, sequence: UInt64) {
+        self.slot = slot
+        self.sequence = sequence
+    }
 }

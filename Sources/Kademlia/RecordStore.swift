@@ -82,6 +82,28 @@ public struct RecordStore: Sendable {
         return held == nil || held!.record.isTombstone || held!.expiresAt <= now ? .added : .replaced
     }
 
+    /// What an id-only refresh (`MessageBody.refresh`) found.
+    public enum RefreshOutcome: Equatable, Sendable {
+        /// Held at that sequence: its lifetime was renewed.
+        case renewed
+        /// Held at a newer sequence: nothing to do.
+        case superseded
+        /// Not held, expired, or older: the owner must send the record.
+        case unknown
+    }
+
+    /// Renews the slot's value for another full lifetime if it is held, unexpired, at
+    /// exactly `sequence`; nothing else changes (no signature to check: the bytes were
+    /// verified when stored).
+    public mutating func refresh(key: RecordKey, slot: RecordSlot, sequence: UInt64, now: Instant) -> RefreshOutcome {
+        guard let held = entries[key]?[slot], held.expiresAt > now else { return .unknown }
+        if held.record.sequence > sequence { return .superseded }
+        guard held.record.sequence == sequence else { return .unknown }
+        let expiresAt = now + .seconds(Double(held.record.ttl))
+        if held.expiresAt < expiresAt { entries[key]![slot]!.expiresAt = expiresAt }
+        return .renewed
+    }
+
     /// Copies of the unexpired values (and tombstones) under `key`, ordered by slot, with
     /// the lifetime each has left.
     public func copies(for key: RecordKey, now: Instant) -> [RecordCopy] {

@@ -14,6 +14,10 @@
 /// - `store`, `notify`: one record copy; `stored`: code u8 (0 accepted, else a
 ///   `RecordRejection` raw value)
 /// - `subscribe`: key 32, lease u32; `subscribed`: lease u32; `ping`, `pong`: empty
+/// - `refresh`: key 32, count u8 (1 to `maxVersionsPerMessage`), count × (value id u64,
+///   sequence u64); `refreshed`: count u8 (at most `maxVersionsPerMessage`), count × value id u64
+/// - `probe`: key 32, count u8 (1 to `maxVersionsPerMessage`), count × (owner 32, value id
+///   u64, sequence u64); `held`: count u8 (at most `maxVersionsPerMessage`), count × remaining u32
 ///
 /// Admission: a codec with a `NetworkKey` sets flags bit 3 and appends a 16-byte tag
 /// (`NetworkKey.tag`, over every byte before it) to each frame, and refuses a frame
@@ -77,6 +81,27 @@ public struct WireCodec: Sendable {
             w.u32(lease)
         case .subscribed(let lease):
             w.u32(lease)
+        case .refresh(let key, let versions):
+            w.id(key.point)
+            w.u8(UInt8(truncatingIfNeeded: versions.count))
+            for v in versions {
+                w.u64(v.valueID)
+                w.u64(v.sequence)
+            }
+        case .refreshed(let unknown):
+            w.u8(UInt8(truncatingIfNeeded: unknown.count))
+            for id in unknown { w.u64(id) }
+        case .probe(let key, let slots):
+            w.id(key.point)
+            w.u8(UInt8(truncatingIfNeeded: slots.count))
+            for v in slots {
+                w.id(v.slot.owner)
+                w.u64(v.slot.valueID)
+                w.u64(v.sequence)
+            }
+        case .held(let remaining):
+            w.u8(UInt8(truncatingIfNeeded: remaining.count))
+            for r in remaining { w.u32(r) }
         }
         if let key { w.bytes(key.tag(w.buffer, for: .frame)) }
         return w.buffer
@@ -104,6 +129,10 @@ public struct WireCodec: Sendable {
         case .stored: 1
         case .subscribe: 36
         case .subscribed: 4
+        case .refresh(_, let v): 33 + 16 * v.count
+        case .refreshed(let u): 1 + 8 * u.count
+        case .probe(_, let v): 33 + 48 * v.count
+        case .held(let r): 1 + 4 * r.count
         }
     }
 
@@ -196,6 +225,45 @@ public struct WireCodec: Sendable {
             }
         case .subscribe: body = .subscribe(key: RecordKey(point: try r.id()), lease: try r.u32())
         case .subscribed: body = .subscribed(lease: try r.u32())
+        case .refresh:
+            let key = RecordKey(point: try r.id())
+            let count = Int(try r.u8())
+            guard count > 0 else { throw .invalidField }
+            guard count <= limits.maxVersionsPerMessage else { throw .tooManyVersions }
+            try r.need(count * 16)
+            var versions: [ValueVersion] = []
+            versions.reserveCapacity(count)
+            for _ in 0..<count { versions.append(ValueVersion(valueID: try r.u64(), sequence: try r.u64())) }
+            body = .refresh(key: key, versions: versions)
+        case .refreshed:
+            let count = Int(try r.u8())
+            guard count <= limits.maxVersionsPerMessage else { throw .tooManyVersions }
+            try r.need(count * 8)
+            var unknown: [UInt64] = []
+            unknown.reserveCapacity(count)
+            for _ in 0..<count { unknown.append(try r.u64()) }
+            body = .refreshed(unknown: unknown)
+        case .probe:
+            let key = RecordKey(point: try r.id())
+            let count = Int(try r.u8())
+            guard count > 0 else { throw .invalidField }
+            guard count <= limits.maxVersionsPerMessage else { throw .tooManyVersions }
+            try r.need(count * 48)
+            var slots: [SlotVersion] = []
+            slots.reserveCapacity(count)
+            for _ in 0..<count {
+                let owner = try r.id()
+                slots.append(SlotVersion(slot: RecordSlot(owner: owner, valueID: try r.u64()), sequence: try r.u64()))
+            }
+            body = .probe(key: key, slots: slots)
+        case .held:
+            let count = Int(try r.u8())
+            guard count <= limits.maxVersionsPerMessage else { throw .tooManyVersions }
+            try r.need(count * 4)
+            var remaining: [UInt32] = []
+            remaining.reserveCapacity(count)
+            for _ in 0..<count { remaining.append(try r.u32()) }
+            body = .held(remaining: remaining)
         }
         guard r.remaining == 0 else { throw .trailingBytes }
         return Message(header: header, body: body)

@@ -11,8 +11,12 @@ public enum WireRejection: Error, Hashable, Sendable {
     case tooManyContacts
     case tooManyRecords
     case payloadTooLarge
+    /// A `refresh` or `probe` naming more values than `Limits.maxVersionsPerMessage` (or
+    /// an answer listing more).
+    case tooManyVersions
     /// A field holds a value the format does not allow (a boolean other than 0/1, a
-    /// rejection code that does not exist, a lifetime above the signed one).
+    /// rejection code that does not exist, a lifetime above the signed one, a refresh that
+    /// names no value).
     case invalidField
     /// Admission (`NetworkKey`): a frame without a tag on a keyed network...
     case missingTag
@@ -33,6 +37,7 @@ public enum WireRejection: Error, Hashable, Sendable {
         case .tooManyContacts: "too_many_contacts"
         case .tooManyRecords: "too_many_records"
         case .payloadTooLarge: "payload_too_large"
+        case .tooManyVersions: "too_many_versions"
         case .invalidField: "invalid_field"
         case .missingTag: "missing_tag"
         case .badTag: "bad_tag"

@@ -42,6 +42,8 @@ public final class Simulation {
 
     public private(set) var now: Instant = .zero
     public private(set) var traffic = Traffic()
+    /// Bytes sent so far (payload + IP/UDP headers) by message kind.
+    public private(set) var bytesByKind: [String: Int] = [:]
     public private(set) var nodes: [SimulatedNode] = []
     public private(set) var eventsProcessed = 0
     /// Changes whenever a node is added or killed (oracles cache on it).
@@ -219,6 +221,7 @@ public final class Simulation {
         let size = WireCodec.encodedSize(message) + network.headerBytes
         traffic.datagrams += 1
         traffic.bytes += size
+        bytesByKind[message.body.kind.name, default: 0] += size
         nodes[from].bytesSent += size
         guard let to = index(of: endpoint), to < nodes.count else { traffic.undeliverable += 1; return }
         nodes[to].bytesReceived += size

@@ -16,7 +16,7 @@ struct DHT: AsyncParsableCommand {
         commandName: "dht",
         abstract: "DHT benchmarks (simulated unless named udp-).",
         subcommands: [FormationCommand.self, LookupsCommand.self, MaintenanceCommand.self, ConsistencyCommand.self, ChurnCommand.self, UDPIdleCommand.self,
-                       SybilCommand.self, UDPAdmissionCommand.self]
+                       SybilCommand.self, UDPAdmissionCommand.self, SteadyStateCommand.self]
     )
 }
 

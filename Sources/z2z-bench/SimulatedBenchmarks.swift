@@ -98,3 +98,35 @@ struct ChurnCommand: ParsableCommand {
         try Report("churn", seed: common.seed, wallSeconds: wall, figures: r).emit(json: common.json)
     }
 }
+
+struct SteadyStateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "steady",
+        abstract: "The engines benchmark's native steady state on virtual time: idle bytes by message kind, put/get/notify (simulated).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Minutes of the idle window.") var idleMinutes: Double = 11
+    @Option(help: "Sequential put trials after the idle window.") var trials = 40
+    @Option(help: "Value lifetime in seconds (KademliaRendezvous' default).") var ttl: UInt32 = 300
+    @Option(help: "Override Configuration.republishFraction.") var republishFraction: Double?
+    @Option(help: "Override Configuration.storeReplicas.") var storeReplicas: Int?
+
+    func run() throws {
+        var steady = SteadyState(nodes: common.nodes ?? 64)
+        steady.idle = .minutes(idleMinutes)
+        steady.trials = trials
+        steady.ttl = ttl
+        let (r, wall) = timed {
+            steady.run(seed: common.seed) { c in
+                if let republishFraction { c.republishFraction = republishFraction }
+                if let storeReplicas { c.storeReplicas = storeReplicas }
+            }
+        }
+        print("steady state at \(r.nodes) nodes (links 50-100 µs; payload + 28 B IP/UDP per datagram)")
+        print("  idle: \(f(r.idleBytesPerNodePerSecond)) B/s, \(f(r.idleDatagramsPerNodePerSecond, 3)) datagrams/s per node; notifications to owners \(r.idleNotifications)")
+        print("  by kind (B/s per node): \(r.idleBytesByKind.sorted { $0.value > $1.value }.map { "\($0.key) \(f($0.value))" }.joined(separator: ", "))")
+        print("  messages: \(r.idleMessages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        print("  put p50 \(f(r.putMilliseconds.p50, 2)) p90 \(f(r.putMilliseconds.p90, 2)) ms (acks p50 \(f(r.putAcks.p50, 0))); get p50 \(f(r.getMilliseconds.p50, 2)) ms; notify p50 \(f(r.notifyMilliseconds.p50, 2)) p90 \(f(r.notifyMilliseconds.p90, 2)) ms")
+        print("  read-after-write misses \(r.readAfterWriteMisses)/\(trials); notifications missed \(r.notificationsMissed)/\(trials)")
+        try Report("steady", seed: common.seed, wallSeconds: wall, figures: r).emit(json: common.json)
+    }
+}

@@ -77,7 +77,7 @@ import Testing
         net.command(3, .put(RequestID(1), owner.record(key: key, sequence: 1, ttl: 600, payload: [42])))
         net.run(for: .seconds(5))
         guard case .put(let acks, let attempted, let rejections, _) = net.outcome(RequestID(1)) else { Issue.record("no put outcome"); return }
-        #expect(acks == attempted && acks >= 20 && rejections.isEmpty)
+        #expect(acks == attempted && attempted == Configuration(network: Fixtures.network).storeReplicas && rejections.isEmpty)
         net.command(17, .get(RequestID(2), key))
         net.run(for: .seconds(5))
         guard case .get(let records, _) = net.outcome(RequestID(2)) else { Issue.record("no get outcome"); return }

@@ -42,7 +42,7 @@ enum Fixtures {
             return RecordCopy(record: record, remaining: ttl == 0 ? 0 : UInt32(rng.next() % UInt64(ttl)))
         }
         let body: MessageBody
-        switch rng.next() % 11 {
+        switch rng.next() % 15 {
         case 0: body = .ping
         case 1: body = .pong
         case 2: body = .findNode(target: .random(using: &rng))
@@ -53,6 +53,12 @@ enum Fixtures {
         case 7: body = .stored(rng.next() % 2 == 0 ? nil : RecordRejection.allCases[Int(rng.next() % UInt64(RecordRejection.allCases.count))])
         case 8: body = .subscribe(key: RecordKey(point: .random(using: &rng)), lease: UInt32(truncatingIfNeeded: rng.next()))
         case 9: body = .subscribed(lease: UInt32(truncatingIfNeeded: rng.next()))
+        case 10: body = .refresh(key: RecordKey(point: .random(using: &rng)),
+                                 versions: (0..<Int(1 + rng.next() % 64)).map { _ in ValueVersion(valueID: rng.next(), sequence: rng.next()) })
+        case 11: body = .refreshed(unknown: (0..<Int(rng.next() % 65)).map { _ in rng.next() })
+        case 12: body = .probe(key: RecordKey(point: .random(using: &rng)), slots: (0..<Int(1 + rng.next() % 64)).map { _ in
+                SlotVersion(slot: RecordSlot(owner: .random(using: &rng), valueID: rng.next()), sequence: rng.next()) })
+        case 13: body = .held(remaining: (0..<Int(rng.next() % 65)).map { _ in UInt32(truncatingIfNeeded: rng.next()) })
         default: body = .notify(copy())
         }
         let header = MessageHeader(

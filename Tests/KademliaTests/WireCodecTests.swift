@@ -183,6 +183,102 @@ import Testing
     }
 }
 
+/// The id-only republish (`refresh`, `refreshed`): layout, limits and reasons.
+@Suite struct RefreshCodecTests {
+    let codec = WireCodec()
+    let header = MessageHeader(network: NetworkID(rawValue: 0x1122_3344_5566_7788), sender: NodeID(w0: 1, w1: 0, w2: 0, w3: 2), transaction: 7)
+
+    func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+    var bodyStart: Int { WireCodec.encodedSize(Message(header: header, body: .ping)) }
+
+    func rejection(_ bytes: [UInt8], limits: Limits = .default) -> WireRejection? {
+        do { _ = try WireCodec(limits: limits).decode(bytes); return nil } catch { return error }
+    }
+
+    @Test func refreshGoldenNamesKeyValueIDsAndSequences() throws {
+        let key = RecordKey(point: NodeID(w0: 5, w1: 0, w2: 0, w3: 0))
+        let m = Message(header: header, body: .refresh(key: key, versions: [ValueVersion(valueID: 0x0102, sequence: 9)]))
+        let bytes = codec.encode(m)
+        #expect(hex(Array(bytes.dropFirst(bodyStart))) == "0000000000000005" + String(repeating: "0", count: 48) + "01" + "0000000000000102" + "0000000000000009")
+        #expect(bytes.count == WireCodec.encodedSize(m))
+        #expect(MessageKind.refresh.rawValue == 12 && MessageKind.refreshed.rawValue == 13)
+        #expect(try codec.decode(bytes) == m)
+        // The whole refresh of one value is a fraction of the record it stands for.
+        #expect(bytes.count + 28 < 160)
+    }
+
+    @Test func refreshedGoldenListsTheUnknownValueIDs() throws {
+        let m = Message(header: header, body: .refreshed(unknown: [3, 0xFFFF_FFFF_FFFF_FFFF]))
+        let bytes = codec.encode(m)
+        #expect(hex(Array(bytes.dropFirst(bodyStart))) == "02" + "0000000000000003" + "ffffffffffffffff")
+        #expect(try codec.decode(bytes) == m)
+        let none = Message(header: header, body: .refreshed(unknown: []))
+        #expect(try codec.decode(codec.encode(none)) == none)
+        #expect(!MessageBody.refresh(key: RecordKey(point: .zero), versions: []).isResponse && MessageBody.refreshed(unknown: []).isResponse)
+    }
+
+    @Test func refreshRejectsAnEmptyListTooManyVersionsAndShortFrames() {
+        let key = RecordKey(point: .zero)
+        var empty = codec.encode(Message(header: header, body: .refresh(key: key, versions: [ValueVersion(valueID: 1, sequence: 1)])))
+        empty = Array(empty.prefix(bodyStart + 32)) + [0]
+        #expect(rejection(empty) == .invalidField)
+        var few = Limits()
+        few.maxVersionsPerMessage = 2
+        let three = (0..<3).map { ValueVersion(valueID: UInt64($0), sequence: 1) }
+        #expect(rejection(codec.encode(Message(header: header, body: .refresh(key: key, versions: three))), limits: few) == .tooManyVersions)
+        #expect(rejection(codec.encode(Message(header: header, body: .refreshed(unknown: [1, 2, 3]))), limits: few) == .tooManyVersions)
+        #expect(WireRejection.tooManyVersions.reason == "too_many_versions")
+        // A count claiming more than the bytes left is refused before anything is read.
+        let one = codec.encode(Message(header: header, body: .refresh(key: key, versions: [ValueVersion(valueID: 1, sequence: 1)])))
+        var claims = one
+        claims[bodyStart + 32] = 3
+        #expect(rejection(claims) == .truncated)
+        for cut in 0..<one.count { #expect(rejection(Array(one.prefix(cut))) != nil) }
+        #expect(rejection(one + [0]) == .trailingBytes)
+    }
+
+    @Test func probeAndHeldGoldenAndLimits() throws {
+        let key = RecordKey(point: NodeID(w0: 5, w1: 0, w2: 0, w3: 0))
+        let owner = NodeID(w0: 0, w1: 0, w2: 0, w3: 6)
+        let probe = Message(header: header, body: .probe(key: key, slots: [SlotVersion(slot: RecordSlot(owner: owner, valueID: 2), sequence: 3)]))
+        let bytes = codec.encode(probe)
+        #expect(hex(Array(bytes.dropFirst(bodyStart))) == "0000000000000005" + String(repeating: "0", count: 48) + "01"
+            + String(repeating: "0", count: 62) + "06" + "0000000000000002" + "0000000000000003")
+        #expect(bytes.count == WireCodec.encodedSize(probe) && MessageKind.probe.rawValue == 14 && MessageKind.held.rawValue == 15)
+        #expect(try codec.decode(bytes) == probe)
+        let held = Message(header: header, body: .held(remaining: [300, 0]))
+        #expect(hex(Array(codec.encode(held).dropFirst(bodyStart))) == "02" + "0000012c" + "00000000")
+        #expect(try codec.decode(codec.encode(held)) == held)
+        #expect(MessageBody.held(remaining: []).isResponse && !probe.body.isResponse)
+        var empty = bytes
+        empty = Array(empty.prefix(bodyStart + 32)) + [0]
+        #expect(rejection(empty) == .invalidField)
+        var few = Limits()
+        few.maxVersionsPerMessage = 1
+        let two = Message(header: header, body: .probe(key: key, slots: Array(repeating: SlotVersion(slot: RecordSlot(owner: owner, valueID: 2), sequence: 3), count: 2)))
+        #expect(rejection(codec.encode(two), limits: few) == .tooManyVersions)
+        #expect(rejection(codec.encode(Message(header: header, body: .held(remaining: [1, 2]))), limits: few) == .tooManyVersions)
+        for cut in 0..<bytes.count { #expect(rejection(Array(bytes.prefix(cut))) != nil) }
+        var claims = bytes
+        claims[bodyStart + 32] = 2
+        #expect(rejection(claims) == .truncated)
+    }
+
+    @Test func aKeyedCodecTagsAndChecksRefreshesLikeEveryFrame() throws {
+        let key = NetworkKey(secret: Array("correct horse battery staple".utf8), network: header.network)!
+        let keyed = WireCodec(key: key)
+        let m = Message(header: header, body: .refresh(key: RecordKey(point: .zero), versions: [ValueVersion(valueID: 1, sequence: 2)]))
+        let bytes = keyed.encode(m)
+        #expect(bytes.count == WireCodec.encodedSize(m) + NetworkKey.tagBytes)
+        #expect(try keyed.decode(bytes) == m)
+        #expect(rejection(codec.encode(m)) == nil)
+        do { _ = try keyed.decode(codec.encode(m)); Issue.record("untagged refresh admitted") } catch { #expect(error == .missingTag) }
+        var altered = bytes
+        altered[bodyStart + 40] ^= 1
+        do { _ = try keyed.decode(altered); Issue.record("altered refresh admitted") } catch { #expect(error == .badTag) }
+    }
+}
+
 /// Admission: frames tagged with the network key (`NetworkKey`, `WireCodec.key`).
 @Suite struct WireCodecAdmissionTests {
     let network = NetworkID(rawValue: 0x1122_3344_5566_7788)

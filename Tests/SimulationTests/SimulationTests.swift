@@ -44,7 +44,7 @@ import Testing
             let record = sim.node(writer).identity.record(key: key, sequence: 1, ttl: 600, payload: [UInt8(trial)])
             sim.command(writer, .put(RequestID(UInt64(trial)), record))
             sim.run(for: .seconds(3))
-            #expect(acked[RequestID(UInt64(trial))] ?? 0 >= 20)
+            #expect(acked[RequestID(UInt64(trial))] == sim.configuration.storeReplicas, "the closest storeReplicas acknowledge")
             sim.command(reader, .get(RequestID(UInt64(1000 + trial)), key))
             sim.run(for: .seconds(3))
             #expect(got[RequestID(UInt64(1000 + trial))]?.map(\.payload) == [[UInt8(trial)]])
