@@ -18,13 +18,13 @@ import Glibc
     /// and the ones withdrawn while apart are gone everywhere. The cut lasts a minute: after a
     /// short one, members that still hold each other in their mesh miss the updates made
     /// while apart until the owners' next republish (RELIABILITY.md, finding 2).
-    @Test(.timeLimit(.minutes(4)))
-    func aCutWANLinkHealsToTheTruthAndWithdrawalsMadeWhileCutAreGoneEverywhere() async throws {
+    @Test(.timeLimit(.minutes(4)), arguments: Engine.allCases)
+    func aCutWANLinkHealsToTheTruthAndWithdrawalsMadeWhileCutAreGoneEverywhere(engine: Engine) async throws {
         try await Testbed.with(islands: 3, hosts: 2) { bed in
             let gateways = [
-                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
-                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
-                try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1)),
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), engine: engine),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine),
+                try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1), engine: engine),
             ]
             let watchers = try (1...3).map { try BrowseWatcher(bed, .i($0, h: 2), type: Self.type) }
             var publishers: [String: BackgroundProcess] = [:]
@@ -67,8 +67,8 @@ import Glibc
 
     /// SIGTERM of a leader that imported 20 services: a raw mDNS listener on its island hears
     /// a goodbye (PTR with TTL 0) for every one of them within 1 s.
-    @Test(.timeLimit(.minutes(3)))
-    func aLeaderStoppedWithSIGTERMSaysGoodbyeForEveryImportWithinOneSecond() async throws {
+    @Test(.timeLimit(.minutes(3)), arguments: Engine.allCases)
+    func aLeaderStoppedWithSIGTERMSaysGoodbyeForEveryImportWithinOneSecond(engine: Engine) async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
             let names = (0..<20).map { "Svc \($0)" }
             for (n, name) in names.enumerated() {
@@ -76,8 +76,8 @@ import Glibc
                     .write(toFile: "\(bed.directory)/\(HostRef.i(2, h: 2))/services/svc\(n).service", atomically: true, encoding: .utf8)
             }
             try await bed.restartAvahi(.i(2, h: 2))
-            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1))
-            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1))
+            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), engine: engine)
+            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine)
             let onOne = try BrowseWatcher(bed, .i(1, h: 2), type: Self.type)
             try await poll(timeout: .seconds(60), "20 imports on island 1") {
                 Set(onOne.present.filter(\.isIPv4).map(\.id.name.value)) == Set(names)
@@ -109,11 +109,11 @@ import Glibc
 
     /// avahi-daemon on the leader's host restarts, then dbus-daemon with it: the gateway
     /// reconnects and publishes its imports again on the new daemon.
-    @Test(.timeLimit(.minutes(3)))
-    func aLeaderRecoversFromAvahiAndDBusRestartsAndPublishesItsImportsAgain() async throws {
+    @Test(.timeLimit(.minutes(3)), arguments: Engine.allCases)
+    func aLeaderRecoversFromAvahiAndDBusRestartsAndPublishesItsImportsAgain(engine: Engine) async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
-            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1))
-            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1))
+            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), engine: engine)
+            let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine)
             let speaker = try bed.spawn(.i(2, h: 2), ["avahi-publish", "-s", "Kitchen Speaker", Self.type, "7000"])
             try await speaker.waitForErrorLine(containing: "Established")
             func leaderHostLists() async -> Bool {
@@ -183,12 +183,12 @@ import Glibc
     /// The leader host's link goes down and comes back (RELIABILITY.md, finding 6). While it
     /// is down every send fails (ENETUNREACH) and NIO closes the socket; z2zd binds it again
     /// and, once the link is back, services published afterwards cross both ways.
-    @Test(.timeLimit(.minutes(3)))
-    func aLeaderWhoseLinkWentDownAndUpExchangesWithTheOtherIslandAgain() async throws {
+    @Test(.timeLimit(.minutes(3)), arguments: Engine.allCases)
+    func aLeaderWhoseLinkWentDownAndUpExchangesWithTheOtherIslandAgain(engine: Engine) async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
             let gateways = [
-                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
-                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), engine: engine),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine),
             ]
             let watchers = try (1...2).map { try BrowseWatcher(bed, .i($0, h: 2), type: Self.type) }
             var publishers: [BackgroundProcess] = []
