@@ -255,7 +255,11 @@ extension DHTNode {
             var holders = Array(report.closest.prefix(replicas))
             let here = holders.count < replicas || id.distance(to: key) < holders[replicas - 1].id.distance(to: key)
             if here, holders.count >= replicas { holders.removeLast() }
-            if request == nil {
+            if request == nil, active.lookup.k > replicas {
+                // A thorough republish (after a merge): in full, to every one of the k closest.
+                let all = Array(report.closest.prefix(configuration.k))
+                storeRound(records, request: nil, report: report, holders: all, storeHere: false, now: now)
+            } else if request == nil {
                 refreshRound(records, holders: holders, storeHere: here, now: now)
             } else {
                 storeRound(records, request: request, report: report, holders: holders, storeHere: here, now: now)

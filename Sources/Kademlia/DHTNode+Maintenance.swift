@@ -105,7 +105,7 @@ extension DHTNode {
     /// `storeReplicas` closest. One short lookup per key serves all of the
     /// key's values: those due now and those that would fall due within the next
     /// maintenance periods ride along, so a key's values stay in step.
-    mutating func republish(now: Instant) {
+    mutating func republish(now: Instant, thorough: Bool = false) {
         let horizon = now + configuration.maintenancePeriod * 4
         for key in published.keys.sorted() {
             for (valueID, p) in published[key]! where p.until.map({ $0 <= now }) ?? false { published[key]![valueID] = nil }
@@ -122,6 +122,10 @@ extension DHTNode {
             }
             if isDirect {
                 refreshRound(due, holders: mesh.contacts, storeHere: true, now: now)
+            } else if thorough {
+                // After a merge the routing table is still filling: a full lookup to the k
+                // closest, and the records in full to all of them (`DHTNode+Lookups`).
+                startLookup(.put(nil, due), target: key.point, now: now)
             } else {
                 // Only the known node closest to the key is asked (it names any closer
                 // node we do not know, who is asked in turn); the rest of our closest are
@@ -139,6 +143,6 @@ extension DHTNode {
         for key in published.keys.sorted() {
             for valueID in published[key]!.keys { published[key]![valueID]!.republishAt = now }
         }
-        republish(now: now)
+        republish(now: now, thorough: true)
     }
 }
