@@ -338,12 +338,33 @@ public final class OpenDHTRendezvous: Rendezvous {
             }
             if joined, connected, !wasConnected {
                 logger.info("joined OpenDHT", metadata: ["nodes": "\(node.nodeCounts.good)"])
+                // After a time with no node (a link down), OpenDHT's listens may have given
+                // up on their searches: listen again, as well as put again.
+                relisten()
                 await republishAll()
             }
             wasConnected = joined && connected
             expireTombstones()
 
             await pause.wait(for: retryInterval)
+        }
+    }
+
+    /// Listens again on every subscribed key (a new OpenDHT search over the nodes known now)
+    /// and cancels the old listen; the key's view carries over, so nothing already reported
+    /// is reported twice.
+    private func relisten() {
+        let keys = state.withLock { state in state.subscriptions.map { ($0.key, $0.value.generation) } }
+        for (key, generation) in keys {
+            let listening = node.listen(key: Self.openDHTKey(key)) { [weak self] event in
+                self?.deliver(event, key: key, generation: generation)
+            }
+            let stale = state.withLock { state -> OpenDHTNode.Listening? in
+                guard state.subscriptions[key]?.generation == generation else { return listening }
+                defer { state.subscriptions[key]?.listening = listening }
+                return state.subscriptions[key]?.listening
+            }
+            if let stale { node.cancelListen(stale) }
         }
     }
 
