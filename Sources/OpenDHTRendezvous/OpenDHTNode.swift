@@ -161,25 +161,26 @@ public final class OpenDHTNode: @unchecked Sendable {
         if inet_pton(AF_INET, address, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = port.bigEndian
-            withUnsafeMutablePointer(to: &v4) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    dht_runner_ping(runner, $0, socklen_t(MemoryLayout<sockaddr_in>.size), nil, nil)
-                }
-            }
+            ping(&v4)
             return true
         }
         var v6 = sockaddr_in6()
         if inet_pton(AF_INET6, address, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = port.bigEndian
-            withUnsafeMutablePointer(to: &v6) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    dht_runner_ping(runner, $0, socklen_t(MemoryLayout<sockaddr_in6>.size), nil, nil)
-                }
-            }
+            ping(&v6)
             return true
         }
         return false
+    }
+
+    /// Hands a `sockaddr_in` or `sockaddr_in6` to OpenDHT's ping, as the `sockaddr` it takes.
+    private func ping<Address>(_ address: inout Address) {
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                dht_runner_ping(runner, $0, socklen_t(MemoryLayout<Address>.size), nil, nil)
+            }
+        }
     }
 
     /// Joins through the node at `host`:`port` (a name or an address); OpenDHT resolves and
