@@ -52,6 +52,9 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     // Guarded by the poll lock.
     private var client: OpaquePointer?
     private var running = false
+    /// The daemon said it is registering its host name (S_REGISTERING or S_COLLISION) since
+    /// it last ran: our groups are reset until it runs again.
+    private var registering = false
     private var isShutDown = false
     private var typeBrowser: OpaquePointer?
     private var serviceBrowsers: [ServiceType: OpaquePointer] = [:]
@@ -211,8 +214,12 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         guard client == newClient, !isShutDown else { return }
         switch state {
         case AVAHI_CLIENT_S_RUNNING:
-            guard !running else { return }
+            guard !running else {
+                if registering { publishAgainAfterRegistering(newClient) }
+                return
+            }
             running = true
+            registering = false
             let version = AvahiConversions.text(avahi_client_get_version_string(newClient))
             logger.info("connected to avahi-daemon", metadata: ["version": "\(version)"])
             continuation.yield(.connection(.running))
@@ -221,8 +228,18 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
             for id in publications.entries.keys.sorted() { reannounce(id, client: newClient) }
             if awaitingResync { arm(.resync, after: options.resyncGrace) }
         case AVAHI_CLIENT_S_COLLISION, AVAHI_CLIENT_S_REGISTERING:
-            // The daemon is (re)establishing its own host name; entry groups must wait.
+            // The daemon is (re)establishing its own host name (a collision, a new name, an
+            // interface back after a link went down): entry groups must wait, and are
+            // committed again once it runs (`publishAgainAfterRegistering`).
+            if !registering, !publications.entries.isEmpty || !publications.hosts.isEmpty {
+                logger.info("avahi-daemon is registering its host name; publications wait", metadata: [
+                    "state": "\(state == AVAHI_CLIENT_S_COLLISION ? "collision" : "registering")",
+                    "publications": "\(publications.entries.count)",
+                ])
+            }
+            registering = true
             for group in Array(groupOwners.keys) { avahi_entry_group_reset(group) }
+            for id in publications.entries.keys.sorted() { continuation.yield(.publication(id, .waiting)) }
         case AVAHI_CLIENT_CONNECTING:
             continuation.yield(.connection(.connecting("waiting for avahi-daemon")))
         case AVAHI_CLIENT_FAILURE:
@@ -237,11 +254,29 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         }
     }
 
+    /// The daemon runs again after registering its host name: every group was reset, so
+    /// every host and service is committed again (services on this host now carry its
+    /// current name). Without this a link that went down and came back could leave the
+    /// gateway believing in publications avahi-daemon no longer announced.
+    private func publishAgainAfterRegistering(_ client: OpaquePointer) {
+        registering = false
+        logger.info("avahi-daemon runs again; publishing again", metadata: [
+            "hosts": "\(publications.hosts.count)", "publications": "\(publications.entries.count)",
+        ])
+        for key in publications.hosts.keys.sorted() {
+            do throws(PublishError) { try announceHost(key, client: client) } catch {
+                logger.warning("cannot announce host again", metadata: ["host": "\(key)", "reason": "\(error)"])
+            }
+        }
+        for id in publications.entries.keys.sorted() { reannounce(id, client: client) }
+    }
+
     /// Frees the client and everything that hung off it; keeps what must be restored.
     private func freeClient() {
         if let client { avahi_client_free(client) } // frees browsers, resolvers and groups too
         client = nil
         running = false
+        registering = false
         typeBrowser = nil
         serviceBrowsers = [:]
         browserTypes = [:]

@@ -69,7 +69,8 @@ public struct PublicationID: Hashable, Comparable, Sendable, CustomStringConvert
 
 /// Where a publication stands with the local responder.
 public enum PublicationState: Hashable, Sendable {
-    /// Not announced because the responder is unreachable; it will be once it is back.
+    /// Not announced because the responder is unreachable or is registering its host name
+    /// again; it will be once it runs.
     case waiting
     /// Handed to the responder, probing for uniqueness.
     case registering(InstanceName)

@@ -149,6 +149,43 @@ struct AvahiDomainIntegrationTests {
         }
     }
 
+    /// avahi-daemon registers its host name again (here: a new name; in the field also a
+    /// link that comes back), telling clients S_REGISTERING and then S_RUNNING: every entry
+    /// group is reset meanwhile, and the backend commits its publications again — services on
+    /// this host under its new name, services on a synthesized host unchanged. (A gateway
+    /// whose link went down and came back once kept believing in imports avahi-daemon no
+    /// longer announced.)
+    @Test func publicationsComeBackAfterTheDaemonRegistersItsHostNameAgain() async throws {
+        try await Testbed.with(islands: 1, hosts: 2) { bed in
+            let own = try bed.spawn(.i(1, h: 1), [try z2z(), "local", "publish", "Own Host Svc", "_http._tcp", "80"])
+            let remote = try bed.spawn(.i(1, h: 1), [
+                try z2z(), "local", "publish", "Remote Svc", "_http._tcp", "81", "--host", "far-9.local", "--address", "10.0.2.17",
+            ])
+            for publisher in [own, remote] { try await publisher.waitForLine(containing: "established", timeout: .seconds(15)) }
+            func resolved() async throws -> [String: String] {
+                var hosts: [String: String] = [:]
+                for line in try await avahiBrowse(bed, .i(1, h: 2), type: "_http._tcp") where line.protocolName == "IPv4" {
+                    hosts[line.id.name.value] = line.resolution?.host.value
+                }
+                return hosts
+            }
+            let before = bed.hostName(of: .i(1, h: 1))
+            try await poll(timeout: .seconds(10), "both services resolved on i1h2") {
+                try await resolved() == ["Own Host Svc": "\(before).local", "Remote Svc": "far-9.local"]
+            }
+            let renamed = "\(before)-renamed"
+            try await bed.runChecked(.i(1, h: 1), ["avahi-set-host-name", renamed])
+            try await poll(timeout: .seconds(15), "both services resolved again, the own one under the new host name") {
+                try await resolved() == ["Own Host Svc": "\(renamed).local", "Remote Svc": "far-9.local"]
+            }
+            // Meanwhile the publications said they were waiting, then established again.
+            let states = own.output.filter { $0.contains("waiting") || $0.contains("established") }
+            #expect(states.count >= 3 && states.dropFirst().first?.contains("waiting") == true && states.last?.contains("established") == true,
+                    "\(own.output)")
+            #expect(own.isRunning && remote.isRunning)
+        }
+    }
+
     @Test func badInputIsRefusedWithItsReasonAndNothingIsPublished() async throws {
         try await Testbed.with(islands: 1, hosts: 2) { bed in
             let cases: [(arguments: [String], reason: String)] = [

@@ -217,7 +217,10 @@ import Glibc
                     views().allSatisfy { $0 == truth }
                 }
             } catch {
-                Issue.record("\(error): \(views())\n\(gateways.map(\.log).joined(separator: "\n---\n"))")
+                var diagnoses: [String] = []
+                for gateway in gateways { diagnoses.append(await gateway.diagnosis(bed)) }
+                let watched = watchers.map { "\($0.host): \($0.all.map { "\($0.line)" }.joined(separator: "\n"))" }
+                Issue.record("\(error): \(views())\n\(diagnoses.joined(separator: "\n"))\n\(watched.joined(separator: "\n"))")
                 throw error
             }
             #expect(gateways[0].process.isRunning)

@@ -63,6 +63,19 @@ struct Gateway {
 
     /// The daemon's log so far (stderr), for failure messages.
     var log: String { process.errorOutput.suffix(40).joined(separator: "\n") }
+
+    /// For a failure message: the log, and what the gateway and the avahi-daemon on its host
+    /// say now (`z2z status`, `services`, `events`; `avahi-browse -arpt`, our own publications included).
+    func diagnosis(_ bed: Testbed) async -> String {
+        var parts = ["== \(host): log", log]
+        for command in [["status"], ["services"], ["events"]] {
+            let output = (try? await bed.runChecked(host, [try BuildProducts.executable("z2z")] + command, timeout: .seconds(10)))
+            parts += ["== \(host): z2z \(command.joined(separator: " "))", output ?? "(failed)"]
+        }
+        let browse = try? await bed.runChecked(host, ["avahi-browse", "-arpt"], timeout: .seconds(10))
+        parts += ["== \(host): avahi-browse -arpt", browse ?? "(failed)"]
+        return parts.joined(separator: "\n")
+    }
 }
 
 /// A long-running `avahi-browse -rpk TYPE` on one host: every line with the time it arrived.
