@@ -98,7 +98,7 @@ extension DHTNode {
         published[record.key, default: [:]][record.valueID] = Published(
             record: record,
             republishAt: now + (lifetime * configuration.republishFraction).jittered(0.1, using: &rng),
-            until: record.isTombstone ? now + lifetime : nil)
+            until: record.isTombstone ? now + lifetime : nil, putAt: now)
     }
 
     /// Republishes the own records that are due, by id (`DHTNode+Refresh`), on the

@@ -56,7 +56,7 @@ extension DHTNode {
             startMerge(through: sender, cause: .overlay, now: now)
         case (_?, _?):
             if let wasLost, now.since(wasLost) >= configuration.lostProbeDelay {
-                startMerge(through: sender, cause: .healed, now: now)
+                if !startMerge(through: sender, cause: .healed, now: now) { scheduleCatchUp(now: now) }
             } else if header.merging {
                 startMerge(through: sender, cause: .flag, now: now)
             }
@@ -74,10 +74,12 @@ extension DHTNode {
         counters.overlayChanges += 1
     }
 
-    /// Starts (or joins in on) a merge through `peer`, a node of the merged overlay.
-    mutating func startMerge(through peer: Contact, cause: MergeCause, now: Instant) {
+    /// Starts (or joins in on) a merge through `peer`, a node of the merged overlay; false
+    /// when the cooldown holds it back.
+    @discardableResult
+    mutating func startMerge(through peer: Contact, cause: MergeCause, now: Instant) -> Bool {
         // Meeting another overlay always counts; a flag or a healed contact only once per cooldown.
-        if cause != .overlay, let last = merge.startedAt, now.since(last) < configuration.mergeCooldown { return }
+        if cause != .overlay, let last = merge.startedAt, now.since(last) < configuration.mergeCooldown { return false }
         counters.merges[cause.rawValue, default: 0] += 1
         merge.startedAt = now
         merge.endsAt = now + configuration.mergeWindow
@@ -93,6 +95,30 @@ extension DHTNode {
             merge.rejoin = (peer, now + configuration.mergeRejoinDelay.jittered(0.25, using: &rng))
             merge.settleAt = now + configuration.mergeSettle.jittered(0.25, using: &rng)
         }
+        return true
+    }
+
+    /// A healed contact during a merge's cooldown: no merge, but a catch-up once the heal
+    /// has settled (`catchUp`).
+    mutating func scheduleCatchUp(now: Instant) {
+        guard !isDirect, merge.catchUpAt == nil else { return }
+        merge.catchUpAt = now + configuration.mergeSettle.jittered(0.25, using: &rng)
+    }
+
+    /// After a heal the cooldown kept from merging: what changed while cut may have missed
+    /// the holders on the other side, and with them the subscribers they serve. Own records
+    /// put within the cooldown go again, in full, to the k closest a full lookup finds: a
+    /// holder that lacks one stores it and notifies its subscribers. (Looking every
+    /// subscription up again as well cost nearly three times the bytes during cycled cuts
+    /// and healed no faster: `z2z-bench faults partitions`, RELIABILITY.md finding 7.)
+    mutating func catchUp(now: Instant) {
+        counters.catchUps += 1
+        for key in published.keys.sorted() {
+            for valueID in published[key]!.keys where now.since(published[key]![valueID]!.putAt) <= configuration.mergeCooldown {
+                published[key]![valueID]!.republishAt = now
+            }
+        }
+        republish(now: now, thorough: true)
     }
 
     /// Ends the merge window, and republishes once the merged routing table has filled.
@@ -100,6 +126,10 @@ extension DHTNode {
         if let (peer, at) = merge.rejoin, at <= now {
             merge.rejoin = nil
             if !isDirect { startLookup(.rejoin, target: id, now: now, seeds: [peer]) }
+        }
+        if let at = merge.catchUpAt, at <= now {
+            merge.catchUpAt = nil
+            if !isDirect, merge.settleAt == nil { catchUp(now: now) }
         }
         if let at = merge.settleAt, at <= now {
             merge.settleAt = nil
@@ -155,6 +185,8 @@ struct MergeState: Sendable {
     var endsAt: Instant?
     /// When to republish own records and re-find subscription holders.
     var settleAt: Instant?
+    /// When to catch up after a heal that started no merge (`DHTNode.catchUp`).
+    var catchUpAt: Instant?
     /// The id this node had before it lost the merge; its messages still name it until the
     /// window ends (`DHTNode.advertisedOverlay`).
     var previous: UInt64?

@@ -127,7 +127,7 @@ public struct DHTNode: Sendable {
         var next = nextMaintenance
         if let d = deadlines.min?.at { next = min(next ?? d, d) }
         if let n = neighbourhood.at { next = min(next ?? n, n) }
-        for m in [merge.rejoin?.at, merge.settleAt, merge.endsAt].compactMap({ $0 }) { next = min(next ?? m, m) }
+        for m in [merge.rejoin?.at, merge.settleAt, merge.endsAt, merge.catchUpAt].compactMap({ $0 }) { next = min(next ?? m, m) }
         if let r = redelivery.nextDue { next = min(next ?? r, r) }
         if isDirect, let l = lost.nextMemberProbe { next = min(next ?? l, l) }
         return next
@@ -335,6 +335,8 @@ public struct Counters: Hashable, Sendable {
     /// Merges started, by cause: `overlay` (met another overlay id), `flag` (a merging
     /// member of ours), `healed` (a contact dropped as dead answered again).
     public var merges: [String: Int] = [:]
+    /// Catch-ups after a heal the merge cooldown held back (`DHTNode.catchUp`).
+    public var catchUps = 0
     /// Times this node's overlay id changed (joining one, or losing a merge).
     public var overlayChanges = 0
     /// Direct exchange: stores sent again because the member had not acknowledged them.
@@ -416,6 +418,8 @@ struct Published: Sendable {
     var record: Record
     var republishAt: Instant
     var until: Instant?
+    /// When this version was put.
+    var putAt: Instant
 }
 
 /// The adaptive timer of the neighbourhood check.

@@ -20,12 +20,15 @@ import Testing
         #expect(r.viewsEqualAtLimit == 30)
     }
 
-    /// The benchmark's size (50 islands, two minutes of cycling), seed 3: with republishing
+    /// The benchmark's size (50 islands, two minutes of cycling). Seed 3: with republishing
     /// by id only, a merge's republish reached only the few holders the routing table knew
     /// and 25 of 50 views stayed wrong; a merge's republish is a full lookup and full stores
-    /// to the k closest (`DHTNode.republishAll`), and every view is whole within 30 s.
-    @Test func fiftyIslandsHealFromTwoMinutesOfCycledPartitionsWithinThirtySeconds() {
-        let r = PartitionCycles(islands: 50).run(seed: 3)
+    /// to the k closest (`DHTNode.republishAll`). Seed 8: a withdrawal made while cut stayed
+    /// on 6 islands for 219.5 s, because the heal came during every owner's merge cooldown;
+    /// such a heal now starts a catch-up (`DHTNode.catchUp`). Every view is whole within 30 s.
+    @Test(arguments: [3, 8] as [UInt64])
+    func fiftyIslandsHealFromTwoMinutesOfCycledPartitionsWithinThirtySeconds(seed: UInt64) {
+        let r = PartitionCycles(islands: 50).run(seed: seed)
         #expect(r.viewsEqualBeforeCuts == 50)
         #expect((r.withdrawalsGoneAfterHeal ?? 99) <= 30, "withdrawals gone everywhere: \(r.differences)")
         #expect((r.viewsCompleteAfterHeal ?? 99) <= 30, "views equal the truth: \(r.differences)")
