@@ -22,6 +22,7 @@ public struct PartitionCycles: Sendable {
     public init(islands: Int = 50) { self.islands = islands }
 
     public struct Result: Hashable, Sendable, Codable {
+        public var seed: UInt64 = 0
         public var islands = 0
         public var gateways = 0
         public var viewsEqualBeforeCuts = 0
@@ -42,6 +43,7 @@ public struct PartitionCycles: Sendable {
         let sim = Simulation(seed: seed)
         let world = IslandWorld(simulation: sim)
         var result = Result()
+        result.seed = seed
         for _ in 0..<islands {
             let count = 1 + sim.randomIndex(below: maxGateways)
             world.addIsland(bootTimes: (0..<count).map { _ in Instant.zero + bootWindow * sim.random() })
