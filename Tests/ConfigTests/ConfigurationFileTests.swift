@@ -35,7 +35,7 @@ struct ConfigurationFileTests {
         #expect(GatewayConfiguration.defaults.api.listen.description == "127.0.0.1:7401")
         #expect(GatewayConfiguration.defaults.dht.port == 7400)
         #expect(GatewayConfiguration.defaults.dht.structureThreshold == 24)
-        #expect(GatewayConfiguration.defaults.island.heartbeat == .seconds(1))
+        #expect(GatewayConfiguration.defaults.island.heartbeat == .milliseconds(750))
         #expect(GatewayConfiguration.defaults.policy == .permitAll)
     }
 
