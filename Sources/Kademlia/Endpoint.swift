@@ -51,6 +51,25 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension Endpoint.Address {
+    /// From network-order bytes: 4 for IPv4, 16 for IPv6; nil for any other count.
+    public init?(bytes: [UInt8]) {
+        switch bytes.count {
+        case 4: self = .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
+        case 16: self = .v6(bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }, bytes.suffix(8).reduce(0) { $0 << 8 | UInt64($1) })
+        default: return nil
+        }
+    }
+
+    /// Network-order bytes: 4 for IPv4, 16 for IPv6.
+    public var bytes: [UInt8] {
+        switch self {
+        case .v4(let a): withUnsafeBytes(of: a.bigEndian) { Array($0) }
+        case .v6(let high, let low): withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) }
+        }
+    }
+}
+
 /// A node as others know it: its id and where it listens.
 public struct Contact: Hashable, Sendable, CustomStringConvertible {
     public var id: NodeID

@@ -136,16 +136,7 @@ public final class OpenDHTRendezvous: Rendezvous {
     /// when they are read back: they are seeds.
     public func routingCache(limit: Int = 256) -> [Contact] {
         node.knownNodes(limit: limit).compactMap { known in
-            let address: Endpoint.Address
-            switch known.address.count {
-            case 4: address = .v4(known.address.reduce(0) { $0 << 8 | UInt32($1) })
-            case 16:
-                let high = known.address.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
-                let low = known.address.suffix(8).reduce(0) { $0 << 8 | UInt64($1) }
-                address = .v6(high, low)
-            default: return nil
-            }
-            guard known.id.count == 20 else { return nil }
+            guard let address = Endpoint.Address(bytes: known.address), known.id.count == 20 else { return nil }
             return Contact(id: NodeID(bytes: known.id + [UInt8](repeating: 0, count: 12)), endpoint: Endpoint(address: address, port: known.port))
         }
     }

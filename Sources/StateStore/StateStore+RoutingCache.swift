@@ -1,4 +1,3 @@
-import DNSSD
 import Foundation
 import GRDB
 import Kademlia
@@ -40,28 +39,6 @@ extension StateStore {
                         arguments: [position, Data(contact.id.bytes), Data(contact.endpoint.address.bytes), Int(contact.endpoint.port)])
                 }
             }
-        }
-    }
-}
-
-extension Endpoint.Address {
-    /// The same address as DNSSD's `IPAddress` (both hold the address as big-endian integers),
-    /// which knows its network-order bytes.
-    var ipAddress: IPAddress {
-        switch self {
-        case .v4(let value): .v4(value)
-        case .v6(let high, let low): .v6(high, low)
-        }
-    }
-
-    /// Network-order bytes: 4 for IPv4, 16 for IPv6.
-    var bytes: [UInt8] { ipAddress.bytes }
-
-    init?(bytes: [UInt8]) {
-        switch try? IPAddress(bytes: bytes) {
-        case .v4(let value)?: self = .v4(value)
-        case .v6(let high, let low)?: self = .v6(high, low)
-        case nil: return nil
         }
     }
 }
