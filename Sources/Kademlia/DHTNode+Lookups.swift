@@ -6,8 +6,12 @@ struct ActiveLookup: Sendable {
         /// The self-lookup of a merge, seeded with a node of the other side.
         case rejoin
         case lookup(RequestID)
-        /// `nil` request: a republish of own records (all under the lookup's key).
-        case put(RequestID?, [Record])
+        /// A put of the owner's new record (all records under the lookup's key).
+        case put(RequestID, [Record])
+        /// A republish of own records under the lookup's key: by id to the `storeReplicas`
+        /// closest (periodic), or `thorough` — in full to the k closest, after a merge or a
+        /// heal, when the routing table is still filling (`DHTNode.republish(now:thorough:)`).
+        case republish([Record], thorough: Bool)
         case get(RequestID)
         case subscribe(RecordKey)
         case refreshBucket
@@ -27,7 +31,8 @@ struct ActiveLookup: Sendable {
         case .join: "bootstrap"
         case .rejoin: "merge"
         case .lookup: "lookup"
-        case .put(let request, _): request == nil ? "republish" : "put"
+        case .put: "put"
+        case .republish: "republish"
         case .get: "get"
         case .subscribe: "subscribe"
         case .refreshBucket: "bucket_refresh"
@@ -249,21 +254,15 @@ extension DHTNode {
             let live = active.values.values.map(\.record).filter { !$0.isTombstone }.sorted { $0.slot < $1.slot }
             effects.append(.completed(request, .get(live, report)))
         case .put(let request, let records):
-            // The `storeReplicas` closest found, this node among them when it is closer.
-            let key = active.lookup.target
-            let replicas = configuration.storeReplicas
-            var holders = Array(report.closest.prefix(replicas))
-            let here = holders.count < replicas || id.distance(to: key) < holders[replicas - 1].id.distance(to: key)
-            if here, holders.count >= replicas { holders.removeLast() }
-            if request == nil, active.lookup.k > replicas {
-                // A thorough republish (after a merge): in full, to every one of the k closest.
-                let all = Array(report.closest.prefix(configuration.k))
-                storeRound(records, request: nil, report: report, holders: all, storeHere: false, now: now)
-            } else if request == nil {
-                refreshRound(records, holders: holders, storeHere: here, now: now)
-            } else {
-                storeRound(records, request: request, report: report, holders: holders, storeHere: here, now: now)
-            }
+            let (holders, here) = storeHolders(report)
+            storeRound(records, request: request, report: report, holders: holders, storeHere: here, now: now)
+        case .republish(let records, thorough: true):
+            // In full, to every one of the k closest.
+            let all = Array(report.closest.prefix(configuration.k))
+            storeRound(records, request: nil, report: report, holders: all, storeHere: false, now: now)
+        case .republish(let records, thorough: false):
+            let (holders, here) = storeHolders(report)
+            refreshRound(records, holders: holders, storeHere: here, now: now)
         case .subscribe(let key):
             subscriptionLookupFinished(key, values: active.values, report: report, now: now)
         case .refreshBucket:
@@ -320,5 +319,16 @@ extension DHTNode {
         if let request = state.request {
             effects.append(.completed(request, .put(acks: state.acks, attempted: state.attempted, rejections: state.rejections, state.report)))
         }
+    }
+
+    /// Where a put or a periodic republish stores: the `storeReplicas` closest the lookup
+    /// found, this node among them (`here`) when it is closer than the last of them.
+    func storeHolders(_ report: LookupReport) -> (holders: [Contact], here: Bool) {
+        let key = report.target
+        let replicas = configuration.storeReplicas
+        var holders = Array(report.closest.prefix(replicas))
+        let here = holders.count < replicas || id.distance(to: key) < holders[replicas - 1].id.distance(to: key)
+        if here, holders.count >= replicas { holders.removeLast() }
+        return (holders, here)
     }
 }

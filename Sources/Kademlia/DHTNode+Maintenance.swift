@@ -125,14 +125,14 @@ extension DHTNode {
             } else if thorough {
                 // After a merge the routing table is still filling: a full lookup to the k
                 // closest, and the records in full to all of them (`DHTNode+Lookups`).
-                startLookup(.put(nil, due), target: key.point, now: now)
+                startLookup(.republish(due, thorough: true), target: key.point, now: now)
             } else {
                 // Only the known node closest to the key is asked (it names any closer
                 // node we do not know, who is asked in turn); the rest of our closest are
                 // presumed alive, and their refresh answers (or timeouts) tell.
                 let seeds = table.closest(to: key.point, count: configuration.storeReplicas)
                 startLookup(
-                    .put(nil, due), target: key.point, now: now, seeds: seeds, presumedAlive: Set(seeds.dropFirst().map(\.id)),
+                    .republish(due, thorough: false), target: key.point, now: now, seeds: seeds, presumedAlive: Set(seeds.dropFirst().map(\.id)),
                     width: configuration.storeReplicas)
             }
         }
