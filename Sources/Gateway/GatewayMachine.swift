@@ -376,7 +376,8 @@ public struct GatewayMachine: Sendable {
         }
     }
 
-    /// Subscribe to every type another island exports that the policy may let in.
+    /// Subscribe to every type another island exports that the policy may let in; a type no
+    /// longer followed takes its imports with it (`ImportPlanner.forget(type:)`).
     private mutating func reconcileSubscriptions() -> [Effect] {
         guard export.isActive else { return [] }
         var wanted = Set<ServiceType>()
@@ -387,7 +388,7 @@ public struct GatewayMachine: Sendable {
         let dropped = subscribedTypes.subtracting(wanted).sorted()
         subscribedTypes = wanted
         return added.map { .subscribe(RecordKeys.type($0, network: settings.network)) }
-            + dropped.map { .unsubscribe(RecordKeys.type($0, network: settings.network)) }
+            + dropped.flatMap { [.unsubscribe(RecordKeys.type($0, network: settings.network))] + importEffects(imports.forget(type: $0)) }
     }
 
     private func importEffects(_ planned: [ImportEffect]) -> [Effect] {

@@ -154,6 +154,19 @@ public struct ImportPlanner: Sendable {
         return reconcile(key)
     }
 
+    /// The gateway no longer follows `type` (no other island exports it any more, or the
+    /// policy keeps it out): its values are forgotten and its imports withdrawn. Changes to
+    /// an unfollowed type never arrive, so keeping its values would keep a service that was
+    /// withdrawn after the island's directory entry dropped the type (a lost or late removal)
+    /// for good, and bring it back when the type is followed again.
+    public mutating func forget(type: ServiceType) -> [ImportEffect] {
+        let keys = Set(remote.keys.filter { $0.type == type }).union(imports.keys.filter { $0.type == type })
+        for (slot, key) in slotIndex where key.type == type { slotIndex[slot] = nil }
+        for key in keys { remote[key] = nil }
+        for (island, leadership) in leaders { leaders[island]?.published = leadership.published.filter { $0.type != type } }
+        return keys.sorted().flatMap { reconcile($0) }
+    }
+
     /// Local services decide which names are taken.
     public mutating func observe(_ event: LocalDomainEvent) -> [ImportEffect] {
         switch event {

@@ -46,6 +46,14 @@ public enum RendezvousChange: Hashable, Sendable {
     case upserted(RendezvousValue)
     /// The owner deleted it (a tombstone) or it expired without a republish.
     case removed(RecordKey, ValueSlot)
+
+    /// The key the change is under.
+    public var key: RecordKey {
+        switch self {
+        case .upserted(let value): value.key
+        case .removed(let key, _): key
+        }
+    }
 }
 
 /// Why a rendezvous operation failed.

@@ -47,6 +47,33 @@ struct GatewayMachineTests {
         #expect(named("Office Printer", on: 2, in: world).isEmpty)
     }
 
+    /// The removal of an island's last service of a type can arrive after the island's
+    /// directory entry that no longer lists the type (the removal was lost and sent again):
+    /// the importer stops following the type and must drop its imports then, or keep the
+    /// service for good — and bring it back when the type is followed again. (Seen as late
+    /// withdrawals in the netns loss scenario, RELIABILITY.md.)
+    @Test func aWithdrawalOvertakenByTheDirectoryEntryWithoutItsTypeStillRemovesTheImport() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        world.addGateway(island: 2)
+        let first = try printer("First Printer")
+        world.publishDevice(island: 1, first)
+        world.run(for: .seconds(5))
+        #expect(named("First Printer", on: 2, in: world).count == 1)
+
+        world.removalDelay = .seconds(1)
+        world.withdrawDevice(island: 1, first.id)
+        world.run(for: .seconds(3))
+        #expect(named("First Printer", on: 2, in: world).isEmpty, "gone, though its removal came after the directory entry")
+
+        // The type comes back with another service: only that one is imported.
+        world.removalDelay = .zero
+        world.publishDevice(island: 1, try printer("Second Printer", host: "printer2.local", address: "10.1.0.51"))
+        world.run(for: .seconds(3))
+        #expect(named("Second Printer", on: 2, in: world).count == 1)
+        #expect(named("First Printer", on: 2, in: world).isEmpty)
+    }
+
     @Test func sameNameOnTwoIslandsIsSuffixedOnlyWhereItIsImported() throws {
         var world = GatewayWorld()
         world.addGateway(island: 1, islandName: "north")

@@ -38,6 +38,9 @@ struct GatewayWorld {
     var values: [RecordKey: [ValueSlot: RendezvousValue]] = [:]
     var now = Instant.zero
     let delay = Interval.milliseconds(2)
+    /// Extra time a removal takes to reach subscribers (a lost datagram sent again), so that
+    /// changes sent after it overtake it.
+    var removalDelay = Interval.zero
     private var queue: [(at: Instant, gateway: Int, event: GatewayMachine.Event)] = []
     private var sequence: UInt64 = 0
     var network = NetworkID(rawValue: 0x2a)
@@ -113,6 +116,8 @@ struct GatewayWorld {
 
     private mutating func deliver(_ index: Int, _ event: GatewayMachine.Event) {
         guard gateways[index].running else { return }
+        // A subscription ended: its notifications still on the way are not delivered.
+        if case .rendezvous(let change) = event, !gateways[index].subscriptions.contains(change.key) { return }
         let effects = gateways[index].machine.handle(event, now: now)
         for effect in effects { perform(effect, by: index) }
     }
@@ -172,7 +177,11 @@ struct GatewayWorld {
 
     private mutating func notify(_ key: RecordKey, _ change: RendezvousChange) {
         for index in gateways.indices where gateways[index].running && gateways[index].subscriptions.contains(key) {
-            enqueue(index, .rendezvous(change))
+            if case .removed = change {
+                queue.append((now + delay + removalDelay, index, .rendezvous(change)))
+            } else {
+                enqueue(index, .rendezvous(change))
+            }
         }
     }
 
