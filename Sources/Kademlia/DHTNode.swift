@@ -214,7 +214,8 @@ public struct DHTNode: Sendable {
     mutating func send(_ body: MessageBody, to endpoint: Endpoint, expecting: NodeID?, purpose: PendingRequest.Purpose, now: Instant) -> UInt32 {
         var transaction = UInt32(truncatingIfNeeded: rng.next())
         while pending[transaction] != nil { transaction &+= 1 }
-        let deadline = now + rtt.timeout(min: configuration.minimumRequestTimeout, max: configuration.requestTimeout)
+        let deadline = now + rtt.timeout(initial: configuration.requestTimeout, min: configuration.minimumRequestTimeout,
+                                          max: configuration.maximumRequestTimeout)
         pending[transaction] = PendingRequest(endpoint: endpoint, expected: expecting, purpose: purpose, deadline: deadline, sentAt: now)
         deadlines.insert(Deadline(at: deadline, transaction: transaction))
         send(body, to: endpoint, transaction: transaction)
@@ -401,8 +402,8 @@ struct RoundTripEstimate: Sendable {
         smoothed = 0.875 * s + 0.125 * r
     }
 
-    func timeout(min: Interval, max: Interval) -> Interval {
-        guard let s = smoothed else { return max }
+    func timeout(initial: Interval, min: Interval, max: Interval) -> Interval {
+        guard let s = smoothed else { return initial }
         return Swift.min(max, Swift.max(min, .seconds(s + 4 * variation)))
     }
 }

@@ -18,6 +18,8 @@ public struct ExportsUnderLoss: Sendable {
     public var limit: Interval = .seconds(60)
     /// Changes not seen everywhere within this count as late.
     public var target: Interval = .seconds(30)
+    /// One-way latency of each link, in milliseconds (`NetworkModel`).
+    public var linkLatency: ClosedRange<Double> = 10...100
 
     public init(islands: Int = 10, loss: Double) {
         self.islands = islands
@@ -49,7 +51,7 @@ public struct ExportsUnderLoss: Sendable {
     /// - Parameter configure: adjusts the nodes' configuration (a comparison run without
     ///   redelivery sets `maxUnacknowledgedPerMember = 0`).
     public func run(seed: UInt64, configure: (inout Configuration) -> Void = { _ in }) -> Result {
-        let sim = Simulation(seed: seed, configure: configure)
+        let sim = Simulation(seed: seed, network: NetworkModel(linkLatency: linkLatency), configure: configure)
         let world = IslandWorld(simulation: sim)
         var result = Result(islands: islands, loss: loss)
         for _ in 0..<islands { world.addIsland(bootTimes: [Instant.zero + .seconds(5) * sim.random()]) }

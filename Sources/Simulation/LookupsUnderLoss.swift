@@ -10,6 +10,8 @@ public struct LookupsUnderLoss: Sendable {
     public var warmup: Interval = .minutes(1)
     public var lookups = 2_000
     public var rate = 20.0
+    /// One-way latency of each link, in milliseconds (`NetworkModel`).
+    public var linkLatency: ClosedRange<Double> = 10...100
 
     public init(nodes: Int = 1_000, loss: Double) {
         self.nodes = nodes
@@ -25,7 +27,7 @@ public struct LookupsUnderLoss: Sendable {
     }
 
     public func run(seed: UInt64) -> Result {
-        let simulation = Simulation(seed: seed)
+        let simulation = Simulation(seed: seed, network: NetworkModel(linkLatency: linkLatency))
         _ = Formation(nodes: nodes, rate: 1_000, lookups: 0).run(on: simulation)
         simulation.network.loss = loss
         simulation.run(for: warmup)

@@ -18,6 +18,8 @@ public struct PartitionCycles: Sendable {
     public var changesPerCycle = 2
     /// How long after the heal views may take before the run counts as failed.
     public var limit: Interval = .seconds(60)
+    /// One-way latency of each leader-to-leader link, in milliseconds (`NetworkModel`).
+    public var linkLatency: ClosedRange<Double> = 10...100
 
     public init(islands: Int = 50) { self.islands = islands }
 
@@ -40,7 +42,7 @@ public struct PartitionCycles: Sendable {
     }
 
     public func run(seed: UInt64) -> Result {
-        let sim = Simulation(seed: seed)
+        let sim = Simulation(seed: seed, network: NetworkModel(linkLatency: linkLatency))
         let world = IslandWorld(simulation: sim)
         var result = Result()
         result.seed = seed

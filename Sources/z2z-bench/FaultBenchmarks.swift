@@ -7,9 +7,38 @@ import Simulation
 struct Faults: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
-        abstract: "Fault injection on the simulator: random half partitions cycled, datagram loss (lookups; export changes in direct exchange).",
+        abstract: "Fault injection on the simulator: random half partitions cycled, datagram loss (lookups; export changes in direct exchange); each with the links' delay set by --latency.",
         subcommands: [PartitionCyclesCommand.self, LossCommand.self, ExportsUnderLossCommand.self]
     )
+}
+
+/// The simulated network's delay, shared by the fault benchmarks.
+struct LatencyOption: ParsableArguments {
+    @Option(help: ArgumentHelp("One-way latency of each link in milliseconds, MIN-MAX, drawn once per link (plus about 2 ms of jitter per datagram).", valueName: "ms"))
+    var latency = "10-100"
+
+    /// The range; a malformed one is an error.
+    var range: ClosedRange<Double> {
+        get throws {
+            let parts = latency.split(separator: "-", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let low = parts[0], let high = parts[1], low >= 0, low <= high, high <= 60_000 else {
+                throw ValidationError("--latency: \"\(latency)\" is not MIN-MAX in milliseconds with 0 <= MIN <= MAX <= 60000 (e.g. --latency 150-300)")
+            }
+            return low...high
+        }
+    }
+
+    func validate() throws { _ = try range }
+}
+
+/// Loss probabilities from a comma-separated option; a bad one is an error, not skipped.
+func lossList(_ text: String) throws -> [Double] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { part -> Double in
+        guard let p = Double(part.trimmingCharacters(in: .whitespaces)), p >= 0, p < 1 else {
+            throw ValidationError("--loss: \"\(part)\" is not a probability in [0, 1) (e.g. --loss 0.05,0.2)")
+        }
+        return p
+    }
 }
 
 struct PartitionCyclesCommand: ParsableCommand {
@@ -21,6 +50,7 @@ struct PartitionCyclesCommand: ParsableCommand {
     @Option(help: "Seconds of cycling.") var seconds: Double = 120
     @Option(help: "Seconds after the heal before views that still differ count as failed.") var limit: Double = 60
     @Option(help: "Seeds to run, comma-separated; the same seed replays the same run.") var seeds = "1"
+    @OptionGroup var delay: LatencyOption
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
 
     /// The seeds, each a whole number; a bad one is an error, not skipped.
@@ -43,6 +73,7 @@ struct PartitionCyclesCommand: ParsableCommand {
         scenario.cycle = .seconds(cycle)
         scenario.duration = .seconds(seconds)
         scenario.limit = .seconds(limit)
+        scenario.linkLatency = try delay.range
         var all: [PartitionCycles.Result] = []
         var wallTotal = 0.0
         let list = try seedList
@@ -74,14 +105,18 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Loss probabilities, comma-separated.") var loss = "0.01,0.05,0.2"
     @Option(help: "Lookups per loss probability (20/s).") var count = 2_000
     @Option(help: "Seed of the run; the same seed replays the same run.") var seed: UInt64 = 1
+    @OptionGroup var delay: LatencyOption
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
+
+    func validate() throws { _ = try lossList(loss) }
 
     func run() throws {
         var rows: [LookupsUnderLoss.Result] = []
         var wallTotal = 0.0
-        for p in loss.split(separator: ",").compactMap({ Double($0) }) {
+        for p in try lossList(loss) {
             var scenario = LookupsUnderLoss(nodes: nodes, loss: p)
             scenario.lookups = count
+            scenario.linkLatency = try delay.range
             let (r, wall) = timed { scenario.run(seed: seed) }
             wallTotal += wall
             rows.append(r)
@@ -103,13 +138,17 @@ struct ExportsUnderLossCommand: ParsableCommand {
     @Option(help: "Seconds of changes.") var seconds: Double = 120
     @Option(help: "Seed of the run; the same seed replays the same run.") var seed: UInt64 = 1
     @Flag(help: "Compare: keep no unacknowledged stores (no redelivery).") var noRedelivery = false
+    @OptionGroup var delay: LatencyOption
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
+
+    func validate() throws { _ = try lossList(loss) }
 
     func run() throws {
         var rows: [ExportsUnderLoss.Result] = []
         var wallTotal = 0.0
-        for p in loss.split(separator: ",").compactMap({ Double($0) }) {
+        for p in try lossList(loss) {
             var scenario = ExportsUnderLoss(islands: islands, loss: p)
+            scenario.linkLatency = try delay.range
             scenario.interval = .seconds(interval)
             scenario.duration = .seconds(seconds)
             let off = noRedelivery
