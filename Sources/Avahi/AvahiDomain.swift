@@ -224,8 +224,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
             logger.info("connected to avahi-daemon", metadata: ["version": "\(version)"])
             continuation.yield(.connection(.running))
             startBrowsing(newClient)
-            for key in publications.hosts.keys.sorted() { try? announceHost(key, client: newClient) }
-            for id in publications.entries.keys.sorted() { reannounce(id, client: newClient) }
+            publishEverything(newClient)
             if awaitingResync { arm(.resync, after: options.resyncGrace) }
         case AVAHI_CLIENT_S_COLLISION, AVAHI_CLIENT_S_REGISTERING:
             // The daemon is (re)establishing its own host name (a collision, a new name, an
@@ -263,9 +262,15 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         logger.info("avahi-daemon runs again; publishing again", metadata: [
             "hosts": "\(publications.hosts.count)", "publications": "\(publications.entries.count)",
         ])
+        publishEverything(client)
+    }
+
+    /// Commits every host and service we publish (on a new client, or after the daemon reset
+    /// our groups).
+    private func publishEverything(_ client: OpaquePointer) {
         for key in publications.hosts.keys.sorted() {
             do throws(PublishError) { try announceHost(key, client: client) } catch {
-                logger.warning("cannot announce host again", metadata: ["host": "\(key)", "reason": "\(error)"])
+                logger.warning("cannot announce host", metadata: ["host": "\(key)", "reason": "\(error)"])
             }
         }
         for id in publications.entries.keys.sorted() { reannounce(id, client: client) }

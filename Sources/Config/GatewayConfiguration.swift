@@ -164,7 +164,10 @@ public struct DHTSettings: Hashable, Sendable {
 
     /// The UDP port of the OpenDHT engine's node: `port` + 2 (7402 by default), since `port`
     /// stays the island heartbeats' socket. Nil when `port` is above 65533.
-    public var openDHTPort: UInt16? { port <= UInt16.max - 2 ? port + 2 : nil }
+    public var openDHTPort: UInt16? { Self.openDHTPort(of: port) }
+
+    /// The OpenDHT port of a z2zd whose DHT port is `port` (another gateway's, too).
+    public static func openDHTPort(of port: UInt16) -> UInt16? { port <= UInt16.max - 2 ? port + 2 : nil }
 }
 
 /// Admission to the network (`Kademlia.NetworkKey`): the secret every gateway of the network

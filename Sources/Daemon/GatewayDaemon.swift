@@ -97,7 +97,7 @@ public struct GatewayDaemon: Sendable {
                 case .native: rendezvous.addSeeds(endpoints)
                 case .opendht:
                     rendezvous.addSeeds(endpoints.compactMap { endpoint in
-                        endpoint.port <= UInt16.max - 2 ? Endpoint(address: endpoint.address, port: endpoint.port + 2) : nil
+                        DHTSettings.openDHTPort(of: endpoint.port).map { Endpoint(address: endpoint.address, port: $0) }
                     })
                 }
             }),

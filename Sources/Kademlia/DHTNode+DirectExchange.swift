@@ -53,10 +53,8 @@ extension DHTNode {
     /// Sends a store to a member; in direct exchange it is kept until acknowledged and sent
     /// again with backoff meanwhile (`Redelivery`).
     mutating func deliver(_ record: Record, to member: Contact, purpose: PendingRequest.Purpose, now: Instant) {
-        let transaction = send(
-            .store(RecordCopy(record: record, remaining: record.ttl)), to: member.endpoint, expecting: member.id, purpose: purpose, now: now)
+        sendStore(record, to: member, purpose: purpose, tracked: isDirect, now: now)
         guard isDirect else { return }
-        pending[transaction]?.redelivers = Redelivery.Ref(key: record.key, slot: record.slot, sequence: record.sequence)
         if !redelivery.sent(record, to: member, now: now) { counters.limitHits["redelivery_per_member", default: 0] += 1 }
     }
 
@@ -65,10 +63,15 @@ extension DHTNode {
         guard !redelivery.isEmpty else { return }
         for (member, record) in redelivery.due(now: now) {
             counters.redeliveries += 1
-            let transaction = send(
-                .store(RecordCopy(record: record, remaining: record.ttl)), to: member.endpoint, expecting: member.id, purpose: .replicate, now: now)
-            pending[transaction]?.redelivers = Redelivery.Ref(key: record.key, slot: record.slot, sequence: record.sequence)
+            sendStore(record, to: member, purpose: .replicate, tracked: true, now: now)
         }
+    }
+
+    /// Sends a store; when `tracked`, its acknowledgement clears the record from `Redelivery`.
+    private mutating func sendStore(_ record: Record, to member: Contact, purpose: PendingRequest.Purpose, tracked: Bool, now: Instant) {
+        let transaction = send(
+            .store(RecordCopy(record: record, remaining: record.ttl)), to: member.endpoint, expecting: member.id, purpose: purpose, now: now)
+        if tracked { pending[transaction]?.redelivers = Redelivery.Ref(key: record.key, slot: record.slot, sequence: record.sequence) }
     }
 
     /// A member answered our peer exchange (`contacts` is nil when it did not answer):

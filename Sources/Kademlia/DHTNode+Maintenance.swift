@@ -139,9 +139,12 @@ extension DHTNode {
     }
 
     /// Republishes every own record now (entering structure; merging).
-    mutating func republishAll(now: Instant) {
+    /// With `putWithin`, only the records put that recently (a catch-up after a heal).
+    mutating func republishAll(now: Instant, putWithin: Interval? = nil) {
         for key in published.keys.sorted() {
-            for valueID in published[key]!.keys { published[key]![valueID]!.republishAt = now }
+            for valueID in published[key]!.keys where putWithin.map({ now.since(published[key]![valueID]!.putAt) <= $0 }) ?? true {
+                published[key]![valueID]!.republishAt = now
+            }
         }
         republish(now: now, thorough: true)
     }

@@ -113,12 +113,7 @@ extension DHTNode {
     /// and healed no faster: `z2z-bench faults partitions`, RELIABILITY.md finding 7.)
     mutating func catchUp(now: Instant) {
         counters.catchUps += 1
-        for key in published.keys.sorted() {
-            for valueID in published[key]!.keys where now.since(published[key]![valueID]!.putAt) <= configuration.mergeCooldown {
-                published[key]![valueID]!.republishAt = now
-            }
-        }
-        republish(now: now, thorough: true)
+        republishAll(now: now, putWithin: configuration.mergeCooldown)
     }
 
     /// Ends the merge window, and republishes once the merged routing table has filled.
@@ -260,17 +255,11 @@ struct LostContacts: Sendable {
         var out: [Contact] = []
         for id in entries.keys.sorted() {
             let entry = entries[id]!
-            guard let probe = memberProbes[id] else {
-                let at = entry.at + first
-                if at <= now {
-                    out.append(entry.contact)
-                    memberProbes[id] = (now + Swift.min(first * 2, max), Swift.min(first * 2, max))
-                } else {
-                    memberProbes[id] = (at, first)
-                }
+            let probe = memberProbes[id] ?? (entry.at + first, first)
+            guard probe.at <= now else {
+                memberProbes[id] = probe
                 continue
             }
-            guard probe.at <= now else { continue }
             out.append(entry.contact)
             let wait = Swift.min(probe.wait * 2, max)
             memberProbes[id] = (now + wait, wait)

@@ -31,14 +31,20 @@ struct LatencyOption: ParsableArguments {
     func validate() throws { _ = try range }
 }
 
-/// Loss probabilities from a comma-separated option; a bad one is an error, not skipped.
-func lossList(_ text: String) throws -> [Double] {
-    try text.split(separator: ",", omittingEmptySubsequences: false).map { part -> Double in
-        guard let p = Double(part.trimmingCharacters(in: .whitespaces)), p >= 0, p < 1 else {
-            throw ValidationError("--loss: \"\(part)\" is not a probability in [0, 1) (e.g. --loss 0.05,0.2)")
+/// The items of a comma-separated option; one that `parse` refuses is an error naming the
+/// option and what it wants, not skipped.
+func commaList<T>(_ text: String, option: String, wants: String, _ parse: (String) -> T?) throws -> [T] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { part -> T in
+        guard let value = parse(part.trimmingCharacters(in: .whitespaces)) else {
+            throw ValidationError("--\(option): \"\(part)\" is not \(wants)")
         }
-        return p
+        return value
     }
+}
+
+/// Loss probabilities from a comma-separated option.
+func lossList(_ text: String) throws -> [Double] {
+    try commaList(text, option: "loss", wants: "a probability in [0, 1) (e.g. --loss 0.05,0.2)") { Double($0).flatMap { (0..<1).contains($0) ? $0 : nil } }
 }
 
 struct PartitionCyclesCommand: ParsableCommand {
@@ -55,15 +61,7 @@ struct PartitionCyclesCommand: ParsableCommand {
 
     /// The seeds, each a whole number; a bad one is an error, not skipped.
     var seedList: [UInt64] {
-        get throws {
-            let list = try seeds.split(separator: ",", omittingEmptySubsequences: false).map { text -> UInt64 in
-                guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--seeds: \"\(text)\" is not a seed (a whole number ≥ 0; e.g. --seeds 1,2,3)")
-                }
-                return seed
-            }
-            return list
-        }
+        get throws { try commaList(seeds, option: "seeds", wants: "a seed (a whole number ≥ 0; e.g. --seeds 1,2,3)") { UInt64($0) } }
     }
 
     func validate() throws { _ = try seedList }
