@@ -85,9 +85,16 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "SIP",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Policy", "Rendezvous", "SIP",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+
+        // The read side: events, status, services, explain and the SIP directory as pure
+        // functions of the gateway machine's facts and view.
+        .target(
+            name: "GatewayReports",
+            dependencies: ["DNSSD", "Gateway", "Island", "Kademlia", "LocalDomain", "Policy", "Rendezvous", "SIP", "Z2ZAPI"]
         ),
 
         // MARK: daemon plumbing: configuration, policy, state directory, local HTTP API
@@ -138,7 +145,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "Transport", "DHTRendezvous",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "GatewayReports", "Transport", "DHTRendezvous",
                 "OpenDHTRendezvous", "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -217,12 +224,18 @@ let package = Package(
         ),
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Policy", "Rendezvous", "Kademlia", "SIP", "Z2ZAPI"]
+        ),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
         .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "Policy", "Z2ZAPI", "Testbed"]
+            dependencies: [
+                "Daemon", "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "Policy", "Z2ZAPI",
+                "Testbed",
+            ]
         ),
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).

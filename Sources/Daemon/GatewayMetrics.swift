@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import Island
 import Prometheus
 import Synchronization
 import Z2ZAPI
@@ -19,7 +20,7 @@ public final class GatewayMetrics: Sendable {
     private let refusalsSeen = Mutex<[String: Int]>([:])
 
     static let roles = ["candidate", "follower", "leader"]
-    static let stages = ["bootstrapping", "interconnection", "structure", "merging"]
+    static let stages = Stage.allCases.map(\.rawValue)
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -32,6 +33,7 @@ public final class GatewayMetrics: Sendable {
         self.factory = factory
         // Present from the start (at 0), so a dashboard's rate() has a series to read.
         counter("z2z_leader_changes_total").increment(by: 0)
+        for stage in Self.stages { counter("z2z_stage_changes_total", ["stage": stage]).increment(by: 0) }
         counter("z2z_rate_limited_packets_total").increment(by: 0)
         counter("z2z_rejections_total", ["reason": "none"]).increment(by: 0)
         for result in ["exported", "changed", "removed"] { counter("z2z_exports_total", ["result": result]).increment(by: 0) }
@@ -53,6 +55,10 @@ public final class GatewayMetrics: Sendable {
             counter("z2z_imports_total", ["result": event.reason == "changed" ? "changed" : "imported"]).increment()
         case .importWithdrawn:
             counter("z2z_imports_total", ["result": "withdrawn"]).increment()
+        case .importHeld:
+            counter("z2z_imports_total", ["result": Self.label(event.reason ?? "held")]).increment()
+        case .stage:
+            counter("z2z_stage_changes_total", ["stage": Self.label(event.reason ?? "unknown")]).increment()
         case .rejected:
             counter("z2z_rejections_total", ["reason": Self.label(event.reason ?? "unknown")]).increment()
         case .failed:

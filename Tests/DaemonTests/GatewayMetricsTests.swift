@@ -1,4 +1,5 @@
 import Daemon
+import GatewayReports
 import Foundation
 import Testbed
 import Testing

@@ -9,8 +9,9 @@ import Rendezvous
 import Z2ZAPI
 
 /// `z2z explain`: follows services through the gateway's steps and says where each stops.
-/// Pure over one driver snapshot, the policy in force and what the DHT answered for the
-/// type keys involved (`keys(for:)` says which to ask; the caller asks with a timeout).
+/// Pure over the machine's view (its own decisions and its policy gate), the facts it
+/// stated lately (`EventLog`), and what the DHT answered for the type keys involved
+/// (`types(for:)` says which to ask; the caller asks with a timeout).
 ///
 /// Outbound (a service of this island): seen on the link → export policy → exported under
 /// `type/<type>` → present in the DHT → other leaders subscribe to its type.
@@ -24,14 +25,12 @@ public struct ServiceExplainer: Sendable {
         case unanswered(String)
     }
 
-    public var machine: GatewayMachine
+    public var view: GatewayView
     public var events: EventLog
-    public var policy: Policy
 
-    public init(machine: GatewayMachine, events: EventLog, policy: Policy) {
-        self.machine = machine
+    public init(view: GatewayView, events: EventLog) {
+        self.view = view
         self.events = events
-        self.policy = policy
     }
 
     /// One instance as the explainer tracks it.
@@ -90,7 +89,7 @@ public struct ServiceExplainer: Sendable {
     public func explain(_ text: String, dht: [ServiceType: DHTAnswer]) -> ExplainResponse {
         let query = Query(text)
         var candidates = Set(known(query))
-        let here = machine.island
+        let here = view.island
         for case (_, .values(let values)) in dht {
             for value in values {
                 guard let record = try? ServiceRecordCodec.decode(value.payload), query.matches(record.name, record.type) else { continue }
@@ -100,14 +99,14 @@ public struct ServiceExplainer: Sendable {
         let traces = candidates.sorted().map { candidate in
             candidate.island == nil ? outbound(candidate, dht: dht[candidate.type]) : inbound(candidate, dht: dht[candidate.type])
         }
-        let role = GatewayRole(rawValue: machine.role.rawValue)
+        let role = GatewayRole(rawValue: view.role.rawValue)
         let summary: String
         if traces.isEmpty {
             summary = "no service matching \"\(text)\" is on this link, in the DHT, or in the recent events"
         } else {
             let crossed = traces.filter(\.crossed).count
             summary = "\(traces.count) instance\(traces.count == 1 ? "" : "s"), \(crossed) crossing" +
-                (machine.role == .leader ? "" : "; this gateway is a \(machine.role.rawValue): its leader knows more")
+                (view.role == .leader ? "" : "; this gateway is a \(view.role.rawValue): its leader knows more")
         }
         return ExplainResponse(query: text, role: role, traces: traces, summary: summary)
     }
@@ -115,49 +114,50 @@ public struct ServiceExplainer: Sendable {
     // MARK: candidates
 
     /// Instances known without the DHT: on the link, received from other islands, imported,
-    /// or named by a recent event (withdrawn ones). Local ones have `island == nil`.
+    /// or named by a recent fact (withdrawn ones). Local ones have `island == nil`.
     func known(_ query: Query) -> [Candidate] {
         var found: [Candidate] = []
-        for service in machine.export.services.values where service.isPublishedByAHost {
-            let id = service.id
-            if query.matches(id.name, id.type) { found.append(Candidate(island: nil, type: id.type, name: id.name)) }
+        for service in view.hostServices where query.matches(service.id.name, service.id.type) {
+            found.append(Candidate(island: nil, type: service.id.type, name: service.id.name))
         }
-        for key in machine.imports.remote.keys where query.matches(key.name, key.type) {
-            found.append(Candidate(island: key.island == machine.island ? nil : key.island, type: key.type, name: key.name))
+        for key in view.received where query.matches(key.name, key.type) {
+            found.append(Candidate(island: key.island == view.island ? nil : key.island, type: key.type, name: key.name))
         }
-        for event in events.events where Self.serviceEvents.contains(event.kind) {
-            guard let subject = event.subject, case .instance(let name, let type?) = Query(subject) else { continue }
-            guard let instance = try? InstanceName(name), query.matches(instance, type) else { continue }
-            // Imports name the island they came from; the rest are this island's.
-            let island = event.island?.id.flatMap { UInt64($0, radix: 16) }.map(IslandID.init(rawValue:))
-            // A gateway's publication on this link (an import) is not a service of this island.
-            if island == nil, let onLink = machine.export.services[ServiceID(name: instance, type: type)], !onLink.isPublishedByAHost {
-                continue
-            }
-            found.append(Candidate(island: island == machine.island ? nil : island, type: type, name: instance))
+        for entry in events.entries {
+            guard let fact = entry.fact, let (island, id) = Self.instance(in: fact), query.matches(id.name, id.type) else { continue }
+            found.append(Candidate(island: island == view.island ? nil : island, type: id.type, name: id.name))
         }
         return found
+    }
+
+    /// The instance a fact is about, and its island (nil: this island's link).
+    static func instance(in fact: GatewayFact) -> (IslandID?, ServiceID)? {
+        switch fact {
+        case .serviceSeen(let service, _), .serviceGone(let service): (nil, service.id)
+        case .exported(let record, _, _): (nil, record.id.service)
+        case .exportWithdrawn(let id), .exportSkipped(let id, _): (nil, id)
+        case .imported(let key, _, _), .importWithdrawn(let key, _), .importHeld(let key, _): (key.island, key.service)
+        case .transition, .stage, .responder, .rejected: nil
+        }
     }
 
     // MARK: traces
 
     func outbound(_ candidate: Candidate, dht: DHTAnswer?) -> ServiceTrace {
         var steps: [TraceStep] = []
-        let subject = "\(candidate.name.value).\(candidate.type)"
         let id = ServiceID(name: candidate.name, type: candidate.type)
-        let service = machine.export.services[id]
-        let islandRef = IslandRef(id: machine.island.map { "\($0)" }, name: machine.settings.islandName)
+        let islandRef = IslandRef(id: view.island.map { "\($0)" }, name: view.configuredIslandName)
+        let others = view.otherIslands
         func trace() -> ServiceTrace {
-            let crossed = "crosses: exported and visible to the leaders of \(otherIslands.count) other island\(otherIslands.count == 1 ? "" : "s")"
+            let crossed = "crosses: exported and visible to the leaders of \(others.count) other island\(others.count == 1 ? "" : "s")"
             return Self.trace(candidate, island: islandRef, direction: .outbound, steps: steps, crossed: crossed)
         }
 
         // 1. Seen on the link?
-        guard let service else {
-            if let gone = events.latest(about: subject, kinds: [.serviceGone, .serviceSeen]), gone.kind == .serviceGone {
+        guard let service = view.linkService(id), service.isPublishedByAHost else {
+            if let latest = events.latest(where: { Self.isLinkFact($0, about: id) }), case .serviceGone = latest.fact {
                 steps.append(TraceStep(step: .seenLocally, outcome: .failed,
-                                       detail: "withdrawn at \(Self.time(gone.time)) (\(gone.reason ?? gone.kind.rawValue)); no longer on the link",
-                                       reason: "withdrawn"))
+                                       detail: "withdrawn at \(Self.time(latest.time)) (removed); no longer on the link", reason: "withdrawn"))
             } else {
                 steps.append(TraceStep(step: .seenLocally, outcome: .failed, detail: "not on this link", reason: "not_seen"))
             }
@@ -167,44 +167,46 @@ public struct ServiceExplainer: Sendable {
         steps.append(TraceStep(step: .seenLocally, outcome: .passed,
                                detail: "on \(service.instance.host.value):\(service.instance.port) [\(addresses)]"))
 
-        // 2. Permitted, and exportable at all?
-        let verdict = policy.evaluate(direction: .export, type: candidate.type,
-                                      island: PolicyIsland(id: machine.island?.rawValue, name: machine.settings.islandName))
-        guard verdict.permits else {
-            steps.append(TraceStep(step: .exportPolicy, outcome: .failed, detail: "denied by \(verdict.description)",
-                                   reason: "denied_by_policy"))
+        // 2. Permitted, and exportable at all? The export planner's own decision.
+        let decision = view.exportDecision(service)
+        let verdict: Verdict
+        switch decision {
+        case .skipped(.denied(let denial)):
+            steps.append(TraceStep(step: .exportPolicy, outcome: .failed, detail: "denied by \(denial)", reason: "denied_by_policy"))
             return trace()
-        }
-        steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(verdict.description)"))
-        if case .failure(let skip) = machine.export.decide(service), skip.skip.reason != "denied_by_policy" {
-            steps.append(TraceStep(step: .exported, outcome: .failed, detail: "not exportable: \(skip.skip.reason.replacingOccurrences(of: "_", with: " "))",
-                                   reason: skip.skip.reason))
+        case .skipped(let skip):
+            steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(view.gate.exportVerdict(candidate.type))"))
+            steps.append(TraceStep(step: .exported, outcome: .failed,
+                                   detail: "not exportable: \(skip.reason.replacingOccurrences(of: "_", with: " "))", reason: skip.reason))
             return trace()
+        case .exported(_, let permit), .settling(_, let permit), .exportable(let permit):
+            verdict = permit
         }
+        steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(verdict)"))
 
         // 3. Exported, under which key?
-        let key = RecordKeys.type(candidate.type, network: machine.settings.network)
-        let valueID = RecordKeys.valueID(of: candidate.name, type: candidate.type)
+        let key = view.typeKey(candidate.type)
+        let valueID = view.valueID(candidate.name, candidate.type)
         let keyText = "type/\(candidate.type) = \(key.point), value id \(String(valueID, radix: 16))"
-        guard machine.role == .leader else {
-            steps.append(TraceStep(step: .exported, outcome: .unknown,
-                                   detail: "this gateway is a \(machine.role.rawValue); the leader \(machine.election.leader.map { String("\($0)".prefix(16)) + "…" } ?? "(none yet)") exports under \(keyText)"))
-            return trace()
-        }
-        if machine.export.exported[id] != nil {
+        switch decision {
+        case .exported:
             steps.append(TraceStep(step: .exported, outcome: .passed, detail: "under \(keyText)"))
-        } else if machine.export.settling[id] != nil {
-            steps.append(TraceStep(step: .exported, outcome: .failed, detail: "settling (seen a moment ago; exported within 40 ms)", reason: "settling"))
+        case .settling:
+            let settle = Int((view.settleTime.seconds * 1000).rounded())
+            steps.append(TraceStep(step: .exported, outcome: .failed,
+                                   detail: "settling (seen a moment ago; exported within \(settle) ms)", reason: "settling"))
             return trace()
-        } else {
-            steps.append(TraceStep(step: .exported, outcome: .failed, detail: "not exported (see z2z events)", reason: "not_exported"))
+        case .exportable, .skipped:
+            let leader = view.leader.map { String("\($0)".prefix(16)) + "…" } ?? "(none yet)"
+            steps.append(TraceStep(step: .exported, outcome: .unknown,
+                                   detail: "this gateway is a \(view.role.rawValue); the leader \(leader) exports under \(keyText)"))
             return trace()
         }
 
         // 4. In the DHT?
         switch dht {
         case .values(let values)?:
-            if let value = values.first(where: { $0.owner == machine.settings.id && $0.valueID == valueID }) {
+            if let value = values.first(where: { $0.owner == view.node && $0.valueID == valueID }) {
                 steps.append(TraceStep(step: .inDHT, outcome: .passed, detail: "a get finds it (sequence \(value.sequence), \(value.payload.count) bytes)"))
             } else {
                 steps.append(TraceStep(step: .inDHT, outcome: .failed,
@@ -221,7 +223,6 @@ public struct ServiceExplainer: Sendable {
         }
 
         // 5. Seen by which leaders? Every other leader subscribes to the types in the directory.
-        let others = otherIslands
         if others.isEmpty {
             steps.append(TraceStep(step: .seenByLeaders, outcome: .failed,
                                    detail: "no other island's leader is known: no other island reached yet", reason: "no_other_island"))
@@ -233,13 +234,25 @@ public struct ServiceExplainer: Sendable {
         return trace()
     }
 
+    /// A fact about a host's service on the link: seen or gone.
+    static func isLinkFact(_ fact: GatewayFact, about id: ServiceID) -> Bool {
+        switch fact {
+        case .serviceSeen(let service, _), .serviceGone(let service): same(service.id, id)
+        default: false
+        }
+    }
+
+    /// Instance names compare as people type them: case-insensitively.
+    static func same(_ a: ServiceID, _ b: ServiceID) -> Bool {
+        a.type == b.type && a.name.value.lowercased() == b.name.value.lowercased()
+    }
+
     func inbound(_ candidate: Candidate, dht: DHTAnswer?) -> ServiceTrace {
         var steps: [TraceStep] = []
         guard let island = candidate.island else { return outbound(candidate, dht: dht) }
         let key = ImportKey(island: island, type: candidate.type, name: candidate.name)
-        let subject = "\(candidate.name.value).\(candidate.type)"
-        let received = machine.imports.remote[key] ?? [:]
-        var records: [(slot: ValueSlot, record: ServiceRecord, sequence: UInt64?)] = received.map { ($0.key, $0.value.record, nil) }
+        let received = view.received(key)
+        var records: [(slot: ValueSlot, record: ServiceRecord, sequence: UInt64?)] = received.map { ($0.key, $0.value, nil) }
         if case .values(let values)? = dht {
             for value in values {
                 guard let record = try? ServiceRecordCodec.decode(value.payload), record.id == key else { continue }
@@ -250,19 +263,25 @@ public struct ServiceExplainer: Sendable {
                 }
             }
         }
-        let islandName = records.first?.record.islandName ?? machine.directory.values.first { $0.island == island }?.name ?? ""
+        let islandName = records.first?.record.islandName ?? view.islandName(of: island) ?? ""
         let islandRef = IslandRef(id: "\(island)", name: islandName.isEmpty ? nil : islandName)
+        let imported = view.imports[key]
         func trace() -> ServiceTrace {
-            let crossed = "crosses: imported on this link as \"\(machine.imports.imports[key]?.publication.name.value ?? candidate.name.value)\""
+            let crossed = "crosses: imported on this link as \"\(imported?.publication.name.value ?? candidate.name.value)\""
             return Self.trace(candidate, island: islandRef, direction: .inbound, steps: steps, crossed: crossed)
         }
 
         // 1. In the DHT? 2. Put by which leaders?
         if records.isEmpty {
-            if let gone = events.latest(about: subject), gone.kind == .importWithdrawn {
+            let latest = events.latest { fact in
+                switch fact {
+                case .imported(let other, _, _), .importWithdrawn(let other, _): other == key
+                default: false
+                }
+            }
+            if let latest, case .importWithdrawn = latest.fact {
                 steps.append(TraceStep(step: .inDHT, outcome: .failed,
-                                       detail: "withdrawn at \(Self.time(gone.time)): its island removed it from the DHT",
-                                       reason: "withdrawn"))
+                                       detail: "withdrawn at \(Self.time(latest.time)): its island removed it from the DHT", reason: "withdrawn"))
             } else if case .unanswered(let why)? = dht {
                 steps.append(TraceStep(step: .inDHT, outcome: .unknown, detail: "the DHT did not answer: \(why)"))
             } else {
@@ -270,30 +289,33 @@ public struct ServiceExplainer: Sendable {
             }
             return trace()
         }
-        let keyText = "type/\(candidate.type) = \(RecordKeys.type(candidate.type, network: machine.settings.network).point)"
+        let keyText = "type/\(candidate.type) = \(view.typeKey(candidate.type).point)"
         steps.append(TraceStep(step: .inDHT, outcome: .passed,
                                detail: "under \(keyText)\(received.isEmpty ? " (found by a get; this gateway is not subscribed to the type)" : " (received by subscription)")"))
         let owners = Set(records.map(\.slot.owner)).sorted().map { "\("\($0)".prefix(16))…" }
         steps.append(TraceStep(step: .seenByLeaders, outcome: .passed,
                                detail: "put by the leader\(owners.count == 1 ? "" : "s") \(owners.joined(separator: ", ")) of island \(islandRef)"))
 
-        // 3. Permitted in?
-        let verdict = policy.evaluate(direction: .import, type: candidate.type,
-                                      island: PolicyIsland(id: island.rawValue, name: islandName.isEmpty ? nil : islandName))
+        // 3. Permitted in? The machine's hold when it holds one, else its gate's verdict.
+        let verdict: Verdict
+        if case .denied(let denial)? = view.held(key) {
+            verdict = denial
+        } else {
+            verdict = view.importVerdict(candidate.type, from: island, name: islandName)
+        }
         guard verdict.permits else {
-            steps.append(TraceStep(step: .importPolicy, outcome: .failed, detail: "denied by \(verdict.description)",
-                                   reason: "denied_by_policy"))
+            steps.append(TraceStep(step: .importPolicy, outcome: .failed, detail: "denied by \(verdict)", reason: "denied_by_policy"))
             return trace()
         }
-        steps.append(TraceStep(step: .importPolicy, outcome: .passed, detail: "permitted by \(verdict.description)"))
+        steps.append(TraceStep(step: .importPolicy, outcome: .passed, detail: "permitted by \(verdict)"))
 
         // 4. Imported here, under what name?
-        guard machine.role == .leader else {
+        guard view.role == .leader else {
             steps.append(TraceStep(step: .imported, outcome: .unknown,
-                                   detail: "this gateway is a \(machine.role.rawValue); its leader imports (look for it with z2z services)"))
+                                   detail: "this gateway is a \(view.role.rawValue); its leader imports (look for it with z2z services)"))
             return trace()
         }
-        if let imported = machine.imports.imports[key] {
+        if let imported {
             var host = ""
             if case .synthesized(let name, _) = imported.publication.host { host = " on host \(name.value)" }
             steps.append(TraceStep(step: .imported, outcome: .passed,
@@ -301,21 +323,15 @@ public struct ServiceExplainer: Sendable {
         } else if received.isEmpty {
             steps.append(TraceStep(step: .imported, outcome: .failed,
                                    detail: "not subscribed to \(candidate.type): no island's directory entry lists it yet", reason: "not_subscribed"))
+        } else if let hold = view.held(key) {
+            steps.append(TraceStep(step: .imported, outcome: .failed,
+                                   detail: "received but held: \(hold.reason.replacingOccurrences(of: "_", with: " "))", reason: hold.reason))
         } else {
             steps.append(TraceStep(step: .imported, outcome: .failed,
                                    detail: "received but not published (a local service holds the name, or avahi-daemon refused it; see z2z events)",
                                    reason: "not_published"))
         }
         return trace()
-    }
-
-    static let serviceEvents: Set<GatewayEvent.Kind> = [
-        .serviceGone, .serviceSeen, .exportRemoved, .exported, .exportSkipped, .imported, .importWithdrawn,
-    ]
-
-    /// Leaders of other islands in the directory.
-    var otherIslands: [IslandDirectoryEntry] {
-        machine.directory.values.filter { $0.island != machine.island }.sorted { $0.island.rawValue < $1.island.rawValue }
     }
 
     /// A finished trace: it crosses when every step passed; otherwise the verdict names the
