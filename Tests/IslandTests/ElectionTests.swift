@@ -136,3 +136,17 @@ struct ElectionTests {
         }
     }
 }
+
+/// The island's stage from the election and the overlay (`Stage.of`), the one place it is decided.
+struct StageTests {
+    @Test func bootstrappingUntilALeaderThenTheOverlaysStage() {
+        #expect(Stage.of(leaderElected: false, leading: false, overlay: .structure) == .bootstrapping)
+        #expect(Stage.of(leaderElected: true, leading: true, overlay: .bootstrapping) == .interconnection,
+                "a leader whose overlay knows nobody is looking for other leaders")
+        #expect(Stage.of(leaderElected: true, leading: false, overlay: .bootstrapping) == .bootstrapping)
+        for stage in [Stage.interconnection, .structure, .merging] {
+            #expect(Stage.of(leaderElected: true, leading: true, overlay: stage) == stage)
+            #expect(Stage.of(leaderElected: true, leading: false, overlay: stage) == stage)
+        }
+    }
+}
