@@ -226,7 +226,10 @@ let package = Package(
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Policy", "Rendezvous", "Kademlia", "SIP", "Z2ZAPI"]
+            dependencies: [
+                "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Policy", "Rendezvous", "Kademlia", "SIP", "Z2ZAPI",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
         .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
