@@ -1,9 +1,9 @@
 import DNSSD
 import Gateway
 import Island
-import Kademlia
 import LocalDomain
 import Logging
+import Primitives
 import Rendezvous
 import Z2ZAPI
 

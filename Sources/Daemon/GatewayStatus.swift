@@ -2,9 +2,9 @@ import DNSSD
 import Foundation
 import Gateway
 import Island
-import Kademlia
 import LocalDomain
 import Policy
+import Primitives
 import Rendezvous
 import SIP
 import Synchronization

@@ -1,7 +1,7 @@
 import DNSSD
-import Kademlia
 import Island
 import LocalDomain
+import Primitives
 
 /// Why a service on the link is not exported. `reason` is the metric label and log key.
 public enum ExportSkip: Hashable, Sendable {

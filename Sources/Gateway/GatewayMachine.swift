@@ -1,7 +1,7 @@
 import DNSSD
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Rendezvous
 import SIP
 

@@ -1,7 +1,7 @@
 import DNSSD
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Rendezvous
 
 /// What the import side asks the gateway to do with its local domain.

@@ -1,6 +1,6 @@
 import DNSSD
 import Island
-import Kademlia
+import Primitives
 
 /// What an island's leader says about its island under the `directory` key: its name, who
 /// leads it (with the election term it leads in) and the types it exports. Leaders subscribe

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// Why a heartbeat frame was refused. `reason` is the metric label.
 public enum HeartbeatRejection: Error, Hashable, Sendable {

@@ -3,9 +3,9 @@ import DNSSD
 import Foundation
 import Gateway
 import Island
-import Kademlia
 import LocalDomain
 import Policy
+import Primitives
 import Rendezvous
 import Testing
 import Z2ZAPI
