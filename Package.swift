@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 //
 // z2z — a zeroconf-to-zeroconf gateway. The module layout follows DESIGN.md: pure cores
-// (DNSSD, Kademlia, Island, ...) with thin adapters (Avahi, Transport) and two executables.
+// (DNSSD, Kademlia, Island, ...) over shared value types (Primitives), with thin adapters
+// (Avahi, Transport) and two executables.
 import PackageDescription
 
 let package = Package(
@@ -44,10 +45,14 @@ let package = Package(
             ]
         ),
 
+        // MARK: shared value types: node ids, endpoints, time, record keys, network keys, byte I/O
+        .target(name: "Primitives", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // MARK: DHT (Kademlia core, UDP transport, virtual-time simulation)
         .target(
             name: "Kademlia",
             dependencies: [
+                "Primitives",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
@@ -55,7 +60,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "Kademlia",
+                "Kademlia", "Primitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,11 +68,11 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["Kademlia", "Island", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["Kademlia", "Primitives", "Island", .product(name: "HeapModule", package: "swift-collections")]
         ),
 
         // MARK: islands (election and the four stages)
-        .target(name: "Island", dependencies: ["Kademlia", "DNSSD"]),
+        .target(name: "Island", dependencies: ["Primitives", "DNSSD"]),
 
         // MARK: SIP (parser, redirect service, DNS-SD announcements; NIO server)
         .target(name: "SIP", dependencies: ["DNSSD"]),
@@ -81,11 +86,11 @@ let package = Package(
         ),
 
         // MARK: the gateway: rendezvous interface, export and import
-        .target(name: "Rendezvous", dependencies: ["Kademlia"]),
+        .target(name: "Rendezvous", dependencies: ["Primitives"]),
         .target(
             name: "Gateway",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Policy", "Rendezvous", "SIP",
+                "DNSSD", "LocalDomain", "Island", "Policy", "Primitives", "Rendezvous", "SIP",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -94,7 +99,7 @@ let package = Package(
         // functions of the gateway machine's facts and view.
         .target(
             name: "GatewayReports",
-            dependencies: ["DNSSD", "Gateway", "Island", "Kademlia", "LocalDomain", "Policy", "Rendezvous", "SIP", "Z2ZAPI"]
+            dependencies: ["DNSSD", "Gateway", "Island", "LocalDomain", "Policy", "Primitives", "Rendezvous", "SIP", "Z2ZAPI"]
         ),
 
         // MARK: daemon plumbing: configuration, policy, state directory, local HTTP API
@@ -109,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "StateStore",
-            dependencies: ["Kademlia", "Island", "DNSSD", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Kademlia", "Primitives", "Island", "DNSSD", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "Z2ZAPI", dependencies: ["Config", "Policy", "DNSSD", "LocalDomain"]),
         .target(
@@ -125,7 +130,7 @@ let package = Package(
         // The native rendezvous engine: our Kademlia DHT behind the Rendezvous interface.
         .target(
             name: "DHTRendezvous",
-            dependencies: ["Kademlia", "Rendezvous", "Transport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kademlia", "Primitives", "Rendezvous", "Transport", .product(name: "Logging", package: "swift-log")]
         ),
 
         // The OpenDHT rendezvous engine: libopendht-c (system library), a small C++ shim for
@@ -138,14 +143,14 @@ let package = Package(
         .target(name: "COpenDHTShim", linkerSettings: [.linkedLibrary("opendht")]),
         .target(
             name: "OpenDHTRendezvous",
-            dependencies: ["COpenDHT", "COpenDHTShim", "Kademlia", "Rendezvous", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["COpenDHT", "COpenDHTShim", "Kademlia", "Primitives", "Rendezvous", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: the daemon's core: runs the gateway machine against Avahi, UDP and the rendezvous
         .target(
             name: "Daemon",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "GatewayReports", "Transport", "DHTRendezvous",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Primitives", "Rendezvous", "Gateway", "GatewayReports", "Transport", "DHTRendezvous",
                 "OpenDHTRendezvous", "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -167,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "z2z-load",
             dependencies: [
-                "DHTRendezvous", "DNSSD", "Gateway", "Island", "Kademlia", "Transport",
+                "DHTRendezvous", "DNSSD", "Gateway", "Island", "Kademlia", "Primitives", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -185,7 +190,7 @@ let package = Package(
         .executableTarget(
             name: "z2z-bench",
             dependencies: [
-                "Kademlia", "Simulation", "Transport", "Rendezvous", "DHTRendezvous", "OpenDHTRendezvous",
+                "Kademlia", "Primitives", "Simulation", "Transport", "Rendezvous", "DHTRendezvous", "OpenDHTRendezvous",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -209,34 +214,35 @@ let package = Package(
             dependencies: ["DNSSD", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "LocalDomainTests", dependencies: ["LocalDomain", "DNSSD"]),
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
         .testTarget(
             name: "KademliaTests",
-            dependencies: ["Kademlia", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Kademlia", "Primitives", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "TransportTests",
             dependencies: [
-                "Kademlia", "Transport", "z2z-bench",
+                "Kademlia", "Primitives", "Transport", "z2z-bench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
-        .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Primitives", "Simulation"]),
+        .testTarget(name: "IslandTests", dependencies: ["Island", "Primitives", "DNSSD"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Policy", "Rendezvous", "Kademlia", "SIP", "Z2ZAPI",
+                "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Policy", "Rendezvous", "Primitives", "SIP", "Z2ZAPI",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
-        .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
+        .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Primitives", "Transport"]),
+        .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia", "Primitives"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "Policy", "Z2ZAPI",
+                "Daemon", "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Primitives", "Policy", "Z2ZAPI",
                 "Testbed",
             ]
         ),
@@ -247,7 +253,7 @@ let package = Package(
         .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "DNSSD", "Gateway", "z2zd", "z2z"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "DNSSD"]),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Island"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Primitives", "Island"]),
         .testTarget(
             name: "APITests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Kademlia
 import Logging
+import Primitives
 import Rendezvous
 import Synchronization
 import Transport

@@ -11,6 +11,7 @@ import Logging
 import NIOCore
 import OpenDHTRendezvous
 import Policy
+import Primitives
 import Rendezvous
 import ServiceLifecycle
 import SIP

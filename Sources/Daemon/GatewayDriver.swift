@@ -2,10 +2,10 @@ import DNSSD
 import Gateway
 import GatewayReports
 import Island
-import Kademlia
 import LocalDomain
 import Logging
 import Policy
+import Primitives
 import Rendezvous
 import Z2ZAPI
 

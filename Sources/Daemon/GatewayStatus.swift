@@ -3,9 +3,9 @@ import Foundation
 import Gateway
 import GatewayReports
 import Island
-import Kademlia
 import LocalDomain
 import Policy
+import Primitives
 import Rendezvous
 import SIP
 import Synchronization

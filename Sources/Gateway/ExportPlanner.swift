@@ -1,6 +1,6 @@
 import DNSSD
 import Island
-import Kademlia
+import Primitives
 import LocalDomain
 import Policy
 

@@ -1,8 +1,8 @@
 import DNSSD
 import Island
-import Kademlia
 import LocalDomain
 import Policy
+import Primitives
 import Rendezvous
 import SIP
 

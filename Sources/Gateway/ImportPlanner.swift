@@ -1,8 +1,8 @@
 import DNSSD
 import Island
-import Kademlia
 import LocalDomain
 import Policy
+import Primitives
 import Rendezvous
 
 /// What the import side asks the gateway to do with its local domain, and what it decided.

@@ -2,7 +2,6 @@ import DNSSD
 import Foundation
 import Gateway
 import Island
-import Kademlia
 import LocalDomain
 import Policy
 import Rendezvous

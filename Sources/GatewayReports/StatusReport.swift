@@ -2,7 +2,7 @@ import DNSSD
 import Foundation
 import Gateway
 import Island
-import Kademlia
+import Primitives
 import LocalDomain
 import Rendezvous
 import SIP

@@ -1,3 +1,5 @@
+import Primitives
+
 /// Direct exchange, the interconnection stage: while the overlay is small (fewer than
 /// `Configuration.structureThreshold` members, itself included) a node runs no lookups.
 ///

@@ -1,3 +1,5 @@
+import Primitives
+
 /// Periodic work: bucket refresh, the neighbourhood check, republishing own records,
 /// expiry of held values and leases.
 extension DHTNode {

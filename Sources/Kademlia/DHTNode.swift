@@ -1,4 +1,5 @@
 import HeapModule
+import Primitives
 
 /// A Kademlia node as a pure state machine: `handle(_:now:)` takes an event (a message, a
 /// tick, a command) and returns effects (messages to send, outcomes, notifications).

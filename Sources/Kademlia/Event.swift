@@ -1,3 +1,5 @@
+import Primitives
+
 /// What happens to a node: a message arrived, its deadline passed, or its owner asked.
 public enum Event: Sendable {
     case received(Message, from: Endpoint)

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Rendezvous
 
 /// What one key holds, as a reader sees it through OpenDHT, and the changes to report.

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 import Synchronization
 
 /// An in-memory meeting place for unit tests: every `MemoryRendezvous` on one

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// A value as a rendezvous hands it out: verified against its owner's signature.
 ///
@@ -23,7 +23,7 @@ public struct RendezvousValue: Hashable, Sendable {
     public var slot: ValueSlot { ValueSlot(owner: owner, valueID: valueID) }
 }
 
-/// An owner's value slot under a key: Kademlia's `RecordSlot` (owner, value id).
+/// An owner's value slot under a key: the `RecordSlot` (owner, value id) the DHT uses too.
 public typealias ValueSlot = RecordSlot
 
 /// Another node of the rendezvous, as far as this one knows it.

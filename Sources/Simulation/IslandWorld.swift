@@ -1,5 +1,6 @@
 import Island
 import Kademlia
+import Primitives
 
 /// Islands on virtual time: the gateways of each island run the real `Election` over a
 /// simulated link (heartbeats take `lanLatency`, mDNS sightings `advertDelay`), and the

@@ -1,5 +1,5 @@
 import Island
-import Kademlia
+import Primitives
 
 /// Random half partitions, cycled: islands boot and settle; then every `cycle` the leaders'
 /// overlay is cut into two random halves (a new cut each time) for `duration`, while

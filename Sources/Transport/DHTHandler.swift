@@ -1,6 +1,7 @@
 import Kademlia
 import Logging
 import NIOCore
+import Primitives
 
 /// The channel handler that owns a `DHTNode`: decodes datagrams into events, carries out
 /// the effects (datagrams out, outcomes to waiting callers, notifications to the stream),

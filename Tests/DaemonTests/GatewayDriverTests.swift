@@ -2,8 +2,8 @@ import Daemon
 import DNSSD
 import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Rendezvous
 import Testing
 

@@ -4,9 +4,9 @@ import Foundation
 import Gateway
 import GatewayReports
 import Island
-import Kademlia
 import LocalDomain
 import Policy
+import Primitives
 import Rendezvous
 import Testing
 import Z2ZAPI

@@ -1,9 +1,9 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
 import LocalDomain
 import Policy
+import Primitives
 import Testing
 
 struct ExportPlannerTests {

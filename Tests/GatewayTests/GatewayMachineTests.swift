@@ -1,8 +1,8 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Testing
 
 /// Whole gateways on virtual time (`GatewayWorld`): services cross islands, withdrawals

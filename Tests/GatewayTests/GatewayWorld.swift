@@ -1,8 +1,8 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Rendezvous
 
 /// Islands of gateways running `GatewayMachine` on virtual time, with everything else

@@ -1,7 +1,7 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
+import Primitives
 import Testing
 
 struct IslandDirectoryCodecTests {

@@ -2,7 +2,7 @@ import DNSSD
 @testable import Gateway
 import GatewayReports
 import Island
-import Kademlia
+import Primitives
 import LocalDomain
 import Policy
 import PropertyBased

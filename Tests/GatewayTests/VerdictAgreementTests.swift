@@ -3,7 +3,7 @@ import Foundation
 @testable import Gateway
 import GatewayReports
 import Island
-import Kademlia
+import Primitives
 import LocalDomain
 import Policy
 import Rendezvous

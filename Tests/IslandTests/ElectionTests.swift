@@ -1,5 +1,5 @@
 @testable import Island
-import Kademlia
+import Primitives
 import Testing
 
 /// Leader election on virtual time: one link, heartbeats every second, three missed replace a leader.

@@ -1,5 +1,5 @@
 @testable import Island
-import Kademlia
+import Primitives
 import Testing
 
 struct HeartbeatCodecTests {

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Testing
 
 /// The overlay's stages on virtual time: direct exchange below the structure threshold,

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// A few `DHTNode`s wired together by hand on virtual time: every datagram takes 10 ms,
 /// nodes can be silenced. Small enough to read; the `Simulation` module does this at scale.

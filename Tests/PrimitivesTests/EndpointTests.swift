@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 import Testing
 
 @Suite struct EndpointTests {

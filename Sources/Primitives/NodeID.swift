@@ -1,5 +1,7 @@
-/// A 256-bit point in the Kademlia key space: a node's id (SHA-256 of its Ed25519 public
-/// key) or a lookup target (a record key's point).
+/// A 256-bit point in the DHT's key space: a node's id (SHA-256 of its Ed25519 public
+/// key) or a lookup target (a record key's point). Island heartbeats, the rendezvous and
+/// the gateway name nodes by it too, which is why it lives here and not in `Kademlia`
+/// (which adds the XOR metric, `Distance.swift`).
 ///
 /// Stored as four big-endian 64-bit limbs so XOR and comparisons are four word operations.
 /// This file is free of crypto so the wire codec compiles alone for fuzzing; hashing lives
@@ -31,30 +33,6 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func random(using rng: inout some RandomNumberGenerator) -> NodeID {
         NodeID(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next())
-    }
-
-    /// The XOR distance between two points.
-    public func distance(to other: NodeID) -> Distance {
-        Distance(w0: w0 ^ other.w0, w1: w1 ^ other.w1, w2: w2 ^ other.w2, w3: w3 ^ other.w3)
-    }
-
-    /// The bit at `index` (0 = most significant).
-    public func bit(_ index: Int) -> Bool {
-        let word = [w0, w1, w2, w3][index / 64]
-        return (word >> UInt64(63 - index % 64)) & 1 == 1
-    }
-
-    /// `self` with bit `index` flipped and every less significant bit randomized: a random
-    /// point whose distance to `self` has exactly `index` leading zero bits (bucket refresh).
-    public func randomPoint(sharingPrefix index: Int, using rng: inout some RandomNumberGenerator) -> NodeID {
-        var d = [UInt64](repeating: 0, count: 4)
-        for i in 0..<4 { d[i] = rng.next() }
-        // Clear the shared prefix bits, set the differing bit.
-        for bitIndex in 0...index {
-            let word = bitIndex / 64, shift = UInt64(63 - bitIndex % 64)
-            if bitIndex == index { d[word] |= 1 << shift } else { d[word] &= ~(1 << shift) }
-        }
-        return NodeID(w0: w0 ^ d[0], w1: w1 ^ d[1], w2: w2 ^ d[2], w3: w3 ^ d[3])
     }
 
     public static func < (a: NodeID, b: NodeID) -> Bool {

@@ -1,22 +1,14 @@
 import Kademlia
+import Primitives
 import Testing
 
-@Suite struct NodeIDTests {
+@Suite struct KeySpaceTests {
     @Test func nodeIDIsSHA256OfThePublicKey() {
         let identity = Fixtures.identity(1)
         #expect(identity.id == NodeID(publicKey: identity.publicKey))
         #expect(identity.publicKey.count == 32)
         #expect(Fixtures.identity(1).id == identity.id, "same key, same id")
         #expect(Fixtures.identity(2).id != identity.id)
-    }
-
-    @Test func bytesRoundTrip() {
-        var rng = Xoshiro256(seed: 7)
-        for _ in 0..<100 {
-            let id = NodeID.random(using: &rng)
-            #expect(NodeID(bytes: id.bytes) == id)
-            #expect(id.hex.count == 64)
-        }
     }
 
     @Test func xorMetricIsSymmetricAndZeroOnlyForItself() {
@@ -36,14 +28,5 @@ import Testing
             let p = base.randomPoint(sharingPrefix: prefix, using: &rng)
             #expect(base.distance(to: p).leadingZeroBitCount == prefix)
         }
-    }
-
-    @Test func recordKeysSeparateNetworksNamespacesAndNames() {
-        let a = NetworkID(name: "a"), b = NetworkID(name: "b")
-        let k = RecordKey.make(network: a, namespace: "type", name: "_ipp._tcp")
-        #expect(k == RecordKey.make(network: a, namespace: "type", name: "_ipp._tcp"))
-        #expect(k != RecordKey.make(network: b, namespace: "type", name: "_ipp._tcp"))
-        #expect(k != RecordKey.make(network: a, namespace: "island", name: "_ipp._tcp"))
-        #expect(RecordKey.make(network: a, namespace: "ab", name: "c") != RecordKey.make(network: a, namespace: "a", name: "bc"))
     }
 }
