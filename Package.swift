@@ -218,6 +218,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
+        .testTarget(name: "RendezvousTests", dependencies: ["Rendezvous", "Kademlia"]),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
         .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
         .testTarget(
