@@ -81,7 +81,7 @@ let package = Package(
         ),
 
         // MARK: the gateway: rendezvous interface, export and import
-        .target(name: "Rendezvous", dependencies: ["Kademlia"]),
+        .target(name: "Rendezvous", dependencies: ["Kademlia", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Gateway",
             dependencies: [
@@ -218,7 +218,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
-        .testTarget(name: "RendezvousTests", dependencies: ["Rendezvous", "Kademlia"]),
+        .testTarget(name: "RendezvousTests", dependencies: ["Rendezvous", "Kademlia", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
         .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
         .testTarget(
