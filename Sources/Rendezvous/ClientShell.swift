@@ -9,6 +9,8 @@ import Synchronization
 /// callers, so `put`, `remove`, `subscribe` and `stayConnected` exist once for both engines.
 ///
 /// Time: the client's `Instant`s are this shell's monotonic time since it was made.
+/// Locks: the shell never calls its engine while holding its own lock, so an engine may call
+/// `deliver` under its own (OpenDHT does, to keep a key's changes in order).
 public final class ClientShell: Sendable {
     struct Subscriber {
         var generation: Int
