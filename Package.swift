@@ -86,7 +86,7 @@ let package = Package(
         ),
 
         // MARK: the gateway: rendezvous interface, export and import
-        .target(name: "Rendezvous", dependencies: ["Primitives"]),
+        .target(name: "Rendezvous", dependencies: ["Kademlia", "Primitives", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Gateway",
             dependencies: [
@@ -237,6 +237,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        .testTarget(name: "RendezvousTests", dependencies: ["Rendezvous", "Kademlia", "Primitives", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Primitives", "Transport"]),
         .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia", "Primitives"]),
         .testTarget(

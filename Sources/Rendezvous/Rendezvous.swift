@@ -1,3 +1,4 @@
+import Kademlia
 import Primitives
 
 /// A value as a rendezvous hands it out: verified against its owner's signature.
@@ -17,6 +18,12 @@ public struct RendezvousValue: Hashable, Sendable {
         self.valueID = valueID
         self.sequence = sequence
         self.payload = payload
+    }
+
+    /// A verified record as a rendezvous hands it out.
+    public init(_ record: Record) {
+        self.init(key: record.key, owner: record.owner, valueID: record.valueID, sequence: record.sequence,
+                  payload: record.payload)
     }
 
     /// What identifies the value under its key.
@@ -46,6 +53,15 @@ public enum RendezvousChange: Hashable, Sendable {
     case upserted(RendezvousValue)
     /// The owner deleted it (a tombstone) or it expired without a republish.
     case removed(RecordKey, ValueSlot)
+
+    /// A DHT node's notification as a subscriber sees it (expiry and deletion alike are removals).
+    public init(_ notification: SubscriptionNotification) {
+        self = switch notification.change {
+        case .new(let record), .changed(let record): .upserted(RendezvousValue(record))
+        case .deleted(let tombstone): .removed(notification.key, tombstone.slot)
+        case .expired(let slot): .removed(notification.key, slot)
+        }
+    }
 
     /// The key the change is under.
     public var key: RecordKey {
