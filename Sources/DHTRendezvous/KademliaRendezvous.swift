@@ -65,7 +65,7 @@ public final class KademliaRendezvous: ClientEngine {
         let client = self.client.snapshot
         var stats = RendezvousStats(engine: "native", peers: snapshot?.contacts ?? 0, storedValues: client.publishedCount,
                                     subscriptions: client.subscriptions.count)
-        stats.stage = snapshot.flatMap { RendezvousStage(rawValue: $0.stage.rawValue) } ?? .alone
+        stats.stage = snapshot?.stage ?? .bootstrapping
         stats.overlayID = snapshot?.overlay
         if let snapshot {
             var refusals = snapshot.refusals

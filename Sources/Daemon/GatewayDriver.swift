@@ -171,18 +171,8 @@ public actor GatewayDriver {
     /// The overlay's own stage, as the rendezvous reports it, for the machine's stage.
     private func watchOverlay() async {
         while !Task.isCancelled {
-            let stage = Self.stage(await rendezvous.stats().stage)
-            handle(.overlay(stage))
+            handle(.overlay(await rendezvous.stats().stage))
             try? await Task.sleep(for: overlayInterval)
-        }
-    }
-
-    static func stage(_ overlay: RendezvousStage) -> Island.Stage {
-        switch overlay {
-        case .alone: .bootstrapping
-        case .interconnection: .interconnection
-        case .structure: .structure
-        case .merging: .merging
         }
     }
 

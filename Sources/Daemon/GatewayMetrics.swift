@@ -1,6 +1,6 @@
 import CoreMetrics
 import Foundation
-import Island
+import Primitives
 import Prometheus
 import Synchronization
 import Z2ZAPI
@@ -20,7 +20,7 @@ public final class GatewayMetrics: Sendable {
     private let refusalsSeen = Mutex<[String: Int]>([:])
 
     static let roles = ["candidate", "follower", "leader"]
-    static let stages = Stage.allCases.map(\.rawValue)
+    static let stages = Primitives.Stage.allCases.map(\.rawValue)
 
     public init() {
         registry = PrometheusCollectorRegistry()

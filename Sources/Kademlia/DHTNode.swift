@@ -56,12 +56,12 @@ public struct DHTNode: Sendable {
     public internal(set) var overlay: UInt64?
     public var id: NodeID { identity.id }
 
-    /// Where the node stands; see `OverlayStage`.
-    public var stage: OverlayStage {
+    /// Where the node stands (`Stage`): bootstrapping while it knows no other node.
+    public var stage: Stage {
         if merge.active { return .merging }
         return switch mode {
-        case .direct: mesh.isEmpty ? .alone : .interconnection
-        case .structure: table.count == 0 ? .alone : .structure
+        case .direct: mesh.isEmpty ? .bootstrapping : .interconnection
+        case .structure: table.count == 0 ? .bootstrapping : .structure
         }
     }
 
@@ -78,7 +78,7 @@ public struct DHTNode: Sendable {
     var joinWaiters: [RequestID] = []
     var joining = false
     var mode = ExchangeMode.direct
-    var reportedStage = OverlayStage.alone
+    var reportedStage = Stage.bootstrapping
     /// Contacts named by a peer exchange that we pinged and that have not answered yet.
     var introducing = Set<NodeID>()
     /// Where to look for an overlay while alone: the endpoints of every bootstrap so far.

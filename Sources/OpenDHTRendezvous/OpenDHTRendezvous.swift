@@ -128,7 +128,7 @@ public final class OpenDHTRendezvous: ClientEngine {
         let client = self.client.snapshot
         var stats = RendezvousStats(engine: "opendht", peers: counts.good, storedValues: client.publishedCount,
                                     subscriptions: client.subscriptions.count)
-        stats.stage = counts.good > 0 ? .structure : .alone
+        stats.stage = counts.good > 0 ? .structure : .bootstrapping
         return stats
     }
 

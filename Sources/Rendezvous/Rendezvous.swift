@@ -88,22 +88,11 @@ public enum RendezvousError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 }
 
-/// How far a leader's meeting with other islands has come (the stages after bootstrapping).
-public enum RendezvousStage: String, Hashable, Sendable {
-    /// Not taking part (not a leader), or no other leader known yet.
-    case alone
-    /// A few leaders exchange records directly (full mesh).
-    case interconnection
-    /// Enough leaders that they form a DHT.
-    case structure
-    /// Meeting another overlay that formed apart; the two are becoming one.
-    case merging
-}
-
 /// Counters and state of a rendezvous, for status, metrics and benchmarks.
 public struct RendezvousStats: Hashable, Sendable {
     public var engine: String
-    public var stage: RendezvousStage = .alone
+    /// The overlay's own stage: `bootstrapping` while it knows no other node (or does not take part).
+    public var stage: Stage = .bootstrapping
     /// The overlay this node is in, when it is in one.
     public var overlayID: UInt64?
     /// Other islands' leaders this node knows, with where they listen.

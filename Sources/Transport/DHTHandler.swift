@@ -165,7 +165,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 /// What a peer's node looks like right now, for status pages and tests.
 public struct PeerSnapshot: Sendable {
     public var id: NodeID
-    public var stage: OverlayStage
+    public var stage: Stage
     /// The overlay the node belongs to (nil until it has met another node).
     public var overlay: UInt64?
     /// Routing-table entries.

@@ -177,6 +177,6 @@ import Testing
         let stages = net.stages.filter { $0.node == 0 }.map(\.stage)
         #expect(stages.first == .interconnection)
         #expect(stages.contains(.structure))
-        #expect(net.nodes[0].counters.stageTransitions["alone->interconnection"] == 1)
+        #expect(net.nodes[0].counters.stageTransitions["bootstrapping->interconnection"] == 1)
     }
 }
