@@ -90,30 +90,30 @@ public struct GatewayMachine: Sendable {
     }
 
     public let settings: Settings
-    private(set) var election: Election
-    private(set) var export: ExportPlanner
-    private(set) var imports: ImportPlanner
+    var election: Election
+    var export: ExportPlanner
+    var imports: ImportPlanner
     /// Islands as the directory tells them, with the types each exports.
-    private(set) var directory: [ValueSlot: IslandDirectoryEntry] = [:]
+    var directory: [ValueSlot: IslandDirectoryEntry] = [:]
     /// When each directory value arrived (a counter): between two entries of one island with
     /// the same term, the later one names the leader.
-    private var directoryArrivals: [ValueSlot: UInt64] = [:]
-    private var arrivals: UInt64 = 0
-    private(set) var subscribedTypes: Set<ServiceType> = []
-    private var started = false
+    var directoryArrivals: [ValueSlot: UInt64] = [:]
+    var arrivals: UInt64 = 0
+    var subscribedTypes: Set<ServiceType> = []
+    var started = false
     /// Which gateway each `_z2z._udp` service on the link belongs to.
-    private var advertisers: [ServiceID: NodeID] = [:]
-    private var persistedIsland: IslandID?
-    private var publishedDirectory: IslandDirectoryEntry?
+    var advertisers: [ServiceID: NodeID] = [:]
+    var persistedIsland: IslandID?
+    var publishedDirectory: IslandDirectoryEntry?
     /// The overlay's stage as last reported, and the island's stage as last stated.
-    private var overlayStage = Stage.bootstrapping
-    private(set) var stage = Stage.bootstrapping
+    var overlayStage = Stage.bootstrapping
+    var stage = Stage.bootstrapping
     /// The local responder's connection as last reported.
-    private(set) var responder = ConnectionState.connecting("starting")
+    var responder = ConnectionState.connecting("starting")
     /// Island gateways given to the rendezvous as seeds during this leadership.
-    private var seededGateways: Set<Endpoint> = []
+    var seededGateways: Set<Endpoint> = []
     /// The AoR each exported SIP UA is bound under (`sip/<AoR>`), by its value id.
-    private var sipBindings: [UInt64: SIPAddressOfRecord] = [:]
+    var sipBindings: [UInt64: SIPAddressOfRecord] = [:]
 
     /// - Parameter policy: which services cross (`PolicyGate`); `setPolicy` replaces it.
     public init(settings: Settings, policy: Policy = .permitAll) {
@@ -185,7 +185,7 @@ public struct GatewayMachine: Sendable {
     }
 
     /// The island's stage, decided in one place (`Stage.of`) from the election and the overlay.
-    private mutating func restage() -> [Effect] {
+    mutating func restage() -> [Effect] {
         let now = Stage.of(leaderElected: election.leader != nil, leading: role == .leader, overlay: overlayStage)
         guard now != stage else { return [] }
         stage = now
@@ -193,7 +193,7 @@ public struct GatewayMachine: Sendable {
     }
 
     /// Hosts' services coming and going, and the responder's connection.
-    private mutating func linkFacts(_ event: LocalDomainEvent) -> [Effect] {
+    mutating func linkFacts(_ event: LocalDomainEvent) -> [Effect] {
         switch event {
         case .added(let service), .changed(let service):
             guard service.isPublishedByAHost, service.instance.type != GatewayAdvert.serviceType else { return [] }
@@ -214,7 +214,7 @@ public struct GatewayMachine: Sendable {
     }
 
     /// While leading: the island's gateways not yet given to the rendezvous as seeds.
-    private mutating func seedRendezvous() -> [Effect] {
+    mutating func seedRendezvous() -> [Effect] {
         guard export.isActive else { return [] }
         let fresh = Set(election.peers.values.map(\.endpoint)).subtracting(seededGateways)
         guard !fresh.isEmpty else { return [] }
@@ -239,211 +239,5 @@ public struct GatewayMachine: Sendable {
         }
         _ = imports.deactivate()
         return effects
-    }
-
-    // MARK: island
-
-    /// "z2z gateway 1a2b3c4d5e6f": short ASCII from our own id, always a valid name.
-    private var advert: Publication {
-        guard let name = try? InstanceName("z2z gateway \(String(settings.id.description.prefix(12)))") else {
-            preconditionFailure("a 24-byte ASCII name is valid")
-        }
-        let txt = GatewayAdvert(id: settings.id, priority: settings.priority, port: settings.port, network: settings.network).txt
-        return Publication(name: name, type: GatewayAdvert.serviceType, port: settings.port, txt: txt)
-    }
-
-    /// `_z2z._udp` services on the link are other gateways: feed them to the election.
-    private mutating func electionInput(from event: LocalDomainEvent, now: Instant) -> [Effect] {
-        switch event {
-        case .added(let service), .changed(let service):
-            guard service.instance.type == GatewayAdvert.serviceType else { return [] }
-            guard case .success(let advert) = GatewayAdvert.parse(service.instance.txt) else {
-                return [.fact(.rejected(reason: "advert_malformed", detail: "\(service.id)"))]
-            }
-            guard advert.network == settings.network, advert.id != settings.id else { return [] }
-            guard let address = Self.bestAddress(service) else { return [] }
-            advertisers[service.id] = advert.id
-            return electionEffects(election.handle(.advertised(advert.id, Endpoint(address: address, port: advert.port),
-                                                                priority: advert.priority), now: now))
-        case .removed(let id):
-            guard let peer = advertisers.removeValue(forKey: id) else { return [] }
-            return electionEffects(election.handle(.withdrawn(peer), now: now))
-        default:
-            return []
-        }
-    }
-
-    /// The address to send heartbeats to: a routable IPv4 address first, then any IPv4, then IPv6.
-    static func bestAddress(_ service: DiscoveredService) -> Endpoint.Address? {
-        let addresses = service.instance.addresses
-        let ranked = addresses.filter { $0.isIPv4 && $0.isRoutable } + addresses.filter { $0.isIPv4 && !$0.isRoutable }
-            + addresses.filter { !$0.isIPv4 && $0.isRoutable }
-        guard let best = ranked.first else { return nil }
-        switch best {
-        case .v4(let value): return .v4(value)
-        case .v6(let high, let low): return .v6(high, low)
-        }
-    }
-
-    private mutating func electionEffects(_ outputs: [Election.Output]) -> [Effect] {
-        var effects: [Effect] = []
-        for output in outputs {
-            switch output {
-            case .send(let beat, let endpoint):
-                effects.append(.sendHeartbeat(HeartbeatCodec.encode(beat, key: settings.networkKey), to: endpoint))
-            case .changed(let transition):
-                effects.append(.fact(.transition(transition)))
-                effects += exportEffects(export.identify(island: transition.island, name: islandName))
-                effects += roleChanged(transition)
-            }
-        }
-        return effects
-    }
-
-    private mutating func roleChanged(_ transition: Election.Transition) -> [Effect] {
-        var effects: [Effect] = []
-        if let island = transition.island, island != persistedIsland {
-            persistedIsland = island
-            effects.append(.persistIsland(island))
-        }
-        let leading = transition.role == .leader
-        if leading, !export.isActive, let island = transition.island {
-            effects.append(.joinRendezvous)
-            effects.append(.subscribe(RecordKeys.directory(network: settings.network)))
-            effects += exportEffects(export.activate(island: island, name: islandName))
-            effects += importEffects(imports.activate(localIsland: island))
-            effects += publishDirectory()
-        } else if !leading, export.isActive {
-            effects += exportEffects(export.deactivate())
-            effects += importEffects(imports.deactivate())
-            if publishedDirectory != nil {
-                effects.append(.remove(RecordKeys.directory(network: settings.network), valueID: 0))
-                publishedDirectory = nil
-            }
-            effects.append(.unsubscribe(RecordKeys.directory(network: settings.network)))
-            for type in subscribedTypes.sorted() { effects.append(.unsubscribe(RecordKeys.type(type, network: settings.network))) }
-            subscribedTypes = []
-            directory = [:]
-            directoryArrivals = [:]
-            seededGateways = []
-            effects.append(.leaveRendezvous)
-        }
-        return effects
-    }
-
-    // MARK: export
-
-    private mutating func exportEffects(_ planned: [ExportEffect]) -> [Effect] {
-        var effects: [Effect] = []
-        var typesChanged = false
-        for effect in planned {
-            switch effect {
-            case .put(let record, let new):
-                let key = RecordKeys.type(record.type, network: settings.network)
-                let valueID = RecordKeys.valueID(of: record.name, type: record.type)
-                let payload = ServiceRecordCodec.encode(record)
-                effects.append(.put(key, valueID: valueID, payload: payload))
-                effects += bindSIP(SIPBinding.addressOfRecord(of: record), valueID: valueID, payload: payload)
-                effects.append(.fact(.exported(record, under: key, new: new)))
-                typesChanged = true
-            case .remove(let id):
-                let valueID = RecordKeys.valueID(of: id.name, type: id.type)
-                effects.append(.remove(RecordKeys.type(id.type, network: settings.network), valueID: valueID))
-                effects += bindSIP(nil, valueID: valueID, payload: [])
-                effects.append(.fact(.exportWithdrawn(id)))
-                typesChanged = true
-            case .skipped(let id, let skip):
-                effects.append(.fact(.exportSkipped(id, skip)))
-            }
-        }
-        if typesChanged, export.isActive { effects += publishDirectory() }
-        return effects
-    }
-
-    /// Moves an exported UA's `sip/<AoR>` binding along with its record: put under the AoR it
-    /// announces now, removed from the one it announced before (a TXT change can move it).
-    private mutating func bindSIP(_ addressOfRecord: SIPAddressOfRecord?, valueID: UInt64, payload: [UInt8]) -> [Effect] {
-        var effects: [Effect] = []
-        let previous = sipBindings[valueID]
-        if let previous, previous != addressOfRecord {
-            effects.append(.remove(RecordKeys.sip(previous, network: settings.network), valueID: valueID))
-        }
-        sipBindings[valueID] = addressOfRecord
-        if let addressOfRecord {
-            effects.append(.put(RecordKeys.sip(addressOfRecord, network: settings.network), valueID: valueID, payload: payload))
-        }
-        return effects
-    }
-
-    /// This island's directory value: its name and the types it exports.
-    private mutating func publishDirectory() -> [Effect] {
-        guard export.isActive, let island else { return [] }
-        let entry = IslandDirectoryEntry(island: island, name: islandName, leader: settings.id,
-                                         types: Array(Set(export.exported.keys.map(\.type))).sorted(),
-                                         services: export.exported.count, term: election.term)
-        guard entry != publishedDirectory else { return [] }
-        publishedDirectory = entry
-        return [.put(RecordKeys.directory(network: settings.network), valueID: 0, payload: IslandDirectoryCodec.encode(entry))]
-    }
-
-    // MARK: import
-
-    private mutating func rendezvousChanged(_ change: RendezvousChange, now: Instant) -> [Effect] {
-        guard export.isActive else { return [] }
-        let directoryKey = RecordKeys.directory(network: settings.network)
-        switch change {
-        case .upserted(let value) where value.key == directoryKey:
-            guard let entry = try? IslandDirectoryCodec.decode(value.payload) else {
-                return [.fact(.rejected(reason: "directory_malformed", detail: "owner \(value.owner)"))]
-            }
-            arrivals += 1
-            directory[value.slot] = entry
-            directoryArrivals[value.slot] = arrivals
-            return reconcileSubscriptions() + importEffects(imports.setLeaders(islandLeaders, now: now))
-        case .removed(let key, let slot) where key == directoryKey:
-            directory[slot] = nil
-            directoryArrivals[slot] = nil
-            return reconcileSubscriptions() + importEffects(imports.setLeaders(islandLeaders, now: now))
-        case .upserted(let value):
-            do {
-                let record = try ServiceRecordCodec.decode(value.payload)
-                guard value.key == RecordKeys.type(record.type, network: settings.network) else {
-                    return [.fact(.rejected(reason: "record_under_wrong_key", detail: "\(record.id)"))]
-                }
-                return importEffects(imports.apply(record, from: value.slot))
-            } catch {
-                return [.fact(.rejected(reason: "record_\(error.reason)", detail: "owner \(value.owner)"))]
-            }
-        case .removed(_, let slot):
-            return importEffects(imports.remove(slot))
-        }
-    }
-
-    /// Subscribe to every type another island exports that the policy may let in; a type no
-    /// longer followed takes its imports with it (`ImportPlanner.forget(type:)`).
-    private mutating func reconcileSubscriptions() -> [Effect] {
-        guard export.isActive else { return [] }
-        var wanted = Set<ServiceType>()
-        for entry in directory.values where entry.island != island {
-            for type in entry.types where imports.verdict(type, from: entry.island, name: entry.name).permits {
-                wanted.insert(type)
-            }
-        }
-        let added = wanted.subtracting(subscribedTypes).sorted()
-        let dropped = subscribedTypes.subtracting(wanted).sorted()
-        subscribedTypes = wanted
-        return added.map { .subscribe(RecordKeys.type($0, network: settings.network)) }
-            + dropped.flatMap { [.unsubscribe(RecordKeys.type($0, network: settings.network))] + importEffects(imports.forget(type: $0)) }
-    }
-
-    private func importEffects(_ planned: [ImportEffect]) -> [Effect] {
-        planned.flatMap { effect -> [Effect] in
-            switch effect {
-            case .publish(let key, let imported): [.publish(key, imported.publication), .fact(.imported(key, imported, new: true))]
-            case .update(let key, let imported): [.update(key, imported.publication), .fact(.imported(key, imported, new: false))]
-            case .withdraw(let key, let imported): [.withdraw(key), .fact(.importWithdrawn(key, imported))]
-            case .held(let key, let hold): [.fact(.importHeld(key, hold))]
-            }
-        }
     }
 }
