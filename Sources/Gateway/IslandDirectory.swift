@@ -32,22 +32,16 @@ public struct IslandDirectoryEntry: Hashable, Sendable {
 
 /// Why a directory payload was refused.
 public enum IslandDirectoryRejection: ByteReadRejection, Hashable, Sendable {
-    case badMagic, unsupportedVersion(UInt8), truncated, trailingBytes(Int), tooManyTypes(Int), invalidType(String), invalidName
+    case badMagic, unsupportedVersion(UInt8), read(ByteReadError), tooManyTypes(Int), invalidType(String), invalidName
 
     /// The byte reader's shared failures.
-    public init(_ error: ByteReadError) {
-        switch error {
-        case .truncated: self = .truncated
-        case .trailingBytes(let count): self = .trailingBytes(count)
-        }
-    }
+    public init(_ error: ByteReadError) { self = .read(error) }
 
     public var reason: String {
         switch self {
         case .badMagic: "bad_magic"
         case .unsupportedVersion: "unsupported_version"
-        case .truncated: "truncated"
-        case .trailingBytes: "trailing_bytes"
+        case .read(let error): error.reason
         case .tooManyTypes: "too_many_types"
         case .invalidType: "invalid_type"
         case .invalidName: "invalid_name"

@@ -6,8 +6,8 @@ import Primitives
 public enum ServiceRecordRejection: ByteReadRejection, Hashable, Sendable {
     case badMagic
     case unsupportedVersion(UInt8)
-    case truncated
-    case trailingBytes(Int)
+    /// Too short, or bytes left over (`ByteReadError`).
+    case read(ByteReadError)
     case tooManyAddresses(Int)
     case noAddress
     case tooManySubtypes(Int)
@@ -16,19 +16,13 @@ public enum ServiceRecordRejection: ByteReadRejection, Hashable, Sendable {
     case hostLabelInvalid
 
     /// The byte reader's shared failures.
-    public init(_ error: ByteReadError) {
-        switch error {
-        case .truncated: self = .truncated
-        case .trailingBytes(let count): self = .trailingBytes(count)
-        }
-    }
+    public init(_ error: ByteReadError) { self = .read(error) }
 
     public var reason: String {
         switch self {
         case .badMagic: "bad_magic"
         case .unsupportedVersion: "unsupported_version"
-        case .truncated: "truncated"
-        case .trailingBytes: "trailing_bytes"
+        case .read(let error): error.reason
         case .tooManyAddresses: "too_many_addresses"
         case .noAddress: "no_address"
         case .tooManySubtypes: "too_many_subtypes"

@@ -4,10 +4,10 @@ import Primitives
 public enum HeartbeatRejection: ByteReadRejection, Hashable, Sendable {
     case badMagic
     case unsupportedVersion(UInt8)
-    case truncated
+    /// Too short, or bytes left over (`ByteReadError`).
+    case read(ByteReadError)
     case unknownRole(UInt8)
     case unknownFlags(UInt8)
-    case trailingBytes(Int)
     /// Admission (`NetworkKey`): no tag on a keyed network, a tag that does not verify, or
     /// a tag reaching a gateway in open mode.
     case missingTag
@@ -15,21 +15,15 @@ public enum HeartbeatRejection: ByteReadRejection, Hashable, Sendable {
     case unexpectedTag
 
     /// The byte reader's shared failures.
-    public init(_ error: ByteReadError) {
-        switch error {
-        case .truncated: self = .truncated
-        case .trailingBytes(let count): self = .trailingBytes(count)
-        }
-    }
+    public init(_ error: ByteReadError) { self = .read(error) }
 
     public var reason: String {
         switch self {
         case .badMagic: "bad_magic"
         case .unsupportedVersion: "unsupported_version"
-        case .truncated: "truncated"
+        case .read(let error): error.reason
         case .unknownRole: "unknown_role"
         case .unknownFlags: "unknown_flags"
-        case .trailingBytes: "trailing_bytes"
         case .missingTag: "missing_tag"
         case .badTag: "bad_tag"
         case .unexpectedTag: "unexpected_tag"
@@ -83,7 +77,7 @@ public enum HeartbeatCodec {
 
     public static func decode(_ bytes: [UInt8], key: NetworkKey? = nil) throws(HeartbeatRejection) -> Heartbeat {
         guard bytes.starts(with: magic) else { throw .badMagic }
-        guard bytes.count > flagsOffset else { throw .truncated }
+        guard bytes.count > flagsOffset else { throw .read(.truncated) }
         let tagged = bytes[flagsOffset] & taggedFlag != 0
         var body = bytes
         if let key {

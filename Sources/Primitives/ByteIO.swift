@@ -26,6 +26,14 @@ public enum ByteReadError: Error, Hashable, Sendable {
     case truncated
     /// This many bytes were left after the last field.
     case trailingBytes(Int)
+
+    /// The metric label, the same in every codec.
+    public var reason: String {
+        switch self {
+        case .truncated: "truncated"
+        case .trailingBytes: "trailing_bytes"
+        }
+    }
 }
 
 /// A codec's rejection type, able to stand for the reader's shared failures: a codec reads
