@@ -95,11 +95,16 @@ let package = Package(
             ]
         ),
 
-        // The read side: events, status, services, explain and the SIP directory as pure
-        // functions of the gateway machine's facts and view.
+        // The read side: events, metrics, status, services, explain and the SIP directory as
+        // pure functions of the gateway machine's facts and view.
         .target(
             name: "GatewayReports",
-            dependencies: ["DNSSD", "Gateway", "Island", "LocalDomain", "Policy", "Primitives", "Rendezvous", "SIP", "Z2ZAPI"]
+            dependencies: [
+                "DNSSD", "Gateway", "Island", "LocalDomain", "Policy", "Primitives", "Rendezvous", "SIP", "Z2ZAPI",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
 
         // MARK: daemon plumbing: configuration, policy, state directory, local HTTP API

@@ -4,6 +4,7 @@ import Config
 import DHTRendezvous
 import Foundation
 import Gateway
+import GatewayReports
 import Island
 import Kademlia
 import LocalDomain

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import Metrics
 import Primitives
 import Prometheus
 import Synchronization
