@@ -35,7 +35,7 @@ extension AvahiDomain {
         switch event {
         case AVAHI_BROWSER_NEW, AVAHI_BROWSER_REMOVE:
             let raw = AvahiConversions.text(typeText)
-            guard let family = AvahiConversions.family(protocolValue) else { return }
+            guard AvahiConversions.family(protocolValue) != nil else { return }
             let type: ServiceType
             do { type = try ServiceType(raw) } catch {
                 if event == AVAHI_BROWSER_NEW, ignoredTypes.insert(raw).inserted {
@@ -44,7 +44,6 @@ extension AvahiDomain {
                 }
                 return
             }
-            let sighting = Sighting(interface: interface, family: family)
             if event == AVAHI_BROWSER_NEW {
                 if let client { openServiceBrowser(type, client: client) }
             } else {
