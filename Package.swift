@@ -227,7 +227,7 @@ let package = Package(
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
-        .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
+        .testTarget(name: "TestbedTests", dependencies: ["Testbed", "DNSSD"]),
         .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "DNSSD", "Gateway", "z2zd", "z2z"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "DNSSD"]),
