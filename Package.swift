@@ -238,7 +238,7 @@ let package = Package(
             path: "Tests/Faults"
         ),
         .testTarget(name: "FaultsTests", dependencies: ["Faults", "Testbed", "DNSSD"]),
-        .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "DNSSD", "Gateway", "z2zd", "z2z"]),
+        .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "Faults", "DNSSD", "Gateway", "z2zd", "z2z"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "DNSSD"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Island"]),
