@@ -54,16 +54,18 @@ cmd_loss() {
 # hook when the kernel hands bridged frames to netfilter (bridge-nf-call-iptables), and must
 # stay lossless (the WAN is lossy, not the LAN).
 loss_rules() { # TABLE NET ISLAND PERCENT
-    local table=$1 percent=$4 v4 v6
+    local table=$1 draw v4 v6
     v4=$(island_v4 "$2" "$3") v6=$(island_v6 "$2" "$3")
+    # numgen draws 0..99, and nft refuses a comparison with 100: 100 % drops every one.
+    if (($4 < 100)); then draw="numgen random mod 100 < $4 "; else draw=; fi
     cat <<EOF
 table inet $table {
     chain forward {
         type filter hook forward priority 0; policy accept;
-        ip saddr $v4 ip daddr != { $v4, 224.0.0.0/4, 255.255.255.255 } numgen random mod 100 < $percent drop
-        ip daddr $v4 ip saddr != $v4 numgen random mod 100 < $percent drop
-        ip6 saddr $v6 ip6 daddr != { $v6, fe80::/10, ff00::/8 } numgen random mod 100 < $percent drop
-        ip6 daddr $v6 ip6 saddr != { $v6, fe80::/10 } numgen random mod 100 < $percent drop
+        ip saddr $v4 ip daddr != { $v4, 224.0.0.0/4, 255.255.255.255 } ${draw}drop
+        ip daddr $v4 ip saddr != $v4 ${draw}drop
+        ip6 saddr $v6 ip6 daddr != { $v6, fe80::/10, ff00::/8 } ${draw}drop
+        ip6 daddr $v6 ip6 saddr != { $v6, fe80::/10 } ${draw}drop
     }
 }
 EOF
