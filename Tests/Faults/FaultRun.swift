@@ -49,7 +49,7 @@ public enum FaultRun {
         let report = output.snapshot
         if ending.writesFigures, let file = options.json {
             do {
-                try (report.json + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+                try report.json.write(toFile: file, atomically: true, encoding: .utf8)
             } catch {
                 complain("could not write \(file): \(error)")
             }
