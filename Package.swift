@@ -202,6 +202,9 @@ let package = Package(
             ]
         ),
 
+        // The fault scenarios of RELIABILITY.md on real processes in the netns testbed; Deploy/faults runs it.
+        .executableTarget(name: "z2z-faults", dependencies: ["Faults"]),
+
         .executableTarget(
             name: "z2z-sip-bench",
             dependencies: [
@@ -255,8 +258,15 @@ let package = Package(
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
-        .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
-        .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "DNSSD", "Gateway", "z2zd", "z2z"]),
+        .testTarget(name: "TestbedTests", dependencies: ["Testbed", "DNSSD"]),
+        // Deploy/faults' scenarios over the testbed, and what they decide and measure (tested in FaultsTests).
+        .target(
+            name: "Faults",
+            dependencies: ["Testbed", "DNSSD", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Faults"
+        ),
+        .testTarget(name: "FaultsTests", dependencies: ["Faults", "Testbed", "DNSSD"]),
+        .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "Faults", "DNSSD", "Gateway", "z2zd", "z2z"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "DNSSD"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Primitives", "Island"]),
