@@ -1,0 +1,28 @@
+import Primitives
+
+/// The bounds a relay keeps, on either side of the tunnel. Every refusal they cause is
+/// counted by its `RelayRefusal` reason.
+public struct RelayLimits: Hashable, Sendable {
+    /// Open streams (TCP connections and UDP flows) one requesting leader may hold on an
+    /// exporting leader: an island speaks through its leader, so this bounds an island.
+    public var connectionsPerPeer = 512
+    /// Open streams per service instance on an exporting leader.
+    public var connectionsPerService = 256
+    /// Open connections and flows per listener on an importing leader.
+    public var connectionsPerListener = 256
+    /// A TCP stream with no byte moving either way for this long is closed.
+    public var idleTimeout: Interval = .minutes(10)
+    /// A UDP flow with no datagram either way for this long is closed (both sides).
+    public var flowIdleTimeout: Interval = .seconds(60)
+    /// Datagrams held for a UDP flow while its stream is being opened; more are dropped.
+    public var flowQueueDatagrams = 32
+    /// A refused UDP flow stays refused this long (its datagrams dropped) before a new
+    /// datagram from the same client asks again: no request storm from a chatty client.
+    public var flowRefusalHold: Interval = .seconds(2)
+    /// TCP connect, SSH handshake and authentication of a tunnel must finish within this.
+    public var handshakeTimeout: Interval = .seconds(10)
+    /// Connecting to a service's LAN endpoint (each endpoint tried in turn).
+    public var serviceConnectTimeout: Interval = .seconds(5)
+
+    public init() {}
+}
