@@ -44,7 +44,12 @@ final class SpliceHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
         meter.add(bytes.readableBytes, direction)
-        lastWrite = partner.write(bytes)
+        let write = partner.write(bytes)
+        // A partner that is closing (an SSH channel waiting for the peer's close) still
+        // looks writable but fails every write: stop reading into it at once.
+        let own = context.channel
+        write.whenFailure { _ in own.close(promise: nil) }
+        lastWrite = write
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
