@@ -9,6 +9,7 @@ import Primitives
 /// counted once, under one reason; the limits hold at every admission (`StreamBook`
 /// counts a stream from admission until it ends, fails or is revoked).
 public struct ExportGate: Sendable {
+    /// The decision on one stream request.
     public enum Admission: Hashable, Sendable {
         /// Connect to these LAN endpoints (in order) and splice; report the outcome with
         /// `book.ended` or `book.failed`.

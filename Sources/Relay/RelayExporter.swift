@@ -17,42 +17,31 @@ import Transport
 public final class RelayExporter: Sendable {
     /// Answers which LAN endpoints a requesting leader may reach for a service: only
     /// services the gateway currently exports to that leader's island under its policy.
+    /// Called on an event loop for every stream request: answer from memory, never block.
     public typealias Authorizer = @Sendable (_ requester: NodeID, _ service: ServiceRef) -> Result<[Endpoint], RelayRefusal>
-
-    struct Live {
-        var service: ServiceRef
-        var meter: StreamMeter
-        var channel: Channel?
-    }
 
     struct State {
         var gate: ExportGate
-        var streams: [StreamID: Live] = [:]
+        var streams: [StreamID: LiveStream] = [:]
         var listener: Channel?
         var tunnels: [ObjectIdentifier: Channel] = [:]
         var stopped = false
     }
 
-    public let identity: Identity
-    let networkKey: NetworkKey?
-    let limits: RelayLimits
-    let group: any EventLoopGroup
+    public let settings: RelaySettings
     let authorizer: Authorizer
     let state: Mutex<State>
+    private var limits: RelayLimits { settings.limits }
 
-    public init(identity: Identity, networkKey: NetworkKey?, limits: RelayLimits = RelayLimits(),
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, authorizer: @escaping Authorizer) {
-        self.identity = identity
-        self.networkKey = networkKey
-        self.limits = limits
-        self.group = group
+    public init(_ settings: RelaySettings, authorizer: @escaping Authorizer) {
+        self.settings = settings
         self.authorizer = authorizer
-        self.state = Mutex(State(gate: ExportGate(limits: limits)))
+        self.state = Mutex(State(gate: ExportGate(limits: settings.limits)))
     }
 
     /// Listens for tunnels on `endpoint` (port 0 picks one) and returns where it listens.
     public func start(on endpoint: Endpoint) async throws -> Endpoint {
-        let listener = try await ServerBootstrap(group: group)
+        let listener = try await ServerBootstrap(group: settings.group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
@@ -93,15 +82,7 @@ public final class RelayExporter: Sendable {
 
     /// Refusals, endings and per-service traffic, open streams' bytes included.
     public var report: RelayReport {
-        state.withLock { s in
-            var report = s.gate.report
-            for live in s.streams.values {
-                let counts = live.meter.counts
-                report.services[live.service, default: ServiceTraffic()].bytesToService += counts.toService
-                report.services[live.service, default: ServiceTraffic()].bytesFromService += counts.fromService
-            }
-            return report
-        }
+        state.withLock { s in s.gate.report.including(s.streams.values) }
     }
 
     // MARK: one tunnel
@@ -115,13 +96,13 @@ public final class RelayExporter: Sendable {
     private func setUpTunnel(_ channel: Channel) throws {
         let peer = Peer()
         let authentication = RelayServerAuthentication(
-            server: identity.id, key: networkKey,
+            server: settings.identity.id, key: settings.networkKey,
             refused: { [self] reason in state.withLock { $0.gate.book.refuse(reason) } },
             accepted: { id in
                 peer.id = id
                 peer.handshakeTimeout?.cancel()
             })
-        var configuration = SSHServerConfiguration(hostKeys: [NIOSSHPrivateKey(ed25519Key: identity.privateKey)],
+        var configuration = SSHServerConfiguration(hostKeys: [NIOSSHPrivateKey(ed25519Key: settings.identity.privateKey)],
                                                    userAuthDelegate: authentication)
         configuration.maxAuthAttempts = 3
         let ssh = NIOSSHHandler(role: .server(configuration), allocator: channel.allocator) { [self] child, type in
@@ -167,8 +148,8 @@ public final class RelayExporter: Sendable {
             return answer(child, .refused(.protocolError))
         }
         let meter = StreamMeter()
-        state.withLock { $0.streams[id] = Live(service: service, meter: meter) }
-        return connect(to: endpoints[...], for: service, meter: meter, partner: child)
+        state.withLock { $0.streams[id] = LiveStream(service: service, meter: meter) }
+        return connect(to: endpoints.prefix(limits.serviceEndpointsTried), for: service, meter: meter, partner: child)
             .flatMap { [self] lan in attach(id, service: service, meter: meter, child: child, lan: lan) }
             .flatMapError { [self] _ in
                 state.withLock { s in

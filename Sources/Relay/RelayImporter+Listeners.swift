@@ -60,7 +60,7 @@ extension RelayImporter {
         let address = try endpoint.socketAddress()
         switch service.transport {
         case .tcp:
-            return try await ServerBootstrap(group: group)
+            return try await ServerBootstrap(group: settings.group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.autoRead, value: false)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -70,7 +70,7 @@ extension RelayImporter {
                 }
                 .bind(to: address).get()
         case .udp:
-            return try await DatagramBootstrap(group: group)
+            return try await DatagramBootstrap(group: settings.group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { [self] socket in
                     socket.eventLoop.makeCompletedFuture {

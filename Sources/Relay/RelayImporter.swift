@@ -17,13 +17,6 @@ public final class RelayImporter: Sendable {
         case up(RelayTunnel)
     }
 
-    struct Live {
-        var service: ServiceRef
-        var meter: StreamMeter
-        /// Closing it ends the stream: the client's connection (TCP) or the flow's channel (UDP).
-        var channel: Channel?
-    }
-
     struct Listener {
         var leader: RelayLeader
         var sockets: [Channel]
@@ -33,36 +26,22 @@ public final class RelayImporter: Sendable {
         var book = StreamBook()
         var tunnels: [NodeID: TunnelSlot] = [:]
         var listeners: [ServiceRef: Listener] = [:]
-        var streams: [StreamID: Live] = [:]
+        var streams: [StreamID: LiveStream] = [:]
         var stopped = false
     }
 
-    public let identity: Identity
-    let networkKey: NetworkKey?
-    let limits: RelayLimits
-    let group: any EventLoopGroup
+    public let settings: RelaySettings
     let state = Mutex(State())
+    var limits: RelayLimits { settings.limits }
 
-    public init(identity: Identity, networkKey: NetworkKey?, limits: RelayLimits = RelayLimits(),
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        self.identity = identity
-        self.networkKey = networkKey
-        self.limits = limits
-        self.group = group
+    public init(_ settings: RelaySettings) {
+        self.settings = settings
     }
 
     /// Refusals (the exporting leaders' and this side's), endings and per-service traffic,
     /// open streams' bytes included.
     public var report: RelayReport {
-        state.withLock { s in
-            var report = s.book.report
-            for live in s.streams.values {
-                let counts = live.meter.counts
-                report.services[live.service, default: ServiceTraffic()].bytesToService += counts.toService
-                report.services[live.service, default: ServiceTraffic()].bytesFromService += counts.fromService
-            }
-            return report
-        }
+        state.withLock { s in s.book.report.including(s.streams.values) }
     }
 
     /// Closes every listener, tunnel and stream; nothing opens afterwards.
@@ -92,7 +71,7 @@ public final class RelayImporter: Sendable {
                 return nil
             }
             let id = s.book.add(peer: leader.id, service: service)
-            s.streams[id] = Live(service: service, meter: meter)
+            s.streams[id] = LiveStream(service: service, meter: meter)
             return id
         }
     }
@@ -144,7 +123,7 @@ public final class RelayImporter: Sendable {
             case .dialing(let dial)?:
                 return .use(dial)
             default:
-                let promise = group.next().makePromise(of: RelayTunnel.self)
+                let promise = settings.group.next().makePromise(of: RelayTunnel.self)
                 if s.stopped {
                     promise.fail(RelayRefusal.tunnelUnavailable)
                 } else {
@@ -157,7 +136,7 @@ public final class RelayImporter: Sendable {
             if case .use(let future) = step { return future }
             fatalError("unreachable")
         }
-        RelayTunnel.dial(leader, identity: identity, networkKey: networkKey, limits: limits, on: promise.futureResult.eventLoop)
+        RelayTunnel.dial(leader, settings: settings, on: promise.futureResult.eventLoop)
             .whenComplete { [self] result in
                 let stopped = state.withLock { s in
                     switch result {

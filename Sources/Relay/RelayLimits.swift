@@ -23,6 +23,12 @@ public struct RelayLimits: Hashable, Sendable {
     public var handshakeTimeout: Interval = .seconds(10)
     /// Connecting to a service's LAN endpoint (each endpoint tried in turn).
     public var serviceConnectTimeout: Interval = .seconds(5)
+    /// How many of a service's endpoints the exporting leader tries, in the authorizer's order.
+    public var serviceEndpointsTried = 4
+    /// An importing leader waits this long for a stream's answer; longer than the exporting
+    /// side's connect attempts. A tunnel that does not answer in time is taken for dead and
+    /// closed, so the next stream dials a new one.
+    public var answerTimeout: Interval = .seconds(30)
 
     public init() {}
 }

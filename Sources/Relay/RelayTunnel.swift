@@ -30,21 +30,22 @@ final class RelayTunnel: Sendable {
     let leader: NodeID
     let channel: Channel
     private let ssh: NIOLoopBound<NIOSSHHandler>
+    private let answerTimeout: TimeAmount
 
-    private init(leader: NodeID, channel: Channel, ssh: NIOLoopBound<NIOSSHHandler>) {
+    private init(leader: NodeID, channel: Channel, ssh: NIOLoopBound<NIOSSHHandler>, answerTimeout: TimeAmount) {
         self.leader = leader
         self.channel = channel
         self.ssh = ssh
+        self.answerTimeout = answerTimeout
     }
 
     /// Connects, checks the server, authenticates; fails with `wrongHostKey` or
     /// `tunnelUnavailable` (anything else: refused, timed out, closed).
-    static func dial(_ leader: RelayLeader, identity: Identity, networkKey: NetworkKey?, limits: RelayLimits,
-                     on loop: any EventLoop) -> EventLoopFuture<RelayTunnel> {
+    static func dial(_ leader: RelayLeader, settings: RelaySettings, on loop: any EventLoop) -> EventLoopFuture<RelayTunnel> {
         let wrongHostKey = WrongHostKeyFlag()
         let address: SocketAddress
         do { address = try leader.endpoint.socketAddress() } catch { return loop.makeFailedFuture(RelayRefusal.tunnelUnavailable) }
-        let timeout = TimeAmount(limits.handshakeTimeout)
+        let timeout = TimeAmount(settings.limits.handshakeTimeout)
         let ready = loop.makePromise(of: Void.self)
         return ClientBootstrap(group: loop)
             .connectTimeout(timeout)
@@ -52,7 +53,7 @@ final class RelayTunnel: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let configuration = SSHClientConfiguration(
-                        userAuthDelegate: RelayClientAuthentication(identity: identity, server: leader.id, key: networkKey),
+                        userAuthDelegate: RelayClientAuthentication(identity: settings.identity, server: leader.id, key: settings.networkKey),
                         serverAuthDelegate: ExpectedLeaderHostKey(leader: leader.id) { wrongHostKey.set() })
                     // The server never opens channels towards us.
                     let ssh = NIOSSHHandler(role: .client(configuration), allocator: channel.allocator) { child, _ in
@@ -69,7 +70,8 @@ final class RelayTunnel: Sendable {
                 return ready.futureResult.flatMapThrowing {
                     timer.cancel()
                     let ssh = try channel.pipeline.syncOperations.handler(type: NIOSSHHandler.self)
-                    return RelayTunnel(leader: leader.id, channel: channel, ssh: NIOLoopBound(ssh, eventLoop: channel.eventLoop))
+                    return RelayTunnel(leader: leader.id, channel: channel, ssh: NIOLoopBound(ssh, eventLoop: channel.eventLoop),
+                                       answerTimeout: TimeAmount(settings.limits.answerTimeout))
                 }
                 .flatMapErrorThrowing { error in
                     timer.cancel()
@@ -105,6 +107,14 @@ final class RelayTunnel: Sendable {
         // A channel that never got its reader (refused by SSH, tunnel gone) is answered here.
         // A promise keeps its first result, so this never overrides the reader's answer.
         opened.futureResult.whenFailure { _ in answered.succeed(.refused(.tunnelUnavailable)) }
+        // No answer in time: the peer is gone without the connection noticing. Both the
+        // timer and the answer run on this loop, so the timer fires only while unanswered.
+        let timer = loop.scheduleTask(in: answerTimeout) { [channel] in
+            answered.succeed(.refused(.tunnelUnavailable))
+            opened.futureResult.whenSuccess { $0.close(promise: nil) }
+            channel.close(promise: nil)
+        }
+        answered.futureResult.whenComplete { _ in timer.cancel() }
         return answered.futureResult
     }
 }

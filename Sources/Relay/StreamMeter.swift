@@ -27,6 +27,27 @@ final class StreamMeter: Sendable {
     var ending: StreamEnding { idle.load(ordering: .relaxed) ? .idleTimeout : .closed }
 }
 
+/// A stream an adapter has open: its service, its live counts, and the channel whose
+/// closing ends it (set once the channel exists).
+struct LiveStream {
+    var service: ServiceRef
+    var meter: StreamMeter
+    var channel: Channel?
+}
+
+extension RelayReport {
+    /// This report with the bytes of streams still open added to their services.
+    func including(_ streams: some Sequence<LiveStream>) -> RelayReport {
+        var report = self
+        for stream in streams {
+            let counts = stream.meter.counts
+            report.services[stream.service, default: ServiceTraffic()].bytesToService += counts.toService
+            report.services[stream.service, default: ServiceTraffic()].bytesFromService += counts.fromService
+        }
+        return report
+    }
+}
+
 /// Closes a stream's channel when `IdleStateHandler` reports nothing moved either way for
 /// the idle timeout, and marks the stream's end as idle.
 final class IdleCloser: ChannelInboundHandler {

@@ -11,7 +11,7 @@ public enum StreamReply: Hashable, Sendable {
     public var bytes: [UInt8] {
         switch self {
         case .accepted: [0, 0]
-        case .refused(let reason): [1, reason.rawValue]
+        case .refused(let reason): [1, reason.code]
         }
     }
 
@@ -20,7 +20,7 @@ public enum StreamReply: Hashable, Sendable {
     public init(bytes: (UInt8, UInt8)) {
         switch bytes {
         case (0, 0): self = .accepted
-        case (1, let code): self = .refused(RelayRefusal(rawValue: code) ?? .protocolError)
+        case (1, let code): self = .refused(RelayRefusal(code: code) ?? .protocolError)
         default: self = .refused(.protocolError)
         }
     }

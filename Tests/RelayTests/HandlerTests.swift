@@ -43,7 +43,7 @@ struct HandlerTests {
         let answer = refused.eventLoop.makePromise(of: StreamReply.self)
         try refused.pipeline.syncOperations.addHandler(ReplyReader(answered: answer))
         try refused.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        try refused.writeInbound(ByteBuffer(bytes: [1, RelayRefusal.notExported.rawValue, 0x41]))
+        try refused.writeInbound(ByteBuffer(bytes: [1, RelayRefusal.notExported.code, 0x41]))
         #expect(try answer.futureResult.wait() == .refused(.notExported))
         #expect(!refused.isActive)
         #expect(try refused.readInbound(as: ByteBuffer.self) == nil)
@@ -60,7 +60,7 @@ struct HandlerTests {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ReplyWriter(.refused(.revoked), service: nil))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(bytes: [1, RelayRefusal.revoked.rawValue]))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(bytes: [1, RelayRefusal.revoked.code]))
         #expect(!channel.isActive)
     }
 }

@@ -224,6 +224,34 @@ import Testing
         await smallServer.close()
     }
 
+    @Test func aStreamLeftUnansweredFailsAndTheNextOneDialsANewTunnel() async throws {
+        // A LAN endpoint whose connects never complete: a listener that accepts nothing, its
+        // backlog filled by one connection, drops further handshakes (loopback only).
+        let blackhole = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 0)
+            .serverChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let filler = try await ClientBootstrap(group: group).connect(to: blackhole.localAddress!).get()
+        let silent = Fixture.service("Silent", type: "_files._tcp")
+        let server = try await TestServer.tcp { BlobSender([7, 7, 7]) }
+        var limits = RelayLimits()
+        limits.answerTimeout = .milliseconds(500)
+        let hole = Endpoint(ipv4: 127, 0, 0, 1, port: UInt16(blackhole.localAddress!.port!))
+        try await withHarness(exports: [silent: [hole], file: [server.endpoint]], importerLimits: limits) { relay in
+            let silentPort = try await relay.listen(silent)
+            let started = ContinuousClock.now
+            #expect(try await within(5, "unanswered fetch") { try await fetch("127.0.0.1", silentPort) }.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            try await eventually(5, "refusal counted") { relay.importer.report.refusals(.tunnelUnavailable) == 1 }
+            try await eventually(5, "the tunnel taken for dead is closed") { relay.exporter.tunnelCount == 0 }
+            let port = try await relay.listen(file)
+            #expect(try await within(10, "fetch through a new tunnel") { try await fetch("127.0.0.1", port) } == [7, 7, 7])
+        }
+        try? await filler.close()
+        try? await blackhole.close()
+        await server.close()
+    }
+
     @Test func closingAListenerClosesItsConnectionsWithinTwoSeconds() async throws {
         let server = try await TestServer.tcp { EndlessSender() }
         try await withHarness(exports: [file: [server.endpoint]]) { relay in

@@ -81,6 +81,12 @@ struct StreamReplyTests {
         #expect(StreamReply(bytes: (7, 0)) == .refused(.protocolError))
     }
 
+    @Test func wireCodesAreStableAndDistinct() {
+        #expect(RelayRefusal.allCases.map(\.code) == Array(1...12))
+        for refusal in RelayRefusal.allCases { #expect(RelayRefusal(code: refusal.code) == refusal) }
+        #expect(RelayRefusal(code: 0) == nil)
+    }
+
     @Test func reasonsAreDistinctSnakeCaseLabels() {
         let labels = RelayRefusal.allCases.map(\.reason)
         #expect(Set(labels).count == labels.count)
