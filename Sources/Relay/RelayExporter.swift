@@ -207,11 +207,14 @@ public final class RelayExporter: Sendable {
         case .tcp:
             attempt = ClientBootstrap(group: child.eventLoop)
                 .connectTimeout(TimeAmount(limits.serviceConnectTimeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelOption(.autoRead, value: false)
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .channelInitializer { lan in
                     lan.eventLoop.makeCompletedFuture {
-                        try lan.pipeline.syncOperations.addHandler(SpliceHandler(partner: child, meter: meter, direction: .fromService))
+                        try lan.pipeline.syncOperations.addHandlers([
+                            InboundHold(), SpliceHandler(partner: child, meter: meter, direction: .fromService),
+                        ])
                     }
                 }
                 .connect(to: address)

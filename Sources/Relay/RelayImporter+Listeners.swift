@@ -7,15 +7,17 @@ extension RelayImporter {
     /// Starts relaying `service`, exported by the island whose leader is `leader`: binds
     /// one port, the same on every address in `addresses` (TCP or UDP, as the service's
     /// transport says), and returns it. The gateway publishes the import with these
-    /// addresses and this port.
-    public func listen(for service: ServiceRef, via leader: RelayLeader, on addresses: [Endpoint.Address]) async throws -> UInt16 {
+    /// addresses and this port. `port` 0 allocates one; a service relayed over both
+    /// transports passes the port its first listener got, so one SRV port serves both.
+    public func listen(for service: ServiceRef, via leader: RelayLeader, on addresses: [Endpoint.Address],
+                       port requested: UInt16 = 0) async throws -> UInt16 {
         precondition(!addresses.isEmpty, "a listener needs an address")
         var lastError: Error = RelayRefusal.tunnelUnavailable
         // Port 0 on the first address picks a port; another address may have it taken.
-        for _ in 0..<8 {
+        for _ in 0..<(requested == 0 ? 8 : 1) {
             var sockets: [Channel] = []
             do {
-                var port: UInt16 = 0
+                var port = requested
                 for address in addresses {
                     let socket = try await bind(Endpoint(address: address, port: port), service: service, leader: leader)
                     sockets.append(socket)
@@ -62,11 +64,14 @@ extension RelayImporter {
         case .tcp:
             return try await ServerBootstrap(group: settings.group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.autoRead, value: false)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { [self] client in
-                    accepted(client, service: service, leader: leader)
-                    return client.eventLoop.makeSucceededVoidFuture()
+                    client.eventLoop.makeCompletedFuture {
+                        try client.pipeline.syncOperations.addHandler(InboundHold())
+                        accepted(client, service: service, leader: leader)
+                    }
                 }
                 .bind(to: address).get()
         case .udp:
@@ -83,7 +88,8 @@ extension RelayImporter {
     }
 
     /// One TCP connection to a listener: a stream to the exporting leader, spliced to the
-    /// client once accepted (the client's bytes wait in its socket until then).
+    /// client once accepted (the client's bytes wait in its socket, or in `InboundHold`,
+    /// until then).
     private func accepted(_ client: Channel, service: ServiceRef, leader: RelayLeader) {
         let meter = StreamMeter()
         guard let id = beginStream(service, leader: leader, meter: meter) else { return client.close(promise: nil) }
@@ -100,7 +106,7 @@ extension RelayImporter {
                 client.eventLoop.execute {
                     do {
                         try client.pipeline.syncOperations.addHandler(SpliceHandler(partner: stream, meter: meter, direction: .toService))
-                        client.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in client.close(promise: nil) }
+                        client.pipeline.fireUserInboundEventTriggered(InboundHold.Release())
                     } catch {
                         client.close(promise: nil)
                     }

@@ -1,8 +1,9 @@
 import NIOCore
 
 /// Exporting side: sends the `StreamReply` as soon as the SSH channel is open. Accepted, it
-/// then lets the service's connection start reading (it was held so no byte of the service
-/// could overtake the reply); refused, it closes the channel once the reply is written.
+/// then lets the service's connection start reading (held until now, by `autoRead` off and
+/// `InboundHold`, so no byte of the service overtakes the reply); refused, it closes the
+/// channel once the reply is written.
 final class ReplyWriter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -21,7 +22,11 @@ final class ReplyWriter: ChannelInboundHandler, RemovableChannelHandler {
         let written = context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply.bytes)))
         switch reply {
         case .accepted:
-            service?.setOption(ChannelOptions.autoRead, value: true).whenFailure { [service] _ in service?.close(promise: nil) }
+            if let service {
+                // A TCP service's `InboundHold` turns reading on; a UDP socket has none.
+                service.pipeline.fireUserInboundEventTriggered(InboundHold.Release())
+                service.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in service.close(promise: nil) }
+            }
         case .refused:
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }

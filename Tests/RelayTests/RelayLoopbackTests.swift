@@ -48,6 +48,36 @@ import Testing
         await server.close()
     }
 
+    /// The client's whole request and its end arrive before the exporting leader answers:
+    /// nothing of it may be lost while the stream is being opened.
+    @Test(arguments: [6, 100_000]) func aRequestSentWholeBeforeTheStreamIsAcceptedIsServed(size: Int) async throws {
+        let server = try await TestServer.tcp { ReverseAfterEOF() }
+        try await withHarness(exports: [file: [server.endpoint]]) { relay in
+            let port = try await relay.listen(file)
+            for round in 0..<10 {
+                let request = blob(size, seed: UInt64(round))
+                let answer = try await within(10, "round \(round)") { try await fetch("127.0.0.1", port, sending: request) }
+                #expect(answer == request.reversed())
+            }
+        }
+        await server.close()
+    }
+
+    /// A service that writes a short greeting and closes at once: its bytes must still come
+    /// after the reply, and all of them.
+    @Test func aServiceThatAnswersAndClosesAtOnceReachesEveryClient() async throws {
+        let greeting = Array("220 ready\r\n".utf8)
+        let server = try await TestServer.tcp { BlobSender(greeting) }
+        try await withHarness(exports: [file: [server.endpoint]]) { relay in
+            let port = try await relay.listen(file)
+            for round in 0..<20 {
+                #expect(try await within(10, "round \(round)") { try await fetch("127.0.0.1", port) } == greeting)
+            }
+            #expect(relay.importer.report.refusals.isEmpty)
+        }
+        await server.close()
+    }
+
     @Test func udpDatagramsOfEachClientAreEchoedThroughTheRelay() async throws {
         let echo = Fixture.service("Echo", type: "_echo._udp")
         let server = try await TestServer.udpEcho()
@@ -63,6 +93,22 @@ import Testing
             #expect(traffic.bytesToService == UInt64(2 * datagrams.map(\.utf8.count).reduce(0, +)))
         }
         await server.close()
+    }
+
+    @Test func aServiceOverBothTransportsIsRelayedOnOnePort() async throws {
+        var overTCP = Fixture.service("Phone", type: "_sip._udp")
+        overTCP.transport = .tcp
+        let overUDP = Fixture.service("Phone", type: "_sip._udp")
+        let tcp = try await TestServer.tcp { ReverseAfterEOF() }
+        let udp = try await TestServer.udpEcho()
+        try await withHarness(exports: [overTCP: [tcp.endpoint], overUDP: [udp.endpoint]]) { relay in
+            let port = try await relay.listen(overTCP)
+            #expect(try await relay.importer.listen(for: overUDP, via: relay.leader, on: [loopbackV4, loopbackV6], port: port) == port)
+            #expect(try await within(10, "tcp") { try await fetch("::1", port, sending: Array("INVITE".utf8)) } == Array("ETIVNI".utf8))
+            #expect(try await within(10, "udp") { try await udpExchange("::1", port, ["OPTIONS"]) } == ["echo:OPTIONS"])
+        }
+        await tcp.close()
+        await udp.close()
     }
 
     @Test func aServiceTheAuthorizerRefusesIsClosedAtTheClientAndCountedOnBothSides() async throws {
