@@ -158,6 +158,7 @@ let package = Package(
             dependencies: [
                 "DNSSD", "Island", "Kademlia", "Primitives", "Transport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),
@@ -224,6 +225,16 @@ let package = Package(
             ]
         ),
 
+        // Relay throughput and connect latency against a direct connection, on loopback.
+        .executableTarget(
+            name: "z2z-relay-bench",
+            dependencies: [
+                "Relay", "DNSSD", "Island", "Kademlia", "Primitives",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: tests
         // The netns testbed driver used by the integration tests (Deploy/testbed does the work).
         .target(name: "Testbed", dependencies: ["DNSSD"], path: "Tests/Testbed"),
@@ -251,6 +262,7 @@ let package = Package(
             dependencies: [
                 "Relay", "DNSSD", "Island", "Kademlia", "Primitives",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Kademlia
+import Logging
 import NIOCore
 import NIOPosix
 import NIOSSH
@@ -97,14 +98,19 @@ public final class RelayExporter: Sendable {
         let peer = Peer()
         let authentication = RelayServerAuthentication(
             server: settings.identity.id, key: settings.networkKey,
-            refused: { [self] reason in state.withLock { $0.gate.book.refuse(reason) } },
-            accepted: { id in
+            refused: { [self] reason in
+                state.withLock { $0.gate.book.refuse(reason) }
+                settings.logger.debug("relay tunnel refused", metadata: ["reason": "\(reason)", "from": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            },
+            accepted: { [logger = settings.logger] id in
                 peer.id = id
                 peer.handshakeTimeout?.cancel()
+                logger.info("relay tunnel up", metadata: ["peer": "\(id)"])
             })
         var configuration = SSHServerConfiguration(hostKeys: [NIOSSHPrivateKey(ed25519Key: settings.identity.privateKey)],
                                                    userAuthDelegate: authentication)
         configuration.maxAuthAttempts = 3
+        configuration.maximumPacketSize = limits.channelPacketBytes
         let ssh = NIOSSHHandler(role: .server(configuration), allocator: channel.allocator) { [self] child, type in
             guard let requester = peer.id else { return child.eventLoop.makeFailedFuture(RelayRefusal.notAGateway) }
             return openStream(child, type: type, requester: requester)
@@ -144,18 +150,20 @@ public final class RelayExporter: Sendable {
         let authorization = authorizer(requester, service)
         let admission = state.withLock { $0.gate.admit(requester: requester, service: service, authorization: authorization) }
         guard case .admitted(let id, let endpoints) = admission else {
-            if case .refused(let reason) = admission { return answer(child, .refused(reason)) }
-            return answer(child, .refused(.protocolError))
+            let reason: RelayRefusal = if case .refused(let reason) = admission { reason } else { .protocolError }
+            settings.logger.debug("relay stream refused", metadata: ["reason": "\(reason)", "peer": "\(requester)", "service": "\(service)"])
+            return answer(child, .refused(reason))
         }
         let meter = StreamMeter()
         state.withLock { $0.streams[id] = LiveStream(service: service, meter: meter) }
         return connect(to: endpoints.prefix(limits.serviceEndpointsTried), for: service, meter: meter, partner: child)
             .flatMap { [self] lan in attach(id, service: service, meter: meter, child: child, lan: lan) }
-            .flatMapError { [self] _ in
+            .flatMapError { [self] error in
                 state.withLock { s in
                     s.streams[id] = nil
                     s.gate.book.failed(id, .unreachable)
                 }
+                settings.logger.debug("relay stream refused", metadata: ["reason": "\(RelayRefusal.unreachable)", "service": "\(service)", "error": "\(error)"])
                 return answer(child, .refused(.unreachable))
             }
     }

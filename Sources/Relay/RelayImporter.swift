@@ -1,4 +1,5 @@
 import Kademlia
+import Logging
 import NIOCore
 import NIOPosix
 import Primitives
@@ -95,10 +96,11 @@ public final class RelayImporter: Sendable {
 
     /// The exporting leader (or the tunnel) refused the stream.
     func refused(_ id: StreamID, _ reason: RelayRefusal) {
-        state.withLock { s in
-            s.streams[id] = nil
-            s.book.failed(id, reason)
+        let service = state.withLock { s in
+            defer { s.book.failed(id, reason) }
+            return s.streams.removeValue(forKey: id)?.service
         }
+        settings.logger.debug("relay stream refused", metadata: ["reason": "\(reason)", "service": "\(service.map { "\($0)" } ?? "?")"])
     }
 
     /// Opens a stream for `service` on the tunnel to `leader`, dialling it if needed; see
@@ -145,9 +147,13 @@ public final class RelayImporter: Sendable {
                     }
                     return s.stopped
                 }
-                if case .success(let tunnel) = result {
+                switch result {
+                case .success(let tunnel):
+                    settings.logger.info("relay tunnel up", metadata: ["leader": "\(leader)"])
                     if stopped { tunnel.channel.close(promise: nil) }
                     tunnel.channel.closeFuture.whenComplete { [self] _ in forget(tunnel) }
+                case .failure(let error):
+                    settings.logger.info("relay tunnel failed", metadata: ["leader": "\(leader)", "reason": "\(error)"])
                 }
                 promise.completeWith(result)
             }
@@ -159,5 +165,6 @@ public final class RelayImporter: Sendable {
         state.withLock { s in
             if case .up(let current)? = s.tunnels[tunnel.leader], current === tunnel { s.tunnels[tunnel.leader] = nil }
         }
+        settings.logger.info("relay tunnel down", metadata: ["leader": "\(tunnel.leader)"])
     }
 }

@@ -30,5 +30,12 @@ public struct RelayLimits: Hashable, Sendable {
     /// closed, so the next stream dials a new one.
     public var answerTimeout: Interval = .seconds(30)
 
+    /// The SSH maximum packet size each side advertises for its channels. nio-ssh makes a
+    /// channel's receive window 64 times this, so it bounds what one stream whose client
+    /// stopped reading holds buffered on the receiving leader: 2 MiB at the default (the
+    /// smallest RFC 4253 allows), enough for loopback and LAN speeds; raise it for long,
+    /// fast paths (window / round trip is one stream's ceiling).
+    public var channelPacketBytes = 32 * 1024
+
     public init() {}
 }

@@ -52,9 +52,10 @@ final class RelayTunnel: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let configuration = SSHClientConfiguration(
+                    var configuration = SSHClientConfiguration(
                         userAuthDelegate: RelayClientAuthentication(identity: settings.identity, server: leader.id, key: settings.networkKey),
                         serverAuthDelegate: ExpectedLeaderHostKey(leader: leader.id) { wrongHostKey.set() })
+                    configuration.maximumPacketSize = settings.limits.channelPacketBytes
                     // The server never opens channels towards us.
                     let ssh = NIOSSHHandler(role: .client(configuration), allocator: channel.allocator) { child, _ in
                         child.eventLoop.makeFailedFuture(RelayRefusal.protocolError)
@@ -93,12 +94,17 @@ final class RelayTunnel: Sendable {
     /// not be opened reads as `tunnelUnavailable`.
     func openStream(for service: ServiceRef,
                     configure: @escaping @Sendable (Channel, EventLoopPromise<StreamReply>) throws -> Void) -> EventLoopFuture<StreamReply> {
+        openStream(target: ServiceRefCodec.encode(service), configure: configure)
+    }
+
+    /// `openStream(for:)` with the channel's target host as given (tests send others).
+    func openStream(target host: String,
+                    configure: @escaping @Sendable (Channel, EventLoopPromise<StreamReply>) throws -> Void) -> EventLoopFuture<StreamReply> {
         let loop = channel.eventLoop
         let answered = loop.makePromise(of: StreamReply.self)
         let opened = loop.makePromise(of: Channel.self)
         let target = SSHChannelType.DirectTCPIP(
-            targetHost: ServiceRefCodec.encode(service), targetPort: 0,
-            originatorAddress: try! SocketAddress(ipAddress: "0.0.0.0", port: 0))
+            targetHost: host, targetPort: 0, originatorAddress: try! SocketAddress(ipAddress: "0.0.0.0", port: 0))
         loop.execute { [ssh] in
             ssh.value.createChannel(opened, channelType: .directTCPIP(target)) { child, _ in
                 child.eventLoop.makeCompletedFuture { try configure(child, answered) }

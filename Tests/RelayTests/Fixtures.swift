@@ -1,6 +1,7 @@
 import DNSSD
 import Island
 import Kademlia
+import Logging
 import Primitives
 @testable import Relay
 
@@ -20,4 +21,15 @@ enum Fixture {
     }
 
     static func node(_ n: UInt8) -> NodeID { identity(n).id }
+
+    /// Warnings and worse only: tunnels coming and going are routine here.
+    static let logger: Logger = {
+        var logger = Logger(label: "z2z.relay.test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func settings(_ identity: Identity, key: NetworkKey?, limits: RelayLimits = RelayLimits()) -> RelaySettings {
+        RelaySettings(identity: identity, networkKey: key, limits: limits, logger: logger)
+    }
 }

@@ -21,13 +21,13 @@ struct Harness {
                       exporterLimits: RelayLimits = RelayLimits(), importerLimits: RelayLimits = RelayLimits(),
                       port: UInt16 = 0) async throws -> Harness {
         let allowed = importerIdentity.id
-        let exporter = RelayExporter(RelaySettings(identity: exporterIdentity, networkKey: exporterKey, limits: exporterLimits)) { requester, service in
+        let exporter = RelayExporter(Fixture.settings(exporterIdentity, key: exporterKey, limits: exporterLimits)) { requester, service in
             guard requester == allowed else { return .failure(.notExported) }
             guard let endpoints = exports[service] else { return .failure(.unknownService) }
             return .success(endpoints)
         }
         let endpoint = try await exporter.start(on: Endpoint(ipv4: 127, 0, 0, 1, port: port))
-        let importer = RelayImporter(RelaySettings(identity: importerIdentity, networkKey: importerKey, limits: importerLimits))
+        let importer = RelayImporter(Fixture.settings(importerIdentity, key: importerKey, limits: importerLimits))
         return Harness(exporter: exporter, importer: importer,
                        leader: RelayLeader(id: expectedLeader ?? exporterIdentity.id, endpoint: endpoint))
     }
