@@ -230,6 +230,7 @@ let package = Package(
             name: "z2z-relay-bench",
             dependencies: [
                 "Relay", "DNSSD", "Island", "Kademlia", "Primitives",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -5,11 +5,11 @@ import Primitives
 public struct RelayLimits: Hashable, Sendable {
     /// Open streams (TCP connections and UDP flows) one requesting leader may hold on an
     /// exporting leader: an island speaks through its leader, so this bounds an island.
-    public var connectionsPerPeer = 512
+    public var connectionsPerPeer = 4096
     /// Open streams per service instance on an exporting leader.
-    public var connectionsPerService = 256
+    public var connectionsPerService = 1024
     /// Open connections and flows per listener on an importing leader.
-    public var connectionsPerListener = 256
+    public var connectionsPerListener = 1024
     /// A TCP stream with no byte moving either way for this long is closed.
     public var idleTimeout: Interval = .minutes(10)
     /// A UDP flow with no datagram either way for this long is closed (both sides).
