@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Primitives
+import Synchronization
 
 /// Real sockets on 127.0.0.1 and ::1 for the relay's end-to-end tests: small servers
 /// behind the exporting leader, clients in front of the importing one, and bounded waits.
@@ -37,6 +38,27 @@ func value<T: Sendable>(of task: Task<T, Error>, within seconds: Double, _ what:
     deadline.cancel()
     if await deadline.value { throw TimedOut(what: what) }
     return try result.get()
+}
+
+/// When a channel closed, as its event loop saw it: a deadline checked on this stamp holds
+/// even when the test's own tasks wait for a thread of a busy machine.
+final class CloseStamp: Sendable {
+    private let instant = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(_ channel: Channel) {
+        channel.closeFuture.whenComplete { [self] _ in instant.withLock { $0 = ContinuousClock.now } }
+    }
+
+    var closed: ContinuousClock.Instant? { instant.withLock { $0 } }
+}
+
+/// Reads a connection to its end, counting the bytes.
+func drain(_ connection: Connection) async throws -> Int {
+    try await connection.executeThenClose { inbound, _ in
+        var count = 0
+        for try await chunk in inbound { count += chunk.readableBytes }
+        return count
+    }
 }
 
 /// Polls `condition` every 20 ms until it holds, failing after `seconds`.

@@ -187,20 +187,15 @@ import Testing
         try await withHarness(exports: [file: [server.endpoint]]) { relay in
             let port = try await relay.listen(file)
             let connection = try await connect("127.0.0.1", port)
-            let transfer = Task {
-                try await connection.executeThenClose { inbound, _ in
-                    var count = 0
-                    for try await chunk in inbound { count += chunk.readableBytes }
-                    return count
-                }
-            }
+            let closed = CloseStamp(connection.channel)
+            let transfer = Task { try await drain(connection) }
             try await eventually(10, "a megabyte flows") { (relay.exporter.report.services[file]?.bytesFromService ?? 0) > 1 << 20 }
             let revoked = ContinuousClock.now
             relay.exporter.revoke(file)
-            let received = try await value(of: transfer, within: 2, "transfer closed after revocation")
-            let elapsed = ContinuousClock.now - revoked
+            let received = try await value(of: transfer, within: 10, "transfer closed after revocation")
             #expect(received > 1 << 20)
-            #expect(elapsed < .seconds(2))
+            let elapsed = try #require(closed.closed) - revoked
+            #expect(elapsed < .seconds(2), "the client's connection closed \(elapsed) after the revocation")
             #expect(relay.exporter.report.endings[.revoked] == 1)
 
             #expect(try await within(10, "fetch after revocation") { try await fetch("127.0.0.1", port) }.isEmpty)
@@ -303,9 +298,12 @@ import Testing
         let hole = Endpoint(ipv4: 127, 0, 0, 1, port: UInt16(blackhole.localAddress!.port!))
         try await withHarness(exports: [silent: [hole], file: [server.endpoint]], importerLimits: limits) { relay in
             let silentPort = try await relay.listen(silent)
+            let connection = try await connect("127.0.0.1", silentPort)
+            let closed = CloseStamp(connection.channel)
             let started = ContinuousClock.now
-            #expect(try await within(5, "unanswered fetch") { try await fetch("127.0.0.1", silentPort) }.isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(try await within(10, "unanswered fetch") { try await drain(connection) } == 0)
+            let elapsed = try #require(closed.closed) - started
+            #expect(elapsed < .seconds(5), "closed \(elapsed) after connecting; the answer timeout is 0.5 s")
             try await eventually(5, "refusal counted") { relay.importer.report.refusals(.tunnelUnavailable) == 1 }
             try await eventually(5, "the tunnel taken for dead is closed") { relay.exporter.tunnelCount == 0 }
             let port = try await relay.listen(file)
@@ -320,10 +318,15 @@ import Testing
         let server = try await TestServer.tcp { EndlessSender() }
         try await withHarness(exports: [file: [server.endpoint]]) { relay in
             let port = try await relay.listen(file)
-            let transfer = Task { try await fetch("127.0.0.1", port) }
+            let connection = try await connect("127.0.0.1", port)
+            let closed = CloseStamp(connection.channel)
+            let transfer = Task { try await drain(connection) }
             try await eventually(10, "bytes flow") { (relay.importer.report.services[file]?.bytesFromService ?? 0) > 1 << 20 }
+            let stopped = ContinuousClock.now
             await relay.importer.stopListening(file)
-            _ = try await value(of: transfer, within: 2, "transfer closed")
+            _ = try await value(of: transfer, within: 10, "transfer closed")
+            let elapsed = try #require(closed.closed) - stopped
+            #expect(elapsed < .seconds(2), "the client's connection closed \(elapsed) after the listener")
             #expect(relay.importer.port(of: file) == nil)
             #expect(relay.importer.report.endings[.revoked] == 1)
             await #expect(throws: (any Error).self) { try await connect("127.0.0.1", port) }
