@@ -255,6 +255,7 @@ let package = Package(
         .testTarget(
             name: "TransportTests",
             dependencies: [
+                "Testbed",
                 "Kademlia", "Primitives", "Transport", "z2z-bench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -264,6 +265,7 @@ let package = Package(
         .testTarget(
             name: "RelayTests",
             dependencies: [
+                "Testbed",
                 "Relay", "DNSSD", "Island", "Kademlia", "Primitives",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

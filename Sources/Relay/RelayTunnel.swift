@@ -6,18 +6,8 @@ import Primitives
 import Synchronization
 import Transport
 
-/// Where an exporting leader's relay listens, and who it must be.
-public struct RelayLeader: Hashable, Sendable, CustomStringConvertible {
-    public var id: NodeID
-    public var endpoint: Endpoint
-
-    public init(id: NodeID, endpoint: Endpoint) {
-        self.id = id
-        self.endpoint = endpoint
-    }
-
-    public var description: String { "\(id)@\(endpoint)" }
-}
+/// Where an exporting leader's relay listens, and who it must be: a node as others know it.
+public typealias RelayLeader = Contact
 
 /// One SSH connection from this leader (the client) to an exporting leader, carrying every
 /// relayed stream between the two as its own channel. SSH's per-channel windows keep a bulk

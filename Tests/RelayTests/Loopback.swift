@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Testbed
 import NIOCore
 import NIOPosix
 import Primitives
@@ -8,23 +9,6 @@ import Synchronization
 /// Real sockets on 127.0.0.1 and ::1 for the relay's end-to-end tests: small servers
 /// behind the exporting leader, clients in front of the importing one, and bounded waits.
 
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out: \(what)" }
-}
-
-/// Runs `body`, failing with `TimedOut` after `seconds`: real-network tests never hang.
-func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimedOut(what: what)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
 
 /// The value of a task started earlier, cancelling it (and failing with `TimedOut`) when it
 /// has not finished after `seconds`.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Primitives
+import Testbed
 import Testing
 @testable import Relay
 
