@@ -63,3 +63,51 @@ struct SynthesizedHostTests {
         #expect(SynthesizedHost.isSynthesized(host))
     }
 }
+
+/// Version 2: a record with a relay offer (issue 14) — and version 1 unchanged for records without one.
+struct ServiceRecordRelayCodecTests {
+    @Test func aRecordWithoutAnOfferIsVersionOneByteForByte() throws {
+        let bytes = ServiceRecordCodec.encode(try Fixture.record("P"))
+        #expect(bytes[4] == 1)
+        #expect(try ServiceRecordCodec.decode(bytes).relay == nil)
+    }
+
+    @Test func anOfferRoundTripsAndALinkLocalOnlyServiceNeedsNoAddress() throws {
+        var record = try Fixture.record("Camera", addresses: [])
+        record.relay = RelayOffer(lanPrefixes: [try IPPrefix("192.168.1.0/24"), try IPPrefix("fd00:1::/64")], lanRouted: false)
+        let bytes = ServiceRecordCodec.encode(record)
+        #expect(bytes[4] == 2)
+        #expect(try ServiceRecordCodec.decode(bytes) == record)
+        for length in 0..<bytes.count {
+            #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(Array(bytes.prefix(length))) }
+        }
+        // Without the offer the same record would have no address: version 1 refuses that.
+        var unoffered = bytes
+        unoffered[4] = 1
+        #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(unoffered) }
+    }
+
+    @Test func badOffersAreRefusedWithAReason() throws {
+        var record = try Fixture.record("Camera")
+        record.relay = RelayOffer(lanPrefixes: [try IPPrefix("192.168.1.0/24")], lanRouted: true)
+        let bytes = ServiceRecordCodec.encode(record)
+        // The tail is: routed, count, family, 4 bytes, length.
+        var flag = bytes
+        flag[bytes.count - 8] = 7
+        #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(flag) }
+        var count = bytes
+        count[bytes.count - 7] = 17
+        #expect(throws: ServiceRecordRejection.tooManyPrefixes(17)) { try ServiceRecordCodec.decode(count) }
+        var hostBits = bytes
+        hostBits[bytes.count - 2] = 9 // 192.168.1.9/24: host bits set
+        do {
+            _ = try ServiceRecordCodec.decode(hostBits)
+            Issue.record("accepted a prefix with host bits")
+        } catch {
+            #expect(error.reason == "address_malformed")
+        }
+        var length = bytes
+        length[bytes.count - 1] = 33
+        #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(length) }
+    }
+}
