@@ -161,6 +161,15 @@ import Testing
         #expect(result.stderr.hasPrefix("testbed: "))
     }
 
+    @Test func theDriverPassesTheTopologyAsUpsOptions() {
+        #expect(Topology.routed.arguments.isEmpty)
+        #expect(Topology(samePrefix: true, uplink: true, gateways: 2, masqueraded: [3, 1], linkLocal: [2]).arguments == [
+            "--same-prefix", "--uplink", "--gateways", "2", "--masquerade", "1", "--masquerade", "3", "--link-local", "2",
+        ])
+        #expect(Topology(gateways: 2).arguments.isEmpty, "gateway hosts only matter on an uplink")
+        #expect(Topology(masqueraded: [2]).hasUplink && Topology(uplink: true).hasUplink && !Topology(linkLocal: [1]).hasUplink)
+    }
+
     @Test(arguments: [
         [], ["Z2Z"], ["z2z-x"], ["lab"], ["z2z" + String(repeating: "a", count: 21)], ["z2za", "z2zb"],
         ["z2za", "--islands", "0"], ["z2za", "--islands", "251"], ["z2za", "--islands", "x"], ["z2za", "--islands"],
