@@ -9,8 +9,8 @@
 
 # What a fault on island ISLAND acts on: NAME, DIR, NET, R (the router's namespace) and the
 # testbed's topology (plan.sh's PLAN_* variables).
-fault_island() { # COMMAND NAME ISLAND
-    [[ -n ${2-} && -n ${3-} ]] || usage_error "$1: NAME ISLAND needed"
+fault_island() { # USAGE NAME ISLAND
+    [[ -n ${2-} && -n ${3-} ]] || usage_error "$1"
     check_name "$2"
     need_root
     island_arg "$2" "$3"
@@ -62,7 +62,7 @@ EOF
 # family before the connected routes, so nothing to or from the island is forwarded, while
 # its bridge (its link) keeps working. Legs on the uplink: their frames are dropped there.
 cmd_wan() {
-    fault_island wan "$@"
+    fault_island "wan: NAME ISLAND cut|heal" "$@"
     local island=$2 action=${3-} ports
     local v4 v6 pref=$((1000 + island))
     case $action in cut | heal) ;; *) usage_error "wan: cut or heal" ;; esac
@@ -88,8 +88,8 @@ cmd_wan() {
 }
 
 cmd_loss() {
-    fault_island loss "$@"
-    local island=$2 percent=${3-} ports draw
+    fault_island "loss: NAME ISLAND PERCENT" "$@"
+    local island=$2 percent=${3-} ports
     [[ $percent =~ ^[0-9]+$ ]] && ((percent <= 100)) || usage_error "loss: PERCENT must be 0..100"
     command -v nft >/dev/null 2>&1 || die "loss needs nft (Debian package nftables)"
     local table=z2zloss$island
@@ -101,8 +101,7 @@ cmd_loss() {
     fi
     mapfile -t ports < <(uplink_ports "$island")
     if ((${#ports[@]} > 0)); then
-        if ((percent < 100)); then draw="numgen random mod 100 < $percent "; else draw=; fi
-        port_rules "$table" "$draw" "${ports[@]}" | ip netns exec "$R" nft -f -
+        port_rules "$table" "$(loss_draw "$percent")" "${ports[@]}" | ip netns exec "$R" nft -f -
     fi
 }
 
@@ -113,9 +112,7 @@ cmd_loss() {
 # stay lossless (the WAN is lossy, not the LAN).
 loss_rules() { # TABLE NET ISLAND PERCENT
     local table=$1 draw v4 v6
-    v4=$(island_v4 "$2" "$3") v6=$(island_v6 "$2" "$3")
-    # numgen draws 0..99, and nft refuses a comparison with 100: 100 % drops every one.
-    if (($4 < 100)); then draw="numgen random mod 100 < $4 "; else draw=; fi
+    v4=$(island_v4 "$2" "$3") v6=$(island_v6 "$2" "$3") draw=$(loss_draw "$4")
     cat <<EOF
 table inet $table {
     chain forward {
@@ -127,6 +124,12 @@ table inet $table {
     }
 }
 EOF
+}
+
+# The condition that drops PERCENT % of what passes a rule. numgen draws 0..99, and nft
+# refuses a comparison with 100: 100 % is no condition, every one.
+loss_draw() { # PERCENT
+    if (($1 < 100)); then echo "numgen random mod 100 < $1 "; fi
 }
 
 host_island() { local island=${1#i}; echo "${island%%h*}"; } # HOST -> its island
