@@ -217,8 +217,7 @@ public final class Testbed: Sendable, CustomStringConvertible {
     /// The outside (uplink) addresses of a masqueraded island's NAT router, which its
     /// hosts' connections leave from.
     public func natAddress(ofIsland island: Int) -> (v4: String, v6: String)? {
-        guard let entry = table[.nat(island: island)], let v4 = entry.uplinkIPv4, let v6 = entry.uplinkIPv6 else { return nil }
-        return (v4, v6)
+        table[.nat(island: island)] == nil ? nil : uplinkAddress(of: .nat(island: island))
     }
 
     /// The router's addresses on `island` (the NAT router's on a masqueraded island): the
