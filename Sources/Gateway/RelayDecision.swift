@@ -1,4 +1,5 @@
 import DNSSD
+import Primitives
 
 /// When an import's traffic goes through the leaders' relay instead of to the service's own
 /// addresses (`[relay] mode`, issue 14). The relay tunnel itself is `Sources/Relay`.
@@ -26,13 +27,19 @@ public enum RelayReason: String, Hashable, Sendable {
     case lanNotRouted = "lan_not_routed"
 }
 
-/// What the exporting leader offers for relaying one island's services: its LAN's prefixes
-/// (for the overlap check) and whether that LAN is routed from other islands.
+/// What the exporting leader offers for relaying one island's services: where its relay
+/// listens, its LAN's prefixes (for the overlap check) and whether that LAN is routed from
+/// other islands.
 public struct RelayOffer: Hashable, Sendable {
+    public static let maximumEndpoints = 8
+
+    /// Where the exporting leader's relay listens (its tunnel's SSH server).
+    public var endpoints: [Endpoint]
     public var lanPrefixes: [IPPrefix]
     public var lanRouted: Bool
 
-    public init(lanPrefixes: [IPPrefix], lanRouted: Bool) {
+    public init(endpoints: [Endpoint] = [], lanPrefixes: [IPPrefix], lanRouted: Bool) {
+        self.endpoints = Array(Set(endpoints)).sorted { $0.description < $1.description }
         self.lanPrefixes = Array(Set(lanPrefixes)).sorted()
         self.lanRouted = lanRouted
     }

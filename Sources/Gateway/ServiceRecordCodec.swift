@@ -15,6 +15,7 @@ public enum ServiceRecordRejection: ByteReadRejection, Hashable, Sendable {
     case islandNameTooLong(Int)
     case hostLabelInvalid
     case tooManyPrefixes(Int)
+    case tooManyEndpoints(Int)
 
     /// The byte reader's shared failures.
     public init(_ error: ByteReadError) { self = .read(error) }
@@ -31,6 +32,7 @@ public enum ServiceRecordRejection: ByteReadRejection, Hashable, Sendable {
         case .islandNameTooLong: "island_name_too_long"
         case .hostLabelInvalid: "host_label_invalid"
         case .tooManyPrefixes: "too_many_prefixes"
+        case .tooManyEndpoints: "too_many_endpoints"
         }
     }
 }
@@ -41,7 +43,8 @@ public enum ServiceRecordRejection: ByteReadRejection, Hashable, Sendable {
 ///     type len u8, text | port u16 | subtype count u8, (len u8, bytes)* |
 ///     address count u8, (family u8 = 4|6, 4|16 bytes)* | hostLabel len u8, bytes |
 ///     txt len u16, wire-format TXT |
-///     version 2 only: LAN routed u8 = 0|1, prefix count u8, (family u8, 4|16 bytes, length u8)*
+///     version 2 only: LAN routed u8 = 0|1, prefix count u8, (family u8, 4|16 bytes, length u8)*,
+///     relay endpoint count u8, (family u8, 4|16 bytes, port u16)*
 ///
 /// Every field is validated with the DNSSD rules on the way in; a record that decodes is a
 /// record that can be published.
@@ -82,6 +85,14 @@ public enum ServiceRecordCodec {
                 out.append(prefix.network.isIPv4 ? 4 : 6)
                 out += prefix.network.bytes
                 out.append(UInt8(prefix.length))
+            }
+            let endpoints = relay.endpoints.prefix(RelayOffer.maximumEndpoints)
+            out.append(UInt8(endpoints.count))
+            for endpoint in endpoints {
+                let bytes = endpoint.address.bytes
+                out.append(bytes.count == 4 ? 4 : 6)
+                out += bytes
+                out += [UInt8(endpoint.port >> 8), UInt8(endpoint.port & 0xff)]
             }
         }
         return out
@@ -150,7 +161,15 @@ public enum ServiceRecordCodec {
             }
             prefixes.append(prefix)
         }
-        return RelayOffer(lanPrefixes: prefixes, lanRouted: routed == 1)
+        let endpointCount = Int(try reader.u8())
+        guard endpointCount <= RelayOffer.maximumEndpoints else { throw .tooManyEndpoints(endpointCount) }
+        var endpoints: [Endpoint] = []
+        for _ in 0..<endpointCount {
+            let address = try address(&reader, "relay endpoint")
+            guard let host = Endpoint.Address(bytes: address.bytes) else { throw .invalidField("relay endpoint", .addressMalformed("\(address)")) }
+            endpoints.append(Endpoint(address: host, port: try reader.u16()))
+        }
+        return RelayOffer(endpoints: endpoints, lanPrefixes: prefixes, lanRouted: routed == 1)
     }
 
     private static func field<T>(_ name: String, _ body: () throws(DNSSDError) -> T) throws(ServiceRecordRejection) -> T {

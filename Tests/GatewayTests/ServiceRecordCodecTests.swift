@@ -1,6 +1,7 @@
 import DNSSD
 @testable import Gateway
 import Island
+import Primitives
 import Testing
 
 struct ServiceRecordCodecTests {
@@ -74,7 +75,8 @@ struct ServiceRecordRelayCodecTests {
 
     @Test func anOfferRoundTripsAndALinkLocalOnlyServiceNeedsNoAddress() throws {
         var record = try Fixture.record("Camera", addresses: [])
-        record.relay = RelayOffer(lanPrefixes: [try IPPrefix("192.168.1.0/24"), try IPPrefix("fd00:1::/64")], lanRouted: false)
+        record.relay = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 1, 1, port: 7403), Endpoint(address: .v6(0xfd64 << 48, 0x101), port: 7403)],
+                                  lanPrefixes: [try IPPrefix("192.168.1.0/24"), try IPPrefix("fd00:1::/64")], lanRouted: false)
         let bytes = ServiceRecordCodec.encode(record)
         #expect(bytes[4] == 2)
         #expect(try ServiceRecordCodec.decode(bytes) == record)
@@ -91,15 +93,15 @@ struct ServiceRecordRelayCodecTests {
         var record = try Fixture.record("Camera")
         record.relay = RelayOffer(lanPrefixes: [try IPPrefix("192.168.1.0/24")], lanRouted: true)
         let bytes = ServiceRecordCodec.encode(record)
-        // The tail is: routed, count, family, 4 bytes, length.
+        // The tail is: routed, count, family, 4 bytes, length, and no endpoint (count 0).
         var flag = bytes
-        flag[bytes.count - 8] = 7
+        flag[bytes.count - 9] = 7
         #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(flag) }
         var count = bytes
-        count[bytes.count - 7] = 17
+        count[bytes.count - 8] = 17
         #expect(throws: ServiceRecordRejection.tooManyPrefixes(17)) { try ServiceRecordCodec.decode(count) }
         var hostBits = bytes
-        hostBits[bytes.count - 2] = 9 // 192.168.1.9/24: host bits set
+        hostBits[bytes.count - 3] = 9 // 192.168.1.9/24: host bits set
         do {
             _ = try ServiceRecordCodec.decode(hostBits)
             Issue.record("accepted a prefix with host bits")
@@ -107,7 +109,10 @@ struct ServiceRecordRelayCodecTests {
             #expect(error.reason == "address_malformed")
         }
         var length = bytes
-        length[bytes.count - 1] = 33
+        length[bytes.count - 2] = 33
         #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(length) }
+        var endpoints = bytes
+        endpoints[bytes.count - 1] = 9
+        #expect(throws: ServiceRecordRejection.tooManyEndpoints(9)) { try ServiceRecordCodec.decode(endpoints) }
     }
 }
