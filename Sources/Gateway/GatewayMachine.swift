@@ -36,6 +36,9 @@ public struct GatewayMachine: Sendable {
         public var seed: UInt64
         /// Authenticates heartbeats (`HeartbeatCodec`); nil: open mode.
         public var networkKey: NetworkKey?
+        /// What this gateway offers, while it leads, for relaying its island's exports to
+        /// islands that cannot reach them (issue 14); nil: no relay.
+        public var relayOffer: RelayOffer?
 
         public init(id: NodeID, network: NetworkID, priority: UInt8, port: UInt16, island: IslandID? = nil,
                     islandName: String? = nil, seed: UInt64) {
@@ -124,6 +127,7 @@ public struct GatewayMachine: Sendable {
         export = ExportPlanner(gate: PolicyGate(policy: policy))
         imports = ImportPlanner(gate: PolicyGate(policy: policy))
         _ = export.identify(island: settings.island, name: islandName)
+        _ = export.setRelayOffer(settings.relayOffer)
     }
 
     public var role: Role { election.role }
@@ -220,6 +224,11 @@ public struct GatewayMachine: Sendable {
         guard !fresh.isEmpty else { return [] }
         seededGateways.formUnion(fresh)
         return [.seedRendezvous(fresh.sorted { $0.description < $1.description })]
+    }
+
+    /// A new relay offer (the gateway's addresses changed, or a reload): exports are re-decided.
+    public mutating func setRelayOffer(_ offer: RelayOffer?) -> [Effect] {
+        exportEffects(export.setRelayOffer(offer))
     }
 
     /// New policy from a configuration reload: exports and imports are re-decided.
