@@ -391,7 +391,11 @@ public struct GatewayMachine: Sendable {
             + dropped.flatMap { [.unsubscribe(RecordKeys.type($0, network: settings.network))] + importEffects(imports.forget(type: $0)) }
     }
 
-    private func importEffects(_ planned: [ImportEffect]) -> [Effect] {
+    /// Mutating although it changes nothing: its calls take the planner's mutation as their
+    /// argument (`importEffects(imports.apply(...))`), and a non-mutating method's `self` is
+    /// loaded before that argument runs — a copy of the whole machine, after which the
+    /// planner's tables are copied on write: a copy of every import per import.
+    private mutating func importEffects(_ planned: [ImportEffect]) -> [Effect] {
         planned.map { effect in
             switch effect {
             case .publish(let key, let publication): .publish(key, publication)
