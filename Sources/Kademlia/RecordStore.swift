@@ -40,6 +40,9 @@ public struct RecordStore: Sendable {
     private var ownerCounts: [RecordKey: [NodeID: Int]] = [:]
     /// Slots held per owner over all keys (what `maxValuesPerOwner` bounds).
     public private(set) var ownerTotals: [NodeID: Int] = [:]
+    /// Each key's slots in slot order, kept as slots come and go: answers walk it instead of
+    /// sorting the key's values for every page they send.
+    private var order: [RecordKey: [RecordSlot]] = [:]
 
     public init(limits: Limits) { self.limits = limits }
 
@@ -76,6 +79,7 @@ public struct RecordStore: Sendable {
         if held == nil {
             ownerCounts[record.key, default: [:]][record.owner, default: 0] += 1
             ownerTotals[record.owner, default: 0] += 1
+            order[record.key, default: []].insertSorted(slot)
         }
         storedBytes += growth
         if record.isTombstone { return .deleted }
@@ -107,10 +111,16 @@ public struct RecordStore: Sendable {
     /// Copies of the unexpired values (and tombstones) under `key`, ordered by slot, with
     /// the lifetime each has left.
     public func copies(for key: RecordKey, now: Instant) -> [RecordCopy] {
-        guard let slots = entries[key] else { return [] }
-        return slots.values
+        Array(copies(for: key, now: now, from: 0))
+    }
+
+    /// The same from the `offset`-th on, made as they are read (a paged answer reads a few).
+    public func copies(for key: RecordKey, now: Instant, from offset: Int) -> some Sequence<RecordCopy> {
+        let slots = entries[key] ?? [:]
+        return (order[key] ?? []).lazy
+            .compactMap { slots[$0] }
             .filter { $0.expiresAt > now }
-            .sorted { $0.record.slot < $1.record.slot }
+            .dropFirst(offset)
             .map { RecordCopy(record: $0.record, remaining: Self.remaining($0, now: now)) }
     }
 
@@ -132,6 +142,9 @@ public struct RecordStore: Sendable {
             if entries[key]!.isEmpty {
                 entries[key] = nil
                 ownerCounts[key] = nil
+                order[key] = nil
+            } else if entries[key]!.count < order[key]!.count {
+                order[key]!.removeAll { entries[key]![$0] == nil }
             }
         }
         return gone.sorted { ($0.key, $0.slot) < ($1.key, $1.slot) }
@@ -140,5 +153,17 @@ public struct RecordStore: Sendable {
     static func remaining(_ e: Entry, now: Instant) -> UInt32 {
         let left = e.expiresAt.since(now).seconds.rounded(.up)
         return UInt32(min(Double(e.record.ttl), max(1, left)))
+    }
+}
+
+private extension Array where Element == RecordSlot {
+    /// Inserts into an array sorted ascending, keeping it sorted.
+    mutating func insertSorted(_ slot: RecordSlot) {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < slot { low = mid + 1 } else { high = mid }
+        }
+        insert(slot, at: low)
     }
 }
