@@ -43,6 +43,10 @@ public struct RecordStore: Sendable {
     /// Each key's slots in slot order, kept as slots come and go: answers walk it instead of
     /// sorting the key's values for every page they send.
     private var order: [RecordKey: [RecordSlot]] = [:]
+    /// No value of the key expires before this (a lower bound, exact after `removeExpired`):
+    /// while it is ahead, a page starts at its offset in `order` without counting the values
+    /// before it.
+    private var earliestExpiry: [RecordKey: Instant] = [:]
 
     public init(limits: Limits) { self.limits = limits }
 
@@ -76,6 +80,7 @@ public struct RecordStore: Sendable {
         var keep = expiresAt
         if record.isTombstone, let held, held.expiresAt > keep { keep = held.expiresAt }
         entries[record.key, default: [:]][slot] = Entry(record: record, expiresAt: keep)
+        earliestExpiry[record.key] = min(earliestExpiry[record.key] ?? keep, keep)
         if held == nil {
             ownerCounts[record.key, default: [:]][record.owner, default: 0] += 1
             ownerTotals[record.owner, default: 0] += 1
@@ -117,10 +122,13 @@ public struct RecordStore: Sendable {
     /// The same from the `offset`-th on, made as they are read (a paged answer reads a few).
     public func copies(for key: RecordKey, now: Instant, from offset: Int) -> some Sequence<RecordCopy> {
         let slots = entries[key] ?? [:]
-        return (order[key] ?? []).lazy
+        let order = order[key] ?? []
+        // Nothing ran out yet: the offset is an index. Else the live ones before it are counted.
+        let start = (earliestExpiry[key].map { $0 > now } ?? false) ? min(offset, order.count) : 0
+        return order[start...].lazy
             .compactMap { slots[$0] }
             .filter { $0.expiresAt > now }
-            .dropFirst(offset)
+            .dropFirst(offset - start)
             .map { RecordCopy(record: $0.record, remaining: Self.remaining($0, now: now)) }
     }
 
@@ -143,8 +151,10 @@ public struct RecordStore: Sendable {
                 entries[key] = nil
                 ownerCounts[key] = nil
                 order[key] = nil
-            } else if entries[key]!.count < order[key]!.count {
-                order[key]!.removeAll { entries[key]![$0] == nil }
+                earliestExpiry[key] = nil
+            } else {
+                if entries[key]!.count < order[key]!.count { order[key]!.removeAll { entries[key]![$0] == nil } }
+                earliestExpiry[key] = entries[key]!.values.lazy.map(\.expiresAt).min()
             }
         }
         return gone.sorted { ($0.key, $0.slot) < ($1.key, $1.slot) }

@@ -34,6 +34,7 @@ import Testing
         let all = store.copies(for: key, now: .zero).map(\.record.slot)
         #expect(all.count == 24)
         #expect(all == all.sorted())
+        #expect(Array(store.copies(for: key, now: .zero, from: 7).map(\.record.slot)) == Array(all.dropFirst(7)))
         let later = Fixtures.at(200)
         let live = store.copies(for: key, now: later).map(\.record.slot)
         #expect(live.count == 18, "the 100 s values ran out")
