@@ -115,11 +115,8 @@ public struct ImportPlanner: Sendable {
     /// The current leader of each remote island, from the directory. A new leader starts a
     /// handover of `handoverGrace`; an island no longer named goes back to "newest value".
     public mutating func setLeaders(_ current: [IslandID: NodeID], now: Instant) -> [ImportEffect] {
-        var changed: Set<IslandID> = []
-        for (island, leadership) in leaders where current[island] != leadership.leader {
-            leaders[island] = nil
-            changed.insert(island)
-        }
+        var changed = Set(leaders.compactMap { island, leadership in current[island] != leadership.leader ? island : nil })
+        for island in changed { leaders[island] = nil }
         for (island, leader) in current where leaders[island] == nil {
             let published = Set((slotsByOwner[leader] ?? []).compactMap { slotIndex[$0] }.filter { $0.island == island })
             leaders[island] = Leadership(leader: leader, handoverUntil: now + Self.handoverGrace, published: published)
@@ -131,13 +128,13 @@ public struct ImportPlanner: Sendable {
 
     /// Ends the handovers whose grace is over: older owners' values stop counting.
     public mutating func tick(now: Instant) -> [ImportEffect] {
-        var ended: Set<IslandID> = []
-        for (island, leadership) in leaders {
-            guard let until = leadership.handoverUntil, now >= until else { continue }
-            leaders[island]?.handoverUntil = nil
-            ended.insert(island)
-        }
-        if !ended.isEmpty { updateNextDeadline() }
+        guard let next = nextDeadline, now >= next else { return [] }
+        // Collected first: changing `leaders` while iterating it would copy it.
+        let ended = Set(leaders.compactMap { island, leadership in
+            leadership.handoverUntil.map { now >= $0 } == true ? island : nil
+        })
+        for island in ended { leaders[island]?.handoverUntil = nil }
+        updateNextDeadline()
         return reconcile(islands: ended)
     }
 
