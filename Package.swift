@@ -63,7 +63,10 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["Kademlia", "Island", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: [
+                "Kademlia", "Island", "DNSSD", "LocalDomain", "Rendezvous", "Gateway",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
         ),
 
         // MARK: islands (election and the four stages)
@@ -215,7 +218,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation", "DNSSD"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
         .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),

@@ -1,0 +1,77 @@
+import DNSSD
+import LocalDomain
+
+/// One island's link in the simulator, as its hosts' mDNS responders see it: the twin of
+/// `AvahiDomain` on a real LAN (and of `MemoryDomain` in unit tests). Devices and gateways
+/// publish services on it; each gateway sees every service as a `LocalDomainEvent`, its
+/// own publications flagged `[.local, .ourOwn]` as Avahi flags them, everyone else's with
+/// no flags (another host's).
+///
+/// Two gateways may hold the same name for a moment (a new leader's import before the old
+/// leader's withdrawal arrives): the link shows the newest publication, and the one beneath
+/// shows again when the newest goes, as a responder's cache would.
+struct SimulatedLink {
+    struct Entry: Hashable {
+        var service: ServiceInstance
+        /// The gateway that published it; nil for a device.
+        var publisher: Int?
+    }
+
+    /// What changed on the link, to be told to every gateway there.
+    enum Change {
+        case shown(Entry, isNew: Bool)
+        case gone(ServiceID)
+    }
+
+    /// By service id: the publications of that id, newest last.
+    private(set) var entries: [ServiceID: [Entry]] = [:]
+
+    /// What hosts see: the newest publication of each id.
+    var visible: [Entry] { entries.values.compactMap(\.last) }
+
+    mutating func announce(_ service: ServiceInstance, by publisher: Int?) -> Change {
+        let id = service.id
+        var stack = entries[id] ?? []
+        let isNew = stack.isEmpty
+        stack.removeAll { $0.publisher == publisher }
+        stack.append(Entry(service: service, publisher: publisher))
+        entries[id] = stack
+        return .shown(stack.last!, isNew: isNew)
+    }
+
+    /// Withdraws `publisher`'s publication of `id`; nil when that changes nothing visible.
+    mutating func retract(_ id: ServiceID, by publisher: Int?) -> Change? {
+        guard var stack = entries[id], let index = stack.lastIndex(where: { $0.publisher == publisher }) else { return nil }
+        let wasVisible = index == stack.count - 1
+        stack.remove(at: index)
+        if stack.isEmpty {
+            entries[id] = nil
+            return .gone(id)
+        }
+        entries[id] = stack
+        return wasVisible ? .shown(stack.last!, isNew: false) : nil
+    }
+
+    /// Every publication of `publisher` (a gateway that stopped: its responder client went
+    /// away and Avahi withdrew its entry groups).
+    func publications(of publisher: Int) -> [ServiceID] {
+        entries.compactMap { id, stack in stack.contains { $0.publisher == publisher } ? id : nil }.sorted()
+    }
+
+    /// The event gateway `viewer` reads for a change.
+    static func event(_ change: Change, for viewer: Int) -> LocalDomainEvent {
+        switch change {
+        case .shown(let entry, let isNew):
+            let service = discovered(entry, by: viewer)
+            return isNew ? .added(service) : .changed(service)
+        case .gone(let id):
+            return .removed(id)
+        }
+    }
+
+    static func discovered(_ entry: Entry, by viewer: Int) -> DiscoveredService {
+        let origin: Origin = entry.publisher == viewer ? [.local, .ourOwn] : []
+        return DiscoveredService(instance: entry.service, origin: origin,
+                                 linkAddresses: entry.service.addresses.map { LinkAddress(interface: 2, address: $0) })
+    }
+}
