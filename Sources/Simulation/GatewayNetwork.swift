@@ -133,6 +133,7 @@ public final class GatewayNetwork {
         gateways.append(Gateway(island: island, node: node, identity: identity, machine: machine, rendezvous: rendezvous))
         gatewayOfNode[node] = index
         islands[island].gateways.append(index)
+        ledger.addGateway(index, island: island)
         simulation.schedule(at: at) { [unowned self] _ in self.boot(index) }
         return index
     }

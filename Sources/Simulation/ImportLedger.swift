@@ -47,8 +47,10 @@ struct ImportLedger {
     private var origin: [ImportKey: Int] = [:]
     /// Islands whose gateways were all killed.
     private var killed: Set<Int> = []
-    /// Per import key, per observing island, per publishing gateway: what it shows.
-    private var shown: [ImportKey: [Int: [Int: Content]]] = [:]
+    /// Per import key, per (observing island, publishing gateway) (`Shown.at`): what it shows.
+    private var shown: [ImportKey: [Int: Content]] = [:]
+    /// The gateways of each island (a few), to find what an island's gateways show.
+    private var gatewaysOf: [[Int]] = []
     private(set) var good: [Int] = []
     private(set) var stale: [Int] = []
     private(set) var zombies: [Int] = []
@@ -60,7 +62,11 @@ struct ImportLedger {
     private var pendingTotal = 0
     private(set) var islandIDs: [Int: IslandID] = [:]
 
+    /// Where (observer, gateway) sits in `shown`.
+    private static func at(_ observer: Int, _ gateway: Int) -> Int { observer << 32 | gateway }
+
     mutating func addIsland() {
+        gatewaysOf.append([])
         good.append(0)
         stale.append(0)
         zombies.append(0)
@@ -104,8 +110,11 @@ struct ImportLedger {
         for s in services { setTruth(ImportKey(island: id, type: s.type, name: s.name), Content(device: s), origin: island) }
     }
 
+    mutating func addGateway(_ gateway: Int, island: Int) { gatewaysOf[island].append(gateway) }
+
     private mutating func setTruth(_ key: ImportKey, _ content: Content?, origin island: Int) {
-        let before = (shown[key] ?? [:]).map { ($0.key, verdict(key, observer: $0.key)) }
+        let observers = Set((shown[key] ?? [:]).keys.map { $0 >> 32 })
+        let before = observers.map { ($0, verdict(key, observer: $0)) }
         if truth[key] != nil { own[origin[key]!] -= 1 }
         truth[key] = content
         origin[key] = island
@@ -121,16 +130,15 @@ struct ImportLedger {
     /// Gateway `gateway` of `island` published (or updated) an import.
     mutating func imported(_ key: ImportKey, _ publication: Publication, island: Int, gateway: Int) {
         let old = verdict(key, observer: island)
-        shown[key, default: [:]][island, default: [:]][gateway] = Content(import: publication)
+        shown[key, default: [:]][Self.at(island, gateway)] = Content(import: publication)
         count(old, island, -1)
         count(verdict(key, observer: island), island, +1)
     }
 
     mutating func withdrawn(_ key: ImportKey, island: Int, gateway: Int) {
-        guard shown[key]?[island]?[gateway] != nil else { return }
+        guard shown[key]?[Self.at(island, gateway)] != nil else { return }
         let old = verdict(key, observer: island)
-        shown[key]![island]![gateway] = nil
-        if shown[key]![island]!.isEmpty { shown[key]![island] = nil }
+        shown[key]![Self.at(island, gateway)] = nil
         if shown[key]!.isEmpty { shown[key] = nil }
         count(old, island, -1)
         count(verdict(key, observer: island), island, +1)
@@ -140,9 +148,11 @@ struct ImportLedger {
 
     /// How `observer`'s link shows `key`; nil when it does not.
     func verdict(_ key: ImportKey, observer: Int) -> Verdict? {
-        guard let contents = shown[key]?[observer] else { return nil }
+        guard let byGateway = shown[key] else { return nil }
+        let contents = gatewaysOf[observer].compactMap { byGateway[Self.at(observer, $0)] }
+        guard !contents.isEmpty else { return nil }
         guard let content = truth[key] else { return origin[key].map(killed.contains) == true ? .lingering : .zombie }
-        return origin[key] != observer && contents.values.allSatisfy({ $0 == content }) ? .good : .stale
+        return origin[key] != observer && contents.allSatisfy({ $0 == content }) ? .good : .stale
     }
 
     private mutating func count(_ verdict: Verdict?, _ observer: Int, _ delta: Int) {
@@ -171,7 +181,7 @@ struct ImportLedger {
         var missing: [ImportKey] = []
         for (key, _) in truth where origin[key] != observer && verdict(key, observer: observer) != .good { missing.append(key) }
         var wrong: [String] = []
-        for (key, islands) in shown where islands[observer] != nil {
+        for key in shown.keys {
             if let v = verdict(key, observer: observer), v != .good { wrong.append("\(key.name.value) [\(key.type)] \(v)") }
         }
         return "island \(observer): \(missing.count) missing (\(missing.sorted().prefix(limit).map { "\($0.name.value) [\($0.type)]" }.joined(separator: ", "))), "

@@ -23,39 +23,53 @@ struct SimulatedLink {
         case gone(ServiceID)
     }
 
-    /// By service id: the publications of that id, newest last.
-    private(set) var entries: [ServiceID: [Entry]] = [:]
+    /// By service id: the newest publication of that id (what hosts see).
+    private(set) var visibleEntries: [ServiceID: Entry] = [:]
+    /// Older publications of an id still there beneath the visible one, oldest first (rare:
+    /// one array per id would cost an allocation for every service on every link).
+    private var beneath: [ServiceID: [Entry]] = [:]
 
     /// What hosts see: the newest publication of each id.
-    var visible: [Entry] { entries.values.compactMap(\.last) }
+    var visible: [Entry] { Array(visibleEntries.values) }
 
     mutating func announce(_ service: ServiceInstance, by publisher: Int?) -> Change {
         let id = service.id
-        var stack = entries[id] ?? []
-        let isNew = stack.isEmpty
-        stack.removeAll { $0.publisher == publisher }
-        stack.append(Entry(service: service, publisher: publisher))
-        entries[id] = stack
-        return .shown(stack.last!, isNew: isNew)
+        let entry = Entry(service: service, publisher: publisher)
+        guard let shown = visibleEntries[id] else {
+            visibleEntries[id] = entry
+            return .shown(entry, isNew: true)
+        }
+        if shown.publisher != publisher {
+            beneath[id, default: []].removeAll { $0.publisher == publisher }
+            beneath[id, default: []].append(shown)
+        }
+        visibleEntries[id] = entry
+        return .shown(entry, isNew: false)
     }
 
     /// Withdraws `publisher`'s publication of `id`; nil when that changes nothing visible.
     mutating func retract(_ id: ServiceID, by publisher: Int?) -> Change? {
-        guard var stack = entries[id], let index = stack.lastIndex(where: { $0.publisher == publisher }) else { return nil }
-        let wasVisible = index == stack.count - 1
-        stack.remove(at: index)
-        if stack.isEmpty {
-            entries[id] = nil
+        guard let shown = visibleEntries[id] else { return nil }
+        guard shown.publisher == publisher else {
+            beneath[id]?.removeAll { $0.publisher == publisher }
+            if beneath[id]?.isEmpty == true { beneath[id] = nil }
+            return nil
+        }
+        guard let next = beneath[id]?.popLast() else {
+            visibleEntries[id] = nil
             return .gone(id)
         }
-        entries[id] = stack
-        return wasVisible ? .shown(stack.last!, isNew: false) : nil
+        if beneath[id]?.isEmpty == true { beneath[id] = nil }
+        visibleEntries[id] = next
+        return .shown(next, isNew: false)
     }
 
     /// Every publication of `publisher` (a gateway that stopped: its responder client went
     /// away and Avahi withdrew its entry groups).
     func publications(of publisher: Int) -> [ServiceID] {
-        entries.compactMap { id, stack in stack.contains { $0.publisher == publisher } ? id : nil }.sorted()
+        let visible = visibleEntries.compactMap { $0.value.publisher == publisher ? $0.key : nil }
+        let hidden = beneath.compactMap { id, stack in stack.contains { $0.publisher == publisher } ? id : nil }
+        return Array(Set(visible + hidden)).sorted()
     }
 
     /// The event gateway `viewer` reads for a change.

@@ -234,7 +234,9 @@ public final class Simulation {
     }
 
     private func handle(_ index: Int, _ event: Event) {
-        let effects = nodes[index].node.handle(event, now: now)
+        // One access to the node for both (reading `nextDeadline` through the array on its
+        // own copied the whole node).
+        let (effects, nextDeadline) = Self.step(&nodes[index].node, event, now: now)
         for effect in effects {
             switch effect {
             case .send(let message, let to):
@@ -243,10 +245,14 @@ public final class Simulation {
                 onEffect?(index, effect)
             }
         }
-        if let deadline = nodes[index].node.nextDeadline, nodes[index].tickAt.map({ deadline < $0 }) ?? true {
+        if let deadline = nextDeadline, nodes[index].tickAt.map({ deadline < $0 }) ?? true {
             nodes[index].tickAt = deadline
             enqueue(max(deadline, now), .tick(index))
         }
+    }
+
+    private static func step(_ node: inout DHTNode, _ event: Event, now: Instant) -> ([Effect], Instant?) {
+        (node.handle(event, now: now), node.nextDeadline)
     }
 
     private func transmit(_ message: Message, from: Int, to endpoint: Endpoint) {
