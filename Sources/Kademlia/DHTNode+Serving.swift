@@ -93,7 +93,11 @@ extension DHTNode {
             room -= size
         }
         var closer: [Contact] = []
-        for c in known(closestTo: key.point, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: requester) {
+        // A page full of values has no room for a contact: no need to look for any.
+        let smallestContact = 32 + 1 + 4 + 2
+        let candidates = room < smallestContact ? []
+            : known(closestTo: key.point, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: requester)
+        for c in candidates {
             let size = WireCodec.size(of: c)
             guard size <= room else { break }
             closer.append(c)
