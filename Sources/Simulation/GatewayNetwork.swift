@@ -258,6 +258,12 @@ public final class GatewayNetwork {
         ledger.good[island] + ledger.stale[island] + ledger.zombies[island] + ledger.lingering[island]
     }
 
+    /// The key other islands import a service of `island` under (nil while the island has
+    /// no id: no leader yet).
+    public func importKey(of service: ServiceInstance, on island: Int) -> ImportKey? {
+        ledger.islandIDs[island].map { ImportKey(island: $0, type: service.type, name: service.name) }
+    }
+
     /// What an island's imports lack or get wrong (for failure messages; slow).
     public func differences(of island: Int) -> String { ledger.differences(of: island) }
 

@@ -22,9 +22,9 @@ struct ServiceCatalogue {
         types = Self.typeNames.prefix(count).map { try! ServiceType($0) }
     }
 
-    /// Service `number` of `island`: one in five has a shared name.
-    func service(island: Int, number: Int, type: Int) -> ServiceInstance {
-        let shared = (island * 31 + number * 7) % 5 == 0
+    /// Service `number` of `island`: one in five has a shared name, unless `unique`.
+    func service(island: Int, number: Int, type: Int, unique: Bool = false) -> ServiceInstance {
+        let shared = !unique && (island * 31 + number * 7) % 5 == 0
         let name = shared ? Self.sharedNames[(island + number) % Self.sharedNames.count] : "island-\(island) device \(number)"
         precondition(island < 1 << 16 && number < 64, "addresses: 65,536 islands of 64 devices")
         return ServiceInstance(
