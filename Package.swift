@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 //
 // z2z — a zeroconf-to-zeroconf gateway. The module layout follows DESIGN.md: pure cores
-// (DNSSD, Kademlia, Island, ...) with thin adapters (Avahi, Transport) and two executables.
+// (DNSSD, Kademlia, Island, ...) over shared value types (Primitives), with thin adapters
+// (Avahi, Transport) and two executables.
 import PackageDescription
 
 let package = Package(
@@ -44,10 +45,14 @@ let package = Package(
             ]
         ),
 
+        // MARK: shared value types: node ids, endpoints, time, record keys, network keys, byte I/O
+        .target(name: "Primitives", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // MARK: DHT (Kademlia core, UDP transport, virtual-time simulation)
         .target(
             name: "Kademlia",
             dependencies: [
+                "Primitives",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
@@ -55,7 +60,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "Kademlia",
+                "Kademlia", "Primitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,13 +69,13 @@ let package = Package(
         .target(
             name: "Simulation",
             dependencies: [
-                "Kademlia", "Island", "DNSSD", "LocalDomain", "Rendezvous", "Gateway",
+                "Kademlia", "Primitives", "Island", "DNSSD", "LocalDomain", "Rendezvous", "Gateway",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
 
         // MARK: islands (election and the four stages)
-        .target(name: "Island", dependencies: ["Kademlia", "DNSSD"]),
+        .target(name: "Island", dependencies: ["Primitives", "DNSSD"]),
 
         // MARK: SIP (parser, redirect service, DNS-SD announcements; NIO server)
         .target(name: "SIP", dependencies: ["DNSSD"]),
@@ -84,12 +89,24 @@ let package = Package(
         ),
 
         // MARK: the gateway: rendezvous interface, export and import
-        .target(name: "Rendezvous", dependencies: ["Kademlia"]),
+        .target(name: "Rendezvous", dependencies: ["Kademlia", "Primitives", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Gateway",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "SIP",
+                "DNSSD", "LocalDomain", "Island", "Policy", "Primitives", "Rendezvous", "SIP",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // The read side: events, metrics, status, services, explain and the SIP directory as
+        // pure functions of the gateway machine's facts and view.
+        .target(
+            name: "GatewayReports",
+            dependencies: [
+                "DNSSD", "Gateway", "Island", "LocalDomain", "Policy", "Primitives", "Rendezvous", "SIP", "Z2ZAPI",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -105,7 +122,7 @@ let package = Package(
         ),
         .target(
             name: "StateStore",
-            dependencies: ["Kademlia", "Island", "DNSSD", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Kademlia", "Primitives", "Island", "DNSSD", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "Z2ZAPI", dependencies: ["Config", "Policy", "DNSSD", "LocalDomain"]),
         .target(
@@ -121,7 +138,7 @@ let package = Package(
         // The native rendezvous engine: our Kademlia DHT behind the Rendezvous interface.
         .target(
             name: "DHTRendezvous",
-            dependencies: ["Kademlia", "Rendezvous", "Transport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kademlia", "Primitives", "Rendezvous", "Transport", .product(name: "Logging", package: "swift-log")]
         ),
 
         // The OpenDHT rendezvous engine: libopendht-c (system library), a small C++ shim for
@@ -134,14 +151,14 @@ let package = Package(
         .target(name: "COpenDHTShim", linkerSettings: [.linkedLibrary("opendht")]),
         .target(
             name: "OpenDHTRendezvous",
-            dependencies: ["COpenDHT", "COpenDHTShim", "Kademlia", "Rendezvous", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["COpenDHT", "COpenDHTShim", "Kademlia", "Primitives", "Rendezvous", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: the daemon's core: runs the gateway machine against Avahi, UDP and the rendezvous
         .target(
             name: "Daemon",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Rendezvous", "Gateway", "Transport", "DHTRendezvous",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Primitives", "Rendezvous", "Gateway", "GatewayReports", "Transport", "DHTRendezvous",
                 "OpenDHTRendezvous", "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -163,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "z2z-load",
             dependencies: [
-                "DHTRendezvous", "DNSSD", "Gateway", "Island", "Kademlia", "Transport",
+                "DHTRendezvous", "DNSSD", "Gateway", "Island", "Kademlia", "Primitives", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -181,12 +198,15 @@ let package = Package(
         .executableTarget(
             name: "z2z-bench",
             dependencies: [
-                "Kademlia", "Simulation", "Transport", "Rendezvous", "DHTRendezvous", "OpenDHTRendezvous",
+                "Kademlia", "Primitives", "Simulation", "Transport", "Rendezvous", "DHTRendezvous", "OpenDHTRendezvous",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+
+        // The fault scenarios of RELIABILITY.md on real processes in the netns testbed; Deploy/faults runs it.
+        .executableTarget(name: "z2z-faults", dependencies: ["Faults"]),
 
         .executableTarget(
             name: "z2z-sip-bench",
@@ -205,36 +225,54 @@ let package = Package(
             dependencies: ["DNSSD", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "LocalDomainTests", dependencies: ["LocalDomain", "DNSSD"]),
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
         .testTarget(
             name: "KademliaTests",
-            dependencies: ["Kademlia", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Kademlia", "Primitives", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "TransportTests",
             dependencies: [
-                "Kademlia", "Transport", "z2z-bench",
+                "Kademlia", "Primitives", "Transport", "z2z-bench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Simulation", "DNSSD"]),
-        .testTarget(name: "IslandTests", dependencies: ["Island", "Kademlia", "DNSSD"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "SIP"]),
-        .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Transport"]),
-        .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Primitives", "Simulation", "DNSSD"]),
+        .testTarget(name: "IslandTests", dependencies: ["Island", "Primitives", "DNSSD"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Policy", "Rendezvous", "Primitives", "SIP", "Z2ZAPI",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "RendezvousTests", dependencies: ["Rendezvous", "Kademlia", "Primitives", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DHTRendezvousTests", dependencies: ["DHTRendezvous", "Rendezvous", "Kademlia", "Primitives", "Transport"]),
+        .testTarget(name: "OpenDHTRendezvousTests", dependencies: ["OpenDHTRendezvous", "Rendezvous", "Kademlia", "Primitives"]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Gateway", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Kademlia", "Policy", "Z2ZAPI", "Testbed"]
+            dependencies: [
+                "Daemon", "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Primitives", "Policy", "Z2ZAPI",
+                "Testbed",
+            ]
         ),
         .testTarget(name: "AvahiTests", dependencies: ["Avahi", "DNSSD", "LocalDomain"]),
         // Needs root: real avahi-daemons in network namespaces (Deploy/testbed).
         .testTarget(name: "AvahiIntegrationTests", dependencies: ["Avahi", "DNSSD", "LocalDomain", "Testbed"]),
-        .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
-        .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "DNSSD", "Gateway", "z2zd", "z2z"]),
+        .testTarget(name: "TestbedTests", dependencies: ["Testbed", "DNSSD"]),
+        // Deploy/faults' scenarios over the testbed, and what they decide and measure (tested in FaultsTests).
+        .target(
+            name: "Faults",
+            dependencies: ["Testbed", "DNSSD", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Faults"
+        ),
+        .testTarget(name: "FaultsTests", dependencies: ["Faults", "Testbed", "DNSSD"]),
+        .testTarget(name: "GatewayIntegrationTests", dependencies: ["Testbed", "Faults", "DNSSD", "Gateway", "z2zd", "z2z"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "DNSSD"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Policy", "DNSSD"]),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Island"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "Kademlia", "Primitives", "Island"]),
         .testTarget(
             name: "APITests",
             dependencies: [

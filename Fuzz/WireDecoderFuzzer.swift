@@ -1,6 +1,6 @@
 // libFuzzer target for the DHT wire decoder. Built by Fuzz/run (and Deploy/fuzz wire) with
-// `swiftc -sanitize=fuzzer,address` together with the codec's own sources (which import
-// nothing), so no package build is needed.
+// `swiftc -sanitize=fuzzer,address` together with the codec's own sources and the shared
+// types they use (copies without their `import Primitives`), so no package build is needed.
 //
 // Checks, for every input: decoding never traps, and whatever decodes re-encodes to the
 // same bytes (the format is canonical: a strict decoder accepts one encoding per message);

@@ -54,23 +54,18 @@ public struct APIHandlers: Sendable {
         do { type = try ServiceType(typeText) } catch {
             return try Self.error(.badRequest, reason: "bad_request", "type \"\(typeText)\": \(error)")
         }
+        // The island completed to id and name as the gateway knows it, so a rule naming it
+        // either way decides here as it does in the running gateway (`PolicyGate`).
         let island = await resolve(island: islandText)
-        let policy = configuration.current.policy
-        let subject = PolicyIsland(id: island.id.flatMap { UInt64($0, radix: 16) }, name: island.name)
+        let verdicts = PolicyGate(policy: configuration.current.policy).verdicts(type, island: island.policyIsland)
         return try Self.json(PolicyTestResult(
             type: type.description, island: island,
-            exportVerdict: PolicyVerdict(policy.evaluate(direction: .export, type: type, island: subject)),
-            importVerdict: PolicyVerdict(policy.evaluate(direction: .import, type: type, island: subject))))
+            exportVerdict: PolicyVerdict(verdicts.export), importVerdict: PolicyVerdict(verdicts.import)))
     }
 
-    /// An island named by id or name, completed from the islands the gateway knows (a rule
-    /// may name the island by id while the person typed its name, or the other way round).
+    /// An island named by id or name, completed from the islands the gateway knows.
     func resolve(island text: String) async -> IslandRef {
-        let typed = PolicyIsland(parsing: text)
-        let known = await source.islands()
-        if let id = typed.id, let match = known.first(where: { UInt64($0.id, radix: 16) == id }) { return match.ref }
-        if let name = typed.name, let match = known.first(where: { $0.name?.lowercased() == name.lowercased() }) { return match.ref }
-        return IslandRef(id: typed.id.map { String(format: "%016llx", $0) }, name: typed.name)
+        IslandRef.resolve(text, among: await source.islands())
     }
 
     func checkRunningConfiguration() throws -> Response {

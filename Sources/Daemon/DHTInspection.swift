@@ -1,5 +1,6 @@
 import DHTRendezvous
 import Kademlia
+import Primitives
 import Rendezvous
 import Transport
 import Z2ZAPI

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 import Synchronization
 
 /// The gateway's UDP socket as the island side sees it: heartbeats out, heartbeats in.

@@ -4,6 +4,7 @@ import Config
 import DHTRendezvous
 import Foundation
 import Gateway
+import GatewayReports
 import Island
 import Kademlia
 import LocalDomain
@@ -11,6 +12,7 @@ import Logging
 import NIOCore
 import OpenDHTRendezvous
 import Policy
+import Primitives
 import Rendezvous
 import ServiceLifecycle
 import SIP
@@ -69,7 +71,10 @@ public struct GatewayDaemon: Sendable {
                            logger: Logger(label: "z2z.dht"))
         let rendezvous = try Self.engine(config, identity: identity, network: network, networkKey: networkKey, peer: peer,
                                          seeds: seeds, logger: logger)
-        let domain = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
+        let avahi = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
+        // Removals as early as the wire allows: goodbyes read off the link fold into Avahi's events.
+        let goodbyes = GoodbyeListener(logger: logger)
+        let domain = GoodbyeAwareDomain(wrapping: avahi, goodbyes: goodbyes.goodbyes)
 
         var settings = GatewayMachine.Settings(
             id: identity.id, network: network, priority: config.island.priority, port: config.dht.port,
@@ -78,8 +83,7 @@ public struct GatewayDaemon: Sendable {
         settings.networkKey = networkKey
         // Claims start above the wall clock in seconds (see `Election.Configuration.termFloor`).
         settings.election.termFloor = Self.wallClockMilliseconds() / 1000
-        let machine = GatewayMachine(settings: settings, exportPermission: exportPermission(),
-                                     importPermission: importPermission())
+        let machine = GatewayMachine(settings: settings, policy: config.policy)
         let logger = self.logger
         let metrics = GatewayMetrics()
         let driver = GatewayDriver(
@@ -103,14 +107,13 @@ public struct GatewayDaemon: Sendable {
             }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration
-        let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network,
-                                   policy: { configuration.current.policy }, metrics: metrics)
+        let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network, metrics: metrics)
 
         let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
-            await SIPDirectory.lookUp(addressOfRecord, in: await driver.snapshot(), rendezvous: rendezvous)
+            await status.lookUp(addressOfRecord)
         } : nil
-        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain, sip: sip,
-                                     logger: logger) {
+        let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain,
+                                     goodbyes: goodbyes, sip: sip, logger: logger) {
             // The routing cache: what a restart joins through when the seeds are gone.
             let contacts = await rendezvous.contactsToCache()
             guard !contacts.isEmpty else { return }
@@ -129,7 +132,6 @@ public struct GatewayDaemon: Sendable {
             services: [.init(service: gateway), .init(service: api), .init(service: systemd)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "z2z.lifecycle")))
-        let (exportPermission, importPermission) = (exportPermission(), importPermission())
         let reload = SignalHandler(signal: SIGHUP) {
             // RELOADING=1 … READY=1 around the reload, once the gateway was ready at all.
             let announce = systemd.readiness.isReady
@@ -139,7 +141,8 @@ public struct GatewayDaemon: Sendable {
             // New seeds join at once: this is how two groups of islands formed apart are
             // given the link that merges them.
             rendezvous.addSeeds(Self.resolve(configuration.current.dht.bootstrap, logger: logger))
-            Task { await driver.setPolicy(export: exportPermission, import: importPermission) }
+            let policy = configuration.current.policy
+            Task { await driver.setPolicy(policy) }
         }
         defer { reload.cancel() }
         logger.info("z2zd starting", metadata: [
@@ -236,25 +239,6 @@ public struct GatewayDaemon: Sendable {
         }
     }
 
-    /// Export permission from the policy in force (read at each decision, so a reload applies).
-    private func exportPermission() -> ExportPlanner.Permission {
-        let configuration = configuration
-        return { type in
-            let current = configuration.current
-            let island = PolicyIsland(name: current.island.name)
-            let verdict = current.policy.evaluate(direction: .export, type: type, island: island)
-            return (verdict.permits, verdict.description)
-        }
-    }
-
-    private func importPermission() -> ImportPlanner.Permission {
-        let configuration = configuration
-        return { type, island, name in
-            configuration.current.policy.evaluate(
-                direction: .import, type: type, island: PolicyIsland(id: island.rawValue, name: name)).permits
-        }
-    }
-
     /// Seeds as endpoints; a name that does not resolve is logged and left out (the other
     /// seeds and the link still work).
     static func resolve(_ seeds: [HostPort], logger: Logger) -> [Endpoint] {
@@ -278,7 +262,9 @@ struct GatewayService: Service {
     let peer: DHTPeer
     let rendezvous: any RendezvousEngine
     let driver: GatewayDriver
-    let domain: AvahiDomain
+    let domain: GoodbyeAwareDomain
+    /// Reads goodbyes off the link for `domain`.
+    let goodbyes: GoodbyeListener
     /// The SIP redirect service (`sip.enabled`).
     let sip: SIPServer?
     let logger: Logger
@@ -317,15 +303,13 @@ struct GatewayService: Service {
                 return "the routing cache stopped"
             }
             group.addTask {
-                let listener = GoodbyeListener(logger: logger)
-                await withTaskGroup(of: Void.self) { inner in
-                    inner.addTask { await listener.run() }
-                    inner.addTask { for await id in listener.goodbyes { await driver.goodbye(id) } }
-                    await inner.next()
-                    // Without the listener the gateway goes on; wait for the end of the group.
-                    await untilCancelled()
-                    inner.cancelAll()
-                }
+                await domain.run()
+                return "the local domain stopped"
+            }
+            group.addTask {
+                await goodbyes.run()
+                // Without the listener the gateway goes on (the log says why); wait for the end of the group.
+                await untilCancelled()
                 return "the goodbye listener stopped"
             }
             if let sip {

@@ -1,22 +1,12 @@
-import DNSSD
 import Gateway
-import Island
-import LocalDomain
+import GatewayReports
 
 extension GatewayDriver {
-    /// Everything the API reports about the gateway, read at one moment.
+    /// Everything the reports read about the gateway, taken at one moment: the machine's
+    /// view, the facts it stated lately, and when the driver started.
     public struct Snapshot: Sendable {
-        public var machine: GatewayMachine
-        public var counters: [String: Int]
-        public var connection: ConnectionState
-        public var transitions: [Election.Transition]
-        public var localServices: [ServiceID: DiscoveredService]
+        public var view: GatewayView
+        public var events: EventLog
         public var started: ContinuousClock.Instant
-        public var eventLog: EventLog
-    }
-
-    public func snapshot() -> Snapshot {
-        Snapshot(machine: machine, counters: counters, connection: connection, transitions: transitions,
-                 localServices: localServices, started: started, eventLog: eventLog)
     }
 }

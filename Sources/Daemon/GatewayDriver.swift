@@ -1,21 +1,25 @@
 import DNSSD
 import Gateway
+import GatewayReports
 import Island
-import Kademlia
 import LocalDomain
 import Logging
+import Policy
+import Primitives
 import Rendezvous
 import Z2ZAPI
 
 /// Runs one `GatewayMachine` against the world: the local domain (Avahi), the UDP link
 /// (heartbeats), the rendezvous (DHT) and a clock. It decides nothing; it turns events into
-/// machine inputs and carries out the machine's effects, in order.
+/// machine inputs, carries out the machine's effects in order, and keeps the facts the
+/// machine states (`EventLog`) for the reports.
 ///
 /// Structure: `run()` owns every task as a child — one reading local-domain events, one
 /// reading heartbeats, one ticking at the machine's deadlines, one carrying out local-domain
 /// effects in order, one carrying out rendezvous effects in order (it also reads each
-/// subscription). Slow effects (a DHT put takes a lookup) never hold up heartbeats. When
-/// `run()` is cancelled it withdraws what it published and removes what it exported first.
+/// subscription), one reporting the overlay's stage. Slow effects (a DHT put takes a
+/// lookup) never hold up heartbeats. When `run()` is cancelled it withdraws what it
+/// published and removes what it exported first.
 public actor GatewayDriver {
     public struct Hooks: Sendable {
         /// Remember the island id (state directory).
@@ -44,6 +48,8 @@ public actor GatewayDriver {
         case publish(ImportKey, Publication)
         case update(ImportKey, Publication)
         case withdraw(ImportKey)
+        /// Not a publication, but ordered with them: the state directory's island id.
+        case persist(IslandID)
     }
 
     private enum RendezvousOperation: Sendable {
@@ -54,15 +60,9 @@ public actor GatewayDriver {
         case unsubscribe(RecordKey)
     }
 
-    public private(set) var machine: GatewayMachine
-    /// Counters by reason: skipped exports, rejected inputs, failed operations.
-    public private(set) var counters: [String: Int] = [:]
-    public private(set) var connection: ConnectionState = .connecting("starting")
-    public private(set) var transitions: [Election.Transition] = []
-    /// Local services as last seen (for status).
-    public private(set) var localServices: [ServiceID: DiscoveredService] = [:]
-    public private(set) var started: ContinuousClock.Instant
-    /// Recent events: transitions, services seen and gone, exports, imports, rejections.
+    private var machine: GatewayMachine
+    public let started: ContinuousClock.Instant
+    /// Recent events, each with the fact it says.
     public private(set) var eventLog = EventLog()
 
     private let domain: any LocalDomain
@@ -72,24 +72,25 @@ public actor GatewayDriver {
     private let logger: Logger
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
+    private let overlayInterval: Duration
     private let domainQueue: (stream: AsyncStream<DomainOperation>, continuation: AsyncStream<DomainOperation>.Continuation)
     private let rendezvousQueue: (stream: AsyncStream<RendezvousOperation>, continuation: AsyncStream<RendezvousOperation>.Continuation)
     /// Our local-domain publications: the advert, and imports by their key.
     private var publicationIDs: [ImportKey: PublicationID] = [:]
     private var importsByPublication: [PublicationID: ImportKey] = [:]
     private var advertID: PublicationID?
-    /// Services removed on their goodbye whose removal avahi-daemon has not confirmed yet.
-    private var saidGoodbye: [ServiceID: DiscoveredService] = [:]
     /// The ticker's current sleep; cancelled when a new deadline may be earlier.
     private var sleeper: Task<Void, any Error>?
 
+    /// - Parameter overlayInterval: how often the rendezvous is asked for the overlay's stage.
     public init(machine: GatewayMachine, domain: any LocalDomain, rendezvous: any Rendezvous, link: any DatagramLink,
-                hooks: Hooks = Hooks(), logger: Logger = Logger(label: "z2z.gateway")) {
+                hooks: Hooks = Hooks(), overlayInterval: Duration = .seconds(1), logger: Logger = Logger(label: "z2z.gateway")) {
         self.machine = machine
         self.domain = domain
         self.rendezvous = rendezvous
         self.link = link
         self.hooks = hooks
+        self.overlayInterval = overlayInterval
         self.logger = logger
         origin = clock.now
         started = origin
@@ -104,6 +105,7 @@ public actor GatewayDriver {
             group.addTask { await self.readLocalDomain() }
             group.addTask { await self.readHeartbeats() }
             group.addTask { await self.tick() }
+            group.addTask { await self.watchOverlay() }
             group.addTask { await self.carryOutDomainOperations() }
             group.addTask { await self.carryOutRendezvousOperations() }
             // Cancelling run() cancels these children; each ends its loop.
@@ -112,36 +114,15 @@ public actor GatewayDriver {
         await shutDown()
     }
 
-    /// A service on the link said goodbye (read off the wire before avahi-daemon's cache
-    /// lets it go, a second later): it is removed now. Should avahi-daemon never report the
-    /// removal (the service came back within that second with the same records), it is
-    /// added back.
-    public func goodbye(_ id: ServiceID) {
-        guard let service = localServices[id] else { return }
-        localServices[id] = nil
-        saidGoodbye[id] = service
-        if service.isPublishedByAHost {
-            log(.serviceGone, subject: Self.subject(id), reason: "goodbye", "said goodbye on the link")
-        }
-        handle(.local(.removed(id)))
-        Task {
-            try? await Task.sleep(for: .seconds(2))
-            await self.confirmGoodbye(id)
-        }
-    }
-
-    private func confirmGoodbye(_ id: ServiceID) {
-        guard let service = saidGoodbye.removeValue(forKey: id), localServices[id] == nil else { return }
-        logger.debug("a service that said goodbye is still there", metadata: ["service": "\(id)"])
-        localServices[id] = service
-        handle(.local(.added(service)))
+    /// The machine's view and the recent facts, read at one moment (for the reports).
+    public func snapshot() -> Snapshot {
+        Snapshot(view: machine.view, events: eventLog, started: started)
     }
 
     /// A new policy (configuration reload): exports and imports are decided again, and what
     /// it no longer permits is removed and withdrawn.
-    public func setPolicy(export exportPermission: @escaping ExportPlanner.Permission,
-                          import importPermission: @escaping ImportPlanner.Permission) {
-        for effect in machine.setPolicy(export: exportPermission, import: importPermission) { perform(effect) }
+    public func setPolicy(_ policy: Policy) {
+        for effect in machine.setPolicy(policy) { perform(effect) }
     }
 
     /// The machine's current `Instant` (nanoseconds since the driver started).
@@ -156,15 +137,7 @@ public actor GatewayDriver {
     private func readLocalDomain() async {
         for await event in domain.events {
             guard !Task.isCancelled else { return }
-            switch event {
-            case .removed(let id) where saidGoodbye.removeValue(forKey: id) != nil:
-                continue // removed already, on its goodbye
-            case .added(let service), .changed(let service):
-                saidGoodbye[service.id] = nil
-            default:
-                break
-            }
-            note(event)
+            if case .publication(let id, let state) = event { publicationChanged(id, state) }
             handle(.local(event))
         }
     }
@@ -195,32 +168,24 @@ public actor GatewayDriver {
         }
     }
 
-    private func note(_ event: LocalDomainEvent) {
-        switch event {
-        case .connection(let state):
-            if state != connection { log(.avahi, reason: Self.connectionReason(state), "avahi-daemon: \(state)") }
-            connection = state
-        case .added(let service), .changed(let service):
-            if service.isPublishedByAHost, localServices[service.id] != service {
-                let addresses = service.instance.addresses.map(\.description).joined(separator: " ")
-                log(.serviceSeen, subject: Self.subject(service.id),
-                    "on \(service.instance.host.value):\(service.instance.port) \(addresses)")
-            }
-            localServices[service.id] = service
-        case .removed(let id):
-            if let gone = localServices[id], gone.isPublishedByAHost {
-                log(.serviceGone, subject: Self.subject(id), reason: "removed", "left the link")
-            }
-            localServices[id] = nil
-        case .publication(let id, .renamed(_, let name)):
-            if let key = importsByPublication[id] { handle(.importRenamed(key, name)) }
-        case .publication(let id, .failed(let reason)):
-            if let key = importsByPublication[id] {
-                logger.warning("import refused by avahi-daemon", metadata: ["service": "\(key)", "reason": "\(reason)"])
-                count("import_refused")
-                log(.failed, subject: Self.subject(key.name, key.type), reason: "import_refused",
-                    "avahi-daemon refused the import: \(reason)")
-            }
+    /// The overlay's own stage, as the rendezvous reports it, for the machine's stage.
+    private func watchOverlay() async {
+        while !Task.isCancelled {
+            handle(.overlay(await rendezvous.stats().stage))
+            try? await Task.sleep(for: overlayInterval)
+        }
+    }
+
+    /// Our imports as the responder reports them: renamed after a collision, or refused.
+    private func publicationChanged(_ id: PublicationID, _ state: PublicationState) {
+        guard let key = importsByPublication[id] else { return }
+        switch state {
+        case .renamed(_, let name):
+            handle(.importRenamed(key, name))
+        case .failed(let reason):
+            logger.warning("import refused by avahi-daemon", metadata: ["service": "\(key)", "reason": "\(reason)"])
+            log(.failed, subject: GatewayEvents.subject(key.name, key.type), reason: "import_refused",
+                "avahi-daemon refused the import: \(reason)")
         default:
             break
         }
@@ -230,10 +195,7 @@ public actor GatewayDriver {
 
     private func handle(_ event: GatewayMachine.Event) {
         let deadlineBefore = machine.nextDeadline
-        let (exportedBefore, importedBefore) = (machine.export.exported, machine.imports.imports)
-        let effects = machine.handle(event, now: now)
-        if !effects.isEmpty { logChanges(exportedBefore, importedBefore) }
-        for effect in effects { perform(effect) }
+        for effect in machine.handle(event, now: now) { perform(effect) }
         if let after = machine.nextDeadline, deadlineBefore.map({ after < $0 }) ?? true { sleeper?.cancel() }
     }
 
@@ -266,84 +228,40 @@ public actor GatewayDriver {
         case .unsubscribe(let key):
             rendezvousQueue.continuation.yield(.unsubscribe(key))
         case .persistIsland(let island):
-            let persist = hooks.persistIsland
-            Task { await persist(island) } // a file write; the state store orders its own writes
+            domainQueue.continuation.yield(.persist(island))
+        case .fact(let fact):
+            record(fact)
+        }
+    }
+
+    /// Keeps a fact (and the event it makes), and says the notable ones in the log too.
+    private func record(_ fact: GatewayFact) {
+        switch fact {
         case .transition(let transition):
-            transitions.append(transition)
-            if transitions.count > 100 { transitions.removeFirst(transitions.count - 100) }
             logger.info("island transition", metadata: [
                 "role": "\(transition.role.rawValue)", "leader": "\(transition.leader.map { "\($0)" } ?? "none")",
                 "term": "\(transition.term)", "island": "\(transition.island.map { "\($0)" } ?? "none")",
             ])
-            count("transition_\(transition.role.rawValue)")
-            log(.transition, subject: transition.leader.map { "\($0)" }, reason: transition.role.rawValue,
-                "\(transition.role.rawValue), leader \(transition.leader.map { "\($0)".prefix(16) } ?? "none"), term \(transition.term)")
+        case .stage(let stage):
+            logger.info("island stage", metadata: ["stage": "\(stage)"])
         case .exportSkipped(let id, let skip):
             logger.debug("not exported", metadata: ["service": "\(id)", "reason": "\(skip.reason)"])
-            count("export_skipped_\(skip.reason)")
-            // Gateways' own publications (imports, adverts) are never exported: loop
-            // prevention, not news. What a host published and was not exported is.
-            switch skip {
-            case .ourOwn, .gatewayPublished, .gatewayAdvert:
-                break
-            case .denied(let rule):
-                log(.exportSkipped, subject: Self.subject(id), reason: skip.reason, "not exported: denied by \(rule)")
-            case .noRoutableAddress:
-                log(.exportSkipped, subject: Self.subject(id), reason: skip.reason, "not exported: no routable address")
-            }
         case .rejected(let reason, let detail):
             logger.debug("input rejected", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
-            count("rejected_\(reason)")
-            log(.rejected, reason: "\(reason)", "\(detail)")
+        default:
+            break
         }
+        if let event = eventLog.append(fact) { hooks.event(event) }
     }
-
-    private func count(_ key: String) { counters[key, default: 0] += 1 }
 
     /// Recent events newer than `sequence`.
     public func events(after sequence: UInt64) -> EventsResponse {
         EventsResponse(events: eventLog.events(after: sequence), last: eventLog.last)
     }
 
-    private func log(_ kind: GatewayEvent.Kind, subject: String? = nil, island: IslandRef? = nil, reason: String? = nil,
-                     _ message: String) {
-        hooks.event(eventLog.append(kind, subject: subject, island: island, reason: reason, message: message))
-    }
-
-    /// Exports and imports that came or went in one step of the machine.
-    private func logChanges(_ exportedBefore: [ServiceID: ServiceRecord], _ importedBefore: [ImportKey: ImportPlanner.Imported]) {
-        let exported = machine.export.exported
-        for (id, record) in exported.sorted(by: { $0.key < $1.key }) where exportedBefore[id] != record {
-            let key = RecordKeys.type(id.type, network: machine.settings.network)
-            log(.exported, subject: Self.subject(id), reason: exportedBefore[id] == nil ? "new" : "changed",
-                "under key type/\(id.type) (\(key.description.prefix(16))…), \(record.addresses.count) addresses")
-        }
-        for id in exportedBefore.keys.sorted() where exported[id] == nil {
-            log(.exportRemoved, subject: Self.subject(id), "removed from the DHT")
-        }
-        let imported = machine.imports.imports
-        for (key, value) in imported.sorted(by: { $0.key < $1.key }) where importedBefore[key]?.publication != value.publication {
-            log(.imported, subject: Self.subject(key.name, key.type),
-                island: IslandRef(id: "\(key.island)", name: value.record.islandName.isEmpty ? nil : value.record.islandName),
-                reason: importedBefore[key] == nil ? "new" : "changed",
-                "from island \(value.record.islandName.isEmpty ? "\(key.island)" : value.record.islandName) as \"\(value.publication.name.value)\"")
-        }
-        for (key, value) in importedBefore.sorted(by: { $0.key < $1.key }) where imported[key] == nil {
-            log(.importWithdrawn, subject: Self.subject(key.name, key.type),
-                island: IslandRef(id: "\(key.island)", name: value.record.islandName.isEmpty ? nil : value.record.islandName),
-                "withdrawn from this link")
-        }
-    }
-
-    static func subject(_ id: ServiceID) -> String { subject(id.name, id.type) }
-    static func subject(_ name: InstanceName, _ type: ServiceType) -> String { "\(name.value).\(type)" }
-
-    static func connectionReason(_ state: ConnectionState) -> String {
-        switch state {
-        case .running: "connected"
-        case .connecting: "connecting"
-        case .unavailable: "unavailable"
-        }
+    /// An event no machine fact stands behind: a failed operation of this adapter.
+    private func log(_ kind: GatewayEvent.Kind, subject: String? = nil, reason: String? = nil, _ message: String) {
+        hooks.event(eventLog.append(kind, subject: subject, reason: reason, message: message))
     }
 
     private func carryOutDomainOperations() async {
@@ -361,7 +279,6 @@ public actor GatewayDriver {
                 let id = try await domain.publish(publication)
                 publicationIDs[key] = id
                 importsByPublication[id] = key
-                count("imported")
             case .update(let key, let publication):
                 guard let id = publicationIDs[key] else { return }
                 try await domain.update(id, to: publication)
@@ -369,10 +286,11 @@ public actor GatewayDriver {
                 guard let id = publicationIDs.removeValue(forKey: key) else { return }
                 importsByPublication[id] = nil
                 await domain.withdraw(id)
+            case .persist(let island):
+                await hooks.persistIsland(island)
             }
         } catch {
             logger.warning("local publication failed", metadata: ["operation": "\(operation)", "reason": "\(error)"])
-            count("publication_failed_\(error.reason)")
             log(.failed, reason: "publication_failed_\(error.reason)", "local publication failed: \(error)")
         }
     }
@@ -391,14 +309,12 @@ public actor GatewayDriver {
                 case .put(let key, let valueID, let payload):
                     do { try await rendezvous.put(key: key, valueID: valueID, payload: payload) } catch {
                         logger.warning("rendezvous put failed", metadata: ["key": "\(key)", "reason": "\(error)"])
-                        count("put_failed")
                         result = Self.reason(error)
                         log(.failed, subject: "\(key)", reason: "put_failed", "DHT put failed: \(error)")
                     }
                 case .remove(let key, let valueID):
                     do { try await rendezvous.remove(key: key, valueID: valueID) } catch {
                         logger.warning("rendezvous remove failed", metadata: ["key": "\(key)", "reason": "\(error)"])
-                        count("remove_failed")
                         result = Self.reason(error)
                         log(.failed, subject: "\(key)", reason: "remove_failed", "DHT remove failed: \(error)")
                     }

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 import Transport
 
 /// The island side of the DHT's UDP socket: heartbeats go out through the peer's socket and

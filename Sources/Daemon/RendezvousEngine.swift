@@ -1,6 +1,7 @@
 import DHTRendezvous
 import Kademlia
 import OpenDHTRendezvous
+import Primitives
 import Rendezvous
 
 /// A rendezvous engine as z2zd runs it: the `Rendezvous` interface, the engine's serving

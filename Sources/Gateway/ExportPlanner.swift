@@ -1,7 +1,8 @@
 import DNSSD
-import Kademlia
 import Island
+import Primitives
 import LocalDomain
+import Policy
 
 /// Why a service on the link is not exported. `reason` is the metric label and log key.
 public enum ExportSkip: Hashable, Sendable {
@@ -13,8 +14,8 @@ public enum ExportSkip: Hashable, Sendable {
     case gatewayAdvert
     /// Only link-local (or no) addresses: no other island could reach it.
     case noRoutableAddress
-    /// The policy said no; the rule that decided.
-    case denied(rule: String)
+    /// The policy said no; its verdict names the rule that decided.
+    case denied(Verdict)
 
     public var reason: String {
         switch self {
@@ -29,12 +30,26 @@ public enum ExportSkip: Hashable, Sendable {
 
 /// What the export side asks the gateway to do.
 public enum ExportEffect: Hashable, Sendable {
-    /// Put (or replace) this record under its type.
-    case put(ServiceRecord)
+    /// Put this record under its type: a first export (`new`) or a changed one.
+    case put(ServiceRecord, new: Bool)
     /// Delete the exported instance (tombstone), well before its expiry.
-    case remove(ServiceType, InstanceName)
+    case remove(ServiceID)
     /// The service stays local; says why (for `z2z explain`, counters and debug logs).
     case skipped(ServiceID, ExportSkip)
+}
+
+/// Where one service on the link stands with the export side: the answer `z2z explain`
+/// and `z2z services` give, from the same code that decides.
+public enum ExportDecision: Hashable, Sendable {
+    /// Exported now, as this record; permitted by `verdict`.
+    case exported(ServiceRecord, verdict: Verdict)
+    /// Exportable, and waits for its settle time (until the instant given).
+    case settling(until: Instant, verdict: Verdict)
+    /// Exportable, but not exported by this gateway: it does not lead its island (its
+    /// leader exports it).
+    case exportable(verdict: Verdict)
+    /// Stays local, and why.
+    case skipped(ExportSkip)
 }
 
 /// Decides what a leader exports, from the services its link shows. Pure: the gateway
@@ -45,20 +60,18 @@ public enum ExportEffect: Hashable, Sendable {
 /// through a reflector), with its routable addresses only. Changes of TXT, port or address
 /// re-put the record; a removal deletes it at once.
 public struct ExportPlanner: Sendable {
-    /// Policy for the export direction: the verdict for a type, and the rule that decided.
-    public typealias Permission = @Sendable (ServiceType) -> (permitted: Bool, rule: String)
-
-    public private(set) var island: IslandID?
-    public private(set) var islandName = ""
-    public private(set) var isActive = false
+    private(set) var island: IslandID?
+    private(set) var islandName = ""
+    private(set) var isActive = false
     /// The link as last seen, exportable or not.
-    public private(set) var services: [ServiceID: DiscoveredService] = [:]
+    private(set) var services: [ServiceID: DiscoveredService] = [:]
     /// What is exported now, by instance.
-    public private(set) var exported: [ServiceID: ServiceRecord] = [:]
+    private(set) var exported: [ServiceID: ServiceRecord] = [:]
     /// Services seen for the first time, exported once their settle time is over.
-    public private(set) var settling: [ServiceID: Instant] = [:]
-    private var permission: Permission
-    private let settleTime: Interval
+    private(set) var settling: [ServiceID: Instant] = [:]
+    /// The policy, with this island as the subject of its export verdicts.
+    private(set) var gate: PolicyGate
+    let settleTime: Interval
 
     /// - Parameter settleTime: how long a newly seen service waits before its first export.
     ///   Avahi reports a service at its first resolution and its other address family a few
@@ -66,8 +79,8 @@ public struct ExportPlanner: Sendable {
     ///   island would re-register its publication for the second address, which Avahi holds
     ///   back for a second (its register rate limit). Changes of a service already exported
     ///   and removals are carried out at once.
-    public init(permission: @escaping Permission, settleTime: Interval = .milliseconds(40)) {
-        self.permission = permission
+    public init(gate: PolicyGate = PolicyGate(), settleTime: Interval = .milliseconds(40)) {
+        self.gate = gate
         self.settleTime = settleTime
     }
 
@@ -81,10 +94,19 @@ public struct ExportPlanner: Sendable {
         return due.flatMap { reconcile($0) }
     }
 
-    /// Starts exporting as the leader of `island`; returns a put for everything exportable.
-    public mutating func activate(island: IslandID, name: String) -> [ExportEffect] {
+    /// This island as it is known now (the election's island id, the name other islands
+    /// see): the subject of export verdicts, leader or not.
+    public mutating func identify(island: IslandID?, name: String) -> [ExportEffect] {
+        guard island != self.island || name != islandName else { return [] }
         self.island = island
         islandName = name
+        gate.island = PolicyIsland(id: island?.rawValue, name: name.isEmpty ? nil : name)
+        return isActive ? reconcileAll() : []
+    }
+
+    /// Starts exporting as the leader of `island`; returns a put for everything exportable.
+    public mutating func activate(island: IslandID, name: String) -> [ExportEffect] {
+        _ = identify(island: island, name: name)
         isActive = true
         return reconcileAll()
     }
@@ -93,14 +115,14 @@ public struct ExportPlanner: Sendable {
     public mutating func deactivate() -> [ExportEffect] {
         isActive = false
         settling = [:]
-        let removals = exported.keys.sorted().map { ExportEffect.remove($0.type, $0.name) }
+        let removals = exported.keys.sorted().map(ExportEffect.remove)
         exported = [:]
         return removals
     }
 
     /// A new policy: exports are re-decided.
-    public mutating func setPermission(_ permission: @escaping Permission) -> [ExportEffect] {
-        self.permission = permission
+    public mutating func setPolicy(_ policy: Policy) -> [ExportEffect] {
+        gate.policy = policy
         return reconcileAll()
     }
 
@@ -122,21 +144,34 @@ public struct ExportPlanner: Sendable {
         }
     }
 
-    /// The record this service would be exported as, or why not.
-    public func decide(_ service: DiscoveredService) -> Result<ServiceRecord, ExportSkipError> {
+    /// Where a service on the link stands: exported, settling, exportable by the leader, or
+    /// skipped and why.
+    func decision(for service: DiscoveredService) -> ExportDecision {
+        switch decide(service) {
+        case .failure(let skip): return .skipped(skip.skip)
+        case .success(let (_, verdict)):
+            if let exported = exported[service.id] { return .exported(exported, verdict: verdict) }
+            if let until = settling[service.id] { return .settling(until: until, verdict: verdict) }
+            return .exportable(verdict: verdict)
+        }
+    }
+
+    /// The record this service would be exported as and the verdict that permits it, or why not.
+    func decide(_ service: DiscoveredService) -> Result<(ServiceRecord, Verdict), ExportSkipError> {
         let instance = service.instance
         if service.origin.contains(.ourOwn) { return .failure(.init(.ourOwn)) }
         if instance.type == GatewayAdvert.serviceType { return .failure(.init(.gatewayAdvert)) }
         if SynthesizedHost.isSynthesized(instance.host) { return .failure(.init(.gatewayPublished)) }
-        let verdict = permission(instance.type)
-        guard verdict.permitted else { return .failure(.init(.denied(rule: verdict.rule))) }
+        let verdict = gate.exportVerdict(instance.type)
+        guard verdict.permits else { return .failure(.init(.denied(verdict))) }
         let routable = instance.routableAddresses
         guard !routable.isEmpty else { return .failure(.init(.noRoutableAddress)) }
         let label = instance.host.labels.first.map(String.init) ?? "host"
-        return .success(ServiceRecord(
+        let record = ServiceRecord(
             island: island ?? IslandID(rawValue: 0), islandName: islandName, name: instance.name, type: instance.type,
             subtypes: instance.subtypes, port: instance.port, txt: instance.txt,
-            addresses: Array(routable.prefix(ServiceRecord.maximumAddresses)), hostLabel: label))
+            addresses: Array(routable.prefix(ServiceRecord.maximumAddresses)), hostLabel: label)
+        return .success((record, verdict))
     }
 
     private mutating func reconcileAll() -> [ExportEffect] {
@@ -144,18 +179,17 @@ public struct ExportPlanner: Sendable {
     }
 
     private mutating func reconcile(_ id: ServiceID) -> [ExportEffect] {
-        let decision = services[id].map(decide)
         guard isActive else { return [] }
-        switch decision {
-        case .success(let record)?:
-            guard exported[id] != record else { return [] }
-            exported[id] = record
-            return [.put(record)]
+        switch services[id].map(decide) {
+        case .success(let (record, _))?:
+            let previous = exported.updateValue(record, forKey: id)
+            guard previous != record else { return [] }
+            return [.put(record, new: previous == nil)]
         case .failure(let skip)?:
-            let removal: [ExportEffect] = exported.removeValue(forKey: id) != nil ? [.remove(id.type, id.name)] : []
+            let removal: [ExportEffect] = exported.removeValue(forKey: id) != nil ? [.remove(id)] : []
             return removal + [.skipped(id, skip.skip)]
         case nil:
-            return exported.removeValue(forKey: id) != nil ? [.remove(id.type, id.name)] : []
+            return exported.removeValue(forKey: id) != nil ? [.remove(id)] : []
         }
     }
 }

@@ -1,7 +1,8 @@
 import DNSSD
 import Island
-import Kademlia
 import LocalDomain
+import Policy
+import Primitives
 import Rendezvous
 import SIP
 
@@ -9,6 +10,10 @@ import SIP
 /// export, what to import, and which rendezvous keys to watch. The daemon's adapter feeds
 /// it events (local services, heartbeats, rendezvous changes, ticks) and carries out its
 /// effects; the simulator runs hundreds of them on virtual time.
+///
+/// Its decisions come out as facts (`Effect.fact`: exported, imported, held and why, which
+/// rule decided, transitions, stages) and its state is read through one narrow view
+/// (`view`); everything the daemon reports is built from those two.
 ///
 /// Who does what:
 /// - every gateway advertises itself (`_z2z._udp`) and takes part in the election;
@@ -49,6 +54,8 @@ public struct GatewayMachine: Sendable {
         /// A datagram that starts with the heartbeat magic.
         case heartbeat([UInt8], from: Endpoint)
         case rendezvous(RendezvousChange)
+        /// The overlay's own stage, as the rendezvous reports it (`bootstrapping`: it knows nobody).
+        case overlay(Stage)
         /// The local domain renamed one of our imports after a collision.
         case importRenamed(ImportKey, InstanceName)
         case tick
@@ -78,53 +85,56 @@ public struct GatewayMachine: Sendable {
         case unsubscribe(RecordKey)
         /// Remember the island id in the state directory.
         case persistIsland(IslandID)
-        case transition(Election.Transition)
-        case exportSkipped(ServiceID, ExportSkip)
-        /// Input refused (bad heartbeat, bad record); for counters and debug logs.
-        case rejected(String, detail: String)
+        /// What was decided or seen, for events, metrics and the reports (`GatewayFact`).
+        case fact(GatewayFact)
     }
 
     public let settings: Settings
-    public private(set) var election: Election
-    public private(set) var export: ExportPlanner
-    public private(set) var imports: ImportPlanner
+    var election: Election
+    var export: ExportPlanner
+    var imports: ImportPlanner
     /// Islands as the directory tells them, with the types each exports.
-    public private(set) var directory: [ValueSlot: IslandDirectoryEntry] = [:]
+    var directory: [ValueSlot: IslandDirectoryEntry] = [:]
     /// When each directory value arrived (a counter): between two entries of one island with
     /// the same term, the later one names the leader.
-    private var directoryArrivals: [ValueSlot: UInt64] = [:]
-    private var arrivals: UInt64 = 0
-    public private(set) var subscribedTypes: Set<ServiceType> = []
-    private var started = false
+    var directoryArrivals: [ValueSlot: UInt64] = [:]
+    var arrivals: UInt64 = 0
+    var subscribedTypes: Set<ServiceType> = []
+    var started = false
     /// Which gateway each `_z2z._udp` service on the link belongs to.
-    private var advertisers: [ServiceID: NodeID] = [:]
-    private var persistedIsland: IslandID?
-    private var exportPermission: ExportPlanner.Permission
-    private var importPermission: ImportPlanner.Permission
-    private var publishedDirectory: IslandDirectoryEntry?
+    var advertisers: [ServiceID: NodeID] = [:]
+    var persistedIsland: IslandID?
+    var publishedDirectory: IslandDirectoryEntry?
+    /// The overlay's stage as last reported, and the island's stage as last stated.
+    var overlayStage = Stage.bootstrapping
+    var stage = Stage.bootstrapping
+    /// The local responder's connection as last reported.
+    var responder = ConnectionState.connecting("starting")
     /// Island gateways given to the rendezvous as seeds during this leadership.
-    private var seededGateways: Set<Endpoint> = []
+    var seededGateways: Set<Endpoint> = []
     /// The AoR each exported SIP UA is bound under (`sip/<AoR>`), by its value id.
-    private var sipBindings: [UInt64: SIPAddressOfRecord] = [:]
+    var sipBindings: [UInt64: SIPAddressOfRecord] = [:]
 
-    public init(settings: Settings, exportPermission: @escaping ExportPlanner.Permission,
-                importPermission: @escaping ImportPlanner.Permission) {
+    /// - Parameter policy: which services cross (`PolicyGate`); `setPolicy` replaces it.
+    public init(settings: Settings, policy: Policy = .permitAll) {
         self.settings = settings
-        self.exportPermission = exportPermission
-        self.importPermission = importPermission
         election = Election(id: settings.id, network: settings.network, priority: settings.priority, port: settings.port,
                             island: settings.island, configuration: settings.election, seed: settings.seed)
         persistedIsland = settings.island
-        export = ExportPlanner(permission: exportPermission)
-        imports = ImportPlanner(permission: importPermission)
+        export = ExportPlanner(gate: PolicyGate(policy: policy))
+        imports = ImportPlanner(gate: PolicyGate(policy: policy))
+        _ = export.identify(island: settings.island, name: islandName)
     }
 
     public var role: Role { election.role }
     public var island: IslandID? { election.island }
+    /// The island's name as other islands see it: the configured one, else its id's first eight digits.
     public var islandName: String { settings.islandName ?? island.map { String($0.description.prefix(8)) } ?? "" }
     public var nextDeadline: Instant? {
         [election.nextDeadline, export.nextDeadline, imports.nextDeadline].compactMap { $0 }.min()
     }
+    /// The machine as the reports read it.
+    public var view: GatewayView { GatewayView(self) }
 
     /// The current leader of each island in the directory: the owner of its entry with the
     /// highest term (the later one on a tie). A leader killed with SIGKILL leaves its entry
@@ -147,6 +157,7 @@ public struct GatewayMachine: Sendable {
         }
         switch event {
         case .local(let local):
+            effects += linkFacts(local)
             effects += electionInput(from: local, now: now)
             effects += exportEffects(export.observe(local, now: now))
             effects += importEffects(imports.observe(local))
@@ -155,10 +166,12 @@ public struct GatewayMachine: Sendable {
                 let beat = try HeartbeatCodec.decode(bytes, key: settings.networkKey)
                 effects += electionEffects(election.handle(.heartbeat(beat, from: endpoint), now: now))
             } catch {
-                effects.append(.rejected("heartbeat_\(error.reason)", detail: "from \(endpoint)"))
+                effects.append(.fact(.rejected(reason: "heartbeat_\(error.reason)", detail: "from \(endpoint)")))
             }
         case .rendezvous(let change):
             effects += rendezvousChanged(change, now: now)
+        case .overlay(let stage):
+            overlayStage = stage
         case .importRenamed(let key, let name):
             imports.renamed(key, to: name)
         case .tick:
@@ -167,11 +180,41 @@ public struct GatewayMachine: Sendable {
             effects += importEffects(imports.tick(now: now))
         }
         effects += seedRendezvous()
+        effects += restage()
         return effects
     }
 
+    /// The island's stage, decided in one place (`Stage.of`) from the election and the overlay.
+    mutating func restage() -> [Effect] {
+        let now = Stage.of(leaderElected: election.leader != nil, leading: role == .leader, overlay: overlayStage)
+        guard now != stage else { return [] }
+        stage = now
+        return [.fact(.stage(now))]
+    }
+
+    /// Hosts' services coming and going, and the responder's connection.
+    mutating func linkFacts(_ event: LocalDomainEvent) -> [Effect] {
+        switch event {
+        case .added(let service), .changed(let service):
+            guard service.isPublishedByAHost, service.instance.type != GatewayAdvert.serviceType else { return [] }
+            let previous = export.services[service.id]
+            guard previous != service else { return [] }
+            return [.fact(.serviceSeen(service, new: previous?.isPublishedByAHost != true))]
+        case .removed(let id):
+            guard let gone = export.services[id], gone.isPublishedByAHost, gone.instance.type != GatewayAdvert.serviceType
+            else { return [] }
+            return [.fact(.serviceGone(gone))]
+        case .connection(let state):
+            guard state != responder else { return [] }
+            responder = state
+            return [.fact(.responder(state))]
+        case .ignored, .settled, .publication:
+            return []
+        }
+    }
+
     /// While leading: the island's gateways not yet given to the rendezvous as seeds.
-    private mutating func seedRendezvous() -> [Effect] {
+    mutating func seedRendezvous() -> [Effect] {
         guard export.isActive else { return [] }
         let fresh = Set(election.peers.values.map(\.endpoint)).subtracting(seededGateways)
         guard !fresh.isEmpty else { return [] }
@@ -180,12 +223,8 @@ public struct GatewayMachine: Sendable {
     }
 
     /// New policy from a configuration reload: exports and imports are re-decided.
-    public mutating func setPolicy(export exportPermission: @escaping ExportPlanner.Permission,
-                                   import importPermission: @escaping ImportPlanner.Permission) -> [Effect] {
-        self.exportPermission = exportPermission
-        self.importPermission = importPermission
-        return exportEffects(export.setPermission(exportPermission))
-            + importEffects(imports.setPermission(importPermission)) + reconcileSubscriptions()
+    public mutating func setPolicy(_ policy: Policy) -> [Effect] {
+        exportEffects(export.setPolicy(policy)) + importEffects(imports.setPolicy(policy)) + reconcileSubscriptions()
     }
 
     /// The gateway is shutting down: the removals of everything it exported (its directory
@@ -200,208 +239,5 @@ public struct GatewayMachine: Sendable {
         }
         _ = imports.deactivate()
         return effects
-    }
-
-    // MARK: island
-
-    /// "z2z gateway 1a2b3c4d5e6f": short ASCII from our own id, always a valid name.
-    private var advert: Publication {
-        guard let name = try? InstanceName("z2z gateway \(String(settings.id.description.prefix(12)))") else {
-            preconditionFailure("a 24-byte ASCII name is valid")
-        }
-        let txt = GatewayAdvert(id: settings.id, priority: settings.priority, port: settings.port, network: settings.network).txt
-        return Publication(name: name, type: GatewayAdvert.serviceType, port: settings.port, txt: txt)
-    }
-
-    /// `_z2z._udp` services on the link are other gateways: feed them to the election.
-    private mutating func electionInput(from event: LocalDomainEvent, now: Instant) -> [Effect] {
-        switch event {
-        case .added(let service), .changed(let service):
-            guard service.instance.type == GatewayAdvert.serviceType else { return [] }
-            guard case .success(let advert) = GatewayAdvert.parse(service.instance.txt) else {
-                return [.rejected("advert_malformed", detail: "\(service.id)")]
-            }
-            guard advert.network == settings.network, advert.id != settings.id else { return [] }
-            guard let address = Self.bestAddress(service) else { return [] }
-            advertisers[service.id] = advert.id
-            return electionEffects(election.handle(.advertised(advert.id, Endpoint(address: address, port: advert.port),
-                                                                priority: advert.priority), now: now))
-        case .removed(let id):
-            guard let peer = advertisers.removeValue(forKey: id) else { return [] }
-            return electionEffects(election.handle(.withdrawn(peer), now: now))
-        default:
-            return []
-        }
-    }
-
-    /// The address to send heartbeats to: a routable IPv4 address first, then any IPv4, then IPv6.
-    static func bestAddress(_ service: DiscoveredService) -> Endpoint.Address? {
-        let addresses = service.instance.addresses
-        let ranked = addresses.filter { $0.isIPv4 && $0.isRoutable } + addresses.filter { $0.isIPv4 && !$0.isRoutable }
-            + addresses.filter { !$0.isIPv4 && $0.isRoutable }
-        guard let best = ranked.first else { return nil }
-        switch best {
-        case .v4(let value): return .v4(value)
-        case .v6(let high, let low): return .v6(high, low)
-        }
-    }
-
-    private mutating func electionEffects(_ outputs: [Election.Output]) -> [Effect] {
-        var effects: [Effect] = []
-        for output in outputs {
-            switch output {
-            case .send(let beat, let endpoint):
-                effects.append(.sendHeartbeat(HeartbeatCodec.encode(beat, key: settings.networkKey), to: endpoint))
-            case .changed(let transition):
-                effects.append(.transition(transition))
-                effects += roleChanged(transition)
-            }
-        }
-        return effects
-    }
-
-    private mutating func roleChanged(_ transition: Election.Transition) -> [Effect] {
-        var effects: [Effect] = []
-        if let island = transition.island, island != persistedIsland {
-            persistedIsland = island
-            effects.append(.persistIsland(island))
-        }
-        let leading = transition.role == .leader
-        if leading, !export.isActive, let island = transition.island {
-            effects.append(.joinRendezvous)
-            effects.append(.subscribe(RecordKeys.directory(network: settings.network)))
-            effects += exportEffects(export.activate(island: island, name: islandName))
-            effects += importEffects(imports.activate(localIsland: island))
-            effects += publishDirectory()
-        } else if !leading, export.isActive {
-            effects += exportEffects(export.deactivate())
-            effects += importEffects(imports.deactivate())
-            if publishedDirectory != nil {
-                effects.append(.remove(RecordKeys.directory(network: settings.network), valueID: 0))
-                publishedDirectory = nil
-            }
-            effects.append(.unsubscribe(RecordKeys.directory(network: settings.network)))
-            for type in subscribedTypes.sorted() { effects.append(.unsubscribe(RecordKeys.type(type, network: settings.network))) }
-            subscribedTypes = []
-            directory = [:]
-            directoryArrivals = [:]
-            seededGateways = []
-            effects.append(.leaveRendezvous)
-        }
-        return effects
-    }
-
-    // MARK: export
-
-    private mutating func exportEffects(_ planned: [ExportEffect]) -> [Effect] {
-        var effects: [Effect] = []
-        var typesChanged = false
-        for effect in planned {
-            switch effect {
-            case .put(let record):
-                let valueID = RecordKeys.valueID(of: record.name, type: record.type)
-                let payload = ServiceRecordCodec.encode(record)
-                effects.append(.put(RecordKeys.type(record.type, network: settings.network), valueID: valueID, payload: payload))
-                effects += bindSIP(SIPBinding.addressOfRecord(of: record), valueID: valueID, payload: payload)
-                typesChanged = true
-            case .remove(let type, let name):
-                let valueID = RecordKeys.valueID(of: name, type: type)
-                effects.append(.remove(RecordKeys.type(type, network: settings.network), valueID: valueID))
-                effects += bindSIP(nil, valueID: valueID, payload: [])
-                typesChanged = true
-            case .skipped(let id, let skip):
-                effects.append(.exportSkipped(id, skip))
-            }
-        }
-        if typesChanged, export.isActive { effects += publishDirectory() }
-        return effects
-    }
-
-    /// Moves an exported UA's `sip/<AoR>` binding along with its record: put under the AoR it
-    /// announces now, removed from the one it announced before (a TXT change can move it).
-    private mutating func bindSIP(_ addressOfRecord: SIPAddressOfRecord?, valueID: UInt64, payload: [UInt8]) -> [Effect] {
-        var effects: [Effect] = []
-        let previous = sipBindings[valueID]
-        if let previous, previous != addressOfRecord {
-            effects.append(.remove(RecordKeys.sip(previous, network: settings.network), valueID: valueID))
-        }
-        sipBindings[valueID] = addressOfRecord
-        if let addressOfRecord {
-            effects.append(.put(RecordKeys.sip(addressOfRecord, network: settings.network), valueID: valueID, payload: payload))
-        }
-        return effects
-    }
-
-    /// This island's directory value: its name and the types it exports.
-    private mutating func publishDirectory() -> [Effect] {
-        guard export.isActive, let island else { return [] }
-        let entry = IslandDirectoryEntry(island: island, name: islandName, leader: settings.id,
-                                         types: Array(Set(export.exported.keys.map(\.type))).sorted(),
-                                         services: export.exported.count, term: election.term)
-        guard entry != publishedDirectory else { return [] }
-        publishedDirectory = entry
-        return [.put(RecordKeys.directory(network: settings.network), valueID: 0, payload: IslandDirectoryCodec.encode(entry))]
-    }
-
-    // MARK: import
-
-    private mutating func rendezvousChanged(_ change: RendezvousChange, now: Instant) -> [Effect] {
-        guard export.isActive else { return [] }
-        let directoryKey = RecordKeys.directory(network: settings.network)
-        switch change {
-        case .upserted(let value) where value.key == directoryKey:
-            guard let entry = try? IslandDirectoryCodec.decode(value.payload) else {
-                return [.rejected("directory_malformed", detail: "owner \(value.owner)")]
-            }
-            arrivals += 1
-            directory[value.slot] = entry
-            directoryArrivals[value.slot] = arrivals
-            return reconcileSubscriptions() + importEffects(imports.setLeaders(islandLeaders, now: now))
-        case .removed(let key, let slot) where key == directoryKey:
-            directory[slot] = nil
-            directoryArrivals[slot] = nil
-            return reconcileSubscriptions() + importEffects(imports.setLeaders(islandLeaders, now: now))
-        case .upserted(let value):
-            do {
-                let record = try ServiceRecordCodec.decode(value.payload)
-                guard value.key == RecordKeys.type(record.type, network: settings.network) else {
-                    return [.rejected("record_under_wrong_key", detail: "\(record.id)")]
-                }
-                return importEffects(imports.apply(record, from: value.slot))
-            } catch {
-                return [.rejected("record_\(error.reason)", detail: "owner \(value.owner)")]
-            }
-        case .removed(_, let slot):
-            return importEffects(imports.remove(slot))
-        }
-    }
-
-    /// Subscribe to every type another island exports that the policy may let in; a type no
-    /// longer followed takes its imports with it (`ImportPlanner.forget(type:)`).
-    private mutating func reconcileSubscriptions() -> [Effect] {
-        guard export.isActive else { return [] }
-        var wanted = Set<ServiceType>()
-        for entry in directory.values where entry.island != island {
-            for type in entry.types where importPermission(type, entry.island, entry.name) { wanted.insert(type) }
-        }
-        let added = wanted.subtracting(subscribedTypes).sorted()
-        let dropped = subscribedTypes.subtracting(wanted).sorted()
-        subscribedTypes = wanted
-        return added.map { .subscribe(RecordKeys.type($0, network: settings.network)) }
-            + dropped.flatMap { [.unsubscribe(RecordKeys.type($0, network: settings.network))] + importEffects(imports.forget(type: $0)) }
-    }
-
-    /// Mutating although it changes nothing: its calls take the planner's mutation as their
-    /// argument (`importEffects(imports.apply(...))`), and a non-mutating method's `self` is
-    /// loaded before that argument runs — a copy of the whole machine, after which the
-    /// planner's tables are copied on write: a copy of every import per import.
-    private mutating func importEffects(_ planned: [ImportEffect]) -> [Effect] {
-        planned.map { effect in
-            switch effect {
-            case .publish(let key, let publication): .publish(key, publication)
-            case .update(let key, let publication): .update(key, publication)
-            case .withdraw(let key): .withdraw(key)
-            }
-        }
     }
 }

@@ -1,15 +1,37 @@
 import DNSSD
 import Island
-import Kademlia
 import LocalDomain
+import Policy
+import Primitives
 import Rendezvous
 
-/// What the import side asks the gateway to do with its local domain.
+/// What the import side asks the gateway to do with its local domain, and what it decided.
 public enum ImportEffect: Hashable, Sendable {
-    case publish(ImportKey, Publication)
+    /// Publish this import on the link (its publication).
+    case publish(ImportKey, ImportPlanner.Imported)
     /// Same name and type; TXT, port, subtypes or host addresses changed.
-    case update(ImportKey, Publication)
-    case withdraw(ImportKey)
+    case update(ImportKey, ImportPlanner.Imported)
+    /// Withdraw the import that was published.
+    case withdraw(ImportKey, ImportPlanner.Imported)
+    /// A remote instance is known but not published here, and why (said once per change).
+    case held(ImportKey, ImportHold)
+}
+
+/// Why a remote instance this leader received is not published on its link.
+public enum ImportHold: Hashable, Sendable {
+    /// The import policy keeps it out; the verdict names the rule.
+    case denied(Verdict)
+    /// Only owners that no longer lead its island hold a value for it: its current leader
+    /// does not export it (a withdrawal a killed leader could not make).
+    case notFromCurrentLeader
+
+    /// The metric label and log key.
+    public var reason: String {
+        switch self {
+        case .denied: "denied_by_policy"
+        case .notFromCurrentLeader: "not_from_current_leader"
+        }
+    }
 }
 
 /// Decides what a leader publishes on its link for services of other islands. Pure: the
@@ -36,9 +58,7 @@ public enum ImportEffect: Hashable, Sendable {
 /// follow the one with the higher term, so the other half's services are not imported
 /// until the halves meet again (they stay visible on their own link).
 public struct ImportPlanner: Sendable {
-    /// Policy for the import direction: may this type from this island come in?
-    public typealias Permission = @Sendable (ServiceType, IslandID, String) -> Bool
-
+    /// An import published on the link: the record it came as, and its publication.
     public struct Imported: Hashable, Sendable {
         public var record: ServiceRecord
         public var publication: Publication
@@ -58,12 +78,14 @@ public struct ImportPlanner: Sendable {
     /// export at once when it takes over; this covers that, not a lost store).
     public static let handoverGrace = Interval.seconds(15)
 
-    public private(set) var localIsland: IslandID?
-    public private(set) var isActive = false
+    private(set) var localIsland: IslandID?
+    private(set) var isActive = false
     /// Remote values by instance, then by the slot (owner, value id) that holds them.
-    public private(set) var remote: [ImportKey: [ValueSlot: (record: ServiceRecord, serial: UInt64)]] = [:]
+    private(set) var remote: [ImportKey: [ValueSlot: (record: ServiceRecord, serial: UInt64)]] = [:]
     /// What is published on the link now.
-    public private(set) var imports: [ImportKey: Imported] = [:]
+    private(set) var imports: [ImportKey: Imported] = [:]
+    /// Remote instances received and not published, with why.
+    private(set) var held: [ImportKey: ImportHold] = [:]
     /// Names on the link that are not ours, by type (canonical form).
     private var localNames: [ServiceType: [String: Int]] = [:]
     private var localServices: [ServiceID: String] = [:]
@@ -76,12 +98,13 @@ public struct ImportPlanner: Sendable {
     private var slotsByOwner: [NodeID: Set<ValueSlot>] = [:]
     private var keysByIsland: [IslandID: Set<ImportKey>] = [:]
     /// Current leaders of remote islands (`setLeaders`).
-    public private(set) var leaders: [IslandID: Leadership] = [:]
+    private(set) var leaders: [IslandID: Leadership] = [:]
     private var serial: UInt64 = 0
-    private var permission: Permission
+    /// The policy; import verdicts name the island a service comes from.
+    private(set) var gate: PolicyGate
 
-    public init(permission: @escaping Permission) {
-        self.permission = permission
+    public init(gate: PolicyGate = PolicyGate()) {
+        self.gate = gate
     }
 
     // MARK: inputs
@@ -97,15 +120,22 @@ public struct ImportPlanner: Sendable {
         isActive = false
         leaders = [:]
         nextDeadline = nil
-        let withdrawals = imports.keys.sorted().map { ImportEffect.withdraw($0) }
+        held = [:]
+        let withdrawals = imports.sorted { $0.key < $1.key }.map { ImportEffect.withdraw($0.key, $0.value) }
         imports = [:]
         importNames = [:]
         return withdrawals
     }
 
-    public mutating func setPermission(_ permission: @escaping Permission) -> [ImportEffect] {
-        self.permission = permission
+    /// A new policy: imports are re-decided.
+    public mutating func setPolicy(_ policy: Policy) -> [ImportEffect] {
+        gate.policy = policy
         return reconcileAll()
+    }
+
+    /// The verdict for services of `type` from `island` (named `name`).
+    func verdict(_ type: ServiceType, from island: IslandID, name: String) -> Verdict {
+        gate.importVerdict(type, from: PolicyIsland(id: island.rawValue, name: name.isEmpty ? nil : name))
     }
 
     /// The end of the earliest handover still running (kept as leaders change: the gateway
@@ -115,6 +145,7 @@ public struct ImportPlanner: Sendable {
     /// The current leader of each remote island, from the directory. A new leader starts a
     /// handover of `handoverGrace`; an island no longer named goes back to "newest value".
     public mutating func setLeaders(_ current: [IslandID: NodeID], now: Instant) -> [ImportEffect] {
+        // Collected first: changing `leaders` while iterating it would copy it.
         var changed = Set(leaders.compactMap { island, leadership in current[island] != leadership.leader ? island : nil })
         for island in changed { leaders[island] = nil }
         for (island, leader) in current where leaders[island] == nil {
@@ -129,7 +160,6 @@ public struct ImportPlanner: Sendable {
     /// Ends the handovers whose grace is over: older owners' values stop counting.
     public mutating func tick(now: Instant) -> [ImportEffect] {
         guard let next = nextDeadline, now >= next else { return [] }
-        // Collected first: changing `leaders` while iterating it would copy it.
         let ended = Set(leaders.compactMap { island, leadership in
             leadership.handoverUntil.map { now >= $0 } == true ? island : nil
         })
@@ -194,9 +224,9 @@ public struct ImportPlanner: Sendable {
             // An import holding this name yields to the local service.
             guard importNames[service.id.type]?[canonical] != nil else { return [] }
             let clashing = imports.filter { $0.key.type == service.id.type && $0.value.publication.name.canonical == canonical }
-            return clashing.keys.sorted().flatMap { key -> [ImportEffect] in
+            return clashing.sorted { $0.key < $1.key }.flatMap { key, imported -> [ImportEffect] in
                 removeImport(key)
-                return [.withdraw(key)] + reconcile(key)
+                return [.withdraw(key, imported)] + reconcile(key)
             }
         case .removed(let id):
             return forgetLocal(id)
@@ -221,9 +251,18 @@ public struct ImportPlanner: Sendable {
         return []
     }
 
+    /// What to do with a remote instance.
+    private enum Choice {
+        /// Publish (or keep publishing) this record.
+        case take(ServiceRecord)
+        case hold(ImportHold)
+        /// Nothing to publish and nothing worth saying: not leading, this island's own, gone.
+        case none
+    }
+
     /// The value that counts for an instance (see the type's notes), if it may come in.
-    private func wanted(_ key: ImportKey) -> ServiceRecord? {
-        guard isActive, key.island != localIsland, let values = remote[key] else { return nil }
+    private func choose(_ key: ImportKey) -> Choice {
+        guard isActive, key.island != localIsland, let values = remote[key] else { return .none }
         let counted: [ValueSlot: (record: ServiceRecord, serial: UInt64)]
         if let leadership = leaders[key.island] {
             let own = values.filter { $0.key.owner == leadership.leader }
@@ -232,14 +271,14 @@ public struct ImportPlanner: Sendable {
             } else if leadership.handoverUntil != nil, !leadership.published.contains(key) {
                 counted = values
             } else {
-                return nil
+                return .hold(.notFromCurrentLeader)
             }
         } else {
             counted = values
         }
-        guard let newest = counted.values.max(by: { $0.serial < $1.serial })?.record,
-              permission(key.type, key.island, newest.islandName) else { return nil }
-        return newest
+        guard let newest = counted.values.max(by: { $0.serial < $1.serial })?.record else { return .none }
+        let verdict = verdict(key.type, from: key.island, name: newest.islandName)
+        return verdict.permits ? .take(newest) : .hold(.denied(verdict))
     }
 
     private mutating func reconcileAll() -> [ImportEffect] {
@@ -253,10 +292,18 @@ public struct ImportPlanner: Sendable {
 
     private mutating func reconcile(_ key: ImportKey) -> [ImportEffect] {
         defer { if remote[key] == nil, imports[key] == nil { keysByIsland[key.island]?.remove(key) } }
-        guard let record = wanted(key) else {
-            guard imports[key] != nil else { return [] }
-            removeImport(key)
-            return [.withdraw(key)]
+        let record: ServiceRecord
+        switch choose(key) {
+        case .take(let taken):
+            held[key] = nil
+            record = taken
+        case .hold(let hold):
+            let withdrawal = removeImport(key).map { [ImportEffect.withdraw(key, $0)] } ?? []
+            guard held.updateValue(hold, forKey: key) != hold else { return withdrawal }
+            return withdrawal + [.held(key, hold)]
+        case .none:
+            held[key] = nil
+            return removeImport(key).map { [.withdraw(key, $0)] } ?? []
         }
         if var current = imports[key] {
             let publication = makePublication(record, name: current.publication.name)
@@ -264,11 +311,11 @@ public struct ImportPlanner: Sendable {
             current.record = record
             current.publication = publication
             setImport(key, current)
-            return [.update(key, publication)]
+            return [.update(key, current)]
         }
-        let publication = makePublication(record, name: freeName(for: record, excluding: key))
-        setImport(key, Imported(record: record, publication: publication))
-        return [.publish(key, publication)]
+        let imported = Imported(record: record, publication: makePublication(record, name: freeName(for: record, excluding: key)))
+        setImport(key, imported)
+        return [.publish(key, imported)]
     }
 
     /// The remote name if nobody on the link uses it, else the island-suffixed alternatives.
@@ -298,9 +345,11 @@ public struct ImportPlanner: Sendable {
         importNames[key.type, default: [:]][imported.publication.name.canonical, default: 0] += 1
     }
 
-    private mutating func removeImport(_ key: ImportKey) {
-        guard let previous = imports.removeValue(forKey: key) else { return }
+    @discardableResult
+    private mutating func removeImport(_ key: ImportKey) -> Imported? {
+        guard let previous = imports.removeValue(forKey: key) else { return nil }
         unname(previous.publication)
+        return previous
     }
 
     private mutating func unname(_ publication: Publication) {

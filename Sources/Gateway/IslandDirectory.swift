@@ -1,6 +1,6 @@
 import DNSSD
 import Island
-import Kademlia
+import Primitives
 
 /// What an island's leader says about its island under the `directory` key: its name, who
 /// leads it (with the election term it leads in) and the types it exports. Leaders subscribe
@@ -31,15 +31,17 @@ public struct IslandDirectoryEntry: Hashable, Sendable {
 }
 
 /// Why a directory payload was refused.
-public enum IslandDirectoryRejection: Error, Hashable, Sendable {
-    case badMagic, unsupportedVersion(UInt8), truncated, trailingBytes(Int), tooManyTypes(Int), invalidType(String), invalidName
+public enum IslandDirectoryRejection: ByteReadRejection, Hashable, Sendable {
+    case badMagic, unsupportedVersion(UInt8), read(ByteReadError), tooManyTypes(Int), invalidType(String), invalidName
+
+    /// The byte reader's shared failures.
+    public init(_ error: ByteReadError) { self = .read(error) }
 
     public var reason: String {
         switch self {
         case .badMagic: "bad_magic"
         case .unsupportedVersion: "unsupported_version"
-        case .truncated: "truncated"
-        case .trailingBytes: "trailing_bytes"
+        case .read(let error): error.reason
         case .tooManyTypes: "too_many_types"
         case .invalidType: "invalid_type"
         case .invalidName: "invalid_name"
@@ -74,32 +76,24 @@ public enum IslandDirectoryCodec {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(IslandDirectoryRejection) -> IslandDirectoryEntry {
-        var offset = 0
-        func take(_ count: Int) throws(IslandDirectoryRejection) -> ArraySlice<UInt8> {
-            guard count >= 0, bytes.count - offset >= count else { throw .truncated }
-            defer { offset += count }
-            return bytes[offset..<offset + count]
-        }
-        func integer(_ count: Int) throws(IslandDirectoryRejection) -> UInt64 {
-            try take(count).reduce(0) { $0 << 8 | UInt64($1) }
-        }
-        guard Array(try take(4)) == magic else { throw .badMagic }
-        let version = UInt8(try integer(1))
+        var reader = ByteReader<IslandDirectoryRejection>(bytes)
+        guard try reader.take(4) == magic else { throw .badMagic }
+        let version = try reader.u8()
         guard version == 1 || version == 2 else { throw .unsupportedVersion(version) }
-        let island = IslandID(rawValue: try integer(8))
-        guard let name = String(validating: try take(Int(try integer(1))), as: UTF8.self) else { throw .invalidName }
-        let leader = NodeID(bytes: try take(32))
-        let services = Int(try integer(4))
-        let count = Int(try integer(2))
+        let island = IslandID(rawValue: try reader.u64())
+        guard let name = String(validating: try reader.short(), as: UTF8.self) else { throw .invalidName }
+        let leader = try reader.id()
+        let services = Int(try reader.u32())
+        let count = Int(try reader.u16())
         guard count <= IslandDirectoryEntry.maximumTypes else { throw .tooManyTypes(count) }
         var types: [ServiceType] = []
         for _ in 0..<count {
-            let text = String(decoding: try take(Int(try integer(1))), as: UTF8.self)
+            let text = String(decoding: try reader.short(), as: UTF8.self)
             guard let type = try? ServiceType(text) else { throw .invalidType(text) }
             types.append(type)
         }
-        let term = version >= 2 ? try integer(8) : 0
-        guard offset == bytes.count else { throw .trailingBytes(bytes.count - offset) }
+        let term = version >= 2 ? try reader.u64() : 0
+        try reader.expectEnd()
         return IslandDirectoryEntry(island: island, name: name, leader: leader, types: types, services: services, term: term)
     }
 }

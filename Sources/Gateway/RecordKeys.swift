@@ -1,7 +1,7 @@
 import Crypto
 import DNSSD
 import Island
-import Kademlia
+import Primitives
 import SIP
 
 /// Where the gateway keeps things in the rendezvous (DHT). Keys are SHA-256 over

@@ -56,4 +56,6 @@ public struct ImportKey: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public static func < (a: Self, b: Self) -> Bool { (a.type, a.name, a.island) < (b.type, b.name, b.island) }
     public var description: String { "\(name) [\(type)] of island \(island)" }
+    /// The instance, without its island.
+    public var service: ServiceID { ServiceID(name: name, type: type) }
 }

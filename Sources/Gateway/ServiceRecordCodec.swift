@@ -1,12 +1,13 @@
 import DNSSD
 import Island
+import Primitives
 
 /// Why a service record payload was refused. `reason` is the metric label.
-public enum ServiceRecordRejection: Error, Hashable, Sendable {
+public enum ServiceRecordRejection: ByteReadRejection, Hashable, Sendable {
     case badMagic
     case unsupportedVersion(UInt8)
-    case truncated
-    case trailingBytes(Int)
+    /// Too short, or bytes left over (`ByteReadError`).
+    case read(ByteReadError)
     case tooManyAddresses(Int)
     case noAddress
     case tooManySubtypes(Int)
@@ -14,12 +15,14 @@ public enum ServiceRecordRejection: Error, Hashable, Sendable {
     case islandNameTooLong(Int)
     case hostLabelInvalid
 
+    /// The byte reader's shared failures.
+    public init(_ error: ByteReadError) { self = .read(error) }
+
     public var reason: String {
         switch self {
         case .badMagic: "bad_magic"
         case .unsupportedVersion: "unsupported_version"
-        case .truncated: "truncated"
-        case .trailingBytes: "trailing_bytes"
+        case .read(let error): error.reason
         case .tooManyAddresses: "too_many_addresses"
         case .noAddress: "no_address"
         case .tooManySubtypes: "too_many_subtypes"
@@ -68,11 +71,11 @@ public enum ServiceRecordCodec {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(ServiceRecordRejection) -> ServiceRecord {
-        var reader = Reader(bytes: bytes)
+        var reader = ByteReader<ServiceRecordRejection>(bytes)
         guard try reader.take(4) == magic else { throw .badMagic }
-        let version = try reader.byte()
+        let version = try reader.u8()
         guard version == Self.version else { throw .unsupportedVersion(version) }
-        let island = IslandID(rawValue: try reader.take(8).reduce(0) { $0 << 8 | UInt64($1) })
+        let island = IslandID(rawValue: try reader.u64())
         let islandNameBytes = try reader.short()
         guard let islandName = String(validating: islandNameBytes, as: UTF8.self) else {
             throw .invalidField("island name", .invalidUTF8(offset: 0))
@@ -81,20 +84,20 @@ public enum ServiceRecordCodec {
         let name = try field("name") { () throws(DNSSDError) in try InstanceName(bytes: nameBytes) }
         let typeText = String(decoding: try reader.short(), as: UTF8.self)
         let type = try field("type") { () throws(DNSSDError) in try ServiceType(typeText) }
-        let port = UInt16(try reader.byte()) << 8 | UInt16(try reader.byte())
-        let subtypeCount = Int(try reader.byte())
+        let port = try reader.u16()
+        let subtypeCount = Int(try reader.u8())
         guard subtypeCount <= ServiceRecord.maximumSubtypes else { throw .tooManySubtypes(subtypeCount) }
         var subtypes: [Subtype] = []
         for _ in 0..<subtypeCount {
             let label = String(decoding: try reader.short(), as: UTF8.self)
             subtypes.append(try field("subtype") { () throws(DNSSDError) in try Subtype(label) })
         }
-        let addressCount = Int(try reader.byte())
+        let addressCount = Int(try reader.u8())
         guard addressCount <= ServiceRecord.maximumAddresses else { throw .tooManyAddresses(addressCount) }
         guard addressCount > 0 else { throw .noAddress }
         var addresses: [IPAddress] = []
         for _ in 0..<addressCount {
-            let family = try reader.byte()
+            let family = try reader.u8()
             guard family == 4 || family == 6 else { throw .invalidField("address", .addressMalformed("family \(family)")) }
             let raw = try reader.take(family == 4 ? 4 : 16)
             addresses.append(try field("address") { () throws(DNSSDError) in try IPAddress(bytes: raw) })
@@ -102,10 +105,10 @@ public enum ServiceRecordCodec {
         let hostLabelBytes = try reader.short()
         guard let hostLabel = String(validating: hostLabelBytes, as: UTF8.self), !hostLabel.isEmpty,
               !hostLabel.contains("."), (try? DomainName(hostLabel)) != nil else { throw .hostLabelInvalid }
-        let txtLength = Int(try reader.byte()) << 8 | Int(try reader.byte())
+        let txtLength = Int(try reader.u16())
         let txtBytes = try reader.take(txtLength)
         let txt = try field("txt") { () throws(DNSSDError) in try TXTRecord(wireFormat: txtBytes) }
-        guard reader.remaining == 0 else { throw .trailingBytes(reader.remaining) }
+        try reader.expectEnd()
         return ServiceRecord(island: island, islandName: islandName, name: name, type: type, subtypes: subtypes,
                              port: port, txt: txt, addresses: addresses, hostLabel: hostLabel)
     }
@@ -118,20 +121,9 @@ public enum ServiceRecordCodec {
         out.append(UInt8(min(bytes.count, 255)))
         out += bytes.prefix(255)
     }
+}
 
-    private struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
-        var remaining: Int { bytes.count - offset }
-
-        mutating func take(_ count: Int) throws(ServiceRecordRejection) -> [UInt8] {
-            guard count >= 0, remaining >= count else { throw .truncated }
-            defer { offset += count }
-            return Array(bytes[offset..<offset + count])
-        }
-
-        mutating func byte() throws(ServiceRecordRejection) -> UInt8 { try take(1)[0] }
-        mutating func short() throws(ServiceRecordRejection) -> [UInt8] { try take(Int(try byte())) }
-
-    }
+extension ByteReader {
+    /// A field of up to 255 bytes after its length byte (service records, directory entries).
+    mutating func short() throws(Failure) -> [UInt8] { try take(Int(try u8())) }
 }

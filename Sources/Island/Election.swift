@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// Leader election among the gateways of one link, as a pure state machine.
 ///

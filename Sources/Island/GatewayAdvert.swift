@@ -1,5 +1,5 @@
 import DNSSD
-import Kademlia
+import Primitives
 
 /// What a gateway announces about itself on its link, as the `_z2z._udp` service's TXT
 /// record, so the other gateways of the link find it without configuration:

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// The unicast message gateways of one island send each other every heartbeat interval:
 /// who the sender is, what it believes about the island, and whom it follows.

@@ -1,27 +1,29 @@
-import Kademlia
+import Primitives
 
 /// Why a heartbeat frame was refused. `reason` is the metric label.
-public enum HeartbeatRejection: Error, Hashable, Sendable {
+public enum HeartbeatRejection: ByteReadRejection, Hashable, Sendable {
     case badMagic
     case unsupportedVersion(UInt8)
-    case truncated
+    /// Too short, or bytes left over (`ByteReadError`).
+    case read(ByteReadError)
     case unknownRole(UInt8)
     case unknownFlags(UInt8)
-    case trailingBytes(Int)
     /// Admission (`NetworkKey`): no tag on a keyed network, a tag that does not verify, or
     /// a tag reaching a gateway in open mode.
     case missingTag
     case badTag
     case unexpectedTag
 
+    /// The byte reader's shared failures.
+    public init(_ error: ByteReadError) { self = .read(error) }
+
     public var reason: String {
         switch self {
         case .badMagic: "bad_magic"
         case .unsupportedVersion: "unsupported_version"
-        case .truncated: "truncated"
+        case .read(let error): error.reason
         case .unknownRole: "unknown_role"
         case .unknownFlags: "unknown_flags"
-        case .trailingBytes: "trailing_bytes"
         case .missingTag: "missing_tag"
         case .badTag: "bad_tag"
         case .unexpectedTag: "unexpected_tag"
@@ -75,7 +77,7 @@ public enum HeartbeatCodec {
 
     public static func decode(_ bytes: [UInt8], key: NetworkKey? = nil) throws(HeartbeatRejection) -> Heartbeat {
         guard bytes.starts(with: magic) else { throw .badMagic }
-        guard bytes.count > flagsOffset else { throw .truncated }
+        guard bytes.count > flagsOffset else { throw .read(.truncated) }
         let tagged = bytes[flagsOffset] & taggedFlag != 0
         var body = bytes
         if let key {
@@ -85,23 +87,23 @@ public enum HeartbeatCodec {
         } else if tagged {
             throw .unexpectedTag
         }
-        var reader = Reader(bytes: body)
+        var reader = ByteReader<HeartbeatRejection>(body)
         guard try reader.take(4) == magic else { throw .badMagic }
-        let version = try reader.byte()
+        let version = try reader.u8()
         guard version == Self.version else { throw .unsupportedVersion(version) }
-        let network = NetworkID(rawValue: try reader.integer(8))
-        let sender = NodeID(bytes: try reader.take(32))
-        let priority = try reader.byte()
-        let roleByte = try reader.byte()
+        let network = NetworkID(rawValue: try reader.u64())
+        let sender = try reader.id()
+        let priority = try reader.u8()
+        let roleByte = try reader.u8()
         guard Int(roleByte) < roles.count else { throw .unknownRole(roleByte) }
-        let flags = try reader.byte()
+        let flags = try reader.u8()
         guard flags & ~(3 | taggedFlag) == 0 else { throw .unknownFlags(flags) }
-        let island = flags & 1 != 0 ? IslandID(rawValue: try reader.integer(8)) : nil
-        let leader = flags & 2 != 0 ? NodeID(bytes: try reader.take(32)) : nil
-        let term = try reader.integer(8)
-        let sequence = UInt32(truncatingIfNeeded: try reader.integer(4))
-        let port = UInt16(truncatingIfNeeded: try reader.integer(2))
-        guard reader.remaining == 0 else { throw .trailingBytes(reader.remaining) }
+        let island = flags & 1 != 0 ? IslandID(rawValue: try reader.u64()) : nil
+        let leader = flags & 2 != 0 ? try reader.id() : nil
+        let term = try reader.u64()
+        let sequence = try reader.u32()
+        let port = try reader.u16()
+        try reader.expectEnd()
         return Heartbeat(network: network, sender: sender, priority: priority, role: roles[Int(roleByte)],
                          island: island, leader: leader, term: term, sequence: sequence, port: port)
     }
@@ -109,24 +111,6 @@ public enum HeartbeatCodec {
     private static func append(_ value: UInt64, bytes: Int = 8, to out: inout [UInt8]) {
         for shift in stride(from: (bytes - 1) * 8, through: 0, by: -8) {
             out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
-    }
-
-    private struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
-        var remaining: Int { bytes.count - offset }
-
-        mutating func take(_ count: Int) throws(HeartbeatRejection) -> [UInt8] {
-            guard remaining >= count else { throw .truncated }
-            defer { offset += count }
-            return Array(bytes[offset..<offset + count])
-        }
-
-        mutating func byte() throws(HeartbeatRejection) -> UInt8 { try take(1)[0] }
-
-        mutating func integer(_ count: Int) throws(HeartbeatRejection) -> UInt64 {
-            try take(count).reduce(0) { $0 << 8 | UInt64($1) }
         }
     }
 }

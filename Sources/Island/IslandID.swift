@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// Names an island — the gateways of one link — across leader changes and restarts.
 /// The first leader draws it at random; every member learns it from the leader's

@@ -1,3 +1,5 @@
+import Primitives
+
 /// The protocol's parameters. Defaults follow the paper where it gives one (k = 20,
 /// α = 3, refresh after an idle hour) and are chosen for low idle traffic elsewhere.
 public struct Configuration: Sendable {

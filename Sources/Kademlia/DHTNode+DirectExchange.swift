@@ -1,3 +1,5 @@
+import Primitives
+
 /// Direct exchange, the interconnection stage: while the overlay is small (fewer than
 /// `Configuration.structureThreshold` members, itself included) a node runs no lookups.
 ///
@@ -168,7 +170,7 @@ extension DHTNode {
     /// A node that knows nobody pings its seeds again every `reseedInterval`: the seed may
     /// not have been up (or not been a leader) when it bootstrapped, or a datagram was lost.
     mutating func reseedIfAlone(now: Instant) {
-        guard stage == .alone, !seeds.isEmpty, nextReseed.map({ now >= $0 }) ?? true else { return }
+        guard stage == .bootstrapping, !seeds.isEmpty, nextReseed.map({ now >= $0 }) ?? true else { return }
         nextReseed = now + configuration.reseedInterval.jittered(0.2, using: &rng)
         for seed in seeds { send(.ping, to: seed, expecting: nil, purpose: .announce, now: now) }
     }

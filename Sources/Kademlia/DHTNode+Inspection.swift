@@ -1,3 +1,5 @@
+import Primitives
+
 /// Read-only views of a node's insides for status pages (`GET /api/v1/dht`): what runs now,
 /// without handing out the internal lookup state.
 extension DHTNode {

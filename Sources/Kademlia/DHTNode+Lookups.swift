@@ -1,3 +1,5 @@
+import Primitives
+
 /// A lookup the node is running and what it is for.
 struct ActiveLookup: Sendable {
     enum Purpose: Sendable {

@@ -1,3 +1,5 @@
+import Primitives
+
 /// Periodic work: bucket refresh, the neighbourhood check, republishing own records,
 /// expiry of held values and leases.
 extension DHTNode {
@@ -148,4 +150,26 @@ extension DHTNode {
         }
         republish(now: now, thorough: true)
     }
+}
+
+/// One of this node's own records, republished until replaced (tombstones: for one lifetime).
+struct Published: Sendable {
+    var record: Record
+    var republishAt: Instant
+    var until: Instant?
+    /// When this version was put.
+    var putAt: Instant
+}
+
+/// The adaptive timer of the neighbourhood check.
+struct NeighbourhoodTimer: Sendable {
+    var at: Instant?
+    var interval: Interval = .seconds(2)
+    var running = false
+    var changed = false
+    /// Checks in a row that found nobody new.
+    var quietChecks = 0
+    /// Which neighbours the next check asks.
+    var cursor = 0
+    var checks = 0
 }

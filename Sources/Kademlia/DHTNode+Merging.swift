@@ -1,3 +1,5 @@
+import Primitives
+
 /// Overlay ids and merging (DESIGN.md's stage 4, growth).
 ///
 /// - Every header carries the sender's overlay id once it has one. A node that has never

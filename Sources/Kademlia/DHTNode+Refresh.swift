@@ -1,3 +1,5 @@
+import Primitives
+
 /// Id-only republishing: an owner's republish of a record that has not changed sends its
 /// holders a `refresh` naming (key, value id, sequence), a few dozen bytes, instead of the
 /// signed record (~400). A holder that has it renews its lifetime and answers with an empty

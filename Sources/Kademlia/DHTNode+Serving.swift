@@ -1,3 +1,5 @@
+import Primitives
+
 /// Answering other nodes' requests.
 extension DHTNode {
     /// - Parameter newcomer: the sender was not in our table before this message.

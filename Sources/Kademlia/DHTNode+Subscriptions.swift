@@ -1,3 +1,5 @@
+import Primitives
+
 /// The subscriber's side: leases on the holders closest to a key, and notifications.
 extension DHTNode {
     mutating func subscriptionLookupFinished(_ key: RecordKey, values: [RecordSlot: RecordCopy], report: LookupReport, now: Instant) {

@@ -1,4 +1,5 @@
 import HeapModule
+import Primitives
 
 /// A Kademlia node as a pure state machine: `handle(_:now:)` takes an event (a message, a
 /// tick, a command) and returns effects (messages to send, outcomes, notifications).
@@ -55,12 +56,12 @@ public struct DHTNode: Sendable {
     public internal(set) var overlay: UInt64?
     public var id: NodeID { identity.id }
 
-    /// Where the node stands; see `OverlayStage`.
-    public var stage: OverlayStage {
+    /// Where the node stands (`Stage`): bootstrapping while it knows no other node.
+    public var stage: Stage {
         if merge.active { return .merging }
         return switch mode {
-        case .direct: mesh.isEmpty ? .alone : .interconnection
-        case .structure: table.count == 0 ? .alone : .structure
+        case .direct: mesh.isEmpty ? .bootstrapping : .interconnection
+        case .structure: table.count == 0 ? .bootstrapping : .structure
         }
     }
 
@@ -77,7 +78,7 @@ public struct DHTNode: Sendable {
     var joinWaiters: [RequestID] = []
     var joining = false
     var mode = ExchangeMode.direct
-    var reportedStage = OverlayStage.alone
+    var reportedStage = Stage.bootstrapping
     /// Contacts named by a peer exchange that we pinged and that have not answered yet.
     var introducing = Set<NodeID>()
     /// Where to look for an overlay while alone: the endpoints of every bootstrap so far.
@@ -314,124 +315,4 @@ public struct DHTNode: Sendable {
             maintain(now: now)
         }
     }
-}
-
-/// Message and event counts of one node, for metrics and benchmarks.
-public struct Counters: Hashable, Sendable {
-    public var sent = [Int](repeating: 0, count: 16)
-    public var received = [Int](repeating: 0, count: 16)
-    public var timeouts = 0
-    public var dropped = 0
-    public var rejections: [RecordRejection: Int] = [:]
-    /// Lookups started, by purpose (bootstrap, lookup, put, republish, get, subscribe,
-    /// bucket_refresh, neighbourhood), and the requests they sent.
-    public var lookups: [String: Int] = [:]
-    public var lookupRequests: [String: Int] = [:]
-    /// Limits that refused something other than a record, by reason: `subnet_per_bucket`
-    /// (routing-table diversity). Record refusals are in `rejections`, datagrams refused
-    /// before decoding (rate limits, admission) in the transport's refusals.
-    public var limitHits: [String: Int] = [:]
-    /// Changes of stage, keyed "from->to" (e.g. "interconnection->structure").
-    public var stageTransitions: [String: Int] = [:]
-    /// Merges started, by cause: `overlay` (met another overlay id), `flag` (a merging
-    /// member of ours), `healed` (a contact dropped as dead answered again).
-    public var merges: [String: Int] = [:]
-    /// Catch-ups after a heal the merge cooldown held back (`DHTNode.catchUp`).
-    public var catchUps = 0
-    /// Times this node's overlay id changed (joining one, or losing a merge).
-    public var overlayChanges = 0
-    /// Direct exchange: stores sent again because the member had not acknowledged them.
-    public var redeliveries = 0
-}
-
-/// A request waiting for its answer.
-struct PendingRequest: Sendable {
-    enum Purpose: Sendable {
-        case lookup(UInt64)
-        /// A follow-up `findValue` for a key with more values than one datagram holds.
-        case moreValues(UInt64, offset: Int)
-        case bootstrapPing(RequestID)
-        /// A joiner introducing itself to nodes near it that it did not ask.
-        case announce
-        /// The liveness check of a full bucket's least-recently-seen entry.
-        case probe(NodeID)
-        case store(UInt64)
-        case subscribe(RecordKey)
-        /// An id-only republish of own records under a key (`DHTNode+Refresh`).
-        case refresh(RecordKey)
-        /// A subscriber asking a holder whether values whose lifetime ran out here are
-        /// still held (from the `offset`-th value on).
-        case check(RecordKey, offset: Int)
-        /// The same, by version only (`probe`): the slots asked about.
-        case probeValues(RecordKey, [SlotVersion])
-        /// Direct exchange: asking a new member whom it knows.
-        case peerExchange
-        /// Direct exchange: introducing ourselves to a member named by a peer exchange.
-        case introduce(NodeID)
-        /// Direct exchange: handing a member our own records.
-        case replicate
-        /// Direct exchange: a member silent for a while.
-        case liveness(NodeID)
-    }
-
-    var endpoint: Endpoint
-    var expected: NodeID?
-    var purpose: Purpose
-    var deadline: Instant
-    var sentAt: Instant
-    /// Direct exchange: the record a store carries, so that its acknowledgement clears it
-    /// from `Redelivery`.
-    var redelivers: Redelivery.Ref? = nil
-}
-
-/// Round-trip time estimate over all answered requests (RFC 6298's smoothing), so the
-/// request timeout follows the network instead of a fixed guess: dead contacts cost a few
-/// round trips, not a fixed second.
-struct RoundTripEstimate: Sendable {
-    var smoothed: Double?
-    var variation = 0.0
-
-    mutating func sample(_ rtt: Interval) {
-        let r = rtt.seconds
-        guard let s = smoothed else {
-            smoothed = r
-            variation = r / 2
-            return
-        }
-        variation = 0.75 * variation + 0.25 * abs(s - r)
-        smoothed = 0.875 * s + 0.125 * r
-    }
-
-    func timeout(initial: Interval, min: Interval, max: Interval) -> Interval {
-        guard let s = smoothed else { return initial }
-        return Swift.min(max, Swift.max(min, .seconds(s + 4 * variation)))
-    }
-}
-
-struct Deadline: Comparable, Sendable {
-    var at: Instant
-    var transaction: UInt32
-    static func < (a: Deadline, b: Deadline) -> Bool { (a.at, a.transaction) < (b.at, b.transaction) }
-}
-
-/// One of this node's own records, republished until replaced (tombstones: for one lifetime).
-struct Published: Sendable {
-    var record: Record
-    var republishAt: Instant
-    var until: Instant?
-    /// When this version was put.
-    var putAt: Instant
-}
-
-/// The adaptive timer of the neighbourhood check.
-struct NeighbourhoodTimer: Sendable {
-    var at: Instant?
-    var interval: Interval = .seconds(2)
-    var running = false
-    var changed = false
-    /// Checks in a row that found nobody new.
-    var quietChecks = 0
-    /// Which neighbours the next check asks.
-    var cursor = 0
-    var checks = 0
 }

@@ -1,3 +1,5 @@
+import Primitives
+
 /// What happens to a node: a message arrived, its deadline passed, or its owner asked.
 public enum Event: Sendable {
     case received(Message, from: Endpoint)
@@ -30,7 +32,7 @@ public enum Effect: Hashable, Sendable {
     /// An inbound message was ignored; for counters and debug logs.
     case dropped(DropReason)
     /// The node's stage changed (logged and counted by the adapter; `Counters` too).
-    case stageChanged(OverlayStage)
+    case stageChanged(Stage)
 }
 
 /// Why a node ignored an inbound message. `reason` is the metric label.

@@ -1,4 +1,5 @@
 import Crypto
+import Primitives
 
 /// A node's long-term Ed25519 key pair and the id derived from it. It signs the records
 /// the node owns; restarting a node with the same identity keeps its id.

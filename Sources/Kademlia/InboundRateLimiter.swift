@@ -1,3 +1,5 @@
+import Primitives
+
 /// Token buckets on inbound datagrams, checked before a datagram is authenticated or
 /// decoded: one bucket per source and one for all sources (`Limits.sourcePacketsPerSecond`,
 /// `totalPacketsPerSecond`). A pure value: time comes in as `now`.

@@ -1,3 +1,5 @@
+import Primitives
+
 /// An iterative lookup of the k contacts closest to a target (paper §2.3), as a state
 /// machine fed with responses and failures: `nextQueries` says whom to ask (at most
 /// `alpha` outstanding), `succeeded`/`failed` feed results back, `isFinished` says when the

@@ -1,3 +1,5 @@
+import Primitives
+
 /// The other members of a small overlay in direct exchange (the interconnection stage):
 /// every node this one knows, with its liveness. Unlike the routing table it has no buckets
 /// and no capacity: below the structure threshold everyone talks to everyone, so every

@@ -1,3 +1,5 @@
+import Primitives
+
 /// One datagram of the DHT protocol: a header naming the network, the sender and the
 /// transaction, and one request or response body.
 ///

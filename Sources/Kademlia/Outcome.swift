@@ -1,3 +1,5 @@
+import Primitives
+
 /// Identifies a command so its outcome can be matched; chosen by the caller.
 public struct RequestID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var rawValue: UInt64

@@ -1,3 +1,5 @@
+import Primitives
+
 /// A signed value stored under a record key (the gateway puts one service instance of one
 /// island in `payload`). A key holds values of many owners, and an owner may hold several
 /// values under one key, told apart by a `valueID` the owner chooses (OpenDHT's value id):
@@ -67,21 +69,6 @@ public struct Record: Hashable, Sendable {
 
     /// Bytes this record adds to a store (what `Limits.maxStoredBytes` counts).
     public var footprint: Int { 32 + 32 + 8 + 32 + 8 + 4 + 1 + payload.count + 64 }
-}
-
-/// One value's place under a key: its owner and the owner's value id. Replacement,
-/// tombstones, limits, gets and notifications all work per slot.
-public struct RecordSlot: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var owner: NodeID
-    public var valueID: UInt64
-
-    public init(owner: NodeID, valueID: UInt64) {
-        self.owner = owner
-        self.valueID = valueID
-    }
-
-    public static func < (a: RecordSlot, b: RecordSlot) -> Bool { (a.owner, a.valueID) < (b.owner, b.valueID) }
-    public var description: String { "\(owner)/\(valueID)" }
 }
 
 /// A record as one node hands it to another: the signed record plus the lifetime it has

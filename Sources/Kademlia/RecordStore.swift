@@ -1,3 +1,5 @@
+import Primitives
+
 /// The values a node holds for others: per key, at most one value per slot (owner, value id).
 ///
 /// Rules, in the order they are checked (cheap before expensive):

@@ -1,4 +1,5 @@
 import Crypto
+import Primitives
 
 /// Checks a record's owner binding and signature. The node takes one as a parameter so the
 /// simulator may share a cache of results across its thousands of nodes; the transport

@@ -1,3 +1,5 @@
+import Primitives
+
 /// Direct exchange's stores that no member has acknowledged yet, sent again with backoff.
 ///
 /// In direct exchange a put goes once to every member; a store (or its acknowledgement)

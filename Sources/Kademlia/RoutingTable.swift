@@ -1,3 +1,5 @@
+import Primitives
+
 // The routing table: k-buckets over the XOR metric, split only along the local id's path.
 //
 // Where it deviates from the paper (Maymounkov & Mazières, 2002), in the manner of

@@ -1,3 +1,5 @@
+import Primitives
+
 /// The holder's side of subscriptions: who asked to be told about changes under which key,
 /// until when. A node pushes a `notify` to each subscriber the moment it stores a change.
 public struct SubscriberTable: Sendable {

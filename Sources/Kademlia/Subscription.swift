@@ -1,3 +1,5 @@
+import Primitives
+
 /// The subscriber's side of one subscription: which nodes near the key hold its lease, and
 /// which values it has already told its owner about (so the copies pushed by several
 /// holders are reported once). Changes are per slot (owner, value id).

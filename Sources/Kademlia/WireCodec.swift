@@ -1,3 +1,5 @@
+import Primitives
+
 /// The versioned binary format of `Message` (layout in `MessageHeader`'s doc comment and
 /// below). Strict and total: a frame decodes to exactly one message or is rejected with a
 /// `WireRejection`; counts and lengths are checked against `Limits` (and against the bytes
@@ -43,6 +45,8 @@ public struct WireCodec: Sendable {
     static let knownFlags = overlayFlag | structuredFlag | mergingFlag | taggedFlag
     static let minimumContactBytes = 32 + 1 + 4 + 2
     static let recordFixedBytes = 32 + 32 + 8 + 32 + 8 + 4 + 1 + 2 + 64 + 4
+
+    typealias Reader = ByteReader<WireRejection>
 
     // MARK: encoding
 
@@ -182,7 +186,7 @@ public struct WireCodec: Sendable {
 
     public func decode(_ frame: [UInt8]) throws(WireRejection) -> Message {
         guard frame.count <= limits.maxFrameBytes else { throw .frameTooLarge }
-        var r = ByteReader(try admitted(frame))
+        var r = Reader(try admitted(frame))
         let version = try r.u8()
         guard version == MessageHeader.currentVersion else { throw .unsupportedVersion(version) }
         let kindCode = try r.u8()
@@ -265,7 +269,7 @@ public struct WireCodec: Sendable {
             for _ in 0..<count { remaining.append(try r.u32()) }
             body = .held(remaining: remaining)
         }
-        guard r.remaining == 0 else { throw .trailingBytes }
+        try r.expectEnd()
         return Message(header: header, body: body)
     }
 
@@ -284,7 +288,7 @@ public struct WireCodec: Sendable {
         return Array(frame.dropLast(key.tagBytes))
     }
 
-    private func readBool(_ r: inout ByteReader) throws(WireRejection) -> Bool {
+    private func readBool(_ r: inout Reader) throws(WireRejection) -> Bool {
         switch try r.u8() {
         case 0: return false
         case 1: return true
@@ -292,7 +296,7 @@ public struct WireCodec: Sendable {
         }
     }
 
-    private func readContacts(_ r: inout ByteReader) throws(WireRejection) -> [Contact] {
+    private func readContacts(_ r: inout Reader) throws(WireRejection) -> [Contact] {
         let count = Int(try r.u8())
         guard count <= limits.maxContactsPerMessage else { throw .tooManyContacts }
         try r.need(count * Self.minimumContactBytes)
@@ -312,7 +316,7 @@ public struct WireCodec: Sendable {
         return contacts
     }
 
-    private func readRecord(_ r: inout ByteReader) throws(WireRejection) -> RecordCopy {
+    private func readRecord(_ r: inout Reader) throws(WireRejection) -> RecordCopy {
         try r.need(Self.recordFixedBytes)
         let key = RecordKey(point: try r.id())
         let owner = try r.id()

@@ -1,6 +1,8 @@
+import Primitives
+
 /// Why the decoder refused a datagram. Decoding is total: every byte string either yields
 /// a `Message` or one of these, never a crash. `reason` is the metric label.
-public enum WireRejection: Error, Hashable, Sendable {
+public enum WireRejection: ByteReadRejection, Hashable, Sendable {
     case frameTooLarge
     case truncated
     case trailingBytes
@@ -24,6 +26,14 @@ public enum WireRejection: Error, Hashable, Sendable {
     case badTag
     /// ...or a tagged frame reaching a node in open mode.
     case unexpectedTag
+
+    /// The byte reader's shared failures (a frame's `trailingBytes` carries no count).
+    public init(_ error: ByteReadError) {
+        switch error {
+        case .truncated: self = .truncated
+        case .trailingBytes: self = .trailingBytes
+        }
+    }
 
     public var reason: String {
         switch self {

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Rendezvous
 
 /// What one key holds, as a reader sees it through OpenDHT, and the changes to report.
@@ -22,8 +23,7 @@ struct KeyView {
     var values: [ValueSlot: RendezvousValue] {
         var values: [ValueSlot: RendezvousValue] = [:]
         for record in copies.values where !record.isTombstone && record.sequence == newestSequence[record.slot] {
-            values[record.slot] = RendezvousValue(key: record.key, owner: record.owner, valueID: record.valueID,
-                                                  sequence: record.sequence, payload: record.payload)
+            values[record.slot] = RendezvousValue(record)
         }
         return values
     }

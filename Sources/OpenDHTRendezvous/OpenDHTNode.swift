@@ -11,7 +11,8 @@ import Glibc
 /// loop and a DHT loop). This type is the only place that touches OpenDHT's C API: its
 /// callbacks arrive on OpenDHT's threads and become resumed continuations (gets, puts) or
 /// calls of a listen's handler here; no pointer leaves it, and the runner lives exactly as
-/// long as `close()` has not finished.
+/// long as `close()` has not finished. What the callbacks get back as their context
+/// (`Operation`, `ListenSink`) is in `OpenDHTNode+CallbackContexts.swift`.
 ///
 /// Values are opaque bytes to this type (the engine puts its own signed records in them);
 /// OpenDHT's default value type gives them a lifetime of ten minutes, which a permanent put
@@ -362,57 +363,6 @@ public final class OpenDHTNode: @unchecked Sendable {
     }
 }
 
-/// A get, put or shutdown waiting for OpenDHT's done callback; completes once.
-private final class Operation: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<Bool, Never>?
-        var result: Bool?
-        var timedOut = false
-        var values: [OpenDHTNode.Value] = []
-    }
-
-    private let state = Mutex(State())
-
-    func start(_ continuation: CheckedContinuation<Bool, Never>) {
-        let early = state.withLock { state -> Bool? in
-            if let result = state.result { return result }
-            state.continuation = continuation
-            return nil
-        }
-        if let early { continuation.resume(returning: early) }
-    }
-
-    func collect(_ value: OpenDHTNode.Value) { state.withLock { $0.values.append(value) } }
-
-    /// Completes it as failed and timed out after `limit`, unless it completed before (the
-    /// caller cancels the returned task then).
-    func expire(after limit: Duration) -> Task<Void, Never> {
-        Task {
-            guard (try? await Task.sleep(for: limit)) != nil else { return }
-            let expired = state.withLock { state in
-                guard state.result == nil else { return false }
-                state.timedOut = true
-                return true
-            }
-            if expired { complete(ok: false) }
-        }
-    }
-
-    var timedOut: Bool { state.withLock { $0.timedOut } }
-
-    var values: [OpenDHTNode.Value] { state.withLock { $0.values } }
-
-    func complete(ok: Bool) {
-        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-            guard state.result == nil else { return nil }
-            state.result = ok
-            defer { state.continuation = nil }
-            return state.continuation
-        }
-        continuation?.resume(returning: ok)
-    }
-}
-
 /// A listen's `dht_op_token*`, owned by the node's state until cancelled or closed.
 private struct ListenToken: @unchecked Sendable {
     let pointer: OpaquePointer
@@ -422,10 +372,4 @@ private struct ListenToken: @unchecked Sendable {
 private struct Ending: @unchecked Sendable {
     let runner: OpaquePointer
     let listens: [ListenToken]
-}
-
-/// Where a listen's callbacks go.
-private final class ListenSink: Sendable {
-    let handler: @Sendable (OpenDHTNode.ListenEvent) -> Void
-    init(_ handler: @escaping @Sendable (OpenDHTNode.ListenEvent) -> Void) { self.handler = handler }
 }

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// The bytes z2z stores as an OpenDHT value: one of our own signed records, framed as the
 /// native wire format's `store` message (header with the network id, then the record).

@@ -125,7 +125,7 @@ public enum IslandMatch: Hashable, Sendable, CustomStringConvertible {
         return UInt64(text, radix: 16)
     }
 
-    static func hex(_ id: UInt64) -> String {
+    public static func hex(_ id: UInt64) -> String {
         let digits = String(id, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

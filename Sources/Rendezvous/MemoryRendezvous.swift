@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 import Synchronization
 
 /// An in-memory meeting place for unit tests: every `MemoryRendezvous` on one
@@ -99,7 +99,7 @@ public final class MemoryRendezvous: Rendezvous {
         let others = mesh.state.withLock { $0.members.contains(owner) ? $0.members.count - 1 : 0 }
         var stats = RendezvousStats(engine: "memory", peers: others, storedValues: stored,
                                     subscriptions: subscriptions + mySubscriptions.withLock { $0.count })
-        stats.stage = others > 0 ? .interconnection : .alone
+        stats.stage = others > 0 ? .interconnection : .bootstrapping
         return stats
     }
 

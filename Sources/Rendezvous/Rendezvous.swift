@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// A value as a rendezvous hands it out: verified against its owner's signature.
 ///
@@ -19,11 +20,17 @@ public struct RendezvousValue: Hashable, Sendable {
         self.payload = payload
     }
 
+    /// A verified record as a rendezvous hands it out.
+    public init(_ record: Record) {
+        self.init(key: record.key, owner: record.owner, valueID: record.valueID, sequence: record.sequence,
+                  payload: record.payload)
+    }
+
     /// What identifies the value under its key.
     public var slot: ValueSlot { ValueSlot(owner: owner, valueID: valueID) }
 }
 
-/// An owner's value slot under a key: Kademlia's `RecordSlot` (owner, value id).
+/// An owner's value slot under a key: the `RecordSlot` (owner, value id) the DHT uses too.
 public typealias ValueSlot = RecordSlot
 
 /// Another node of the rendezvous, as far as this one knows it.
@@ -46,6 +53,15 @@ public enum RendezvousChange: Hashable, Sendable {
     case upserted(RendezvousValue)
     /// The owner deleted it (a tombstone) or it expired without a republish.
     case removed(RecordKey, ValueSlot)
+
+    /// A DHT node's notification as a subscriber sees it (expiry and deletion alike are removals).
+    public init(_ notification: SubscriptionNotification) {
+        self = switch notification.change {
+        case .new(let record), .changed(let record): .upserted(RendezvousValue(record))
+        case .deleted(let tombstone): .removed(notification.key, tombstone.slot)
+        case .expired(let slot): .removed(notification.key, slot)
+        }
+    }
 
     /// The key the change is under.
     public var key: RecordKey {
@@ -72,22 +88,11 @@ public enum RendezvousError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 }
 
-/// How far a leader's meeting with other islands has come (the stages after bootstrapping).
-public enum RendezvousStage: String, Hashable, Sendable {
-    /// Not taking part (not a leader), or no other leader known yet.
-    case alone
-    /// A few leaders exchange records directly (full mesh).
-    case interconnection
-    /// Enough leaders that they form a DHT.
-    case structure
-    /// Meeting another overlay that formed apart; the two are becoming one.
-    case merging
-}
-
 /// Counters and state of a rendezvous, for status, metrics and benchmarks.
 public struct RendezvousStats: Hashable, Sendable {
     public var engine: String
-    public var stage: RendezvousStage = .alone
+    /// The overlay's own stage: `bootstrapping` while it knows no other node (or does not take part).
+    public var stage: Stage = .bootstrapping
     /// The overlay this node is in, when it is in one.
     public var overlayID: UInt64?
     /// Other islands' leaders this node knows, with where they listen.

@@ -1,5 +1,5 @@
 import Foundation
-import Kademlia
+import Primitives
 
 /// Churn: `nodes` nodes form an overlay; then each node leaves after an exponentially
 /// distributed session (the given median) and a fresh node (new key) joins through a random

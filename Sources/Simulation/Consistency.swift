@@ -1,4 +1,3 @@
-import Kademlia
 
 /// Convergence and read-after-write consistency: `nodes` join at 1,000/s; the time until
 /// every node holds its true k closest is taken from the formation; then `trials` times a

@@ -1,5 +1,6 @@
 import Island
 import Kademlia
+import Primitives
 
 /// Export changes crossing a lossy overlay: `islands` one-gateway islands form on a clean
 /// network (fewer than 24: direct exchange), then every datagram between leaders is lost

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// Formation: `nodes` nodes join at `rate` per second, each through one random node that
 /// joined before it. From the last join on, every `checkEvery` the oracle checks whether

@@ -3,6 +3,7 @@ import Gateway
 import Island
 import Kademlia
 import LocalDomain
+import Primitives
 import Rendezvous
 
 /// Whole gateways on virtual time: every gateway runs the real `GatewayMachine` over the
@@ -16,10 +17,10 @@ import Rendezvous
 /// - heartbeats go between the island's gateways over the link (`lanLatency`); they never
 ///   cross islands, and a split of the wide-area network leaves them alone;
 /// - every gateway's DHT node runs from boot and answers, leader or not (as in the daemon);
-///   the machine's rendezvous effects reach it through `SimulatedRendezvous`, the mirror of
-///   `KademliaRendezvous`; every gateway is configured with the same seeds (the DHT
-///   endpoints of the first `seedIslands` islands' gateways), as a deployment's
-///   `--bootstrap` list.
+///   the machine's rendezvous effects reach it through the engines' own client
+///   (`RendezvousClient`, driven here as `ClientShell` drives it for `KademliaRendezvous`);
+///   every gateway is configured with the same seeds (the DHT endpoints of the first
+///   `seedIslands` islands' gateways), as a deployment's `--bootstrap` list.
 ///
 /// A gateway stops gracefully (`stop`: its removals go out first, then its node stops) or
 /// is killed (`kill`: nothing more is sent; Avahi withdraws its publications, its DHT
@@ -58,11 +59,13 @@ public final class GatewayNetwork {
         public internal(set) var state = GatewayState.waiting
         /// What it published on its link for other islands, by import key.
         public internal(set) var publications: [ImportKey: Publication] = [:]
-        var rendezvous: SimulatedRendezvous
+        /// Made at boot, with the configured seeds (as z2zd makes its engine).
+        var rendezvous = RendezvousClient(seeds: [], wallClockMilliseconds: 0)
+        /// The node's requests still running for the rendezvous, and what they answer.
+        var requests: [RequestID: RendezvousRequest] = [:]
         var advert: ServiceID?
         var tickAt: Instant?
-        /// Bumped each connect round; a round timer of an older generation is stale.
-        var roundGeneration: UInt64 = 0
+        var roundAt: Instant?
         /// Removals of a graceful stop still under way.
         var stopRequests: Set<RequestID> = []
     }
@@ -75,6 +78,12 @@ public final class GatewayNetwork {
         /// Gone for good (every gateway stopped or killed, its devices with it).
         public internal(set) var departed = false
         var link = SimulatedLink()
+    }
+
+    /// What a DHT request of the rendezvous client answers.
+    enum RendezvousRequest {
+        case bootstrap
+        case place(RecordKey, generation: Int)
     }
 
     /// A gateway took or lost the lead.
@@ -125,12 +134,10 @@ public final class GatewayNetwork {
         let index = gateways.count
         let identity = Identity(using: &rng)
         let node = simulation.addNode(identity: identity, started: false)
-        // Configured at boot (`boot`), as the daemon makes its engine when it starts.
-        let rendezvous = SimulatedRendezvous(seeds: [], clockMilliseconds: 0)
         let machine = Self.makeMachine(identity: identity, network: simulation.networkID, priority: priority,
                                        islandName: islands[island].name, heartbeat: settings.heartbeatInterval,
                                        termFloor: at.nanoseconds / 1_000_000_000, seed: rng.next())
-        gateways.append(Gateway(island: island, node: node, identity: identity, machine: machine, rendezvous: rendezvous))
+        gateways.append(Gateway(island: island, node: node, identity: identity, machine: machine))
         gatewayOfNode[node] = index
         islands[island].gateways.append(index)
         ledger.addGateway(index, island: island)
@@ -146,8 +153,7 @@ public final class GatewayNetwork {
                                                port: Self.dhtPort, islandName: islandName, seed: seed)
         settings.election.heartbeatInterval = heartbeat
         settings.election.termFloor = termFloor
-        return GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") },
-                              importPermission: { _, _, _ in true })
+        return GatewayMachine(settings: settings, policy: .permitAll)
     }
 
     static let dhtPort: UInt16 = 4000
@@ -183,11 +189,12 @@ public final class GatewayNetwork {
         gateways[index].state = .stopping
         for effect in effects {
             guard case .remove(let key, let valueID) = effect else { continue }
-            let request = newRequest()
-            let command = gateways[index].rendezvous.remove(key: key, valueID: valueID, identity: gateways[index].identity,
-                                                            request: request)
-            gateways[index].stopRequests.insert(request)
-            simulation.command(gateways[index].node, command)
+            for action in gateways[index].rendezvous.remove(key: key, valueID: valueID) {
+                guard case .store(let write) = action else { continue }
+                let request = newRequest()
+                gateways[index].stopRequests.insert(request)
+                simulation.command(gateways[index].node, .put(request, write.record(signedBy: gateways[index].identity, ttl: settings.recordTTL)))
+            }
         }
         withdrawEverything(of: index)
         gateways[index].rendezvous.leave()
@@ -272,9 +279,10 @@ public final class GatewayNetwork {
     private func boot(_ index: Int) {
         guard gateways[index].state == .waiting, !islands[gateways[index].island].departed else { return }
         gateways[index].state = .running
-        gateways[index].rendezvous = SimulatedRendezvous(
-            seeds: seedEndpoints.filter { $0 != Simulation.endpoint(of: gateways[index].node) }, ttl: settings.recordTTL,
-            retryInterval: settings.retryInterval, clockMilliseconds: simulation.now.nanoseconds / 1_000_000)
+        gateways[index].rendezvous = RendezvousClient(
+            seeds: seedEndpoints.filter { $0 != Simulation.endpoint(of: gateways[index].node) },
+            wallClockMilliseconds: simulation.now.nanoseconds / 1_000_000,
+            configuration: .init(retryInterval: settings.retryInterval, replacement: .unplaced))
         let node = gateways[index].node
         simulation.start(node)
         if let side = partitionSide { simulation.partition[node] = side(gateways[index].island) }
@@ -287,7 +295,6 @@ public final class GatewayNetwork {
             }
         }
         feed(index, .tick)
-        connectRound(index)
     }
 
     func feed(_ index: Int, _ event: GatewayMachine.Event) {
@@ -341,29 +348,25 @@ public final class GatewayNetwork {
             ledger.withdrawn(key, island: island, gateway: index)
             retract(ServiceID(name: publication.name, type: publication.type), by: index)
         case .joinRendezvous:
-            apply(gateways[index].rendezvous.join(), to: index)
+            gateways[index].rendezvous.join(now: simulation.now)
+            scheduleRound(index)
         case .leaveRendezvous:
             gateways[index].rendezvous.leave()
         case .seedRendezvous(let endpoints):
-            apply(gateways[index].rendezvous.addSeeds(endpoints), to: index)
+            gateways[index].rendezvous.addSeeds(endpoints, now: simulation.now)
+            scheduleRound(index)
         case .put(let key, let valueID, let payload):
-            let command = gateways[index].rendezvous.put(key: key, valueID: valueID, payload: payload,
-                                                         identity: gateways[index].identity, request: newRequest())
-            simulation.command(gateways[index].node, command)
+            carryOut(gateways[index].rendezvous.put(key: key, valueID: valueID, payload: payload), for: index)
         case .remove(let key, let valueID):
-            let command = gateways[index].rendezvous.remove(key: key, valueID: valueID, identity: gateways[index].identity,
-                                                            request: newRequest())
-            simulation.command(gateways[index].node, command)
+            carryOut(gateways[index].rendezvous.remove(key: key, valueID: valueID), for: index)
         case .subscribe(let key):
-            let contacts = simulation.contacts(of: gateways[index].node)
-            let command = gateways[index].rendezvous.subscribe(key: key, contacts: contacts, request: newRequest())
-            simulation.command(gateways[index].node, command)
+            carryOut(gateways[index].rendezvous.subscribe(key), for: index)
         case .unsubscribe(let key):
-            simulation.command(gateways[index].node, gateways[index].rendezvous.unsubscribe(key: key))
-        case .transition(let transition):
+            carryOut(gateways[index].rendezvous.unsubscribe(key), for: index)
+        case .fact(.transition(let transition)):
             transitioned(index, transition)
         default:
-            break // persistIsland, exportSkipped, rejected and the machine's facts: nothing to carry out here
+            break // persistIsland and the other facts: nothing to carry out here
         }
     }
 
@@ -427,29 +430,44 @@ public final class GatewayNetwork {
         return RequestID(nextRequest)
     }
 
-    private func apply(_ steps: SimulatedRendezvous.Steps, to index: Int) {
+    /// Carries the client's actions out on the gateway's DHT node, as `ClientShell` does on
+    /// a `DHTPeer` (the driving notes on `RendezvousClient`).
+    private func carryOut(_ actions: [RendezvousClient.Action], for index: Int) {
         let node = gateways[index].node
-        for command in steps.commands { simulation.command(node, command) }
-        if steps.republish {
-            for command in gateways[index].rendezvous.republishAll(identity: gateways[index].identity, request: newRequest) {
-                simulation.command(node, command)
+        for action in actions {
+            switch action {
+            case .store(let write):
+                guard gateways[index].rendezvous.isCurrent(write) else { continue }
+                let record = write.record(signedBy: gateways[index].identity, ttl: settings.recordTTL)
+                simulation.command(node, .put(newRequest(), record))
+            case .bootstrap(let seeds), .joinThrough(let seeds):
+                let request = newRequest()
+                gateways[index].requests[request] = .bootstrap
+                simulation.command(node, .bootstrap(request, seeds))
+            case .place(let key, let generation):
+                let request = newRequest()
+                gateways[index].requests[request] = .place(key, generation: generation)
+                simulation.command(node, .subscribe(request, key))
+            case .cancel(let key):
+                simulation.command(node, .unsubscribe(key))
+            case .connected:
+                break
             }
-        }
-        if steps.roundNow {
-            simulation.schedule(at: simulation.now) { [unowned self] _ in self.connectRound(index) }
         }
     }
 
-    /// One round of the rendezvous' `stayConnected`, then the next after `retryInterval`.
-    private func connectRound(_ index: Int) {
-        guard gateways[index].state == .running else { return }
-        gateways[index].roundGeneration += 1
-        let generation = gateways[index].roundGeneration
-        let contacts = simulation.contacts(of: gateways[index].node)
-        apply(gateways[index].rendezvous.round(contacts: contacts, request: newRequest), to: index)
-        simulation.schedule(at: simulation.now + settings.retryInterval) { [unowned self] _ in
-            guard self.gateways[index].roundGeneration == generation else { return }
-            self.connectRound(index)
+    /// Runs the client's next round when it is due (`RendezvousClient.nextRound`).
+    private func scheduleRound(_ index: Int) {
+        guard let due = gateways[index].rendezvous.nextRound else { return }
+        if let at = gateways[index].roundAt, at <= due, at >= simulation.now { return }
+        let at = max(due, simulation.now)
+        gateways[index].roundAt = at
+        simulation.schedule(at: at) { [unowned self] _ in
+            guard self.gateways[index].roundAt == at, self.gateways[index].state == .running else { return }
+            self.gateways[index].roundAt = nil
+            let peers = self.simulation.contacts(of: self.gateways[index].node)
+            self.carryOut(self.gateways[index].rendezvous.round(now: self.simulation.now, peers: peers), for: index)
+            self.scheduleRound(index)
         }
     }
 
@@ -461,12 +479,23 @@ public final class GatewayNetwork {
                 if gateways[index].stopRequests.isEmpty { exit(index) }
                 return
             }
-            guard gateways[index].state == .running else { return }
-            let contacts = simulation.contacts(of: node)
-            apply(gateways[index].rendezvous.completed(request, outcome, contacts: contacts, nextRequest: newRequest), to: index)
+            guard let asked = gateways[index].requests.removeValue(forKey: request), gateways[index].state == .running else { return }
+            switch (asked, outcome) {
+            case (.bootstrap, .bootstrapped(let reached, _)):
+                carryOut(gateways[index].rendezvous.bootstrapped(reached: reached, now: simulation.now), for: index)
+                scheduleRound(index)
+            case (.place(let key, let generation), .subscribed(let holders)):
+                let held = holders > 0 && simulation.contacts(of: node) > 0
+                gateways[index].rendezvous.placed(key, generation: generation, held)
+            default:
+                break
+            }
         case .notification(let notification):
-            guard gateways[index].state == .running, let change = gateways[index].rendezvous.change(notification) else { return }
-            feed(index, .rendezvous(change))
+            guard gateways[index].state == .running, gateways[index].rendezvous.subscriptions[notification.key] != nil else { return }
+            feed(index, .rendezvous(RendezvousChange(notification)))
+        case .stageChanged(let stage):
+            // The daemon polls the engine's stage; the node says when it changes.
+            feed(index, .overlay(stage))
         default:
             break
         }

@@ -1,5 +1,5 @@
 import Island
-import Kademlia
+import Primitives
 
 /// Islands boot at random times: every island must end with one leader, every leader in
 /// one overlay, and every island's imports equal to every other island's export. Then

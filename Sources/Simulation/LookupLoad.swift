@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// Random lookups on a formed overlay, issued at a steady rate (not in one burst), judged
 /// by `LookupProbe`.

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// Issues random lookups in a simulation and judges each against the oracle: a lookup
 /// succeeds when the closest node it returns is the closest live node to the target

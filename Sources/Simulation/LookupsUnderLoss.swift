@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// Lookup success with datagrams lost at random: `nodes` nodes form an overlay on a clean
 /// network, then every datagram is lost with probability `loss` (both directions, each

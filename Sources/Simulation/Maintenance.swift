@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// Idle maintenance traffic: form an overlay, then let it idle and count every datagram
 /// (payload + IP/UDP headers) per live node per second, over windows at least as long as

@@ -1,4 +1,4 @@
-import Kademlia
+import Primitives
 
 /// How the simulated network carries datagrams: a fixed one-way latency per link drawn
 /// from `linkLatency` (reproducible from the run's seed and the two endpoints), per-datagram

@@ -1,5 +1,6 @@
 import Foundation
 import Kademlia
+import Primitives
 
 /// Global knowledge a simulation has and nodes do not: the true k closest live nodes to
 /// any point, to judge routing tables and lookups against.

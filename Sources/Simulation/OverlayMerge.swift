@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// Two overlays of `nodes` nodes each form apart (datagrams between them dropped), every
 /// node puts one record, and then one node of the second overlay is told of one node of

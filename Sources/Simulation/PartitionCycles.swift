@@ -1,5 +1,5 @@
 import Island
-import Kademlia
+import Primitives
 
 /// Random half partitions, cycled: islands boot and settle; then every `cycle` the
 /// wide-area network is cut into two random halves of islands (a new cut each time) for

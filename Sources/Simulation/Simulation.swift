@@ -1,6 +1,7 @@
 import Foundation
 import HeapModule
 import Kademlia
+import Primitives
 
 /// Many `DHTNode`s on one virtual clock and a simulated network. Deterministic: the same
 /// seed, parameters and scenario replay the same run, datagram for datagram.

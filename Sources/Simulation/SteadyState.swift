@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// The engines benchmark's steady state (`z2z-bench engines`, BENCHMARKS.md) on virtual
 /// time, to see where a native node's idle bytes go without an 11-minute real run: `nodes`

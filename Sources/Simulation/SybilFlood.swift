@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// A Sybil flood: `honest` nodes, each on its own /24, form an overlay; then one host (one
 /// IPv4 address, one port per id) brings `sybils` node ids, each joining through a random

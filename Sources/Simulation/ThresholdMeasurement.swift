@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// Direct exchange against the DHT for an overlay of `nodes` nodes: the cost that decides
 /// `Configuration.structureThreshold`. The overlay forms (one join every 100 ms), every

@@ -1,3 +1,4 @@
+import Primitives
 import DNSSD
 import Gateway
 import Kademlia

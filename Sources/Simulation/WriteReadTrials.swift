@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// Read-after-write trials on a formed overlay: a random node of `among` puts a fresh record
 /// under a key of its own, and the moment the put reports its acks another random node of

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Kademlia
+import Primitives
 
 /// Which way a stored record went.
 public enum RecordDirection: String, Hashable, Sendable, CaseIterable {

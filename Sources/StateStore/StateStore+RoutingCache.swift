@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Kademlia
+import Primitives
 
 extension StateStore {
     /// More contacts than a full routing table holds (256 buckets × k = 20) is a caller's bug.

@@ -1,6 +1,7 @@
 import Kademlia
 import Logging
 import NIOCore
+import Primitives
 
 /// The channel handler that owns a `DHTNode`: decodes datagrams into events, carries out
 /// the effects (datagrams out, outcomes to waiting callers, notifications to the stream),
@@ -164,7 +165,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
 /// What a peer's node looks like right now, for status pages and tests.
 public struct PeerSnapshot: Sendable {
     public var id: NodeID
-    public var stage: OverlayStage
+    public var stage: Stage
     /// The overlay the node belongs to (nil until it has met another node).
     public var overlay: UInt64?
     /// Routing-table entries.

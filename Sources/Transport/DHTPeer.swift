@@ -2,6 +2,7 @@ import Kademlia
 import Logging
 import NIOCore
 import NIOPosix
+import Primitives
 import Synchronization
 
 /// A DHT node on a UDP socket: the thin adapter between a `DHTNode` and the network. It

@@ -1,5 +1,5 @@
-import Kademlia
 import NIOCore
+import Primitives
 
 /// First handler on the gateway's UDP socket: datagrams that start with `prefix` (the island
 /// heartbeats' magic) go to `stream`; everything else travels on to the DHT. One socket, one

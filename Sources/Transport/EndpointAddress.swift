@@ -1,5 +1,5 @@
-import Kademlia
 import NIOCore
+import Primitives
 
 /// Conversions between the core's `Endpoint` and NIO's `SocketAddress`.
 extension Endpoint {

@@ -8,7 +8,7 @@ public struct DHTResponse: Codable, Hashable, Sendable {
     public var available: Bool
     /// This node's id (64 hex digits).
     public var nodeID: String
-    /// `alone`, `interconnection`, `structure`, `merging`.
+    /// The DHT node's own stage (`Stage`): `bootstrapping` (it knows no other node), `interconnection`, `structure`, `merging`.
     public var stage: String
     public var overlayID: String?
     public var routingTable: [Contact]

@@ -65,6 +65,10 @@ public struct GatewayEvent: Codable, Hashable, Sendable {
         public static let imported: Kind = "imported"
         /// An import was withdrawn from this link.
         public static let importWithdrawn: Kind = "import_withdrawn"
+        /// Another island's service is known and not imported; `reason` says why.
+        public static let importHeld: Kind = "import_held"
+        /// The island moved to another stage of its life; `reason` names it.
+        public static let stage: Kind = "stage"
         /// An input was refused (a record, a heartbeat, a datagram); `reason` says why.
         public static let rejected: Kind = "rejected"
         /// An operation failed (a DHT put, an Avahi publication); `reason` says why.

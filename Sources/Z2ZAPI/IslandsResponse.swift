@@ -1,4 +1,5 @@
 import Foundation
+import Policy
 
 /// `GET /api/v1/islands`: every island this gateway knows, its own first.
 public struct IslandsResponse: Codable, Hashable, Sendable {
@@ -49,4 +50,19 @@ public struct IslandInfo: Codable, Hashable, Sendable {
         case lastSeen = "last_seen"
         case serviceCount = "service_count"
     }
+}
+
+extension IslandRef {
+    /// An island named by a person (`z2z policy test TYPE ISLAND`), by id or by name,
+    /// completed from the islands the gateway knows: a rule may name the island by id while
+    /// the person typed its name, or the other way round.
+    public static func resolve(_ text: String, among known: [IslandInfo]) -> IslandRef {
+        let typed = PolicyIsland(parsing: text)
+        if let id = typed.id, let match = known.first(where: { UInt64($0.id, radix: 16) == id }) { return match.ref }
+        if let name = typed.name, let match = known.first(where: { $0.name?.lowercased() == name.lowercased() }) { return match.ref }
+        return IslandRef(id: typed.id.map(IslandMatch.hex), name: typed.name)
+    }
+
+    /// The island as the policy's rules see it.
+    public var policyIsland: PolicyIsland { PolicyIsland(id: id.flatMap { UInt64($0, radix: 16) }, name: name) }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Kademlia
 import NIOPosix
 import OpenDHTRendezvous
+import Primitives
 import Rendezvous
 import Synchronization
 import Transport

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Kademlia
 import Simulation
 
 /// The islands and overlay figures of BENCHMARKS.md (simulated, virtual time).

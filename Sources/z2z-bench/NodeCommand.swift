@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import Kademlia
 import NIOPosix
+import Primitives
 import Transport
 
 /// One DHT node over UDP, for cross-process tests and trying things by hand. Prints one

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Kademlia
 import Simulation
 
 /// RELIABILITY.md, "Sybil flood": one host with many node ids against the routing tables'

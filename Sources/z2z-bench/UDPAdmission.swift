@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kademlia
 import NIOPosix
+import Primitives
 import Transport
 
 /// RELIABILITY.md, "Unauthenticated node": over real UDP on 127.0.0.1, `members` nodes share

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kademlia
 import NIOPosix
+import Primitives
 import Transport
 
 /// Idle maintenance over real UDP: N nodes in this process on 127.0.0.1 inside a network

@@ -7,6 +7,7 @@ import Island
 import Kademlia
 import Logging
 import NIOCore
+import Primitives
 import Transport
 
 /// `z2z-load`: a stand-in island for load tests and benchmarks. It joins the DHT the way a

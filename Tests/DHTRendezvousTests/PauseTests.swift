@@ -32,6 +32,17 @@ struct PauseTests {
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
+    @Test func aWakeWhileNobodyWaitsEndsTheNextWaitAtOnce() async {
+        let pause = Pause()
+        pause.wake()
+        let started = ContinuousClock.now
+        await pause.wait(for: .seconds(60))
+        #expect(ContinuousClock.now - started < .seconds(30))
+        let second = ContinuousClock.now
+        await pause.wait(for: .milliseconds(200))
+        #expect(ContinuousClock.now - second >= .milliseconds(200), "a wake counts for one wait only")
+    }
+
     @Test func withoutAWakeTheWaitLastsItsInterval() async {
         let started = ContinuousClock.now
         await Pause().wait(for: .milliseconds(200))

@@ -2,8 +2,8 @@ import Daemon
 import DNSSD
 import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Rendezvous
 import Testing
 
@@ -30,8 +30,7 @@ struct GatewayDriverTests {
                                                islandName: "island-\(index)", seed: UInt64(index))
         settings.election.heartbeatInterval = .milliseconds(100)
         settings.election.listenWindow = .milliseconds(300)
-        let machine = GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") },
-                                     importPermission: { _, _, _ in true })
+        let machine = GatewayMachine(settings: settings)
         let domain = MemoryDomain(link: island.link, hostName: try HostName("gw\(index).local"),
                                   addresses: [try IPAddress("10.\(index).0.1")])
         let link = network.link(at: Endpoint(ipv4: 10, UInt8(index), 0, 1, port: 7400))

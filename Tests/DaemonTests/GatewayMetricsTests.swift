@@ -1,4 +1,5 @@
 import Daemon
+import GatewayReports
 import Foundation
 import Testbed
 import Testing
@@ -30,7 +31,8 @@ struct GatewayMetricsTests {
         var log = EventLog()
         let inputs: [(GatewayEvent.Kind, String?)] = [(.transition, "leader"), (.exported, "new"), (.exported, "new"), (.exported, "changed"),
                                (.exportSkipped, "denied_by_policy"), (.imported, "new"), (.importWithdrawn, nil),
-                               (.rejected, "record_bad_signature"), (.rejected, "record_bad_signature"), (.rejected, "Weird Reason!")]
+                               (.rejected, "record_bad_signature"), (.rejected, "record_bad_signature"), (.rejected, "Weird Reason!"),
+                               (.stage, "interconnection"), (.stage, "structure"), (.importHeld, "denied_by_policy")]
         for (kind, reason) in inputs {
             metrics.observe(log.append(kind, reason: reason, message: "m"))
         }
@@ -45,6 +47,9 @@ struct GatewayMetricsTests {
         #expect(text.value("z2z_role", ["role": "leader"]) == 1 && text.value("z2z_role", ["role": "follower"]) == 0)
         #expect(text.value("z2z_stage", ["stage": "structure"]) == 1 && text.value("z2z_stage", ["stage": "bootstrapping"]) == 0)
         #expect(text.value("z2z_leader_changes_total") == 1)
+        #expect(text.value("z2z_stage_changes_total", ["stage": "structure"]) == 1)
+        #expect(text.value("z2z_stage_changes_total", ["stage": "merging"]) == 0, "present from the start")
+        #expect(text.value("z2z_imports_total", ["result": "denied_by_policy"]) == 1)
         #expect(text.value("z2z_services", ["origin": "local"]) == 4)
         #expect(text.value("z2z_services", ["origin": "imported"]) == 2)
         #expect(text.value("z2z_dht_peers") == 6)

@@ -1,4 +1,5 @@
 import DNSSD
+import Faults
 import Foundation
 import Testbed
 import Testing
@@ -71,36 +72,25 @@ import Glibc
     func aLeaderStoppedWithSIGTERMSaysGoodbyeForEveryImportWithinOneSecond(engine: Engine) async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
             let names = (0..<20).map { "Svc \($0)" }
-            for (n, name) in names.enumerated() {
-                try Self.serviceFile(name: name, port: 10_000 + n)
-                    .write(toFile: "\(bed.directory)/\(HostRef.i(2, h: 2))/services/svc\(n).service", atomically: true, encoding: .utf8)
-            }
-            try await bed.restartAvahi(.i(2, h: 2))
+            try await bed.install(names.enumerated().map { ServiceFile(name: $1, type: Self.type, port: 10_000 + $0) },
+                                  on: .i(2, h: 2))
             let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), engine: engine)
             let other = try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine)
             let onOne = try BrowseWatcher(bed, .i(1, h: 2), type: Self.type)
             try await poll(timeout: .seconds(60), "20 imports on island 1") {
                 Set(onOne.present.filter(\.isIPv4).map(\.id.name.value)) == Set(names)
             }
-            let listener = try bed.spawn(.i(1, h: 2), ["python3", "-u", "-c", Self.goodbyeListener, bed.address(of: .i(1, h: 2)).v4])
-            try await listener.waitForLine(containing: "listening")
+            let listener = try await GoodbyeListener.start(bed, on: .i(1, h: 2))
 
             let stopped = ContinuousClock.now
-            let startedAt = Self.monotonicSeconds()
+            let startedAt = Monotonic.seconds()
             let result = await leader.process.stop(grace: .seconds(10))
             #expect(result.exitCode == 0, "z2zd exit: \(result)\n\(leader.log)")
-            // Lines: "<monotonic seconds> <instance>" for each PTR with TTL 0 of our type.
-            let goodbyes = try await pollValue(timeout: .seconds(5), "a goodbye for every import") { () -> [String: Double]? in
-                var first: [String: Double] = [:]
-                for line in listener.output {
-                    let parts = line.split(separator: " ", maxSplits: 1)
-                    guard parts.count == 2, let at = Double(parts[0]), at >= startedAt else { continue }
-                    let instance = String(parts[1])
-                    if first[instance] == nil { first[instance] = at - startedAt }
-                }
-                return Set(first.keys).isSuperset(of: names) ? first : nil
+            let goodbyes = try await pollValue(timeout: .seconds(5), "a goodbye for every import") { () -> GoodbyeTally? in
+                let tally = GoodbyeTally(listener.heard, names: Set(names), type: Self.type, stoppedAt: startedAt)
+                return tally.delays.count == names.count ? tally : nil
             }
-            let latest = names.compactMap { goodbyes[$0] }.max() ?? .infinity
+            let latest = goodbyes.last ?? .infinity
             #expect(latest <= 1.0, "the last goodbye came \(latest) s after SIGTERM")
             print("sigterm: goodbyes for \(names.count)/\(names.count) imports, the last \(latest) s after SIGTERM (stop took \(ContinuousClock.now - stopped))")
             await other.process.stop()
@@ -228,60 +218,4 @@ import Glibc
             for gateway in gateways { await gateway.process.stop() }
         }
     }
-
-    /// CLOCK_MONOTONIC in seconds, the clock the listener stamps its lines with.
-    static func monotonicSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
-    static func serviceFile(name: String, port: Int) -> String {
-        """
-        <?xml version="1.0" standalone='no'?>
-        <!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-        <service-group><name>\(name)</name>
-        <service><type>\(type)</type><port>\(port)</port></service></service-group>
-
-        """
-    }
-
-    /// Prints "<monotonic seconds> <instance>" for every PTR record of `type` with TTL 0 heard on 5353
-    /// (beside avahi-daemon: SO_REUSEPORT), stamped with CLOCK_MONOTONIC.
-    static let goodbyeListener = #"""
-        import socket, struct, sys, time
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        s.bind(("", 5353))
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.251") + socket.inet_aton(sys.argv[1]))
-        def name(b, o):
-            labels, end = [], None
-            for _ in range(128):
-                n = b[o]
-                if n == 0:
-                    o += 1; break
-                if n & 0xC0 == 0xC0:
-                    if end is None: end = o + 2
-                    o = ((n & 0x3F) << 8) | b[o + 1]; continue
-                labels.append(b[o + 1:o + 1 + n].decode("utf-8", "replace")); o += 1 + n
-            return labels, (end if end is not None else o)
-        print("listening", flush=True)
-        while True:
-            b, _ = s.recvfrom(9000)
-            now = time.clock_gettime(time.CLOCK_MONOTONIC)
-            try:
-                qd, an, ns, ar = struct.unpack("!4H", b[4:12]); o = 12
-                for _ in range(qd):
-                    _, o = name(b, o); o += 4
-                for _ in range(an + ns + ar):
-                    owner, o = name(b, o)
-                    t, c, ttl, ln = struct.unpack("!HHIH", b[o:o + 10]); o += 10
-                    if t == 12 and ttl == 0 and ".".join(owner[:2]) == "_zfault._tcp":
-                        target, _ = name(b, o)
-                        print(f"{now:.6f} {target[0]}", flush=True)
-                    o += ln
-            except Exception:
-                pass
-        """#
 }

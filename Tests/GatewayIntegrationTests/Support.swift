@@ -38,20 +38,7 @@ struct Gateway {
     /// each would create its own and none would admit another).
     static func daemonArguments(_ bed: Testbed, _ host: HostRef) throws -> [String] {
         [try BuildProducts.executable("z2zd"), "--state-dir", "\(bed.directory)/\(host)/z2z",
-         "--network-key-file", try networkKeyFile(bed)]
-    }
-
-    /// `<testbed>/network.key`, created on first use (mode 600, 32 random bytes as hex).
-    static func networkKeyFile(_ bed: Testbed) throws -> String {
-        let path = "\(bed.directory)/network.key"
-        if !FileManager.default.fileExists(atPath: path) {
-            var generator = SystemRandomNumberGenerator()
-            let hex = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-            guard FileManager.default.createFile(atPath: path, contents: Data((hex + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600])
-            else { throw CocoaError(.fileWriteUnknown) }
-        }
-        return path
+         "--network-key-file", try bed.networkKeyFile()]
     }
 
     /// `z2z status --json` on the gateway's host, decoded loosely (the fields the tests read).
@@ -76,64 +63,4 @@ struct Gateway {
         parts += ["== \(host): avahi-browse -arpt", browse ?? "(failed)"]
         return parts.joined(separator: "\n")
     }
-}
-
-/// A long-running `avahi-browse -rpk TYPE` on one host: every line with the time it arrived.
-final class BrowseWatcher: Sendable {
-    struct Event: Sendable {
-        var at: ContinuousClock.Instant
-        var line: BrowseLine
-    }
-
-    private final class Log: Sendable {
-        let events = Mutex<[Event]>([])
-    }
-
-    let host: HostRef
-    private let process: BackgroundProcess
-    private let log = Log()
-    private let reader: Task<Void, Never>
-
-    init(_ bed: Testbed, _ host: HostRef, type: String) throws {
-        self.host = host
-        process = try bed.spawn(host, ["avahi-browse", "-rpk", type])
-        let (log, lines) = (self.log, process.lines)
-        reader = Task {
-            for await text in lines {
-                guard let line = try? BrowseLine(parsing: text) else { continue }
-                let now = ContinuousClock.now
-                log.events.withLock { $0.append(Event(at: now, line: line)) }
-            }
-        }
-    }
-
-    deinit { reader.cancel() }
-
-    var all: [Event] { log.events.withLock { $0 } }
-
-    /// The resolved services present now (last `=` of each instance and protocol, unless a
-    /// later `-` removed it).
-    var present: [BrowseLine] {
-        var state: [String: BrowseLine] = [:]
-        for event in all {
-            let key = "\(event.line.protocolName) \(event.line.id)"
-            switch event.line.kind {
-            case .resolved: state[key] = event.line
-            case .removed: state[key] = nil
-            case .added: break
-            }
-        }
-        return state.keys.sorted().compactMap { state[$0] }
-    }
-
-    /// When the first event after `start` that satisfies `predicate` arrived.
-    func first(after start: ContinuousClock.Instant, where predicate: (BrowseLine) -> Bool) -> ContinuousClock.Instant? {
-        all.first { $0.at >= start && predicate($0.line) }?.at
-    }
-
-    func stop() async { await process.stop() }
-}
-
-extension BrowseLine {
-    var isIPv4: Bool { protocolName == "IPv4" }
 }

@@ -1,22 +1,23 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Policy
+import Primitives
 import Testing
 
 struct ExportPlannerTests {
-    func planner(deny: Set<String> = []) -> ExportPlanner {
-        ExportPlanner(permission: { type in deny.contains(type.description) ? (false, "rule 1: deny \(type)") : (true, "default") },
-                      settleTime: .milliseconds(0))
+    func planner(deny: [String] = []) throws -> ExportPlanner {
+        let rules = try deny.map { PolicyRule(.deny, direction: .export, type: .exact(try ServiceType($0))) }
+        return ExportPlanner(gate: PolicyGate(policy: Policy(rules: rules)), settleTime: .milliseconds(0))
     }
 
     func puts(_ effects: [ExportEffect]) -> [ServiceRecord] {
-        effects.compactMap { if case .put(let record) = $0 { record } else { nil } }
+        effects.compactMap { if case .put(let record, _) = $0 { record } else { nil } }
     }
 
     @Test func leaderExportsLocalServicesWithRoutableAddressesOnly() throws {
-        var export = planner()
+        var export = try planner()
         _ = export.observe(.added(try Fixture.service("Lab Printer")))
         let records = puts(export.activate(island: Fixture.islandA, name: "island-a"))
         #expect(records.count == 1)
@@ -25,12 +26,12 @@ struct ExportPlannerTests {
     }
 
     @Test func followerExportsNothingUntilItLeads() throws {
-        var export = planner()
+        var export = try planner()
         #expect(puts(export.observe(.added(try Fixture.service("P")))).isEmpty)
     }
 
     @Test func gatewayPublicationsAreNeverExportedAgain() throws {
-        var export = planner()
+        var export = try planner()
         _ = export.activate(island: Fixture.islandA, name: "a")
         let ours = export.observe(.added(try Fixture.service("Ours", origin: [.local, .ourOwn])))
         let otherGateway = export.observe(.added(try Fixture.service("Imported Elsewhere", host: "printer-z2z-0b0b0b0b.local")))
@@ -42,27 +43,30 @@ struct ExportPlannerTests {
     }
 
     @Test func linkLocalOnlyAndDeniedServicesStayHomeWithTheirReason() throws {
-        var export = planner(deny: ["_ssh._tcp"])
+        var export = try planner(deny: ["_ssh._tcp"])
         _ = export.activate(island: Fixture.islandA, name: "a")
         let linkLocal = export.observe(.added(try Fixture.service("LL", addresses: ["169.254.3.4", "fe80::1"])))
         let denied = export.observe(.added(try Fixture.service("Shell", type: "_ssh._tcp")))
         #expect(linkLocal.contains(.skipped(try Fixture.service("LL").id, .noRoutableAddress)))
-        #expect(denied.contains { if case .skipped(_, .denied(let rule)) = $0 { rule.contains("rule 1") } else { false } })
+        #expect(denied.contains { if case .skipped(_, .denied(let verdict)) = $0 { verdict.ruleNumber == 1 } else { false } })
     }
 
     @Test func txtChangeIsReputAndRemovalIsDeletedAtOnce() throws {
-        var export = planner()
+        var export = try planner()
         _ = export.activate(island: Fixture.islandA, name: "a")
         let first = try Fixture.service("P")
-        #expect(puts(export.observe(.added(first))).count == 1)
+        let added = export.observe(.added(first))
+        #expect(puts(added).count == 1 && added.allSatisfy { if case .put(_, new: true) = $0 { true } else { false } })
         #expect(export.observe(.changed(first)).isEmpty) // nothing changed: no traffic
         let changed = try Fixture.service("P", txt: try TXTRecord(["v": "2"]))
-        #expect(puts(export.observe(.changed(changed))).first?.txt == changed.instance.txt)
-        #expect(export.observe(.removed(first.id)) == [.remove(first.id.type, first.id.name)])
+        let reput = export.observe(.changed(changed))
+        #expect(puts(reput).first?.txt == changed.instance.txt)
+        #expect(reput.allSatisfy { if case .put(_, new: false) = $0 { true } else { false } }, "a changed export, not a new one")
+        #expect(export.observe(.removed(first.id)) == [.remove(first.id)])
     }
 
     @Test func steppingDownDeletesEverythingExported() throws {
-        var export = planner()
+        var export = try planner()
         _ = export.observe(.added(try Fixture.service("A")))
         _ = export.observe(.added(try Fixture.service("B")))
         _ = export.activate(island: Fixture.islandA, name: "a")
@@ -71,12 +75,12 @@ struct ExportPlannerTests {
     }
 
     @Test func policyChangeWithdrawsNowDeniedExports() throws {
-        var export = planner()
+        var export = try planner()
         _ = export.activate(island: Fixture.islandA, name: "a")
         let service = try Fixture.service("P")
         _ = export.observe(.added(service))
-        let effects = export.setPermission { _ in (false, "rule 2: deny *") }
-        #expect(effects.contains(.remove(service.id.type, service.id.name)))
+        let effects = export.setPolicy(Policy(defaultAction: .deny))
+        #expect(effects.contains(.remove(service.id)))
     }
 }
 
@@ -84,7 +88,7 @@ struct ExportPlannerTests {
 /// address family has had time to resolve.
 struct ExportSettleTests {
     @Test func aNewServiceIsExportedOnceAfterItsSettleTimeWithEverythingSeenMeanwhile() throws {
-        var export = ExportPlanner(permission: { _ in (true, "default") }, settleTime: .milliseconds(100))
+        var export = ExportPlanner(settleTime: .milliseconds(100))
         _ = export.activate(island: IslandID(rawValue: 7), name: "seven")
         let v4 = try Fixture.service("Lab Printer", addresses: ["10.0.1.5"])
         let both = try Fixture.service("Lab Printer", addresses: ["10.0.1.5", "fd00::5"])
@@ -93,7 +97,7 @@ struct ExportSettleTests {
         #expect(export.nextDeadline == Instant(nanoseconds: 100_000_000))
         #expect(export.tick(now: Instant(nanoseconds: 99_000_000)).isEmpty)
         let puts = export.tick(now: Instant(nanoseconds: 100_000_000)).compactMap { effect -> ServiceRecord? in
-            if case .put(let record) = effect { record } else { nil }
+            if case .put(let record, _) = effect { record } else { nil }
         }
         #expect(puts.map(\.addresses.count) == [2], "one put, with both addresses")
         #expect(export.nextDeadline == nil)
@@ -104,7 +108,7 @@ struct ExportSettleTests {
     }
 
     @Test func aServiceGoneBeforeItSettledIsNeverExported() throws {
-        var export = ExportPlanner(permission: { _ in (true, "default") }, settleTime: .milliseconds(100))
+        var export = ExportPlanner(settleTime: .milliseconds(100))
         _ = export.activate(island: IslandID(rawValue: 7), name: "seven")
         let service = try Fixture.service("Brief")
         _ = export.observe(.added(service), now: Instant(nanoseconds: 0))

@@ -1,8 +1,8 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Testing
 
 /// Whole gateways on virtual time (`GatewayWorld`): services cross islands, withdrawals
@@ -238,7 +238,7 @@ struct HeartbeatAdmissionTests {
     func machine(key: NetworkKey?) -> GatewayMachine {
         var settings = GatewayMachine.Settings(id: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), network: network, priority: 100, port: 7400, seed: 1)
         settings.networkKey = key
-        return GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") }, importPermission: { _, _, _ in true })
+        return GatewayMachine(settings: settings)
     }
 
     func claim(_ key: NetworkKey?) -> [UInt8] {
@@ -248,7 +248,7 @@ struct HeartbeatAdmissionTests {
     }
 
     func rejections(_ effects: [GatewayMachine.Effect]) -> [String] {
-        effects.compactMap { if case .rejected(let reason, _) = $0 { reason } else { nil } }
+        effects.compactMap { if case .fact(.rejected(let reason, _)) = $0 { reason } else { nil } }
     }
 
     @Test func aGatewayWithTheKeyIgnoresAnOutsidersClaimToLeadAndSignsItsOwnHeartbeats() {

@@ -1,8 +1,8 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Primitives
 import Rendezvous
 
 /// Islands of gateways running `GatewayMachine` on virtual time, with everything else
@@ -55,8 +55,7 @@ struct GatewayWorld {
         let endpoint = Endpoint(ipv4: 10, UInt8(island), 0, UInt8(10 + index), port: 7400)
         let settings = GatewayMachine.Settings(id: Self.nodeID(index), network: network, priority: priority, port: 7400,
                                                islandName: islandName ?? "island-\(island)", seed: UInt64(index + 1))
-        let machine = GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") },
-                                     importPermission: { _, _, _ in true })
+        let machine = GatewayMachine(settings: settings)
         gateways.append(Gateway(machine: machine, island: island, endpoint: endpoint))
         // The new gateway first sees everything already on its link.
         for announcement in (links[island] ?? [:]).values.sorted(by: { $0.service.id < $1.service.id }) {
@@ -170,7 +169,7 @@ struct GatewayWorld {
             gateways[index].subscriptions.remove(key)
         case .persistIsland(let island):
             gateways[index].persistedIsland = island
-        case .transition, .exportSkipped, .rejected:
+        case .fact:
             break
         }
     }

@@ -1,8 +1,9 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
 import LocalDomain
+import Policy
+import Primitives
 import Rendezvous
 import Testing
 
@@ -10,14 +11,24 @@ struct ImportPlannerTests {
     let slot1 = ValueSlot(owner: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), valueID: 1)
     let slot2 = ValueSlot(owner: NodeID(w0: 2, w1: 0, w2: 0, w3: 0), valueID: 1)
 
-    func planner(permit: @escaping @Sendable (ServiceType, IslandID, String) -> Bool = { _, _, _ in true }) -> ImportPlanner {
-        var planner = ImportPlanner(permission: permit)
+    func planner(policy: Policy = .permitAll) -> ImportPlanner {
+        var planner = ImportPlanner(gate: PolicyGate(policy: policy))
         _ = planner.activate(localIsland: Fixture.islandA)
         return planner
     }
 
     func published(_ effects: [ImportEffect]) -> [Publication] {
-        effects.compactMap { if case .publish(_, let publication) = $0 { publication } else { nil } }
+        effects.compactMap { if case .publish(_, let imported) = $0 { imported.publication } else { nil } }
+    }
+
+    /// The instances withdrawn by `effects`, in order.
+    func withdrawn(_ effects: [ImportEffect]) -> [ImportKey] {
+        effects.compactMap { if case .withdraw(let key, _) = $0 { key } else { nil } }
+    }
+
+    /// The instances held back by `effects`, with why.
+    func held(_ effects: [ImportEffect]) -> [ImportKey: ImportHold] {
+        Dictionary(effects.compactMap { if case .held(let key, let hold) = $0 { (key, hold) } else { nil } }, uniquingKeysWith: { $1 })
     }
 
     @Test func remoteServiceIsPublishedUnchangedOnASynthesizedHost() throws {
@@ -43,7 +54,7 @@ struct ImportPlannerTests {
         _ = imports.apply(try Fixture.record("Office Printer"), from: slot1)
         let effects = imports.observe(.added(try Fixture.service("Office Printer")))
         let key = try Fixture.record("Office Printer").id
-        #expect(effects.first == .withdraw(key))
+        #expect(withdrawn(effects) == [key] && effects.count == 2)
         #expect(published(effects).first?.name.value == "Office Printer (island-b)")
     }
 
@@ -55,19 +66,26 @@ struct ImportPlannerTests {
         #expect(fromC.first?.name.value == "Printer (island-c)")
     }
 
-    @Test func ownIslandAndDeniedServicesAreNotImported() throws {
-        var imports = planner { type, _, _ in type.description != "_ssh._tcp" }
+    @Test func ownIslandServicesAreNotImportedAndDeniedOnesAreHeldWithTheRule() throws {
+        let rule = PolicyRule(.deny, direction: .import, type: .exact(try ServiceType("_ssh._tcp")), line: 4)
+        var imports = planner(policy: Policy(rules: [rule]))
         #expect(imports.apply(try Fixture.record("Mine", island: Fixture.islandA), from: slot1).isEmpty)
-        #expect(imports.apply(try Fixture.record("Shell", type: "_ssh._tcp"), from: slot2).isEmpty)
+        let shell = try Fixture.record("Shell", type: "_ssh._tcp")
+        let effects = imports.apply(shell, from: slot2)
+        guard case .denied(let verdict)? = held(effects)[shell.id] else { Issue.record("expected a denial, got \(effects)"); return }
+        #expect(verdict.ruleNumber == 1 && verdict.rule == rule && effects.count == 1)
+        #expect(imports.held[shell.id] != nil && imports.imports.isEmpty)
+        // Said once: the same value again changes nothing.
+        #expect(imports.apply(shell, from: slot2).isEmpty)
     }
 
     @Test func updateKeepsTheNameAndRemovalWithdraws() throws {
         var imports = planner()
         _ = imports.apply(try Fixture.record("P"), from: slot1)
         let updated = imports.apply(try Fixture.record("P", addresses: ["10.0.2.6"]), from: slot1)
-        guard case .update(_, let publication)? = updated.first else { Issue.record("expected update, got \(updated)"); return }
-        #expect(publication.name.value == "P")
-        #expect(imports.remove(slot1) == [.withdraw(try Fixture.record("P").id)])
+        guard case .update(_, let imported)? = updated.first else { Issue.record("expected update, got \(updated)"); return }
+        #expect(imported.publication.name.value == "P")
+        #expect(withdrawn(imports.remove(slot1)) == [try Fixture.record("P").id])
     }
 
     @Test func instanceHeldByTwoLeadersStaysUntilTheLastValueGoes() throws {
@@ -75,13 +93,13 @@ struct ImportPlannerTests {
         _ = imports.apply(try Fixture.record("P"), from: slot1)
         #expect(imports.apply(try Fixture.record("P"), from: slot2).isEmpty) // the same instance from a new leader
         #expect(imports.remove(slot1).isEmpty)
-        #expect(imports.remove(slot2) == [.withdraw(try Fixture.record("P").id)])
+        #expect(withdrawn(imports.remove(slot2)) == [try Fixture.record("P").id])
     }
 
     @Test func steppingDownWithdrawsEverythingAndLeadingAgainRepublishes() throws {
         var imports = planner()
         _ = imports.apply(try Fixture.record("P"), from: slot1)
-        #expect(imports.deactivate() == [.withdraw(try Fixture.record("P").id)])
+        #expect(withdrawn(imports.deactivate()) == [try Fixture.record("P").id])
         #expect(published(imports.activate(localIsland: Fixture.islandA)).count == 1)
     }
 
@@ -98,7 +116,7 @@ struct ImportPlannerTests {
         let web = ValueSlot(owner: slot1.owner, valueID: 2)
         #expect(published(imports.apply(try Fixture.record("Printer", type: "_http._tcp"), from: web)).map(\.name.value) == ["Printer"])
         // B's printer goes: its name is free again, C's keeps the one it has.
-        #expect(imports.remove(slot1) == [.withdraw(try Fixture.record("Printer").id)])
+        #expect(withdrawn(imports.remove(slot1)) == [try Fixture.record("Printer").id])
         #expect(published(imports.apply(try Fixture.record("Printer", island: islandD, islandName: "island-d"), from: slot3))
             .map(\.name.value) == ["Printer"])
         #expect(imports.imports.values.map(\.publication.name.value).sorted() == ["Printer", "Printer", "Printer (island-c)"])
@@ -124,7 +142,7 @@ struct ImportPlannerTests {
                           from: ValueSlot(owner: slot2.owner, valueID: 9))
         _ = imports.setLeaders([Fixture.islandB: slot2.owner], now: .zero)
         #expect(imports.leaders[Fixture.islandB]?.published == [try Fixture.record("P").id])
-        #expect(imports.remove(slot2) == [.withdraw(try Fixture.record("P").id)], "the old leader's value no longer counts")
+        #expect(withdrawn(imports.remove(slot2)) == [try Fixture.record("P").id], "the old leader's value no longer counts")
     }
 
     // MARK: the island's current leader (finding 4 of RELIABILITY.md)
@@ -135,7 +153,9 @@ struct ImportPlannerTests {
         _ = imports.setLeaders([Fixture.islandB: slot2.owner], now: .zero)
         #expect(imports.apply(try Fixture.record("P"), from: slot2).isEmpty) // its successor takes over
         // The successor withdraws it; the dead leader's value lives on in the DHT, and no longer counts.
-        #expect(imports.remove(slot2) == [.withdraw(try Fixture.record("P").id)])
+        let key = try Fixture.record("P").id
+        let effects = imports.remove(slot2)
+        #expect(withdrawn(effects) == [key] && held(effects) == [key: .notFromCurrentLeader])
     }
 
     @Test func anInstanceTheNewLeaderNeverPublishesGoesWhenTheHandoverEnds() throws {
@@ -151,7 +171,9 @@ struct ImportPlannerTests {
         #expect(imports.tick(now: Instant(nanoseconds: end.nanoseconds - 1_000_000)).isEmpty)
         #expect(imports.imports.count == 2)
         #expect(imports.nextDeadline == end)
-        #expect(imports.tick(now: end) == [.withdraw(try Fixture.record("Gone").id)])
+        let gone = try Fixture.record("Gone").id
+        let ended = imports.tick(now: end)
+        #expect(withdrawn(ended) == [gone] && held(ended) == [gone: .notFromCurrentLeader] && ended.count == 2)
         #expect(imports.nextDeadline == nil)
         // A leftover value arriving late (a merge hands it on) does not come back either.
         #expect(imports.apply(try Fixture.record("Gone"), from: slot1).isEmpty)

@@ -1,7 +1,7 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
+import Primitives
 import Testing
 
 struct IslandDirectoryCodecTests {
@@ -24,7 +24,7 @@ struct IslandDirectoryCodecTests {
     @Test func aTruncatedTermOrAnUnknownVersionIsRefusedWithItsReason() {
         var truncated = IslandDirectoryCodec.encode(entry)
         truncated.removeLast(3)
-        #expect(throws: IslandDirectoryRejection.truncated) { try IslandDirectoryCodec.decode(truncated) }
+        #expect(throws: IslandDirectoryRejection.read(.truncated)) { try IslandDirectoryCodec.decode(truncated) }
         var future = IslandDirectoryCodec.encode(entry)
         future[4] = 3
         #expect(throws: IslandDirectoryRejection.unsupportedVersion(3)) { try IslandDirectoryCodec.decode(future) }

@@ -1,7 +1,7 @@
 import DNSSD
 @testable import Gateway
 import Island
-import Kademlia
+import Primitives
 import Rendezvous
 import Testing
 
@@ -17,8 +17,7 @@ struct IslandLeadersTests {
     func leader() -> GatewayMachine {
         let settings = GatewayMachine.Settings(id: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), network: network, priority: 100,
                                                port: 7400, island: Fixture.islandA, seed: 1)
-        var machine = GatewayMachine(settings: settings, exportPermission: { _ in (true, "default") },
-                                     importPermission: { _, _, _ in true })
+        var machine = GatewayMachine(settings: settings)
         _ = machine.handle(.tick, now: .zero)
         _ = machine.handle(.tick, now: .zero + .seconds(3.1))
         return machine

@@ -1,7 +1,6 @@
 import DNSSD
 import Island
 @testable import Gateway
-import Kademlia
 import SIP
 import Testing
 

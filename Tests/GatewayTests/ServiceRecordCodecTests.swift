@@ -16,7 +16,7 @@ struct ServiceRecordCodecTests {
         for length in 0..<bytes.count {
             #expect(throws: ServiceRecordRejection.self) { try ServiceRecordCodec.decode(Array(bytes.prefix(length))) }
         }
-        #expect(throws: ServiceRecordRejection.trailingBytes(1)) { try ServiceRecordCodec.decode(bytes + [0]) }
+        #expect(throws: ServiceRecordRejection.read(.trailingBytes(1))) { try ServiceRecordCodec.decode(bytes + [0]) }
     }
 
     @Test func invalidFieldsAreRefusedWithTheDNSSDReason() throws {

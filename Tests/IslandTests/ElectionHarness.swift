@@ -1,5 +1,5 @@
 @testable import Island
-import Kademlia
+import Primitives
 
 /// A link of gateways running `Election` on virtual time: heartbeats arrive after a fixed
 /// delay, unless the sender or receiver is stopped or the pair is cut apart.

@@ -1,5 +1,5 @@
 @testable import Island
-import Kademlia
+import Primitives
 import Testing
 
 /// Leader election on virtual time: one link, heartbeats every second, three missed replace a leader.
@@ -133,6 +133,20 @@ struct ElectionTests {
             link.kill(old)
             link.run(for: .seconds(4.1))
             #expect(link.leaders.count == 1 && link.leaders[0] != old, "seed \(seed)")
+        }
+    }
+}
+
+/// The island's stage from the election and the overlay (`Stage.of`), the one place it is decided.
+struct StageTests {
+    @Test func bootstrappingUntilALeaderThenTheOverlaysStage() {
+        #expect(Stage.of(leaderElected: false, leading: false, overlay: .structure) == .bootstrapping)
+        #expect(Stage.of(leaderElected: true, leading: true, overlay: .bootstrapping) == .interconnection,
+                "a leader whose overlay knows nobody is looking for other leaders")
+        #expect(Stage.of(leaderElected: true, leading: false, overlay: .bootstrapping) == .bootstrapping)
+        for stage in [Stage.interconnection, .structure, .merging] {
+            #expect(Stage.of(leaderElected: true, leading: true, overlay: stage) == stage)
+            #expect(Stage.of(leaderElected: true, leading: false, overlay: stage) == stage)
         }
     }
 }

@@ -1,6 +1,6 @@
 import DNSSD
 @testable import Island
-import Kademlia
+import Primitives
 import Testing
 
 struct GatewayAdvertTests {

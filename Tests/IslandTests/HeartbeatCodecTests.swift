@@ -1,5 +1,5 @@
 @testable import Island
-import Kademlia
+import Primitives
 import Testing
 
 struct HeartbeatCodecTests {
@@ -32,7 +32,7 @@ struct HeartbeatCodecTests {
 
     @Test func badFramesAreRefusedWithTheirReason() {
         var bytes = HeartbeatCodec.encode(beat)
-        #expect(throws: HeartbeatRejection.trailingBytes(1)) { try HeartbeatCodec.decode(bytes + [0]) }
+        #expect(throws: HeartbeatRejection.read(.trailingBytes(1))) { try HeartbeatCodec.decode(bytes + [0]) }
         bytes[0] = UInt8(ascii: "Z")
         #expect(throws: HeartbeatRejection.badMagic) { try HeartbeatCodec.decode(bytes) }
         bytes = HeartbeatCodec.encode(beat)

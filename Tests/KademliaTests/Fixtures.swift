@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// Reproducible identities, contacts and messages for the tests.
 enum Fixtures {

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Testing
 
 /// The limits beyond the codec's: records per owner (island), inbound rate limits, and

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Testing
 
 /// Lookups driven by hand against a static "network" in which every node knows the 8

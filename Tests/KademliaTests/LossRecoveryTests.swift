@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Testing
 
 /// Lost datagrams on virtual time: a lookup whose closest node loses answers, and direct

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Testing
 
 /// The overlay's stages on virtual time: direct exchange below the structure threshold,
@@ -176,6 +177,6 @@ import Testing
         let stages = net.stages.filter { $0.node == 0 }.map(\.stage)
         #expect(stages.first == .interconnection)
         #expect(stages.contains(.structure))
-        #expect(net.nodes[0].counters.stageTransitions["alone->interconnection"] == 1)
+        #expect(net.nodes[0].counters.stageTransitions["bootstrapping->interconnection"] == 1)
     }
 }

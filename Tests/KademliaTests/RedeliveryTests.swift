@@ -1,4 +1,5 @@
 @testable import Kademlia
+import Primitives
 import Testing
 
 /// `Redelivery`, the backlog of direct exchange's unacknowledged stores, on its own:

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Testing
 
 /// Store replicas and id-only republishing (`Configuration.storeReplicas`, `DHTNode+Refresh`,

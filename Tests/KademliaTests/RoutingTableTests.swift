@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Testing
 
 @Suite struct RoutingTableTests {

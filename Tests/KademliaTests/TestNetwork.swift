@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 
 /// A few `DHTNode`s wired together by hand on virtual time: every datagram takes 10 ms,
 /// nodes can be silenced. Small enough to read; the `Simulation` module does this at scale.
@@ -14,7 +15,7 @@ struct TestNetwork {
     var outcomes: [(node: Int, request: RequestID, outcome: Outcome)] = []
     var notifications: [(node: Int, notification: SubscriptionNotification)] = []
     var drops: [(node: Int, reason: DropReason)] = []
-    var stages: [(node: Int, stage: OverlayStage)] = []
+    var stages: [(node: Int, stage: Stage)] = []
     private var inFlight: [(at: Instant, to: Int, message: Message, from: Endpoint)] = []
 
     /// Nodes are structured from their first contact on (the DHT tests' subject) unless

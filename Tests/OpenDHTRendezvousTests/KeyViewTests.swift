@@ -1,5 +1,6 @@
 import Kademlia
 @testable import OpenDHTRendezvous
+import Primitives
 import Rendezvous
 import Testing
 

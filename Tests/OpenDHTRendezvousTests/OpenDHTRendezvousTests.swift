@@ -1,6 +1,7 @@
 import Foundation
 import Kademlia
 import OpenDHTRendezvous
+import Primitives
 import Rendezvous
 import Synchronization
 import Testing

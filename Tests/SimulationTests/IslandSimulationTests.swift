@@ -1,4 +1,3 @@
-import Kademlia
 import Simulation
 import Testing
 

@@ -1,4 +1,5 @@
 import Kademlia
+import Primitives
 import Simulation
 import Testing
 

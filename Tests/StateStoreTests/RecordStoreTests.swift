@@ -1,5 +1,5 @@
 import Foundation
-import Kademlia
+import Primitives
 import StateStore
 import Testing
 

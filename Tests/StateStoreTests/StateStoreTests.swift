@@ -1,6 +1,7 @@
 import Foundation
 import Island
 import Kademlia
+import Primitives
 import StateStore
 import Testing
 

@@ -35,9 +35,9 @@ public enum BuildProducts {
 }
 
 /// The repository this file was compiled from.
-enum Repository {
+public enum Repository {
     /// `<root>/Tests/Testbed/BuildProducts.swift` → `<root>`.
-    static let root = URL(fileURLWithPath: #filePath)
+    public static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `Deploy/testbed`, or `$Z2Z_TESTBED_SCRIPT`.

@@ -146,18 +146,19 @@ final class ChildProcess: Sendable {
 
     private func closed(_ stream: Stream) {
         let s = stream.rawValue
-        let finished = state.withLock { state in
+        let (subscribers, finished) = state.withLock { state in
             if !state.partial[s].isEmpty {
                 let line = String(decoding: state.partial[s], as: UTF8.self)
                 state.partial[s] = Data()
                 state.lines[s].append(line)
                 for continuation in state.subscribers[s].values { continuation.yield(line) }
             }
-            for continuation in state.subscribers[s].values { continuation.finish() }
-            state.subscribers[s] = [:]
+            defer { state.subscribers[s] = [:] }
             state.closed[s] = true
-            return Self.completeIfFinished(&state, command)
+            return (Array(state.subscribers[s].values), Self.completeIfFinished(&state, command))
         }
+        // Outside the lock: finishing a stream runs its onTermination, which takes the lock.
+        for continuation in subscribers { continuation.finish() }
         finished?.forEach { $0.0.resume(returning: $0.1) }
     }
 

@@ -64,8 +64,12 @@ public final class Testbed: Sendable, CustomStringConvertible {
     // MARK: lifetime
 
     /// Builds a testbed and waits until every host's avahi-daemon runs. Call `down()`
-    /// when done, or use `with(islands:hosts:_:)`.
-    public static func up(islands: Int = 1, hosts: Int = 2, timeout: Duration = .seconds(120)) async throws -> Testbed {
+    /// when done, or use `with(islands:hosts:_:)`. An owned testbed (the default) is torn
+    /// down by the script's watcher when this process ends without doing it; one that is
+    /// not owned stays until `down()` or `Deploy/testbed down NAME` (to look at it afterwards).
+    public static func up(
+        islands: Int = 1, hosts: Int = 2, owned: Bool = true, timeout: Duration = .seconds(120)
+    ) async throws -> Testbed {
         let script = Repository.testbedScript
         guard FileManager.default.fileExists(atPath: script) else {
             throw TestbedError.scriptNotFound(path: script)
@@ -75,7 +79,8 @@ public final class Testbed: Sendable, CustomStringConvertible {
         while true {
             attempts += 1
             let name = "z2z\(owner)n\(counter.add(1, ordering: .relaxed).newValue)"
-            let arguments = ["up", name, "--islands", "\(islands)", "--hosts", "\(hosts)", "--owner", "\(owner)"]
+            let arguments = ["up", name, "--islands", "\(islands)", "--hosts", "\(hosts)"]
+                + (owned ? ["--owner", "\(owner)"] : [])
             let result: ProcessResult
             do {
                 result = try await runScript(script, arguments, timeout: timeout)
@@ -148,6 +153,12 @@ public final class Testbed: Sendable, CustomStringConvertible {
 
     private static func tearDown(_ name: String, script: String) async {
         _ = await Task { try? await runScript(script, ["down", name], timeout: .seconds(120)) }.value
+    }
+
+    /// Runs `Deploy/testbed` with `arguments` that concern no testbed of this process
+    /// (`plan`, `list`, `--help`), and returns how it ended.
+    public static func script(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ProcessResult {
+        try await runScript(Repository.testbedScript, arguments, timeout: timeout)
     }
 
     private static func runScript(_ script: String, _ arguments: [String], timeout: Duration) async throws -> ProcessResult {
@@ -252,6 +263,12 @@ public final class Testbed: Sendable, CustomStringConvertible {
         return process
     }
 
+    /// Like `spawn`, but the command's stdout and stderr are appended to the file `log`
+    /// (a daemon that runs for an hour writes more than a test wants to keep in memory).
+    public func spawn(_ host: HostRef, _ arguments: [String], log: String) throws -> BackgroundProcess {
+        try spawn(host, ["sh", "-c", #"exec "$@" >>"$0" 2>&1"#, log] + arguments)
+    }
+
     // MARK: Avahi
 
     /// Stops the host's avahi-daemon and waits until it is gone: SIGTERM (it says goodbye
@@ -288,6 +305,24 @@ public final class Testbed: Sendable, CustomStringConvertible {
     public func link(_ host: HostRef, up: Bool) async throws {
         try checkUsable(host)
         try await faultCommand(["link", name, "\(host)", up ? "up" : "down"])
+    }
+
+    /// Drops `percent` % of the datagrams the router forwards from or to `island`, at
+    /// random (0 removes the rule); the island's own link stays lossless.
+    public func loss(island: Int, percent: Int) async throws {
+        try await faultCommand(["loss", name, "\(island)", "\(percent)"])
+    }
+
+    /// Gives `host` a second interface (eth1) on `island`'s link.
+    public func attach(_ host: HostRef, island: Int) async throws {
+        try checkUsable(host)
+        try await faultCommand(["attach", name, "\(host)", "\(island)"])
+    }
+
+    /// Makes the host's avahi-daemon an mDNS reflector between all its interfaces, or not,
+    /// and waits until it runs again.
+    public func reflector(_ host: HostRef, on: Bool) async throws {
+        try await avahiCommand(["reflector", name, "\(host)", on ? "on" : "off"], host)
     }
 
     private func faultCommand(_ arguments: [String]) async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Kademlia
+import Primitives
 import Testing
 import Transport
 

@@ -1,6 +1,7 @@
 import Kademlia
 import NIOCore
 import NIOEmbedded
+import Primitives
 import Testing
 
 @testable import Transport

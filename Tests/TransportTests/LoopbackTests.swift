@@ -1,6 +1,7 @@
 import Foundation
 import Kademlia
 import NIOPosix
+import Primitives
 import Testing
 import Transport
 

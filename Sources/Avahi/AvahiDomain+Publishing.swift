@@ -1,0 +1,255 @@
+import CAvahi
+import DNSSD
+import LocalDomain
+
+/// Publishing: one entry group per publication, one per synthesized host (its address
+/// records, shared by the publications that point to it), renames on collision as
+/// `PublicationTable` decides them. Calls from outside take the poll lock; group callbacks
+/// run on Avahi's thread with it held.
+extension AvahiDomain {
+    /// Whom an entry group belongs to.
+    enum GroupOwner: Hashable {
+        case service(PublicationID)
+        case host(String)
+    }
+
+    // MARK: - LocalDomain: publishing
+
+    public func publish(_ publication: Publication) async throws(PublishError) -> PublicationID {
+        try locked { () throws(PublishError) -> PublicationID in
+            guard !isShutDown else { throw .shutDown }
+            let (id, newHost) = try publications.add(publication)
+            guard running, let client else {
+                continuation.yield(.publication(id, .waiting))
+                return id
+            }
+            do throws(PublishError) {
+                if let newHost { try announceHost(newHost, client: client) }
+                try announceService(id, client: client)
+            } catch {
+                // Nothing half-published: drop what was added for this publication.
+                withdrawLocked(id)
+                throw error
+            }
+            return id
+        }
+    }
+
+    public func update(_ id: PublicationID, to publication: Publication) async throws(PublishError) {
+        try locked { () throws(PublishError) in
+            guard !isShutDown else { throw .shutDown }
+            let (kind, newHost, releasedHost) = try publications.update(id, to: publication)
+            if let releasedHost { withdrawHost(releasedHost) }
+            guard running, let client else { return }
+            if let newHost { try announceHost(newHost, client: client) }
+            switch kind {
+            case .txtOnly:
+                guard let group = serviceGroups[id], let entry = publications.entries[id] else { return }
+                let publication = entry.publication
+                switch publication.announcement {
+                case .probed:
+                    let list = AvahiConversions.stringList(publication.txt)
+                    defer { avahi_string_list_free(list) }
+                    try check(avahi_entry_group_update_service_txt_strlst(
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
+                        entry.name.value, publication.type.description, publication.domain.value, list))
+                case .immediate:
+                    let name = RawRecord.presentation([entry.name.value, "_\(publication.type.name)",
+                                                       "_\(publication.type.transport.rawValue)"]
+                                                      + publication.domain.labels.map(String.init))
+                    let record = RawRecord(name: name, type: RawRecord.typeTXT, ttl: RawRecord.defaultTTL, unique: true,
+                                           rdata: publication.txt.wireFormat)
+                    try add([record], to: group, update: true)
+                }
+            case .reregister:
+                try announceService(id, client: client)
+            }
+        }
+    }
+
+    public func withdraw(_ id: PublicationID) async {
+        locked { withdrawLocked(id) }
+    }
+
+    /// Commits every host and service we publish (on a new client, or after the daemon reset
+    /// our groups).
+    func publishEverything(_ client: OpaquePointer) {
+        for key in publications.hosts.keys.sorted() {
+            do throws(PublishError) { try announceHost(key, client: client) } catch {
+                logger.warning("cannot announce host", metadata: ["host": "\(key)", "reason": "\(error)"])
+            }
+        }
+        for id in publications.entries.keys.sorted() { reannounce(id, client: client) }
+    }
+
+    // MARK: - Entry groups
+
+    /// Announces a synthesized host's address records in a group of their own.
+    private func announceHost(_ key: String, client: OpaquePointer) throws(PublishError) {
+        guard let host = publications.hosts[key] else { return }
+        if let old = hostGroups.removeValue(forKey: key) {
+            groupOwners[old] = nil
+            avahi_entry_group_free(old)
+        }
+        let group = try newGroup(client, owner: .host(key))
+        do throws(PublishError) {
+            switch host.announcement {
+            case .probed:
+                for address in host.addresses {
+                    var value = AvahiConversions.avahiAddress(address)
+                    try check(avahi_entry_group_add_address(
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_REVERSE,
+                        host.announced.value, &value))
+                }
+            case .immediate:
+                try add(RawRecord.addresses(of: host.announced, host.addresses), to: group)
+            }
+        } catch {
+            discardGroup(group)
+            throw error
+        }
+        try commit(group)
+        hostGroups[key] = group
+    }
+
+    /// (Re)builds and commits the service group of a publication under its current name.
+    private func announceService(_ id: PublicationID, client: OpaquePointer) throws(PublishError) {
+        guard let entry = publications.entries[id] else { throw .unknownPublication(id) }
+        let group: OpaquePointer
+        if let existing = serviceGroups[id] {
+            avahi_entry_group_reset(existing)
+            group = existing
+        } else {
+            group = try newGroup(client, owner: .service(id))
+        }
+        let publication = entry.publication
+        let host = publications.target(of: id)
+        do throws(PublishError) {
+            switch publication.announcement {
+            case .probed:
+                let list = AvahiConversions.stringList(publication.txt)
+                defer { avahi_string_list_free(list) }
+                try check(avahi_entry_group_add_service_strlst(
+                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
+                    entry.name.value, publication.type.description, publication.domain.value, host?.value,
+                    publication.port, list))
+                for subtype in publication.subtypes {
+                    try check(avahi_entry_group_add_service_subtype(
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0),
+                        entry.name.value, publication.type.description, publication.domain.value,
+                        subtype.fullName(of: publication.type)))
+                }
+            case .immediate:
+                guard let target = host ?? thisHostName(client) else {
+                    throw .refused(code: -1, message: "this host's name is not known yet")
+                }
+                try add(RawRecord.service(name: entry.name, type: publication.type, subtypes: publication.subtypes,
+                                          domain: publication.domain, port: publication.port, txt: publication.txt,
+                                          target: target), to: group)
+            }
+        } catch {
+            serviceGroups[id] = nil
+            discardGroup(group)
+            throw error
+        }
+        serviceGroups[id] = group
+        do throws(PublishError) { try commit(group) } catch {
+            serviceGroups[id] = nil
+            discardGroup(group)
+            throw error
+        }
+        continuation.yield(.publication(id, .registering(entry.name)))
+    }
+
+    /// Re-announces after a reconnect or a collision; failures become events, not throws.
+    private func reannounce(_ id: PublicationID, client: OpaquePointer) {
+        do throws(PublishError) { try announceService(id, client: client) } catch {
+            logger.warning("publication refused", metadata: ["publication": "\(id)", "reason": "\(error)"])
+            continuation.yield(.publication(id, .failed(error.description)))
+            withdrawLocked(id)
+        }
+    }
+
+    /// Adds raw records to a group; unique ones skip probing (see `RawRecord`).
+    private func add(_ records: [RawRecord], to group: OpaquePointer, update: Bool = false) throws(PublishError) {
+        for record in records {
+            var flags = record.unique ? AVAHI_PUBLISH_UNIQUE.rawValue | AVAHI_PUBLISH_NO_PROBE.rawValue : 0
+            if update { flags |= AVAHI_PUBLISH_UPDATE.rawValue }
+            try check(record.rdata.withUnsafeBytes { rdata in
+                avahi_entry_group_add_record(
+                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(flags),
+                    record.name, UInt16(AVAHI_DNS_CLASS_IN), record.type, record.ttl, rdata.baseAddress, rdata.count)
+            })
+        }
+    }
+
+    private func check(_ result: Int32) throws(PublishError) {
+        guard result >= 0 else { throw .refused(code: result, message: AvahiConversions.errorText(result)) }
+    }
+
+    /// This host's own name as avahi-daemon announces it (`myhost.local`).
+    private func thisHostName(_ client: OpaquePointer) -> HostName? {
+        try? HostName(AvahiConversions.text(avahi_client_get_host_name_fqdn(client)))
+    }
+
+    private func newGroup(_ client: OpaquePointer, owner: GroupOwner) throws(PublishError) -> OpaquePointer {
+        guard let group = avahi_entry_group_new(client, AvahiCallbacks.entryGroup, AvahiCallbacks.context(of: self))
+        else {
+            let code = avahi_client_errno(client)
+            throw .refused(code: code, message: AvahiConversions.errorText(code))
+        }
+        groupOwners[group] = owner
+        return group
+    }
+
+    private func commit(_ group: OpaquePointer) throws(PublishError) {
+        try check(avahi_entry_group_commit(group))
+    }
+
+    private func discardGroup(_ group: OpaquePointer) {
+        groupOwners[group] = nil
+        avahi_entry_group_free(group)
+    }
+
+    func groupChanged(_ group: OpaquePointer, _ state: AvahiEntryGroupState) {
+        guard let owner = groupOwners[group], let client else { return }
+        switch (owner, state) {
+        case (.service(let id), AVAHI_ENTRY_GROUP_ESTABLISHED):
+            if let name = publications.entries[id]?.name {
+                logger.debug("published", metadata: ["publication": "\(id)", "name": "\(name)"])
+                continuation.yield(.publication(id, .established(name)))
+            }
+        case (.service(let id), AVAHI_ENTRY_GROUP_COLLISION):
+            guard let old = publications.entries[id]?.name, let new = publications.nameCollided(id) else { return }
+            logger.info("name collision, renaming", metadata: ["from": "\(old)", "to": "\(new)"])
+            continuation.yield(.publication(id, .renamed(from: old, to: new)))
+            reannounce(id, client: client)
+        case (.host(let key), AVAHI_ENTRY_GROUP_COLLISION):
+            guard let (announced, users) = publications.hostCollided(key) else { return }
+            logger.info("host name collision, renaming host", metadata: ["host": "\(announced)"])
+            do throws(PublishError) { try announceHost(key, client: client) } catch {
+                logger.warning("cannot announce renamed host", metadata: ["host": "\(announced)", "reason": "\(error)"])
+            }
+            for id in users { reannounce(id, client: client) }
+        case (.service(let id), AVAHI_ENTRY_GROUP_FAILURE):
+            let reason = AvahiConversions.errorText(avahi_client_errno(client))
+            continuation.yield(.publication(id, .failed(reason)))
+            withdrawLocked(id)
+        case (.host(let key), AVAHI_ENTRY_GROUP_FAILURE):
+            logger.warning("host records failed", metadata: ["host": "\(key)",
+                           "reason": "\(AvahiConversions.errorText(avahi_client_errno(client)))"])
+        default:
+            break
+        }
+    }
+
+    func withdrawLocked(_ id: PublicationID) {
+        if let group = serviceGroups.removeValue(forKey: id) { discardGroup(group) }
+        guard let (_, releasedHost) = publications.remove(id) else { return }
+        if let releasedHost { withdrawHost(releasedHost) }
+    }
+
+    private func withdrawHost(_ key: String) {
+        if let group = hostGroups.removeValue(forKey: key) { discardGroup(group) }
+    }
+}

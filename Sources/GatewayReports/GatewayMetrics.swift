@@ -1,0 +1,134 @@
+import CoreMetrics
+import Foundation
+import Metrics
+import Primitives
+import Prometheus
+import Synchronization
+import Z2ZAPI
+
+/// The daemon's Prometheus metrics (`GET /metrics`), named `z2z_*` in base units (seconds),
+/// with low-cardinality labels only: roles, stages, origins, results and reasons — never a
+/// service, island or node id.
+///
+/// Counters are fed by the event log (`observe`), so a metric label and the event's reason
+/// are the same word; state gauges are set from the status at each scrape (`scrape`).
+/// Metrics go through swift-metrics with this registry's factory rather than the global
+/// `MetricsSystem` (bootstrapped once per process), so tests can run several daemons.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    /// The rendezvous' refusal totals at the last scrape: counters advance by the difference.
+    private let refusalsSeen = Mutex<[String: Int]>([:])
+
+    static let roles = ["candidate", "follower", "leader"]
+    static let stages = Primitives.Stage.allCases.map(\.rawValue)
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["z2z_rendezvous_operation_duration_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+        // Present from the start (at 0), so a dashboard's rate() has a series to read.
+        counter("z2z_leader_changes_total").increment(by: 0)
+        for stage in Self.stages { counter("z2z_stage_changes_total", ["stage": stage]).increment(by: 0) }
+        counter("z2z_rate_limited_packets_total").increment(by: 0)
+        counter("z2z_rejections_total", ["reason": "none"]).increment(by: 0)
+        for result in ["exported", "changed", "removed"] { counter("z2z_exports_total", ["result": result]).increment(by: 0) }
+        for result in ["imported", "changed", "withdrawn"] { counter("z2z_imports_total", ["result": result]).increment(by: 0) }
+    }
+
+    /// Counts one event: leader changes, exports and imports by result, rejections by reason.
+    public func observe(_ event: GatewayEvent) {
+        switch event.kind {
+        case .transition:
+            counter("z2z_leader_changes_total").increment()
+        case .exported:
+            counter("z2z_exports_total", ["result": event.reason == "changed" ? "changed" : "exported"]).increment()
+        case .exportRemoved:
+            counter("z2z_exports_total", ["result": "removed"]).increment()
+        case .exportSkipped:
+            counter("z2z_exports_total", ["result": Self.label(event.reason ?? "skipped")]).increment()
+        case .imported:
+            counter("z2z_imports_total", ["result": event.reason == "changed" ? "changed" : "imported"]).increment()
+        case .importWithdrawn:
+            counter("z2z_imports_total", ["result": "withdrawn"]).increment()
+        case .importHeld:
+            counter("z2z_imports_total", ["result": Self.label(event.reason ?? "held")]).increment()
+        case .stage:
+            counter("z2z_stage_changes_total", ["stage": Self.label(event.reason ?? "unknown")]).increment()
+        case .rejected:
+            counter("z2z_rejections_total", ["reason": Self.label(event.reason ?? "unknown")]).increment()
+        case .failed:
+            counter("z2z_failures_total", ["reason": Self.label(event.reason ?? "unknown")]).increment()
+        default:
+            break
+        }
+    }
+
+    /// Packets dropped by a rate limit.
+    public func rateLimited(_ packets: Int = 1) {
+        counter("z2z_rate_limited_packets_total").increment(by: Int64(packets))
+    }
+
+    /// The rendezvous' refusals (datagrams and records refused, by reason: rate limits,
+    /// admission, record checks, table diversity) as totals since start: counted into
+    /// `z2z_dht_refusals_total{reason}`, and the rate limits' also into
+    /// `z2z_rate_limited_packets_total`.
+    public func refusals(_ totals: [String: Int]) {
+        let deltas = refusalsSeen.withLock { seen -> [String: Int] in
+            var deltas: [String: Int] = [:]
+            for (reason, total) in totals where total > seen[reason, default: 0] {
+                deltas[reason] = total - seen[reason, default: 0]
+                seen[reason] = total
+            }
+            return deltas
+        }
+        for (reason, delta) in deltas.sorted(by: { $0.key < $1.key }) {
+            counter("z2z_dht_refusals_total", ["reason": Self.label(reason)]).increment(by: Int64(delta))
+            if reason.hasPrefix("rate_limited") { rateLimited(delta) }
+        }
+    }
+
+    /// One rendezvous operation: its latency, by operation, and its result.
+    public func rendezvousOperation(_ operation: String, duration: Duration, result: String) {
+        CoreMetrics.Timer(label: "z2z_rendezvous_operation_duration_seconds", dimensions: [("operation", operation)], factory: factory)
+            .record(duration: duration)
+        counter("z2z_rendezvous_operations_total", ["operation": operation, "result": Self.label(result)]).increment()
+    }
+
+    /// Sets the state gauges from a status answer (at each scrape).
+    public func scrape(status: StatusResponse, dhtPeers: Int, storedValues: Int) {
+        for role in Self.roles { gauge("z2z_role", ["role": role]).record(status.role.rawValue == role ? 1 : 0) }
+        gauge("z2z_leader").record(status.role == .leader ? 1 : 0)
+        for stage in Self.stages { gauge("z2z_stage", ["stage": stage]).record(status.stage.rawValue == stage ? 1 : 0) }
+        gauge("z2z_services", ["origin": "local"]).record(status.services.local)
+        gauge("z2z_services", ["origin": "imported"]).record(status.services.imported)
+        gauge("z2z_services", ["origin": "exported"]).record(status.services.exported)
+        gauge("z2z_peers").record(status.peerCount)
+        gauge("z2z_dht_peers").record(dhtPeers)
+        gauge("z2z_dht_stored_values").record(storedValues)
+        gauge("z2z_avahi_connected").record(status.avahi.state == .connected ? 1 : 0)
+        gauge("z2z_uptime_seconds").record(status.uptimeSeconds)
+    }
+
+    /// The text exposition format.
+    public func exposition() -> String { registry.emitToString() }
+
+    private func counter(_ name: String, _ labels: KeyValuePairs<String, String> = [:]) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: name, dimensions: labels.map { ($0.key, $0.value) }, factory: factory)
+    }
+
+    private func gauge(_ name: String, _ labels: KeyValuePairs<String, String> = [:]) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: name, dimensions: labels.map { ($0.key, $0.value) }, factory: factory)
+    }
+
+    /// A reason as a label value: lower case letters, digits and `_` only, at most 48 bytes.
+    static func label(_ reason: String) -> String {
+        let cleaned = reason.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII ? $0 : "_" }
+        return String(String(cleaned).prefix(48))
+    }
+}

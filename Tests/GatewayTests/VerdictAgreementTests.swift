@@ -1,0 +1,141 @@
+import DNSSD
+import Foundation
+@testable import Gateway
+import GatewayReports
+import Island
+import Primitives
+import LocalDomain
+import Policy
+import Rendezvous
+import Testing
+import Z2ZAPI
+
+/// What the gateway does and what it says it does are one answer: for every form a rule
+/// can name an island in (its id, its name, `*`, a tag of types), the machine's decision,
+/// `z2z services`, `z2z explain` and `z2z policy test` give the same verdict. (The running
+/// gateway once asked the export policy with the island's name only, so a rule naming the
+/// island by id was ignored by it while explain, services and policy test said it denied.)
+struct VerdictAgreementTests {
+    static let network = NetworkID(rawValue: 0x2a)
+    static let printing = try! ServiceType("_ipp._tcp")
+
+    /// The island forms a rule can name this island (`north`, `Fixture.islandA`) by.
+    static func islandForms(id: IslandID, name: String) -> [(String, IslandMatch, TypeMatch)] {
+        [("id", .id(id.rawValue), .exact(printing)), ("name", .name(name), .exact(printing)),
+         ("*", .any, .exact(printing)), ("tag", .any, .tag("printing"))]
+    }
+
+    static func policy(_ action: PolicyAction, _ direction: DirectionMatch, island: IslandMatch, type: TypeMatch) -> Policy {
+        Policy(rules: [PolicyRule(action, direction: direction, type: type, island: island, line: 7)],
+               tags: ["printing": [printing]])
+    }
+
+    /// A lone gateway leading island A ("north"), its listen window over.
+    static func leader(_ policy: Policy) -> (GatewayMachine, EventLog) {
+        let settings = GatewayMachine.Settings(id: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), network: network, priority: 100, port: 7400,
+                                               island: Fixture.islandA, islandName: "north", seed: 1)
+        var machine = GatewayMachine(settings: settings, policy: policy)
+        var log = EventLog()
+        for effect in machine.handle(.tick, now: .zero) + machine.handle(.tick, now: .zero + .seconds(3.1)) {
+            if case .fact(let fact) = effect { log.append(fact) }
+        }
+        return (machine, log)
+    }
+
+    static func run(_ machine: inout GatewayMachine, _ event: GatewayMachine.Event, at seconds: Double, log: inout EventLog)
+        -> [GatewayMachine.Effect] {
+        let effects = machine.handle(event, now: .zero + .seconds(seconds))
+        for case .fact(let fact) in effects { log.append(fact) }
+        return effects
+    }
+
+    @Test(arguments: [PolicyAction.deny, .permit])
+    func exportVerdictsAgreeForEveryIslandForm(action: PolicyAction) throws {
+        for (form, island, type) in Self.islandForms(id: Fixture.islandA, name: "north") {
+            // The rule decides; the default says the opposite, so a rule that is ignored shows.
+            var policy = Self.policy(action, .export, island: island, type: type)
+            policy.defaultAction = action == .deny ? .permit : .deny
+            var (machine, log) = Self.leader(policy)
+            #expect(machine.role == .leader)
+            let service = try Fixture.service("Office Printer")
+            var effects = Self.run(&machine, .local(.added(service)), at: 4, log: &log)
+            effects += Self.run(&machine, .tick, at: 5, log: &log)
+
+            // What the machine did.
+            let exported = effects.contains { if case .fact(.exported(let record, _, _)) = $0 { record.name == service.id.name } else { false } }
+            let denial = effects.compactMap { effect -> Verdict? in
+                if case .fact(.exportSkipped(_, .denied(let verdict))) = effect { verdict } else { nil }
+            }.first
+            #expect(exported == (action == .permit), "the machine, rule by \(form)")
+            #expect((denial != nil) == (action == .deny), "the machine's denial, rule by \(form)")
+            if let denial { #expect(denial.ruleNumber == 1, "decided by the rule naming the island by \(form)") }
+
+            // What z2z services says.
+            let view = machine.view
+            let listed = try #require(StatusReport.services(view).first { $0.name == "Office Printer" })
+            #expect(listed.policy?.action.rawValue == action.rawValue && listed.policy?.ruleNumber == 1, "services, rule by \(form)")
+
+            // What z2z explain says.
+            let trace = try #require(ServiceExplainer(view: view, events: log).explain("Office Printer._ipp._tcp", dht: [:]).traces.first)
+            let step = try #require(trace.steps.first { $0.step == .exportPolicy })
+            #expect(step.outcome == (action == .permit ? .passed : .failed), "explain, rule by \(form)")
+
+            // What z2z policy test says, for the island typed by id and by name.
+            let islands = StatusReport.islands(view)
+            for typed in ["\(Fixture.islandA)", "north", "NORTH"] {
+                let subject = IslandRef.resolve(typed, among: islands).policyIsland
+                let tested = PolicyGate(policy: policy).verdicts(Self.printing, island: subject).export
+                #expect(tested.action == action && tested.ruleNumber == 1, "policy test \(typed), rule by \(form)")
+            }
+        }
+    }
+
+    @Test(arguments: [PolicyAction.deny, .permit])
+    func importVerdictsAgreeForEveryIslandForm(action: PolicyAction) throws {
+        for (form, island, type) in Self.islandForms(id: Fixture.islandB, name: "island-b") {
+            var policy = Self.policy(action, .import, island: island, type: type)
+            policy.defaultAction = action == .deny ? .permit : .deny
+            var (machine, log) = Self.leader(policy)
+            let owner = NodeID(w0: 0xb, w1: 0, w2: 0, w3: 0)
+            let entry = IslandDirectoryEntry(island: Fixture.islandB, name: "island-b", leader: owner, types: [Self.printing],
+                                             services: 1, term: 5)
+            let record = try Fixture.record("Far Printer")
+            _ = Self.run(&machine, .rendezvous(.upserted(RendezvousValue(
+                key: RecordKeys.directory(network: Self.network), owner: owner, valueID: 0, sequence: 1,
+                payload: IslandDirectoryCodec.encode(entry)))), at: 4, log: &log)
+            let effects = Self.run(&machine, .rendezvous(.upserted(RendezvousValue(
+                key: RecordKeys.type(Self.printing, network: Self.network), owner: owner,
+                valueID: RecordKeys.valueID(of: record.name, type: record.type), sequence: 1,
+                payload: ServiceRecordCodec.encode(record)))), at: 4, log: &log)
+
+            // What the machine did. (A type the policy keeps out is not even followed:
+            // the record comes by a get, as explain's DHT answer below.)
+            let imported = effects.contains { if case .fact(.imported) = $0 { true } else { false } }
+            #expect(imported == (action == .permit), "the machine, rule by \(form)")
+            let view = machine.view
+            #expect(view.imports.isEmpty == (action == .deny))
+
+            // What z2z services and explain say.
+            #expect(StatusReport.services(view).contains { $0.name == "Far Printer" } == (action == .permit), "services, rule by \(form)")
+            if let listed = StatusReport.services(view).first(where: { $0.name == "Far Printer" }) {
+                #expect(listed.policy?.ruleNumber == 1, "services names the rule, by \(form)")
+            }
+            let value = RendezvousValue(key: RecordKeys.type(Self.printing, network: Self.network), owner: owner,
+                                        valueID: RecordKeys.valueID(of: record.name, type: record.type), sequence: 1,
+                                        payload: ServiceRecordCodec.encode(record))
+            let explained = ServiceExplainer(view: view, events: log).explain("Far Printer._ipp._tcp", dht: [Self.printing: .values([value])])
+            let trace = try #require(explained.traces.first { $0.direction == .inbound })
+            let step = try #require(trace.steps.first { $0.step == .importPolicy })
+            #expect(step.outcome == (action == .permit ? .passed : .failed), "explain, rule by \(form)")
+            #expect(trace.crossed == (action == .permit))
+
+            // What z2z policy test says, for the island typed by id and by name.
+            let islands = StatusReport.islands(view)
+            for typed in ["\(Fixture.islandB)", "island-b"] {
+                let subject = IslandRef.resolve(typed, among: islands).policyIsland
+                let tested = PolicyGate(policy: policy).verdicts(Self.printing, island: subject).import
+                #expect(tested.action == action && tested.ruleNumber == 1, "policy test \(typed), rule by \(form)")
+            }
+        }
+    }
+}
