@@ -69,6 +69,10 @@ public struct GatewayScenario: Sendable {
         public var bytes = 0
         public var seconds = 0.0
         public var bytesPerIslandSecond = 0.0
+        /// The bytes by message kind (`values`: pages of values answering lookups).
+        public var bytesByKind: [String: Int] = [:]
+        /// Merges the DHT nodes started during the phase (`DHTNode+Merging`), by all causes.
+        public var mergesStarted = 0
         /// For an island that is not whole: what it lacks or shows wrongly (a few).
         public var differences: [String] = []
     }
@@ -117,31 +121,31 @@ public struct GatewayScenario: Sendable {
             lastBoot = max(lastBoot, addIsland(world, catalogue, bootingWithin: .zero, window))
         }
         sim.run(until: lastBoot)
-        result.formation = measure(world, from: .zero, bytesAtFrom: 0, reference: lastBoot, limit: limit)
+        result.formation = measure(world, from: Mark(at: .zero), reference: lastBoot, limit: limit)
         result.gateways = world.gateways.count
         result.islandsWithOneLeader = world.presentIslands.filter { world.leaders(of: $0).count == 1 }.count
 
         // Quiet.
-        result.steady = measure(world, from: sim.now, bytesAtFrom: sim.traffic.bytes, reference: sim.now, limit: .zero,
-                                until: sim.now + steady)
+        result.steady = measure(world, from: Mark(sim), reference: sim.now, limit: .zero, until: sim.now + steady)
 
         // A random split into halves, services changing on both sides meanwhile.
         let order = shuffled(world.presentIslands, sim)
         let side = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset < order.count / 2 ? 0 : 1) })
-        let (splitAt, bytesAtSplit) = (sim.now, sim.traffic.bytes)
+        let splitMark = Mark(sim)
         world.partition { side[$0] ?? 0 }
         sim.run(for: partitionLength * 0.5)
         let changing = shuffled(world.presentIslands, sim).prefix(Int((Double(islands) * changesWhileApart).rounded()))
         for island in changing.sorted() { change(world, catalogue, island: island) }
         result.changedWhileApart = changing.count
-        result.split = measure(world, from: splitAt, bytesAtFrom: bytesAtSplit, reference: splitAt, limit: .zero,
-                               until: splitAt + partitionLength)
+        result.split = measure(world, from: splitMark, reference: splitMark.at, limit: .zero,
+                               until: splitMark.at + partitionLength)
         world.partition(nil)
-        result.heal = measure(world, from: sim.now, bytesAtFrom: sim.traffic.bytes, reference: sim.now, limit: limit)
+        result.heal = measure(world, from: Mark(sim), reference: sim.now, limit: limit)
 
         // Churn: islands leave (seed islands stay: they are every gateway's configured
         // seeds), as many join.
-        let (churnAt, bytesAtChurn) = (sim.now, sim.traffic.bytes)
+        let churnMark = Mark(sim)
+        let churnAt = churnMark.at
         let candidates = world.presentIslands.filter { $0 >= network.seedIslands }
         let leaving = shuffled(candidates, sim).prefix(Int((Double(islands) * churn).rounded())).sorted()
         for (n, island) in leaving.enumerated() { world.remove(island: island, graceful: n % 2 == 0) }
@@ -149,9 +153,8 @@ public struct GatewayScenario: Sendable {
         result.killed = leaving.count / 2
         for _ in leaving { _ = addIsland(world, catalogue, bootingWithin: churnAt, churnWindow) }
         result.joined = leaving.count
-        result.churn = measure(world, from: churnAt, bytesAtFrom: bytesAtChurn, reference: churnAt, limit: limit,
-                               lingeringAllowed: true)
-        result.lingerGone = measure(world, from: churnAt, bytesAtFrom: bytesAtChurn, reference: churnAt, limit: lingerLimit)
+        result.churn = measure(world, from: churnMark, reference: churnAt, limit: limit, lingeringAllowed: true)
+        result.lingerGone = measure(world, from: churnMark, reference: churnAt, limit: lingerLimit)
 
         result.virtualSeconds = sim.now.since(.zero).seconds
         result.simulatorEvents = sim.eventsProcessed
@@ -194,9 +197,10 @@ public struct GatewayScenario: Sendable {
 
     /// Runs until every present island's imports are whole (checked every `resolution`) or
     /// `limit` has passed since `from`, then on to `until` if later. The time counts from
-    /// `reference`, bytes and seconds from `from` (when `bytesAtFrom` had been sent).
-    private func measure(_ world: GatewayNetwork, from: Instant, bytesAtFrom: Int, reference: Instant, limit: Interval,
+    /// `reference`, traffic and seconds from the `from` mark.
+    private func measure(_ world: GatewayNetwork, from mark: Mark, reference: Instant, limit: Interval,
                          until: Instant? = nil, lingeringAllowed: Bool = false) -> Phase {
+        let from = mark.at
         let sim = world.simulation
         var phase = Phase()
         let deadline = max(from + limit, sim.now)
@@ -217,10 +221,33 @@ public struct GatewayScenario: Sendable {
         phase.lingeringImports = world.lingeringImports
         phase.differences = present.filter { !world.importsAreWhole($0, lingeringAllowed: lingeringAllowed) }.prefix(3)
             .map { world.differences(of: $0) }
-        phase.bytes = sim.traffic.bytes - bytesAtFrom
+        phase.bytes = sim.traffic.bytes - mark.bytes
+        phase.bytesByKind = sim.bytesByKind.reduce(into: [:]) { $0[$1.key] = $1.value - (mark.kinds[$1.key] ?? 0) }
+        phase.mergesStarted = Mark.merges(sim) - mark.merges
         phase.seconds = sim.now.since(from).seconds
         phase.bytesPerIslandSecond = phase.seconds > 0 ? Double(phase.bytes) / Double(max(1, present.count)) / phase.seconds : 0
         return phase
+    }
+
+    /// The traffic so far at a moment, for a phase's figures.
+    private struct Mark {
+        var at: Instant
+        var bytes = 0
+        var kinds: [String: Int] = [:]
+        var merges = 0
+
+        init(at: Instant) { self.at = at }
+
+        init(_ sim: Simulation) {
+            at = sim.now
+            bytes = sim.traffic.bytes
+            kinds = sim.bytesByKind
+            merges = Self.merges(sim)
+        }
+
+        static func merges(_ sim: Simulation) -> Int {
+            sim.nodes.reduce(0) { $0 + $1.node.counters.merges.values.reduce(0, +) }
+        }
     }
 
     private func shuffled(_ items: [Int], _ sim: Simulation) -> [Int] {

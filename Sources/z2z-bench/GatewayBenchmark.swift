@@ -37,8 +37,8 @@ struct GatewaysCommand: ParsableCommand {
         print("gateways: \(r.islands) islands, \(r.gateways) gateways, \(r.services) services each over \(r.types) types; seed \(seed)")
         print("  one leader: \(r.islandsWithOneLeader)/\(r.islands) islands after formation")
         row("formation (from the last boot)", r.formation)
-        row("steady (\(f(r.steady.seconds, 0)) s quiet)", r.steady)
-        row("split (\(f(r.split.seconds, 0)) s, \(r.changedWhileApart) islands changing)", r.split)
+        row("steady (\(f(r.steady.seconds, 0)) s quiet)", r.steady, judged: false)
+        row("split (\(f(r.split.seconds, 0)) s, \(r.changedWhileApart) islands changing)", r.split, judged: false)
         row("heal [target <= 15 s]", r.heal)
         print("  churn: \(r.leftGracefully) islands left gracefully, \(r.killed) killed, \(r.joined) joined")
         row("churn, killed islands' imports aside [target <= 15 s]", r.churn)
@@ -47,11 +47,14 @@ struct GatewaysCommand: ParsableCommand {
         try Report("gateways", seed: seed, wallSeconds: wall, figures: r).emit(json: json)
     }
 
-    private func row(_ name: String, _ phase: GatewayScenario.Phase) {
+    private func row(_ name: String, _ phase: GatewayScenario.Phase, judged: Bool = true) {
         let whole = phase.secondsUntilWhole.map { "\(f($0, 1)) s" } ?? "never (within the limit)"
-        print("  \(name): whole after \(whole); \(phase.islandsWhole)/\(phase.islandsPresent) whole at the end; "
+        let kinds = phase.bytesByKind.sorted { $0.value > $1.value }.prefix(3)
+            .map { "\($0.key) \(f(100 * Double($0.value) / Double(max(1, phase.bytes)), 0)) %" }.joined(separator: ", ")
+        print("  \(name): " + (judged ? "whole after \(whole); " : "")
+            + "\(phase.islandsWhole)/\(phase.islandsPresent) whole at the end; "
             + "zombies \(phase.zombieImports), stale \(phase.staleImports), lingering \(phase.lingeringImports); "
-            + "\(f(phase.bytesPerIslandSecond, 0)) B/s per island over \(f(phase.seconds, 1)) s")
+            + "\(f(phase.bytesPerIslandSecond, 0)) B/s per island over \(f(phase.seconds, 1)) s (\(kinds)); \(phase.mergesStarted) merges")
         for difference in phase.differences { print("    \(difference)") }
     }
 }
