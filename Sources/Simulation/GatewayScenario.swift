@@ -1,3 +1,4 @@
+import Foundation
 import Primitives
 import DNSSD
 import Kademlia
@@ -204,10 +205,17 @@ public struct GatewayScenario: Sendable {
         let sim = world.simulation
         var phase = Phase()
         let deadline = max(from + limit, sim.now)
+        var nextNote = sim.now
         while phase.secondsUntilWhole == nil {
-            if world.presentIslands.allSatisfy({ world.importsAreWhole($0, lingeringAllowed: lingeringAllowed) }) {
+            let missing = world.presentIslands.filter { !world.importsAreWhole($0, lingeringAllowed: lingeringAllowed) }
+            if missing.isEmpty {
                 phase.secondsUntilWhole = max(0, sim.now.since(reference).seconds)
                 break
+            }
+            if let trace, sim.now >= nextNote {
+                // Once a second while waiting: how many islands are not whole yet, and why the first.
+                nextNote = sim.now + .seconds(1)
+                trace("  +\(String(format: "%.1f", sim.now.since(reference).seconds)) s: \(missing.count) islands not whole; \(world.differences(of: missing[0]))")
             }
             guard sim.now < deadline else { break }
             sim.run(until: min(sim.now + resolution, deadline))
