@@ -96,15 +96,15 @@ public final class GatewayNetwork {
 
     public let simulation: Simulation
     public let settings: Settings
-    public private(set) var gateways: [Gateway] = []
-    public private(set) var islands: [Island] = []
+    public internal(set) var gateways: [Gateway] = []
+    public internal(set) var islands: [Island] = []
     public private(set) var leaderChanges: [LeaderChange] = []
     /// Heartbeat bytes sent over links (not wide-area traffic: never in `simulation.traffic`).
-    public private(set) var heartbeatBytes = 0
+    public internal(set) var heartbeatBytes = 0
     var ledger = ImportLedger()
-    private var gatewayOfNode: [Int: Int] = [:]
+    var gatewayOfNode: [Int: Int] = [:]
     private var partitionSide: ((Int) -> Int)?
-    private var nextRequest: UInt64 = 0
+    var nextRequest: UInt64 = 0
     private var rng: Xoshiro256
 
     public init(simulation: Simulation, settings: Settings = Settings()) {
@@ -276,7 +276,7 @@ public final class GatewayNetwork {
 
     // MARK: running gateways
 
-    private func boot(_ index: Int) {
+    func boot(_ index: Int) {
         guard gateways[index].state == .waiting, !islands[gateways[index].island].departed else { return }
         gateways[index].state = .running
         gateways[index].rendezvous = RendezvousClient(
@@ -304,7 +304,7 @@ public final class GatewayNetwork {
         scheduleTick(index)
     }
 
-    private func scheduleTick(_ index: Int) {
+    func scheduleTick(_ index: Int) {
         guard let deadline = gateways[index].machine.nextDeadline else { return }
         if let at = gateways[index].tickAt, at <= deadline, at >= simulation.now { return }
         let at = max(deadline, simulation.now)
@@ -316,7 +316,7 @@ public final class GatewayNetwork {
         }
     }
 
-    private func perform(_ effect: GatewayMachine.Effect, by index: Int) {
+    func perform(_ effect: GatewayMachine.Effect, by index: Int) {
         let island = gateways[index].island
         switch effect {
         case .sendHeartbeat(let bytes, let endpoint):
@@ -370,7 +370,7 @@ public final class GatewayNetwork {
         }
     }
 
-    private func transitioned(_ index: Int, _ transition: Election.Transition) {
+    func transitioned(_ index: Int, _ transition: Election.Transition) {
         let island = gateways[index].island
         let leads = transition.role == .leader
         let led = leaderChanges.last { $0.gateway == index }?.leads ?? false
@@ -383,129 +383,9 @@ public final class GatewayNetwork {
         }
     }
 
-    private func noteStepDown(_ index: Int) {
+    func noteStepDown(_ index: Int) {
         if leaderChanges.last(where: { $0.gateway == index })?.leads == true {
             leaderChanges.append(LeaderChange(island: gateways[index].island, gateway: index, at: simulation.now, leads: false))
         }
-    }
-
-    // MARK: the link
-
-    /// Tells every running gateway of the island about a change, `mdnsDelay` from now.
-    private func tell(_ island: Int, _ change: SimulatedLink.Change) {
-        let viewers = islands[island].gateways.filter { gateways[$0].state == .running }
-        guard !viewers.isEmpty else { return }
-        simulation.schedule(at: simulation.now + settings.mdnsDelay) { [unowned self] _ in
-            for viewer in viewers { self.feed(viewer, .local(SimulatedLink.event(change, for: viewer))) }
-        }
-    }
-
-    private func retract(_ id: ServiceID, by index: Int) {
-        let island = gateways[index].island
-        if let change = islands[island].link.retract(id, by: index) { tell(island, change) }
-    }
-
-    /// Everything the gateway published goes (goodbyes, or Avahi dropping a dead client).
-    private func withdrawEverything(of index: Int) {
-        let island = gateways[index].island
-        for key in gateways[index].publications.keys { ledger.withdrawn(key, island: island, gateway: index) }
-        gateways[index].publications = [:]
-        for id in islands[island].link.publications(of: index) { retract(id, by: index) }
-        gateways[index].advert = nil
-    }
-
-    static func hostName(of gateway: Int) -> HostName {
-        (try? HostName("gateway-\(gateway).local")) ?? .local
-    }
-
-    static func address(of node: Int) -> IPAddress {
-        guard case .v4(let value) = Simulation.endpoint(of: node).address else { preconditionFailure("nodes listen on IPv4") }
-        return .v4(value)
-    }
-
-    // MARK: the rendezvous
-
-    private func newRequest() -> RequestID {
-        nextRequest += 1
-        return RequestID(nextRequest)
-    }
-
-    /// Carries the client's actions out on the gateway's DHT node, as `ClientShell` does on
-    /// a `DHTPeer` (the driving notes on `RendezvousClient`).
-    private func carryOut(_ actions: [RendezvousClient.Action], for index: Int) {
-        let node = gateways[index].node
-        for action in actions {
-            switch action {
-            case .store(let write):
-                guard gateways[index].rendezvous.isCurrent(write) else { continue }
-                let record = write.record(signedBy: gateways[index].identity, ttl: settings.recordTTL)
-                simulation.command(node, .put(newRequest(), record))
-            case .bootstrap(let seeds), .joinThrough(let seeds):
-                let request = newRequest()
-                gateways[index].requests[request] = .bootstrap
-                simulation.command(node, .bootstrap(request, seeds))
-            case .place(let key, let generation):
-                let request = newRequest()
-                gateways[index].requests[request] = .place(key, generation: generation)
-                simulation.command(node, .subscribe(request, key))
-            case .cancel(let key):
-                simulation.command(node, .unsubscribe(key))
-            case .connected:
-                break
-            }
-        }
-    }
-
-    /// Runs the client's next round when it is due (`RendezvousClient.nextRound`).
-    private func scheduleRound(_ index: Int) {
-        guard let due = gateways[index].rendezvous.nextRound else { return }
-        if let at = gateways[index].roundAt, at <= due, at >= simulation.now { return }
-        let at = max(due, simulation.now)
-        gateways[index].roundAt = at
-        simulation.schedule(at: at) { [unowned self] _ in
-            guard self.gateways[index].roundAt == at, self.gateways[index].state == .running else { return }
-            self.gateways[index].roundAt = nil
-            let peers = self.simulation.contacts(of: self.gateways[index].node)
-            self.carryOut(self.gateways[index].rendezvous.round(now: self.simulation.now, peers: peers), for: index)
-            self.scheduleRound(index)
-        }
-    }
-
-    private func dhtEffect(_ node: Int, _ effect: Effect) {
-        guard let index = gatewayOfNode[node] else { return }
-        switch effect {
-        case .completed(let request, let outcome):
-            if gateways[index].stopRequests.remove(request) != nil {
-                if gateways[index].stopRequests.isEmpty { exit(index) }
-                return
-            }
-            guard let asked = gateways[index].requests.removeValue(forKey: request), gateways[index].state == .running else { return }
-            switch (asked, outcome) {
-            case (.bootstrap, .bootstrapped(let reached, _)):
-                carryOut(gateways[index].rendezvous.bootstrapped(reached: reached, now: simulation.now), for: index)
-                scheduleRound(index)
-            case (.place(let key, let generation), .subscribed(let holders)):
-                let held = holders > 0 && simulation.contacts(of: node) > 0
-                gateways[index].rendezvous.placed(key, generation: generation, held)
-            default:
-                break
-            }
-        case .notification(let notification):
-            guard gateways[index].state == .running, gateways[index].rendezvous.subscriptions[notification.key] != nil else { return }
-            feed(index, .rendezvous(RendezvousChange(notification)))
-        case .stageChanged(let stage):
-            // The daemon polls the engine's stage; the node says when it changes.
-            feed(index, .overlay(stage))
-        default:
-            break
-        }
-    }
-
-    /// A stopping gateway's process exits: its DHT node stops.
-    private func exit(_ index: Int) {
-        guard gateways[index].state == .stopping else { return }
-        noteStepDown(index)
-        gateways[index].state = .stopped
-        simulation.kill(gateways[index].node)
     }
 }
