@@ -69,7 +69,10 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["Kademlia", "Primitives", "Island", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: [
+                "Kademlia", "Primitives", "Island", "DNSSD", "LocalDomain", "Rendezvous", "Gateway",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
         ),
 
         // MARK: islands (election and the four stages)
@@ -275,7 +278,7 @@ let package = Package(
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),
             ]
         ),
-        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Primitives", "Simulation"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Primitives", "Simulation", "DNSSD"]),
         .testTarget(name: "IslandTests", dependencies: ["Island", "Primitives", "DNSSD"]),
         .testTarget(
             name: "GatewayTests",

@@ -57,7 +57,11 @@ extension GatewayMachine {
             + dropped.flatMap { [.unsubscribe(RecordKeys.type($0, network: settings.network))] + importEffects(imports.forget(type: $0)) }
     }
 
-    func importEffects(_ planned: [ImportEffect]) -> [Effect] {
+    /// Mutating although it changes nothing: its calls take the planner's mutation as their
+    /// argument (`importEffects(imports.apply(...))`), and a non-mutating method's `self` is
+    /// loaded before that argument runs — a copy of the whole machine, after which the
+    /// planner's tables are copied on write: a copy of every import per import.
+    mutating func importEffects(_ planned: [ImportEffect]) -> [Effect] {
         planned.flatMap { effect -> [Effect] in
             switch effect {
             case .publish(let key, let imported): [.publish(key, imported.publication), .fact(.imported(key, imported, new: true))]

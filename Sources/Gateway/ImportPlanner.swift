@@ -90,6 +90,13 @@ public struct ImportPlanner: Sendable {
     private var localNames: [ServiceType: [String: Int]] = [:]
     private var localServices: [ServiceID: String] = [:]
     private var slotIndex: [ValueSlot: ImportKey] = [:]
+    /// Indexes that keep each step proportional to what it touches, not to everything
+    /// imported (an island importing 10,000 services): the names our imports hold, by type
+    /// (canonical form, with counts); `slotIndex`'s slots by owner; the keys of `remote` and
+    /// `imports` by island.
+    private var importNames: [ServiceType: [String: Int]] = [:]
+    private var slotsByOwner: [NodeID: Set<ValueSlot>] = [:]
+    private var keysByIsland: [IslandID: Set<ImportKey>] = [:]
     /// Current leaders of remote islands (`setLeaders`).
     private(set) var leaders: [IslandID: Leadership] = [:]
     private var serial: UInt64 = 0
@@ -112,9 +119,11 @@ public struct ImportPlanner: Sendable {
     public mutating func deactivate() -> [ImportEffect] {
         isActive = false
         leaders = [:]
+        nextDeadline = nil
         held = [:]
         let withdrawals = imports.sorted { $0.key < $1.key }.map { ImportEffect.withdraw($0.key, $0.value) }
         imports = [:]
+        importNames = [:]
         return withdrawals
     }
 
@@ -129,33 +138,33 @@ public struct ImportPlanner: Sendable {
         gate.importVerdict(type, from: PolicyIsland(id: island.rawValue, name: name.isEmpty ? nil : name))
     }
 
-    /// The end of the earliest handover still running.
-    public var nextDeadline: Instant? { leaders.values.compactMap(\.handoverUntil).min() }
+    /// The end of the earliest handover still running (kept as leaders change: the gateway
+    /// asks after every event).
+    public private(set) var nextDeadline: Instant?
 
     /// The current leader of each remote island, from the directory. A new leader starts a
     /// handover of `handoverGrace`; an island no longer named goes back to "newest value".
     public mutating func setLeaders(_ current: [IslandID: NodeID], now: Instant) -> [ImportEffect] {
-        var changed: Set<IslandID> = []
-        for (island, leadership) in leaders where current[island] != leadership.leader {
-            leaders[island] = nil
-            changed.insert(island)
-        }
+        // Collected first: changing `leaders` while iterating it would copy it.
+        var changed = Set(leaders.compactMap { island, leadership in current[island] != leadership.leader ? island : nil })
+        for island in changed { leaders[island] = nil }
         for (island, leader) in current where leaders[island] == nil {
-            let published = Set(slotIndex.filter { $0.key.owner == leader && $0.value.island == island }.map(\.value))
+            let published = Set((slotsByOwner[leader] ?? []).compactMap { slotIndex[$0] }.filter { $0.island == island })
             leaders[island] = Leadership(leader: leader, handoverUntil: now + Self.handoverGrace, published: published)
             changed.insert(island)
         }
+        updateNextDeadline()
         return reconcile(islands: changed)
     }
 
     /// Ends the handovers whose grace is over: older owners' values stop counting.
     public mutating func tick(now: Instant) -> [ImportEffect] {
-        var ended: Set<IslandID> = []
-        for (island, leadership) in leaders {
-            guard let until = leadership.handoverUntil, now >= until else { continue }
-            leaders[island]?.handoverUntil = nil
-            ended.insert(island)
-        }
+        guard let next = nextDeadline, now >= next else { return [] }
+        let ended = Set(leaders.compactMap { island, leadership in
+            leadership.handoverUntil.map { now >= $0 } == true ? island : nil
+        })
+        for island in ended { leaders[island]?.handoverUntil = nil }
+        updateNextDeadline()
         return reconcile(islands: ended)
     }
 
@@ -173,12 +182,15 @@ public struct ImportPlanner: Sendable {
         }
         serial += 1
         slotIndex[slot] = key
+        slotsByOwner[slot.owner, default: []].insert(slot)
         remote[key, default: [:]][slot] = (record, serial)
+        keysByIsland[key.island, default: []].insert(key)
         return effects + reconcile(key)
     }
 
     public mutating func remove(_ slot: ValueSlot) -> [ImportEffect] {
         guard let key = slotIndex.removeValue(forKey: slot) else { return [] }
+        unindex(slot)
         remote[key]?[slot] = nil
         if remote[key]?.isEmpty == true { remote[key] = nil }
         return reconcile(key)
@@ -191,7 +203,10 @@ public struct ImportPlanner: Sendable {
     /// for good, and bring it back when the type is followed again.
     public mutating func forget(type: ServiceType) -> [ImportEffect] {
         let keys = Set(remote.keys.filter { $0.type == type }).union(imports.keys.filter { $0.type == type })
-        for (slot, key) in slotIndex where key.type == type { slotIndex[slot] = nil }
+        for (slot, key) in slotIndex where key.type == type {
+            slotIndex[slot] = nil
+            unindex(slot)
+        }
         for key in keys { remote[key] = nil }
         for (island, leadership) in leaders { leaders[island]?.published = leadership.published.filter { $0.type != type } }
         return keys.sorted().flatMap { reconcile($0) }
@@ -207,9 +222,10 @@ public struct ImportPlanner: Sendable {
             localServices[service.id] = canonical
             localNames[service.id.type, default: [:]][canonical, default: 0] += 1
             // An import holding this name yields to the local service.
+            guard importNames[service.id.type]?[canonical] != nil else { return [] }
             let clashing = imports.filter { $0.key.type == service.id.type && $0.value.publication.name.canonical == canonical }
             return clashing.sorted { $0.key < $1.key }.flatMap { key, imported -> [ImportEffect] in
-                imports[key] = nil
+                removeImport(key)
                 return [.withdraw(key, imported)] + reconcile(key)
             }
         case .removed(let id):
@@ -221,7 +237,9 @@ public struct ImportPlanner: Sendable {
 
     /// A publication of ours ended up under another name (an mDNS collision after all).
     public mutating func renamed(_ key: ImportKey, to name: InstanceName) {
-        imports[key]?.publication.name = name
+        guard var imported = imports[key] else { return }
+        imported.publication.name = name
+        setImport(key, imported)
     }
 
     // MARK: deciding
@@ -269,48 +287,84 @@ public struct ImportPlanner: Sendable {
 
     private mutating func reconcile(islands: Set<IslandID>) -> [ImportEffect] {
         guard !islands.isEmpty else { return [] }
-        return Set(remote.keys).union(imports.keys).filter { islands.contains($0.island) }.sorted().flatMap { reconcile($0) }
+        return islands.reduce(into: Set<ImportKey>()) { $0.formUnion(keysByIsland[$1] ?? []) }.sorted().flatMap { reconcile($0) }
     }
 
     private mutating func reconcile(_ key: ImportKey) -> [ImportEffect] {
+        defer { if remote[key] == nil, imports[key] == nil { keysByIsland[key.island]?.remove(key) } }
         let record: ServiceRecord
         switch choose(key) {
         case .take(let taken):
             held[key] = nil
             record = taken
         case .hold(let hold):
-            let withdrawal = imports.removeValue(forKey: key).map { [ImportEffect.withdraw(key, $0)] } ?? []
+            let withdrawal = removeImport(key).map { [ImportEffect.withdraw(key, $0)] } ?? []
             guard held.updateValue(hold, forKey: key) != hold else { return withdrawal }
             return withdrawal + [.held(key, hold)]
         case .none:
             held[key] = nil
-            return imports.removeValue(forKey: key).map { [.withdraw(key, $0)] } ?? []
+            return removeImport(key).map { [.withdraw(key, $0)] } ?? []
         }
         if var current = imports[key] {
             let publication = makePublication(record, name: current.publication.name)
             guard publication != current.publication else { return [] }
             current.record = record
             current.publication = publication
-            imports[key] = current
+            setImport(key, current)
             return [.update(key, current)]
         }
         let imported = Imported(record: record, publication: makePublication(record, name: freeName(for: record, excluding: key)))
-        imports[key] = imported
+        setImport(key, imported)
         return [.publish(key, imported)]
     }
 
     /// The remote name if nobody on the link uses it, else the island-suffixed alternatives.
     private func freeName(for record: ServiceRecord, excluding key: ImportKey) -> InstanceName {
-        let taken = Set(localNames[record.type]?.keys.map { $0 } ?? [])
-            .union(imports.filter { $0.key != key && $0.key.type == record.type }.map { $0.value.publication.name.canonical })
+        let own = imports[key]?.publication.name.canonical
+        func taken(_ canonical: String) -> Bool {
+            if localNames[record.type]?[canonical] != nil { return true }
+            let holders = importNames[record.type]?[canonical] ?? 0
+            return holders - (canonical == own ? 1 : 0) > 0
+        }
         var candidate = record.name
         var attempt = 0
         let rule = RenameRule.suffix(record.islandName.isEmpty ? String(record.island.description.prefix(8)) : record.islandName)
-        while taken.contains(candidate.canonical), attempt < 1000 {
+        while taken(candidate.canonical), attempt < 1000 {
             attempt += 1
             candidate = rule.alternative(to: record.name, attempt: attempt)
         }
         return candidate
+    }
+
+    // MARK: indexes
+
+    /// Every change of `imports` goes through here and `removeImport`, which keep `importNames`.
+    private mutating func setImport(_ key: ImportKey, _ imported: Imported) {
+        if let previous = imports[key] { unname(previous.publication) }
+        imports[key] = imported
+        importNames[key.type, default: [:]][imported.publication.name.canonical, default: 0] += 1
+    }
+
+    @discardableResult
+    private mutating func removeImport(_ key: ImportKey) -> Imported? {
+        guard let previous = imports.removeValue(forKey: key) else { return nil }
+        unname(previous.publication)
+        return previous
+    }
+
+    private mutating func unname(_ publication: Publication) {
+        let canonical = publication.name.canonical
+        importNames[publication.type]?[canonical, default: 1] -= 1
+        if importNames[publication.type]?[canonical] == 0 { importNames[publication.type]?[canonical] = nil }
+    }
+
+    private mutating func unindex(_ slot: ValueSlot) {
+        slotsByOwner[slot.owner]?.remove(slot)
+        if slotsByOwner[slot.owner]?.isEmpty == true { slotsByOwner[slot.owner] = nil }
+    }
+
+    private mutating func updateNextDeadline() {
+        nextDeadline = leaders.values.compactMap(\.handoverUntil).min()
     }
 
     private func makePublication(_ record: ServiceRecord, name: InstanceName) -> Publication {

@@ -76,28 +76,30 @@ extension DHTNode {
     /// Values first (as many as fit in a frame, `more` if some did not), then as many of
     /// the closest contacts as still fit.
     func valuesResponse(key: RecordKey, offset: Int, for requester: NodeID, now: Instant) -> MessageBody {
-        let all = store.copies(for: key, now: now)
+        var unread = store.copies(for: key, now: now, from: offset).makeIterator()
         let headerBytes = WireCodec.headerBytes + (advertisedOverlay == nil ? 0 : 8) + 3
         var room = codecLimits.packedFrameBytes - headerBytes
         var records: [RecordCopy] = []
         var more = false
-        if offset < all.count {
-            for copy in all[offset...] {
-                let size = WireCodec.size(of: copy)
-                if records.isEmpty, size > room {
-                    // A record too large to pack travels alone, in a frame of up to maxFrameBytes.
-                    records.append(copy)
-                    more = offset + 1 < all.count
-                    room = 0
-                    break
-                }
-                guard size <= room, records.count < codecLimits.maxRecordsPerMessage else { more = true; break }
+        while let copy = unread.next() {
+            let size = WireCodec.size(of: copy)
+            if records.isEmpty, size > room {
+                // A record too large to pack travels alone, in a frame of up to maxFrameBytes.
                 records.append(copy)
-                room -= size
+                more = unread.next() != nil
+                room = 0
+                break
             }
+            guard size <= room, records.count < codecLimits.maxRecordsPerMessage else { more = true; break }
+            records.append(copy)
+            room -= size
         }
         var closer: [Contact] = []
-        for c in known(closestTo: key.point, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: requester) {
+        // A page full of values has no room for a contact: no need to look for any.
+        let smallestContact = 32 + 1 + 4 + 2
+        let candidates = room < smallestContact ? []
+            : known(closestTo: key.point, count: min(configuration.k, codecLimits.maxContactsPerMessage), excluding: requester)
+        for c in candidates {
             let size = WireCodec.size(of: c)
             guard size <= room else { break }
             closer.append(c)

@@ -42,6 +42,13 @@ public struct RecordStore: Sendable {
     private var ownerCounts: [RecordKey: [NodeID: Int]] = [:]
     /// Slots held per owner over all keys (what `maxValuesPerOwner` bounds).
     public private(set) var ownerTotals: [NodeID: Int] = [:]
+    /// Each key's slots in slot order, kept as slots come and go: answers walk it instead of
+    /// sorting the key's values for every page they send.
+    private var order: [RecordKey: [RecordSlot]] = [:]
+    /// No value of the key expires before this (a lower bound, exact after `removeExpired`):
+    /// while it is ahead, a page starts at its offset in `order` without counting the values
+    /// before it.
+    private var earliestExpiry: [RecordKey: Instant] = [:]
 
     public init(limits: Limits) { self.limits = limits }
 
@@ -75,9 +82,11 @@ public struct RecordStore: Sendable {
         var keep = expiresAt
         if record.isTombstone, let held, held.expiresAt > keep { keep = held.expiresAt }
         entries[record.key, default: [:]][slot] = Entry(record: record, expiresAt: keep)
+        earliestExpiry[record.key] = min(earliestExpiry[record.key] ?? keep, keep)
         if held == nil {
             ownerCounts[record.key, default: [:]][record.owner, default: 0] += 1
             ownerTotals[record.owner, default: 0] += 1
+            order[record.key, default: []].insertSorted(slot)
         }
         storedBytes += growth
         if record.isTombstone { return .deleted }
@@ -109,10 +118,19 @@ public struct RecordStore: Sendable {
     /// Copies of the unexpired values (and tombstones) under `key`, ordered by slot, with
     /// the lifetime each has left.
     public func copies(for key: RecordKey, now: Instant) -> [RecordCopy] {
-        guard let slots = entries[key] else { return [] }
-        return slots.values
+        Array(copies(for: key, now: now, from: 0))
+    }
+
+    /// The same from the `offset`-th on, made as they are read (a paged answer reads a few).
+    public func copies(for key: RecordKey, now: Instant, from offset: Int) -> some Sequence<RecordCopy> {
+        let slots = entries[key] ?? [:]
+        let order = order[key] ?? []
+        // Nothing ran out yet: the offset is an index. Else the live ones before it are counted.
+        let start = (earliestExpiry[key].map { $0 > now } ?? false) ? min(offset, order.count) : 0
+        return order[start...].lazy
+            .compactMap { slots[$0] }
             .filter { $0.expiresAt > now }
-            .sorted { $0.record.slot < $1.record.slot }
+            .dropFirst(offset - start)
             .map { RecordCopy(record: $0.record, remaining: Self.remaining($0, now: now)) }
     }
 
@@ -134,6 +152,11 @@ public struct RecordStore: Sendable {
             if entries[key]!.isEmpty {
                 entries[key] = nil
                 ownerCounts[key] = nil
+                order[key] = nil
+                earliestExpiry[key] = nil
+            } else {
+                if entries[key]!.count < order[key]!.count { order[key]!.removeAll { entries[key]![$0] == nil } }
+                earliestExpiry[key] = entries[key]!.values.lazy.map(\.expiresAt).min()
             }
         }
         return gone.sorted { ($0.key, $0.slot) < ($1.key, $1.slot) }
@@ -142,5 +165,17 @@ public struct RecordStore: Sendable {
     static func remaining(_ e: Entry, now: Instant) -> UInt32 {
         let left = e.expiresAt.since(now).seconds.rounded(.up)
         return UInt32(min(Double(e.record.ttl), max(1, left)))
+    }
+}
+
+private extension Array where Element == RecordSlot {
+    /// Inserts into an array sorted ascending, keeping it sorted.
+    mutating func insertSorted(_ slot: RecordSlot) {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < slot { low = mid + 1 } else { high = mid }
+        }
+        insert(slot, at: low)
     }
 }

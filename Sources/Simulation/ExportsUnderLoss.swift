@@ -5,7 +5,7 @@ import Primitives
 /// Export changes crossing a lossy overlay: `islands` one-gateway islands form on a clean
 /// network (fewer than 24: direct exchange), then every datagram between leaders is lost
 /// with probability `loss`, and every `interval` a random island publishes a new version
-/// of its export or withdraws it. For each change: the time until every other island's
+/// of its export or withdraws it (whole gateways: `GatewayNetwork`, `VersionedExports`). For each change: the time until every other island's
 /// view shows it (a change overtaken by the same island's next one before that is counted
 /// apart). RELIABILITY.md's finding 3: one lost store used to cost a service until its
 /// owner's republish (up to 150 s), a withdrawal until the record's expiry.
@@ -21,6 +21,8 @@ public struct ExportsUnderLoss: Sendable {
     public var target: Interval = .seconds(30)
     /// One-way latency of each link, in milliseconds (`NetworkModel`).
     public var linkLatency: ClosedRange<Double> = 10...100
+    /// Service types the exports draw from (one DHT key each).
+    public var types = 8
 
     public init(islands: Int = 10, loss: Double) {
         self.islands = islands
@@ -53,9 +55,14 @@ public struct ExportsUnderLoss: Sendable {
     ///   redelivery sets `maxUnacknowledgedPerMember = 0`).
     public func run(seed: UInt64, configure: (inout Configuration) -> Void = { _ in }) -> Result {
         let sim = Simulation(seed: seed, network: NetworkModel(linkLatency: linkLatency), configure: configure)
-        let world = IslandWorld(simulation: sim)
+        let exports = VersionedExports(world: GatewayNetwork(simulation: sim), types: types)
+        let world = exports.world
         var result = Result(islands: islands, loss: loss)
-        for _ in 0..<islands { world.addIsland(bootTimes: [Instant.zero + .seconds(5) * sim.random()]) }
+        for island in 0..<islands {
+            // The seed islands (everyone's configured seeds) come up in the first second.
+            let window = island < world.settings.seedIslands ? Interval.seconds(1) : .seconds(5)
+            exports.addIsland(bootTimes: [Instant.zero + window * sim.random()])
+        }
         sim.run(until: Instant.zero + .seconds(5) + settle)
         sim.network.loss = loss
         let lostBefore = sim.traffic.lost
@@ -64,12 +71,9 @@ public struct ExportsUnderLoss: Sendable {
         var times: [Double] = []
         /// Whether every other island's leader sees `island` at `version` (0: not at all).
         func seen(_ c: Change) -> Bool {
-            let payload = IslandWorld.payload(island: c.island, version: c.version)
-            return (0..<islands).allSatisfy { other in
-                guard other != c.island, world.leader(of: other) != nil else { return true }
-                let view = world.view(of: other)
-                let shown = view.first { IslandWorld.parse($0)?.island == c.island }
-                return c.version == 0 ? shown == nil : shown == payload
+            (0..<islands).allSatisfy { other in
+                guard other != c.island, !world.leaders(of: other).isEmpty else { return true }
+                return exports.sees(other, c.island, version: c.version)
             }
         }
         func check() {
@@ -84,14 +88,14 @@ public struct ExportsUnderLoss: Sendable {
         while sim.now < end {
             let island = sim.randomIndex(below: islands)
             result.changes += 1
-            let withdraw = world.exports[island] > 0 && result.changes % 3 == 0
+            let withdraw = exports.versions[island] > 0 && result.changes % 3 == 0
             // Versions only grow (a stale view can never pass for a new version).
             let version = withdraw ? 0 : 1 + result.changes
             if withdraw { result.withdrawals += 1 }
             let before = open.count
             open.removeAll { $0.island == island }
             result.overtaken += before - open.count
-            world.setExport(island: island, version: version)
+            exports.set(island: island, version: version)
             open.append(Change(island: island, version: version, at: sim.now))
             let next = sim.now + interval
             while sim.now < next {
@@ -106,8 +110,7 @@ public struct ExportsUnderLoss: Sendable {
         }
         result.late = times.filter { $0 > target.seconds }.count + open.count
         result.seconds = Percentiles(times)
-        let truth = world.truth
-        result.viewsEqualAtEnd = (0..<islands).filter { world.view(of: $0) == truth }.count
+        result.viewsEqualAtEnd = (0..<islands).filter { world.importsAreWhole($0) }.count
         result.datagramsLost = sim.traffic.lost - lostBefore
         result.redeliveries = sim.nodes.reduce(0) { $0 + $1.node.counters.redeliveries }
         return result

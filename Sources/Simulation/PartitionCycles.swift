@@ -1,11 +1,12 @@
 import Island
 import Primitives
 
-/// Random half partitions, cycled: islands boot and settle; then every `cycle` the leaders'
-/// overlay is cut into two random halves (a new cut each time) for `duration`, while
-/// islands change or withdraw their exports; then the network heals and every island's
-/// view is compared with the truth. Withdrawals made while cut must be gone everywhere by
-/// then, not only absent from the truth: they are counted separately.
+/// Random half partitions, cycled: islands boot and settle; then every `cycle` the
+/// wide-area network is cut into two random halves of islands (a new cut each time) for
+/// `duration`, while islands change or withdraw their exports; then the network heals and
+/// every island's view is compared with the truth. Withdrawals made while cut must be gone
+/// everywhere by then, not only absent from the truth: they are counted separately. Whole
+/// gateways (`GatewayNetwork`, `VersionedExports`).
 public struct PartitionCycles: Sendable {
     public var islands = 50
     public var maxGateways = 3
@@ -20,6 +21,8 @@ public struct PartitionCycles: Sendable {
     public var limit: Interval = .seconds(60)
     /// One-way latency of each leader-to-leader link, in milliseconds (`NetworkModel`).
     public var linkLatency: ClosedRange<Double> = 10...100
+    /// Service types the exports draw from (one DHT key each).
+    public var types = 8
 
     public init(islands: Int = 50) { self.islands = islands }
 
@@ -43,17 +46,20 @@ public struct PartitionCycles: Sendable {
 
     public func run(seed: UInt64) -> Result {
         let sim = Simulation(seed: seed, network: NetworkModel(linkLatency: linkLatency))
-        let world = IslandWorld(simulation: sim)
+        let exports = VersionedExports(world: GatewayNetwork(simulation: sim), types: types)
+        let world = exports.world
         var result = Result()
         result.seed = seed
-        for _ in 0..<islands {
+        for island in 0..<islands {
             let count = 1 + sim.randomIndex(below: maxGateways)
-            world.addIsland(bootTimes: (0..<count).map { _ in Instant.zero + bootWindow * sim.random() })
+            // The seed islands (everyone's configured seeds) come up in the first second.
+            let window = island < world.settings.seedIslands ? Interval.seconds(1) : bootWindow
+            exports.addIsland(bootTimes: (0..<count).map { _ in Instant.zero + window * sim.random() })
         }
         result.islands = islands
         result.gateways = world.gateways.count
         sim.run(until: Instant.zero + bootWindow + settle)
-        result.viewsEqualBeforeCuts = (0..<islands).filter { world.view(of: $0) == world.truth }.count
+        result.viewsEqualBeforeCuts = (0..<islands).filter { world.importsAreWhole($0) }.count
 
         var withdrawn: Set<Int> = []
         let bytesAtStart = sim.traffic.bytes
@@ -74,11 +80,11 @@ public struct PartitionCycles: Sendable {
                 let withdraw = change % 3 == 0
                 sim.schedule(at: at) { _ in
                     if withdraw {
-                        guard world.exports[island] > 0 else { return }
-                        world.setExport(island: island, version: 0)
+                        guard exports.versions[island] > 0 else { return }
+                        exports.set(island: island, version: 0)
                         withdrawn.insert(island)
                     } else {
-                        world.setExport(island: island, version: world.exports[island] + 1)
+                        exports.set(island: island, version: exports.versions[island] + 1)
                         withdrawn.remove(island)
                     }
                 }
@@ -93,24 +99,21 @@ public struct PartitionCycles: Sendable {
         let healed = sim.now
         var goneAt: Double?
         while sim.now.since(healed) <= limit {
-            let truth = world.truth
-            let leaders = (0..<islands).filter { world.leader(of: $0) != nil }
-            if goneAt == nil, leaders.allSatisfy({ island in
-                !world.view(of: island).contains { payload in withdrawn.contains { Self.exporter(payload) == $0 } }
+            let leaders = (0..<islands).filter { !world.leaders(of: $0).isEmpty }
+            if goneAt == nil, leaders.allSatisfy({ observer in
+                withdrawn.allSatisfy { exports.sees(observer, $0, version: 0) }
             }) {
                 goneAt = sim.now.since(healed).seconds
             }
-            if leaders.allSatisfy({ world.view(of: $0) == truth }) {
+            if exports.everyViewEqualsTheTruth {
                 result.viewsCompleteAfterHeal = sim.now.since(healed).seconds
                 break
             }
             sim.run(for: .milliseconds(500))
         }
         result.withdrawalsGoneAfterHeal = goneAt
-        result.viewsEqualAtLimit = IslandScenario.equalViews(world, differences: &result.differences)
+        result.viewsEqualAtLimit = IslandScenario.equalViews(exports, differences: &result.differences)
         result.datagramsLost = sim.traffic.lost + sim.traffic.undeliverable
         return result
     }
-
-    static func exporter(_ payload: [UInt8]) -> Int? { IslandWorld.parse(payload)?.island }
 }

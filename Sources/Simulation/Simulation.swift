@@ -44,7 +44,15 @@ public final class Simulation {
     public private(set) var now: Instant = .zero
     public private(set) var traffic = Traffic()
     /// Bytes sent so far (payload + IP/UDP headers) by message kind.
-    public private(set) var bytesByKind: [String: Int] = [:]
+    public var bytesByKind: [String: Int] {
+        var out: [String: Int] = [:]
+        for kind in MessageKind.allCases where bytesByKindCode[Int(kind.rawValue)] > 0 {
+            out[kind.name] = bytesByKindCode[Int(kind.rawValue)]
+        }
+        return out
+    }
+    /// By the kind's wire code (a name per datagram costs a string).
+    private var bytesByKindCode = [Int](repeating: 0, count: Int(MessageKind.allCases.map(\.rawValue).max()!) + 1)
     public private(set) var nodes: [SimulatedNode] = []
     public private(set) var eventsProcessed = 0
     /// Changes whenever a node is added or killed (oracles cache on it).
@@ -53,6 +61,10 @@ public final class Simulation {
 
     private var rng: Xoshiro256
     private var queue = Heap<Scheduled>()
+    /// What each queued event does, in slots reused as events run: the heap moves only the
+    /// small `Scheduled` values (a message is hundreds of bytes).
+    private var pending: [Action?] = []
+    private var freeSlots: [Int32] = []
     private var sequence: UInt64 = 0
     private var actions: [UInt64: (Simulation) -> Void] = [:]
     private let codec: WireCodec
@@ -88,9 +100,11 @@ public final class Simulation {
     }
 
     /// Creates a node (alive, not yet joined) with an identity drawn from the run's seed,
-    /// or the given one (a restart with the same key).
+    /// or the given one (a restart with the same key). With `started: false` the node exists
+    /// (its endpoint is known, for configured seeds) but sends and receives nothing until
+    /// `start(_:)`.
     @discardableResult
-    public func addNode(identity: Identity? = nil, endpoint: Endpoint? = nil) -> Int {
+    public func addNode(identity: Identity? = nil, endpoint: Endpoint? = nil, started: Bool = true) -> Int {
         let index = nodes.count
         let identity = identity ?? Identity(using: &rng)
         let node = DHTNode(identity: identity, configuration: configuration, seed: rng.next(), verifier: verifier)
@@ -100,8 +114,16 @@ public final class Simulation {
             placed[endpoint] = index
         }
         nodes.append(SimulatedNode(node: node, endpoint: endpoint))
+        nodes[index].alive = started
         membershipVersion += 1
         return index
+    }
+
+    /// Starts a node added with `started: false` (a process coming up).
+    public func start(_ index: Int) {
+        precondition(!nodes[index].alive && !nodes[index].killed, "node \(index) was started before")
+        nodes[index].alive = true
+        membershipVersion += 1
     }
 
     /// Creates a node that joins through `bootstrap` at `at` (now if nil).
@@ -115,6 +137,7 @@ public final class Simulation {
     /// Stops a node: it sends and receives nothing more.
     public func kill(_ index: Int) {
         nodes[index].alive = false
+        nodes[index].killed = true
         membershipVersion += 1
     }
 
@@ -123,6 +146,9 @@ public final class Simulation {
     public var liveIndices: [Int] { nodes.indices.filter { nodes[$0].alive } }
 
     public func node(_ index: Int) -> DHTNode { nodes[index].node }
+
+    /// The size of a node's routing table (without copying the node).
+    public func contacts(of index: Int) -> Int { nodes[index].node.table.count }
 
     // MARK: scheduling
 
@@ -134,7 +160,7 @@ public final class Simulation {
     public func schedule(at: Instant, _ action: @escaping (Simulation) -> Void) {
         sequence += 1
         actions[sequence] = action
-        queue.insert(Scheduled(at: max(at, now), sequence: sequence, action: .call(sequence)))
+        queue.insert(Scheduled(at: max(at, now), sequence: sequence, slot: park(.call(sequence))))
     }
 
     /// Processes events up to and including `until`, then sets the clock to `until`.
@@ -143,7 +169,9 @@ public final class Simulation {
             let event = queue.removeMin()
             now = event.at
             eventsProcessed += 1
-            dispatch(event.action)
+            let action = pending[Int(event.slot)].take()!
+            freeSlots.append(event.slot)
+            dispatch(action)
         }
         now = max(now, until)
     }
@@ -170,14 +198,23 @@ public final class Simulation {
     private struct Scheduled: Comparable {
         var at: Instant
         var sequence: UInt64
-        var action: Action
+        var slot: Int32
         static func < (a: Scheduled, b: Scheduled) -> Bool { (a.at, a.sequence) < (b.at, b.sequence) }
         static func == (a: Scheduled, b: Scheduled) -> Bool { a.at == b.at && a.sequence == b.sequence }
     }
 
     private func enqueue(_ at: Instant, _ action: Action) {
         sequence += 1
-        queue.insert(Scheduled(at: at, sequence: sequence, action: action))
+        queue.insert(Scheduled(at: at, sequence: sequence, slot: park(action)))
+    }
+
+    private func park(_ action: Action) -> Int32 {
+        if let slot = freeSlots.popLast() {
+            pending[Int(slot)] = action
+            return slot
+        }
+        pending.append(action)
+        return Int32(pending.count - 1)
     }
 
     private func dispatch(_ action: Action) {
@@ -198,7 +235,9 @@ public final class Simulation {
     }
 
     private func handle(_ index: Int, _ event: Event) {
-        let effects = nodes[index].node.handle(event, now: now)
+        // One access to the node for both (reading `nextDeadline` through the array on its
+        // own copied the whole node).
+        let (effects, nextDeadline) = Self.step(&nodes[index].node, event, now: now)
         for effect in effects {
             switch effect {
             case .send(let message, let to):
@@ -207,10 +246,14 @@ public final class Simulation {
                 onEffect?(index, effect)
             }
         }
-        if let deadline = nodes[index].node.nextDeadline, nodes[index].tickAt.map({ deadline < $0 }) ?? true {
+        if let deadline = nextDeadline, nodes[index].tickAt.map({ deadline < $0 }) ?? true {
             nodes[index].tickAt = deadline
             enqueue(max(deadline, now), .tick(index))
         }
+    }
+
+    private static func step(_ node: inout DHTNode, _ event: Event, now: Instant) -> ([Effect], Instant?) {
+        (node.handle(event, now: now), node.nextDeadline)
     }
 
     private func transmit(_ message: Message, from: Int, to endpoint: Endpoint) {
@@ -222,7 +265,7 @@ public final class Simulation {
         let size = WireCodec.encodedSize(message) + network.headerBytes
         traffic.datagrams += 1
         traffic.bytes += size
-        bytesByKind[message.body.kind.name, default: 0] += size
+        bytesByKindCode[Int(message.body.kind.rawValue)] += size
         nodes[from].bytesSent += size
         guard let to = index(of: endpoint), to < nodes.count else { traffic.undeliverable += 1; return }
         nodes[to].bytesReceived += size
@@ -245,6 +288,7 @@ public struct SimulatedNode {
     public internal(set) var node: DHTNode
     public let endpoint: Endpoint
     public internal(set) var alive = true
+    var killed = false
     public internal(set) var bytesSent = 0
     public internal(set) var bytesReceived = 0
     var tickAt: Instant?

@@ -6,7 +6,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "z2z-bench",
         abstract: "Measure z2z's DHT (and OpenDHT beside it), and run single DHT nodes for cross-process tests.",
-        subcommands: [DHT.self, Islands.self, Faults.self, EnginesCommand.self, NodeCommand.self]
+        subcommands: [DHT.self, Islands.self, GatewaysCommand.self, Faults.self, EnginesCommand.self, NodeCommand.self]
     )
 }
 

@@ -103,6 +103,48 @@ struct ImportPlannerTests {
         #expect(published(imports.activate(localIsland: Fixture.islandA)).count == 1)
     }
 
+    // MARK: names and owners, as the planner's indexes keep them
+
+    @Test func aNameAnImportGaveUpIsFreeForTheNextImportOfItsTypeOnly() throws {
+        var imports = planner()
+        let islandC = IslandID(rawValue: 0xc), islandD = IslandID(rawValue: 0xd)
+        let slot3 = ValueSlot(owner: NodeID(w0: 3, w1: 0, w2: 0, w3: 0), valueID: 1)
+        #expect(published(imports.apply(try Fixture.record("Printer"), from: slot1)).map(\.name.value) == ["Printer"])
+        #expect(published(imports.apply(try Fixture.record("Printer", island: islandC, islandName: "island-c"), from: slot2))
+            .map(\.name.value) == ["Printer (island-c)"])
+        // Another type: its own names.
+        let web = ValueSlot(owner: slot1.owner, valueID: 2)
+        #expect(published(imports.apply(try Fixture.record("Printer", type: "_http._tcp"), from: web)).map(\.name.value) == ["Printer"])
+        // B's printer goes: its name is free again, C's keeps the one it has.
+        #expect(withdrawn(imports.remove(slot1)) == [try Fixture.record("Printer").id])
+        #expect(published(imports.apply(try Fixture.record("Printer", island: islandD, islandName: "island-d"), from: slot3))
+            .map(\.name.value) == ["Printer"])
+        #expect(imports.imports.values.map(\.publication.name.value).sorted() == ["Printer", "Printer", "Printer (island-c)"])
+    }
+
+    @Test func anImportRenamedOnTheLinkHoldsItsNewNameAndFreesItsOld() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("Printer"), from: slot1)
+        imports.renamed(try Fixture.record("Printer").id, to: try InstanceName("Printer #2"))
+        let fromC = published(imports.apply(try Fixture.record("Printer", island: IslandID(rawValue: 0xc), islandName: "island-c"), from: slot2))
+        #expect(fromC.map(\.name.value) == ["Printer"])
+        let slot3 = ValueSlot(owner: NodeID(w0: 3, w1: 0, w2: 0, w3: 0), valueID: 1)
+        let fromD = published(imports.apply(try Fixture.record("Printer #2", island: IslandID(rawValue: 0xd), islandName: "island-d"), from: slot3))
+        #expect(fromD.map(\.name.value) == ["Printer #2 (island-d)"])
+    }
+
+    @Test func aLeaderNamedAfterItsValuesArrivedHasThemCountedAsPublished() throws {
+        var imports = planner()
+        _ = imports.apply(try Fixture.record("P"), from: slot1) // the old leader's, left behind
+        _ = imports.apply(try Fixture.record("P"), from: slot2) // the new leader's, before the directory names it
+        // The new leader's value for another island's instance does not count for island B.
+        _ = imports.apply(try Fixture.record("Q", island: IslandID(rawValue: 0xc), islandName: "island-c"),
+                          from: ValueSlot(owner: slot2.owner, valueID: 9))
+        _ = imports.setLeaders([Fixture.islandB: slot2.owner], now: .zero)
+        #expect(imports.leaders[Fixture.islandB]?.published == [try Fixture.record("P").id])
+        #expect(withdrawn(imports.remove(slot2)) == [try Fixture.record("P").id], "the old leader's value no longer counts")
+    }
+
     // MARK: the island's current leader (finding 4 of RELIABILITY.md)
 
     @Test func withdrawalByTheNewLeaderWinsOverTheDeadLeadersLeftoverValue() throws {

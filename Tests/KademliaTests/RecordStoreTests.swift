@@ -19,6 +19,34 @@ import Testing
         #expect(store.copies(for: key, now: .zero).count == 2)
     }
 
+    /// Answers are paged (`DHTNode.valuesResponse`): the values come in slot order whatever
+    /// order they were stored in, expired ones left out, and a page from an offset is the
+    /// rest of that order.
+    @Test func copiesComeInSlotOrderAndPageFromAnOffset() {
+        var store = RecordStore(limits: .default)
+        let owners = (1...12).map { Fixtures.identity(UInt8($0)) }
+        for (n, identity) in owners.enumerated().reversed() {
+            for valueID in [UInt64(7), 3] {
+                let ttl: UInt32 = n % 4 == 0 ? 100 : 600
+                _ = store.store(copy(identity.record(key: key, valueID: valueID, sequence: 1, ttl: ttl, payload: [UInt8(n)])),
+                                now: .zero, verifier: verifier)
+            }
+        }
+        let all = store.copies(for: key, now: .zero).map(\.record.slot)
+        #expect(all.count == 24)
+        #expect(all == all.sorted())
+        #expect(Array(store.copies(for: key, now: .zero, from: 7).map(\.record.slot)) == Array(all.dropFirst(7)))
+        let later = Fixtures.at(200)
+        let live = store.copies(for: key, now: later).map(\.record.slot)
+        #expect(live.count == 18, "the 100 s values ran out")
+        #expect(Array(store.copies(for: key, now: later, from: 5).map(\.record.slot)) == Array(live.dropFirst(5)))
+        #expect(Array(store.copies(for: key, now: later, from: 18)).isEmpty)
+        _ = store.removeExpired(now: later)
+        _ = store.store(copy(owner.record(key: key, valueID: 5, sequence: 1, ttl: 600, payload: [])), now: later, verifier: verifier)
+        let after = store.copies(for: key, now: later).map(\.record.slot)
+        #expect(after.count == 19 && after == after.sorted())
+    }
+
     @Test func aNewerSequenceFromTheSameOwnerReplaces() {
         var store = RecordStore(limits: .default)
         _ = store.store(copy(owner.record(key: key, sequence: 1, ttl: 600, payload: [1])), now: .zero, verifier: verifier)

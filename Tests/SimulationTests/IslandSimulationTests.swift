@@ -1,8 +1,9 @@
 import Simulation
 import Testing
 
-/// Islands on virtual time with the real election and the real DHT nodes (small sizes;
-/// `z2z-bench islands` runs the full ones). Every test states its seed.
+/// Islands on virtual time: whole gateways (the real machines, election included, over the
+/// real DHT nodes; small sizes, `z2z-bench islands` runs the full ones). Every test states
+/// its seed.
 @Suite struct IslandSimulationTests {
     @Test func islandsBootingAtRandomElectOneLeaderEachJoinOneOverlayAndSeeEveryExport() {
         var scenario = IslandScenario(islands: 40)
@@ -16,7 +17,7 @@ import Testing
         #expect(r.electionSeconds.p50 <= 3.5, "typically a listen window (3 s); longer when a better gateway boots later")
 
         #expect(r.failovers == 8)
-        #expect(r.failoverSeconds.max <= 3.05, "a new leader within 3 heartbeats of the kill")
+        #expect(r.failoverSeconds.max <= 2.3, "a new leader within 3 heartbeats (0.75 s each, z2zd's) of the kill")
         #expect(r.twoLeaderSamples == 0, "never two leaders of one island after the old lease ends")
         #expect(r.viewsCompleteAfterFailovers != nil)
 
