@@ -1,6 +1,5 @@
 import DNSSD
 import Island
-import Policy
 import Primitives
 
 /// Where the daemon reaches an exporting leader's relay for one import.
