@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssh.git", from: "0.15.1"),
     ],
     targets: [
         // MARK: DNS-SD model and the local link
@@ -154,6 +155,19 @@ let package = Package(
             dependencies: ["COpenDHT", "COpenDHTShim", "Kademlia", "Primitives", "Rendezvous", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // MARK: the relay: an SSH tunnel between leaders that carries relayed TCP connections and UDP flows
+        .target(
+            name: "Relay",
+            dependencies: [
+                "DNSSD", "Island", "Kademlia", "Primitives", "Transport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSH", package: "swift-nio-ssh"),
+            ]
+        ),
+
         // MARK: the daemon's core: runs the gateway machine against Avahi, UDP and the rendezvous
         .target(
             name: "Daemon",
@@ -217,6 +231,17 @@ let package = Package(
             ]
         ),
 
+        // Relay throughput and connect latency against a direct connection, on loopback.
+        .executableTarget(
+            name: "z2z-relay-bench",
+            dependencies: [
+                "Relay", "DNSSD", "Island", "Kademlia", "Primitives",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: tests
         // The netns testbed driver used by the integration tests (Deploy/testbed does the work).
         .target(name: "Testbed", dependencies: ["DNSSD"], path: "Tests/Testbed"),
@@ -233,10 +258,24 @@ let package = Package(
         .testTarget(
             name: "TransportTests",
             dependencies: [
+                "Testbed",
                 "Kademlia", "Primitives", "Transport", "z2z-bench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "Testbed",
+                "Relay", "DNSSD", "Island", "Kademlia", "Primitives",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSH", package: "swift-nio-ssh"),
             ]
         ),
         .testTarget(name: "SimulationTests", dependencies: ["Kademlia", "Primitives", "Simulation", "DNSSD"]),

@@ -7,57 +7,112 @@
 
 # -- faults ------------------------------------------------------------------------------
 
-# Policy routing in the router: blackhole rules for each direction and family come before
-# the connected routes, so nothing to or from the island is forwarded, while its bridge
-# (its link) keeps working.
-cmd_wan() {
-    local name=${1-} island=${2-} action=${3-} dir net r
-    [[ -n $name && -n $island ]] || usage_error "wan: NAME ISLAND cut|heal"
-    check_name "$name"
+# What a fault on island ISLAND acts on: NAME, DIR, NET, R (the router's namespace) and the
+# testbed's topology (plan.sh's PLAN_* variables).
+fault_island() { # USAGE NAME ISLAND
+    [[ -n ${2-} && -n ${3-} ]] || usage_error "$1"
+    check_name "$2"
     need_root
-    island_arg "$name" "$island"
-    dir=$(testbed_dir "$name") net=$(meta "$dir" net) r=$name-r
+    island_arg "$2" "$3"
+    NAME=$2 DIR=$(testbed_dir "$2")
+    NET=$(meta "$DIR" net) R=$2-r
+    load_topology "$DIR"
+}
+
+# The island's ports on the uplink bridge: its gateway hosts' legs and its NAT router's
+# outside. Faults drop frames there, in the router's bridge, so the island keeps its own
+# link and its hosts keep their carrier.
+uplink_ports() { # ISLAND
+    local h
+    masqueraded "$1" && echo "un$1"
+    for ((h = 1; h <= $(meta "$DIR" hosts); h++)); do
+        if dual_homed "$1" "$h"; then echo "ui$1h$h"; fi
+    done
+    return 0
+}
+
+# A bridge-family table that drops frames from and to PORTS on their way through the
+# router's bridges or into and out of the router itself; DRAW is empty (every frame) or
+# an nft numgen condition.
+port_rules() { # TABLE DRAW PORT...
+    local table=$1 draw=$2 set
+    shift 2
+    set=$(printf '"%s", ' "$@")
+    set="{ ${set%, } }"
+    cat <<EOF
+table bridge $table {
+    chain forward {
+        type filter hook forward priority 0; policy accept;
+        iifname $set ${draw}drop
+        oifname $set ${draw}drop
+    }
+    chain input {
+        type filter hook input priority 0; policy accept;
+        iifname $set ${draw}drop
+    }
+    chain output {
+        type filter hook output priority 0; policy accept;
+        oifname $set ${draw}drop
+    }
+}
+EOF
+}
+
+# A routed island: policy routing in the router, blackhole rules for each direction and
+# family before the connected routes, so nothing to or from the island is forwarded, while
+# its bridge (its link) keeps working. Legs on the uplink: their frames are dropped there.
+cmd_wan() {
+    fault_island "wan: NAME ISLAND cut|heal" "$@"
+    local island=$2 action=${3-} ports
     local v4 v6 pref=$((1000 + island))
-    v4=$(island_v4 "$net" "$island") v6=$(island_v6 "$net" "$island")
-    while ip -n "$r" rule del pref "$pref" 2>/dev/null; do :; done
-    while ip -n "$r" -6 rule del pref "$pref" 2>/dev/null; do :; done
-    case $action in
-        cut)
-            ip -n "$r" rule add pref "$pref" from "$v4" blackhole
-            ip -n "$r" rule add pref "$pref" to "$v4" blackhole
-            ip -n "$r" -6 rule add pref "$pref" from "$v6" blackhole
-            ip -n "$r" -6 rule add pref "$pref" to "$v6" blackhole
-            ;;
-        heal) ;;
-        *) usage_error "wan: cut or heal" ;;
-    esac
+    case $action in cut | heal) ;; *) usage_error "wan: cut or heal" ;; esac
+    mapfile -t ports < <(uplink_ports "$island")
+    if routed "$island"; then
+        v4=$(island_v4 "$NET" "$island") v6=$(island_v6 "$NET" "$island")
+        while ip -n "$R" rule del pref "$pref" 2>/dev/null; do :; done
+        while ip -n "$R" -6 rule del pref "$pref" 2>/dev/null; do :; done
+        if [[ $action == cut ]]; then
+            ip -n "$R" rule add pref "$pref" from "$v4" blackhole
+            ip -n "$R" rule add pref "$pref" to "$v4" blackhole
+            ip -n "$R" -6 rule add pref "$pref" from "$v6" blackhole
+            ip -n "$R" -6 rule add pref "$pref" to "$v6" blackhole
+        fi
+    fi
+    if ((${#ports[@]} > 0)); then
+        command -v nft >/dev/null 2>&1 || die "wan needs nft (Debian package nftables)"
+        ip netns exec "$R" nft delete table bridge "z2zwan$island" 2>/dev/null || true
+        if [[ $action == cut ]]; then
+            port_rules "z2zwan$island" "" "${ports[@]}" | ip netns exec "$R" nft -f -
+        fi
+    fi
 }
 
 cmd_loss() {
-    local name=${1-} island=${2-} percent=${3-} dir net r
-    [[ -n $name && -n $island && -n $percent ]] || usage_error "loss: NAME ISLAND PERCENT"
-    check_name "$name"
-    need_root
-    island_arg "$name" "$island"
+    fault_island "loss: NAME ISLAND PERCENT" "$@"
+    local island=$2 percent=${3-} ports
     [[ $percent =~ ^[0-9]+$ ]] && ((percent <= 100)) || usage_error "loss: PERCENT must be 0..100"
     command -v nft >/dev/null 2>&1 || die "loss needs nft (Debian package nftables)"
-    dir=$(testbed_dir "$name") net=$(meta "$dir" net) r=$name-r
     local table=z2zloss$island
-    ip netns exec "$r" nft delete table inet "$table" 2>/dev/null || true
+    ip netns exec "$R" nft delete table inet "$table" 2>/dev/null || true
+    ip netns exec "$R" nft delete table bridge "$table" 2>/dev/null || true
     ((percent > 0)) || return 0
-    loss_rules "$table" "$net" "$island" "$percent" | ip netns exec "$r" nft -f -
+    if routed "$island"; then
+        loss_rules "$table" "$NET" "$island" "$percent" | ip netns exec "$R" nft -f -
+    fi
+    mapfile -t ports < <(uplink_ports "$island")
+    if ((${#ports[@]} > 0)); then
+        port_rules "$table" "$(loss_draw "$percent")" "${ports[@]}" | ip netns exec "$R" nft -f -
+    fi
 }
 
-# The router's nftables table for loss on one island. One draw per rule: a datagram from
-# the island to another lossy island passes two. Only traffic that leaves or enters the
+# The router's nftables table for loss on a routed island. One draw per rule: a datagram
+# from the island to another lossy island passes two. Only traffic that leaves or enters the
 # island: the island's own link (multicast mDNS, unicast between its hosts) also passes this
 # hook when the kernel hands bridged frames to netfilter (bridge-nf-call-iptables), and must
 # stay lossless (the WAN is lossy, not the LAN).
 loss_rules() { # TABLE NET ISLAND PERCENT
     local table=$1 draw v4 v6
-    v4=$(island_v4 "$2" "$3") v6=$(island_v6 "$2" "$3")
-    # numgen draws 0..99, and nft refuses a comparison with 100: 100 % drops every one.
-    if (($4 < 100)); then draw="numgen random mod 100 < $4 "; else draw=; fi
+    v4=$(island_v4 "$2" "$3") v6=$(island_v6 "$2" "$3") draw=$(loss_draw "$4")
     cat <<EOF
 table inet $table {
     chain forward {
@@ -71,6 +126,14 @@ table inet $table {
 EOF
 }
 
+# The condition that drops PERCENT % of what passes a rule. numgen draws 0..99, and nft
+# refuses a comparison with 100: 100 % is no condition, every one.
+loss_draw() { # PERCENT
+    if (($1 < 100)); then echo "numgen random mod 100 < $1 "; fi
+}
+
+host_island() { local island=${1#i}; echo "${island%%h*}"; } # HOST -> its island
+
 cmd_link() {
     host_args "$@"
     need_host_not_router
@@ -78,18 +141,14 @@ cmd_link() {
         down) ip -n "$NS" link set eth0 down ;;
         up)
             ip -n "$NS" link set eth0 up
-            # Taking the link down dropped the default routes with it.
-            local dir net island
-            dir=$(testbed_dir "$NAME") net=$(meta "$dir" net) island=${HOST#i}
-            island=${island%%h*}
-            # IPv6 addresses go with the link (keep_addr_on_down is 0); the link's own
-            # routes come back with the carrier, a moment after up.
-            local h=${HOST##*h}
-            ip -n "$NS" addr replace "$(host_v4 "$net" "$island" "$h")/24" dev eth0
-            ip -n "$NS" addr replace "$(host_v6 "$net" "$island" "$h")/64" dev eth0 nodad
+            # Taking the link down dropped the default routes with it, and the IPv6
+            # addresses (keep_addr_on_down is 0); the link's own routes come back with the
+            # carrier, a moment after up.
+            local dir net
+            dir=$(testbed_dir "$NAME") net=$(meta "$dir" net)
+            load_topology "$dir"
             local deadline=$((SECONDS + TIMEOUT))
-            until ip -n "$NS" route replace default via "$(router_v4 "$net" "$island")" 2>/dev/null &&
-                ip -n "$NS" -6 route replace default via "$(router_v6 "$net" "$island")" 2>/dev/null; do
+            until configure_lan "$NS" "$net" "$(host_island "$HOST")" "${HOST##*h}"; do
                 ((SECONDS < deadline)) || die "$HOST: no default route after link up"
                 sleep 0.05
             done
@@ -104,13 +163,15 @@ cmd_attach() {
     local island=${3-} dir net h
     island_arg "$NAME" "$island"
     dir=$(testbed_dir "$NAME") net=$(meta "$dir" net) h=${HOST##*h}
+    load_topology "$dir"
     ! ip -n "$NS" link show eth1 >/dev/null 2>&1 || die "$HOST already has eth1"
-    ip -n "$NAME-r" link add "x$HOST" type veth peer name eth1 netns "$NS"
-    ip -n "$NAME-r" link set "x$HOST" master "br$island" up
-    ip -n "$NS" link set eth1 up
+    local addrgen=
+    link_local "$island" && addrgen=none
+    plug "$NAME" "x$HOST" "br$island" "$NS" eth1 $addrgen
     local v4 v6
     v4=$(attached_v4 "$net" "$island" "$h") v6=$(attached_v6 "$net" "$island" "$h")
-    ip -n "$NS" addr add "$v4/24" dev eth1
+    # shellcheck disable=SC2046
+    ip -n "$NS" addr add "$v4/$(lan_v4_length "$island")" dev eth1 $(lan_v4_scope "$island")
     ip -n "$NS" addr add "$v6/64" dev eth1 nodad
     echo "$HOST eth1 $v4 $v6"
 }

@@ -40,7 +40,7 @@ cmd_spawn() {
 }
 
 need_host_not_router() {
-    [[ -n $HOSTDIR ]] || usage_error "the router runs no avahi-daemon"
+    [[ -n $HOSTDIR ]] || usage_error "routers run no avahi-daemon"
 }
 
 cmd_kill_avahi() {

@@ -22,6 +22,9 @@ cmd_up() {
     fi
     need_root
     need_tools
+    if [[ -n $PLAN_MASQUERADE ]] && ! command -v nft >/dev/null 2>&1; then
+        die "--masquerade needs nft (Debian package nftables)"
+    fi
 
     if [[ -e $STATE_BASE/$name || -L $STATE_BASE/$name || -n $(namespaces_of "$name") ]]; then
         echo "testbed: testbed '$name' exists (Deploy/testbed down $name)" >&2
@@ -48,6 +51,7 @@ cmd_up() {
         echo "islands=$islands"
         echo "hosts=$hosts"
         echo "net=$net"
+        topology_meta
         echo "owner=$owner"
         echo "dir=$dir"
         echo "created=$(date -Is)"
@@ -61,41 +65,13 @@ cmd_up() {
         echo $! >"$dir/watcher.pid"
     fi
 
-    local r=$name-r i h host ns hostdir all=()
+    local i h host hostdir all=()
+    wire_router "$name" "$net" "$islands"
+    for i in $PLAN_MASQUERADE; do wire_nat "$name" "$net" "$i"; done
     for ((i = 1; i <= islands; i++)); do
-        for ((h = 1; h <= hosts; h++)); do all+=("i${i}h${h}"); done
-    done
-
-    # Namespaces first, and DAD off before any interface exists in them: an address
-    # that is still "tentative" cannot be used, and mDNS over IPv6 needs the link-local.
-    local nodad='echo 0 >/proc/sys/net/ipv6/conf/all/accept_dad
-        echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad
-        ip link set lo up'
-    ip netns add "$r"
-    host_sh "$r" "$nodad
-        echo 1 >/proc/sys/net/ipv4/ip_forward
-        echo 1 >/proc/sys/net/ipv6/conf/all/forwarding"
-    for host in "${all[@]}"; do
-        ip netns add "$name-$host"
-        host_sh "$name-$host" "$nodad"
-    done
-
-    for ((i = 1; i <= islands; i++)); do
-        # Snooping off: with no MLD querier on the link, a snooping bridge may hold back
-        # IPv6 mDNS. STP off and no forward delay: ports forward at once.
-        ip -n "$r" link add "br$i" type bridge stp_state 0 forward_delay 0 mcast_snooping 0
-        ip -n "$r" link set "br$i" up
-        ip -n "$r" addr add "$(router_v4 "$net" "$i")/24" dev "br$i"
-        ip -n "$r" addr add "$(router_v6 "$net" "$i")/64" dev "br$i" nodad
         for ((h = 1; h <= hosts; h++)); do
-            host=i${i}h${h} ns=$name-i${i}h${h}
-            ip -n "$r" link add "v$host" type veth peer name eth0 netns "$ns"
-            ip -n "$r" link set "v$host" master "br$i" up
-            ip -n "$ns" link set eth0 up
-            ip -n "$ns" addr add "$(host_v4 "$net" "$i" "$h")/24" dev eth0
-            ip -n "$ns" addr add "$(host_v6 "$net" "$i" "$h")/64" dev eth0 nodad
-            ip -n "$ns" route add default via "$(router_v4 "$net" "$i")"
-            ip -n "$ns" -6 route add default via "$(router_v6 "$net" "$i")"
+            wire_host "$name" "$net" "$i" "$h"
+            all+=("i${i}h${h}")
         done
     done
     plan_table "$name" "$islands" "$hosts" "$net" >"$dir/hosts"

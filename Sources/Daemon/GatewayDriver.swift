@@ -32,14 +32,30 @@ public actor GatewayDriver {
         /// The island's other gateways, to join the rendezvous through while leading
         /// (`GatewayMachine.Effect.seedRendezvous`; the native engine's `addSeeds`).
         public var seedRendezvous: @Sendable ([Endpoint]) -> Void
+        /// Carries out what the relay needs (a connect probe, a relay listener opened or
+        /// closed) and answers with the machine's event, if any. Without a relay, probes
+        /// find the service reachable (imports keep its own addresses, as before the relay)
+        /// and no listener opens.
+        public var relay: @Sendable (RelayEffect) async -> GatewayMachine.Event?
         public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in },
                     event: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
                     rendezvousOperation: @escaping @Sendable (String, Duration, String) -> Void = { _, _, _ in },
-                    seedRendezvous: @escaping @Sendable ([Endpoint]) -> Void = { _ in }) {
+                    seedRendezvous: @escaping @Sendable ([Endpoint]) -> Void = { _ in },
+                    relay: @escaping @Sendable (RelayEffect) async -> GatewayMachine.Event? = Hooks.noRelay) {
             self.persistIsland = persistIsland
             self.event = event
             self.rendezvousOperation = rendezvousOperation
             self.seedRendezvous = seedRendezvous
+            self.relay = relay
+        }
+
+        /// A gateway without a relay: see `relay`.
+        public static let noRelay: @Sendable (RelayEffect) async -> GatewayMachine.Event? = { effect in
+            switch effect {
+            case .probe(let key, _, _): .probed(key, reachable: true)
+            case .openRelay(let key, _): .relayOpened(key, port: nil, failure: "this gateway runs no relay")
+            case .closeRelay: nil
+            }
         }
     }
 
@@ -50,6 +66,9 @@ public actor GatewayDriver {
         case withdraw(ImportKey)
         /// Not a publication, but ordered with them: the state directory's island id.
         case persist(IslandID)
+        /// Ordered with the publications too: a relay listener opens before its import is
+        /// published on its port, and closes after the import is withdrawn.
+        case relay(RelayEffect)
     }
 
     private enum RendezvousOperation: Sendable {
@@ -231,6 +250,8 @@ public actor GatewayDriver {
             domainQueue.continuation.yield(.persist(island))
         case .fact(let fact):
             record(fact)
+        case .relay(let relay):
+            domainQueue.continuation.yield(.relay(relay))
         }
     }
 
@@ -288,6 +309,8 @@ public actor GatewayDriver {
                 await domain.withdraw(id)
             case .persist(let island):
                 await hooks.persistIsland(island)
+            case .relay(let relay):
+                if let answer = await hooks.relay(relay) { handle(answer) }
             }
         } catch {
             logger.warning("local publication failed", metadata: ["operation": "\(operation)", "reason": "\(error)"])

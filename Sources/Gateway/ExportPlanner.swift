@@ -12,7 +12,7 @@ public enum ExportSkip: Hashable, Sendable {
     case gatewayPublished
     /// A gateway's own `_z2z._udp` advert.
     case gatewayAdvert
-    /// Only link-local (or no) addresses: no other island could reach it.
+    /// Only link-local (or no) addresses, and no relay offered: no other island could reach it.
     case noRoutableAddress
     /// The policy said no; its verdict names the rule that decided.
     case denied(Verdict)
@@ -71,6 +71,9 @@ public struct ExportPlanner: Sendable {
     private(set) var settling: [ServiceID: Instant] = [:]
     /// The policy, with this island as the subject of its export verdicts.
     private(set) var gate: PolicyGate
+    /// What this leader offers for relaying its exports (issue 14); nil: no relay. With an
+    /// offer every record carries it, and a link-local-only service is exported too.
+    private(set) var relayOffer: RelayOffer?
     let settleTime: Interval
 
     /// - Parameter settleTime: how long a newly seen service waits before its first export.
@@ -120,6 +123,13 @@ public struct ExportPlanner: Sendable {
         return removals
     }
 
+    /// A new relay offer (or none): exports are re-decided.
+    public mutating func setRelayOffer(_ offer: RelayOffer?) -> [ExportEffect] {
+        guard offer != relayOffer else { return [] }
+        relayOffer = offer
+        return reconcileAll()
+    }
+
     /// A new policy: exports are re-decided.
     public mutating func setPolicy(_ policy: Policy) -> [ExportEffect] {
         gate.policy = policy
@@ -165,12 +175,12 @@ public struct ExportPlanner: Sendable {
         let verdict = gate.exportVerdict(instance.type)
         guard verdict.permits else { return .failure(.init(.denied(verdict))) }
         let routable = instance.routableAddresses
-        guard !routable.isEmpty else { return .failure(.init(.noRoutableAddress)) }
+        guard !routable.isEmpty || relayOffer != nil else { return .failure(.init(.noRoutableAddress)) }
         let label = instance.host.labels.first.map(String.init) ?? "host"
         let record = ServiceRecord(
             island: island ?? IslandID(rawValue: 0), islandName: islandName, name: instance.name, type: instance.type,
             subtypes: instance.subtypes, port: instance.port, txt: instance.txt,
-            addresses: Array(routable.prefix(ServiceRecord.maximumAddresses)), hostLabel: label)
+            addresses: Array(routable.prefix(ServiceRecord.maximumAddresses)), hostLabel: label, relay: relayOffer)
         return .success((record, verdict))
     }
 

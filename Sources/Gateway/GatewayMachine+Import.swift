@@ -68,6 +68,7 @@ extension GatewayMachine {
             case .update(let key, let imported): [.update(key, imported.publication), .fact(.imported(key, imported, new: false))]
             case .withdraw(let key, let imported): [.withdraw(key), .fact(.importWithdrawn(key, imported))]
             case .held(let key, let hold): [.fact(.importHeld(key, hold))]
+            case .relay(let relay): [.relay(relay)]
             }
         }
     }

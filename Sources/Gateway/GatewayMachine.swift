@@ -36,6 +36,15 @@ public struct GatewayMachine: Sendable {
         public var seed: UInt64
         /// Authenticates heartbeats (`HeartbeatCodec`); nil: open mode.
         public var networkKey: NetworkKey?
+        /// What this gateway offers, while it leads, for relaying its island's exports to
+        /// islands that cannot reach them (issue 14); nil: no relay.
+        public var relayOffer: RelayOffer?
+        /// When imports go through the relay (`RelayDecision`); off: never, as before the relay.
+        public var relayMode = RelayMode.off
+        /// This island's LAN prefixes, and this gateway's own LAN addresses (where it
+        /// publishes relayed imports).
+        public var localPrefixes: [IPPrefix] = []
+        public var localAddresses: [IPAddress] = []
 
         public init(id: NodeID, network: NetworkID, priority: UInt8, port: UInt16, island: IslandID? = nil,
                     islandName: String? = nil, seed: UInt64) {
@@ -58,6 +67,11 @@ public struct GatewayMachine: Sendable {
         case overlay(Stage)
         /// The local domain renamed one of our imports after a collision.
         case importRenamed(ImportKey, InstanceName)
+        /// A connect probe asked by `Effect.relay(.probe)` answered.
+        case probed(ImportKey, reachable: Bool)
+        /// The relay listener asked by `Effect.relay(.openRelay)` listens on `port`; nil: it
+        /// could not be opened, and why.
+        case relayOpened(ImportKey, port: UInt16?, failure: String?)
         case tick
     }
 
@@ -87,6 +101,8 @@ public struct GatewayMachine: Sendable {
         case persistIsland(IslandID)
         /// What was decided or seen, for events, metrics and the reports (`GatewayFact`).
         case fact(GatewayFact)
+        /// What the relay needs from the daemon: a connect probe, a relay listener opened or closed.
+        case relay(RelayEffect)
     }
 
     public let settings: Settings
@@ -124,6 +140,8 @@ public struct GatewayMachine: Sendable {
         export = ExportPlanner(gate: PolicyGate(policy: policy))
         imports = ImportPlanner(gate: PolicyGate(policy: policy))
         _ = export.identify(island: settings.island, name: islandName)
+        _ = export.setRelayOffer(settings.relayOffer)
+        _ = imports.setRelay(mode: settings.relayMode, localPrefixes: settings.localPrefixes, leaderAddresses: settings.localAddresses)
     }
 
     public var role: Role { election.role }
@@ -174,6 +192,10 @@ public struct GatewayMachine: Sendable {
             overlayStage = stage
         case .importRenamed(let key, let name):
             imports.renamed(key, to: name)
+        case .probed(let key, let reachable):
+            effects += importEffects(imports.probed(key, reachable: reachable))
+        case .relayOpened(let key, let port, let failure):
+            effects += importEffects(imports.relayOpened(key, port: port, failure: failure))
         case .tick:
             effects += electionEffects(election.handle(.tick, now: now))
             effects += exportEffects(export.tick(now: now))
@@ -220,6 +242,11 @@ public struct GatewayMachine: Sendable {
         guard !fresh.isEmpty else { return [] }
         seededGateways.formUnion(fresh)
         return [.seedRendezvous(fresh.sorted { $0.description < $1.description })]
+    }
+
+    /// A new relay offer (the gateway's addresses changed, or a reload): exports are re-decided.
+    public mutating func setRelayOffer(_ offer: RelayOffer?) -> [Effect] {
+        exportEffects(export.setRelayOffer(offer))
     }
 
     /// New policy from a configuration reload: exports and imports are re-decided.

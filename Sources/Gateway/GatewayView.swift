@@ -70,6 +70,18 @@ public struct GatewayView: Sendable {
     /// The value id an instance is exported under.
     public func valueID(_ name: InstanceName, _ type: ServiceType) -> UInt64 { RecordKeys.valueID(of: name, type: type) }
 
+    /// Where the leaders' relay may connect so that `requester` — another island's leader —
+    /// reaches this island's service `id`: the service's addresses on this link (link-local
+    /// ones with their interface) and its port, while this gateway leads and exports it now;
+    /// else why not. The relay is never an open proxy: nothing else on the link is reachable.
+    public func relayTarget(_ id: ServiceID, for requester: NodeID) -> Result<RelayTarget, RelayDenial> {
+        guard isLeading else { return .failure(.notLeading) }
+        guard let entry = directoryLeaders[requester], entry.island != island else { return .failure(.notAGateway) }
+        guard let service = linkService(id), service.isPublishedByAHost else { return .failure(.unknownService) }
+        guard exports[id] != nil else { return .failure(.notExported) }
+        return .success(RelayTarget(addresses: service.linkAddresses, port: service.instance.port))
+    }
+
     // MARK: imports
 
     /// What is published on this link for other islands, by instance.
@@ -104,4 +116,23 @@ public struct GatewayView: Sendable {
     public func islandName(of id: IslandID) -> String? {
         machine.directory.values.first { $0.island == id }?.name
     }
+}
+
+/// Where the relay connects for a stream to one of this island's services.
+public struct RelayTarget: Hashable, Sendable {
+    /// The service's addresses with the interface each was resolved on (link-local ones need it).
+    public var addresses: [LinkAddress]
+    public var port: UInt16
+}
+
+/// Why the relay refuses a stream to a service of this island; `rawValue` is the metric label.
+public enum RelayDenial: String, Hashable, Sendable, Error {
+    /// This gateway does not lead its island: its leader relays.
+    case notLeading = "not_leading"
+    /// The requester leads no other island the directory knows.
+    case notAGateway = "not_a_gateway"
+    /// No host on this link publishes it.
+    case unknownService = "unknown_service"
+    /// It is on the link but not exported (the policy, or nothing another island may use).
+    case notExported = "not_exported"
 }

@@ -15,6 +15,8 @@ public enum ImportEffect: Hashable, Sendable {
     case withdraw(ImportKey, ImportPlanner.Imported)
     /// A remote instance is known but not published here, and why (said once per change).
     case held(ImportKey, ImportHold)
+    /// Something the relay needs from the daemon (a probe, a relay listener).
+    case relay(RelayEffect)
 }
 
 /// Why a remote instance this leader received is not published on its link.
@@ -24,12 +26,15 @@ public enum ImportHold: Hashable, Sendable {
     /// Only owners that no longer lead its island hold a value for it: its current leader
     /// does not export it (a withdrawal a killed leader could not make).
     case notFromCurrentLeader
+    /// No address this island can use and no relay (`RelayDecision`), or the relay failed.
+    case unreachable(String)
 
     /// The metric label and log key.
     public var reason: String {
         switch self {
         case .denied: "denied_by_policy"
         case .notFromCurrentLeader: "not_from_current_leader"
+        case .unreachable: "unreachable"
         }
     }
 }
@@ -102,6 +107,8 @@ public struct ImportPlanner: Sendable {
     private var serial: UInt64 = 0
     /// The policy; import verdicts name the island a service comes from.
     private(set) var gate: PolicyGate
+    /// How each import reaches its service: directly, or through the leaders' relay.
+    private(set) var relays = ImportRelays()
 
     public init(gate: PolicyGate = PolicyGate()) {
         self.gate = gate
@@ -131,6 +138,28 @@ public struct ImportPlanner: Sendable {
     public mutating func setPolicy(_ policy: Policy) -> [ImportEffect] {
         gate.policy = policy
         return reconcileAll()
+    }
+
+    /// The relay's settings (issue 14): its mode, this island's LAN prefixes, and this
+    /// leader's own LAN addresses, on which relayed imports are published.
+    public mutating func setRelay(mode: RelayMode, localPrefixes: [IPPrefix], leaderAddresses: [IPAddress]) -> [ImportEffect] {
+        guard mode != relays.mode || localPrefixes != relays.localPrefixes || leaderAddresses != relays.leaderAddresses else { return [] }
+        relays.mode = mode
+        relays.localPrefixes = localPrefixes
+        relays.leaderAddresses = leaderAddresses
+        return reconcileAll()
+    }
+
+    /// The daemon's connect probe of an import's addresses answered.
+    public mutating func probed(_ key: ImportKey, reachable: Bool) -> [ImportEffect] {
+        relays.probed(key, reachable: reachable)
+        return reconcile(key)
+    }
+
+    /// The daemon opened the import's relay listener on `port` (nil: it could not, and why).
+    public mutating func relayOpened(_ key: ImportKey, port: UInt16?, failure: String? = nil) -> [ImportEffect] {
+        if let port { relays.opened(key, port: port) } else { relays.failed(key, reason: failure ?? "no listener") }
+        return reconcile(key)
     }
 
     /// The verdict for services of `type` from `island` (named `name`).
@@ -253,8 +282,8 @@ public struct ImportPlanner: Sendable {
 
     /// What to do with a remote instance.
     private enum Choice {
-        /// Publish (or keep publishing) this record.
-        case take(ServiceRecord)
+        /// Publish (or keep publishing) this record, which `owner` put.
+        case take(ServiceRecord, owner: NodeID)
         case hold(ImportHold)
         /// Nothing to publish and nothing worth saying: not leading, this island's own, gone.
         case none
@@ -276,9 +305,11 @@ public struct ImportPlanner: Sendable {
         } else {
             counted = values
         }
-        guard let newest = counted.values.max(by: { $0.serial < $1.serial })?.record else { return .none }
+        guard let (slot, newest) = counted.max(by: { $0.value.serial < $1.value.serial }).map({ ($0.key, $0.value.record) }) else {
+            return .none
+        }
         let verdict = verdict(key.type, from: key.island, name: newest.islandName)
-        return verdict.permits ? .take(newest) : .hold(.denied(verdict))
+        return verdict.permits ? .take(newest, owner: slot.owner) : .hold(.denied(verdict))
     }
 
     private mutating func reconcileAll() -> [ImportEffect] {
@@ -293,29 +324,49 @@ public struct ImportPlanner: Sendable {
     private mutating func reconcile(_ key: ImportKey) -> [ImportEffect] {
         defer { if remote[key] == nil, imports[key] == nil { keysByIsland[key.island]?.remove(key) } }
         let record: ServiceRecord
+        let owner: NodeID
         switch choose(key) {
-        case .take(let taken):
-            held[key] = nil
-            record = taken
+        case .take(let taken, let by):
+            (record, owner) = (taken, by)
         case .hold(let hold):
-            let withdrawal = removeImport(key).map { [ImportEffect.withdraw(key, $0)] } ?? []
-            guard held.updateValue(hold, forKey: key) != hold else { return withdrawal }
-            return withdrawal + [.held(key, hold)]
+            return holdBack(key, hold)
         case .none:
             held[key] = nil
-            return removeImport(key).map { [.withdraw(key, $0)] } ?? []
+            let relay = relays.forget(key).map(ImportEffect.relay)
+            return (removeImport(key).map { [.withdraw(key, $0)] } ?? []) + relay
         }
+        let (resolution, relayEffects) = relays.resolve(key, record, owner: owner)
+        let asked = relayEffects.map(ImportEffect.relay)
+        let addresses: [IPAddress], port: UInt16
+        switch resolution {
+        case .publish(let where_, let at, _):
+            (addresses, port) = (where_, at)
+        case .wait:
+            return asked // what is published (if anything) stays until the path is known
+        case .unusable(let why):
+            return asked + holdBack(key, .unreachable(why))
+        }
+        held[key] = nil
         if var current = imports[key] {
-            let publication = makePublication(record, name: current.publication.name)
-            guard publication != current.publication else { return [] }
+            let publication = makePublication(record, name: current.publication.name, addresses: addresses, port: port)
+            guard publication != current.publication else { return asked }
             current.record = record
             current.publication = publication
             setImport(key, current)
-            return [.update(key, current)]
+            return asked + [.update(key, current)]
         }
-        let imported = Imported(record: record, publication: makePublication(record, name: freeName(for: record, excluding: key)))
+        let name = freeName(for: record, excluding: key)
+        let imported = Imported(record: record, publication: makePublication(record, name: name, addresses: addresses, port: port))
         setImport(key, imported)
-        return [.publish(key, imported)]
+        return asked + [.publish(key, imported)]
+    }
+
+    /// Holds an instance back: withdraws its publication and its relay, says why once.
+    private mutating func holdBack(_ key: ImportKey, _ hold: ImportHold) -> [ImportEffect] {
+        let withdrawal = removeImport(key).map { [ImportEffect.withdraw(key, $0)] } ?? []
+        let relay: [ImportEffect] = if case .unreachable = hold { [] } else { relays.forget(key).map(ImportEffect.relay) }
+        guard held.updateValue(hold, forKey: key) != hold else { return withdrawal + relay }
+        return withdrawal + relay + [.held(key, hold)]
     }
 
     /// The remote name if nobody on the link uses it, else the island-suffixed alternatives.
@@ -367,11 +418,14 @@ public struct ImportPlanner: Sendable {
         nextDeadline = leaders.values.compactMap(\.handoverUntil).min()
     }
 
-    private func makePublication(_ record: ServiceRecord, name: InstanceName) -> Publication {
+    /// The import as published: the record's name (or a free one), type and TXT, on a
+    /// synthesized host with `addresses` (the service's own, or this leader's for a relay)
+    /// at `port` (the service's, or the relay listener's).
+    private func makePublication(_ record: ServiceRecord, name: InstanceName, addresses: [IPAddress], port: UInt16) -> Publication {
         let suffix = record.islandName.isEmpty ? String(record.island.description.prefix(8)) : record.islandName
         return Publication(
-            name: name, type: record.type, subtypes: record.subtypes, port: record.port, txt: record.txt,
-            host: .synthesized(SynthesizedHost.name(label: record.hostLabel, island: record.island), addresses: record.addresses),
+            name: name, type: record.type, subtypes: record.subtypes, port: port, txt: record.txt,
+            host: .synthesized(SynthesizedHost.name(label: record.hostLabel, island: record.island), addresses: addresses),
             renameRule: .suffix(suffix), announcement: .immediate)
     }
 }

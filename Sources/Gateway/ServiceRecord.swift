@@ -20,13 +20,18 @@ public struct ServiceRecord: Hashable, Sendable {
     public var subtypes: [Subtype]
     public var port: UInt16
     public var txt: TXTRecord
-    /// Routable addresses only (never link-local); at least one.
+    /// Routable addresses only (never link-local); at least one, unless a relay is offered
+    /// (a link-local-only service crosses through the relay alone).
     public var addresses: [IPAddress]
     /// First label of the host the service runs on ("printer" of "printer.local").
     public var hostLabel: String
+    /// What the exporting leader offers for relaying it (issue 14); nil: no relay.
+    public var relay: RelayOffer?
+
+    public static let maximumPrefixes = 16
 
     public init(island: IslandID, islandName: String, name: InstanceName, type: ServiceType, subtypes: [Subtype] = [],
-                port: UInt16, txt: TXTRecord, addresses: [IPAddress], hostLabel: String) {
+                port: UInt16, txt: TXTRecord, addresses: [IPAddress], hostLabel: String, relay: RelayOffer? = nil) {
         self.island = island
         self.islandName = islandName
         self.name = name
@@ -36,6 +41,7 @@ public struct ServiceRecord: Hashable, Sendable {
         self.txt = txt
         self.addresses = Array(Set(addresses)).sorted()
         self.hostLabel = hostLabel
+        self.relay = relay
     }
 
     /// The identity of the instance across islands: two islands may export the same name.

@@ -51,6 +51,7 @@ public enum GatewayEvents {
             let message = switch hold {
             case .denied(let verdict): "not imported: denied by \(verdict)"
             case .notFromCurrentLeader: "not imported: only gateways that no longer lead island \(key.island) hold it"
+            case .unreachable(let why): "not imported: \(why)"
             }
             return Draft(kind: .importHeld, subject: subject(key.name, key.type), island: IslandRef(id: "\(key.island)"),
                          reason: hold.reason, message: message)

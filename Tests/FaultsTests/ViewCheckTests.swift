@@ -6,24 +6,15 @@ import Testing
 /// The checks scenarios make of the islands' views, over views built from avahi-browse
 /// lines and instants chosen by the test.
 @Suite struct ViewCheckTests {
-    static let type = "_zfault._tcp"
-    let t0 = ContinuousClock.now
+    static let type = BrowseFixture.type
+    let fixture = BrowseFixture()
 
-    func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .milliseconds(Int64(seconds * 1000)) }
-
-    func view(_ lines: [(Double, String)]) throws -> BrowseView {
-        var view = BrowseView()
-        for (time, text) in lines { view.record(try BrowseLine(parsing: text), at: at(time)) }
-        return view
-    }
-
+    func at(_ seconds: Double) -> ContinuousClock.Instant { fixture.at(seconds) }
+    func view(_ lines: [(Double, String)]) throws -> BrowseView { try fixture.view(lines) }
     static func resolved(_ name: String, host: String = "h.local", proto: String = "IPv4", type: String = type) -> String {
-        "=;eth0;\(proto);\(AvahiEscaping.escapeLabel(name));\(type);local;\(host);10.1.1.11;9000;"
+        BrowseFixture.resolved(name, host: host, proto: proto, type: type)
     }
-
-    static func removed(_ name: String, proto: String = "IPv4") -> String {
-        "-;eth0;\(proto);\(AvahiEscaping.escapeLabel(name));\(type);local"
-    }
+    static func removed(_ name: String, proto: String = "IPv4") -> String { BrowseFixture.removed(name, proto: proto) }
 
     @Test func viewsEqualTheTruthOnlyWhenEachHoldsExactlyIt() throws {
         let whole = HostView(host: "i1h2", view: try view([(0, Self.resolved("A")), (0, Self.resolved("B"))]))

@@ -122,3 +122,25 @@ extension ExportPlanner {
     /// For the tests above this file's last suite: time does not matter with no settle time.
     mutating func observe(_ event: LocalDomainEvent) -> [ExportEffect] { observe(event, now: Instant(nanoseconds: 0)) }
 }
+
+/// With a relay offer (issue 14) every record carries it, and a link-local-only service
+/// crosses too: through the relay, with no address of its own.
+struct ExportRelayOfferTests {
+    @Test func anOfferGoesWithEveryRecordAndBringsLinkLocalOnlyServicesAlong() throws {
+        var export = ExportPlanner(settleTime: .milliseconds(0))
+        _ = export.activate(island: IslandID(rawValue: 7), name: "seven")
+        let camera = try Fixture.service("Camera", addresses: ["169.254.3.4", "fe80::1"])
+        let printer = try Fixture.service("Printer")
+        #expect(export.observe(.added(camera)).contains(.skipped(camera.id, .noRoutableAddress)), "no offer: it stays home")
+        _ = export.observe(.added(printer))
+        let offer = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 7, 1, port: 7403)], lanPrefixes: [try IPPrefix("10.0.1.0/24")],
+                               lanRouted: false)
+        let effects = export.setRelayOffer(offer)
+        let records = effects.compactMap { if case .put(let record, _) = $0 { record } else { nil } }
+        #expect(Set(records.map(\.name.value)) == ["Camera", "Printer"])
+        #expect(records.allSatisfy { $0.relay == offer })
+        #expect(records.first { $0.name.value == "Camera" }?.addresses == [], "link-local addresses never travel")
+        // Taking the offer back takes the link-local-only service back with it.
+        #expect(export.setRelayOffer(nil).contains(.remove(camera.id)))
+    }
+}

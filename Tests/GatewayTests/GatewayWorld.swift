@@ -169,7 +169,7 @@ struct GatewayWorld {
             gateways[index].subscriptions.remove(key)
         case .persistIsland(let island):
             gateways[index].persistedIsland = island
-        case .fact:
+        case .fact, .relay:
             break
         }
     }

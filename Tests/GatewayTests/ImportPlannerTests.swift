@@ -189,3 +189,38 @@ struct ImportPlannerTests {
         #expect(published(imports.setLeaders([:], now: .zero + .seconds(61))).map(\.name.value) == ["P"])
     }
 }
+
+/// Imports through the relay (issue 14): the planner asks for a listener, publishes on this
+/// leader's address and the listener's port once it is open, and closes it with the import.
+struct ImportThroughRelayTests {
+    let slot = ValueSlot(owner: NodeID(w0: 0xb, w1: 0, w2: 0, w3: 0), valueID: 1)
+
+    @Test func aLinkLocalOnlyServiceIsPublishedOnTheRelayPortAndItsListenerClosesWithIt() throws {
+        var imports = ImportPlanner()
+        _ = imports.activate(localIsland: Fixture.islandA)
+        _ = imports.setRelay(mode: .auto, localPrefixes: [try IPPrefix("192.168.1.0/24")], leaderAddresses: [try IPAddress("192.168.1.2")])
+        var record = try Fixture.record("Camera", addresses: [])
+        record.relay = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 2, 1, port: 7403)], lanPrefixes: [try IPPrefix("192.168.1.0/24")],
+                                  lanRouted: false)
+        let asked = imports.apply(record, from: slot)
+        guard asked.count == 1, case .relay(.openRelay(record.id, let source)) = asked[0] else {
+            Issue.record("expected a relay listener asked for, got \(asked)"); return
+        }
+        #expect(source.leader == slot.owner && source.endpoints == record.relay?.endpoints)
+        let published = imports.relayOpened(record.id, port: 40_100)
+        guard case .publish(_, let imported)? = published.first else { Issue.record("expected a publication, got \(published)"); return }
+        #expect(imported.publication.port == 40_100)
+        #expect(imported.publication.host == .synthesized(try HostName("printer-z2z-0b0b0b0b.local"), addresses: [try IPAddress("192.168.1.2")]))
+        let gone = imports.remove(slot)
+        #expect(gone.contains(.relay(.closeRelay(record.id))) && gone.contains { if case .withdraw = $0 { true } else { false } })
+    }
+
+    @Test func withTheRelayOffTheSameServiceIsHeldAsUnreachable() throws {
+        var imports = ImportPlanner()
+        _ = imports.activate(localIsland: Fixture.islandA)
+        var record = try Fixture.record("Camera", addresses: [])
+        record.relay = RelayOffer(lanPrefixes: [], lanRouted: false)
+        let effects = imports.apply(record, from: slot)
+        guard effects.count == 1, case .held(record.id, .unreachable) = effects[0] else { Issue.record("got \(effects)"); return }
+    }
+}

@@ -139,3 +139,32 @@ struct VerdictAgreementTests {
         }
     }
 }
+
+/// The relay carries streams only to services this island exports now, and only for
+/// another island's leader (issue 14, item 3): never an open proxy to the link.
+struct RelayTargetTests {
+    @Test func onlyExportedServicesForOtherIslandsLeaders() throws {
+        let network = NetworkID(rawValue: 0x2a)
+        let settings = GatewayMachine.Settings(id: NodeID(w0: 1, w1: 0, w2: 0, w3: 0), network: network, priority: 100, port: 7400,
+                                               island: Fixture.islandA, islandName: "north", seed: 1)
+        let deny = PolicyRule(.deny, direction: .export, type: .exact(try ServiceType("_ssh._tcp")))
+        var machine = GatewayMachine(settings: settings, policy: Policy(rules: [deny]))
+        let printer = try Fixture.service("Printer"), shell = try Fixture.service("Shell", type: "_ssh._tcp")
+        let stranger = NodeID(w0: 0x5, w1: 0, w2: 0, w3: 0), leaderB = NodeID(w0: 0xb, w1: 0, w2: 0, w3: 0)
+        // Not leading yet: the leader relays.
+        #expect(machine.view.relayTarget(printer.id, for: leaderB) == .failure(.notLeading))
+        _ = machine.handle(.tick, now: .zero)
+        _ = machine.handle(.tick, now: .zero + .seconds(3.1))
+        for service in [printer, shell] { _ = machine.handle(.local(.added(service)), now: .zero + .seconds(4)) }
+        _ = machine.handle(.tick, now: .zero + .seconds(5))
+        let entry = IslandDirectoryEntry(island: Fixture.islandB, name: "south", leader: leaderB, types: [], services: 0, term: 1)
+        _ = machine.handle(.rendezvous(.upserted(RendezvousValue(key: RecordKeys.directory(network: network), owner: leaderB, valueID: 0,
+                                                                 sequence: 1, payload: IslandDirectoryCodec.encode(entry)))),
+                           now: .zero + .seconds(5))
+        let view = machine.view
+        #expect(view.relayTarget(printer.id, for: stranger) == .failure(.notAGateway))
+        #expect(view.relayTarget(printer.id, for: leaderB) == .success(RelayTarget(addresses: printer.linkAddresses, port: 631)))
+        #expect(view.relayTarget(shell.id, for: leaderB) == .failure(.notExported), "denied by the export policy")
+        #expect(view.relayTarget(ServiceID(name: try InstanceName("Nothing"), type: printer.id.type), for: leaderB) == .failure(.unknownService))
+    }
+}

@@ -7,8 +7,9 @@ import Glibc
 
 /// Zeroconf islands for integration tests: N islands of K hosts, each host a Linux
 /// network namespace with its own dbus-daemon and avahi-daemon, the islands joined by a
-/// router that forwards unicast but not multicast. `Deploy/testbed` builds it (read its
-/// `--help`); this type drives it from a test.
+/// router that forwards unicast but not multicast — or, with a `Topology`, not joined by
+/// it: overlapping LANs, gateway hosts on an uplink, islands behind NAT, link-local
+/// islands. `Deploy/testbed` builds it (read its `--help`); this type drives it from a test.
 ///
 /// Prefer the scoped form, which tears down also when the body throws:
 ///
@@ -28,6 +29,8 @@ public final class Testbed: Sendable, CustomStringConvertible {
     public let name: String
     public let islands: Int
     public let hostsPerIsland: Int
+    /// How the islands reach each other (`.routed` unless given).
+    public let topology: Topology
     /// State, each host's /run and logs (`<directory>/i1h1/avahi.log`).
     public let directory: String
 
@@ -39,7 +42,21 @@ public final class Testbed: Sendable, CustomStringConvertible {
         let namespace: String
         let ipv4: String
         let ipv6: String
+        /// "-" for the NAT routers, which run no avahi-daemon.
         let hostName: String
+        let uplinkIPv4: String?
+        let uplinkIPv6: String?
+
+        /// One line of the host table: HOST NETNS IPV4 IPV6 AVAHI-HOST-NAME, and with an
+        /// uplink segment UPLINK-IPV4 UPLINK-IPV6 ("-" without a leg there).
+        static func parse(_ line: String) -> (HostRef, Host)? {
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count == 5 || fields.count == 7, let host = HostRef(testbedName: fields[0]) else { return nil }
+            let uplink = fields.count == 7 && fields[5] != "-" ? (fields[5], fields[6]) : nil
+            return (host, Host(
+                namespace: fields[1], ipv4: fields[2], ipv6: fields[3], hostName: fields[4],
+                uplinkIPv4: uplink?.0, uplinkIPv6: uplink?.1))
+        }
     }
 
     private struct State {
@@ -49,26 +66,33 @@ public final class Testbed: Sendable, CustomStringConvertible {
 
     private static let counter = Atomic<Int>(0)
 
-    private init(name: String, islands: Int, hostsPerIsland: Int, script: String, table: [HostRef: Host]) {
+    private init(
+        name: String, islands: Int, hostsPerIsland: Int, topology: Topology, script: String, table: [HostRef: Host]
+    ) {
         self.name = name
         self.islands = islands
         self.hostsPerIsland = hostsPerIsland
+        self.topology = topology
         self.script = script
         self.table = table
         let stateBase = ProcessInfo.processInfo.environment["Z2Z_TESTBED_STATE"].flatMap { $0.isEmpty ? nil : $0 }
         self.directory = (stateBase ?? "/tmp/z2z-testbed") + "/" + name
     }
 
-    public var description: String { "\(name): \(islands) islands × \(hostsPerIsland) hosts" }
+    public var description: String {
+        "\(name): \(islands) islands × \(hostsPerIsland) hosts" + (topology == .routed ? "" : ", \(topology)")
+    }
 
     // MARK: lifetime
 
     /// Builds a testbed and waits until every host's avahi-daemon runs. Call `down()`
-    /// when done, or use `with(islands:hosts:_:)`. An owned testbed (the default) is torn
-    /// down by the script's watcher when this process ends without doing it; one that is
-    /// not owned stays until `down()` or `Deploy/testbed down NAME` (to look at it afterwards).
+    /// when done, or use `with(islands:hosts:topology:_:)`. An owned testbed (the default)
+    /// is torn down by the script's watcher when this process ends without doing it; one
+    /// that is not owned stays until `down()` or `Deploy/testbed down NAME` (to look at it
+    /// afterwards).
     public static func up(
-        islands: Int = 1, hosts: Int = 2, owned: Bool = true, timeout: Duration = .seconds(120)
+        islands: Int = 1, hosts: Int = 2, topology: Topology = .routed, owned: Bool = true,
+        timeout: Duration = .seconds(120)
     ) async throws -> Testbed {
         let script = Repository.testbedScript
         guard FileManager.default.fileExists(atPath: script) else {
@@ -79,7 +103,7 @@ public final class Testbed: Sendable, CustomStringConvertible {
         while true {
             attempts += 1
             let name = "z2z\(owner)n\(counter.add(1, ordering: .relaxed).newValue)"
-            let arguments = ["up", name, "--islands", "\(islands)", "--hosts", "\(hosts)"]
+            let arguments = ["up", name, "--islands", "\(islands)", "--hosts", "\(hosts)"] + topology.arguments
                 + (owned ? ["--owner", "\(owner)"] : [])
             let result: ProcessResult
             do {
@@ -94,27 +118,23 @@ public final class Testbed: Sendable, CustomStringConvertible {
                 await tearDown(name, script: script)
                 throw TestbedError.commandFailed(result)
             }
-            var table: [HostRef: Host] = [:]
-            for line in result.lines {
-                let fields = line.split(separator: " ").map(String.init)
-                guard fields.count == 5, let host = HostRef(testbedName: fields[0]) else { continue }
-                table[host] = Host(namespace: fields[1], ipv4: fields[2], ipv6: fields[3], hostName: fields[4])
-            }
-            guard table.count == islands * hosts else {
+            let table = Dictionary(result.lines.compactMap(Host.parse), uniquingKeysWith: { first, _ in first })
+            guard table.count == islands * hosts + topology.masqueraded.count else {
                 await tearDown(name, script: script)
                 throw TestbedError.commandFailed(result)
             }
-            return Testbed(name: name, islands: islands, hostsPerIsland: hosts, script: script, table: table)
+            return Testbed(
+                name: name, islands: islands, hostsPerIsland: hosts, topology: topology, script: script, table: table)
         }
     }
 
     /// Builds a testbed, runs `body` with it and tears it down, also when `body` throws.
     public static func with<T>(
-        islands: Int = 1, hosts: Int = 2,
+        islands: Int = 1, hosts: Int = 2, topology: Topology = .routed,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Testbed) async throws -> T
     ) async throws -> T {
-        let bed = try await up(islands: islands, hosts: hosts)
+        let bed = try await up(islands: islands, hosts: hosts, topology: topology)
         let value: T
         do {
             value = try await body(bed)
@@ -179,13 +199,29 @@ public final class Testbed: Sendable, CustomStringConvertible {
         (1...hostsPerIsland).map { HostRef.i(island, h: $0) }
     }
 
-    /// The host's addresses on its island (its `eth0`).
+    /// The host's addresses on its island (its `eth0`; a NAT router's `lan`). On a
+    /// link-local island they are 169.254/16 and fe80 (add `%eth0` to use the latter).
     public func address(of host: HostRef) -> (v4: String, v6: String) {
         let entry = self[host]
         return (entry.ipv4, entry.ipv6)
     }
 
-    /// The router's addresses on `island`: the hosts' default gateway.
+    /// The host's addresses on the uplink segment (its `uplink`), if it has a leg there:
+    /// gateway hosts under `Topology.uplink`, except behind a NAT router.
+    public func uplinkAddress(of host: HostRef) -> (v4: String, v6: String)? {
+        let entry = self[host]
+        guard let v4 = entry.uplinkIPv4, let v6 = entry.uplinkIPv6 else { return nil }
+        return (v4, v6)
+    }
+
+    /// The outside (uplink) addresses of a masqueraded island's NAT router, which its
+    /// hosts' connections leave from.
+    public func natAddress(ofIsland island: Int) -> (v4: String, v6: String)? {
+        table[.nat(island: island)] == nil ? nil : uplinkAddress(of: .nat(island: island))
+    }
+
+    /// The router's addresses on `island` (the NAT router's on a masqueraded island): the
+    /// hosts' default gateway, where the island has one (`Topology`).
     public func gateway(ofIsland island: Int) -> (v4: String, v6: String) {
         let (v4, v6) = address(of: .i(island, h: 1))
         return (v4.split(separator: ".").dropLast().joined(separator: ".") + ".1",
@@ -195,13 +231,18 @@ public final class Testbed: Sendable, CustomStringConvertible {
     /// The host name the host's avahi-daemon announces (add `.local`).
     public func hostName(of host: HostRef) -> String { self[host].hostName }
 
-    /// The network namespace of a host or of the router, for `ip netns`.
+    /// The network namespace of a host or of a router, for `ip netns`.
     public func namespace(of host: HostRef) -> String {
         host == .router ? "\(name)-r" : self[host].namespace
     }
 
-    /// The router's and every host's namespace.
-    public var namespaces: [String] { [namespace(of: .router)] + hosts.map { namespace(of: $0) } }
+    /// The NAT routers of the masqueraded islands.
+    public var natRouters: [HostRef] { topology.masqueraded.sorted().map { .nat(island: $0) } }
+
+    /// The router's, the NAT routers' and every host's namespace.
+    public var namespaces: [String] {
+        ([.router] + natRouters + hosts).map { namespace(of: $0) }
+    }
 
     /// The host's avahi-daemon log so far (for failure messages).
     public func avahiLog(_ host: HostRef) -> String {
@@ -296,7 +337,8 @@ public final class Testbed: Sendable, CustomStringConvertible {
 
     // MARK: faults
 
-    /// Cuts island `island` off the router (its link keeps working), or heals the cut.
+    /// Cuts island `island` off the router and the uplink segment (its link keeps
+    /// working), or heals the cut.
     public func wan(island: Int, cut: Bool) async throws {
         try await faultCommand(["wan", name, "\(island)", cut ? "cut" : "heal"])
     }
@@ -307,8 +349,9 @@ public final class Testbed: Sendable, CustomStringConvertible {
         try await faultCommand(["link", name, "\(host)", up ? "up" : "down"])
     }
 
-    /// Drops `percent` % of the datagrams the router forwards from or to `island`, at
-    /// random (0 removes the rule); the island's own link stays lossless.
+    /// Drops `percent` % of the datagrams the router forwards from or to `island` and of
+    /// the frames of its legs on the uplink segment, at random (0 removes the rule); the
+    /// island's own link stays lossless.
     public func loss(island: Int, percent: Int) async throws {
         try await faultCommand(["loss", name, "\(island)", "\(percent)"])
     }
@@ -339,10 +382,14 @@ public final class Testbed: Sendable, CustomStringConvertible {
 }
 
 extension HostRef {
-    /// Parses the testbed's spelling: `i1h2`, `router`.
+    /// Parses the testbed's spelling: `i1h2`, `router`, `n3`.
     init?(testbedName text: String) {
         if text == "router" {
             self = .router
+            return
+        }
+        if text.hasPrefix("n"), let island = Int(text.dropFirst()), island > 0 {
+            self = .nat(island: island)
             return
         }
         guard text.hasPrefix("i"), let h = text.firstIndex(of: "h"),

@@ -5,24 +5,15 @@ import Testing
 /// A host's view as avahi-browse lines arrive: what is present, when a service went and
 /// came back. Lines and instants are the test's own.
 @Suite struct BrowseViewTests {
-    static let type = "_zfault._tcp"
-    let t0 = ContinuousClock.now
+    static let type = BrowseFixture.type
+    let fixture = BrowseFixture()
 
-    func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .milliseconds(Int64(seconds * 1000)) }
-
-    func view(_ lines: [(Double, String)]) throws -> BrowseView {
-        var view = BrowseView()
-        for (time, text) in lines { view.record(try BrowseLine(parsing: text), at: at(time)) }
-        return view
-    }
-
+    func at(_ seconds: Double) -> ContinuousClock.Instant { fixture.at(seconds) }
+    func view(_ lines: [(Double, String)]) throws -> BrowseView { try fixture.view(lines) }
     static func resolved(_ name: String, host: String = "h.local", proto: String = "IPv4", type: String = type) -> String {
-        "=;eth0;\(proto);\(AvahiEscaping.escapeLabel(name));\(type);local;\(host);10.1.1.11;9000;"
+        BrowseFixture.resolved(name, host: host, proto: proto, type: type)
     }
-
-    static func removed(_ name: String, proto: String = "IPv4") -> String {
-        "-;eth0;\(proto);\(AvahiEscaping.escapeLabel(name));\(type);local"
-    }
+    static func removed(_ name: String, proto: String = "IPv4") -> String { BrowseFixture.removed(name, proto: proto) }
 
     @Test func onlyIPv4ResolutionsOfTheTypeCount() throws {
         let view = try view([

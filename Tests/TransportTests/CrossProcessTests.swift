@@ -1,6 +1,7 @@
 import Foundation
 import Kademlia
 import Primitives
+import Testbed
 import Testing
 import Transport
 

@@ -2,6 +2,7 @@ import Foundation
 import Kademlia
 import NIOPosix
 import Primitives
+import Testbed
 import Testing
 import Transport
 
