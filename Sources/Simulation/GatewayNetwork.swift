@@ -26,6 +26,10 @@ import Rendezvous
 /// is killed (`kill`: nothing more is sent; Avahi withdraws its publications, its DHT
 /// values stay until they expire). `ledger` keeps the truth about imports as it changes.
 /// Deterministic by the simulation's seed.
+///
+/// Not simulated: the relay (machines run with `relayMode` off, their default, so they ask
+/// for no probe or listener), name clashes settled by the responder (`importRenamed`), and
+/// the time a responder takes to probe a name (every publication takes `mdnsDelay`).
 public final class GatewayNetwork {
     public struct Settings: Sendable {
         /// From a publication on the link to every gateway there seeing it (mDNS).
