@@ -43,7 +43,7 @@ struct FileReader {
     private mutating func configuration(_ root: TOMLTable) -> GatewayConfiguration {
         var configuration = GatewayConfiguration.defaults
         let top = ConfigKeyPath([])
-        refuseUnknownKeys(root, at: top, known: ["network", "state_dir", "log_level", "api", "island", "dht", "sip", "policy", "security"])
+        refuseUnknownKeys(root, at: top, known: ["network", "state_dir", "log_level", "api", "island", "dht", "sip", "policy", "security", "relay"])
         if let value = string(root, "network", in: top, Validate.network) { configuration.network = value }
         if let value = string(root, "state_dir", in: top, Validate.stateDirectory) { configuration.stateDirectory = value }
         if let value = string(root, "log_level", in: top, Validate.logLevel) { configuration.logLevel = value }
@@ -72,6 +72,12 @@ struct FileReader {
             refuseUnknownKeys(sip, at: path, known: ["enabled", "port"])
             if let value = bool(sip, "enabled", in: path) { configuration.sip.enabled = value }
             if let value = integer(sip, "port", in: path, Validate.port) { configuration.sip.port = value }
+        }
+        if let (relay, path) = table(root, "relay", in: top) {
+            refuseUnknownKeys(relay, at: path, known: ["mode", "port", "lan_routed"])
+            if let value = string(relay, "mode", in: path, Validate.relayMode) { configuration.relay.mode = value }
+            if let value = integer(relay, "port", in: path, Validate.port) { configuration.relay.port = value }
+            if let value = bool(relay, "lan_routed", in: path) { configuration.relay.lanRouted = value }
         }
         if let (security, path) = table(root, "security", in: top) {
             refuseUnknownKeys(security, at: path, known: ["network_key_file", "network_key", "open"])

@@ -18,10 +18,11 @@ public struct GatewayConfiguration: Hashable, Sendable {
     public var sip: SIPSettings
     public var policy: Policy
     public var security: SecuritySettings
+    public var relay: RelaySettings
 
     public init(network: String, stateDirectory: String, logLevel: LogLevel, api: APISettings,
                 island: IslandSettings, dht: DHTSettings, sip: SIPSettings, policy: Policy,
-                security: SecuritySettings = SecuritySettings()) {
+                security: SecuritySettings = SecuritySettings(), relay: RelaySettings = RelaySettings()) {
         self.network = network
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel
@@ -31,6 +32,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
         self.sip = sip
         self.policy = policy
         self.security = security
+        self.relay = relay
     }
 
     public static let defaults = GatewayConfiguration(
@@ -101,6 +103,9 @@ public struct GatewayConfiguration: Hashable, Sendable {
         check("security.network_key_file", \.security.networkKeyFile)
         check("security.network_key", \.security.networkKey)
         check("security.open", \.security.open)
+        check("relay.mode", \.relay.mode)
+        check("relay.port", \.relay.port)
+        check("relay.lan_routed", \.relay.lanRouted)
         return keys
     }
 
@@ -110,6 +115,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
     public static let restartKeys: Set<String> = [
         "network", "state_dir", "api.listen", "dht.engine", "dht.port", "sip.enabled", "sip.port",
         "security.network_key_file", "security.network_key", "security.open", "dht.subnet_limit",
+        "relay.mode", "relay.port", "relay.lan_routed",
     ]
 }
 
@@ -194,6 +200,29 @@ public struct SecuritySettings: Hashable, Sendable {
 
     /// The key file z2zd uses (and creates when missing) when no key is configured.
     public static func defaultKeyFile(stateDirectory: String) -> String { stateDirectory + "/network.key" }
+}
+
+/// The leaders' relay (issue 14): services whose addresses another island cannot reach
+/// (NAT, the same prefix on every LAN, link-local only) cross through a tunnel between the
+/// two islands' leaders.
+public struct RelaySettings: Hashable, Sendable {
+    /// When imports go through the relay; `off` (the default for now) keeps every import on
+    /// its service's own addresses, as before the relay.
+    public var mode: RelayMode
+    /// TCP port of this gateway's relay (the tunnel other leaders dial); nil: the DHT port + 3.
+    public var port: UInt16?
+    /// Whether other islands can route to this island's LAN (told to importers of UDP
+    /// services, which cannot be probed).
+    public var lanRouted: Bool
+
+    public init(mode: RelayMode = .off, port: UInt16? = nil, lanRouted: Bool = true) {
+        self.mode = mode
+        self.port = port
+        self.lanRouted = lanRouted
+    }
+
+    /// The relay's port for a gateway whose DHT port is `dhtPort`.
+    public func port(dhtPort: UInt16) -> UInt16 { port ?? (dhtPort <= UInt16.max - 3 ? dhtPort + 3 : dhtPort - 3) }
 }
 
 /// Which DHT implementation carries the rendezvous.

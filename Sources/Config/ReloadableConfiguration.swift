@@ -34,6 +34,7 @@ public final class ReloadableConfiguration: Sendable {
             next.sip = running.sip
             next.dht.subnetLimit = running.dht.subnetLimit
             next.security = running.security
+            next.relay = running.relay
             let reload = ConfigurationReload(
                 configuration: next, changedKeys: next.changedKeys(from: running),
                 keysNeedingRestart: loaded.changedKeys(from: next))

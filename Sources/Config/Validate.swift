@@ -91,6 +91,10 @@ enum Validate {
         try oneOf(text, DHTEngine.self)
     }
 
+    static func relayMode(_ text: String) throws(Invalid) -> RelayMode {
+        try oneOf(text, RelayMode.self)
+    }
+
     static func port(_ value: Int) throws(Invalid) -> UInt16 {
         guard (1...65535).contains(value) else { throw Invalid(.outOfRange, "\(value) is out of range (1 to 65535)") }
         return UInt16(value)

@@ -1,5 +1,6 @@
 import DNSSD
 import Island
+import Policy
 import Primitives
 
 /// Where the daemon reaches an exporting leader's relay for one import.

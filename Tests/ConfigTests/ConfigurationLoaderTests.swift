@@ -17,6 +17,16 @@ struct ConfigurationLoaderTests {
         #expect(try loader.load().get() == .defaults)
     }
 
+    @Test func theRelaySectionIsReadAndABadModeIsRefusedWithItsKeyAndLine() throws {
+        let file = directory.write("z2z.toml", "[relay]\nmode = \"auto\"\nport = 7503\nlan_routed = false\n")
+        let relay = try loader(file: file).load().get().relay
+        #expect(relay == RelaySettings(mode: .auto, port: 7503, lanRouted: false))
+        #expect(relay.port(dhtPort: 7400) == 7503 && RelaySettings().port(dhtPort: 7400) == 7403)
+        let bad = directory.write("bad.toml", "[relay]\nmode = \"sometimes\"\n")
+        let problem = try #require(loader(file: bad).load().failure?.problems.first)
+        #expect(problem.description.contains("relay.mode") && problem.description.contains(":2:"), "\(problem)")
+    }
+
     @Test func theDefaultFileIsReadWhenItExists() throws {
         let path = directory.write("z2z.toml", "network = \"from-default-file\"")
         let loader = ConfigurationLoader(environment: [:], defaultFilePath: path)

@@ -56,6 +56,10 @@ struct ReloadTests {
             port = 9997
             [security]
             network_key_file = "/etc/z2z/network.key"
+            [relay]
+            mode = "auto"
+            port = 9996
+            lan_routed = false
             [policy]
             default = "deny"
             """)

@@ -2,6 +2,7 @@ import DNSSD
 @testable import Gateway
 import Island
 import Primitives
+import Policy
 import Testing
 
 /// The import side of the relay, step by step: a probe first for a routed TCP service, a

@@ -1,5 +1,6 @@
 import DNSSD
 import Gateway
+import Policy
 import Testing
 
 /// When an import is relayed (issue 14, item 2), as a table: each mode, link-local-only
