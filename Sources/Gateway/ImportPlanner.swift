@@ -33,6 +33,11 @@ public struct ImportPlanner: Sendable {
     public struct Imported: Hashable, Sendable {
         public var record: ServiceRecord
         public var publication: Publication
+        /// Why it is published on this leader's relay port instead of the service's own
+        /// addresses; nil: direct.
+        public var relayed: RelayReason? = nil
+        /// The exporting leader whose relay carries it (the owner of the value), when relayed.
+        public var relayLeader: NodeID? = nil
     }
 
     /// Who leads a remote island now, as far as the importer takes its values.
@@ -303,10 +308,10 @@ public struct ImportPlanner: Sendable {
         }
         let (resolution, relayEffects) = relays.resolve(key, record, owner: owner)
         let asked = relayEffects.map(ImportEffect.relay)
-        let addresses: [IPAddress], port: UInt16
+        let addresses: [IPAddress], port: UInt16, relayed: RelayReason?
         switch resolution {
-        case .publish(let where_, let at, _):
-            (addresses, port) = (where_, at)
+        case .publish(let where_, let at, let why):
+            (addresses, port, relayed) = (where_, at, why)
         case .wait:
             return asked // what is published (if anything) stays until the path is known
         case .unusable(let why):
@@ -315,14 +320,18 @@ public struct ImportPlanner: Sendable {
         held[key] = nil
         if var current = imports[key] {
             let publication = makePublication(record, name: current.publication.name, addresses: addresses, port: port)
-            guard publication != current.publication else { return asked }
+            let leader = relayed == nil ? nil : owner
+            guard publication != current.publication || relayed != current.relayed || leader != current.relayLeader else { return asked }
             current.record = record
             current.publication = publication
+            current.relayed = relayed
+            current.relayLeader = leader
             setImport(key, current)
             return asked + [.update(key, current)]
         }
         let name = freeName(for: record, excluding: key)
-        let imported = Imported(record: record, publication: makePublication(record, name: name, addresses: addresses, port: port))
+        let imported = Imported(record: record, publication: makePublication(record, name: name, addresses: addresses, port: port),
+                                relayed: relayed, relayLeader: relayed == nil ? nil : owner)
         setImport(key, imported)
         return asked + [.publish(key, imported)]
     }
