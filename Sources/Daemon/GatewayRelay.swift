@@ -1,5 +1,6 @@
 import DNSSD
 import Gateway
+import GatewayReports
 import Island
 import Kademlia
 import LocalDomain
@@ -167,6 +168,25 @@ final class GatewayRelay: Sendable {
         } catch {
             return false
         }
+    }
+
+    // MARK: reporting
+
+    /// Both sides' totals for `/metrics`.
+    var metrics: RelayMetricsSnapshot {
+        RelayMetricsSnapshot(exporting: Self.side(exporter.report), importing: Self.side(importer.report))
+    }
+
+    private static func side(_ report: RelayReport) -> RelayMetricsSnapshot.Side {
+        var side = RelayMetricsSnapshot.Side(
+            refusals: Dictionary(report.refusals.map { ($0.key.reason, $0.value) }, uniquingKeysWith: +),
+            endings: Dictionary(report.endings.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: +))
+        for (service, traffic) in report.services {
+            side.add(service: RelayMetricsSnapshot.service(service.name, service.type), .init(
+                streams: traffic.streams, open: traffic.open,
+                bytesToService: traffic.bytesToService, bytesFromService: traffic.bytesFromService))
+        }
+        return side
     }
 
     // MARK: running

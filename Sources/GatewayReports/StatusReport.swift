@@ -89,17 +89,18 @@ public enum StatusReport {
         return services + imports.sorted { "\($0.key)" < "\($1.key)" }.map(\.json)
     }
 
-    /// An import as this link has it: its publication, the remote addresses it came with,
-    /// its import verdict and its route.
+    /// An import as this link has it: its publication (the addresses and port a client here
+    /// connects to: the service's own, or this leader's relay), its import verdict and its route.
     static func service(_ imported: ImportPlanner.Imported, key: ImportKey, _ view: GatewayView) -> ServiceJSON {
         let record = imported.record
         let publication = imported.publication
         var host = ""
-        if case .synthesized(let name, _) = publication.host { host = name.value }
+        var addresses = record.addresses
+        if case .synthesized(let name, let published) = publication.host { (host, addresses) = (name.value, published) }
         return ServiceJSON(
             name: publication.name.value, type: publication.type.description, domain: publication.domain.value, host: host,
             port: publication.port, txt: txt(publication.txt), subtypes: publication.subtypes.map(\.label),
-            addresses: record.addresses.map { .init(address: $0.description, interface: "n/a") },
+            addresses: addresses.map { .init(address: $0.description, interface: "n/a") },
             local: true, ourOwn: true, origin: .imported, island: IslandRef(id: "\(key.island)", name: record.islandName),
             policy: PolicyVerdict(view.importVerdict(record.type, from: key.island, name: record.islandName)),
             route: ImportRoute(imported))
