@@ -54,16 +54,16 @@ struct ImportRelays: Sendable {
         // Until this island's LAN is known the overlap check cannot be made: a service on the
         // same 192.168.1.0/24 would be published with an address naming a host of this LAN.
         if mode != .off, localPrefixes.isEmpty { return (.wait, []) }
-        let path = RelayDecision.path(mode: mode, addresses: record.addresses, type: record.type, offer: record.relay,
+        let path = RelayDecision.path(mode: mode, addresses: record.addresses, port: record.port, type: record.type, offer: record.relay,
                                       localPrefixes: localPrefixes, probe: probes[key])
         switch path {
         case .direct:
             return (.publish(record.addresses.filter(\.isRoutable), port: record.port, relayed: nil), close(key))
         case .unusable(let why):
             return (.unusable(why), close(key))
-        case .probe(let addresses):
+        case .probe(let addresses, let port):
             guard asked.insert(key).inserted else { return (.wait, []) }
-            return (.wait, [.probe(key, addresses, port: record.port)])
+            return (.wait, [.probe(key, addresses, port: port)])
         case .relayed(let reason):
             let source = RelaySource(leader: owner, endpoints: record.relay?.endpoints ?? [], island: record.island,
                                      type: record.type, name: record.name)

@@ -13,7 +13,8 @@ public enum RelayReason: String, Hashable, Sendable {
     case overlappingPrefixes = "overlapping_prefixes"
     /// A bounded TCP connect from the importing leader to the service's address failed.
     case unreachable
-    /// A UDP service (nothing to probe), and the exporting leader says its LAN is not routed.
+    /// A UDP service, and the exporting leader's LAN is not routed from here: its relay did
+    /// not answer at its LAN address, or that leader says so (`lan_routed = false`).
     case lanNotRouted = "lan_not_routed"
 }
 
@@ -41,8 +42,10 @@ public enum ImportPath: Hashable, Sendable {
     case direct
     /// Through the leaders' relay, and why.
     case relayed(RelayReason)
-    /// A TCP connect probe of these addresses (at the service's port) decides; ask it, then decide again.
-    case probe([IPAddress])
+    /// A TCP connect probe of these addresses at `port` decides; ask it, then decide again.
+    /// For a TCP service: the service itself. For a UDP service (nothing to connect to):
+    /// the exporting leader's relay at its LAN addresses, whose answer says the LAN is routed.
+    case probe([IPAddress], port: UInt16)
     /// It cannot cross usefully: no address this island can use and no relay.
     case unusable(String)
 }
@@ -51,7 +54,7 @@ public enum ImportPath: Hashable, Sendable {
 /// addresses and transport, the exporting leader's offer, this island's LAN prefixes and,
 /// for a TCP service, what a connect probe found.
 public enum RelayDecision {
-    public static func path(mode: RelayMode, addresses: [IPAddress], type: ServiceType, offer: RelayOffer?,
+    public static func path(mode: RelayMode, addresses: [IPAddress], port: UInt16, type: ServiceType, offer: RelayOffer?,
                             localPrefixes: [IPPrefix], probe reachable: Bool?) -> ImportPath {
         let routable = addresses.filter(\.isRoutable)
         switch mode {
@@ -69,14 +72,32 @@ public enum RelayDecision {
             if routable.allSatisfy({ address in shared.contains { $0.contains(address) } }) && !shared.isEmpty {
                 return .relayed(.overlappingPrefixes)
             }
+            var probe = (addresses: routable, port: port)
             if type.transport == .udp {
-                return offer.lanRouted ? .direct : .relayed(.lanNotRouted)
+                guard offer.lanRouted else { return .relayed(.lanNotRouted) }
+                // Its relay on its LAN: an answer there means this island routes to that LAN.
+                let onLAN = offer.endpoints.filter { endpoint in
+                    offer.lanPrefixes.contains { $0.contains(IPAddress(endpoint.address)) }
+                }
+                guard let relayPort = onLAN.first?.port else { return .direct }
+                probe = (onLAN.map { IPAddress($0.address) }, relayPort)
+                if reachable == false { return .relayed(.lanNotRouted) }
             }
             switch reachable {
-            case nil: return .probe(routable)
+            case nil: return .probe(probe.addresses, port: probe.port)
             case true?: return .direct
             case false?: return .relayed(.unreachable)
             }
+        }
+    }
+}
+
+extension IPAddress {
+    /// The same address as the core's `Endpoint.Address` (both are two integers in host order).
+    init(_ address: Endpoint.Address) {
+        switch address {
+        case .v4(let value): self = .v4(value)
+        case .v6(let high, let low): self = .v6(high, low)
         }
     }
 }

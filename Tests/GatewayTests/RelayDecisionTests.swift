@@ -1,6 +1,7 @@
 import DNSSD
 import Gateway
 import Policy
+import Primitives
 import Testing
 
 /// When an import is relayed (issue 14, item 2), as a table: each mode, link-local-only
@@ -15,7 +16,7 @@ struct RelayDecisionTests {
     }
 
     func path(_ mode: RelayMode, _ addresses: [String], type: ServiceType? = nil, offer: RelayOffer?, probe: Bool? = nil) throws -> ImportPath {
-        RelayDecision.path(mode: mode, addresses: try addresses.map { try IPAddress($0) }, type: type ?? ipp, offer: offer,
+        RelayDecision.path(mode: mode, addresses: try addresses.map { try IPAddress($0) }, port: 631, type: type ?? ipp, offer: offer,
                            localPrefixes: home, probe: probe)
     }
 
@@ -27,12 +28,12 @@ struct RelayDecisionTests {
     @Test func autoRelaysAnAddressInAPrefixBothLANsUse() throws {
         #expect(try path(.auto, ["192.168.1.20"], offer: offer(["192.168.1.0/24"])) == .relayed(.overlappingPrefixes))
         // Another prefix of the exporting LAN does not overlap: the probe decides.
-        #expect(try path(.auto, ["10.9.0.20"], offer: offer(["192.168.1.0/24", "10.9.0.0/24"])) == .probe([try IPAddress("10.9.0.20")]))
+        #expect(try path(.auto, ["10.9.0.20"], offer: offer(["192.168.1.0/24", "10.9.0.0/24"])) == .probe([try IPAddress("10.9.0.20")], port: 631))
     }
 
     @Test func autoAsksTheProbeForTCPAndFollowsIt() throws {
         let routed = try offer(["10.2.0.0/24"])
-        #expect(try path(.auto, ["10.2.0.5"], offer: routed) == .probe([try IPAddress("10.2.0.5")]))
+        #expect(try path(.auto, ["10.2.0.5"], offer: routed) == .probe([try IPAddress("10.2.0.5")], port: 631))
         #expect(try path(.auto, ["10.2.0.5"], offer: routed, probe: true) == .direct)
         #expect(try path(.auto, ["10.2.0.5"], offer: routed, probe: false) == .relayed(.unreachable))
     }
@@ -40,6 +41,15 @@ struct RelayDecisionTests {
     @Test func autoTakesTheExportersWordForUDP() throws {
         #expect(try path(.auto, ["10.2.0.5"], type: echo, offer: offer(["10.2.0.0/24"], routed: true)) == .direct)
         #expect(try path(.auto, ["10.2.0.5"], type: echo, offer: offer(["10.2.0.0/24"], routed: false)) == .relayed(.lanNotRouted))
+    }
+
+    @Test func forUDPAutoProbesTheExportersRelayAtItsLANAddress() throws {
+        // The exporting leader's relay listens on its uplink and on its LAN (10.2.0.1).
+        let offer = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 2, 1, port: 7403), Endpoint(ipv4: 10, 2, 0, 1, port: 7403)],
+                               lanPrefixes: [try IPPrefix("10.2.0.0/24")], lanRouted: true)
+        #expect(try path(.auto, ["10.2.0.5"], type: echo, offer: offer) == .probe([try IPAddress("10.2.0.1")], port: 7403))
+        #expect(try path(.auto, ["10.2.0.5"], type: echo, offer: offer, probe: true) == .direct)
+        #expect(try path(.auto, ["10.2.0.5"], type: echo, offer: offer, probe: false) == .relayed(.lanNotRouted))
     }
 
     @Test func alwaysRelaysWhatIsOfferedAndOffNeverRelays() throws {
