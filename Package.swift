@@ -172,13 +172,14 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "DNSSD", "LocalDomain", "Island", "Kademlia", "Primitives", "Rendezvous", "Gateway", "GatewayReports", "Transport", "DHTRendezvous",
+                "DNSSD", "LocalDomain", "Island", "Kademlia", "Primitives", "Rendezvous", "Gateway", "GatewayReports", "Transport", "DHTRendezvous", "Relay",
                 "OpenDHTRendezvous", "Avahi", "StateStore", "Config", "Policy", "API", "Z2ZAPI", "SIP", "SIPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 
@@ -293,7 +294,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Primitives", "Policy", "Z2ZAPI",
+                "Daemon", "Gateway", "GatewayReports", "DNSSD", "LocalDomain", "Island", "Rendezvous", "Primitives", "Policy", "Z2ZAPI", "Relay",
                 "Testbed",
             ]
         ),

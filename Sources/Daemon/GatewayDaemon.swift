@@ -13,6 +13,7 @@ import NIOCore
 import OpenDHTRendezvous
 import Policy
 import Primitives
+import Relay
 import Rendezvous
 import ServiceLifecycle
 import SIP
@@ -81,11 +82,15 @@ public struct GatewayDaemon: Sendable {
             island: island, islandName: config.island.name, seed: .random(in: .min ... .max))
         settings.election.heartbeatInterval = .seconds(config.island.heartbeat.seconds)
         settings.networkKey = networkKey
+        settings.relayMode = config.relay.mode
         // Claims start above the wall clock in seconds (see `Election.Configuration.termFloor`).
         settings.election.termFloor = Self.wallClockMilliseconds() / 1000
         let machine = GatewayMachine(settings: settings, policy: config.policy)
         let logger = self.logger
         let metrics = GatewayMetrics()
+        // The leaders' relay, unless `[relay] mode = "off"`.
+        let relay = config.relay.mode == .off ? nil : GatewayRelay(Relay.RelaySettings(
+            identity: identity, networkKey: networkKey, logger: Logger(label: "z2z.relay")))
         let driver = GatewayDriver(
             machine: machine, domain: domain, rendezvous: rendezvous, link: PeerDatagramLink(peer: peer),
             hooks: .init(persistIsland: { island in
@@ -104,7 +109,10 @@ public struct GatewayDaemon: Sendable {
                         DHTSettings.openDHTPort(of: endpoint.port).map { Endpoint(address: endpoint.address, port: $0) }
                     })
                 }
-            }),
+            }, relay: { effect in
+                guard let relay else { return await GatewayDriver.Hooks.noRelay(effect) }
+                return await relay.carryOut(effect)
+            }, relayGrant: { grant in relay?.apply(grant) }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network, metrics: metrics)
@@ -113,7 +121,9 @@ public struct GatewayDaemon: Sendable {
             await status.lookUp(addressOfRecord)
         } : nil
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain,
-                                     goodbyes: goodbyes, sip: sip, logger: logger) {
+                                     goodbyes: goodbyes, sip: sip,
+                                     relay: relay.map { ($0, config.relay.port(dhtPort: config.dht.port), config.relay.lanRouted) },
+                                     logger: logger) {
             // The routing cache: what a restart joins through when the seeds are gone.
             let contacts = await rendezvous.contactsToCache()
             guard !contacts.isEmpty else { return }
@@ -149,7 +159,7 @@ public struct GatewayDaemon: Sendable {
             "node": "\(identity.id)", "network": "\(config.network)", "dht_port": "\(config.dht.port)",
             "island": "\(island.map { "\($0)" } ?? "new")", "priority": "\(config.island.priority)",
             "bootstrap": "\(configured.map(\.description).joined(separator: ","))", "cached_contacts": "\(cached.count)",
-            "engine": "\(config.dht.engine.rawValue)",
+            "engine": "\(config.dht.engine.rawValue)", "relay": "\(config.relay.mode.rawValue)",
         ])
         try await group.run()
         logger.info("z2zd stopped")
@@ -267,6 +277,8 @@ struct GatewayService: Service {
     let goodbyes: GoodbyeListener
     /// The SIP redirect service (`sip.enabled`).
     let sip: SIPServer?
+    /// The leaders' relay, its port and whether this LAN is routed (`[relay]`), unless off.
+    let relay: (GatewayRelay, port: UInt16, lanRouted: Bool)?
     let logger: Logger
     /// Saves the routing table's contacts; called every minute and once more at the end.
     let saveRoutingCache: @Sendable () async -> Void
@@ -311,6 +323,13 @@ struct GatewayService: Service {
                 // Without the listener the gateway goes on (the log says why); wait for the end of the group.
                 await untilCancelled()
                 return "the goodbye listener stopped"
+            }
+            if let (relay, port, lanRouted) = relay {
+                group.addTask {
+                    await relay.run(port: port, lanRouted: lanRouted, driver: driver)
+                    await untilCancelled()
+                    return "the relay stopped"
+                }
             }
             if let sip {
                 group.addTask {

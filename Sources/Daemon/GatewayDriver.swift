@@ -37,16 +37,21 @@ public actor GatewayDriver {
         /// find the service reachable (imports keep its own addresses, as before the relay)
         /// and no listener opens.
         public var relay: @Sendable (RelayEffect) async -> GatewayMachine.Event?
+        /// What the relay may reach on this link, as exports come and go: the exporting side
+        /// of the relay answers stream requests from this (it must answer from memory).
+        public var relayGrant: @Sendable (RelayGrant) -> Void
         public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in },
                     event: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
                     rendezvousOperation: @escaping @Sendable (String, Duration, String) -> Void = { _, _, _ in },
                     seedRendezvous: @escaping @Sendable ([Endpoint]) -> Void = { _ in },
-                    relay: @escaping @Sendable (RelayEffect) async -> GatewayMachine.Event? = Hooks.noRelay) {
+                    relay: @escaping @Sendable (RelayEffect) async -> GatewayMachine.Event? = Hooks.noRelay,
+                    relayGrant: @escaping @Sendable (RelayGrant) -> Void = { _ in }) {
             self.persistIsland = persistIsland
             self.event = event
             self.rendezvousOperation = rendezvousOperation
             self.seedRendezvous = seedRendezvous
             self.relay = relay
+            self.relayGrant = relayGrant
         }
 
         /// A gateway without a relay: see `relay`.
@@ -94,6 +99,10 @@ public actor GatewayDriver {
     private let overlayInterval: Duration
     private let domainQueue: (stream: AsyncStream<DomainOperation>, continuation: AsyncStream<DomainOperation>.Continuation)
     private let rendezvousQueue: (stream: AsyncStream<RendezvousOperation>, continuation: AsyncStream<RendezvousOperation>.Continuation)
+    /// Connect probes, carried out side by side (each is bounded): a slow one holds up no publication.
+    private let probeQueue: (stream: AsyncStream<RelayEffect>, continuation: AsyncStream<RelayEffect>.Continuation)
+    /// At most this many probes at once.
+    private static let concurrentProbes = 64
     /// Our local-domain publications: the advert, and imports by their key.
     private var publicationIDs: [ImportKey: PublicationID] = [:]
     private var importsByPublication: [PublicationID: ImportKey] = [:]
@@ -115,6 +124,7 @@ public actor GatewayDriver {
         started = origin
         domainQueue = AsyncStream.makeStream(of: DomainOperation.self)
         rendezvousQueue = AsyncStream.makeStream(of: RendezvousOperation.self)
+        probeQueue = AsyncStream.makeStream(of: RelayEffect.self)
     }
 
     /// Runs until the calling task is cancelled, then shuts the gateway's part down cleanly.
@@ -127,6 +137,7 @@ public actor GatewayDriver {
             group.addTask { await self.watchOverlay() }
             group.addTask { await self.carryOutDomainOperations() }
             group.addTask { await self.carryOutRendezvousOperations() }
+            group.addTask { await self.carryOutProbes() }
             // Cancelling run() cancels these children; each ends its loop.
             await group.waitForAll()
         }
@@ -142,6 +153,17 @@ public actor GatewayDriver {
     /// it no longer permits is removed and withdrawn.
     public func setPolicy(_ policy: Policy) {
         for effect in machine.setPolicy(policy) { perform(effect) }
+    }
+
+    /// The interfaces of this gateway's LAN (where its own advert is seen).
+    public func lanInterfaces() -> [InterfaceIndex] { machine.view.lanInterfaces }
+
+    /// This gateway's LAN as the daemon found it, and the relay offer made on it
+    /// (`GatewayMachine.setRelayNetwork`).
+    public func setRelayNetwork(offer: RelayOffer?, localPrefixes: [IPPrefix], localAddresses: [IPAddress]) {
+        for effect in machine.setRelayNetwork(offer: offer, localPrefixes: localPrefixes, localAddresses: localAddresses) {
+            perform(effect)
+        }
     }
 
     /// The machine's current `Instant` (nanoseconds since the driver started).
@@ -251,7 +273,7 @@ public actor GatewayDriver {
         case .fact(let fact):
             record(fact)
         case .relay(let relay):
-            domainQueue.continuation.yield(.relay(relay))
+            if case .probe = relay { probeQueue.continuation.yield(relay) } else { domainQueue.continuation.yield(.relay(relay)) }
         }
     }
 
@@ -269,6 +291,13 @@ public actor GatewayDriver {
             logger.debug("not exported", metadata: ["service": "\(id)", "reason": "\(skip.reason)"])
         case .rejected(let reason, let detail):
             logger.debug("input rejected", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
+        case .exported(let record, _, _):
+            let id = ServiceID(name: record.name, type: record.type)
+            if case .success(let target) = machine.view.relayTarget(id) {
+                hooks.relayGrant(.grant(id, island: record.island, target))
+            }
+        case .exportWithdrawn(let id):
+            hooks.relayGrant(.revoke(id))
         default:
             break
         }
@@ -315,6 +344,24 @@ public actor GatewayDriver {
         } catch {
             logger.warning("local publication failed", metadata: ["operation": "\(operation)", "reason": "\(error)"])
             log(.failed, reason: "publication_failed_\(error.reason)", "local publication failed: \(error)")
+        }
+    }
+
+    private func carryOutProbes() async {
+        await withTaskGroup(of: Void.self) { probes in
+            var running = 0
+            for await probe in probeQueue.stream {
+                if Task.isCancelled { break }
+                if running >= Self.concurrentProbes {
+                    await probes.next()
+                    running -= 1
+                }
+                running += 1
+                probes.addTask {
+                    if let answer = await self.hooks.relay(probe) { await self.handle(answer) }
+                }
+            }
+            probes.cancelAll()
         }
     }
 
@@ -394,5 +441,14 @@ public actor GatewayDriver {
         await rendezvous.leave()
         domainQueue.continuation.finish()
         rendezvousQueue.continuation.finish()
+        probeQueue.continuation.finish()
     }
+}
+
+/// What the exporting side of the relay may reach, as the machine's exports change.
+public enum RelayGrant: Hashable, Sendable {
+    /// Island `island`'s service `id` is exported: streams to it go to `target`.
+    case grant(ServiceID, island: IslandID, RelayTarget)
+    /// No longer exported: new streams are refused and open ones closed.
+    case revoke(ServiceID)
 }

@@ -105,7 +105,7 @@ public struct GatewayMachine: Sendable {
         case relay(RelayEffect)
     }
 
-    public let settings: Settings
+    public private(set) var settings: Settings
     var election: Election
     var export: ExportPlanner
     var imports: ImportPlanner
@@ -242,6 +242,17 @@ public struct GatewayMachine: Sendable {
         guard !fresh.isEmpty else { return [] }
         seededGateways.formUnion(fresh)
         return [.seedRendezvous(fresh.sorted { $0.description < $1.description })]
+    }
+
+    /// This gateway's LAN as the daemon found it: its prefixes (the overlap check), its own
+    /// addresses (where relayed imports are published) and the relay offer made on exports
+    /// (nil: no relay). Exports and imports are re-decided.
+    public mutating func setRelayNetwork(offer: RelayOffer?, localPrefixes: [IPPrefix], localAddresses: [IPAddress]) -> [Effect] {
+        settings.relayOffer = offer
+        settings.localPrefixes = localPrefixes
+        settings.localAddresses = localAddresses
+        return exportEffects(export.setRelayOffer(offer))
+            + importEffects(imports.setRelay(mode: settings.relayMode, localPrefixes: localPrefixes, leaderAddresses: localAddresses))
     }
 
     /// A new relay offer (the gateway's addresses changed, or a reload): exports are re-decided.

@@ -77,9 +77,23 @@ public struct GatewayView: Sendable {
     public func relayTarget(_ id: ServiceID, for requester: NodeID) -> Result<RelayTarget, RelayDenial> {
         guard isLeading else { return .failure(.notLeading) }
         guard let entry = directoryLeaders[requester], entry.island != island else { return .failure(.notAGateway) }
+        return relayTarget(id)
+    }
+
+    /// Where the relay may connect for this island's service `id`, whoever asks (the relay's
+    /// own authentication admits only gateways of the network): see `relayTarget(_:for:)`.
+    public func relayTarget(_ id: ServiceID) -> Result<RelayTarget, RelayDenial> {
+        guard isLeading else { return .failure(.notLeading) }
         guard let service = linkService(id), service.isPublishedByAHost else { return .failure(.unknownService) }
         guard exports[id] != nil else { return .failure(.notExported) }
         return .success(RelayTarget(addresses: service.linkAddresses, port: service.instance.port))
+    }
+
+    /// The interfaces of this gateway's LAN: those its own advert (`_z2z._udp`) is seen on,
+    /// that is, where the local responder runs. The relay listens and publishes there only.
+    public var lanInterfaces: [InterfaceIndex] {
+        let own = machine.export.services.values.filter { $0.origin.contains(.ourOwn) && $0.instance.type == GatewayAdvert.serviceType }
+        return Array(Set(own.flatMap(\.interfaces))).sorted()
     }
 
     // MARK: imports
@@ -123,6 +137,11 @@ public struct RelayTarget: Hashable, Sendable {
     /// The service's addresses with the interface each was resolved on (link-local ones need it).
     public var addresses: [LinkAddress]
     public var port: UInt16
+
+    public init(addresses: [LinkAddress], port: UInt16) {
+        self.addresses = addresses
+        self.port = port
+    }
 }
 
 /// Why the relay refuses a stream to a service of this island; `rawValue` is the metric label.

@@ -51,6 +51,9 @@ struct ImportRelays: Sendable {
 
     /// How to publish `record` (held under the slot of `owner`), and what to ask the daemon first.
     mutating func resolve(_ key: ImportKey, _ record: ServiceRecord, owner: NodeID) -> (Resolution, [RelayEffect]) {
+        // Until this island's LAN is known the overlap check cannot be made: a service on the
+        // same 192.168.1.0/24 would be published with an address naming a host of this LAN.
+        if mode != .off, localPrefixes.isEmpty { return (.wait, []) }
         let path = RelayDecision.path(mode: mode, addresses: record.addresses, type: record.type, offer: record.relay,
                                       localPrefixes: localPrefixes, probe: probes[key])
         switch path {

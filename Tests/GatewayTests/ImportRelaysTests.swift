@@ -51,6 +51,21 @@ struct ImportRelaysTests {
         #expect(relays.forget(record.id) == [.closeRelay(record.id)])
     }
 
+    @Test func nothingIsDecidedUntilThisIslandsLANIsKnown() throws {
+        var relays = try relays()
+        relays.localPrefixes = []
+        let record = try record(["192.168.1.20"], prefixes: ["192.168.1.0/24"])
+        // Published now, the import would name a host of this LAN (the same 192.168.1.0/24).
+        #expect(relays.resolve(record.id, record, owner: owner) == (.wait, []))
+        relays.localPrefixes = [try IPPrefix("192.168.1.0/24")]
+        let (_, effects) = relays.resolve(record.id, record, owner: owner)
+        #expect(effects.count == 1 && { if case .openRelay = effects[0] { true } else { false } }())
+        // With the relay off there is nothing to wait for.
+        relays = try self.relays(.off)
+        relays.localPrefixes = []
+        #expect(relays.resolve(record.id, record, owner: owner).0 == .publish([try IPAddress("192.168.1.20")], port: 631, relayed: nil))
+    }
+
     @Test func theSamePrefixOnBothSidesIsRelayedWithoutAProbe() throws {
         var relays = try relays()
         let record = try record(["192.168.1.20"], prefixes: ["192.168.1.0/24"])

@@ -1,0 +1,211 @@
+import DNSSD
+import Gateway
+import Island
+import Kademlia
+import LocalDomain
+import Logging
+import NIOCore
+import NIOPosix
+import Primitives
+import Relay
+import Synchronization
+import Transport
+
+/// The leaders' relay in z2zd (issue 14): both sides of `Sources/Relay` put to work for the
+/// gateway machine.
+///
+/// - Exporting: an SSH server on the relay port (`RelayExporter`) that other islands'
+///   leaders dial. It reaches only what the machine exports now: the driver passes every
+///   export and withdrawal on (`RelayGrant`), and a withdrawal revokes the service's open
+///   streams too.
+/// - Importing: the machine's `RelayEffect`s carried out: a bounded TCP connect probe, a
+///   relay listener opened on this leader's LAN addresses (the port the import is published
+///   with), closed with its import.
+/// - The LAN: every few seconds the interfaces the machine's own advert is seen on give the
+///   prefixes, the addresses and the offer (`RelayNetwork`), handed to the machine when
+///   they change.
+final class GatewayRelay: Sendable {
+    /// How long a connect probe (of an import's service, or of a relay endpoint) waits.
+    static let probeTimeout = TimeAmount.milliseconds(1_500)
+    /// How often the LAN is looked at again once known (addresses come and go).
+    static let networkInterval = Duration.seconds(5)
+    /// How long to wait for the own advert before taking every interface as the LAN.
+    static let lanFallbackAfter = Duration.seconds(10)
+
+    let exporter: RelayExporter
+    let importer: RelayImporter
+    private let grants: Grants
+    /// This gateway's LAN as last found (`RelayNetwork`).
+    private let lan = Mutex(RelayNetwork())
+    private let settings: Relay.RelaySettings
+    private var logger: Logger { settings.logger }
+
+    init(_ settings: Relay.RelaySettings) {
+        let grants = Grants()
+        self.grants = grants
+        self.settings = settings
+        exporter = RelayExporter(settings) { requester, service in grants.authorize(requester, service) }
+        importer = RelayImporter(settings)
+    }
+
+    // MARK: exporting
+
+    /// What the exporting side may reach, kept from the machine's exports: answered from
+    /// memory on an event loop for every stream request.
+    final class Grants: Sendable {
+        private let table = Mutex<[ServiceID: (island: IslandID, target: RelayTarget)]>([:])
+
+        func apply(_ grant: RelayGrant) -> ServiceRef? {
+            table.withLock { table in
+                switch grant {
+                case .grant(let id, let island, let target):
+                    table[id] = (island, target)
+                    return nil
+                case .revoke(let id):
+                    return table.removeValue(forKey: id).map { ServiceRef(island: $0.island, type: id.type, name: id.name) }
+                }
+            }
+        }
+
+        /// The LAN endpoints of a service this island exports now; anything else is refused.
+        func authorize(_ requester: NodeID, _ service: ServiceRef) -> Result<[Endpoint], RelayRefusal> {
+            let grant = table.withLock { $0[ServiceID(name: service.name, type: service.type)] }
+            guard let grant, grant.island == service.island else { return .failure(.unknownService) }
+            // An IPv6 link-local address needs its interface, which an `Endpoint` cannot carry.
+            let endpoints = grant.target.addresses.map(\.address).filter { !($0.isLinkLocal && !$0.isIPv4) }.compactMap { address in
+                Endpoint.Address(bytes: address.bytes).map { Endpoint(address: $0, port: grant.target.port) }
+            }
+            return endpoints.isEmpty ? .failure(.unreachable) : .success(endpoints)
+        }
+    }
+
+    /// The machine exported or withdrew a service.
+    func apply(_ grant: RelayGrant) {
+        if let withdrawn = grants.apply(grant) {
+            exporter.revoke(withdrawn)
+        } else if case .grant(let id, let island, _) = grant {
+            exporter.reinstate(ServiceRef(island: island, type: id.type, name: id.name))
+        }
+    }
+
+    // MARK: importing
+
+    /// Carries out one of the machine's relay effects; the answer goes back to the machine.
+    func carryOut(_ effect: RelayEffect) async -> GatewayMachine.Event? {
+        switch effect {
+        case .probe(let key, let addresses, let port):
+            let endpoints = addresses.prefix(4).compactMap { address in
+                Endpoint.Address(bytes: address.bytes).map { Endpoint(address: $0, port: port) }
+            }
+            let reachable = await firstConnecting(endpoints) != nil
+            logger.debug("import probed", metadata: ["service": "\(key)", "reachable": "\(reachable)"])
+            return .probed(key, reachable: reachable)
+        case .openRelay(let key, let source):
+            let network = lan.withLock { $0 }
+            let addresses = network.addresses.compactMap { Endpoint.Address(bytes: $0.bytes) }
+            guard !addresses.isEmpty else { return .relayOpened(key, port: nil, failure: "this leader has no LAN address") }
+            guard let endpoint = await dialable(source.endpoints, from: network) else {
+                logger.warning("relay not opened: no endpoint of the exporting leader answers", metadata: [
+                    "service": "\(key)", "leader": "\(source.leader)", "endpoints": "\(source.endpoints.map(\.description).joined(separator: ","))",
+                ])
+                return .relayOpened(key, port: nil, failure: "no relay endpoint of leader \(source.leader) answers")
+            }
+            do {
+                let port = try await importer.listen(for: Self.ref(key), via: Contact(id: source.leader, endpoint: endpoint), on: addresses)
+                logger.info("relay listening", metadata: ["service": "\(key)", "port": "\(port)", "leader": "\(source.leader)", "via": "\(endpoint)"])
+                return .relayOpened(key, port: port, failure: nil)
+            } catch {
+                logger.warning("relay not opened", metadata: ["service": "\(key)", "reason": "\(error)"])
+                return .relayOpened(key, port: nil, failure: "\(error)")
+            }
+        case .closeRelay(let key):
+            await importer.stopListening(Self.ref(key))
+            logger.info("relay closed", metadata: ["service": "\(key)"])
+            return nil
+        }
+    }
+
+    /// Where to dial an exporting leader: an endpoint outside this LAN's prefixes if one
+    /// answers (on islands that share 192.168.1.0/24 the exporter's LAN address names a host
+    /// of this LAN, maybe this very gateway), else one inside them (islands on one link).
+    /// The tunnel still checks the leader's host key.
+    private func dialable(_ endpoints: [Endpoint], from network: RelayNetwork) async -> Endpoint? {
+        let own = Set(RelayNetwork.interfaceAddresses().compactMap { Endpoint.Address(bytes: $0.address.bytes) })
+        let candidates = endpoints.filter { !own.contains($0.address) }
+        let (inside, outside) = candidates.reduce(into: ([Endpoint](), [Endpoint]())) { split, endpoint in
+            let address = try? IPAddress(bytes: endpoint.address.bytes)
+            if let address, network.prefixes.contains(where: { $0.contains(address) }) { split.0.append(endpoint) } else { split.1.append(endpoint) }
+        }
+        if let endpoint = await firstConnecting(outside) { return endpoint }
+        return await firstConnecting(inside)
+    }
+
+    static func ref(_ key: ImportKey) -> ServiceRef { ServiceRef(island: key.island, type: key.type, name: key.name) }
+
+    /// The first of `endpoints` that accepts a TCP connection within `probeTimeout`, all tried at once.
+    private func firstConnecting(_ endpoints: [Endpoint]) async -> Endpoint? {
+        await withTaskGroup(of: Endpoint?.self) { group in
+            for endpoint in endpoints {
+                group.addTask { await self.connects(to: endpoint) ? endpoint : nil }
+            }
+            for await answer in group {
+                if let answer {
+                    group.cancelAll()
+                    return answer
+                }
+            }
+            return nil
+        }
+    }
+
+    private func connects(to endpoint: Endpoint) async -> Bool {
+        guard let address = try? endpoint.socketAddress() else { return false }
+        do {
+            let channel = try await ClientBootstrap(group: settings.group).connectTimeout(Self.probeTimeout).connect(to: address).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: running
+
+    /// Starts the relay's server on `port` (all IPv4 addresses), then follows the LAN until
+    /// cancelled, handing it to the driver; shuts both sides down at the end. Without its
+    /// port the relay offers nothing (imports still use other islands' relays).
+    func run(port: UInt16, lanRouted: Bool, driver: GatewayDriver) async {
+        var relayPort: UInt16?
+        do {
+            let local = try await exporter.start(on: Endpoint(address: .v4(0), port: port))
+            relayPort = local.port
+            logger.info("relay listening for other leaders", metadata: ["address": "\(local)"])
+        } catch {
+            logger.error("relay server not started: this island's services are not relayed", metadata: ["port": "\(port)", "reason": "\(error)"])
+        }
+        let started = ContinuousClock.now
+        var current: RelayNetwork?
+        while !Task.isCancelled {
+            var lanInterfaces = Set(await driver.lanInterfaces())
+            let interfaces = RelayNetwork.interfaceAddresses()
+            if lanInterfaces.isEmpty, started.duration(to: .now) > Self.lanFallbackAfter {
+                lanInterfaces = Set(interfaces.filter { !$0.address.isLoopback }.map(\.interface))
+            }
+            let network = RelayNetwork(interfaces: interfaces, lan: lanInterfaces, relayPort: relayPort, lanRouted: lanRouted)
+            if network != current, !network.prefixes.isEmpty {
+                current = network
+                lan.withLock { $0 = network }
+                logger.info("relay network", metadata: [
+                    "lan_prefixes": "\(network.prefixes.map(\.description).joined(separator: ","))",
+                    "lan_addresses": "\(network.addresses.map(\.description).joined(separator: ","))",
+                    "offer": "\(network.offer?.endpoints.map(\.description).joined(separator: ",") ?? "none")",
+                ])
+                await driver.setRelayNetwork(offer: network.offer, localPrefixes: network.prefixes, localAddresses: network.addresses)
+            }
+            let interval = current == nil ? Duration.milliseconds(250) : Self.networkInterval
+            try? await Task.sleep(for: interval)
+        }
+        await importer.shutdown()
+        await exporter.shutdown()
+    }
+}

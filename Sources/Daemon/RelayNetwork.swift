@@ -1,0 +1,98 @@
+import DNSSD
+import Gateway
+import LocalDomain
+import NIOCore
+import Primitives
+import Transport
+
+/// This gateway's side of the relay as its network interfaces say (issue 14), pure: its LAN
+/// (the interfaces its own advert is seen on, where avahi-daemon runs) gives the prefixes
+/// for the overlap check and the addresses relayed imports are published and listened on;
+/// every other interface (an uplink, a WAN cable) is where other leaders are likelier to
+/// dial its relay, and comes first in the offer (an importer tries them all at once).
+struct RelayNetwork: Hashable, Sendable {
+    /// One address of one interface, as `getifaddrs` reports it.
+    struct InterfaceAddress: Hashable, Sendable {
+        var interface: InterfaceIndex
+        var address: IPAddress
+        var prefixLength: Int
+    }
+
+    var prefixes: [IPPrefix] = []
+    /// Where relayed imports are published and their listeners bound: the LAN's IPv4
+    /// addresses (link-local ones included: on a link-local-only island they are all there
+    /// is) and its routable IPv6 ones. IPv6 link-local addresses need a scope the
+    /// publication cannot carry, so they are left out.
+    var addresses: [IPAddress] = []
+    var offer: RelayOffer?
+
+    init(prefixes: [IPPrefix] = [], addresses: [IPAddress] = [], offer: RelayOffer? = nil) {
+        self.prefixes = prefixes
+        self.addresses = addresses
+        self.offer = offer
+    }
+
+    /// - Parameters:
+    ///   - lan: the LAN's interfaces; none known yet: no LAN, no offer.
+    ///   - relayPort: where this gateway's relay listens; nil: it runs none (no offer).
+    init(interfaces: [InterfaceAddress], lan: Set<InterfaceIndex>, relayPort: UInt16?, lanRouted: Bool) {
+        guard !lan.isEmpty else { return }
+        let usable = interfaces.filter { !$0.address.isLoopback && !$0.address.isUnspecified && !$0.address.isMulticast }
+        let onLAN = usable.filter { lan.contains($0.interface) }
+        prefixes = Array(Set(onLAN.compactMap { IPPrefix($0.address, length: $0.prefixLength) })).sorted()
+        addresses = Array(Set(onLAN.map(\.address).filter(Self.canCarryRelay))).sorted()
+        guard let relayPort else { return }
+        // The relay's SSH server listens on IPv4 only for now (IPv6 end to end is issue 15).
+        let dialable = usable.map(\.address).filter(\.isIPv4)
+        let uplinks = dialable.filter { address in !onLAN.contains { $0.address == address } }
+        let lanDialable = addresses.filter(\.isIPv4)
+        let endpoints = (Array(Set(uplinks)).sorted() + lanDialable).prefix(RelayOffer.maximumEndpoints).compactMap { address in
+            Endpoint.Address(bytes: address.bytes).map { Endpoint(address: $0, port: relayPort) }
+        }
+        offer = RelayOffer(endpoints: endpoints, lanPrefixes: prefixes, lanRouted: lanRouted)
+    }
+
+    /// IPv4 (link-local too) and IPv6 that needs no scope.
+    static func canCarryRelay(_ address: IPAddress) -> Bool {
+        switch address {
+        case .v4: true
+        case .v6: !address.isLinkLocal
+        }
+    }
+
+    /// The host's interface addresses, from `getifaddrs` (through NIO).
+    static func interfaceAddresses() -> [InterfaceAddress] {
+        guard let devices = try? System.enumerateDevices() else { return [] }
+        return devices.compactMap { device in
+            guard let socket = device.address, let address = IPAddress(socket) else { return nil }
+            let length = device.netmask.flatMap(IPAddress.init).map(\.prefixLength) ?? (address.isIPv4 ? 32 : 128)
+            return InterfaceAddress(interface: InterfaceIndex(device.interfaceIndex), address: address, prefixLength: length)
+        }
+    }
+}
+
+extension IPAddress {
+    /// The address of a socket address, if it is IPv4 or IPv6.
+    init?(_ socket: SocketAddress) {
+        guard let endpoint = Endpoint(socket) else { return nil }
+        switch endpoint.address {
+        case .v4(let value): self = .v4(value)
+        case .v6(let high, let low): self = .v6(high, low)
+        }
+    }
+
+    /// The number of leading one bits of a netmask.
+    var prefixLength: Int {
+        switch self {
+        case .v4(let value): value.leadingNonzeroBitCount
+        case .v6(let high, let low): high.leadingNonzeroBitCount + (high == .max ? low.leadingNonzeroBitCount : 0)
+        }
+    }
+
+    var isIPv4: Bool { if case .v4 = self { true } else { false } }
+}
+
+private extension FixedWidthInteger {
+    /// Leading one bits.
+    var leadingNonzeroBitCount: Int { (~self).leadingZeroBitCount }
+}

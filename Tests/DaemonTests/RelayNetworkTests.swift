@@ -1,0 +1,77 @@
+@testable import Daemon
+import DNSSD
+import Gateway
+import Island
+import LocalDomain
+import Primitives
+import Relay
+import Testing
+
+/// The LAN the relay works on, from the host's interfaces, and what its exporting side may
+/// reach, from the machine's exports.
+struct RelayNetworkTests {
+    typealias Address = RelayNetwork.InterfaceAddress
+
+    /// A dual-homed gateway: eth0 (index 2) on the island's LAN, uplink (index 3) towards other leaders.
+    let interfaces: [Address] = [
+        Address(interface: 1, address: try! IPAddress("127.0.0.1"), prefixLength: 8),
+        Address(interface: 2, address: try! IPAddress("192.168.1.11"), prefixLength: 24),
+        Address(interface: 2, address: try! IPAddress("fd00:1::11"), prefixLength: 64),
+        Address(interface: 2, address: try! IPAddress("fe80::11"), prefixLength: 64),
+        Address(interface: 3, address: try! IPAddress("100.64.0.11"), prefixLength: 16),
+    ]
+
+    @Test func theLANIsWhereTheAdvertIsAndOtherLeadersDialTheUplinkFirst() throws {
+        let network = RelayNetwork(interfaces: interfaces, lan: [2], relayPort: 7403, lanRouted: false)
+        #expect(network.prefixes == [try IPPrefix("192.168.1.0/24"), try IPPrefix("fd00:1::/64"), try IPPrefix("fe80::/64")].sorted())
+        // Relayed imports are published on the LAN's addresses, never the uplink's; fe80 needs a scope.
+        #expect(network.addresses == [try IPAddress("192.168.1.11"), try IPAddress("fd00:1::11")].sorted())
+        let offer = try #require(network.offer)
+        #expect(Set(offer.endpoints.map(\.description)) == ["100.64.0.11:7403", "192.168.1.11:7403"])
+        #expect(offer.lanPrefixes == network.prefixes)
+        #expect(offer.lanRouted == false)
+    }
+
+    @Test func aLinkLocalOnlyLANRelaysOnItsLinkLocalIPv4Address() throws {
+        let interfaces = [Address(interface: 2, address: try IPAddress("169.254.7.9"), prefixLength: 16)]
+        let network = RelayNetwork(interfaces: interfaces, lan: [2], relayPort: 7403, lanRouted: true)
+        #expect(network.addresses == [try IPAddress("169.254.7.9")])
+        #expect(network.offer?.endpoints.map(\.description) == ["169.254.7.9:7403"])
+    }
+
+    @Test func noLANKnownMeansNoDecisionAndNoRelayPortMeansNoOffer() throws {
+        #expect(RelayNetwork(interfaces: interfaces, lan: [], relayPort: 7403, lanRouted: true) == RelayNetwork())
+        let withoutServer = RelayNetwork(interfaces: interfaces, lan: [2], relayPort: nil, lanRouted: true)
+        #expect(withoutServer.offer == nil)
+        #expect(!withoutServer.prefixes.isEmpty)
+    }
+
+    @Test func netmasksReadAsPrefixLengths() throws {
+        #expect(try IPAddress("255.255.255.0").prefixLength == 24)
+        #expect(try IPAddress("255.255.0.0").prefixLength == 16)
+        #expect(try IPAddress("ffff:ffff:ffff:ffff::").prefixLength == 64)
+        #expect(try IPAddress("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00").prefixLength == 120)
+    }
+
+    @Test func theRelayReachesOnlyWhatIsExportedNowAndOnlyOnThatIsland() throws {
+        let grants = GatewayRelay.Grants()
+        let printer = ServiceID(name: try InstanceName("Printer"), type: try ServiceType("_ipp._tcp"))
+        let island = IslandID(rawValue: 0xa1)
+        let ref = ServiceRef(island: island, type: printer.type, name: printer.name)
+        let requester = NodeID(publicKey: Array(repeating: 7, count: 32))
+        #expect(grants.authorize(requester, ref) == .failure(.unknownService))
+
+        let target = RelayTarget(addresses: [LinkAddress(interface: 2, address: try IPAddress("192.168.1.12")),
+                                             LinkAddress(interface: 2, address: try IPAddress("fe80::12"))], port: 631)
+        #expect(grants.apply(.grant(printer, island: island, target)) == nil)
+        let endpoints = try grants.authorize(requester, ref).get()
+        #expect(endpoints.map(\.description) == ["192.168.1.12:631"])
+        // Another island's service of the same name is not this one.
+        #expect(grants.authorize(requester, ServiceRef(island: IslandID(rawValue: 0xb2), type: printer.type, name: printer.name))
+            == .failure(.unknownService))
+
+        #expect(grants.apply(.revoke(printer)) == ref)
+        #expect(grants.authorize(requester, ref) == .failure(.unknownService))
+        #expect(grants.apply(.revoke(printer)) == nil)
+    }
+}
