@@ -124,7 +124,7 @@ import Testing
                 let own = world.lanAddresses(home)
                 let resolutions = watcher.present.filter { $0.id == imported.id }.compactMap(\.resolution)
                 await world.check(!resolutions.isEmpty && resolutions.allSatisfy { own.contains($0.address) && $0.port == 8080 },
-                                  "the import carries \(home)'s own address and port 8080: \(resolutions)")
+                                  "the import carries \(home)'s own address and port 8080: \(RelayWorld.describe(resolutions))")
                 let at = try #require(imported.resolution)
                 let received = try await RelayTraffic.fetch(bed, from: remote, at.address, port: at.port)
                 await world.check(received == file, "\(remote) fetched \(received) directly, the file is \(file)")
@@ -155,28 +155,48 @@ import Testing
                 let at = try #require(imported.resolution)
                 let stream = try await world.relayedImport("Relay Stream", "_z2zstream._tcp", on: watcher, through: leader)
                 let streamAt = try #require(stream.resolution)
-                let before = try await RelayTraffic.fetch(bed, from: two, at.address, port: at.port)
-                await world.check(before == file, "before the withdrawal, \(two) fetched \(before) through the relay, the file is \(file)")
+                // Before: the relayed path carries an endless stream, and beside it one
+                // connection after another.
                 let follower = try RelayTraffic.follow(bed, from: two, streamAt.address, port: streamAt.port)
-                try await follower.waitForLine(containing: "streaming", timeout: .seconds(10))
+                func streamed(atLeast bytes: Int) async throws {
+                    try await follower.waitForLine(timeout: .seconds(10)) { $0.hasPrefix("streaming ") && Int($0.dropFirst(10)) ?? 0 >= bytes }
+                }
+                try await streamed(atLeast: 256 << 10)
+                for _ in 1...2 {
+                    let before = try await RelayTraffic.fetch(bed, from: two, at.address, port: at.port)
+                    await world.check(before == file, "before the withdrawal, \(two) fetched \(before) through the relay, the file is \(file)")
+                }
+                let streaming = follower.output.last ?? ""
+                try await streamed(atLeast: (Int(streaming.split(separator: " ").last ?? "") ?? 0) + (256 << 10))
+                // When it ends, read as the line arrives (the fetches below take their time).
+                let closing = Task { () throws -> (String, ContinuousClock.Instant) in
+                    let line = try await follower.waitForLine(containing: "closed", timeout: .seconds(10))
+                    return (line, ContinuousClock.now)
+                }
+                defer { closing.cancel() }
 
                 let withdrawn = ContinuousClock.now
                 filePublisher.terminate()
                 streamPublisher.terminate()
-                async let closed = follower.waitForLine(containing: "closed", timeout: .seconds(10))
                 // A fetch that gets less than the file (refused, closed, stalled) failed.
-                let refused = try await pollValue(timeout: .seconds(10), every: .milliseconds(50), "a refused fetch") {
-                    (try? await RelayTraffic.fetch(bed, from: two, at.address, port: at.port, timeout: 1)) == file
-                        ? nil : ContinuousClock.now
+                let (refused, how): (ContinuousClock.Instant, String) = try await pollValue(
+                    timeout: .seconds(10), every: .milliseconds(50), "a refused fetch"
+                ) {
+                    do {
+                        let received = try await RelayTraffic.fetch(bed, from: two, at.address, port: at.port, timeout: 1)
+                        return received == file ? nil : (ContinuousClock.now, "\(received)")
+                    } catch {
+                        return (ContinuousClock.now, "\(error)")
+                    }
                 }
-                let closedLine = try await closed
-                let closedAt = ContinuousClock.now
+                let (closedLine, closedAt) = try await closing.value
                 let again = try? await RelayTraffic.fetch(bed, from: two, at.address, port: at.port, timeout: 1)
-                print("relay withdrawal: new connections fail \(refused - withdrawn), the open transfer closed "
+                print("relay withdrawal: new connections fail \(refused - withdrawn) (\(how)), the open transfer closed "
                       + "\(closedAt - withdrawn) (\(closedLine)) after the goodbye")
                 await world.check(again != file, "a fetch after the refusal got the file again: \(again.map { "\($0)" } ?? "-")")
                 await world.check(refused - withdrawn <= .seconds(2), "new connections still went through \(refused - withdrawn) after the withdrawal")
-                await world.check(closedAt - withdrawn <= .seconds(2), "the open transfer closed \(closedAt - withdrawn) after the withdrawal")
+                await world.check(closedAt > withdrawn && closedAt - withdrawn <= .seconds(2),
+                                  "the open transfer closed \(closedAt - withdrawn) after the withdrawal")
             }
         }
     }

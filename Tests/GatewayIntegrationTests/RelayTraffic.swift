@@ -24,7 +24,7 @@ enum RelayTraffic {
     }
 
     /// A TCP server on `host`:`port` that sends every connection `bytes` deterministic bytes
-    /// and closes it; with `bytes` 0, 1 KiB every 10 ms until the connection goes. Returns it
+    /// and closes it; with `bytes` 0, 16 KiB every 10 ms until the connection goes. Returns it
     /// and what a client of it must read.
     static func fileServer(_ bed: Testbed, _ host: HostRef, port: Int, bytes: Int) async throws -> (BackgroundProcess, Received) {
         let server = try bed.spawn(host, ["python3", "-u", "-c", """
@@ -42,7 +42,7 @@ enum RelayTraffic {
                         c.sendall(data)
                     else:
                         while True:
-                            c.sendall(b"z" * 1024); time.sleep(0.01)
+                            c.sendall(b"z" * 16384); time.sleep(0.01)
                 except OSError:
                     pass
                 finally:
@@ -73,10 +73,11 @@ enum RelayTraffic {
     }
 
     /// Connects from `host` to `address`:`port`, reads until the server closes, and says what
-    /// arrived. Throws when the connection fails or stalls for `timeout` seconds.
+    /// arrived. Throws when the connection fails or stalls for `timeout` seconds, saying how
+    /// (the client's last word: `ConnectionRefusedError: ...`, `TimeoutError: ...`).
     static func fetch(_ bed: Testbed, from host: HostRef, _ address: IPAddress, port: UInt16,
                       timeout: Double = 5) async throws -> Received {
-        let output = try await bed.runChecked(host, ["python3", "-c", """
+        let result = try await bed.run(host, ["python3", "-c", """
             import hashlib, socket, sys
             c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
             h, n = hashlib.sha256(), 0
@@ -84,8 +85,12 @@ enum RelayTraffic {
                 h.update(b); n += len(b)
             print(n, h.hexdigest())
             """, dialable(address), String(port), String(timeout)], timeout: .seconds(timeout + 10))
-        guard let received = Received(line: output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw RelayTestFailure(what: "a fetch's answer: \(output)")
+        guard result.succeeded else {
+            let why = result.stderr.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitCode)"
+            throw RelayTestFailure(what: "fetch from \(host) of \(address) port \(port): \(why)")
+        }
+        guard let received = Received(line: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw RelayTestFailure(what: "a fetch's answer: \(result.stdout)")
         }
         return received
     }
@@ -116,8 +121,9 @@ enum RelayTraffic {
         return echoed
     }
 
-    /// A client on `host` that follows the stream at `address`:`port`: it prints "streaming"
-    /// when the first bytes arrive and "closed N" when the connection ends (N bytes read).
+    /// A client on `host` that follows the stream at `address`:`port`: it prints "streaming N"
+    /// whenever another 64 KiB have arrived (N bytes so far) and "closed N" when the
+    /// connection ends.
     static func follow(_ bed: Testbed, from host: HostRef, _ address: IPAddress, port: UInt16) throws -> BackgroundProcess {
         try bed.spawn(host, ["python3", "-u", "-c", """
             import socket, sys
@@ -125,8 +131,8 @@ enum RelayTraffic {
             n = 0
             try:
                 while (b := c.recv(65536)):
-                    if n == 0:
-                        print("streaming")
+                    if (n + len(b)) // 65536 > n // 65536:
+                        print("streaming", n + len(b))
                     n += len(b)
                 print("closed", n)
             except OSError as e:

@@ -89,7 +89,7 @@ final class RelayWorld {
         let leaderAddresses = lanAddresses(leader)
         let resolutions = watcher.present.filter { $0.id == line.id }.compactMap(\.resolution)
         await check(resolutions.allSatisfy { leaderAddresses.contains($0.address) && $0.port == resolution.port },
-                    "every resolution of \(name) on \(watcher.host) is \(leader)'s address and one port: \(resolutions)",
+                    "every resolution of \(name) on \(watcher.host) is \(leader)'s address and one port: \(Self.describe(resolutions))",
                     sourceLocation: sourceLocation)
         await check(SynthesizedHost.isSynthesized(resolution.host), "\(name) on a synthesized host: \(resolution.host)",
                     sourceLocation: sourceLocation)
@@ -109,6 +109,11 @@ final class RelayWorld {
         await check(sockets.contains("\"z2zd\""),
                     "z2zd on \(leader) listens on \(udp ? "UDP" : "TCP") port \(resolution.port): \(sockets)",
                     sourceLocation: sourceLocation)
+    }
+
+    /// Resolutions as a failure message reads them: `address port N`.
+    static func describe(_ resolutions: [BrowseLine.Resolution]) -> String {
+        resolutions.map { "\($0.host.value) \($0.address) port \($0.port)" }.joined(separator: ", ")
     }
 
     /// The addresses a file server printed connections from so far.
