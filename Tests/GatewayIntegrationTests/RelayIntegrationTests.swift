@@ -69,8 +69,9 @@ import Testing
 
     /// A link-local-only island (169.254/16 and fe80 only; such services were not exported
     /// at all before the relay) and a routed-prefix island meet over the uplink: the
-    /// link-local service is fetched on the other island, and that island's service — whose
-    /// address the link-local island's leader cannot reach — on the link-local island.
+    /// link-local service is fetched on the other island, and that island's services on the
+    /// link-local island — a TCP one whose address the link-local island's leader cannot
+    /// reach (its probe fails), a UDP one whose island says its LAN is not routed.
     @Test(.timeLimit(.minutes(2)))
     func aLinkLocalOnlyServiceCrossesAndIsFetchedThroughTheRelayAndBack() async throws {
         try await Testbed.with(islands: 2, hosts: 2, topology: .init(uplink: true, linkLocal: [2])) { bed in
@@ -82,8 +83,10 @@ import Testing
                 let onLinkLocal = try world.watch(linkLocal)
                 let (linkLocalServer, file) = try await RelayTraffic.fileServer(bed, linkLocal, port: 8080, bytes: 1 << 20)
                 let (_, other) = try await RelayTraffic.fileServer(bed, routed, port: 8081, bytes: 256 << 10)
+                _ = try await RelayTraffic.echoServer(bed, routed, port: 7777)
                 _ = try await world.publish(linkLocal, "Link Local File", Self.file.1, port: 8080)
                 _ = try await world.publish(routed, "Routed File", Self.file.1, port: 8081)
+                _ = try await world.publish(routed, Self.echo.0, Self.echo.1, port: 7777)
 
                 let imported = try await world.relayedImport("Link Local File", Self.file.1, on: onRouted, through: .i(1, h: 1))
                 try await world.expectRelayed(imported, on: onRouted, through: .i(1, h: 1))
@@ -100,6 +103,12 @@ import Testing
                 let backAt = try #require(back.resolution)
                 let backReceived = try await RelayTraffic.fetch(bed, from: linkLocal, backAt.address, port: backAt.port)
                 await world.check(backReceived == other, "i2h2 fetched \(backReceived) of island 1's file, which is \(other)")
+
+                let echo = try await world.relayedImport(Self.echo.0, Self.echo.1, on: onLinkLocal, through: .i(2, h: 1))
+                try await world.expectRelayed(echo, on: onLinkLocal, through: .i(2, h: 1))
+                let to = try #require(echo.resolution)
+                let echoed = try await RelayTraffic.echo(bed, from: linkLocal, to.address, port: to.port, count: 20)
+                await world.check(echoed == 20, "i2h2: \(echoed) of 20 datagrams echoed by island 1 through i2h1")
             }
         }
     }
