@@ -113,11 +113,13 @@ import Testing
         }
     }
 
-    /// On the ordinary testbed, whose router routes every island, auto mode leaves a service
-    /// another island reaches alone: the import carries its own address and port, and a plain
-    /// host of the other island fetches it directly.
+    /// On the ordinary testbed, whose router routes every island, auto mode decides per
+    /// service: one another island reaches is left alone (the import carries its own address
+    /// and port, and a plain host of the other island fetches it directly), while one on the
+    /// same host that a host firewall keeps to its own LAN is relayed — under a host name of
+    /// its own, so each import's host resolves to its own address.
     @Test(.timeLimit(.minutes(2)))
-    func inAutoModeAServiceTheOtherIslandCanRouteToIsNotRelayed() async throws {
+    func inAutoModeAServiceTheOtherIslandCanRouteToIsNotRelayedAndOneItCannotIs() async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
             let world = RelayWorld(bed)
             try await world.explaining {
@@ -125,8 +127,35 @@ import Testing
                 let (home, remote) = (HostRef.i(1, h: 2), HostRef.i(2, h: 2))
                 let watcher = try world.watch(remote)
                 let (server, file) = try await RelayTraffic.fileServer(bed, home, port: 8080, bytes: 256 << 10)
+                let (guardedServer, guarded) = try await RelayTraffic.fileServer(bed, home, port: 8090, bytes: 256 << 10)
+                // Port 8090 answers its own LAN only: a connection from elsewhere is reset.
+                let lan = bed.gateway(ofIsland: 1)
+                let (lan4, lan6) = (lan.v4.dropLast(2) + ".0/24", lan.v6.dropLast(1) + "/64")
+                try await bed.runChecked(home, ["nft", "-f", "-"], input: """
+                    table inet hostfirewall {
+                        chain input {
+                            type filter hook input priority 0; policy accept;
+                            tcp dport 8090 ip saddr != \(lan4) reject with tcp reset
+                            tcp dport 8090 ip6 saddr != \(lan6) reject with tcp reset
+                        }
+                    }
+                    """)
                 _ = try await world.publish(home, Self.file.0, Self.file.1, port: 8080)
+                _ = try await world.publish(home, "Guarded File", Self.file.1, port: 8090)
 
+                let relayed = try await world.relayedImport("Guarded File", Self.file.1, on: watcher, through: .i(2, h: 1))
+                try await world.expectRelayed(relayed, on: watcher, through: .i(2, h: 1))
+                let relayedAt = try #require(relayed.resolution)
+                let direct = try? await RelayTraffic.fetch(bed, from: remote, try IPAddress(bed.address(of: home).v4), port: 8090, timeout: 2)
+                await world.check(direct == nil, "the firewall let \(remote) fetch port 8090 directly: \(direct.map { "\($0)" } ?? "")")
+                let relayedReceived = try await RelayTraffic.fetch(bed, from: remote, relayedAt.address, port: relayedAt.port)
+                await world.check(relayedReceived == guarded, "\(remote) fetched \(relayedReceived) through i2h1, the file is \(guarded)")
+                let guardedSources = RelayWorld.connectionSources(guardedServer)
+                await world.check(guardedSources == [bed.address(of: .i(1, h: 1)).v4],
+                                  "the guarded server saw connections from \(guardedSources), not only from its leader")
+
+                // The one left alone, looked at once the relayed one is published (a host name
+                // both shared would now resolve to the relay).
                 let imported = try await pollValue(timeout: .seconds(30), "\(Self.file.0) on \(remote)") {
                     watcher.present.first { $0.id.name.value == Self.file.0 && $0.resolution != nil }
                 }
@@ -135,7 +164,9 @@ import Testing
                 await world.check(!resolutions.isEmpty && resolutions.allSatisfy { own.contains($0.address) && $0.port == 8080 },
                                   "the import carries \(home)'s own address and port 8080: \(RelayWorld.describe(resolutions))")
                 let at = try #require(imported.resolution)
-                let received = try await RelayTraffic.fetch(bed, from: remote, at.address, port: at.port)
+                let resolved = try await world.resolve(at.host, on: remote)
+                await world.check(resolved.map(own.contains) == true, "\(at.host) resolves to \(resolved.map { "\($0)" } ?? "nothing") on \(remote), not to \(home)")
+                let received = try await RelayTraffic.fetch(bed, from: remote, resolved ?? at.address, port: at.port)
                 await world.check(received == file, "\(remote) fetched \(received) directly, the file is \(file)")
                 let sources = RelayWorld.connectionSources(server)
                 await world.check(sources.contains(bed.address(of: remote).v4) || sources.contains(bed.address(of: remote).v6),

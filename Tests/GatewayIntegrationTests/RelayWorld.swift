@@ -99,11 +99,10 @@ final class RelayWorld {
             await check(strings.sorted() == txt.sorted(), "\(name)'s TXT crossed as published: \(strings), published \(txt)",
                         sourceLocation: sourceLocation)
         }
-        let resolved = try await bed.runChecked(watcher.host, ["avahi-resolve", "-4", "-n", resolution.host.value],
-                                                timeout: .seconds(10))
-        let address = resolved.split(whereSeparator: \.isWhitespace).last.flatMap { try? IPAddress(String($0)) }
+        let address = try await resolve(resolution.host, on: watcher.host)
         await check(address.map(leaderAddresses.contains) == true,
-                    "avahi-resolve on \(watcher.host): \(resolved) is not \(leader)'s address", sourceLocation: sourceLocation)
+                    "avahi-resolve on \(watcher.host): \(resolution.host) is \(address.map { "\($0)" } ?? "nothing"), not \(leader)'s address",
+                    sourceLocation: sourceLocation)
         let udp = line.id.type.transport == .udp
         let sockets = try await bed.runChecked(leader, ["ss", "-Hlnp", udp ? "-u" : "-t", "sport = :\(resolution.port)"])
         await check(sockets.contains("\"z2zd\""),
@@ -114,6 +113,12 @@ final class RelayWorld {
     /// Resolutions as a failure message reads them: `address port N`.
     static func describe(_ resolutions: [BrowseLine.Resolution]) -> String {
         resolutions.map { "\($0.host.value) \($0.address) port \($0.port)" }.joined(separator: ", ")
+    }
+
+    /// The IPv4 address `avahi-resolve -4 -n` on `client` finds for `host`.
+    func resolve(_ host: HostName, on client: HostRef, isolation: isolated (any Actor)? = #isolation) async throws -> IPAddress? {
+        let resolved = try await bed.runChecked(client, ["avahi-resolve", "-4", "-n", host.value], timeout: .seconds(10))
+        return resolved.split(whereSeparator: \.isWhitespace).last.flatMap { try? IPAddress(String($0)) }
     }
 
     /// The addresses a file server printed connections from so far.
