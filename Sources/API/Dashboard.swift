@@ -39,7 +39,7 @@ enum Dashboard {
  <div><h2>Islands</h2><svg id="islands" width="420" height="320" viewBox="0 0 420 320"></svg>
   <div style="font-size:12px;color:#666">● this island · ★ leader known · lines: overlay links from this island's leader</div></div>
  <div><h2>Services</h2>
-  <table><thead><tr><th>name</th><th>type</th><th>origin</th><th>island</th><th>port</th><th>policy</th></tr></thead>
+  <table><thead><tr><th>name</th><th>type</th><th>origin</th><th>island</th><th>port</th><th>policy</th><th>path</th></tr></thead>
   <tbody id="services"></tbody></table></div>
 </div>
 <h2>Events</h2>
@@ -72,6 +72,7 @@ async function refresh() {
       const verdict = sv.policy ? sv.policy.action : "";
       for (const t of [sv.name, sv.type, sv.origin || "", islandName(sv.island), String(sv.port)]) tr.append(el("td", {}, t));
       tr.append(el("td", {class: verdict, title: sv.policy ? sv.policy.explanation : ""}, sv.policy ? sv.policy.explanation : ""));
+      tr.append(el("td", {}, sv.route ? sv.route.summary : ""));
       return tr;
     }));
     document.body.setAttribute("data-updated", String(Date.now()));

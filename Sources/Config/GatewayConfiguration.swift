@@ -206,8 +206,8 @@ public struct SecuritySettings: Hashable, Sendable {
 /// (NAT, the same prefix on every LAN, link-local only) cross through a tunnel between the
 /// two islands' leaders.
 public struct RelaySettings: Hashable, Sendable {
-    /// When imports go through the relay; `off` (the default for now) keeps every import on
-    /// its service's own addresses, as before the relay.
+    /// When imports go through the relay; `auto` (the default) relays only what this island
+    /// cannot reach, `off` keeps every import on its service's own addresses.
     public var mode: RelayMode
     /// TCP port of this gateway's relay (the tunnel other leaders dial); nil: the DHT port + 3.
     public var port: UInt16?
@@ -215,7 +215,7 @@ public struct RelaySettings: Hashable, Sendable {
     /// services, which cannot be probed).
     public var lanRouted: Bool
 
-    public init(mode: RelayMode = .off, port: UInt16? = nil, lanRouted: Bool = true) {
+    public init(mode: RelayMode = .auto, port: UInt16? = nil, lanRouted: Bool = true) {
         self.mode = mode
         self.port = port
         self.lanRouted = lanRouted

@@ -115,7 +115,9 @@ public struct GatewayDaemon: Sendable {
             }, relayGrant: { grant in relay?.apply(grant) }),
             logger: Logger(label: "z2z.gateway"))
         let configuration = self.configuration
-        let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network, metrics: metrics)
+        let relayMetrics: (@Sendable () -> RelayMetricsSnapshot)? = if let relay { { relay.metrics } } else { nil }
+        let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network, metrics: metrics,
+                                   relayMetrics: relayMetrics)
 
         let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
             await status.lookUp(addressOfRecord)

@@ -1,5 +1,6 @@
 import DNSSD
 import Gateway
+import GatewayReports
 import Island
 import Kademlia
 import LocalDomain
@@ -97,7 +98,8 @@ final class GatewayRelay: Sendable {
             let endpoints = addresses.prefix(4).compactMap { address in
                 Endpoint.Address(bytes: address.bytes).map { Endpoint(address: $0, port: port) }
             }
-            let reachable = await firstConnecting(endpoints) != nil
+            // A refused connection is an answer from the host: its address is reachable.
+            let reachable = await firstConnecting(endpoints, refusedAnswers: true) != nil
             logger.debug("import probed", metadata: ["service": "\(key)", "reachable": "\(reachable)"])
             return .probed(key, reachable: reachable)
         case .openRelay(let key, let source):
@@ -143,10 +145,11 @@ final class GatewayRelay: Sendable {
     static func ref(_ key: ImportKey) -> ServiceRef { ServiceRef(island: key.island, type: key.type, name: key.name) }
 
     /// The first of `endpoints` that accepts a TCP connection within `probeTimeout`, all tried at once.
-    private func firstConnecting(_ endpoints: [Endpoint]) async -> Endpoint? {
+    /// - Parameter refusedAnswers: a refused connection (RST) counts as an answer.
+    private func firstConnecting(_ endpoints: [Endpoint], refusedAnswers: Bool = false) async -> Endpoint? {
         await withTaskGroup(of: Endpoint?.self) { group in
             for endpoint in endpoints {
-                group.addTask { await self.connects(to: endpoint) ? endpoint : nil }
+                group.addTask { await self.connects(to: endpoint, refusedAnswers: refusedAnswers) ? endpoint : nil }
             }
             for await answer in group {
                 if let answer {
@@ -158,15 +161,41 @@ final class GatewayRelay: Sendable {
         }
     }
 
-    private func connects(to endpoint: Endpoint) async -> Bool {
+    private func connects(to endpoint: Endpoint, refusedAnswers: Bool) async -> Bool {
         guard let address = try? endpoint.socketAddress() else { return false }
         do {
             let channel = try await ClientBootstrap(group: settings.group).connectTimeout(Self.probeTimeout).connect(to: address).get()
             try? await channel.close()
             return true
         } catch {
-            return false
+            return refusedAnswers && Self.isRefused(error)
         }
+    }
+
+    /// ECONNREFUSED, as NIO reports it (alone, or among the attempts of one connect).
+    static func isRefused(_ error: any Error) -> Bool {
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        if let error = error as? NIOConnectionError { return error.connectionErrors.contains { isRefused($0.error) } }
+        return false
+    }
+
+    // MARK: reporting
+
+    /// Both sides' totals for `/metrics`.
+    var metrics: RelayMetricsSnapshot {
+        RelayMetricsSnapshot(exporting: Self.side(exporter.report), importing: Self.side(importer.report))
+    }
+
+    private static func side(_ report: RelayReport) -> RelayMetricsSnapshot.Side {
+        var side = RelayMetricsSnapshot.Side(
+            refusals: Dictionary(report.refusals.map { ($0.key.reason, $0.value) }, uniquingKeysWith: +),
+            endings: Dictionary(report.endings.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: +))
+        for (service, traffic) in report.services {
+            side.add(service: RelayMetricsSnapshot.service(service.name, service.type), .init(
+                streams: traffic.streams, open: traffic.open,
+                bytesToService: traffic.bytesToService, bytesFromService: traffic.bytesFromService))
+        }
+        return side
     }
 
     // MARK: running

@@ -21,10 +21,13 @@ public final class GatewayStatus: GatewayStateSource {
     private let gatewayMetrics: GatewayMetrics?
     /// How long `explain` waits for the DHT's answer per type.
     private let explainTimeout: Duration
+    /// What the leaders' relay carried (nil: it runs none).
+    private let relayMetrics: (@Sendable () -> RelayMetricsSnapshot)?
 
     public init(driver: GatewayDriver, rendezvous: any Rendezvous, network: String, metrics: GatewayMetrics? = nil,
-                explainTimeout: Duration = .seconds(3)) {
+                explainTimeout: Duration = .seconds(3), relayMetrics: (@Sendable () -> RelayMetricsSnapshot)? = nil) {
         self.driver = driver
+        self.relayMetrics = relayMetrics
         self.rendezvous = rendezvous
         self.network = network
         gatewayMetrics = metrics
@@ -90,6 +93,7 @@ public final class GatewayStatus: GatewayStateSource {
         let stats = await rendezvous.stats()
         gatewayMetrics.scrape(status: await status(), dhtPeers: stats.peers, storedValues: stats.storedValues)
         gatewayMetrics.refusals(stats.refusals)
+        if let relayMetrics { gatewayMetrics.relay(relayMetrics()) }
         return gatewayMetrics.exposition()
     }
 

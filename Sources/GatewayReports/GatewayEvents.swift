@@ -41,9 +41,11 @@ public enum GatewayEvents {
                 return Draft(kind: .exportSkipped, subject: subject(id), reason: skip.reason, message: "not exported: no routable address")
             }
         case .imported(let key, let imported, let new):
+            // A relayed import says so and why; a change also says when it is direct again.
+            let route = imported.relayed != nil || !new ? ", " + ImportRoute.words(imported.relayed, leader: imported.relayLeader) : ""
             return Draft(kind: .imported, subject: subject(key.name, key.type), island: island(of: key, imported.record),
                          reason: new ? "new" : "changed",
-                         message: "from island \(islandText(key, imported.record)) as \"\(imported.publication.name.value)\"")
+                         message: "from island \(islandText(key, imported.record)) as \"\(imported.publication.name.value)\"\(route)")
         case .importWithdrawn(let key, let imported):
             return Draft(kind: .importWithdrawn, subject: subject(key.name, key.type), island: island(of: key, imported.record),
                          message: "withdrawn from this link")

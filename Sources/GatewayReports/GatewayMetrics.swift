@@ -4,14 +4,18 @@ import Metrics
 import Primitives
 import Prometheus
 import Synchronization
+import Gateway
 import Z2ZAPI
 
 /// The daemon's Prometheus metrics (`GET /metrics`), named `z2z_*` in base units (seconds),
-/// with low-cardinality labels only: roles, stages, origins, results and reasons — never a
-/// service, island or node id.
+/// with low-cardinality labels only: roles, stages, origins, results and reasons — never an
+/// island or node id. The one exception is the relay's per-service series
+/// (`z2z_relay_*{service}`): which service carries the relayed traffic is the question they
+/// answer, and the relayed services are few (those another island cannot reach directly).
 ///
 /// Counters are fed by the event log (`observe`), so a metric label and the event's reason
-/// are the same word; state gauges are set from the status at each scrape (`scrape`).
+/// are the same word; state gauges are set from the status at each scrape (`scrape`);
+/// counters a component keeps as totals (`refusals`, `relay`) advance by the difference.
 /// Metrics go through swift-metrics with this registry's factory rather than the global
 /// `MetricsSystem` (bootstrapped once per process), so tests can run several daemons.
 public final class GatewayMetrics: Sendable {
@@ -19,6 +23,8 @@ public final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// The rendezvous' refusal totals at the last scrape: counters advance by the difference.
     private let refusalsSeen = Mutex<[String: Int]>([:])
+    /// The relay's totals and open-stream gauges at its last snapshot.
+    private let relaySeen = Mutex<RelaySeen>(RelaySeen())
 
     static let roles = ["candidate", "follower", "leader"]
     static let stages = Primitives.Stage.allCases.map(\.rawValue)
@@ -93,6 +99,53 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    /// The leaders' relay (`RelayMetricsSnapshot`, totals since it started), for both sides
+    /// (`side` is `export` or `import`): `z2z_relay_streams_total{side,service}`,
+    /// `z2z_relay_open_streams{side,service}`, `z2z_relay_bytes_total{side,service,direction}`
+    /// (`to_service`, `from_service`), `z2z_relay_refusals_total{side,reason}` and
+    /// `z2z_relay_stream_endings_total{side,reason}`. Call it with each new snapshot (at each
+    /// scrape): counters advance by what grew since the last one. A total below the last one,
+    /// or one that reappears, counts as a relay that started again: all of it is new.
+    public func relay(_ snapshot: RelayMetricsSnapshot) {
+        var totals: [MetricSeries: UInt64] = [:]
+        var open: [MetricSeries: Int] = [:]
+        for (side, report) in [("export", snapshot.exporting), ("import", snapshot.importing)] {
+            for (service, traffic) in report.services {
+                totals[MetricSeries("z2z_relay_streams_total", ["side": side, "service": service])] = UInt64(max(0, traffic.streams))
+                for (direction, bytes) in [("to_service", traffic.bytesToService), ("from_service", traffic.bytesFromService)] {
+                    totals[MetricSeries("z2z_relay_bytes_total", ["side": side, "service": service, "direction": direction])] = bytes
+                }
+                open[MetricSeries("z2z_relay_open_streams", ["side": side, "service": service])] = traffic.open
+            }
+            // Reasons become labels; two that clean to the same label add up.
+            for (name, counts) in [("z2z_relay_refusals_total", report.refusals), ("z2z_relay_stream_endings_total", report.endings)] {
+                for (reason, count) in counts {
+                    totals[MetricSeries(name, ["side": side, "reason": Self.label(reason)]), default: 0] += UInt64(max(0, count))
+                }
+            }
+        }
+        let (deltas, closed) = relaySeen.withLock { seen in
+            var deltas: [MetricSeries: UInt64] = [:]
+            for (series, total) in totals {
+                let last = seen.totals[series] ?? 0
+                deltas[series] = total >= last ? total - last : total
+            }
+            let closed = seen.open.subtracting(open.keys)
+            seen = RelaySeen(totals: totals, open: Set(open.keys))
+            return (deltas, closed)
+        }
+        // A delta of 0 still registers the series: a dashboard's rate() has one to read.
+        for (series, delta) in deltas {
+            CoreMetrics.Counter(label: series.name, dimensions: series.dimensions, factory: factory).increment(by: Int64(clamping: delta))
+        }
+        for (series, streams) in open {
+            CoreMetrics.Gauge(label: series.name, dimensions: series.dimensions, factory: factory).record(streams)
+        }
+        for series in closed {
+            CoreMetrics.Gauge(label: series.name, dimensions: series.dimensions, factory: factory).record(0)
+        }
+    }
+
     /// One rendezvous operation: its latency, by operation, and its result.
     public func rendezvousOperation(_ operation: String, duration: Duration, result: String) {
         CoreMetrics.Timer(label: "z2z_rendezvous_operation_duration_seconds", dimensions: [("operation", operation)], factory: factory)
@@ -108,6 +161,9 @@ public final class GatewayMetrics: Sendable {
         gauge("z2z_services", ["origin": "local"]).record(status.services.local)
         gauge("z2z_services", ["origin": "imported"]).record(status.services.imported)
         gauge("z2z_services", ["origin": "exported"]).record(status.services.exported)
+        for reason in RelayReason.all.map(\.rawValue) {
+            gauge("z2z_imports_relayed", ["reason": reason]).record(status.services.relayed?[reason] ?? 0)
+        }
         gauge("z2z_peers").record(status.peerCount)
         gauge("z2z_dht_peers").record(dhtPeers)
         gauge("z2z_dht_stored_values").record(storedValues)
@@ -131,4 +187,24 @@ public final class GatewayMetrics: Sendable {
         let cleaned = reason.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII ? $0 : "_" }
         return String(String(cleaned).prefix(48))
     }
+}
+
+/// One series of a metric: its name and labels (given to swift-metrics in one order, by label name).
+struct MetricSeries: Hashable, Sendable {
+    var name: String
+    var labels: [String: String]
+
+    init(_ name: String, _ labels: [String: String]) {
+        self.name = name
+        self.labels = labels
+    }
+
+    var dimensions: [(String, String)] { labels.sorted { $0.key < $1.key } }
+}
+
+/// What `GatewayMetrics.relay` saw last: every counter's total, and the services whose
+/// open-streams gauge it set (one that leaves the snapshot goes back to 0).
+struct RelaySeen: Sendable {
+    var totals: [MetricSeries: UInt64] = [:]
+    var open: Set<MetricSeries> = []
 }

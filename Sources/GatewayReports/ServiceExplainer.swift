@@ -265,9 +265,13 @@ public struct ServiceExplainer: Sendable {
         let islandName = records.first?.record.islandName ?? view.islandName(of: island) ?? ""
         let islandRef = IslandRef(id: "\(island)", name: islandName.isEmpty ? nil : islandName)
         let imported = view.imports[key]
+        let route = imported.map(ImportRoute.init) ?? view.held(key).flatMap(ImportRoute.init(held:))
         func trace() -> ServiceTrace {
-            let crossed = "crosses: imported on this link as \"\(imported?.publication.name.value ?? candidate.name.value)\""
-            return Self.trace(candidate, island: islandRef, direction: .inbound, steps: steps, crossed: crossed)
+            let name = imported?.publication.name.value ?? candidate.name.value
+            let crossed = "crosses: imported on this link as \"\(name)\", \(route?.summary ?? "direct")"
+            var trace = Self.trace(candidate, island: islandRef, direction: .inbound, steps: steps, crossed: crossed)
+            trace.route = route
+            return trace
         }
 
         // 1. In the DHT? 2. Put by which leaders?
@@ -318,13 +322,13 @@ public struct ServiceExplainer: Sendable {
             var host = ""
             if case .synthesized(let name, _) = imported.publication.host { host = " on host \(name.value)" }
             steps.append(TraceStep(step: .imported, outcome: .passed,
-                                   detail: "published on this link as \"\(imported.publication.name.value)\"\(host)"))
+                                   detail: "published on this link as \"\(imported.publication.name.value)\"\(host), \(ImportRoute(imported).summary)"))
         } else if received.isEmpty {
             steps.append(TraceStep(step: .imported, outcome: .failed,
                                    detail: "not subscribed to \(candidate.type): no island's directory entry lists it yet", reason: "not_subscribed"))
         } else if let hold = view.held(key) {
-            steps.append(TraceStep(step: .imported, outcome: .failed,
-                                   detail: "received but held: \(hold.reason.replacingOccurrences(of: "_", with: " "))", reason: hold.reason))
+            let why = route?.summary ?? hold.reason.replacingOccurrences(of: "_", with: " ")
+            steps.append(TraceStep(step: .imported, outcome: .failed, detail: "received but held: \(why)", reason: hold.reason))
         } else {
             steps.append(TraceStep(step: .imported, outcome: .failed,
                                    detail: "received but not published (a local service holds the name, or avahi-daemon refused it; see z2z events)",

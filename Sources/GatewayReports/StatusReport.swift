@@ -13,7 +13,11 @@ import Z2ZAPI
 /// Verdicts are the machine's gate's; counts are the machine's own tables.
 public enum StatusReport {
     public static func status(_ view: GatewayView, stats: RendezvousStats, network: String, uptime: Double) -> StatusResponse {
-        let services = ServiceCounts(local: view.hostServices.count, imported: view.imports.count, exported: view.exports.count)
+        let relayed = view.imports.values.reduce(into: [String: Int]()) { counts, imported in
+            if let reason = imported.relayed { counts[reason.rawValue, default: 0] += 1 }
+        }
+        let services = ServiceCounts(local: view.hostServices.count, imported: view.imports.count, exported: view.exports.count,
+                                     relayed: relayed)
         return StatusResponse(
             nodeID: "\(view.node)", network: network, island: island(view), role: GatewayRole(rawValue: view.role.rawValue),
             leaderID: view.leader.map { "\($0)" }, stage: Z2ZAPI.Stage(rawValue: view.stage.rawValue),
@@ -57,7 +61,9 @@ public enum StatusReport {
         return peers
     }
 
-    /// Local services with their export verdict, then imports with their import verdict.
+    /// Local services with their export verdict, then imports with their import verdict and
+    /// their route: published (direct or relayed), or held back as unreachable — an import
+    /// an operator expects and does not get. Imports held by the policy are not listed.
     public static func services(_ view: GatewayView) -> [ServiceJSON] {
         let here = island(view)
         var services = view.hostServices.map { service in
@@ -67,22 +73,48 @@ public enum StatusReport {
             json.policy = PolicyVerdict(view.gate.exportVerdict(service.instance.type))
             return json
         }
-        for (key, imported) in view.imports.sorted(by: { "\($0.key)" < "\($1.key)" }) {
-            let record = imported.record
-            let publication = imported.publication
-            var host = ""
-            if case .synthesized(let name, _) = publication.host { host = name.value }
-            var json = ServiceJSON(
-                name: publication.name.value, type: publication.type.description, domain: publication.domain.value, host: host,
-                port: publication.port,
-                txt: publication.txt.entries.map { .init(key: $0.key, value: $0.value.map { Data($0).base64EncodedString() }, text: $0.text) },
-                subtypes: publication.subtypes.map(\.label),
-                addresses: record.addresses.map { .init(address: $0.description, interface: "n/a") },
-                local: true, ourOwn: true, origin: .imported, island: IslandRef(id: "\(key.island)", name: record.islandName))
-            json.policy = PolicyVerdict(view.importVerdict(record.type, from: key.island, name: record.islandName))
-            services.append(json)
+        var imports: [(key: ImportKey, json: ServiceJSON)] = view.imports.map { key, imported in
+            (key, service(imported, key: key, view))
         }
-        return services
+        for key in view.received where view.imports[key] == nil {
+            guard let hold = view.held(key), let route = ImportRoute(held: hold), let record = receivedRecord(key, view) else { continue }
+            var json = ServiceJSON(
+                name: record.name.value, type: record.type.description, host: "", port: record.port,
+                txt: txt(record.txt), subtypes: record.subtypes.map(\.label),
+                addresses: record.addresses.map { .init(address: $0.description, interface: "n/a") },
+                origin: .imported, island: IslandRef(id: "\(key.island)", name: record.islandName), route: route)
+            json.policy = PolicyVerdict(view.importVerdict(record.type, from: key.island, name: record.islandName))
+            imports.append((key, json))
+        }
+        return services + imports.sorted { "\($0.key)" < "\($1.key)" }.map(\.json)
+    }
+
+    /// An import as this link has it: its publication (the addresses and port a client here
+    /// connects to: the service's own, or this leader's relay), its import verdict and its route.
+    static func service(_ imported: ImportPlanner.Imported, key: ImportKey, _ view: GatewayView) -> ServiceJSON {
+        let record = imported.record
+        let publication = imported.publication
+        var host = ""
+        var addresses = record.addresses
+        if case .synthesized(let name, let published) = publication.host { (host, addresses) = (name.value, published) }
+        return ServiceJSON(
+            name: publication.name.value, type: publication.type.description, domain: publication.domain.value, host: host,
+            port: publication.port, txt: txt(publication.txt), subtypes: publication.subtypes.map(\.label),
+            addresses: addresses.map { .init(address: $0.description, interface: "n/a") },
+            local: true, ourOwn: true, origin: .imported, island: IslandRef(id: "\(key.island)", name: record.islandName),
+            policy: PolicyVerdict(view.importVerdict(record.type, from: key.island, name: record.islandName)),
+            route: ImportRoute(imported))
+    }
+
+    /// The value a held instance came as: its island's current leader's, else the first owner's.
+    static func receivedRecord(_ key: ImportKey, _ view: GatewayView) -> ServiceRecord? {
+        let values = view.received(key)
+        let leader = view.otherIslands.first { $0.island == key.island }?.leader
+        return values.first { $0.key.owner == leader }?.value ?? values.min { $0.key < $1.key }?.value
+    }
+
+    static func txt(_ record: TXTRecord) -> [ServiceJSON.TXT] {
+        record.entries.map { .init(key: $0.key, value: $0.value.map { Data($0).base64EncodedString() }, text: $0.text) }
     }
 
     /// SIP user agents on this link and imported from other islands, by address of record.

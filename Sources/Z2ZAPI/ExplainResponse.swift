@@ -44,9 +44,12 @@ public struct ServiceTrace: Codable, Hashable, Sendable {
     public var crossed: Bool
     /// Where it stops and why, in one line (or that it crossed, and where).
     public var verdict: String
+    /// Inbound only: how this link reaches the service, when it is imported or held back as
+    /// unreachable (absent from daemons that predate the relay).
+    public var route: ImportRoute?
 
     public init(instance: String, type: String, island: IslandRef, direction: Direction, steps: [TraceStep],
-                crossed: Bool, verdict: String) {
+                crossed: Bool, verdict: String, route: ImportRoute? = nil) {
         self.instance = instance
         self.type = type
         self.island = island
@@ -54,6 +57,7 @@ public struct ServiceTrace: Codable, Hashable, Sendable {
         self.steps = steps
         self.crossed = crossed
         self.verdict = verdict
+        self.route = route
     }
 
     public struct Direction: WireEnum {
@@ -72,6 +76,7 @@ public struct ServiceTrace: Codable, Hashable, Sendable {
         case steps
         case crossed
         case verdict
+        case route
     }
 }
 

@@ -77,10 +77,13 @@ public struct ServiceJSON: Codable, Hashable, Sendable {
     public var island: IslandRef?
     /// API only: what the policy says about it (export for local services, import for imported ones).
     public var policy: PolicyVerdict?
+    /// API only, for an imported service: how this link reaches it (absent for local ones,
+    /// and from daemons that predate the relay).
+    public var route: ImportRoute?
 
     public init(name: String, type: String, domain: String = "local", host: String, port: UInt16, txt: [TXT] = [],
                 subtypes: [String] = [], addresses: [Address] = [], local: Bool = false, ourOwn: Bool = false,
-                origin: ServiceOrigin? = nil, island: IslandRef? = nil, policy: PolicyVerdict? = nil) {
+                origin: ServiceOrigin? = nil, island: IslandRef? = nil, policy: PolicyVerdict? = nil, route: ImportRoute? = nil) {
         self.name = name
         self.type = type
         self.domain = domain
@@ -94,6 +97,7 @@ public struct ServiceJSON: Codable, Hashable, Sendable {
         self.origin = origin
         self.island = island
         self.policy = policy
+        self.route = route
     }
 
     /// A service seen through a `LocalDomain`, with interface indexes turned into names.
@@ -125,6 +129,7 @@ public struct ServiceJSON: Codable, Hashable, Sendable {
         case origin
         case island
         case policy
+        case route
     }
 }
 
@@ -135,7 +140,8 @@ public struct ServiceOrigin: WireEnum {
 
     /// On this island's link, published by a host (not by a gateway).
     public static let local: ServiceOrigin = "local"
-    /// From another island, published on this link by this island's leader.
+    /// From another island: published on this link by this island's leader, or held back
+    /// as unreachable (its `route` says which).
     public static let imported: ServiceOrigin = "imported"
 }
 

@@ -73,17 +73,22 @@ public struct ServiceCounts: Codable, Hashable, Sendable {
     public var imported: Int
     /// Local services this island's leader has put into the DHT.
     public var exported: Int
+    /// Imports published through the leaders' relay, by why (`lan_not_routed`, ...; the
+    /// reasons of `ImportRoute`). Absent from daemons that predate the relay.
+    public var relayed: [String: Int]?
 
-    public init(local: Int, imported: Int, exported: Int) {
+    public init(local: Int, imported: Int, exported: Int, relayed: [String: Int]? = nil) {
         self.local = local
         self.imported = imported
         self.exported = exported
+        self.relayed = relayed
     }
 
     enum CodingKeys: String, CodingKey {
         case local
         case imported
         case exported
+        case relayed
     }
 }
 

@@ -12,6 +12,12 @@ struct Services: AsyncParsableCommand {
             exported, for an imported one whether it may be imported, with the deciding rule \
             (`z2z policy test` explains a type in full).
 
+            PATH says how this link reaches an imported service: "direct" (its own \
+            addresses), "relayed via leader 3fa2c1d0: LAN not routed" (published on this \
+            leader's address and a relay port; the exporting island's leader relays, and why), \
+            or "unreachable: ..." for one held back because no address here can reach it and \
+            no relay carries it.
+
             --parsable prints one line per address in avahi-browse -p field order, plus the \
             origin as a last field:
               =;interface;protocol;name;type;domain;host;address;port;txt;origin
@@ -51,14 +57,14 @@ struct Services: AsyncParsableCommand {
 
     static func render(_ services: [ServiceJSON]) -> String {
         guard !services.isEmpty else { return "No services.\n" }
-        var table = TextTable("NAME", "TYPE", "ORIGIN", "ISLAND", "ADDRESS", "POLICY")
+        var table = TextTable("NAME", "TYPE", "ORIGIN", "ISLAND", "ADDRESS", "POLICY", "PATH")
         for service in services {
             let address = service.addresses.first.map { Self.hostPort($0.address, service.port) } ?? "\(service.host):\(service.port)"
             let policy = service.policy.map { verdict in
                 verdict.action.rawValue + (verdict.ruleNumber.map { " (rule \($0))" } ?? " (default)")
             } ?? "-"
             table.add(service.name, service.type, service.origin?.rawValue ?? "-", service.island?.description ?? "-",
-                      address, policy)
+                      address, policy, service.route?.summary ?? "-")
         }
         return table.rendered
     }

@@ -40,7 +40,9 @@ struct Status: AsyncParsableCommand {
         lines.append("stage     \(status.stage)" + (status.overlayID.map { "   overlay \(Human.short($0))" } ?? ""))
         lines.append("peers     \(status.peerCount)")
         let counts = status.services
-        lines.append("services  \(counts.local) local, \(counts.imported) imported, \(counts.exported) exported")
+        let relayed = counts.relayed?.values.reduce(0, +) ?? 0
+        lines.append("services  \(counts.local) local, \(counts.imported) imported" + (relayed > 0 ? " (\(relayed) relayed)" : "") +
+                     ", \(counts.exported) exported")
         lines.append("avahi     \(status.avahi.state)" + (status.avahi.detail.map { " (\($0))" } ?? ""))
         lines.append("uptime    \(Human.duration(status.uptimeSeconds))")
         lines.append("health    \(status.health.state)")

@@ -95,4 +95,52 @@ struct WireFormatTests {
         text += ",\"future_field\":{\"x\":1}}"
         #expect(try APIJSON.decoder().decode(StatusResponse.self, from: Data(text.utf8)) == Fixture.status)
     }
+
+    // MARK: how an import is reached (issue 14): added fields, optional both ways
+
+    static let relayedCamera: ServiceJSON = {
+        var camera = Fixture.camera
+        camera.route = ImportRoute(path: .relayed, reason: "lan_not_routed", relayLeader: "3fa2c1d0",
+                                   summary: "relayed via leader 3fa2c1d0: LAN not routed")
+        return camera
+    }()
+
+    @Test func anImportsRouteGoldenAndRoundTrip() throws {
+        let encoded = try json(Self.relayedCamera)
+        #expect(encoded.contains("""
+            "route":{"path":"relayed","reason":"lan_not_routed","relay_leader":"3fa2c1d0",\
+            "summary":"relayed via leader 3fa2c1d0: LAN not routed"}
+            """))
+        #expect(try APIJSON.decoder().decode(ServiceJSON.self, from: Data(encoded.utf8)) == Self.relayedCamera)
+        let unreachable = ImportRoute(path: .unreachable, summary: "unreachable: no routable address, and the relay is off")
+        #expect(try json(unreachable) == #"{"path":"unreachable","summary":"unreachable: no routable address, and the relay is off"}"#)
+        #expect(try APIJSON.decoder().decode(ImportRoute.self, from: Data(try json(unreachable).utf8)) == unreachable)
+    }
+
+    /// JSON from a daemon that predates the relay has no route and no relayed counts: it
+    /// still decodes, with them absent.
+    @Test func jsonWithoutTheRouteFieldsStillDecodes() throws {
+        let service = try APIJSON.decoder().decode(ServiceJSON.self, from: Data("""
+            {"addresses":[{"address":"198.51.100.30","interface":"eth0"}],"domain":"local","host":"camera-lab.z2z.local",\
+            "island":{"id":"0000000000000042","name":"lab"},"local":false,"name":"Camera","origin":"imported","ourOwn":true,\
+            "port":554,"subtypes":[],"txt":[],"type":"_rtsp._tcp"}
+            """.utf8))
+        #expect(service.route == nil && service.origin == .imported)
+        let trace = try APIJSON.decoder().decode(ServiceTrace.self, from: Data("""
+            {"instance":"Camera","type":"_rtsp._tcp","island":{"id":"0000000000000042"},"direction":"inbound","steps":[],\
+            "crossed":true,"verdict":"crosses: imported on this link as \\"Camera\\""}
+            """.utf8))
+        #expect(trace.route == nil && trace.crossed)
+        let counts = try APIJSON.decoder().decode(ServiceCounts.self, from: Data(#"{"exported":1,"imported":1,"local":1}"#.utf8))
+        #expect(counts == ServiceCounts(local: 1, imported: 1, exported: 1) && counts.relayed == nil)
+    }
+
+    @Test func aTraceRouteAndRelayedCountsRoundTrip() throws {
+        let trace = ServiceTrace(instance: "Camera", type: "_rtsp._tcp", island: IslandRef(id: Fixture.labID), direction: .inbound,
+                                 steps: [], crossed: true, verdict: "crosses", route: Self.relayedCamera.route)
+        #expect(try APIJSON.decoder().decode(ServiceTrace.self, from: Data(try json(trace).utf8)) == trace)
+        let counts = ServiceCounts(local: 1, imported: 3, exported: 1, relayed: ["lan_not_routed": 2, "always": 1])
+        #expect(try json(counts) == #"{"exported":1,"imported":3,"local":1,"relayed":{"always":1,"lan_not_routed":2}}"#)
+        #expect(try APIJSON.decoder().decode(ServiceCounts.self, from: Data(try json(counts).utf8)) == counts)
+    }
 }

@@ -123,6 +123,30 @@ struct CLITests {
         }
     }
 
+    /// How each import is reached: direct, relayed via which leader and why, or held back as
+    /// unreachable; the status counts the relayed ones.
+    @Test func servicesShowHowEachImportIsReached() async throws {
+        try await withDaemon { api, source in
+            source.update {
+                $0.services[1].route = ImportRoute(path: .relayed, reason: "lan_not_routed", relayLeader: "77aa88bb",
+                                                   summary: "relayed via leader 77aa88bb: LAN not routed")
+                $0.services.append(ServiceJSON(name: "Sensor", type: "_coap._udp", host: "", port: 5683, origin: .imported,
+                                               island: IslandRef(id: CLIFixture.labID, name: "lab"),
+                                               route: ImportRoute(path: .unreachable, summary: "unreachable: no routable address, and the relay is off")))
+                $0.status.services.relayed = ["lan_not_routed": 1]
+            }
+            let all = try await z2z(["services", "--api", api])
+            #expect(all.status == 0, "\(all)")
+            let lines = all.stdout.split(separator: "\n")
+            #expect(lines.first?.hasSuffix("PATH") == true, "\(all.stdout)")
+            #expect(lines.first { $0.hasPrefix("Lab Printer") }?.hasSuffix("  -") == true, "a local service has no path")
+            #expect(lines.first { $0.hasPrefix("Camera") }?.hasSuffix("  relayed via leader 77aa88bb: LAN not routed") == true)
+            #expect(lines.first { $0.hasPrefix("Sensor") }?.hasSuffix("  unreachable: no routable address, and the relay is off") == true)
+            let status = try await z2z(["status", "--api", api])
+            #expect(status.stdout.contains("services  1 local, 1 imported (1 relayed), 1 exported"))
+        }
+    }
+
     @Test func servicesParsableIsAvahiBrowseOrderPlusOrigin() async throws {
         try await withDaemon { api, _ in
             let result = try await z2z(["services", "-p", "--api", api])

@@ -34,6 +34,27 @@ struct ExplainCLITests {
         }
     }
 
+    @Test func explainSaysARelayedImportCrossesAndThroughWhom() async throws {
+        let verdict = "crosses: imported on this link as \"Camera\", relayed via leader 77aa88bb: LAN not routed"
+        let relayed = ExplainResponse(
+            query: "Camera", role: .leader,
+            traces: [ServiceTrace(
+                instance: "Camera", type: "_rtsp._tcp", island: IslandRef(id: CLIFixture.labID, name: "lab"), direction: .inbound,
+                steps: [TraceStep(step: .imported, outcome: .passed,
+                                  detail: "published on this link as \"Camera\", relayed via leader 77aa88bb: LAN not routed")],
+                crossed: true, verdict: verdict,
+                route: ImportRoute(path: .relayed, reason: "lan_not_routed", relayLeader: "77aa88bb", summary: "relayed via leader 77aa88bb: LAN not routed"))],
+            summary: "1 instance, 1 crossing")
+        try await withDaemon { api, source in
+            source.update { $0.explanations["Camera"] = relayed }
+            let result = try await z2z(["explain", "Camera", "--api", api])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.contains("  => \(verdict)\n"))
+            let json = try await z2z(["explain", "Camera", "--json", "--api", api])
+            #expect(try APIJSON.decoder().decode(ExplainResponse.self, from: Data(json.stdout.utf8)) == relayed)
+        }
+    }
+
     @Test func eventsPrintsOneLinePerEventWithItsReason() async throws {
         try await withDaemon { api, source in
             source.update {

@@ -18,9 +18,10 @@ struct ConfigurationLoaderTests {
     }
 
     @Test func theRelaySectionIsReadAndABadModeIsRefusedWithItsKeyAndLine() throws {
-        let file = directory.write("z2z.toml", "[relay]\nmode = \"auto\"\nport = 7503\nlan_routed = false\n")
+        let file = directory.write("z2z.toml", "[relay]\nmode = \"always\"\nport = 7503\nlan_routed = false\n")
         let relay = try loader(file: file).load().get().relay
-        #expect(relay == RelaySettings(mode: .auto, port: 7503, lanRouted: false))
+        #expect(relay == RelaySettings(mode: .always, port: 7503, lanRouted: false))
+        #expect(RelaySettings().mode == .auto, "auto by default (issue 14)")
         #expect(relay.port(dhtPort: 7400) == 7503 && RelaySettings().port(dhtPort: 7400) == 7403)
         let bad = directory.write("bad.toml", "[relay]\nmode = \"sometimes\"\n")
         let problem = try #require(loader(file: bad).load().failure?.problems.first)

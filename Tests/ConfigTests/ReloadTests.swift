@@ -57,7 +57,7 @@ struct ReloadTests {
             [security]
             network_key_file = "/etc/z2z/network.key"
             [relay]
-            mode = "auto"
+            mode = "always"
             port = 9996
             lan_routed = false
             [policy]

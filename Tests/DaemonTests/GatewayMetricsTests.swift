@@ -1,4 +1,5 @@
 import Daemon
+import DNSSD
 import GatewayReports
 import Foundation
 import Testbed
@@ -24,6 +25,85 @@ struct GatewayMetricsTests {
         #expect(text.value("z2z_dht_refusals_total", ["reason": "rate_limited_total"]) == 1)
         #expect(text.value("z2z_dht_refusals_total", ["reason": "bad_tag"]) == 2)
         #expect(text.value("z2z_rate_limited_packets_total") == 8, "rate limits only, not admission")
+    }
+
+    /// The relay reports totals; applied again with grown totals, each counter reads the new
+    /// total (not the sum of both), and the same snapshot twice adds nothing.
+    @Test func relaySnapshotsWithGrowingTotalsAreNotCountedTwice() throws {
+        let metrics = GatewayMetrics()
+        let printer = "Lab \"Printer\" _ipp._tcp", camera = "Camera _rtsp._tcp"
+        var first = RelayMetricsSnapshot()
+        first.exporting.add(service: printer, .init(streams: 2, open: 1, bytesToService: 100, bytesFromService: 4_000))
+        first.exporting.refusals = ["not_exported": 1]
+        first.exporting.endings = ["closed": 1]
+        first.importing.add(service: camera, .init(streams: 1, open: 1, bytesToService: 10, bytesFromService: 20))
+        first.importing.refusals = ["tunnel_unavailable": 3]
+        metrics.relay(first)
+
+        var second = first
+        second.exporting.services[printer] = .init(streams: 5, open: 0, bytesToService: 300, bytesFromService: 9_000)
+        second.exporting.refusals = ["not_exported": 1, "limit_connections_peer": 2]
+        second.exporting.endings = ["closed": 4, "idle_timeout": 1]
+        metrics.relay(second)
+        metrics.relay(second)
+
+        let text = try PrometheusText(metrics.exposition())
+        let exported = ["side": "export", "service": printer]
+        #expect(text.types["z2z_relay_streams_total"] == "counter" && text.types["z2z_relay_open_streams"] == "gauge")
+        #expect(text.value("z2z_relay_streams_total", exported) == 5)
+        #expect(text.value("z2z_relay_open_streams", exported) == 0)
+        #expect(text.value("z2z_relay_bytes_total", exported.merging(["direction": "to_service"]) { $1 }) == 300)
+        #expect(text.value("z2z_relay_bytes_total", exported.merging(["direction": "from_service"]) { $1 }) == 9_000)
+        #expect(text.value("z2z_relay_refusals_total", ["side": "export", "reason": "not_exported"]) == 1)
+        #expect(text.value("z2z_relay_refusals_total", ["side": "export", "reason": "limit_connections_peer"]) == 2)
+        #expect(text.value("z2z_relay_stream_endings_total", ["side": "export", "reason": "closed"]) == 4)
+        #expect(text.value("z2z_relay_stream_endings_total", ["side": "export", "reason": "idle_timeout"]) == 1)
+        let imported = ["side": "import", "service": camera]
+        #expect(text.value("z2z_relay_streams_total", imported) == 1)
+        #expect(text.value("z2z_relay_open_streams", imported) == 1)
+        #expect(text.value("z2z_relay_bytes_total", imported.merging(["direction": "from_service"]) { $1 }) == 20)
+        #expect(text.value("z2z_relay_refusals_total", ["side": "import", "reason": "tunnel_unavailable"]) == 3)
+    }
+
+    /// A relay that starts again (a new leadership) reports from zero: what it reports is
+    /// new. A service gone from the snapshot has no open streams.
+    @Test func aRelayStartedAgainCountsOnAndItsGoneServicesCloseTheirStreams() throws {
+        let metrics = GatewayMetrics()
+        var before = RelayMetricsSnapshot()
+        before.exporting.add(service: "Printer _ipp._tcp", .init(streams: 5, open: 2, bytesToService: 500))
+        before.exporting.add(service: "Camera _rtsp._tcp", .init(streams: 1, open: 1))
+        metrics.relay(before)
+        var after = RelayMetricsSnapshot()
+        after.exporting.add(service: "Printer _ipp._tcp", .init(streams: 2, open: 1, bytesToService: 40))
+        metrics.relay(after)
+
+        let text = try PrometheusText(metrics.exposition())
+        #expect(text.value("z2z_relay_streams_total", ["side": "export", "service": "Printer _ipp._tcp"]) == 7)
+        #expect(text.value("z2z_relay_bytes_total", ["side": "export", "service": "Printer _ipp._tcp", "direction": "to_service"]) == 540)
+        #expect(text.value("z2z_relay_open_streams", ["side": "export", "service": "Printer _ipp._tcp"]) == 1)
+        #expect(text.value("z2z_relay_open_streams", ["side": "export", "service": "Camera _rtsp._tcp"]) == 0)
+        #expect(text.value("z2z_relay_streams_total", ["side": "export", "service": "Camera _rtsp._tcp"]) == 1)
+    }
+
+    /// One label may stand for several relay entries (TCP and UDP, one name on two islands).
+    @Test func servicesUnderOneLabelAddUp() {
+        var side = RelayMetricsSnapshot.Side()
+        let label = RelayMetricsSnapshot.service(try! InstanceName("Phone"), try! ServiceType("_sip._udp"))
+        side.add(service: label, .init(streams: 1, open: 1, bytesToService: 5, bytesFromService: 6))
+        side.add(service: label, .init(streams: 2, open: 0, bytesToService: 7, bytesFromService: 8))
+        #expect(label == "Phone _sip._udp")
+        #expect(side.services == [label: .init(streams: 3, open: 1, bytesToService: 12, bytesFromService: 14)])
+    }
+
+    @Test func relayedImportsAreAGaugeByReasonFromTheStatus() throws {
+        let metrics = GatewayMetrics()
+        var status = Self.status(role: .leader, stage: .structure)
+        status.services.relayed = ["lan_not_routed": 2, "link_local_only": 1]
+        metrics.scrape(status: status, dhtPeers: 0, storedValues: 0)
+        let text = try PrometheusText(metrics.exposition())
+        #expect(text.value("z2z_imports_relayed", ["reason": "lan_not_routed"]) == 2)
+        #expect(text.value("z2z_imports_relayed", ["reason": "link_local_only"]) == 1)
+        #expect(text.value("z2z_imports_relayed", ["reason": "always"]) == 0, "every reason is present")
     }
 
     @Test func exposesStateCountersAndHistogramsInTheTextFormat() throws {
