@@ -37,23 +37,28 @@ import Testing
 
                 for (watcher, leader) in [(watchers.two, HostRef.i(2, h: 1)), (watchers.three, .i(3, h: 1))] {
                     let imported = try await world.relayedImport(Self.file.0, Self.file.1, on: watcher, through: leader)
-                    try await world.expectRelayed(imported, on: watcher, through: leader)
+                    try await world.expectRelayed(imported, on: watcher, through: leader, because: "overlapping_prefixes")
                     let at = try #require(imported.resolution)
                     let received = try await RelayTraffic.fetch(bed, from: watcher.host, at.address, port: at.port)
                     await world.check(received == file, "\(watcher.host) fetched \(received) through \(leader), the file is \(file)")
 
                     let echo = try await world.relayedImport(Self.echo.0, Self.echo.1, on: watcher, through: leader)
-                    try await world.expectRelayed(echo, on: watcher, through: leader)
+                    try await world.expectRelayed(echo, on: watcher, through: leader, because: "overlapping_prefixes")
                     let to = try #require(echo.resolution)
                     let echoed = try await RelayTraffic.echo(bed, from: watcher.host, to.address, port: to.port, count: 20)
                     await world.check(echoed == 20, "\(watcher.host): \(echoed) of 20 datagrams echoed through \(leader)")
                 }
 
                 let imported = try await world.relayedImport("Island Two File", Self.file.1, on: watchers.one, through: .i(1, h: 1))
-                try await world.expectRelayed(imported, on: watchers.one, through: .i(1, h: 1))
+                try await world.expectRelayed(imported, on: watchers.one, through: .i(1, h: 1), because: "overlapping_prefixes")
                 let at = try #require(imported.resolution)
                 let received = try await RelayTraffic.fetch(bed, from: one, at.address, port: at.port)
                 await world.check(received == back, "i1h2 fetched \(received) through i1h1, the file is \(back)")
+
+                // Island 1's relay counts what it carried to islands 2 and 3.
+                let exported = try await world.metrics(on: .i(1, h: 1)).value(
+                    "z2z_relay_bytes_total", ["side": "export", "service": "\(Self.file.0) \(Self.file.1)", "direction": "from_service"])
+                await world.check((exported ?? 0) >= Double(2 * file.bytes), "i1h1 counts \(exported.map { "\($0)" } ?? "no") bytes of \(Self.file.0) relayed, not 2 × \(file.bytes)")
 
                 // Only the exporting island's leader connected (on one prefix everywhere, its
                 // LAN address is every leader's; from another island it names a host there).
@@ -89,7 +94,7 @@ import Testing
                 _ = try await world.publish(routed, Self.echo.0, Self.echo.1, port: 7777)
 
                 let imported = try await world.relayedImport("Link Local File", Self.file.1, on: onRouted, through: .i(1, h: 1))
-                try await world.expectRelayed(imported, on: onRouted, through: .i(1, h: 1))
+                try await world.expectRelayed(imported, on: onRouted, through: .i(1, h: 1), because: "link_local_only")
                 let at = try #require(imported.resolution)
                 let received = try await RelayTraffic.fetch(bed, from: routed, at.address, port: at.port)
                 await world.check(received == file, "i1h2 fetched \(received) of the link-local file, which is \(file)")
@@ -99,13 +104,13 @@ import Testing
                                   "the link-local server saw connections from \(sources), not only from its leader \(leader)")
 
                 let back = try await world.relayedImport("Routed File", Self.file.1, on: onLinkLocal, through: .i(2, h: 1))
-                try await world.expectRelayed(back, on: onLinkLocal, through: .i(2, h: 1))
+                try await world.expectRelayed(back, on: onLinkLocal, through: .i(2, h: 1), because: "unreachable")
                 let backAt = try #require(back.resolution)
                 let backReceived = try await RelayTraffic.fetch(bed, from: linkLocal, backAt.address, port: backAt.port)
                 await world.check(backReceived == other, "i2h2 fetched \(backReceived) of island 1's file, which is \(other)")
 
                 let echo = try await world.relayedImport(Self.echo.0, Self.echo.1, on: onLinkLocal, through: .i(2, h: 1))
-                try await world.expectRelayed(echo, on: onLinkLocal, through: .i(2, h: 1))
+                try await world.expectRelayed(echo, on: onLinkLocal, through: .i(2, h: 1), because: "lan_not_routed")
                 let to = try #require(echo.resolution)
                 let echoed = try await RelayTraffic.echo(bed, from: linkLocal, to.address, port: to.port, count: 20)
                 await world.check(echoed == 20, "i2h2: \(echoed) of 20 datagrams echoed by island 1 through i2h1")
@@ -128,15 +133,15 @@ import Testing
                 let watcher = try world.watch(remote)
                 let (server, file) = try await RelayTraffic.fileServer(bed, home, port: 8080, bytes: 256 << 10)
                 let (guardedServer, guarded) = try await RelayTraffic.fileServer(bed, home, port: 8090, bytes: 256 << 10)
-                // Port 8090 answers its own LAN only: a connection from elsewhere is reset.
+                // Port 8090 answers its own LAN only: what comes from elsewhere is dropped.
                 let lan = bed.gateway(ofIsland: 1)
                 let (lan4, lan6) = (lan.v4.dropLast(2) + ".0/24", lan.v6.dropLast(1) + "/64")
                 try await bed.runChecked(home, ["nft", "-f", "-"], input: """
                     table inet hostfirewall {
                         chain input {
                             type filter hook input priority 0; policy accept;
-                            tcp dport 8090 ip saddr != \(lan4) reject with tcp reset
-                            tcp dport 8090 ip6 saddr != \(lan6) reject with tcp reset
+                            tcp dport 8090 ip saddr != \(lan4) drop
+                            tcp dport 8090 ip6 saddr != \(lan6) drop
                         }
                     }
                     """)
@@ -144,7 +149,7 @@ import Testing
                 _ = try await world.publish(home, "Guarded File", Self.file.1, port: 8090)
 
                 let relayed = try await world.relayedImport("Guarded File", Self.file.1, on: watcher, through: .i(2, h: 1))
-                try await world.expectRelayed(relayed, on: watcher, through: .i(2, h: 1))
+                try await world.expectRelayed(relayed, on: watcher, through: .i(2, h: 1), because: "unreachable")
                 let relayedAt = try #require(relayed.resolution)
                 let direct = try? await RelayTraffic.fetch(bed, from: remote, try IPAddress(bed.address(of: home).v4), port: 8090, timeout: 2)
                 await world.check(direct == nil, "the firewall let \(remote) fetch port 8090 directly: \(direct.map { "\($0)" } ?? "")")
@@ -163,6 +168,8 @@ import Testing
                 let resolutions = watcher.present.filter { $0.id == imported.id }.compactMap(\.resolution)
                 await world.check(!resolutions.isEmpty && resolutions.allSatisfy { own.contains($0.address) && $0.port == 8080 },
                                   "the import carries \(home)'s own address and port 8080: \(RelayWorld.describe(resolutions))")
+                let route = try await world.route(of: Self.file.0, on: .i(2, h: 1))
+                await world.check(route == "direct", "i2h1's z2z services says \(Self.file.0) is \(route ?? "not listed"), not direct")
                 let at = try #require(imported.resolution)
                 let resolved = try await world.resolve(at.host, on: remote)
                 await world.check(resolved.map(own.contains) == true, "\(at.host) resolves to \(resolved.map { "\($0)" } ?? "nothing") on \(remote), not to \(home)")
@@ -175,11 +182,13 @@ import Testing
         }
     }
 
-    /// Withdrawing a relayed service (its publisher goes, with a goodbye, while its server
-    /// keeps listening): within 2 s a new connection through the importing leader's relay
-    /// port gets nothing, and an open, endless transfer through it is closed.
+    /// Refusals and withdrawal. A host without the network key that dials the exporting
+    /// leader's relay gets nothing, and the refusal is counted. Withdrawing a relayed service
+    /// (its publisher goes, with a goodbye, while its server keeps listening): within 2 s a
+    /// new connection through the importing leader's relay port gets nothing, and an open,
+    /// endless transfer through it is closed — by the exporting leader, which revoked it.
     @Test(.timeLimit(.minutes(2)))
-    func afterAWithdrawalNewRelayedConnectionsFailAndOpenOnesCloseWithinTwoSeconds() async throws {
+    func aStrangerIsRefusedAndAfterAWithdrawalNewRelayedConnectionsFailAndOpenOnesCloseWithinTwoSeconds() async throws {
         try await Testbed.with(islands: 2, hosts: 2, topology: .init(samePrefix: true, uplink: true)) { bed in
             let world = RelayWorld(bed)
             try await world.explaining {
@@ -208,6 +217,25 @@ import Testing
                 }
                 let streaming = follower.output.last ?? ""
                 try await streamed(atLeast: (Int(streaming.split(separator: " ").last ?? "") ?? 0) + (256 << 10))
+
+                // A host with an SSH key of its own but not the network key (OpenSSH, from island
+                // 2's gateway host, which reaches island 1's relay port) gets no stream to the
+                // exported service: its authentication is refused and counted.
+                let strangerKey = "\(bed.directory)/\(leader)/stranger-key"
+                try await bed.runChecked(leader, ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", strangerKey])
+                let relayPort = 7403 // [relay] port: the DHT port + 3
+                let stranger = try await bed.run(leader, [
+                    "ssh", "-i", strangerKey, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-p", String(relayPort),
+                    "-W", "\(bed.address(of: one).v4):8080", "stranger@\(try #require(bed.uplinkAddress(of: .i(1, h: 1))).v4)",
+                ], timeout: .seconds(20))
+                await world.check(!stranger.succeeded && stranger.stdout.isEmpty && stranger.stderr.contains("Permission denied"),
+                                  "an SSH client without the network key at i1h1's relay: \(stranger)")
+                let refusals = try await world.metrics(on: .i(1, h: 1)).samples.filter {
+                    $0.name == "z2z_relay_refusals_total" && $0.labels["side"] == "export"
+                        && ["not_a_gateway", "bad_network_key"].contains($0.labels["reason"] ?? "")
+                }
+                await world.check(refusals.reduce(0) { $0 + $1.value } >= 1, "i1h1 counts no refusal of the stranger: \(refusals)")
                 // When it ends, read as the line arrives (the fetches below take their time).
                 let closing = Task { () throws -> (String, ContinuousClock.Instant) in
                     let line = try await follower.waitForLine(containing: "closed", timeout: .seconds(10))
@@ -232,11 +260,16 @@ import Testing
                 let (closedLine, closedAt) = try await closing.value
                 let again = try? await RelayTraffic.fetch(bed, from: two, at.address, port: at.port, timeout: 1)
                 print("relay withdrawal: new connections fail \(refused - withdrawn) (\(how)), the open transfer closed "
-                      + "\(closedAt - withdrawn) (\(closedLine)) after the goodbye")
+                      + "\(closedAt - withdrawn) (\(closedLine)) after the goodbye; the stranger refused as "
+                      + refusals.map { "\($0.labels["reason"] ?? "?") \(Int($0.value))" }.joined(separator: ", "))
                 await world.check(again != file, "a fetch after the refusal got the file again: \(again.map { "\($0)" } ?? "-")")
                 await world.check(refused - withdrawn <= .seconds(2), "new connections still went through \(refused - withdrawn) after the withdrawal")
                 await world.check(closedAt > withdrawn && closedAt - withdrawn <= .seconds(2),
                                   "the open transfer closed \(closedAt - withdrawn) after the withdrawal")
+                // Island 1's relay closed the open transfer itself: the service was revoked there.
+                let revoked = try await world.metrics(on: .i(1, h: 1)).value(
+                    "z2z_relay_stream_endings_total", ["side": "export", "reason": "revoked"])
+                await world.check((revoked ?? 0) >= 1, "i1h1 counts \(revoked.map { "\($0)" } ?? "no") streams ended as revoked")
             }
         }
     }
@@ -284,7 +317,7 @@ import Testing
                 let gone = watcher.first(after: kill) { $0.id == imported.id && $0.kind == .removed }
                 print("relay leader kill: old import gone \(gone.map { "\($0 - kill)" } ?? "never"), "
                       + "import on the new leader \(resolved - kill), first relayed fetch \(fetched - kill) after the kill")
-                try await world.expectRelayed(line, on: watcher, through: follower)
+                try await world.expectRelayed(line, on: watcher, through: follower, because: "overlapping_prefixes")
                 await world.check(fetched - kill <= .seconds(5), "the first relayed fetch through \(follower) worked \(fetched - kill) after the kill")
             }
         }

@@ -80,8 +80,9 @@ final class RelayWorld {
     /// Everything a relayed import must be, as seen from `client`: every resolution of it
     /// (IPv4 and IPv6) on a synthesized host at `leader`'s LAN address and one port, never
     /// the service's own address; the TXT as published; its host name resolving to the
-    /// leader (`avahi-resolve`); and z2zd on the leader listening on that port.
-    func expectRelayed(_ line: BrowseLine, on watcher: BrowseWatcher, through leader: HostRef,
+    /// leader (`avahi-resolve`); z2zd on the leader listening on that port; and the leader
+    /// saying it relays the import for `reason` (`z2z services`).
+    func expectRelayed(_ line: BrowseLine, on watcher: BrowseWatcher, through leader: HostRef, because reason: String,
                        sourceLocation: SourceLocation = #_sourceLocation,
                        isolation: isolated (any Actor)? = #isolation) async throws {
         let resolution = try #require(line.resolution)
@@ -108,6 +109,9 @@ final class RelayWorld {
         await check(sockets.contains("\"z2zd\""),
                     "z2zd on \(leader) listens on \(udp ? "UDP" : "TCP") port \(resolution.port): \(sockets)",
                     sourceLocation: sourceLocation)
+        let route = try await self.route(of: name, on: leader)
+        await check(route == "relayed \(reason)", "\(leader)'s z2z services says \(name) is \(route ?? "not listed"), not relayed \(reason)",
+                    sourceLocation: sourceLocation)
     }
 
     /// Resolutions as a failure message reads them: `address port N`.
@@ -119,6 +123,23 @@ final class RelayWorld {
     func resolve(_ host: HostName, on client: HostRef, isolation: isolated (any Actor)? = #isolation) async throws -> IPAddress? {
         let resolved = try await bed.runChecked(client, ["avahi-resolve", "-4", "-n", host.value], timeout: .seconds(10))
         return resolved.split(whereSeparator: \.isWhitespace).last.flatMap { try? IPAddress(String($0)) }
+    }
+
+    /// How the gateway on `host` says it reaches its import `name` (`z2z services --json`):
+    /// `relayed overlapping_prefixes`, `direct`, ...; nil when it lists no such import.
+    func route(of name: String, on host: HostRef, isolation: isolated (any Actor)? = #isolation) async throws -> String? {
+        let output = try await bed.runChecked(host, [try BuildProducts.executable("z2z"), "services", "--json"], timeout: .seconds(10))
+        let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        let services = json?["services"] as? [[String: Any]] ?? []
+        guard let route = services.first(where: { $0["name"] as? String == name && $0["route"] != nil })?["route"] as? [String: Any],
+              let path = route["path"] as? String
+        else { return nil }
+        return ([path] + [route["reason"] as? String].compactMap { $0 }).joined(separator: " ")
+    }
+
+    /// The gateway's `/metrics` on `host`, parsed strictly.
+    func metrics(on host: HostRef, isolation: isolated (any Actor)? = #isolation) async throws -> PrometheusText {
+        try PrometheusText(try await bed.runChecked(host, ["curl", "-sS", "-m", "10", "http://127.0.0.1:7401/metrics"]))
     }
 
     /// The addresses a file server printed connections from so far.
