@@ -19,7 +19,8 @@ import Testing
 
     /// Three islands on one prefix, each leader with a leg on the uplink: island 1's TCP file
     /// server and UDP echo server are used from islands 2 and 3, island 2's file server from
-    /// island 1. The servers see only their own leader connect.
+    /// island 1. The servers see only their own leader connect, and island 1's leader counts
+    /// the bytes it relayed.
     @Test(.timeLimit(.minutes(2)))
     func onTheSamePrefixEverywhereServicesAreFetchedThroughTheLeadersOverTCPAndUDPBothWays() async throws {
         try await Testbed.with(islands: 3, hosts: 2, topology: .init(samePrefix: true, uplink: true)) { bed in
@@ -236,6 +237,7 @@ import Testing
                         && ["not_a_gateway", "bad_network_key"].contains($0.labels["reason"] ?? "")
                 }
                 await world.check(refusals.reduce(0) { $0 + $1.value } >= 1, "i1h1 counts no refusal of the stranger: \(refusals)")
+
                 // When it ends, read as the line arrives (the fetches below take their time).
                 let closing = Task { () throws -> (String, ContinuousClock.Instant) in
                     let line = try await follower.waitForLine(containing: "closed", timeout: .seconds(10))
