@@ -319,7 +319,8 @@ public struct ImportPlanner: Sendable {
         }
         held[key] = nil
         if var current = imports[key] {
-            let publication = makePublication(record, name: current.publication.name, addresses: addresses, port: port)
+            let publication = makePublication(record, name: current.publication.name, addresses: addresses, port: port,
+                                              relayed: relayed != nil)
             let leader = relayed == nil ? nil : owner
             guard publication != current.publication || relayed != current.relayed || leader != current.relayLeader else { return asked }
             current.record = record
@@ -330,7 +331,8 @@ public struct ImportPlanner: Sendable {
             return asked + [.update(key, current)]
         }
         let name = freeName(for: record, excluding: key)
-        let imported = Imported(record: record, publication: makePublication(record, name: name, addresses: addresses, port: port),
+        let imported = Imported(record: record, publication: makePublication(record, name: name, addresses: addresses, port: port,
+                                                                             relayed: relayed != nil),
                                 relayed: relayed, relayLeader: relayed == nil ? nil : owner)
         setImport(key, imported)
         return asked + [.publish(key, imported)]
@@ -396,11 +398,14 @@ public struct ImportPlanner: Sendable {
     /// The import as published: the record's name (or a free one), type and TXT, on a
     /// synthesized host with `addresses` (the service's own, or this leader's for a relay)
     /// at `port` (the service's, or the relay listener's).
-    private func makePublication(_ record: ServiceRecord, name: InstanceName, addresses: [IPAddress], port: UInt16) -> Publication {
+    /// `relayed`: on this leader's addresses, under a host name of its own (`SynthesizedHost`).
+    private func makePublication(_ record: ServiceRecord, name: InstanceName, addresses: [IPAddress], port: UInt16,
+                                 relayed: Bool) -> Publication {
         let suffix = record.islandName.isEmpty ? String(record.island.description.prefix(8)) : record.islandName
+        let host = SynthesizedHost.name(label: record.hostLabel, island: record.island, relayed: relayed)
         return Publication(
             name: name, type: record.type, subtypes: record.subtypes, port: port, txt: record.txt,
-            host: .synthesized(SynthesizedHost.name(label: record.hostLabel, island: record.island), addresses: addresses),
+            host: .synthesized(host, addresses: addresses),
             renameRule: .suffix(suffix), announcement: .immediate)
     }
 }

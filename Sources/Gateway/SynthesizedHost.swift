@@ -3,7 +3,8 @@ import Island
 import LocalDomain
 
 /// Host names a gateway makes up for the services it imports: `<label>-z2z-<island>.local`,
-/// e.g. `printer-z2z-0a1b2c3d.local` for host `printer` of island `0a1b2c3d…`.
+/// e.g. `printer-z2z-0a1b2c3d.local` for host `printer` of island `0a1b2c3d…`, and
+/// `printer-relay-z2z-0a1b2c3d.local` for those of its services that are relayed.
 ///
 /// The marker is how every gateway recognizes what a gateway published — on this island or
 /// any other, by the current leader or a former one, or copied by an Avahi reflector
@@ -19,10 +20,15 @@ extension DiscoveredService {
 
 public enum SynthesizedHost {
     static let marker = "-z2z-"
+    /// Before the marker in the names of relayed imports' hosts: `printer-relay-z2z-0a1b2c3d.local`.
+    static let relayMarker = "-relay"
 
     /// The host name for services of `island` running on a host whose first label is `label`.
-    public static func name(label: String, island: IslandID, domain: DomainName = .local) -> HostName {
-        let tag = marker + String(island.description.prefix(8))
+    /// With `relayed`, the name for those of its services imported through the relay: they
+    /// are published on this leader's addresses, not the host's, so they need a host of their
+    /// own — sharing one, a direct import of the same host would resolve to the relay too.
+    public static func name(label: String, island: IslandID, relayed: Bool = false, domain: DomainName = .local) -> HostName {
+        let tag = (relayed ? relayMarker : "") + marker + String(island.description.prefix(8))
         var kept = ""
         for character in label where character != "." {
             guard kept.utf8.count + character.utf8.count + tag.utf8.count <= 63 else { break }

@@ -29,8 +29,14 @@ struct Gateway {
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             arguments += ["--config", file]
         }
-        if let seed { arguments += ["--bootstrap", "\(bed.address(of: seed).v4):\(engine.seedPort)"] }
+        if let seed { arguments += ["--bootstrap", "\(seedAddress(bed, seed)):\(engine.seedPort)"] }
         return Gateway(host: host, process: try bed.spawn(host, arguments))
+    }
+
+    /// Where other gateways reach `seed`: its leg on the uplink segment when it has one
+    /// (`Topology.uplink`: no LAN is routed), else its LAN address.
+    static func seedAddress(_ bed: Testbed, _ seed: HostRef) -> String {
+        (bed.uplinkAddress(of: seed) ?? bed.address(of: seed)).v4
     }
 
     /// The start of every z2zd command line in these tests: the executable, the host's own

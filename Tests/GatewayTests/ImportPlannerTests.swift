@@ -210,9 +210,33 @@ struct ImportThroughRelayTests {
         let published = imports.relayOpened(record.id, port: 40_100)
         guard case .publish(_, let imported)? = published.first else { Issue.record("expected a publication, got \(published)"); return }
         #expect(imported.publication.port == 40_100)
-        #expect(imported.publication.host == .synthesized(try HostName("printer-z2z-0b0b0b0b.local"), addresses: [try IPAddress("192.168.1.2")]))
+        #expect(imported.publication.host == .synthesized(try HostName("printer-relay-z2z-0b0b0b0b.local"), addresses: [try IPAddress("192.168.1.2")]))
         let gone = imports.remove(slot)
         #expect(gone.contains(.relay(.closeRelay(record.id))) && gone.contains { if case .withdraw = $0 { true } else { false } })
+    }
+
+    /// One host's services, one relayed and one not, on two host names: the address records
+    /// of a shared one would send the direct import's clients to the relay too.
+    @Test func aRelayedAndADirectImportOfOneHostAreOnHostsOfTheirOwn() throws {
+        var imports = ImportPlanner()
+        _ = imports.activate(localIsland: Fixture.islandA)
+        _ = imports.setRelay(mode: .auto, localPrefixes: [try IPPrefix("192.168.1.0/24")], leaderAddresses: [try IPAddress("192.168.1.2")])
+        let offer = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 2, 1, port: 7403)], lanPrefixes: [try IPPrefix("10.2.0.0/24")],
+                               lanRouted: true)
+        var camera = try Fixture.record("Camera", addresses: ["10.2.0.5"])
+        var scanner = try Fixture.record("Scanner", addresses: ["10.2.0.5"])
+        camera.relay = offer
+        scanner.relay = offer
+        _ = imports.apply(camera, from: slot)
+        _ = imports.apply(scanner, from: ValueSlot(owner: slot.owner, valueID: 2))
+        let direct = imports.probed(camera.id, reachable: true)
+        _ = imports.probed(scanner.id, reachable: false)
+        let relayed = imports.relayOpened(scanner.id, port: 40_100)
+        guard case .publish(_, let cameraImport)? = direct.first, case .publish(_, let scannerImport)? = relayed.first else {
+            Issue.record("expected two publications, got \(direct) and \(relayed)"); return
+        }
+        #expect(cameraImport.publication.host == .synthesized(try HostName("printer-z2z-0b0b0b0b.local"), addresses: [try IPAddress("10.2.0.5")]))
+        #expect(scannerImport.publication.host == .synthesized(try HostName("printer-relay-z2z-0b0b0b0b.local"), addresses: [try IPAddress("192.168.1.2")]))
     }
 
     @Test func withTheRelayOffTheSameServiceIsHeldAsUnreachable() throws {

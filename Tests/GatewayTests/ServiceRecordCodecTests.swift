@@ -56,6 +56,9 @@ struct SynthesizedHostTests {
         #expect(SynthesizedHost.isSynthesized(host))
         #expect(!SynthesizedHost.isSynthesized(try HostName("printer.local")))
         #expect(!SynthesizedHost.isSynthesized(try HostName("my-z2z-notahex.local")))
+        let relayed = SynthesizedHost.name(label: "printer", island: Fixture.islandB, relayed: true)
+        #expect(relayed.value == "printer-relay-z2z-0b0b0b0b.local")
+        #expect(SynthesizedHost.isSynthesized(relayed))
     }
 
     @Test func longLabelsAreShortenedToFitOneLabel() throws {
