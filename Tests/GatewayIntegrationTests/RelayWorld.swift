@@ -17,10 +17,11 @@ final class RelayWorld {
 
     init(_ bed: Testbed) { self.bed = bed }
 
-    /// The `[relay]` section the gateways run with: auto mode, and on a testbed whose LANs
-    /// are not routed (an uplink), the word that says so, as their operator would write it.
+    /// The `[relay]` section the gateways run with: auto mode, as shipped. Nobody tells them
+    /// whether a LAN is routed; for UDP services they find out (the exporting leader's relay
+    /// answers at its LAN address, or not).
     var relayConfiguration: String {
-        "[relay]\nmode = \"auto\"\nlan_routed = \(!bed.topology.uplink)\n"
+        "[relay]\nmode = \"auto\"\n"
     }
 
     /// Starts z2zd on `host` with the relay on; `seed` is found on its uplink leg if it has one.
