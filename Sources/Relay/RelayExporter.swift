@@ -13,6 +13,11 @@ import Transport
 /// requester, connects there and splices bytes (TCP) or framed datagrams (UDP) both ways.
 /// Nothing else on the LAN can be reached through it.
 ///
+/// An exporting leader that cannot be dialled (behind NAT) dials out instead (`dialOut`,
+/// a reverse tunnel) and serves the streams that arrive over that connection the same way.
+/// Its own server grants such reverse tunnels to the leaders that dial it, and registers
+/// them in the `TunnelDirectory` it shares with this leader's importer.
+///
 /// Decisions (admission, limits, revocation, counts) are `ExportGate`'s; this type carries
 /// them out on NIO. Its state sits behind one lock, touched briefly from event loops.
 public final class RelayExporter: Sendable {
@@ -25,17 +30,23 @@ public final class RelayExporter: Sendable {
         var gate: ExportGate
         var streams: [StreamID: LiveStream] = [:]
         var listener: Channel?
+        /// Every connection: those its server accepted and those it dialled out.
         var tunnels: [ObjectIdentifier: Channel] = [:]
+        var reverse: [NodeID: ReverseTunnel] = [:]
         var stopped = false
     }
 
     public let settings: RelaySettings
     let authorizer: Authorizer
+    let directory: TunnelDirectory?
     let state: Mutex<State>
-    private var limits: RelayLimits { settings.limits }
+    var limits: RelayLimits { settings.limits }
 
-    public init(_ settings: RelaySettings, authorizer: @escaping Authorizer) {
+    /// - Parameter directory: where the server registers the reverse tunnels other leaders
+    ///   dial in, for this leader's importer; nil refuses them.
+    public init(_ settings: RelaySettings, directory: TunnelDirectory? = nil, authorizer: @escaping Authorizer) {
         self.settings = settings
+        self.directory = directory
         self.authorizer = authorizer
         self.state = Mutex(State(gate: ExportGate(limits: settings.limits)))
     }
@@ -58,7 +69,7 @@ public final class RelayExporter: Sendable {
         return local
     }
 
-    /// Stops listening and closes every tunnel and stream.
+    /// Stops listening and closes every tunnel (dialled out too) and stream.
     public func shutdown() async {
         let channels = state.withLock { s -> [Channel] in
             s.stopped = true
@@ -111,9 +122,12 @@ public final class RelayExporter: Sendable {
                                                    userAuthDelegate: authentication)
         configuration.maxAuthAttempts = 3
         configuration.maximumPacketSize = limits.channelPacketBytes
+        configuration.globalRequestDelegate = ReverseTunnelRequests(
+            peer: peer, channel: channel, directory: directory, answerTimeout: TimeAmount(limits.answerTimeout),
+            refused: { [self] reason in state.withLock { $0.gate.book.refuse(reason) } })
         let ssh = NIOSSHHandler(role: .server(configuration), allocator: channel.allocator) { [self] child, type in
             guard let requester = peer.id else { return child.eventLoop.makeFailedFuture(RelayRefusal.notAGateway) }
-            return openStream(child, type: type, requester: requester)
+            return openStream(child, type: type, requester: requester, openedBy: .client)
         }
         try channel.pipeline.syncOperations.addHandlers([ssh, CloseOnError()])
         // A client that does not authenticate in time is dropped.
@@ -133,16 +147,18 @@ public final class RelayExporter: Sendable {
 
     // MARK: one stream
 
-    /// Answers one channel request: refused with a reason, or connected to the service and
-    /// spliced. Runs on the tunnel's event loop, before the channel is confirmed.
-    private func openStream(_ child: Channel, type: SSHChannelType, requester: NodeID) -> EventLoopFuture<Void> {
-        guard case .directTCPIP(let target) = type else {
+    /// Answers one channel request from `requester`, over a tunnel it dialled (`opener`
+    /// `.client`) or one this leader dialled out (`.server`): refused with a reason, or
+    /// connected to the service and spliced. Runs on the tunnel's event loop, before the
+    /// channel is confirmed.
+    func openStream(_ child: Channel, type: SSHChannelType, requester: NodeID, openedBy opener: StreamOpener) -> EventLoopFuture<Void> {
+        guard let target = opener.target(of: type) else {
             state.withLock { $0.gate.book.refuse(.protocolError) }
             return child.eventLoop.makeFailedFuture(RelayRefusal.protocolError)
         }
         let service: ServiceRef
         do {
-            service = try ServiceRefCodec.decode(target.targetHost)
+            service = try ServiceRefCodec.decode(target)
         } catch {
             state.withLock { $0.gate.book.refuse(error) }
             return answer(child, .refused(error))

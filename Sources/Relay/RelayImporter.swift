@@ -12,6 +12,11 @@ import Synchronization
 ///
 /// A tunnel that drops fails the streams it carried (their clients see a closed
 /// connection) and is dialled again on the next stream request.
+///
+/// A leader that cannot be dialled (behind NAT) dials this leader's relay server instead
+/// (a reverse tunnel, `RelayExporter.dialOut`); while that tunnel is up, in the
+/// `TunnelDirectory` this importer shares with its exporter, streams to that leader go
+/// over it, and otherwise the importer dials as usual.
 public final class RelayImporter: Sendable {
     enum TunnelSlot {
         case dialing(EventLoopFuture<RelayTunnel>)
@@ -32,11 +37,15 @@ public final class RelayImporter: Sendable {
     }
 
     public let settings: RelaySettings
+    let directory: TunnelDirectory?
     let state = Mutex(State())
     var limits: RelayLimits { settings.limits }
 
-    public init(_ settings: RelaySettings) {
+    /// - Parameter directory: the reverse tunnels other leaders dialled in to this
+    ///   leader's `RelayExporter` (the same directory), used before dialling.
+    public init(_ settings: RelaySettings, directory: TunnelDirectory? = nil) {
         self.settings = settings
+        self.directory = directory
     }
 
     /// Refusals (the exporting leaders' and this side's), endings and per-service traffic,
@@ -115,8 +124,12 @@ public final class RelayImporter: Sendable {
 
     // MARK: tunnels
 
-    /// The tunnel to `leader`: the one up, the one being dialled, or a new dial.
+    /// The tunnel to `leader`: the reverse one it dialled in, the one up, the one being
+    /// dialled, or a new dial.
     private func tunnel(to leader: RelayLeader) -> EventLoopFuture<RelayTunnel> {
+        if let reverse = directory?.tunnel(to: leader.id) {
+            return reverse.channel.eventLoop.makeSucceededFuture(reverse)
+        }
         enum Step { case use(EventLoopFuture<RelayTunnel>), dial(EventLoopPromise<RelayTunnel>) }
         let step = state.withLock { s -> Step in
             switch s.tunnels[leader.id] {

@@ -9,29 +9,50 @@ import Transport
 /// Where an exporting leader's relay listens, and who it must be: a node as others know it.
 public typealias RelayLeader = Contact
 
-/// One SSH connection from this leader (the client) to an exporting leader, carrying every
-/// relayed stream between the two as its own channel. SSH's per-channel windows keep a bulk
-/// transfer from starving the small streams beside it.
+/// One SSH connection between this leader and another, carrying every relayed stream this
+/// leader opens towards that leader as its own channel. SSH's per-channel windows keep a
+/// bulk transfer from starving the small streams beside it.
+///
+/// Usually this leader dialled (`dial`, the SSH client, opening `direct-tcpip` channels).
+/// A leader that cannot be dialled dials out instead (`RelayExporter.dialOut`), and the
+/// leader it dialled opens streams back over that connection as the SSH server
+/// (`forwarded-tcpip` channels, `StreamOpener`); `TunnelDirectory` hands those tunnels to
+/// its importer. Either way `openStream` is the one way a stream is asked for.
 ///
 /// Authentication both ways with kept crypto only: the server's host key must hash to the
 /// leader's node id (`ExpectedLeaderHostKey`), and the client signs in with its own Ed25519
 /// identity and the network-key proof (`RelayClientAuthentication`).
 final class RelayTunnel: Sendable {
+    /// The leader at the other end.
     let leader: NodeID
     let channel: Channel
+    /// Which end this side is, and so which channel type its streams open.
+    let opener: StreamOpener
     private let ssh: NIOLoopBound<NIOSSHHandler>
     private let answerTimeout: TimeAmount
 
-    private init(leader: NodeID, channel: Channel, ssh: NIOLoopBound<NIOSSHHandler>, answerTimeout: TimeAmount) {
+    init(leader: NodeID, channel: Channel, ssh: NIOLoopBound<NIOSSHHandler>, opener: StreamOpener, answerTimeout: TimeAmount) {
         self.leader = leader
         self.channel = channel
         self.ssh = ssh
+        self.opener = opener
         self.answerTimeout = answerTimeout
     }
 
+    /// Sets up the channels the server opens towards a client that dialled out, on the
+    /// connection's loop (`RelayExporter` serving a stream request).
+    typealias StreamServer = @Sendable (_ child: Channel, _ type: SSHChannelType) -> EventLoopFuture<Void>
+
     /// Connects, checks the server, authenticates; fails with `wrongHostKey` or
     /// `tunnelUnavailable` (anything else: refused, timed out, closed).
-    static func dial(_ leader: RelayLeader, settings: RelaySettings, on loop: any EventLoop) -> EventLoopFuture<RelayTunnel> {
+    ///
+    /// - Parameter serving: nil for a tunnel this leader opens streams on (the server opens
+    ///   no channel towards it). Given, the tunnel is a reverse one: once authenticated it
+    ///   asks the server to open streams towards it (`tcpip-forward`,
+    ///   `ReverseTunnelRequests`), is up only once the server agreed, and hands every
+    ///   channel the server opens to `serving`.
+    static func dial(_ leader: RelayLeader, settings: RelaySettings, on loop: any EventLoop,
+                     serving: StreamServer? = nil) -> EventLoopFuture<RelayTunnel> {
         let wrongHostKey = WrongHostKeyFlag()
         let address: SocketAddress
         do { address = try leader.endpoint.socketAddress() } catch { return loop.makeFailedFuture(RelayRefusal.tunnelUnavailable) }
@@ -46,29 +67,38 @@ final class RelayTunnel: Sendable {
                         userAuthDelegate: RelayClientAuthentication(identity: settings.identity, server: leader.id, key: settings.networkKey),
                         serverAuthDelegate: ExpectedLeaderHostKey(leader: leader.id) { wrongHostKey.set() })
                     configuration.maximumPacketSize = settings.limits.channelPacketBytes
-                    // The server never opens channels towards us.
-                    let ssh = NIOSSHHandler(role: .client(configuration), allocator: channel.allocator) { child, _ in
-                        child.eventLoop.makeFailedFuture(RelayRefusal.protocolError)
+                    let ssh = NIOSSHHandler(role: .client(configuration), allocator: channel.allocator) { child, type in
+                        // Only a reverse tunnel's server opens channels towards us.
+                        guard let serving else { return child.eventLoop.makeFailedFuture(RelayRefusal.protocolError) }
+                        return serving(child, type)
                     }
                     try channel.pipeline.syncOperations.addHandlers([ssh, TunnelWatcher(ready: ready)])
                 }
             }
             .connect(to: address)
             .flatMap { channel in
+                // Cancelled once up: firing, it ends a handshake or a `tcpip-forward` request
+                // still unanswered.
                 let timer = channel.eventLoop.scheduleTask(in: timeout) {
                     channel.pipeline.fireUserInboundEventTriggered(TunnelWatcher.TimedOut())
-                }
-                return ready.futureResult.flatMapThrowing {
-                    timer.cancel()
-                    let ssh = try channel.pipeline.syncOperations.handler(type: NIOSSHHandler.self)
-                    return RelayTunnel(leader: leader.id, channel: channel, ssh: NIOLoopBound(ssh, eventLoop: channel.eventLoop),
-                                       answerTimeout: TimeAmount(settings.limits.answerTimeout))
-                }
-                .flatMapErrorThrowing { error in
-                    timer.cancel()
                     channel.close(promise: nil)
-                    throw error
                 }
+                return ready.futureResult
+                    .flatMap { () -> EventLoopFuture<Void> in
+                        guard serving != nil else { return channel.eventLoop.makeSucceededVoidFuture() }
+                        return askForReverseStreams(on: channel)
+                    }
+                    .flatMapThrowing {
+                        timer.cancel()
+                        let ssh = try channel.pipeline.syncOperations.handler(type: NIOSSHHandler.self)
+                        return RelayTunnel(leader: leader.id, channel: channel, ssh: NIOLoopBound(ssh, eventLoop: channel.eventLoop),
+                                           opener: .client, answerTimeout: TimeAmount(settings.limits.answerTimeout))
+                    }
+                    .flatMapErrorThrowing { error in
+                        timer.cancel()
+                        channel.close(promise: nil)
+                        throw error
+                    }
             }
             .flatMapErrorThrowing { _ in
                 // `ready` may not have reached a pipeline (connect failed); a promise keeps its
@@ -76,6 +106,20 @@ final class RelayTunnel: Sendable {
                 ready.fail(RelayRefusal.tunnelUnavailable)
                 throw wrongHostKey.isSet ? RelayRefusal.wrongHostKey : RelayRefusal.tunnelUnavailable
             }
+    }
+
+    /// The `tcpip-forward` request that turns an authenticated connection into a reverse
+    /// tunnel; fails when the server refuses it (it takes no reverse tunnels). The
+    /// handshake timer still runs, and closing the connection fails the request.
+    private static func askForReverseStreams(on channel: Channel) -> EventLoopFuture<Void> {
+        let answered = channel.eventLoop.makePromise(of: GlobalRequest.TCPForwardingResponse?.self)
+        do {
+            try channel.pipeline.syncOperations.handler(type: NIOSSHHandler.self)
+                .sendTCPForwardingRequest(.listen(host: ReverseTunnelRequests.host, port: 0), promise: answered)
+        } catch {
+            answered.fail(error)
+        }
+        return answered.futureResult.map { _ in }
     }
 
     /// Opens a channel for `service`, lets `configure` set up its pipeline (on the tunnel's
@@ -93,10 +137,9 @@ final class RelayTunnel: Sendable {
         let loop = channel.eventLoop
         let answered = loop.makePromise(of: StreamReply.self)
         let opened = loop.makePromise(of: Channel.self)
-        let target = SSHChannelType.DirectTCPIP(
-            targetHost: host, targetPort: 0, originatorAddress: try! SocketAddress(ipAddress: "0.0.0.0", port: 0))
+        let type = opener.channelType(for: host)
         loop.execute { [ssh] in
-            ssh.value.createChannel(opened, channelType: .directTCPIP(target)) { child, _ in
+            ssh.value.createChannel(opened, channelType: type) { child, _ in
                 child.eventLoop.makeCompletedFuture { try configure(child, answered) }
             }
         }

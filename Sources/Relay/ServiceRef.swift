@@ -32,7 +32,8 @@ public struct ServiceRef: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// How a `ServiceRef` travels in the SSH channel request: the target host of a
-/// `direct-tcpip` channel (RFC 4254 §7.2), whose port is sent as 0. nio-ssh opens no
+/// `direct-tcpip` channel, or the listening host of a `forwarded-tcpip` one over a reverse
+/// tunnel (RFC 4254 §7.2, `StreamOpener`), whose port is sent as 0. nio-ssh opens no
 /// channel types of its own, so the target host carries a versioned, strict binary
 /// encoding as lowercase hex (SSH strings are text to nio-ssh):
 ///
