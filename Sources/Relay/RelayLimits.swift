@@ -30,6 +30,13 @@ public struct RelayLimits: Hashable, Sendable {
     /// closed, so the next stream dials a new one.
     public var answerTimeout: Interval = .seconds(30)
 
+    /// A reverse tunnel's dialling leader (`RelayExporter.dialOut`) sends TCP keepalives
+    /// after this long without traffic, then every third of it, and takes the tunnel for
+    /// dead after three go unanswered. Nothing else would tell it: streams come to it only
+    /// over the tunnel, and a NAT that dropped its mapping says nothing. The probes also
+    /// keep that mapping alive meanwhile.
+    public var reverseKeepalive: Interval = .seconds(25)
+
     /// The SSH maximum packet size each side advertises for its channels. nio-ssh makes a
     /// channel's receive window 64 times this, so it bounds what one stream whose client
     /// stopped reading holds buffered on the receiving leader: 2 MiB at the default (the

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kademlia
 import NIOCore
 import NIOPosix
@@ -58,9 +61,11 @@ final class RelayTunnel: Sendable {
         do { address = try leader.endpoint.socketAddress() } catch { return loop.makeFailedFuture(RelayRefusal.tunnelUnavailable) }
         let timeout = TimeAmount(settings.limits.handshakeTimeout)
         let ready = loop.makePromise(of: Void.self)
-        return ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if serving != nil { bootstrap = bootstrap.keepalive(after: settings.limits.reverseKeepalive) }
+        return bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     var configuration = SSHClientConfiguration(
@@ -155,6 +160,29 @@ final class RelayTunnel: Sendable {
         }
         answered.futureResult.whenComplete { _ in timer.cancel() }
         return answered.futureResult
+    }
+}
+
+extension ClientBootstrap {
+    /// TCP keepalive probes after `idle` without traffic, then every third of it; the
+    /// connection fails after three unanswered (`RelayLimits.reverseKeepalive`).
+    func keepalive(after idle: Interval) -> ClientBootstrap {
+        let seconds = SocketOptionValue(clamping: max(1, Int(idle.seconds.rounded(.up))))
+        return channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(TCPKeepalive.idle, value: seconds)
+            .channelOption(TCPKeepalive.interval, value: max(1, seconds / 3))
+            .channelOption(TCPKeepalive.count, value: 3)
+    }
+}
+
+/// The Linux TCP keepalive socket options NIO does not name.
+enum TCPKeepalive {
+    static let idle = option(TCP_KEEPIDLE)
+    static let interval = option(TCP_KEEPINTVL)
+    static let count = option(TCP_KEEPCNT)
+
+    private static func option(_ name: CInt) -> ChannelOptions.Types.SocketOption {
+        ChannelOptions.Types.SocketOption(level: NIOBSDSocket.OptionLevel.tcp, name: NIOBSDSocket.Option(rawValue: name))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSH
 import Primitives
 import Testbed
 import Testing
@@ -70,6 +71,35 @@ import Testing
         await server.close()
     }
 
+    /// Over a reverse tunnel too, a channel naming an address instead of a service is
+    /// refused as malformed, and one of the other direction's type (`direct-tcpip` from the
+    /// server) as a protocol error; neither reaches the authorizer or ends the tunnel.
+    @Test func aReverseChannelNamingAnAddressOrOfTheWrongTypeIsRefused() async throws {
+        let server = try await TestServer.tcp { BlobSender([1, 2, 3]) }
+        try await withReverseHarness(exports: [file: [server.endpoint]]) { relay in
+            try await relay.dialOut()
+            let tunnel = try #require(relay.directory.tunnel(to: relay.nattedLeader.id))
+            @Sendable func reader(_ channel: Channel, _ answered: EventLoopPromise<StreamReply>) throws {
+                try channel.pipeline.syncOperations.addHandlers([SSHDataCodec(), ReplyReader(answered: answered)])
+            }
+            #expect(try await tunnel.openStream(target: "127.0.0.1", configure: reader).get() == .refused(.malformedRequest))
+            #expect(relay.natted.report.refusals == [.malformedRequest: 1])
+
+            let ssh = try await tunnel.channel.eventLoop.submit {
+                NIOLoopBound(try tunnel.channel.pipeline.syncOperations.handler(type: NIOSSHHandler.self), eventLoop: tunnel.channel.eventLoop)
+            }.get()
+            let wrongWay = RelayTunnel(leader: tunnel.leader, channel: tunnel.channel, ssh: ssh, opener: .client, answerTimeout: .seconds(10))
+            #expect(try await wrongWay.openStream(for: file, configure: reader).get() == .refused(.tunnelUnavailable))
+            #expect(relay.natted.report.refusals == [.malformedRequest: 1, .protocolError: 1])
+            #expect(relay.natted.report.services.isEmpty)
+
+            let port = try await relay.listen(file)
+            #expect(try await within(10, "fetch on the same tunnel") { try await fetch("127.0.0.1", port) } == [1, 2, 3])
+            #expect(relay.server.tunnelCount == 1)
+        }
+        await server.close()
+    }
+
     @Test func aDialOutWithoutTheNetworkKeyOrToTheWrongLeaderIsRefused() async throws {
         try await withReverseHarness(exports: [:], nattedKey: Fixture.otherKey) { relay in
             await #expect(throws: RelayRefusal.tunnelUnavailable) { try await relay.dialOut() }
@@ -92,6 +122,20 @@ import Testing
             await #expect(throws: RelayRefusal.tunnelUnavailable) { try await natted.dialOut(to: relay.leader) }
             #expect(relay.exporter.report.refusals == [.protocolError: 1])
             await natted.shutdown()
+        }
+    }
+
+    /// A NATed leader learns its tunnel died only from TCP keepalives (which also keep its
+    /// NAT's mapping alive); on loopback nothing dies, so this checks they are on.
+    @Test func aReverseTunnelSendsTCPKeepalivesAtTheConfiguredInterval() async throws {
+        var limits = RelayLimits()
+        limits.reverseKeepalive = .seconds(30)
+        try await withReverseHarness(exports: [:], limits: limits) { relay in
+            let channel = try await relay.dialOut().channel
+            #expect(try await channel.getOption(.socketOption(.so_keepalive)).get() != 0)
+            #expect(try await channel.getOption(TCPKeepalive.idle).get() == 30)
+            #expect(try await channel.getOption(TCPKeepalive.interval).get() == 10)
+            #expect(try await channel.getOption(TCPKeepalive.count).get() == 3)
         }
     }
 
