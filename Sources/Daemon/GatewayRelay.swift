@@ -45,8 +45,11 @@ final class GatewayRelay: Sendable {
         let grants = Grants()
         self.grants = grants
         self.settings = settings
-        exporter = RelayExporter(settings) { requester, service in grants.authorize(requester, service) }
-        importer = RelayImporter(settings)
+        // Tunnels other leaders dial in to serve their own services (leaders behind NAT): the
+        // importer opens streams to them over those before dialling.
+        let directory = TunnelDirectory()
+        exporter = RelayExporter(settings, directory: directory) { requester, service in grants.authorize(requester, service) }
+        importer = RelayImporter(settings, directory: directory)
     }
 
     // MARK: exporting
