@@ -90,7 +90,7 @@ public struct GatewayDaemon: Sendable {
         let metrics = GatewayMetrics()
         // The leaders' relay, unless `[relay] mode = "off"`.
         let relay = config.relay.mode == .off ? nil : GatewayRelay(Relay.RelaySettings(
-            identity: identity, networkKey: networkKey, logger: Logger(label: "z2z.relay")))
+            identity: identity, networkKey: networkKey, logger: Logger(label: "z2z.relay")), rendezvous: rendezvous, network: network)
         let driver = GatewayDriver(
             machine: machine, domain: domain, rendezvous: rendezvous, link: PeerDatagramLink(peer: peer),
             hooks: .init(persistIsland: { island in
@@ -360,7 +360,7 @@ struct GatewayService: Service {
 
 /// Returns when the calling task is cancelled: a part of the gateway that cannot run (its
 /// port is taken) waits so, rather than ending the group it belongs to.
-private func untilCancelled() async {
+func untilCancelled() async {
     while (try? await Task.sleep(for: .seconds(3_600))) != nil {}
 }
 

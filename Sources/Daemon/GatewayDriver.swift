@@ -155,6 +155,10 @@ public actor GatewayDriver {
         for effect in machine.setPolicy(policy) { perform(effect) }
     }
 
+    /// A relay effect answered later than its effect was carried out (a relay listener opened
+    /// once a leader behind NAT dialled in).
+    public func relayEvent(_ event: GatewayMachine.Event) { handle(event) }
+
     /// The interfaces of this gateway's LAN (where its own advert is seen).
     public func lanInterfaces() -> [InterfaceIndex] { machine.view.lanInterfaces }
 

@@ -9,6 +9,7 @@ import NIOCore
 import NIOPosix
 import Primitives
 import Relay
+import Rendezvous
 import Synchronization
 import Transport
 
@@ -22,6 +23,10 @@ import Transport
 /// - Importing: the machine's `RelayEffect`s carried out: a bounded TCP connect probe, a
 ///   relay listener opened on this leader's LAN addresses (the port the import is published
 ///   with), closed with its import.
+/// - Leaders behind NAT: when no endpoint of an exporting leader answers, this leader asks
+///   it through the DHT to dial in (`RelayDialRequest` under `relay-dial/<leader>`), and
+///   opens the listener once that reverse tunnel is up; and it dials out itself to every
+///   leader that asks it so, keeping those tunnels up while the request stands.
 /// - The LAN: every few seconds the interfaces the machine's own advert is seen on give the
 ///   prefixes, the addresses and the offer (`RelayNetwork`), handed to the machine when
 ///   they change.
@@ -33,21 +38,38 @@ final class GatewayRelay: Sendable {
     /// How long to wait for the own advert before taking every interface as the LAN.
     static let lanFallbackAfter = Duration.seconds(10)
 
+    /// How long an import waits for a leader that cannot be dialled to dial in.
+    static let dialInWait = Duration.seconds(30)
+
     let exporter: RelayExporter
     let importer: RelayImporter
     private let grants: Grants
+    private let directory: TunnelDirectory
+    private let rendezvous: any Rendezvous
+    private let node: NodeID
+    private let network: NetworkID
+    /// Imports waiting for their exporting leader to dial in, and the requests to dial out
+    /// that other leaders put for this one (where to dial them, by asker).
+    private let dialIns = Mutex<Set<ImportKey>>([])
+    private let dialRequests = Mutex<[NodeID: [Endpoint]]>([:])
+    private let waiting: (stream: AsyncStream<(ImportKey, RelaySource)>, continuation: AsyncStream<(ImportKey, RelaySource)>.Continuation)
     /// This gateway's LAN as last found (`RelayNetwork`).
     private let lan = Mutex(RelayNetwork())
     private let settings: Relay.RelaySettings
     private var logger: Logger { settings.logger }
 
-    init(_ settings: Relay.RelaySettings) {
+    init(_ settings: Relay.RelaySettings, rendezvous: any Rendezvous, network: NetworkID) {
         let grants = Grants()
         self.grants = grants
         self.settings = settings
+        self.rendezvous = rendezvous
+        self.node = settings.identity.id
+        self.network = network
+        waiting = AsyncStream.makeStream(of: (ImportKey, RelaySource).self)
         // Tunnels other leaders dial in to serve their own services (leaders behind NAT): the
         // importer opens streams to them over those before dialling.
         let directory = TunnelDirectory()
+        self.directory = directory
         exporter = RelayExporter(settings, directory: directory) { requester, service in grants.authorize(requester, service) }
         importer = RelayImporter(settings, directory: directory)
     }
@@ -109,21 +131,19 @@ final class GatewayRelay: Sendable {
             let network = lan.withLock { $0 }
             let addresses = network.addresses.compactMap { Endpoint.Address(bytes: $0.bytes) }
             guard !addresses.isEmpty else { return .relayOpened(key, port: nil, failure: "this leader has no LAN address") }
-            guard let endpoint = await dialable(source.endpoints, from: network) else {
-                logger.warning("relay not opened: no endpoint of the exporting leader answers", metadata: [
+            let dialledIn = directory.leaders.contains(source.leader)
+            guard let endpoint = dialledIn ? source.endpoints.first : await dialable(source.endpoints, from: network) else {
+                logger.warning("no endpoint of the exporting leader's relay answers: asking it to dial in", metadata: [
                     "service": "\(key)", "leader": "\(source.leader)", "endpoints": "\(source.endpoints.map(\.description).joined(separator: ","))",
                 ])
-                return .relayOpened(key, port: nil, failure: "no relay endpoint of leader \(source.leader) answers")
+                await askToDialIn(source.leader, offer: network.offer)
+                dialIns.withLock { _ = $0.insert(key) }
+                waiting.continuation.yield((key, source))
+                return .relayOpened(key, port: nil, failure: "leader \(source.leader) cannot be dialled; waiting for it to dial in")
             }
-            do {
-                let port = try await importer.listen(for: Self.ref(key), via: Contact(id: source.leader, endpoint: endpoint), on: addresses)
-                logger.info("relay listening", metadata: ["service": "\(key)", "port": "\(port)", "leader": "\(source.leader)", "via": "\(endpoint)"])
-                return .relayOpened(key, port: port, failure: nil)
-            } catch {
-                logger.warning("relay not opened", metadata: ["service": "\(key)", "reason": "\(error)"])
-                return .relayOpened(key, port: nil, failure: "\(error)")
-            }
+            return await listen(key, source, via: endpoint, on: addresses)
         case .closeRelay(let key):
+            dialIns.withLock { _ = $0.remove(key) }
             await importer.stopListening(Self.ref(key))
             logger.info("relay closed", metadata: ["service": "\(key)"])
             return nil
@@ -143,6 +163,95 @@ final class GatewayRelay: Sendable {
         }
         if let endpoint = await firstConnecting(outside) { return endpoint }
         return await firstConnecting(inside)
+    }
+
+    private func listen(_ key: ImportKey, _ source: RelaySource, via endpoint: Endpoint,
+                        on addresses: [Endpoint.Address]) async -> GatewayMachine.Event {
+        do {
+            let port = try await importer.listen(for: Self.ref(key), via: Contact(id: source.leader, endpoint: endpoint), on: addresses)
+            logger.info("relay listening", metadata: ["service": "\(key)", "port": "\(port)", "leader": "\(source.leader)", "via": "\(endpoint)"])
+            return .relayOpened(key, port: port, failure: nil)
+        } catch {
+            logger.warning("relay not opened", metadata: ["service": "\(key)", "reason": "\(error)"])
+            return .relayOpened(key, port: nil, failure: "\(error)")
+        }
+    }
+
+    // MARK: leaders behind NAT
+
+    /// Asks `leader` through the DHT to dial this leader's relay (where `offer` says).
+    private func askToDialIn(_ leader: NodeID, offer: RelayOffer?) async {
+        guard let offer, !offer.endpoints.isEmpty else {
+            logger.warning("cannot ask a leader to dial in: this leader's relay does not listen", metadata: ["leader": "\(leader)"])
+            return
+        }
+        let valueID = node.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        do {
+            try await rendezvous.put(key: RecordKeys.relayDial(leader, network: network), valueID: valueID,
+                                     payload: RelayDialRequest.encode(offer.endpoints))
+        } catch {
+            logger.warning("could not ask a leader to dial in", metadata: ["leader": "\(leader)", "reason": "\(error)"])
+        }
+    }
+
+    /// An import waiting for its exporting leader to dial in: listens once it has (within
+    /// `dialInWait`), and tells the machine.
+    private func awaitDialIn(_ key: ImportKey, _ source: RelaySource, driver: GatewayDriver) async {
+        let deadline = ContinuousClock.now + Self.dialInWait
+        while ContinuousClock.now < deadline, !Task.isCancelled, dialIns.withLock({ $0.contains(key) }) {
+            if directory.leaders.contains(source.leader) {
+                let addresses = lan.withLock { $0 }.addresses.compactMap { Endpoint.Address(bytes: $0.bytes) }
+                guard let endpoint = source.endpoints.first, !addresses.isEmpty else { return }
+                guard dialIns.withLock({ $0.remove(key) }) != nil else { return }
+                await driver.relayEvent(await listen(key, source, via: endpoint, on: addresses))
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        if dialIns.withLock({ $0.remove(key) }) != nil {
+            logger.warning("the exporting leader did not dial in", metadata: ["service": "\(key)", "leader": "\(source.leader)", "waited": "\(Self.dialInWait)"])
+        }
+    }
+
+    /// Other leaders' requests that this one dial them: each asker is dialled (reverse
+    /// tunnel) and dialled again whenever the tunnel drops, while its request stands.
+    private func serveDialRequests(_ group: inout TaskGroup<Void>) async {
+        for await change in await rendezvous.subscribe(key: RecordKeys.relayDial(node, network: network)) {
+            switch change {
+            case .upserted(let value):
+                guard let endpoints = try? RelayDialRequest.decode(value.payload), !endpoints.isEmpty else {
+                    logger.debug("relay dial request refused: it does not decode", metadata: ["from": "\(value.owner)"])
+                    continue
+                }
+                let isNew = dialRequests.withLock { requests in
+                    defer { requests[value.owner] = endpoints }
+                    return requests[value.owner] == nil
+                }
+                if isNew { group.addTask { await self.dialOut(to: value.owner) } }
+            case .removed(_, let slot):
+                dialRequests.withLock { _ = $0.removeValue(forKey: slot.owner) }
+            }
+        }
+    }
+
+    /// Keeps a reverse tunnel to `asker` up while its request stands, with backoff.
+    private func dialOut(to asker: NodeID) async {
+        var backoff = Duration.seconds(1)
+        while !Task.isCancelled, let endpoints = dialRequests.withLock({ $0[asker] }) {
+            if let endpoint = await firstConnecting(endpoints) {
+                do {
+                    let tunnel = try await exporter.dialOut(to: Contact(id: asker, endpoint: endpoint))
+                    logger.info("reverse relay tunnel up", metadata: ["leader": "\(asker)", "via": "\(endpoint)"])
+                    backoff = .seconds(1)
+                    await tunnel.closed()
+                    logger.info("reverse relay tunnel closed", metadata: ["leader": "\(asker)"])
+                } catch {
+                    logger.warning("reverse relay tunnel not set up", metadata: ["leader": "\(asker)", "reason": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(30))
+        }
     }
 
     static func ref(_ key: ImportKey) -> ServiceRef { ServiceRef(island: key.island, type: key.type, name: key.name) }
@@ -207,14 +316,40 @@ final class GatewayRelay: Sendable {
     /// cancelled, handing it to the driver; shuts both sides down at the end. Without its
     /// port the relay offers nothing (imports still use other islands' relays).
     func run(port: UInt16, lanRouted: Bool, driver: GatewayDriver) async {
-        var relayPort: UInt16?
+        let relayPort: UInt16?
         do {
             let local = try await exporter.start(on: Endpoint(address: .v4(0), port: port))
             relayPort = local.port
             logger.info("relay listening for other leaders", metadata: ["address": "\(local)"])
         } catch {
+            relayPort = nil
             logger.error("relay server not started: this island's services are not relayed", metadata: ["port": "\(port)", "reason": "\(error)"])
         }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.followNetwork(relayPort: relayPort, lanRouted: lanRouted, driver: driver) }
+            group.addTask {
+                await withTaskGroup(of: Void.self) { waits in
+                    for await (key, source) in self.waiting.stream {
+                        waits.addTask { await self.awaitDialIn(key, source, driver: driver) }
+                    }
+                }
+            }
+            group.addTask {
+                await withTaskGroup(of: Void.self) { dials in
+                    await self.serveDialRequests(&dials)
+                    await untilCancelled()
+                }
+            }
+            await untilCancelled()
+            waiting.continuation.finish()
+            group.cancelAll()
+        }
+        await importer.shutdown()
+        await exporter.shutdown()
+    }
+
+    /// Finds this gateway's LAN and hands it to the driver when it changes.
+    private func followNetwork(relayPort: UInt16?, lanRouted: Bool, driver: GatewayDriver) async {
         let started = ContinuousClock.now
         var current: RelayNetwork?
         while !Task.isCancelled {
@@ -237,7 +372,5 @@ final class GatewayRelay: Sendable {
             let interval = current == nil ? Duration.milliseconds(250) : Self.networkInterval
             try? await Task.sleep(for: interval)
         }
-        await importer.shutdown()
-        await exporter.shutdown()
     }
 }

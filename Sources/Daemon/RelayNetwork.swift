@@ -89,7 +89,6 @@ extension IPAddress {
         }
     }
 
-    var isIPv4: Bool { if case .v4 = self { true } else { false } }
 }
 
 private extension FixedWidthInteger {

@@ -13,6 +13,8 @@ import SIP
 ///   how a leader learns which types exist anywhere, and what `z2z islands` lists.
 /// - `sip/<address of record>`: a SIP UA's binding, the same record as under its type key
 ///   (same value id), so a redirect needs one lookup (`SIPBinding`).
+/// - `relay-dial/<node id>`: leaders that cannot dial that leader's relay (it is behind NAT)
+///   ask it to dial them instead, one value per asking leader (`RelayDialRequest`).
 ///
 /// Deviation from DESIGN.md: the design's separate `island/<id>` and `types` keys are one
 /// `directory` key here — a subscriber learns both from one subscription.
@@ -27,6 +29,10 @@ public enum RecordKeys {
 
     public static func sip(_ addressOfRecord: SIPAddressOfRecord, network: NetworkID) -> RecordKey {
         RecordKey.make(network: network, namespace: SIPAddressOfRecord.dhtNamespace, name: addressOfRecord.description)
+    }
+
+    public static func relayDial(_ node: NodeID, network: NetworkID) -> RecordKey {
+        RecordKey.make(network: network, namespace: "relay-dial", name: node.hex)
     }
 
     /// One instance's value id under its type key: stable across restarts and leader

@@ -77,23 +77,27 @@ public enum ServiceRecordCodec {
         let txt = record.txt.wireFormat
         out += [UInt8(txt.count >> 8), UInt8(txt.count & 0xff)]
         out += txt
-        if let relay = record.relay {
-            out.append(relay.lanRouted ? 1 : 0)
-            let prefixes = relay.lanPrefixes.prefix(ServiceRecord.maximumPrefixes)
-            out.append(UInt8(prefixes.count))
-            for prefix in prefixes {
-                out.append(prefix.network.isIPv4 ? 4 : 6)
-                out += prefix.network.bytes
-                out.append(UInt8(prefix.length))
-            }
-            let endpoints = relay.endpoints.prefix(RelayOffer.maximumEndpoints)
-            out.append(UInt8(endpoints.count))
-            for endpoint in endpoints {
-                let bytes = endpoint.address.bytes
-                out.append(bytes.count == 4 ? 4 : 6)
-                out += bytes
-                out += [UInt8(endpoint.port >> 8), UInt8(endpoint.port & 0xff)]
-            }
+        if let relay = record.relay { out += offerBytes(relay) }
+        return out
+    }
+
+    /// A relay offer's bytes, as version 2 records carry it after the TXT.
+    static func offerBytes(_ relay: RelayOffer) -> [UInt8] {
+        var out: [UInt8] = [relay.lanRouted ? 1 : 0]
+        let prefixes = relay.lanPrefixes.prefix(ServiceRecord.maximumPrefixes)
+        out.append(UInt8(prefixes.count))
+        for prefix in prefixes {
+            out.append(prefix.network.isIPv4 ? 4 : 6)
+            out += prefix.network.bytes
+            out.append(UInt8(prefix.length))
+        }
+        let endpoints = relay.endpoints.prefix(RelayOffer.maximumEndpoints)
+        out.append(UInt8(endpoints.count))
+        for endpoint in endpoints {
+            let bytes = endpoint.address.bytes
+            out.append(bytes.count == 4 ? 4 : 6)
+            out += bytes
+            out += [UInt8(endpoint.port >> 8), UInt8(endpoint.port & 0xff)]
         }
         return out
     }
@@ -147,7 +151,7 @@ public enum ServiceRecordCodec {
     }
 
     /// The relay offer of version 2: whether the LAN is routed, then its prefixes.
-    private static func offer(_ reader: inout ByteReader<ServiceRecordRejection>) throws(ServiceRecordRejection) -> RelayOffer {
+    static func offer(_ reader: inout ByteReader<ServiceRecordRejection>) throws(ServiceRecordRejection) -> RelayOffer {
         let routed = try reader.u8()
         guard routed <= 1 else { throw .invalidField("relay", .addressMalformed("routed flag \(routed)")) }
         let count = Int(try reader.u8())
