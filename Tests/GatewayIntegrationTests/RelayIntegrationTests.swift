@@ -73,6 +73,41 @@ import Testing
         }
     }
 
+    /// An island behind a masquerading router (no port forward) and one whose leader sits on
+    /// the uplink: nothing can dial island 2's leader. Its service is fetched on island 1
+    /// anyway — island 1's leader, finding no endpoint of island 2's relay that answers, asks
+    /// it through the DHT to dial in, and the streams run over that reverse tunnel — and
+    /// island 1's service is fetched on island 2 over the tunnel island 2's leader dials as
+    /// usual.
+    @Test(.timeLimit(.minutes(2)))
+    func anIslandBehindNATExportsAndImportsOverTunnelsItsLeaderDials() async throws {
+        try await Testbed.with(islands: 2, hosts: 2, topology: .init(uplink: true, masqueraded: [2])) { bed in
+            let world = RelayWorld(bed)
+            try await world.explaining {
+                try world.start(.i(1, h: 1), island: "island-1", seed: nil)
+                try world.start(.i(2, h: 1), island: "island-2", seed: .i(1, h: 1))
+                let (routed, natted) = (HostRef.i(1, h: 2), HostRef.i(2, h: 2))
+                let watchers = (routed: try world.watch(routed), natted: try world.watch(natted))
+                let (_, file) = try await RelayTraffic.fileServer(bed, natted, port: 8080, bytes: 1 << 20)
+                let (_, other) = try await RelayTraffic.fileServer(bed, routed, port: 8081, bytes: 256 << 10)
+                _ = try await world.publish(natted, "Behind NAT", Self.file.1, port: 8080)
+                _ = try await world.publish(routed, "On The Uplink", Self.file.1, port: 8081)
+
+                let out = try await world.relayedImport("Behind NAT", Self.file.1, on: watchers.routed, through: .i(1, h: 1))
+                try await world.expectRelayed(out, on: watchers.routed, through: .i(1, h: 1), because: "unreachable")
+                let outAt = try #require(out.resolution)
+                let received = try await RelayTraffic.fetch(bed, from: routed, outAt.address, port: outAt.port)
+                await world.check(received == file, "i1h2 fetched \(received) of the NATed island's file, which is \(file)")
+
+                let back = try await world.relayedImport("On The Uplink", Self.file.1, on: watchers.natted, through: .i(2, h: 1))
+                try await world.expectRelayed(back, on: watchers.natted, through: .i(2, h: 1), because: "unreachable")
+                let backAt = try #require(back.resolution)
+                let backReceived = try await RelayTraffic.fetch(bed, from: natted, backAt.address, port: backAt.port)
+                await world.check(backReceived == other, "i2h2 fetched \(backReceived) of island 1's file, which is \(other)")
+            }
+        }
+    }
+
     /// A link-local-only island (169.254/16 and fe80 only; such services were not exported
     /// at all before the relay) and a routed-prefix island meet over the uplink: the
     /// link-local service is fetched on the other island, and that island's services on the
