@@ -51,7 +51,7 @@ final class GatewayRelay: Sendable {
     /// Imports waiting for their exporting leader to dial in, and the requests to dial out
     /// that other leaders put for this one (where to dial them, by asker).
     private let dialIns = Mutex<Set<ImportKey>>([])
-    private let dialRequests = Mutex<[NodeID: [Endpoint]]>([:])
+    private let dialRequests = Mutex<[ValueSlot: RelayDialRequest]>([:])
     private let waiting: (stream: AsyncStream<(ImportKey, RelaySource)>, continuation: AsyncStream<(ImportKey, RelaySource)>.Continuation)
     /// This gateway's LAN as last found (`RelayNetwork`).
     private let lan = Mutex(RelayNetwork())
@@ -185,10 +185,10 @@ final class GatewayRelay: Sendable {
             logger.warning("cannot ask a leader to dial in: this leader's relay does not listen", metadata: ["leader": "\(leader)"])
             return
         }
-        let valueID = node.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let request = RelayDialRequest(target: node, endpoints: offer.endpoints)
         do {
-            try await rendezvous.put(key: RecordKeys.relayDial(leader, network: network), valueID: valueID,
-                                     payload: RelayDialRequest.encode(offer.endpoints))
+            try await rendezvous.put(key: RecordKeys.relayDial(leader, network: network), valueID: RelayDialRequest.valueID(of: node),
+                                     payload: request.encoded)
         } catch {
             logger.warning("could not ask a leader to dial in", metadata: ["leader": "\(leader)", "reason": "\(error)"])
         }
@@ -213,40 +213,45 @@ final class GatewayRelay: Sendable {
         }
     }
 
-    /// Other leaders' requests that this one dial them: each asker is dialled (reverse
-    /// tunnel) and dialled again whenever the tunnel drops, while its request stands.
+    /// Other leaders' requests that this one dial a relay (theirs, or a circuit relay's):
+    /// each target is dialled (a reverse tunnel), and dialled again whenever the tunnel
+    /// drops, while some request names it.
     private func serveDialRequests(_ group: inout TaskGroup<Void>) async {
         for await change in await rendezvous.subscribe(key: RecordKeys.relayDial(node, network: network)) {
             switch change {
             case .upserted(let value):
-                guard let endpoints = try? RelayDialRequest.decode(value.payload), !endpoints.isEmpty else {
+                guard let request = try? RelayDialRequest(decoding: value.payload), !request.endpoints.isEmpty,
+                      request.target != node, value.valueID == RelayDialRequest.valueID(of: request.target) else {
                     logger.debug("relay dial request refused: it does not decode", metadata: ["from": "\(value.owner)"])
                     continue
                 }
                 let isNew = dialRequests.withLock { requests in
-                    defer { requests[value.owner] = endpoints }
-                    return requests[value.owner] == nil
+                    defer { requests[value.slot] = request }
+                    return !requests.values.contains { $0.target == request.target }
                 }
-                if isNew { group.addTask { await self.dialOut(to: value.owner) } }
+                logger.info("asked to dial a relay", metadata: ["by": "\(value.owner)", "leader": "\(request.target)"])
+                if isNew { group.addTask { await self.dialOut(to: request.target) } }
             case .removed(_, let slot):
-                dialRequests.withLock { _ = $0.removeValue(forKey: slot.owner) }
+                dialRequests.withLock { _ = $0.removeValue(forKey: slot) }
             }
         }
     }
 
-    /// Keeps a reverse tunnel to `asker` up while its request stands, with backoff.
-    private func dialOut(to asker: NodeID) async {
+    /// Keeps a reverse tunnel to `target` up while a request names it, with backoff.
+    private func dialOut(to target: NodeID) async {
         var backoff = Duration.seconds(1)
-        while !Task.isCancelled, let endpoints = dialRequests.withLock({ $0[asker] }) {
+        while !Task.isCancelled {
+            let endpoints = dialRequests.withLock { Array(Set($0.values.filter { $0.target == target }.flatMap(\.endpoints))) }
+            guard !endpoints.isEmpty else { return }
             if let endpoint = await firstConnecting(endpoints) {
                 do {
-                    let tunnel = try await exporter.dialOut(to: Contact(id: asker, endpoint: endpoint))
-                    logger.info("reverse relay tunnel up", metadata: ["leader": "\(asker)", "via": "\(endpoint)"])
+                    let tunnel = try await exporter.dialOut(to: Contact(id: target, endpoint: endpoint))
+                    logger.info("reverse relay tunnel up", metadata: ["leader": "\(target)", "via": "\(endpoint)"])
                     backoff = .seconds(1)
                     await tunnel.closed()
-                    logger.info("reverse relay tunnel closed", metadata: ["leader": "\(asker)"])
+                    logger.info("reverse relay tunnel closed", metadata: ["leader": "\(target)"])
                 } catch {
-                    logger.warning("reverse relay tunnel not set up", metadata: ["leader": "\(asker)", "reason": "\(error)"])
+                    logger.warning("reverse relay tunnel not set up", metadata: ["leader": "\(target)", "reason": "\(error)"])
                 }
             }
             try? await Task.sleep(for: backoff)
