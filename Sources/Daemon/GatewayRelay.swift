@@ -40,6 +40,9 @@ final class GatewayRelay: Sendable {
 
     /// How long an import waits for a leader that cannot be dialled to dial in.
     static let dialInWait = Duration.seconds(30)
+    /// How long it waits for a reverse tunnel straight back before going through a circuit
+    /// relay (a reachable leader both dial: this one when it, too, cannot be dialled).
+    static let circuitAfter = Duration.seconds(3)
 
     let exporter: RelayExporter
     let importer: RelayImporter
@@ -52,6 +55,8 @@ final class GatewayRelay: Sendable {
     /// that other leaders put for this one (where to dial them, by asker).
     private let dialIns = Mutex<Set<ImportKey>>([])
     private let dialRequests = Mutex<[ValueSlot: RelayDialRequest]>([:])
+    /// Other leaders whose relays this one reached, and where: the circuit relays it can offer.
+    private let reached = Mutex<[NodeID: Endpoint]>([:])
     private let waiting: (stream: AsyncStream<(ImportKey, RelaySource)>, continuation: AsyncStream<(ImportKey, RelaySource)>.Continuation)
     /// This gateway's LAN as last found (`RelayNetwork`).
     private let lan = Mutex(RelayNetwork())
@@ -137,10 +142,12 @@ final class GatewayRelay: Sendable {
                     "service": "\(key)", "leader": "\(source.leader)", "endpoints": "\(source.endpoints.map(\.description).joined(separator: ","))",
                 ])
                 await askToDialIn(source.leader, offer: network.offer)
+                await askToDialCircuitRelays(source.leader)
                 dialIns.withLock { _ = $0.insert(key) }
                 waiting.continuation.yield((key, source))
                 return .relayOpened(key, port: nil, failure: "leader \(source.leader) cannot be dialled; waiting for it to dial in")
             }
+            if !dialledIn { reached.withLock { $0[source.leader] = endpoint } }
             return await listen(key, source, via: endpoint, on: addresses)
         case .closeRelay(let key):
             dialIns.withLock { _ = $0.remove(key) }
@@ -165,11 +172,16 @@ final class GatewayRelay: Sendable {
         return await firstConnecting(inside)
     }
 
-    private func listen(_ key: ImportKey, _ source: RelaySource, via endpoint: Endpoint,
+    /// Opens the import's listener; its streams go to `leader` (the exporting leader, or a
+    /// circuit relay that forwards them to it) at `endpoint`.
+    private func listen(_ key: ImportKey, _ source: RelaySource, via endpoint: Endpoint, leader: NodeID? = nil,
                         on addresses: [Endpoint.Address]) async -> GatewayMachine.Event {
+        let leader = leader ?? source.leader
         do {
-            let port = try await importer.listen(for: Self.ref(key), via: Contact(id: source.leader, endpoint: endpoint), on: addresses)
-            logger.info("relay listening", metadata: ["service": "\(key)", "port": "\(port)", "leader": "\(source.leader)", "via": "\(endpoint)"])
+            let port = try await importer.listen(for: Self.ref(key), via: Contact(id: leader, endpoint: endpoint), on: addresses)
+            logger.info("relay listening", metadata: [
+                "service": "\(key)", "port": "\(port)", "leader": "\(source.leader)", "via": "\(leader == source.leader ? "" : "circuit \(leader) at ")\(endpoint)",
+            ])
             return .relayOpened(key, port: port, failure: nil)
         } catch {
             logger.warning("relay not opened", metadata: ["service": "\(key)", "reason": "\(error)"])
@@ -194,16 +206,38 @@ final class GatewayRelay: Sendable {
         }
     }
 
+    /// Asks `leader` to dial the relays this leader reached (besides its own): circuit
+    /// relays for when neither of the two can be dialled.
+    private func askToDialCircuitRelays(_ leader: NodeID) async {
+        let relays = reached.withLock { $0 }.filter { $0.key != leader && $0.key != node }
+        for (relay, endpoint) in relays.sorted(by: { $0.key < $1.key }).prefix(2) {
+            do {
+                try await rendezvous.put(key: RecordKeys.relayDial(leader, network: network), valueID: RelayDialRequest.valueID(of: relay),
+                                         payload: RelayDialRequest(target: relay, endpoints: [endpoint]).encoded)
+            } catch {
+                logger.warning("could not ask a leader to dial a circuit relay", metadata: ["leader": "\(leader)", "relay": "\(relay)", "reason": "\(error)"])
+            }
+        }
+    }
+
     /// An import waiting for its exporting leader to dial in: listens once it has (within
-    /// `dialInWait`), and tells the machine.
+    /// `dialInWait`), or — after `circuitAfter` — through a circuit relay this leader
+    /// reached, and tells the machine.
     private func awaitDialIn(_ key: ImportKey, _ source: RelaySource, driver: GatewayDriver) async {
-        let deadline = ContinuousClock.now + Self.dialInWait
+        let started = ContinuousClock.now
+        let deadline = started + Self.dialInWait
         while ContinuousClock.now < deadline, !Task.isCancelled, dialIns.withLock({ $0.contains(key) }) {
-            if directory.leaders.contains(source.leader) {
-                let addresses = lan.withLock { $0 }.addresses.compactMap { Endpoint.Address(bytes: $0.bytes) }
-                guard let endpoint = source.endpoints.first, !addresses.isEmpty else { return }
-                guard dialIns.withLock({ $0.remove(key) }) != nil else { return }
-                await driver.relayEvent(await listen(key, source, via: endpoint, on: addresses))
+            let addresses = lan.withLock { $0 }.addresses.compactMap { Endpoint.Address(bytes: $0.bytes) }
+            var via: (leader: NodeID, endpoint: Endpoint)?
+            if directory.leaders.contains(source.leader), let endpoint = source.endpoints.first {
+                via = (source.leader, endpoint)
+            } else if started.duration(to: .now) >= Self.circuitAfter,
+                      let relay = reached.withLock({ $0 }).filter({ $0.key != source.leader }).min(by: { $0.key < $1.key }) {
+                via = (relay.key, relay.value)
+            }
+            if let via {
+                guard !addresses.isEmpty, dialIns.withLock({ $0.remove(key) }) != nil else { return }
+                await driver.relayEvent(await listen(key, source, via: via.endpoint, leader: via.leader, on: addresses))
                 return
             }
             try? await Task.sleep(for: .milliseconds(200))
