@@ -18,6 +18,9 @@ import Transport
 /// Its own server grants such reverse tunnels to the leaders that dial it, and registers
 /// them in the `TunnelDirectory` it shares with this leader's importer.
 ///
+/// Given a `Circuit` policy, it also relays streams onwards to such a leader for leaders
+/// that cannot reach it themselves (`RelayExporter+Circuit`).
+///
 /// Decisions (admission, limits, revocation, counts) are `ExportGate`'s; this type carries
 /// them out on NIO. Its state sits behind one lock, touched briefly from event loops.
 public final class RelayExporter: Sendable {
