@@ -36,7 +36,10 @@ extension RelayExporter {
         let meter = StreamMeter()
         state.withLock { $0.streams[id] = LiveStream(service: service, meter: meter) }
         let opened = child.eventLoop.makePromise(of: Channel.self)
-        return tunnel.openStream(for: service) { upstream, answered in
+        // Half the answer timeout: the requester, waiting as long as the tunnel's answer
+        // timeout, must hear a silent target's refusal before it takes its own tunnel to this
+        // leader (and every other stream on it) for dead.
+        return tunnel.openStream(for: service, within: .nanoseconds(TimeAmount(limits.answerTimeout).nanoseconds / 2)) { upstream, answered in
             // The target's bytes wait in `InboundHold` until the requester has the reply.
             try upstream.pipeline.syncOperations.addHandlers([
                 SSHDataCodec(), ReplyReader(answered: answered), InboundHold(),

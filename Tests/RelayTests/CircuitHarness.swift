@@ -24,7 +24,7 @@ struct CircuitHarness {
     let middleLeader: RelayLeader
 
     static func start(exports: [ServiceRef: [Endpoint]], middleLimits: RelayLimits = RelayLimits(),
-                      circuit: RelayExporter.Circuit? = nil) async throws -> CircuitHarness {
+                      importerLimits: RelayLimits = RelayLimits(), circuit: RelayExporter.Circuit? = nil) async throws -> CircuitHarness {
         let nattedID = Harness.exporterIdentity.id
         let allowed = middleIdentity.id
         let natted = RelayExporter(Fixture.settings(Harness.exporterIdentity, key: Fixture.key)) { requester, service in
@@ -36,7 +36,7 @@ struct CircuitHarness {
         let middle = RelayExporter(Fixture.settings(middleIdentity, key: Fixture.key, limits: middleLimits), directory: directory,
                                    circuit: circuit ?? { _, _ in .success(nattedID) }) { _, _ in .failure(.unknownService) }
         let endpoint = try await middle.start(on: Endpoint(ipv4: 127, 0, 0, 1, port: 0))
-        let importer = RelayImporter(Fixture.settings(Harness.importerIdentity, key: Fixture.key))
+        let importer = RelayImporter(Fixture.settings(Harness.importerIdentity, key: Fixture.key, limits: importerLimits))
         return CircuitHarness(natted: natted, middle: middle, directory: directory, importer: importer,
                               middleLeader: RelayLeader(id: middleIdentity.id, endpoint: endpoint))
     }
@@ -61,8 +61,10 @@ struct CircuitHarness {
 
 /// Runs `body` with a started circuit harness and always shuts it down.
 func withCircuitHarness(exports: [ServiceRef: [Endpoint]], middleLimits: RelayLimits = RelayLimits(),
-                        circuit: RelayExporter.Circuit? = nil, _ body: (CircuitHarness) async throws -> Void) async throws {
-    let harness = try await CircuitHarness.start(exports: exports, middleLimits: middleLimits, circuit: circuit)
+                        importerLimits: RelayLimits = RelayLimits(), circuit: RelayExporter.Circuit? = nil,
+                        _ body: (CircuitHarness) async throws -> Void) async throws {
+    let harness = try await CircuitHarness.start(exports: exports, middleLimits: middleLimits, importerLimits: importerLimits,
+                                                 circuit: circuit)
     do {
         try await body(harness)
     } catch {

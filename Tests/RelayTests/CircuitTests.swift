@@ -137,6 +137,36 @@ import Testing
         await server.close()
     }
 
+    /// A target leader that falls silent is given up by the middle leader in half the
+    /// answer timeout, so the requester, waiting the whole of it, hears a refusal instead of
+    /// taking its own tunnel to the middle leader (and its other streams) for dead.
+    @Test func aSilentTargetLeaderIsRefusedBeforeTheRequesterGivesUpOnTheMiddleLeader() async throws {
+        let server = try await TestServer.tcp { BlobSender([7, 7, 7]) }
+        var limits = RelayLimits()
+        limits.answerTimeout = .seconds(1)
+        try await withCircuitHarness(exports: [file: [server.endpoint]], middleLimits: limits, importerLimits: limits) { relay in
+            let tunnel = try await relay.dialOut()
+            let port = try await relay.listen(file)
+            #expect(try await within(10, "fetch through the middle leader") { try await fetch("127.0.0.1", port) } == [7, 7, 7])
+
+            // C stops reading: its NAT mapping died without a word to anyone.
+            try await tunnel.channel.setOption(.autoRead, value: false).get()
+            let connection = try await connect("127.0.0.1", port)
+            let closed = CloseStamp(connection.channel)
+            let started = ContinuousClock.now
+            #expect(try await within(10, "fetch from the silent leader") { try await drain(connection) } == 0)
+            let elapsed = try #require(closed.closed) - started
+            #expect(elapsed < .seconds(3), "closed \(elapsed) after connecting; R waits 0.5 s")
+            try await eventually(5, "refusal counted") { relay.importer.report.refusals(.tunnelUnavailable) == 1 }
+            #expect(relay.middle.report.refusals == [.tunnelUnavailable: 1])
+            try await eventually(5, "C's tunnel, taken for dead, left R's directory") { relay.directory.leaders.isEmpty }
+            // Past B's own answer timeout: had it fired, B would have closed its tunnel to R.
+            try await Task.sleep(for: .seconds(1))
+            #expect(relay.middle.tunnelCount == 1, "B's tunnel to R is still up")
+        }
+        await server.close()
+    }
+
     @Test func withoutTheTargetLeadersTunnelACircuitIsRefusedAsTunnelUnavailable() async throws {
         let server = try await TestServer.tcp { BlobSender([1, 2, 3]) }
         try await withCircuitHarness(exports: [file: [server.endpoint]]) { relay in
