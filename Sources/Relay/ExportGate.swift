@@ -30,18 +30,38 @@ public struct ExportGate: Sendable {
     /// it named an endpoint, the peer's limit, the service's limit.
     public mutating func admit(requester: NodeID, service: ServiceRef,
                                authorization: Result<[Endpoint], RelayRefusal>) -> Admission {
-        let decision = isRevoked(service) ? .failure(.revoked) : authorization.flatMap { endpoints -> Result<[Endpoint], RelayRefusal> in
-            if endpoints.isEmpty { return .failure(.unreachable) }
+        let named = authorization.flatMap { endpoints -> Result<[Endpoint], RelayRefusal> in
+            endpoints.isEmpty ? .failure(.unreachable) : .success(endpoints)
+        }
+        switch decide(requester: requester, service: service, named) {
+        case .success((let id, let endpoints)): return .admitted(id, endpoints)
+        case .failure(let reason): return .refused(reason)
+        }
+    }
+
+    /// Decides a stream request this leader would forward to another leader (a circuit,
+    /// `RelayExporter.Circuit`), given where the circuit policy routes it: the stream counts
+    /// against the same limits, and revocation applies, as for a service of its own island.
+    /// Checks, in order: revoked, the route, the peer's limit, the service's limit.
+    public mutating func admitCircuit(requester: NodeID, service: ServiceRef,
+                                      route: Result<NodeID, RelayRefusal>) -> Result<StreamID, RelayRefusal> {
+        decide(requester: requester, service: service, route).map { $0.0 }
+    }
+
+    /// Admits (adds to the book) or refuses (counts the refusal) a request `answer` allows.
+    private mutating func decide<T>(requester: NodeID, service: ServiceRef,
+                                    _ answer: Result<T, RelayRefusal>) -> Result<(StreamID, T), RelayRefusal> {
+        let decision = isRevoked(service) ? .failure(.revoked) : answer.flatMap { value -> Result<T, RelayRefusal> in
             if book.count(peer: requester) >= limits.connectionsPerPeer { return .failure(.limitConnectionsPeer) }
             if book.count(service: service) >= limits.connectionsPerService { return .failure(.limitConnectionsService) }
-            return .success(endpoints)
+            return .success(value)
         }
         switch decision {
         case .failure(let reason):
             book.refuse(reason)
-            return .refused(reason)
-        case .success(let endpoints):
-            return .admitted(book.add(peer: requester, service: service), endpoints)
+            return .failure(reason)
+        case .success(let value):
+            return .success((book.add(peer: requester, service: service), value))
         }
     }
 

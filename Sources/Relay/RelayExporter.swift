@@ -18,6 +18,9 @@ import Transport
 /// Its own server grants such reverse tunnels to the leaders that dial it, and registers
 /// them in the `TunnelDirectory` it shares with this leader's importer.
 ///
+/// Given a `Circuit` policy, it also relays streams onwards to such a leader for leaders
+/// that cannot reach it themselves (`RelayExporter+Circuit`).
+///
 /// Decisions (admission, limits, revocation, counts) are `ExportGate`'s; this type carries
 /// them out on NIO. Its state sits behind one lock, touched briefly from event loops.
 public final class RelayExporter: Sendable {
@@ -25,6 +28,14 @@ public final class RelayExporter: Sendable {
     /// services the gateway currently exports to that leader's island under its policy.
     /// Called on an event loop for every stream request: answer from memory, never block.
     public typealias Authorizer = @Sendable (_ requester: NodeID, _ service: ServiceRef) -> Result<[Endpoint], RelayRefusal>
+
+    /// Answers whether a stream request is for another leader's service that this leader
+    /// relays onwards (a circuit, for two leaders that cannot reach each other, as libp2p's
+    /// circuit relay v2): nil when it is not (the authorizer decides), `.success(leader)` to
+    /// forward it over the reverse tunnel `leader` dialled in (`TunnelDirectory`),
+    /// `.failure(reason)` when this leader's policy refuses to. Called on an event loop for
+    /// every stream request, before the authorizer: answer from memory, never block.
+    public typealias Circuit = @Sendable (_ requester: NodeID, _ service: ServiceRef) -> Result<NodeID, RelayRefusal>?
 
     struct State {
         var gate: ExportGate
@@ -38,15 +49,20 @@ public final class RelayExporter: Sendable {
 
     public let settings: RelaySettings
     let authorizer: Authorizer
+    let circuit: Circuit?
     let directory: TunnelDirectory?
     let state: Mutex<State>
     var limits: RelayLimits { settings.limits }
 
-    /// - Parameter directory: where the server registers the reverse tunnels other leaders
-    ///   dial in, for this leader's importer; nil refuses them.
-    public init(_ settings: RelaySettings, directory: TunnelDirectory? = nil, authorizer: @escaping Authorizer) {
+    /// - Parameters:
+    ///   - directory: where the server registers the reverse tunnels other leaders dial in,
+    ///     for this leader's importer (and its circuits); nil refuses them.
+    ///   - circuit: which requests to forward to another leader; nil forwards none.
+    public init(_ settings: RelaySettings, directory: TunnelDirectory? = nil, circuit: Circuit? = nil,
+                authorizer: @escaping Authorizer) {
         self.settings = settings
         self.directory = directory
+        self.circuit = circuit
         self.authorizer = authorizer
         self.state = Mutex(State(gate: ExportGate(limits: settings.limits)))
     }
@@ -163,6 +179,9 @@ public final class RelayExporter: Sendable {
             state.withLock { $0.gate.book.refuse(error) }
             return answer(child, .refused(error))
         }
+        if let route = circuit?(requester, service) {
+            return forward(child, service: service, requester: requester, route: route)
+        }
         let authorization = authorizer(requester, service)
         let admission = state.withLock { $0.gate.admit(requester: requester, service: service, authorization: authorization) }
         guard case .admitted(let id, let endpoints) = admission else {
@@ -256,7 +275,7 @@ public final class RelayExporter: Sendable {
     }
 
     /// Opens the channel only to send a refusal on it.
-    private func answer(_ child: Channel, _ reply: StreamReply) -> EventLoopFuture<Void> {
+    func answer(_ child: Channel, _ reply: StreamReply) -> EventLoopFuture<Void> {
         child.eventLoop.makeCompletedFuture {
             try child.pipeline.syncOperations.addHandlers([SSHDataCodec(), ReplyWriter(reply, service: nil)])
         }

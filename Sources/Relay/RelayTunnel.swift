@@ -131,13 +131,16 @@ final class RelayTunnel: Sendable {
     /// loop, before the channel is confirmed) with a `ReplyReader` completing the given
     /// answer, and returns the exporting leader's reply. Never fails: a channel that could
     /// not be opened reads as `tunnelUnavailable`.
-    func openStream(for service: ServiceRef,
+    ///
+    /// - Parameter timeout: how long to wait for the answer; the tunnel's answer timeout
+    ///   when nil (a circuit waits less, so its requester hears before it gives up).
+    func openStream(for service: ServiceRef, within timeout: TimeAmount? = nil,
                     configure: @escaping @Sendable (Channel, EventLoopPromise<StreamReply>) throws -> Void) -> EventLoopFuture<StreamReply> {
-        openStream(target: ServiceRefCodec.encode(service), configure: configure)
+        openStream(target: ServiceRefCodec.encode(service), within: timeout, configure: configure)
     }
 
     /// `openStream(for:)` with the channel's target host as given (tests send others).
-    func openStream(target host: String,
+    func openStream(target host: String, within timeout: TimeAmount? = nil,
                     configure: @escaping @Sendable (Channel, EventLoopPromise<StreamReply>) throws -> Void) -> EventLoopFuture<StreamReply> {
         let loop = channel.eventLoop
         let answered = loop.makePromise(of: StreamReply.self)
@@ -153,7 +156,7 @@ final class RelayTunnel: Sendable {
         opened.futureResult.whenFailure { _ in answered.succeed(.refused(.tunnelUnavailable)) }
         // No answer in time: the peer is gone without the connection noticing. Both the
         // timer and the answer run on this loop, so the timer fires only while unanswered.
-        let timer = loop.scheduleTask(in: answerTimeout) { [channel] in
+        let timer = loop.scheduleTask(in: timeout ?? answerTimeout) { [channel] in
             answered.succeed(.refused(.tunnelUnavailable))
             opened.futureResult.whenSuccess { $0.close(promise: nil) }
             channel.close(promise: nil)

@@ -35,6 +35,24 @@ struct ExportGateTests {
         #expect(gate.book.open.isEmpty)
     }
 
+    /// A circuit (a stream forwarded to another leader) takes the same slots and is refused
+    /// for the same reasons as a stream to a service of the island's own.
+    @Test func aCircuitIsAdmittedAgainstTheSameLimitsAndRevocation() {
+        var gate = gate(perPeer: 1)
+        let target = Fixture.node(3)
+        guard case .success(let id) = gate.admitCircuit(requester: a, service: printer, route: .success(target)) else {
+            Issue.record("refused"); return
+        }
+        #expect(gate.book.open[id] == StreamBook.Stream(peer: a, service: printer))
+        #expect(gate.admitCircuit(requester: a, service: scanner, route: .success(target)) == .failure(.limitConnectionsPeer))
+        #expect(gate.admit(requester: a, service: scanner, authorization: .success(lan)) == .refused(.limitConnectionsPeer))
+        #expect(gate.admitCircuit(requester: b, service: scanner, route: .failure(.notExported)) == .failure(.notExported))
+        #expect(gate.revoke(printer) == [id])
+        #expect(gate.admitCircuit(requester: b, service: printer, route: .success(target)) == .failure(.revoked))
+        #expect(gate.report.refusals == [.limitConnectionsPeer: 2, .notExported: 1, .revoked: 1])
+        #expect(gate.report.endings == [.revoked: 1])
+    }
+
     @Test func eachPeerAndEachServiceHasItsLimit() {
         var gate = gate(perPeer: 2, perService: 3)
         for _ in 0..<2 { _ = gate.admit(requester: a, service: printer, authorization: .success(lan)) }
