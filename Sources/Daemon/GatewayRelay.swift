@@ -75,7 +75,9 @@ final class GatewayRelay: Sendable {
         // importer opens streams to them over those before dialling.
         let directory = TunnelDirectory()
         self.directory = directory
-        exporter = RelayExporter(settings, directory: directory) { requester, service in grants.authorize(requester, service) }
+        exporter = RelayExporter(settings, directory: directory, circuit: { _, service in grants.circuit(service) }) { requester, service in
+            grants.authorize(requester, service)
+        }
         importer = RelayImporter(settings, directory: directory)
     }
 
@@ -95,6 +97,22 @@ final class GatewayRelay: Sendable {
                 case .revoke(let id):
                     return table.removeValue(forKey: id).map { ServiceRef(island: $0.island, type: id.type, name: id.name) }
                 }
+            }
+        }
+
+        /// Other islands' leaders and this leader's import gate, for circuit streams.
+        let circuits = Mutex(CircuitTable())
+
+        /// Where a stream to another island's service goes through this leader (a circuit
+        /// relay): to its leader, while this leader would import it. Nil for this island's
+        /// own services and unknown islands: the authorizer answers those.
+        func circuit(_ service: ServiceRef) -> Result<NodeID, RelayRefusal>? {
+            let own = table.withLock { $0[ServiceID(name: service.name, type: service.type)]?.island == service.island }
+            guard !own else { return nil }
+            switch circuits.withLock({ $0 }).route(service.type, of: service.island) {
+            case .success(let leader): return .success(leader)
+            case .failure(.denied): return .failure(.notExported)
+            case .failure(.unknownIsland): return nil
             }
         }
 
@@ -392,6 +410,8 @@ final class GatewayRelay: Sendable {
         let started = ContinuousClock.now
         var current: RelayNetwork?
         while !Task.isCancelled {
+            let table = await driver.circuitTable()
+            grants.circuits.withLock { $0 = table }
             var lanInterfaces = Set(await driver.lanInterfaces())
             let interfaces = RelayNetwork.interfaceAddresses()
             if lanInterfaces.isEmpty, started.duration(to: .now) > Self.lanFallbackAfter {
