@@ -3,6 +3,7 @@ import DNSSD
 import Gateway
 import Island
 import LocalDomain
+import Policy
 import Primitives
 import Relay
 import Testing
@@ -73,5 +74,17 @@ struct RelayNetworkTests {
         #expect(grants.apply(.revoke(printer)) == ref)
         #expect(grants.authorize(requester, ref) == .failure(.unknownService))
         #expect(grants.apply(.revoke(printer)) == nil)
+    }
+
+    @Test func aCircuitGoesToTheOtherIslandsLeaderOnlyWhenThisLeaderWouldImportIt() throws {
+        let ipp = try ServiceType("_ipp._tcp"), ssh = try ServiceType("_ssh._tcp")
+        let far = IslandID(rawValue: 0xc3)
+        let leader = NodeID(w0: 0xc, w1: 0, w2: 0, w3: 0)
+        let policy = Policy(rules: [PolicyRule(.deny, direction: .import, type: .exact(ssh))])
+        let table = CircuitTable(leaders: [far: (leader, "far")], gate: PolicyGate(policy: policy))
+        #expect(try table.route(ipp, of: far).get() == leader)
+        #expect(table.route(ssh, of: far) == .failure(.denied))
+        #expect(table.route(ipp, of: IslandID(rawValue: 0xd4)) == .failure(.unknownIsland))
+        #expect(CircuitTable().route(ipp, of: far) == .failure(.unknownIsland), "not leading: no circuits")
     }
 }
