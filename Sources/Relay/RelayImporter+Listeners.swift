@@ -62,8 +62,13 @@ extension RelayImporter {
         let address = try endpoint.socketAddress()
         switch service.transport {
         case .tcp:
+            // A burst of as many connections as the listener admits must fit the accept
+            // queue (NIO's default is 128): past it the kernel answers with SYN cookies and
+            // drops the handshake's last ACK, and a client waiting for the service to speak
+            // first waits on a connection the gateway never saw.
             return try await ServerBootstrap(group: settings.group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: Int32(clamping: limits.connectionsPerListener))
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.autoRead, value: false)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
