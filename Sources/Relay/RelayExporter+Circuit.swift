@@ -69,20 +69,9 @@ extension RelayExporter {
     /// unless the stream was revoked while the target answered.
     private func attachCircuit(_ id: StreamID, service: ServiceRef, meter: StreamMeter,
                                child: Channel, upstream: Channel) -> EventLoopFuture<Void> {
-        let stillOpen = state.withLock { s in
-            guard s.gate.book.open[id] != nil else { return false }
-            s.streams[id]?.channel = child
-            return true
-        }
-        guard stillOpen else {
+        guard adopt(id, service: service, meter: meter, child: child) else {
             upstream.close(promise: nil)
             return answer(child, .refused(.revoked))
-        }
-        child.closeFuture.whenComplete { [self] _ in
-            state.withLock { s in
-                s.streams[id] = nil
-                s.gate.book.ended(id, service: service, meter.ending, bytes: meter.counts)
-            }
         }
         // From here the splice closes each side when the other closes.
         return child.eventLoop.makeCompletedFuture {

@@ -206,20 +206,9 @@ public final class RelayExporter: Sendable {
     /// Sets up the child channel of an admitted stream around its LAN channel, unless the
     /// stream was revoked while connecting.
     private func attach(_ id: StreamID, service: ServiceRef, meter: StreamMeter, child: Channel, lan: Channel) -> EventLoopFuture<Void> {
-        let stillOpen = state.withLock { s in
-            guard s.gate.book.open[id] != nil else { return false }
-            s.streams[id]?.channel = child
-            return true
-        }
-        guard stillOpen else {
+        guard adopt(id, service: service, meter: meter, child: child) else {
             lan.close(promise: nil)
             return answer(child, .refused(.revoked))
-        }
-        child.closeFuture.whenComplete { [self] _ in
-            state.withLock { s in
-                s.streams[id] = nil
-                s.gate.book.ended(id, service: service, meter.ending, bytes: meter.counts)
-            }
         }
         return child.eventLoop.makeCompletedFuture {
             let sync = child.pipeline.syncOperations
@@ -237,6 +226,25 @@ public final class RelayExporter: Sendable {
                 child.closeFuture.whenComplete { _ in lan.close(promise: nil) }
             }
         }
+    }
+
+    /// Takes the requester's channel on for an admitted stream, unless the stream was revoked
+    /// meanwhile (false: the caller closes its other side and refuses): the stream's book
+    /// entry ends when the channel closes.
+    func adopt(_ id: StreamID, service: ServiceRef, meter: StreamMeter, child: Channel) -> Bool {
+        let stillOpen = state.withLock { s in
+            guard s.gate.book.open[id] != nil else { return false }
+            s.streams[id]?.channel = child
+            return true
+        }
+        guard stillOpen else { return false }
+        child.closeFuture.whenComplete { [self] _ in
+            state.withLock { s in
+                s.streams[id] = nil
+                s.gate.book.ended(id, service: service, meter.ending, bytes: meter.counts)
+            }
+        }
+        return true
     }
 
     /// Connects to the first endpoint that answers, on the child's event loop, with reading
