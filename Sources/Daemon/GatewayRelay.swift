@@ -289,13 +289,17 @@ final class GatewayRelay: Sendable {
         }
     }
 
-    /// Keeps a reverse tunnel to `target` up while a request names it, with backoff.
+    /// Keeps a reverse tunnel to `target` up while a request names it, with backoff. Only
+    /// requests of leaders of other islands this leader knows count (any holder of the
+    /// network key could put one): until the asker shows up in the directory, it waits.
     private func dialOut(to target: NodeID) async {
         var backoff = Duration.seconds(1)
         while !Task.isCancelled {
-            let endpoints = dialRequests.withLock { Array(Set($0.values.filter { $0.target == target }.flatMap(\.endpoints))) }
-            guard !endpoints.isEmpty else { return }
-            if let endpoint = await firstConnecting(endpoints) {
+            let requests = dialRequests.withLock { $0.filter { $0.value.target == target } }
+            guard !requests.isEmpty else { return }
+            let leaders = Set(grants.circuits.withLock { $0.leaders.values.map(\.leader) })
+            let endpoints = Array(Set(requests.filter { leaders.contains($0.key.owner) }.values.flatMap(\.endpoints)))
+            if !endpoints.isEmpty, let endpoint = await firstConnecting(endpoints) {
                 do {
                     let tunnel = try await exporter.dialOut(to: Contact(id: target, endpoint: endpoint))
                     logger.info("reverse relay tunnel up", metadata: ["leader": "\(target)", "via": "\(endpoint)"])
