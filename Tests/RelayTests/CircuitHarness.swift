@@ -10,7 +10,7 @@ import Testing
 /// takes C's reverse tunnel into its directory and forwards what its `circuit` policy
 /// routes; B's importer relays C's services via R, as it would any leader's. Nothing is
 /// dialled out until a test says so (`dialOut`).
-struct CircuitHarness {
+struct CircuitHarness: ClosingHarness {
     static let middleIdentity = Fixture.identity(3)
 
     /// C: the NATed exporting leader.
@@ -65,11 +65,5 @@ func withCircuitHarness(exports: [ServiceRef: [Endpoint]], middleLimits: RelayLi
                         _ body: (CircuitHarness) async throws -> Void) async throws {
     let harness = try await CircuitHarness.start(exports: exports, middleLimits: middleLimits, importerLimits: importerLimits,
                                                  circuit: circuit)
-    do {
-        try await body(harness)
-    } catch {
-        await harness.close()
-        throw error
-    }
-    await harness.close()
+    try await closing(harness, body)
 }

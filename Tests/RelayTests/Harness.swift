@@ -5,7 +5,7 @@ import Primitives
 
 /// An exporting leader (node 1) and an importing leader (node 2) on loopback, the
 /// exporter authorizing `exports` for the importer only.
-struct Harness {
+struct Harness: ClosingHarness {
     let exporter: RelayExporter
     let importer: RelayImporter
     let leader: RelayLeader
@@ -43,6 +43,22 @@ struct Harness {
     }
 }
 
+/// A harness of started relay parts that `close()` shuts down.
+protocol ClosingHarness {
+    func close() async
+}
+
+/// Runs `body` with `harness` and closes it afterwards, also when `body` throws.
+func closing<H: ClosingHarness>(_ harness: H, _ body: (H) async throws -> Void) async throws {
+    do {
+        try await body(harness)
+    } catch {
+        await harness.close()
+        throw error
+    }
+    await harness.close()
+}
+
 /// Runs `body` with a started harness and always shuts it down.
 func withHarness(exports: [ServiceRef: [Endpoint]],
                  exporterKey: NetworkKey? = Fixture.key, importerKey: NetworkKey? = Fixture.key,
@@ -52,13 +68,7 @@ func withHarness(exports: [ServiceRef: [Endpoint]],
     let harness = try await Harness.start(exports: exports, exporterKey: exporterKey, importerKey: importerKey,
                                           expectedLeader: expectedLeader,
                                           exporterLimits: exporterLimits, importerLimits: importerLimits)
-    do {
-        try await body(harness)
-    } catch {
-        await harness.close()
-        throw error
-    }
-    await harness.close()
+    try await closing(harness, body)
 }
 
 extension RelayExporter {

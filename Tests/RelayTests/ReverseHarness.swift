@@ -9,7 +9,7 @@ import Testing
 /// exporting `exports` to the importing leader (node 2), whose own relay server exports
 /// nothing but takes reverse tunnels into the directory its importer shares. Nothing is
 /// dialled out until a test says so (`dialOut`).
-struct ReverseHarness {
+struct ReverseHarness: ClosingHarness {
     /// The NATed leader's relay, serving its exports over the tunnels it dials out.
     let natted: RelayExporter
     /// The importing leader's relay server, which the NATed leader dials out to.
@@ -61,13 +61,7 @@ struct ReverseHarness {
 func withReverseHarness(exports: [ServiceRef: [Endpoint]], nattedKey: NetworkKey? = Fixture.key,
                         limits: RelayLimits = RelayLimits(), _ body: (ReverseHarness) async throws -> Void) async throws {
     let harness = try await ReverseHarness.start(exports: exports, nattedKey: nattedKey, limits: limits)
-    do {
-        try await body(harness)
-    } catch {
-        await harness.close()
-        throw error
-    }
-    await harness.close()
+    try await closing(harness, body)
 }
 
 /// An endpoint on 127.0.0.1 where nothing listens (a port bound and closed at once): a
