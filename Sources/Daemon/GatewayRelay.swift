@@ -46,22 +46,22 @@ final class GatewayRelay: Sendable {
 
     let exporter: RelayExporter
     let importer: RelayImporter
-    private let grants: Grants
-    private let directory: TunnelDirectory
-    private let rendezvous: any Rendezvous
-    private let node: NodeID
-    private let network: NetworkID
+    let grants: Grants
+    let directory: TunnelDirectory
+    let rendezvous: any Rendezvous
+    let node: NodeID
+    let network: NetworkID
     /// Imports waiting for their exporting leader to dial in, and the requests to dial out
     /// that other leaders put for this one (where to dial them, by asker).
-    private let dialIns = Mutex<Set<ImportKey>>([])
-    private let dialRequests = Mutex<[ValueSlot: RelayDialRequest]>([:])
+    let dialIns = Mutex<Set<ImportKey>>([])
+    let dialRequests = Mutex<[ValueSlot: RelayDialRequest]>([:])
     /// Other leaders whose relays this one reached, and where: the circuit relays it can offer.
-    private let reached = Mutex<[NodeID: Endpoint]>([:])
-    private let waiting: (stream: AsyncStream<(ImportKey, RelaySource)>, continuation: AsyncStream<(ImportKey, RelaySource)>.Continuation)
+    let reached = Mutex<[NodeID: Endpoint]>([:])
+    let waiting: (stream: AsyncStream<(ImportKey, RelaySource)>, continuation: AsyncStream<(ImportKey, RelaySource)>.Continuation)
     /// This gateway's LAN as last found (`RelayNetwork`).
-    private let lan = Mutex(RelayNetwork())
-    private let settings: Relay.RelaySettings
-    private var logger: Logger { settings.logger }
+    let lan = Mutex(RelayNetwork())
+    let settings: Relay.RelaySettings
+    var logger: Logger { settings.logger }
 
     init(_ settings: Relay.RelaySettings, rendezvous: any Rendezvous, network: NetworkID) {
         let grants = Grants()
@@ -121,8 +121,8 @@ final class GatewayRelay: Sendable {
             let grant = table.withLock { $0[ServiceID(name: service.name, type: service.type)] }
             guard let grant, grant.island == service.island else { return .failure(.unknownService) }
             // An IPv6 link-local address needs its interface, which an `Endpoint` cannot carry.
-            let endpoints = grant.target.addresses.map(\.address).filter { !($0.isLinkLocal && !$0.isIPv4) }.compactMap { address in
-                Endpoint.Address(bytes: address.bytes).map { Endpoint(address: $0, port: grant.target.port) }
+            let endpoints = grant.target.addresses.map(\.address).filter { !($0.isLinkLocal && !$0.isIPv4) }.map { address in
+                Endpoint(address: Endpoint.Address(address), port: grant.target.port)
             }
             return endpoints.isEmpty ? .failure(.unreachable) : .success(endpoints)
         }
@@ -143,16 +143,14 @@ final class GatewayRelay: Sendable {
     func carryOut(_ effect: RelayEffect) async -> GatewayMachine.Event? {
         switch effect {
         case .probe(let key, let addresses, let port):
-            let endpoints = addresses.prefix(4).compactMap { address in
-                Endpoint.Address(bytes: address.bytes).map { Endpoint(address: $0, port: port) }
-            }
+            let endpoints = addresses.prefix(4).map { Endpoint(address: Endpoint.Address($0), port: port) }
             // A refused connection is an answer from the host: its address is reachable.
             let reachable = await firstConnecting(endpoints, refusedAnswers: true) != nil
             logger.debug("import probed", metadata: ["service": "\(key)", "reachable": "\(reachable)"])
             return .probed(key, reachable: reachable)
         case .openRelay(let key, let source):
             let network = lan.withLock { $0 }
-            let addresses = network.addresses.compactMap { Endpoint.Address(bytes: $0.bytes) }
+            let addresses = network.addresses.map(Endpoint.Address.init)
             guard !addresses.isEmpty else { return .relayOpened(key, port: nil, failure: "this leader has no LAN address") }
             let dialledIn = directory.leaders.contains(source.leader)
             guard let endpoint = dialledIn ? source.endpoints.first : await dialable(source.endpoints, from: network) else {
@@ -179,12 +177,11 @@ final class GatewayRelay: Sendable {
     /// answers (on islands that share 192.168.1.0/24 the exporter's LAN address names a host
     /// of this LAN, maybe this very gateway), else one inside them (islands on one link).
     /// The tunnel still checks the leader's host key.
-    private func dialable(_ endpoints: [Endpoint], from network: RelayNetwork) async -> Endpoint? {
-        let own = Set(RelayNetwork.interfaceAddresses().compactMap { Endpoint.Address(bytes: $0.address.bytes) })
-        let candidates = endpoints.filter { !own.contains($0.address) }
+    func dialable(_ endpoints: [Endpoint], from network: RelayNetwork) async -> Endpoint? {
+        let candidates = endpoints.filter { !network.hostAddresses.contains(IPAddress($0.address)) }
         let (inside, outside) = candidates.reduce(into: ([Endpoint](), [Endpoint]())) { split, endpoint in
-            let address = try? IPAddress(bytes: endpoint.address.bytes)
-            if let address, network.prefixes.contains(where: { $0.contains(address) }) { split.0.append(endpoint) } else { split.1.append(endpoint) }
+            let address = IPAddress(endpoint.address)
+            if network.prefixes.contains(where: { $0.contains(address) }) { split.0.append(endpoint) } else { split.1.append(endpoint) }
         }
         if let endpoint = await firstConnecting(outside) { return endpoint }
         return await firstConnecting(inside)
@@ -192,7 +189,7 @@ final class GatewayRelay: Sendable {
 
     /// Opens the import's listener; its streams go to `leader` (the exporting leader, or a
     /// circuit relay that forwards them to it) at `endpoint`.
-    private func listen(_ key: ImportKey, _ source: RelaySource, via endpoint: Endpoint, leader: NodeID? = nil,
+    func listen(_ key: ImportKey, _ source: RelaySource, via endpoint: Endpoint, leader: NodeID? = nil,
                         on addresses: [Endpoint.Address]) async -> GatewayMachine.Event {
         let leader = leader ?? source.leader
         do {
@@ -207,119 +204,11 @@ final class GatewayRelay: Sendable {
         }
     }
 
-    // MARK: leaders behind NAT
-
-    /// Asks `leader` through the DHT to dial this leader's relay (where `offer` says).
-    private func askToDialIn(_ leader: NodeID, offer: RelayOffer?) async {
-        guard let offer, !offer.endpoints.isEmpty else {
-            logger.warning("cannot ask a leader to dial in: this leader's relay does not listen", metadata: ["leader": "\(leader)"])
-            return
-        }
-        let request = RelayDialRequest(target: node, endpoints: offer.endpoints)
-        do {
-            try await rendezvous.put(key: RecordKeys.relayDial(leader, network: network), valueID: RelayDialRequest.valueID(of: node),
-                                     payload: request.encoded)
-        } catch {
-            logger.warning("could not ask a leader to dial in", metadata: ["leader": "\(leader)", "reason": "\(error)"])
-        }
-    }
-
-    /// Asks `leader` to dial the relays this leader reached (besides its own): circuit
-    /// relays for when neither of the two can be dialled.
-    private func askToDialCircuitRelays(_ leader: NodeID) async {
-        let relays = reached.withLock { $0 }.filter { $0.key != leader && $0.key != node }
-        for (relay, endpoint) in relays.sorted(by: { $0.key < $1.key }).prefix(2) {
-            do {
-                try await rendezvous.put(key: RecordKeys.relayDial(leader, network: network), valueID: RelayDialRequest.valueID(of: relay),
-                                         payload: RelayDialRequest(target: relay, endpoints: [endpoint]).encoded)
-            } catch {
-                logger.warning("could not ask a leader to dial a circuit relay", metadata: ["leader": "\(leader)", "relay": "\(relay)", "reason": "\(error)"])
-            }
-        }
-    }
-
-    /// An import waiting for its exporting leader to dial in: listens once it has (within
-    /// `dialInWait`), or — after `circuitAfter` — through a circuit relay this leader
-    /// reached, and tells the machine.
-    private func awaitDialIn(_ key: ImportKey, _ source: RelaySource, driver: GatewayDriver) async {
-        let started = ContinuousClock.now
-        let deadline = started + Self.dialInWait
-        while ContinuousClock.now < deadline, !Task.isCancelled, dialIns.withLock({ $0.contains(key) }) {
-            let addresses = lan.withLock { $0 }.addresses.compactMap { Endpoint.Address(bytes: $0.bytes) }
-            var via: (leader: NodeID, endpoint: Endpoint)?
-            if directory.leaders.contains(source.leader), let endpoint = source.endpoints.first {
-                via = (source.leader, endpoint)
-            } else if started.duration(to: .now) >= Self.circuitAfter,
-                      let relay = reached.withLock({ $0 }).filter({ $0.key != source.leader }).min(by: { $0.key < $1.key }) {
-                via = (relay.key, relay.value)
-            }
-            if let via {
-                guard !addresses.isEmpty, dialIns.withLock({ $0.remove(key) }) != nil else { return }
-                await driver.relayEvent(await listen(key, source, via: via.endpoint, leader: via.leader, on: addresses))
-                return
-            }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        if dialIns.withLock({ $0.remove(key) }) != nil {
-            logger.warning("the exporting leader did not dial in", metadata: ["service": "\(key)", "leader": "\(source.leader)", "waited": "\(Self.dialInWait)"])
-        }
-    }
-
-    /// Other leaders' requests that this one dial a relay (theirs, or a circuit relay's):
-    /// each target is dialled (a reverse tunnel), and dialled again whenever the tunnel
-    /// drops, while some request names it.
-    private func serveDialRequests(_ group: inout TaskGroup<Void>) async {
-        for await change in await rendezvous.subscribe(key: RecordKeys.relayDial(node, network: network)) {
-            switch change {
-            case .upserted(let value):
-                guard let request = try? RelayDialRequest(decoding: value.payload), !request.endpoints.isEmpty,
-                      request.target != node, value.valueID == RelayDialRequest.valueID(of: request.target) else {
-                    logger.debug("relay dial request refused: it does not decode", metadata: ["from": "\(value.owner)"])
-                    continue
-                }
-                let isNew = dialRequests.withLock { requests in
-                    defer { requests[value.slot] = request }
-                    return !requests.values.contains { $0.target == request.target }
-                }
-                logger.info("asked to dial a relay", metadata: ["by": "\(value.owner)", "leader": "\(request.target)"])
-                if isNew { group.addTask { await self.dialOut(to: request.target) } }
-            case .removed(_, let slot):
-                dialRequests.withLock { _ = $0.removeValue(forKey: slot) }
-            }
-        }
-    }
-
-    /// Keeps a reverse tunnel to `target` up while a request names it, with backoff. Only
-    /// requests of leaders of other islands this leader knows count (any holder of the
-    /// network key could put one): until the asker shows up in the directory, it waits.
-    private func dialOut(to target: NodeID) async {
-        var backoff = Duration.seconds(1)
-        while !Task.isCancelled {
-            let requests = dialRequests.withLock { $0.filter { $0.value.target == target } }
-            guard !requests.isEmpty else { return }
-            let leaders = Set(grants.circuits.withLock { $0.leaders.values.map(\.leader) })
-            let endpoints = Array(Set(requests.filter { leaders.contains($0.key.owner) }.values.flatMap(\.endpoints)))
-            if !endpoints.isEmpty, let endpoint = await firstConnecting(endpoints) {
-                do {
-                    let tunnel = try await exporter.dialOut(to: Contact(id: target, endpoint: endpoint))
-                    logger.info("reverse relay tunnel up", metadata: ["leader": "\(target)", "via": "\(endpoint)"])
-                    backoff = .seconds(1)
-                    await tunnel.closed()
-                    logger.info("reverse relay tunnel closed", metadata: ["leader": "\(target)"])
-                } catch {
-                    logger.warning("reverse relay tunnel not set up", metadata: ["leader": "\(target)", "reason": "\(error)"])
-                }
-            }
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(30))
-        }
-    }
-
     static func ref(_ key: ImportKey) -> ServiceRef { ServiceRef(island: key.island, type: key.type, name: key.name) }
 
     /// The first of `endpoints` that accepts a TCP connection within `probeTimeout`, all tried at once.
     /// - Parameter refusedAnswers: a refused connection (RST) counts as an answer.
-    private func firstConnecting(_ endpoints: [Endpoint], refusedAnswers: Bool = false) async -> Endpoint? {
+    func firstConnecting(_ endpoints: [Endpoint], refusedAnswers: Bool = false) async -> Endpoint? {
         await withTaskGroup(of: Endpoint?.self) { group in
             for endpoint in endpoints {
                 group.addTask { await self.connects(to: endpoint, refusedAnswers: refusedAnswers) ? endpoint : nil }

@@ -25,6 +25,8 @@ struct RelayNetwork: Hashable, Sendable {
     /// publication cannot carry, so they are left out.
     var addresses: [IPAddress] = []
     var offer: RelayOffer?
+    /// Every address of this host (uplinks too): never a relay to dial.
+    var hostAddresses: Set<IPAddress> = []
 
     init(prefixes: [IPPrefix] = [], addresses: [IPAddress] = [], offer: RelayOffer? = nil) {
         self.prefixes = prefixes
@@ -39,6 +41,7 @@ struct RelayNetwork: Hashable, Sendable {
         guard !lan.isEmpty else { return }
         let usable = interfaces.filter { !$0.address.isLoopback && !$0.address.isUnspecified && !$0.address.isMulticast }
         let onLAN = usable.filter { lan.contains($0.interface) }
+        hostAddresses = Set(usable.map(\.address))
         prefixes = Array(Set(onLAN.compactMap { IPPrefix($0.address, length: $0.prefixLength) })).sorted()
         addresses = Array(Set(onLAN.map(\.address).filter(Self.canCarryRelay))).sorted()
         guard let relayPort else { return }
@@ -46,8 +49,8 @@ struct RelayNetwork: Hashable, Sendable {
         let dialable = usable.map(\.address).filter(\.isIPv4)
         let uplinks = dialable.filter { address in !onLAN.contains { $0.address == address } }
         let lanDialable = addresses.filter(\.isIPv4)
-        let endpoints = (Array(Set(uplinks)).sorted() + lanDialable).prefix(RelayOffer.maximumEndpoints).compactMap { address in
-            Endpoint.Address(bytes: address.bytes).map { Endpoint(address: $0, port: relayPort) }
+        let endpoints = (Array(Set(uplinks)).sorted() + lanDialable).prefix(RelayOffer.maximumEndpoints).map { address in
+            Endpoint(address: Endpoint.Address(address), port: relayPort)
         }
         offer = RelayOffer(endpoints: endpoints, lanPrefixes: prefixes, lanRouted: lanRouted)
     }
@@ -64,23 +67,14 @@ struct RelayNetwork: Hashable, Sendable {
     static func interfaceAddresses() -> [InterfaceAddress] {
         guard let devices = try? System.enumerateDevices() else { return [] }
         return devices.compactMap { device in
-            guard let socket = device.address, let address = IPAddress(socket) else { return nil }
-            let length = device.netmask.flatMap(IPAddress.init).map(\.prefixLength) ?? (address.isIPv4 ? 32 : 128)
+            guard let address = device.address.flatMap(Endpoint.init).map({ IPAddress($0.address) }) else { return nil }
+            let length = device.netmask.flatMap(Endpoint.init).map({ IPAddress($0.address).prefixLength }) ?? (address.isIPv4 ? 32 : 128)
             return InterfaceAddress(interface: InterfaceIndex(device.interfaceIndex), address: address, prefixLength: length)
         }
     }
 }
 
 extension IPAddress {
-    /// The address of a socket address, if it is IPv4 or IPv6.
-    init?(_ socket: SocketAddress) {
-        guard let endpoint = Endpoint(socket) else { return nil }
-        switch endpoint.address {
-        case .v4(let value): self = .v4(value)
-        case .v6(let high, let low): self = .v6(high, low)
-        }
-    }
-
     /// The number of leading one bits of a netmask.
     var prefixLength: Int {
         switch self {

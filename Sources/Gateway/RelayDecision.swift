@@ -91,13 +91,3 @@ public enum RelayDecision {
         }
     }
 }
-
-extension IPAddress {
-    /// The same address as the core's `Endpoint.Address` (both are two integers in host order).
-    init(_ address: Endpoint.Address) {
-        switch address {
-        case .v4(let value): self = .v4(value)
-        case .v6(let high, let low): self = .v6(high, low)
-        }
-    }
-}

@@ -170,8 +170,7 @@ public enum ServiceRecordCodec {
         var endpoints: [Endpoint] = []
         for _ in 0..<endpointCount {
             let address = try address(&reader, "relay endpoint")
-            guard let host = Endpoint.Address(bytes: address.bytes) else { throw .invalidField("relay endpoint", .addressMalformed("\(address)")) }
-            endpoints.append(Endpoint(address: host, port: try reader.u16()))
+            endpoints.append(Endpoint(address: Endpoint.Address(address), port: try reader.u16()))
         }
         return RelayOffer(endpoints: endpoints, lanPrefixes: prefixes, lanRouted: routed == 1)
     }
