@@ -43,6 +43,9 @@ final class GatewayRelay: Sendable {
     /// How long it waits for a reverse tunnel straight back before going through a circuit
     /// relay (a reachable leader both dial: this one when it, too, cannot be dialled).
     static let circuitAfter = Duration.seconds(3)
+    /// How many other leaders' relays from the directory are dialled at once when this leader
+    /// reached none yet.
+    static let circuitCandidates = 4
 
     let exporter: RelayExporter
     let importer: RelayImporter
@@ -158,6 +161,7 @@ final class GatewayRelay: Sendable {
                     "service": "\(key)", "leader": "\(source.leader)", "endpoints": "\(source.endpoints.map(\.description).joined(separator: ","))",
                 ])
                 await askToDialIn(source.leader, offer: network.offer)
+                await reachCircuitRelays(besides: source.leader, from: network)
                 await askToDialCircuitRelays(source.leader)
                 dialIns.withLock { _ = $0.insert(key) }
                 waiting.continuation.yield((key, source))
