@@ -24,4 +24,7 @@ public struct Counters: Hashable, Sendable {
     public var overlayChanges = 0
     /// Direct exchange: stores sent again because the member had not acknowledged them.
     public var redeliveries = 0
+    /// Direct exchange across NAT: records of bridged members forwarded to other members
+    /// (`DHTNode+Bridges`), one per member sent to.
+    public var bridgeForwards = 0
 }

@@ -17,6 +17,8 @@ import Primitives
 /// - Delivery: a store a member does not acknowledge is sent again with backoff until it
 ///   does or is dropped (`Redelivery`), so a datagram lost to loss or a short cut costs
 ///   seconds, not the owner's next republish.
+/// - Across NAT: members that cannot reach each other get each other's records through a
+///   member both reach (`DHTNode+Bridges`).
 /// - Liveness: a member silent for `memberProbeInterval` is pinged; `maxMemberFailures`
 ///   unanswered requests in a row remove it. A removed member is pinged again with backoff
 ///   (`probeLostMembers`); when it answers (a healed partition) it is met anew, and the
@@ -41,6 +43,7 @@ extension DHTNode {
     /// we ask for our id, and we hand it ours, because it may still count us as a member
     /// (after a partition that only we noticed) and then never asks.
     mutating func memberJoined(_ member: Contact, now: Instant) {
+        unreachable[member.id] = nil
         exchangesInFlight += 1
         handOwnRecords(to: member, now: now)
         send(.findNode(target: id), to: member.endpoint, expecting: member.id, purpose: .peerExchange, now: now)
@@ -76,14 +79,14 @@ extension DHTNode {
         if tracked { pending[transaction]?.redelivers = Redelivery.Ref(key: record.key, slot: record.slot, sequence: record.sequence) }
     }
 
-    /// A member answered our peer exchange (`contacts` is nil when it did not answer):
-    /// introduce ourselves to those we do not know.
-    mutating func peersExchanged(_ contacts: [Contact]?, now: Instant) {
+    /// A member (`namer`) answered our peer exchange (`contacts` is nil when it did not
+    /// answer): introduce ourselves to those we do not know.
+    mutating func peersExchanged(_ contacts: [Contact]?, from namer: Contact?, now: Instant) {
         exchangesInFlight = max(0, exchangesInFlight - 1)
-        if isDirect {
+        if isDirect, let namer {
             for c in contacts ?? [] where c.id != id && !mesh.contains(c.id) && !introducing.contains(c.id) {
                 introducing.insert(c.id)
-                send(.ping, to: c.endpoint, expecting: c.id, purpose: .introduce(c.id), now: now)
+                send(.ping, to: c.endpoint, expecting: c.id, purpose: .introduce(c, via: namer, attempt: 1), now: now)
             }
         }
         completeDirectJoins()
@@ -111,6 +114,8 @@ extension DHTNode {
         mesh.removeAll()
         redelivery.removeAll()
         introducing.removeAll()
+        unreachable.removeAll()
+        bridged.removeAll()
         exchangesInFlight = 0
         // Bootstraps waiting for the peer exchange now wait for the self-lookup.
         startJoin(now: now)
@@ -154,6 +159,7 @@ extension DHTNode {
     /// member feeds.
     mutating func subscribeLocally(_ key: RecordKey, now: Instant) {
         renewOwnLease(key, now: now)
+        leaseAtBridges(key, now: now)
         for copy in store.copies(for: key, now: now) { reportChange(copy, key: key, now: now) }
         subscriptions[key]!.renewAt = now + .seconds(Double(configuration.subscriptionLease) / 2).jittered(0.1, using: &rng)
         subscriptionEstablished(key)

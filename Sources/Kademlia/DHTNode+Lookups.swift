@@ -132,9 +132,9 @@ extension DHTNode {
         case .probe(let probed):
             table.probeSucceeded(probed, now: now)
         case .peerExchange:
-            if case .nodes(let contacts) = body { peersExchanged(contacts, now: now) } else { peersExchanged(nil, now: now) }
-        case .introduce(let id):
-            introduced(id)
+            if case .nodes(let contacts) = body { peersExchanged(contacts, from: sender, now: now) } else { peersExchanged(nil, from: sender, now: now) }
+        case .introduce(let named, _, _):
+            introduced(named.id)
         case .liveness(let member):
             probingMembers.remove(member)
         case .store(let putID):
@@ -170,9 +170,10 @@ extension DHTNode {
         case .announce, .replicate:
             break
         case .peerExchange:
-            peersExchanged(nil, now: now)
-        case .introduce(let id):
-            introduced(id)
+            peersExchanged(nil, from: nil, now: now)
+        case .introduce(let named, let via, let attempt):
+            introduced(named.id)
+            introductionFailed(named, via: via, attempt: attempt, now: now)
         case .liveness(let member):
             probingMembers.remove(member)
         case .probe(let probed):

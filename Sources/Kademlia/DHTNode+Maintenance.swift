@@ -6,6 +6,7 @@ extension DHTNode {
     mutating func maintain(now: Instant) {
         _ = store.removeExpired(now: now)
         subscribers.removeExpired(now: now)
+        bridged = bridged.filter { $0.value > now }
         leaveStructureIfAlone()
         reseedIfAlone(now: now)
         probeLostContacts(now: now)

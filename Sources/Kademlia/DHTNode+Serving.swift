@@ -19,6 +19,7 @@ extension DHTNode {
                 send(.stored(r), to: sender.endpoint, transaction: transaction)
             } else {
                 send(.stored(nil), to: sender.endpoint, transaction: transaction)
+                if copy.record.owner == sender.id, isBridged(sender.id, now: now) { forwardBridged(copy.record, now: now) }
             }
         case .subscribe(let key, let lease):
             let isNew = subscribers.subscribers(of: key, now: now).contains { $0.id == sender.id } == false
@@ -28,10 +29,13 @@ extension DHTNode {
             if isNew, granted > 0 {
                 for copy in store.copies(for: key, now: now) { send(.notify(copy), to: sender.endpoint, transaction: 0) }
             }
+            if granted > 0 { bridgeLeased(by: sender, lease: granted, now: now) }
         case .notify(let copy):
             notified(copy, now: now)
         case .refresh(let key, let versions):
-            send(.refreshed(unknown: refreshLocally(key, owner: sender.id, versions: versions, now: now)), to: sender.endpoint, transaction: transaction)
+            let unknown = refreshLocally(key, owner: sender.id, versions: versions, now: now)
+            send(.refreshed(unknown: unknown), to: sender.endpoint, transaction: transaction)
+            if isBridged(sender.id, now: now) { forwardBridgedRenewals(key, owner: sender.id, versions: versions, except: unknown, now: now) }
         case .probe(let key, let slots):
             send(.held(remaining: slots.map { heldLifetime(key, $0, now: now) }), to: sender.endpoint, transaction: transaction)
         case .pong, .nodes, .values, .stored, .subscribed, .refreshed, .held:

@@ -72,10 +72,12 @@ extension DHTNode {
             for (holderID, h) in subscriptions[key]!.holders where h.until <= now { subscriptions[key]!.holders[holderID] = nil }
             let s = subscriptions[key]!
             if isDirect {
-                // Served from our own store: only our own lease needs renewing.
+                // Served from our own store (and, across NAT, by bridges): our own lease and
+                // the bridges' need renewing.
                 if now >= s.renewAt || s.holders[id] == nil {
                     subscriptions[key]!.renewAt = now + .seconds(Double(configuration.subscriptionLease) / 2).jittered(0.1, using: &rng)
                     renewOwnLease(key, now: now)
+                    if now >= s.renewAt { leaseAtBridges(key, renewing: true, now: now) }
                 }
                 continue
             }
@@ -121,7 +123,8 @@ extension DHTNode {
             subscriptions[key]!.checking = nil
             return
         }
-        let next = isDirect ? nil : s.holders
+        // In direct exchange the holders other than this node are bridges (`DHTNode+Bridges`).
+        let next = s.holders
             .filter { $0.key != id && !asked.contains($0.key) && $0.value.until > now }
             .map(\.value.contact)
             .min { $0.id.distance(to: key.point) < $1.id.distance(to: key.point) }

@@ -81,6 +81,12 @@ public struct DHTNode: Sendable {
     var reportedStage = Stage.bootstrapping
     /// Contacts named by a peer exchange that we pinged and that have not answered yet.
     var introducing = Set<NodeID>()
+    /// Members named by a peer exchange that never answered our introduction, each with
+    /// the member that named it (`DHTNode+Bridges`).
+    var unreachable: [NodeID: Contact] = [:]
+    /// Members that hold a lease here in direct exchange (they cannot reach every member),
+    /// until when; their own records are forwarded to the other members (`DHTNode+Bridges`).
+    var bridged: [NodeID: Instant] = [:]
     /// Where to look for an overlay while alone: the endpoints of every bootstrap so far.
     var seeds: [Endpoint] = []
     var nextReseed: Instant?

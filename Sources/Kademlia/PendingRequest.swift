@@ -22,8 +22,9 @@ struct PendingRequest: Sendable {
         case probeValues(RecordKey, [SlotVersion])
         /// Direct exchange: asking a new member whom it knows.
         case peerExchange
-        /// Direct exchange: introducing ourselves to a member named by a peer exchange.
-        case introduce(NodeID)
+        /// Direct exchange: introducing ourselves to a member named by a peer exchange (by
+        /// `via`), the `attempt`-th time (`DHTNode+Bridges`).
+        case introduce(Contact, via: Contact, attempt: Int)
         /// Direct exchange: handing a member our own records.
         case replicate
         /// Direct exchange: a member silent for a while.

@@ -136,6 +136,17 @@ public struct RecordStore: Sendable {
 
     public func entry(key: RecordKey, slot: RecordSlot) -> Entry? { entries[key]?[slot] }
 
+    /// Copies of `owner`'s unexpired values (and tombstones) under every key, ordered by key
+    /// and slot (what a bridge forwards when a member turns out to be bridged).
+    public func records(ownedBy owner: NodeID, now: Instant) -> [RecordCopy] {
+        guard ownerTotals[owner] != nil else { return [] }
+        return entries.keys.sorted().flatMap { key in
+            entries[key]!.values.filter { $0.record.owner == owner && $0.expiresAt > now }
+                .sorted { $0.record.slot < $1.record.slot }
+                .map { RecordCopy(record: $0.record, remaining: Self.remaining($0, now: now)) }
+        }
+    }
+
     /// Drops expired values; returns them (the node tells subscribers).
     public mutating func removeExpired(now: Instant) -> [Record] {
         var gone: [Record] = []
