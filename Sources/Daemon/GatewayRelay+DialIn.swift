@@ -84,8 +84,8 @@ extension GatewayRelay {
                 via = (source.leader, endpoint)
             } else if started.duration(to: .now) >= Self.circuitAfter {
                 if !lookedAgain, !hasCircuitRelay(besides: source.leader) {
-                    // The circuit table follows the directory only every few seconds: another
-                    // leader's relay may have shown up since the import asked.
+                    // Another leader's relay may have shown up in the directory since the
+                    // import asked (its entry came later, or the table was a second old).
                     lookedAgain = true
                     let table = await driver.circuitTable()
                     grants.circuits.withLock { $0 = table }
