@@ -87,4 +87,17 @@ struct RelayNetworkTests {
         #expect(table.route(ipp, of: IslandID(rawValue: 0xd4)) == .failure(.unknownIsland))
         #expect(CircuitTable().route(ipp, of: far) == .failure(.unknownIsland), "not leading: no circuits")
     }
+
+    /// An importing leader that reached no circuit relay tries a few other leaders' relays from
+    /// the directory: never the exporting leader's nor its own, never one without a relay.
+    @Test func circuitCandidatesAreOtherLeadersWithARelayAFewAtMost() {
+        let leaders = (1...7).map { NodeID(w0: UInt64($0), w1: 0, w2: 0, w3: 0) }
+        var relays = Dictionary(uniqueKeysWithValues: leaders.map { ($0, [Endpoint(ipv4: 203, 0, 113, UInt8($0.w0), port: 8022)]) })
+        relays[leaders[1]] = []
+        let table = CircuitTable(relays: relays)
+        let candidates = table.circuitCandidates(excluding: [leaders[0], leaders[2]], limit: 4)
+        #expect(candidates.map(\.leader) == [leaders[3], leaders[4], leaders[5], leaders[6]])
+        #expect(candidates.first?.endpoints == [Endpoint(ipv4: 203, 0, 113, 4, port: 8022)])
+        #expect(CircuitTable().circuitCandidates(excluding: [], limit: 4).isEmpty, "not leading: none")
+    }
 }
