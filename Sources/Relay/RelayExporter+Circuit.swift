@@ -17,13 +17,23 @@ import Primitives
 /// revocation apply to the requester.
 extension RelayExporter {
     /// Serves a stream request the circuit policy routed: refused (the policy's reason, a
-    /// limit, revocation, no tunnel to the target, or the target's own answer) or spliced to
-    /// the target's stream. Runs on the child's event loop, before the channel is confirmed.
+    /// limit, revocation, no tunnel to the target within a third of the answer timeout, or
+    /// the target's own answer) or spliced to the target's stream. Runs on the child's event
+    /// loop, before the channel is confirmed.
     func forward(_ child: Channel, service: ServiceRef, requester: NodeID,
                  route: Result<NodeID, RelayRefusal>) -> EventLoopFuture<Void> {
-        let hop = route.flatMap { leader -> Result<RelayTunnel, RelayRefusal> in
-            directory?.tunnel(to: leader).map { .success($0) } ?? .failure(.tunnelUnavailable)
+        let wait = TimeAmount.nanoseconds(TimeAmount(limits.answerTimeout).nanoseconds / 3)
+        let tunnel: EventLoopFuture<Result<RelayTunnel, RelayRefusal>> = switch route {
+        case .failure(let reason): child.eventLoop.makeSucceededFuture(.failure(reason))
+        case .success(let leader):
+            directory?.tunnel(to: leader, within: wait, on: child.eventLoop).map { $0.map { .success($0) } ?? .failure(.tunnelUnavailable) }
+                ?? child.eventLoop.makeSucceededFuture(.failure(.tunnelUnavailable))
         }
+        return tunnel.flatMap { [self] hop in forward(child, service: service, requester: requester, through: hop) }
+    }
+
+    private func forward(_ child: Channel, service: ServiceRef, requester: NodeID,
+                         through hop: Result<RelayTunnel, RelayRefusal>) -> EventLoopFuture<Void> {
         let admission = state.withLock { $0.gate.admitCircuit(requester: requester, service: service, route: hop.map(\.leader)) }
         let id: StreamID, tunnel: RelayTunnel
         switch (admission, hop) {

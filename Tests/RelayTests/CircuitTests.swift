@@ -167,17 +167,33 @@ import Testing
         await server.close()
     }
 
-    @Test func withoutTheTargetLeadersTunnelACircuitIsRefusedAsTunnelUnavailable() async throws {
+    @Test func withoutTheTargetLeadersTunnelACircuitIsRefusedAsTunnelUnavailableOnceTheWaitIsOver() async throws {
         let server = try await TestServer.tcp { BlobSender([1, 2, 3]) }
-        try await withCircuitHarness(exports: [file: [server.endpoint]]) { relay in
+        var limits = RelayLimits()
+        limits.answerTimeout = .seconds(3)  // the middle waits a third of it for C's tunnel
+        try await withCircuitHarness(exports: [file: [server.endpoint]], middleLimits: limits) { relay in
             let port = try await relay.listen(file)
+            let started = ContinuousClock.now
             #expect(try await within(10, "fetch with no tunnel to C") { try await fetch("127.0.0.1", port) }.isEmpty)
+            #expect(ContinuousClock.now - started >= .milliseconds(900), "the middle waited for C's tunnel")
             try await eventually(5, "refusal counted") { relay.importer.report.refusals(.tunnelUnavailable) == 1 }
             #expect(relay.middle.report.refusals == [.tunnelUnavailable: 1])
             #expect(relay.middle.report.services.isEmpty)
+        }
+        await server.close()
+    }
 
+    /// Both leaders are asked to dial the middle one at the same moment; a client that
+    /// connects before C's tunnel is up is served once it is, not closed.
+    @Test func aCircuitStreamThatArrivesBeforeTheTargetLeadersTunnelWaitsForIt() async throws {
+        let server = try await TestServer.tcp { BlobSender([1, 2, 3]) }
+        try await withCircuitHarness(exports: [file: [server.endpoint]]) { relay in
+            let port = try await relay.listen(file)
+            async let fetched = within(20, "fetch made before C dialled out") { try await fetch("127.0.0.1", port) }
+            try await Task.sleep(for: .milliseconds(500))  // the stream is waiting at the middle leader now
             try await relay.dialOut()
-            #expect(try await within(10, "fetch once C dialled out") { try await fetch("127.0.0.1", port) } == [1, 2, 3])
+            #expect(try await fetched == [1, 2, 3])
+            #expect(relay.middle.report.refusals.isEmpty)
         }
         await server.close()
     }
