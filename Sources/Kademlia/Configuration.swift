@@ -57,6 +57,11 @@ public struct Configuration: Sendable {
     public var structureThreshold = 24
     /// In direct exchange, a member silent for this long is pinged.
     public var memberProbeInterval: Interval = .minutes(5)
+    /// A node behind NAT pings members (and subscription holders) silent for this long, so
+    /// that its router keeps the mappings through which they reach it (Linux forgets an
+    /// idle UDP mapping after 30 s unanswered, 120 s answered; home routers often sooner;
+    /// ICE and libp2p keep theirs open every 15–25 s). Nodes not behind NAT never do.
+    public var natKeepalive: Interval = .seconds(15)
     /// In direct exchange, unanswered requests in a row before a member is dropped. More
     /// than `maxFailures`: a member keeps its unacknowledged stores only while it is one,
     /// and at 20 % loss two failures in a row happen to 13 % of a request's answers

@@ -83,6 +83,7 @@ extension DHTNode {
     /// answer): introduce ourselves to those we do not know.
     mutating func peersExchanged(_ contacts: [Contact]?, from namer: Contact?, now: Instant) {
         exchangesInFlight = max(0, exchangesInFlight - 1)
+        if let me = contacts?.first(where: { $0.id == id }) { observedEndpoint = me.endpoint }
         if isDirect, let namer {
             for c in contacts ?? [] where c.id != id && !mesh.contains(c.id) && !introducing.contains(c.id) {
                 introducing.insert(c.id)
@@ -181,10 +182,11 @@ extension DHTNode {
         for seed in seeds { send(.ping, to: seed, expecting: nil, purpose: .announce, now: now) }
     }
 
-    /// Pings members that have been silent for a while.
+    /// Pings members that have been silent for a while (behind NAT: for `natKeepalive`).
     mutating func checkMembers(now: Instant) {
-        guard now.nanoseconds > configuration.memberProbeInterval.nanoseconds else { return }
-        let since = Instant(nanoseconds: now.nanoseconds - configuration.memberProbeInterval.nanoseconds)
+        let interval = behindNAT ? min(configuration.memberProbeInterval, configuration.natKeepalive) : configuration.memberProbeInterval
+        guard now.nanoseconds > interval.nanoseconds else { return }
+        let since = Instant(nanoseconds: now.nanoseconds - interval.nanoseconds)
         for member in mesh.silent(since: since) where !probingMembers.contains(member.id) {
             probingMembers.insert(member.id)
             send(.ping, to: member.endpoint, expecting: member.id, purpose: .liveness(member.id), now: now)

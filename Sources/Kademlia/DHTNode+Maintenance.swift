@@ -11,6 +11,7 @@ extension DHTNode {
         reseedIfAlone(now: now)
         probeLostContacts(now: now)
         if isDirect { checkMembers(now: now) } else { refreshIdleBuckets(now: now) }
+        keepHolderMappings(now: now)
         republish(now: now)
         maintainSubscriptions(now: now)
     }

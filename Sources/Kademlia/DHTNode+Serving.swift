@@ -8,9 +8,13 @@ extension DHTNode {
         case .ping:
             send(.pong, to: sender.endpoint, transaction: transaction)
         case .findNode(let target):
-            if isDirect, target == sender.id { handOwnRecords(to: sender, now: now) }
             let wide = newcomer && target == sender.id
-            send(.nodes(closestFitting(to: target, for: sender.id, wide: wide)), to: sender.endpoint, transaction: transaction)
+            let peerExchange = isDirect && target == sender.id
+            if peerExchange { handOwnRecords(to: sender, now: now) }
+            // A peer exchange names the asker first, where we see it (`DHTNode+NATMappings`);
+            // a node skips its own id among the contacts it is given.
+            let contacts = closestFitting(to: target, for: sender.id, wide: wide, first: peerExchange ? sender : nil)
+            send(.nodes(contacts), to: sender.endpoint, transaction: transaction)
         case .findValue(let key, let offset):
             send(valuesResponse(key: key, offset: Int(offset), for: sender.id, now: now), to: sender.endpoint, transaction: transaction)
         case .store(let copy):
@@ -64,11 +68,16 @@ extension DHTNode {
     /// names the nodes just beyond its k closest, which count *it* among their k closest
     /// (rank is not symmetric) and learn of it only when it introduces itself (`announce`).
     /// In direct exchange the answer is a peer exchange: as many members as fit.
-    func closestFitting(to target: NodeID, for requester: NodeID, wide: Bool = false) -> [Contact] {
+    func closestFitting(to target: NodeID, for requester: NodeID, wide: Bool = false, first: Contact? = nil) -> [Contact] {
         let wanted = isDirect ? codecLimits.maxContactsPerMessage : wide ? configuration.k + configuration.k / 2 : configuration.k
         var room = codecLimits.packedFrameBytes - WireCodec.headerBytes - (advertisedOverlay == nil ? 0 : 8) - 1
         var out: [Contact] = []
-        for c in known(closestTo: target, count: min(wanted, codecLimits.maxContactsPerMessage), excluding: requester) {
+        if let first {
+            out.append(first)
+            room -= WireCodec.size(of: first)
+        }
+        let count = min(wanted, codecLimits.maxContactsPerMessage) - out.count
+        for c in known(closestTo: target, count: max(0, count), excluding: requester) {
             let size = WireCodec.size(of: c)
             guard size <= room else { break }
             out.append(c)

@@ -87,6 +87,12 @@ public struct DHTNode: Sendable {
     /// Members that hold a lease here in direct exchange (they cannot reach every member),
     /// until when; their own records are forwarded to the other members (`DHTNode+Bridges`).
     var bridged: [NodeID: Instant] = [:]
+    /// The host's own addresses, from the adapter (`DHTNode+NATMappings`).
+    var hostAddresses = Set<Endpoint.Address>()
+    /// Where the last member that answered our peer exchange saw us (`DHTNode+NATMappings`).
+    public internal(set) var observedEndpoint: Endpoint?
+    /// When each subscription holder was last pinged to keep our NAT's mapping to it open.
+    var keepalives: [NodeID: Instant] = [:]
     /// Where to look for an overlay while alone: the endpoints of every bootstrap so far.
     var seeds: [Endpoint] = []
     var nextReseed: Instant?
@@ -193,6 +199,8 @@ public struct DHTNode: Sendable {
         case .subscribe(let request, let key):
             subscriptions[key] = Subscription(key: key, request: request, now: now)
             if isDirect { subscribeLocally(key, now: now) } else { startLookup(.subscribe(key), target: key.point, now: now) }
+        case .hostAddresses(let addresses):
+            hostAddresses = Set(addresses)
         case .unsubscribe(let key):
             guard let s = subscriptions.removeValue(forKey: key) else { return }
             for (holderID, holder) in s.holders.sorted(by: { $0.key < $1.key }) {

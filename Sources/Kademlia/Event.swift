@@ -22,6 +22,9 @@ public enum Command: Sendable {
     /// Be told of new, changed and deleted values under a key until `unsubscribe`.
     case subscribe(RequestID, RecordKey)
     case unsubscribe(RecordKey)
+    /// The host's own addresses (its interfaces'): what tells a node that the address other
+    /// nodes see it at is not its own, i.e. that it is behind NAT (`DHTNode+NATMappings`).
+    case hostAddresses([Endpoint.Address])
 }
 
 /// What a node asks its adapter to do.

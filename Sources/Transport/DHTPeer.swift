@@ -83,6 +83,7 @@ public final class DHTPeer: Sendable {
             throw ChannelError.unknownLocalAddress
         }
         bound.succeed(endpoint)
+        tellHostAddresses()
         var current: Channel? = first
         var pause: Duration = .milliseconds(250)
         while !Task.isCancelled {
@@ -107,11 +108,20 @@ public final class DHTPeer: Sendable {
             do {
                 current = try await bind(port: Int(endpoint.port))
                 rebinds.withLock { $0 += 1 }
+                tellHostAddresses()
             } catch {
                 logger.warning("binding the DHT socket again failed", metadata: ["reason": "\(error)"])
             }
         }
         shutDown()
+    }
+
+    /// Tells the node its host's addresses (how it knows it is behind NAT: others see it at
+    /// another one). Read at every bind: a bind again follows a network change.
+    private func tellHostAddresses() {
+        let addresses = ((try? System.enumerateDevices()) ?? []).compactMap { $0.address.flatMap(Endpoint.init)?.address }
+        let handler = self.handler
+        eventLoop.execute { handler.start({ _ in .hostAddresses(addresses) }, promise: nil) }
     }
 
     /// How often the socket was bound again after an unexpected close.

@@ -11,6 +11,12 @@ struct TestNetwork {
     var groups: [Int: Int] = [:]
     /// Decides per datagram (from, to, message) whether the network loses it: a lossy link.
     var lose: ((_ from: Int, _ to: Int, Message) -> Bool)?
+    /// Nodes behind a masquerading NAT of their own: others see them at this address (same
+    /// port), and a datagram reaches one only from a node it exchanged a datagram with
+    /// within the mapping's timeout, as Linux conntrack does.
+    var nat: [Int: (address: Endpoint.Address, timeout: Interval)] = [:]
+    /// Per NATed node, per peer: when the mapping last carried a datagram.
+    private var mappings: [Int: [Int: Instant]] = [:]
     var now: Instant = .zero
     var outcomes: [(node: Int, request: RequestID, outcome: Outcome)] = []
     var notifications: [(node: Int, notification: SubscriptionNotification)] = []
@@ -58,7 +64,7 @@ struct TestNetwork {
             now = max(now, next)
             if let m = nextMessage, m <= now, let i = inFlight.firstIndex(where: { $0.at == m }) {
                 let d = inFlight.remove(at: i)
-                if !silenced.contains(d.to) { deliver(d.to, d.message, from: d.from) }
+                if !silenced.contains(d.to), passesNAT(to: d.to, from: Self.index(d.from)) { deliver(d.to, d.message, from: d.from) }
                 continue
             }
             for i in nodes.indices where (nodes[i].nextDeadline ?? end + .seconds(1)) <= now {
@@ -74,13 +80,27 @@ struct TestNetwork {
             case .send(let m, let to):
                 guard !silenced.contains(i), groups[i] == groups[Self.index(to)] else { continue }
                 if let lose, lose(i, Self.index(to), m) { continue }
-                inFlight.append((now + .milliseconds(10), Self.index(to), m, Self.endpoint(i)))
+                var from = Self.endpoint(i)
+                if let outside = nat[i] {
+                    mappings[i, default: [:]][Self.index(to)] = now
+                    from = Endpoint(address: outside.address, port: from.port)
+                }
+                inFlight.append((now + .milliseconds(10), Self.index(to), m, from))
             case .completed(let r, let o): outcomes.append((i, r, o))
             case .notification(let n): notifications.append((i, n))
             case .dropped(let reason): drops.append((i, reason))
             case .stageChanged(let stage): stages.append((i, stage))
             }
         }
+    }
+
+    /// Whether a datagram from `from` gets through `to`'s NAT (always, when it has none);
+    /// one that does keeps the mapping alive.
+    mutating func passesNAT(to: Int, from: Int) -> Bool {
+        guard let inside = nat[to] else { return true }
+        guard let last = mappings[to]?[from], now.since(last) < inside.timeout else { return false }
+        mappings[to]![from] = now
+        return true
     }
 
     func outcome(_ request: RequestID) -> Outcome? { outcomes.last { $0.request == request }?.outcome }
