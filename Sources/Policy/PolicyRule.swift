@@ -5,7 +5,7 @@ import DNSSD
 /// Type, island and direction say which services a rule is about as a kind; name, host and
 /// address pick instances of them (issue 15): one device by name, or every service of a
 /// subnet by source. A rule with instance criteria cannot match a question that lacks the
-/// fact it asks about (`PolicyService`).
+/// fact it asks about (`PolicyService`), unless its pattern is only stars.
 public struct PolicyRule: Hashable, Sendable, CustomStringConvertible {
     public var action: PolicyAction
     public var direction: DirectionMatch
@@ -65,7 +65,7 @@ public struct PolicyRule: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `lab-*` and `lab-*.local` both match `lab-3.local`: people write hosts either way, and
-    /// an imported record carries only the first label of its host (`z2z services` shows it).
+    /// an imported record carries only the first label of its host (`ServiceRecord.hostLabel`).
     static func host(_ glob: NameGlob, matches host: HostName) -> Bool {
         glob.matches(host.value) || host.labels.first.map { glob.matches(String($0)) } ?? false
     }

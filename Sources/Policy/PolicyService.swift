@@ -4,7 +4,7 @@ import DNSSD
 /// name, host name and addresses when the question is about one instance. An export asks
 /// with the service as this link shows it; an import with the record as the exporting island
 /// published it. A rule that matches by a fact the question lacks (`z2z policy test` given
-/// a type only) does not match.
+/// a type only) does not match, unless its pattern is only stars (`Policy.passedOver`).
 public struct PolicyService: Hashable, Sendable, CustomStringConvertible {
     public var type: ServiceType
     public var name: InstanceName?
