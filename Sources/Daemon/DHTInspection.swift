@@ -38,6 +38,8 @@ extension KademliaRendezvous: DHTInspectable {
         return DHTResponse(engine: stats.engine, available: true, nodeID: "\(node.id)", stage: node.stage.rawValue,
                            overlayID: node.overlay.map { String($0, radix: 16) }, routingTable: contacts, storedValues: values,
                            activeLookups: lookups, subscriptions: stats.subscriptions,
-                           rttMilliseconds: node.smoothedRoundTrip.map { $0 * 1000 })
+                           rttMilliseconds: node.smoothedRoundTrip.map { $0 * 1000 },
+                           bridging: DHTResponse.Bridging(unreachableMembers: node.unreachableMembers, bridgedMembers: node.bridgedMembers,
+                                                          forwardedRecords: node.counters.bridgeForwards))
     }
 }

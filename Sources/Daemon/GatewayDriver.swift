@@ -159,12 +159,14 @@ public actor GatewayDriver {
     /// once a leader behind NAT dialled in).
     public func relayEvent(_ event: GatewayMachine.Event) { handle(event) }
 
-    /// Who leads the other islands, and the gate imports pass: what a circuit relay through
-    /// this leader may carry (`CircuitTable`).
+    /// Who leads the other islands, where their relays listen, and the gate imports pass: what
+    /// a circuit relay through this leader may carry, and which it may use (`CircuitTable`).
     public func circuitTable() -> CircuitTable {
         let view = machine.view
         guard view.isLeading else { return CircuitTable() }
-        return CircuitTable(leaders: Dictionary(view.otherIslands.map { ($0.island, ($0.leader, $0.name)) }, uniquingKeysWith: { a, _ in a }),
+        let others = view.otherIslands
+        return CircuitTable(leaders: Dictionary(others.map { ($0.island, ($0.leader, $0.name)) }, uniquingKeysWith: { a, _ in a }),
+                            relays: Dictionary(others.map { ($0.leader, $0.relay) }, uniquingKeysWith: { a, _ in a }),
                             gate: view.gate)
     }
 

@@ -24,6 +24,38 @@ extension GatewayRelay {
         }
     }
 
+    /// Makes sure this leader has a circuit relay to offer besides `exporter`: when no import
+    /// took it to another leader's relay yet (the one reachable island may export nothing),
+    /// it dials the relays other leaders name in the directory — a few, all at once — and
+    /// keeps those that answer (`reached`). True when it reached one just now.
+    @discardableResult
+    func reachCircuitRelays(besides exporter: NodeID, from network: RelayNetwork) async -> Bool {
+        guard !hasCircuitRelay(besides: exporter) else { return false }
+        let candidates = grants.circuits.withLock { $0 }.circuitCandidates(excluding: [exporter, node], limit: Self.circuitCandidates)
+        guard !candidates.isEmpty else {
+            logger.info("no other leader's relay to try as a circuit relay", metadata: ["leader": "\(exporter)"])
+            return false
+        }
+        return await withTaskGroup(of: (NodeID, Endpoint?).self) { group in
+            for candidate in candidates {
+                group.addTask { (candidate.leader, await self.dialable(candidate.endpoints, from: network)) }
+            }
+            var any = false
+            for await case (let leader, let endpoint?) in group {
+                reached.withLock { $0[leader] = endpoint }
+                logger.info("circuit relay reached", metadata: ["leader": "\(leader)", "at": "\(endpoint)"])
+                any = true
+            }
+            return any
+        }
+    }
+
+    /// Whether this leader reached another leader's relay than `exporter`'s: a circuit relay
+    /// it can ask `exporter` to dial.
+    func hasCircuitRelay(besides exporter: NodeID) -> Bool {
+        reached.withLock { $0.keys.contains { $0 != exporter && $0 != node } }
+    }
+
     /// Asks `leader` to dial the relays this leader reached (besides its own): circuit
     /// relays for when neither of the two can be dialled.
     func askToDialCircuitRelays(_ leader: NodeID) async {
@@ -44,14 +76,29 @@ extension GatewayRelay {
     func awaitDialIn(_ key: ImportKey, _ source: RelaySource, driver: GatewayDriver) async {
         let started = ContinuousClock.now
         let deadline = started + Self.dialInWait
+        var lookedAgain = false
         while ContinuousClock.now < deadline, !Task.isCancelled, dialIns.withLock({ $0.contains(key) }) {
             let addresses = lan.withLock { $0 }.addresses.map(Endpoint.Address.init)
             var via: (leader: NodeID, endpoint: Endpoint)?
             if directory.leaders.contains(source.leader), let endpoint = source.endpoints.first {
                 via = (source.leader, endpoint)
-            } else if started.duration(to: .now) >= Self.circuitAfter,
-                      let relay = reached.withLock({ $0 }).filter({ $0.key != source.leader }).min(by: { $0.key < $1.key }) {
-                via = (relay.key, relay.value)
+            } else if started.duration(to: .now) >= Self.circuitAfter {
+                if !lookedAgain, !hasCircuitRelay(besides: source.leader) {
+                    // Another leader's relay may have shown up in the directory since the
+                    // import asked (its entry came later, or the table was a second old).
+                    lookedAgain = true
+                    let table = await driver.circuitTable()
+                    grants.circuits.withLock { $0 = table }
+                    if await reachCircuitRelays(besides: source.leader, from: lan.withLock { $0 }) {
+                        await askToDialCircuitRelays(source.leader)
+                    }
+                }
+                if let relay = reached.withLock({ $0 }).filter({ $0.key != source.leader }).min(by: { $0.key < $1.key }) {
+                    via = (relay.key, relay.value)
+                    logger.info("going through a circuit relay", metadata: [
+                        "service": "\(key)", "leader": "\(source.leader)", "relay": "\(relay.key)", "at": "\(relay.value)",
+                    ])
+                }
             }
             if let via {
                 guard !addresses.isEmpty, dialIns.withLock({ $0.remove(key) }) != nil else { return }

@@ -35,6 +35,9 @@ final class GatewayRelay: Sendable {
     static let probeTimeout = TimeAmount.milliseconds(1_500)
     /// How often the LAN is looked at again once known (addresses come and go).
     static let networkInterval = Duration.seconds(5)
+    /// How often the circuit table is taken from the directory again: an import that finds
+    /// its exporting leader cannot be dialled looks in it for circuit relays at once.
+    static let circuitsInterval = Duration.seconds(1)
     /// How long to wait for the own advert before taking every interface as the LAN.
     static let lanFallbackAfter = Duration.seconds(10)
 
@@ -43,6 +46,9 @@ final class GatewayRelay: Sendable {
     /// How long it waits for a reverse tunnel straight back before going through a circuit
     /// relay (a reachable leader both dial: this one when it, too, cannot be dialled).
     static let circuitAfter = Duration.seconds(3)
+    /// How many other leaders' relays from the directory are dialled at once when this leader
+    /// reached none yet.
+    static let circuitCandidates = 4
 
     let exporter: RelayExporter
     let importer: RelayImporter
@@ -158,6 +164,7 @@ final class GatewayRelay: Sendable {
                     "service": "\(key)", "leader": "\(source.leader)", "endpoints": "\(source.endpoints.map(\.description).joined(separator: ","))",
                 ])
                 await askToDialIn(source.leader, offer: network.offer)
+                await reachCircuitRelays(besides: source.leader, from: network)
                 await askToDialCircuitRelays(source.leader)
                 dialIns.withLock { _ = $0.insert(key) }
                 waiting.continuation.yield((key, source))
@@ -277,6 +284,7 @@ final class GatewayRelay: Sendable {
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.followNetwork(relayPort: relayPort, lanRouted: lanRouted, driver: driver) }
+            group.addTask { await self.followCircuits(driver: driver) }
             group.addTask {
                 await withTaskGroup(of: Void.self) { waits in
                     for await (key, source) in self.waiting.stream {
@@ -298,13 +306,21 @@ final class GatewayRelay: Sendable {
         await exporter.shutdown()
     }
 
+    /// Keeps the circuit table (other leaders, their relays, the import gate) as the driver
+    /// has it now, until cancelled.
+    private func followCircuits(driver: GatewayDriver) async {
+        while !Task.isCancelled {
+            let table = await driver.circuitTable()
+            grants.circuits.withLock { $0 = table }
+            try? await Task.sleep(for: Self.circuitsInterval)
+        }
+    }
+
     /// Finds this gateway's LAN and hands it to the driver when it changes.
     private func followNetwork(relayPort: UInt16?, lanRouted: Bool, driver: GatewayDriver) async {
         let started = ContinuousClock.now
         var current: RelayNetwork?
         while !Task.isCancelled {
-            let table = await driver.circuitTable()
-            grants.circuits.withLock { $0 = table }
             var lanInterfaces = Set(await driver.lanInterfaces())
             let interfaces = RelayNetwork.interfaceAddresses()
             if lanInterfaces.isEmpty, started.duration(to: .now) > Self.lanFallbackAfter {

@@ -51,12 +51,13 @@ extension GatewayMachine {
         return effects
     }
 
-    /// This island's directory value: its name and the types it exports.
+    /// This island's directory value: its name, the types it exports and where its relay listens.
     mutating func publishDirectory() -> [Effect] {
         guard export.isActive, let island else { return [] }
         let entry = IslandDirectoryEntry(island: island, name: islandName, leader: settings.id,
                                          types: Array(Set(export.exported.keys.map(\.type))).sorted(),
-                                         services: export.exported.count, term: election.term)
+                                         services: export.exported.count, term: election.term,
+                                         relay: settings.relayOffer?.endpoints ?? [])
         guard entry != publishedDirectory else { return [] }
         publishedDirectory = entry
         return [.put(RecordKeys.directory(network: settings.network), valueID: 0, payload: IslandDirectoryCodec.encode(entry))]

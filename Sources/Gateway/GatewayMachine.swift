@@ -248,16 +248,18 @@ public struct GatewayMachine: Sendable {
     /// addresses (where relayed imports are published) and the relay offer made on exports
     /// (nil: no relay). Exports and imports are re-decided.
     public mutating func setRelayNetwork(offer: RelayOffer?, localPrefixes: [IPPrefix], localAddresses: [IPAddress]) -> [Effect] {
-        settings.relayOffer = offer
         settings.localPrefixes = localPrefixes
         settings.localAddresses = localAddresses
-        return exportEffects(export.setRelayOffer(offer))
+        return setRelayOffer(offer)
             + importEffects(imports.setRelay(mode: settings.relayMode, localPrefixes: localPrefixes, leaderAddresses: localAddresses))
     }
 
-    /// A new relay offer (the gateway's addresses changed, or a reload): exports are re-decided.
+    /// A new relay offer (the gateway's addresses changed, or a reload): exports are re-decided,
+    /// and the directory entry is published again — it names the relay's endpoints, which other
+    /// leaders dial as a circuit relay even when this island exports nothing.
     public mutating func setRelayOffer(_ offer: RelayOffer?) -> [Effect] {
-        exportEffects(export.setRelayOffer(offer))
+        settings.relayOffer = offer
+        return exportEffects(export.setRelayOffer(offer)) + publishDirectory()
     }
 
     /// New policy from a configuration reload: exports and imports are re-decided.

@@ -18,10 +18,12 @@ public struct DHTResponse: Codable, Hashable, Sendable {
     public var subscriptions: Int
     /// Smoothed round-trip time of this node's requests, in milliseconds.
     public var rttMilliseconds: Double?
+    /// Direct exchange across NAT; nil when the engine does not say (or before this field).
+    public var bridging: Bridging?
 
     public init(engine: String, available: Bool, nodeID: String, stage: String, overlayID: String? = nil,
                 routingTable: [Contact] = [], storedValues: [StoredValue] = [], activeLookups: [Lookup] = [],
-                subscriptions: Int = 0, rttMilliseconds: Double? = nil) {
+                subscriptions: Int = 0, rttMilliseconds: Double? = nil, bridging: Bridging? = nil) {
         self.engine = engine
         self.available = available
         self.nodeID = nodeID
@@ -32,6 +34,31 @@ public struct DHTResponse: Codable, Hashable, Sendable {
         self.activeLookups = activeLookups
         self.subscriptions = subscriptions
         self.rttMilliseconds = rttMilliseconds
+        self.bridging = bridging
+    }
+
+    /// Members that cannot reach each other (leaders behind NAT) in direct exchange: this
+    /// node reads the ones it cannot reach through bridges, and bridges for the ones that
+    /// cannot reach every member.
+    public struct Bridging: Codable, Hashable, Sendable {
+        /// Members named to this node that did not answer its introduction.
+        public var unreachableMembers: Int
+        /// Members that cannot reach every member and lease here.
+        public var bridgedMembers: Int
+        /// Their records forwarded to other members so far (one per member sent to).
+        public var forwardedRecords: Int
+
+        public init(unreachableMembers: Int, bridgedMembers: Int, forwardedRecords: Int) {
+            self.unreachableMembers = unreachableMembers
+            self.bridgedMembers = bridgedMembers
+            self.forwardedRecords = forwardedRecords
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case unreachableMembers = "unreachable_members"
+            case bridgedMembers = "bridged_members"
+            case forwardedRecords = "forwarded_records"
+        }
     }
 
     /// A routing-table entry.
@@ -132,5 +159,6 @@ public struct DHTResponse: Codable, Hashable, Sendable {
         case activeLookups = "active_lookups"
         case subscriptions
         case rttMilliseconds = "rtt_ms"
+        case bridging
     }
 }

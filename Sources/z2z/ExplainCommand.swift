@@ -100,6 +100,10 @@ struct DHT: AsyncParsableCommand {
         var text = "engine \(dht.engine), node \(dht.nodeID.prefix(16))…, stage \(dht.stage)" +
             (dht.overlayID.map { ", overlay \($0)" } ?? "") + (dht.rttMilliseconds.map { String(format: ", rtt %.1f ms", $0) } ?? "") + "\n"
         guard dht.available else { return text + "(this engine does not show its table)\n" }
+        if let b = dht.bridging, b.unreachableMembers + b.bridgedMembers + b.forwardedRecords > 0 {
+            text += "across NAT: \(b.unreachableMembers) members unreachable from here (read through bridges), "
+                + "\(b.bridgedMembers) members bridged here, \(b.forwardedRecords) of their records forwarded\n"
+        }
         var table = TextTable("CONTACT", "ENDPOINT", "BUCKET", "LAST SEEN", "FAILURES")
         for contact in dht.routingTable {
             table.add(String(contact.id.prefix(16)), contact.endpoint, "\(contact.bucket)",

@@ -12,7 +12,8 @@ extension Fixture {
                                                sequence: 7, bytes: 120, tombstone: false, expiresInSeconds: 290)],
         activeLookups: [DHTResponse.Lookup(target: String(repeating: "02", count: 32), purpose: "get", queries: 3, inFlight: 1,
                                            candidates: 8)],
-        subscriptions: 2, rttMilliseconds: 1.25)
+        subscriptions: 2, rttMilliseconds: 1.25,
+        bridging: DHTResponse.Bridging(unreachableMembers: 1, bridgedMembers: 0, forwardedRecords: 0))
 
     static let events = [
         GatewayEvent(sequence: 1, time: seen, kind: .transition, subject: nodeID, reason: "leader", message: "leader, term 1"),

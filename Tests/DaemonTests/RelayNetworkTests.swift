@@ -105,4 +105,17 @@ struct RelayNetworkTests {
         let byName = CircuitTable(leaders: [far: (leader, "far")], gate: PolicyGate(policy: Policy(rules: [policy.rules[0]])))
         #expect(try byName.route(ipp, named: try InstanceName("Office Printer"), of: far).get() == leader)
     }
+
+    /// An importing leader that reached no circuit relay tries a few other leaders' relays from
+    /// the directory: never the exporting leader's nor its own, never one without a relay.
+    @Test func circuitCandidatesAreOtherLeadersWithARelayAFewAtMost() {
+        let leaders = (1...7).map { NodeID(w0: UInt64($0), w1: 0, w2: 0, w3: 0) }
+        var relays = Dictionary(uniqueKeysWithValues: leaders.map { ($0, [Endpoint(ipv4: 203, 0, 113, UInt8($0.w0), port: 8022)]) })
+        relays[leaders[1]] = []
+        let table = CircuitTable(relays: relays)
+        let candidates = table.circuitCandidates(excluding: [leaders[0], leaders[2]], limit: 4)
+        #expect(candidates.map(\.leader) == [leaders[3], leaders[4], leaders[5], leaders[6]])
+        #expect(candidates.first?.endpoints == [Endpoint(ipv4: 203, 0, 113, 4, port: 8022)])
+        #expect(CircuitTable().circuitCandidates(excluding: [], limit: 4).isEmpty, "not leading: none")
+    }
 }

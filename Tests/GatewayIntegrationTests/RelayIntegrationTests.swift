@@ -108,6 +108,57 @@ import Testing
         }
     }
 
+    /// Two islands behind masquerading routers and a third on the uplink that exports
+    /// nothing: neither NATed leader can be dialled, and no import ever took either to island
+    /// 1's relay. Each finds that relay in island 1's directory entry, dials it, and asks the
+    /// other to dial it too; the streams run through island 1's leader (a circuit relay),
+    /// both ways, and the files arrive whole.
+    @Test(.timeLimit(.minutes(3)))
+    func twoIslandsBehindNATReachEachOtherThroughAThirdIslandsLeader() async throws {
+        try await Testbed.with(islands: 3, hosts: 2, topology: .init(uplink: true, masqueraded: [2, 3])) { bed in
+            let world = RelayWorld(bed)
+            try await world.explaining {
+                try world.start(.i(1, h: 1), island: "island-1", seed: nil)
+                try world.start(.i(2, h: 1), island: "island-2", seed: .i(1, h: 1))
+                try world.start(.i(3, h: 1), island: "island-3", seed: .i(1, h: 1))
+                let (two, three) = (HostRef.i(2, h: 2), HostRef.i(3, h: 2))
+                let watchers = (two: try world.watch(two), three: try world.watch(three))
+                let (twoServer, twoFile) = try await RelayTraffic.fileServer(bed, two, port: 8080, bytes: 1 << 20)
+                let (threeServer, threeFile) = try await RelayTraffic.fileServer(bed, three, port: 8081, bytes: 256 << 10)
+                _ = try await world.publish(two, "Behind NAT Two", Self.file.1, port: 8080)
+                _ = try await world.publish(three, "Behind NAT Three", Self.file.1, port: 8081)
+
+                for (name, file, server, watcher, leader) in [
+                    ("Behind NAT Two", twoFile, twoServer, watchers.three, HostRef.i(3, h: 1)),
+                    ("Behind NAT Three", threeFile, threeServer, watchers.two, HostRef.i(2, h: 1)),
+                ] {
+                    let imported = try await world.relayedImport(name, Self.file.1, on: watcher, through: leader, timeout: .seconds(60))
+                    try await world.expectRelayed(imported, on: watcher, through: leader, because: "unreachable")
+                    let at = try #require(imported.resolution)
+                    // The listener opens through the circuit relay once it is reached; the
+                    // exporting leader's tunnel to it may come up a moment later, and until then
+                    // the relay closes each connection at once (an empty fetch).
+                    var last: RelayTraffic.Received?
+                    let received = try? await pollValue(timeout: .seconds(30), every: .milliseconds(500), "\(name) fetched on \(watcher.host)") {
+                        last = try await RelayTraffic.fetch(bed, from: watcher.host, at.address, port: at.port)
+                        return last == file ? last : nil
+                    }
+                    await world.check(received == file, "\(watcher.host) fetched \(last.map { "\($0)" } ?? "nothing") of \(name), which is \(file)")
+                    // Only the exporting island's own leader connects to the server.
+                    let exporter = bed.address(of: HostRef.i(name.hasSuffix("Two") ? 2 : 3, h: 1)).v4
+                    let sources = RelayWorld.connectionSources(server)
+                    await world.check(sources == [exporter], "\(server.host)'s server saw connections from \(sources), not only from \(exporter)")
+                }
+
+                // Island 1's relay carried both, as the middle of a circuit.
+                let carried = try await world.metrics(on: .i(1, h: 1)).value(
+                    "z2z_relay_bytes_total", ["side": "export", "service": "Behind NAT Two \(Self.file.1)", "direction": "from_service"])
+                await world.check((carried ?? 0) >= Double(twoFile.bytes),
+                                  "i1h1 counts \(carried.map { "\($0)" } ?? "no") bytes of Behind NAT Two carried, not \(twoFile.bytes)")
+            }
+        }
+    }
+
     /// A link-local-only island (169.254/16 and fe80 only; such services were not exported
     /// at all before the relay) and a routed-prefix island meet over the uplink: the
     /// link-local service is fetched on the other island, and that island's services on the

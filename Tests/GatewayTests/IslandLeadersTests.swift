@@ -66,4 +66,29 @@ struct IslandLeadersTests {
         #expect(!entries.isEmpty)
         #expect(entries.allSatisfy { $0.term == machine.election.term && $0.term > 0 })
     }
+
+    /// The directory entry names the leader's relay, so it is published again when the offer
+    /// changes, even on an island that exports nothing (a circuit relay for islands behind NAT).
+    @Test func aLeaderThatExportsNothingRepublishesItsEntryWhenItsRelayOfferChanges() throws {
+        var machine = leader()
+        let directory = RecordKeys.directory(network: network)
+        func entries(_ effects: [GatewayMachine.Effect]) -> [IslandDirectoryEntry] {
+            effects.compactMap { effect in
+                guard case .put(let key, _, let payload) = effect, key == directory else { return nil }
+                return try? IslandDirectoryCodec.decode(payload)
+            }
+        }
+        let offer = RelayOffer(endpoints: [Endpoint(ipv4: 203, 0, 113, 1, port: 8022)], lanPrefixes: [], lanRouted: false)
+        let prefixes = [IPPrefix(try IPAddress("10.1.0.0"), length: 16)!]
+        let addresses = [try IPAddress("10.1.0.1")]
+        let offered = entries(machine.setRelayNetwork(offer: offer, localPrefixes: prefixes, localAddresses: addresses))
+        #expect(offered.map(\.relay) == [offer.endpoints])
+        #expect(offered.allSatisfy { $0.services == 0 && $0.leader == machine.settings.id })
+        #expect(entries(machine.setRelayNetwork(offer: offer, localPrefixes: prefixes, localAddresses: addresses)).isEmpty,
+                "unchanged offer, unchanged entry")
+        var moved = offer
+        moved.endpoints = [Endpoint(ipv4: 203, 0, 113, 2, port: 8022)]
+        #expect(entries(machine.setRelayOffer(moved)).map(\.relay) == [moved.endpoints])
+        #expect(entries(machine.setRelayOffer(nil)).map(\.relay) == [[]])
+    }
 }
