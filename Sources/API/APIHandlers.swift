@@ -46,21 +46,44 @@ public struct APIHandlers: Sendable {
         return try Self.json(ServicesResponse(services: services))
     }
 
+    /// `type` and `island` are required; `name`, `host` and `address` (comma-separated
+    /// addresses) describe one instance, for rules that pick instances by them.
     func policyTest(_ query: [String: String]) async throws -> Response {
         guard let typeText = query["type"], let islandText = query["island"], !islandText.isEmpty else {
             return try Self.error(.badRequest, reason: "bad_request", "give type=SERVICE-TYPE and island=ISLAND-ID-OR-NAME")
         }
-        let type: ServiceType
-        do { type = try ServiceType(typeText) } catch {
+        var service: PolicyService
+        do { service = PolicyService(type: try ServiceType(typeText)) } catch {
             return try Self.error(.badRequest, reason: "bad_request", "type \"\(typeText)\": \(error)")
+        }
+        if let text = query["name"] {
+            do { service.name = try InstanceName(text) } catch {
+                return try Self.error(.badRequest, reason: "bad_request", "name \"\(text)\": \(error)")
+            }
+        }
+        if let text = query["host"] {
+            do { service.host = try HostName(text) } catch {
+                return try Self.error(.badRequest, reason: "bad_request", "host \"\(text)\": \(error)")
+            }
+        }
+        for text in query["address"].map({ $0.split(separator: ",").map(String.init) }) ?? [] {
+            do { service.addresses.append(try IPAddress(text)) } catch {
+                return try Self.error(.badRequest, reason: "bad_request", "address \"\(text)\": \(error)")
+            }
         }
         // The island completed to id and name as the gateway knows it, so a rule naming it
         // either way decides here as it does in the running gateway (`PolicyGate`).
         let island = await resolve(island: islandText)
-        let verdicts = PolicyGate(policy: configuration.current.policy).verdicts(type, island: island.policyIsland)
+        let policy = configuration.current.policy
+        let verdicts = PolicyGate(policy: policy).verdicts(service, island: island.policyIsland)
+        func passedOver(_ direction: PolicyDirection) -> [Int] {
+            policy.passedOver(direction: direction, service: service, island: island.policyIsland)
+        }
         return try Self.json(PolicyTestResult(
-            type: type.description, island: island,
-            exportVerdict: PolicyVerdict(verdicts.export), importVerdict: PolicyVerdict(verdicts.import)))
+            type: service.type.description, island: island, name: service.name?.value, host: service.host?.value,
+            addresses: service.addresses.isEmpty ? nil : service.addresses.map(\.description),
+            exportVerdict: PolicyVerdict(verdicts.export, passedOver: passedOver(.export)),
+            importVerdict: PolicyVerdict(verdicts.import, passedOver: passedOver(.import))))
     }
 
     /// An island named by id or name, completed from the islands the gateway knows.

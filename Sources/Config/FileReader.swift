@@ -124,7 +124,7 @@ struct FileReader {
 
     private mutating func rule(_ table: TOMLTable, at path: ConfigKeyPath, tags: [String: Set<ServiceType>]) -> PolicyRule? {
         let before = problems.count
-        refuseUnknownKeys(table, at: path, known: ["action", "direction", "type", "tag", "island", "comment"])
+        refuseUnknownKeys(table, at: path, known: ["action", "direction", "type", "tag", "island", "name", "host", "address", "comment"])
         let action = string(table, "action", in: path, Validate.action)
         if table["action"] == nil {
             report(path, .missingKey, "a rule needs action = \"permit\" or \"deny\"")
@@ -144,6 +144,9 @@ struct FileReader {
             }
         }
         if let value = string(table, "island", in: path, Validate.islandMatch) { rule.island = value }
+        if let value = string(table, "name", in: path, Validate.nameGlob) { rule.name = value }
+        if let value = string(table, "host", in: path, Validate.nameGlob) { rule.host = value }
+        if let value = string(table, "address", in: path, Validate.addressPrefix) { rule.address = value }
         if let value = string(table, "comment", in: path, { (text: String) throws(Invalid) in text }) { rule.comment = value }
         return problems.count == before ? rule : nil
     }

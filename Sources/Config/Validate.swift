@@ -134,6 +134,16 @@ enum Validate {
         do { return try IslandMatch(parsing: text) } catch { throw Invalid(.invalidValue, error.description) }
     }
 
+    /// An instance or host name pattern (`Lab*`, `lab-?.local`).
+    static func nameGlob(_ text: String) throws(Invalid) -> NameGlob {
+        do { return try NameGlob(text) } catch { throw Invalid(.invalidValue, error.description) }
+    }
+
+    /// An IPv4 or IPv6 prefix (`10.1.2.0/24`, `fd00:1::/64`) or one address.
+    static func addressPrefix(_ text: String) throws(Invalid) -> IPPrefix {
+        do { return try IPPrefix(policy: text) } catch { throw Invalid(.invalidValue, error.description) }
+    }
+
     static func tagName(_ text: String) throws(Invalid) -> String {
         guard !text.isEmpty, text.utf8.allSatisfy(ConfigKeyPath.isBareKeyByte) else {
             throw Invalid(.invalidValue, "\"\(text)\" is not a tag name: letters, digits, '-' and '_'")

@@ -30,17 +30,23 @@ public struct CircuitTable: Sendable {
             .map { ($0.key, $0.value) }
     }
 
-    /// The leader a stream to `type` of `island` goes to, or why it does not.
-    public func route(_ type: ServiceType, of island: IslandID) -> Result<NodeID, CircuitRefusal> {
+    /// The leader a stream to the instance `name` of `type` of `island` goes to, or why it
+    /// does not. The stream names no host or addresses, so a deny rule that picks instances
+    /// by them and may apply refuses it: a relay errs on the side of the policy.
+    public func route(_ type: ServiceType, named name: InstanceName, of island: IslandID) -> Result<NodeID, CircuitRefusal> {
         guard let gate, let entry = leaders[island] else { return .failure(.unknownIsland) }
-        let verdict = gate.importVerdict(type, from: PolicyIsland(id: island.rawValue, name: entry.name.isEmpty ? nil : entry.name))
-        return verdict.permits ? .success(entry.leader) : .failure(.denied)
+        let service = PolicyService(type: type, name: name)
+        let origin = PolicyIsland(id: island.rawValue, name: entry.name.isEmpty ? nil : entry.name)
+        let mayDeny = gate.policy.passedOver(direction: .import, service: service, island: origin).contains {
+            gate.policy.rules[$0 - 1].action == .deny
+        }
+        return gate.importVerdict(service, from: origin).permits && !mayDeny ? .success(entry.leader) : .failure(.denied)
     }
 }
 
 public enum CircuitRefusal: Error, Hashable, Sendable {
     /// Not an island this leader knows (or it does not lead).
     case unknownIsland
-    /// This leader's policy keeps the type from that island out.
+    /// This leader's policy keeps the service from that island out (or may: see `route`).
     case denied
 }

@@ -115,7 +115,7 @@ final class GatewayRelay: Sendable {
         func circuit(_ service: ServiceRef) -> Result<NodeID, RelayRefusal>? {
             let own = table.withLock { $0[ServiceID(name: service.name, type: service.type)]?.island == service.island }
             guard !own else { return nil }
-            switch circuits.withLock({ $0 }).route(service.type, of: service.island) {
+            switch circuits.withLock({ $0 }).route(service.type, named: service.name, of: service.island) {
             case .success(let leader): return .success(leader)
             case .failure(.denied): return .failure(.notExported)
             case .failure(.unknownIsland): return nil

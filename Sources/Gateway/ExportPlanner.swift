@@ -172,7 +172,7 @@ public struct ExportPlanner: Sendable {
         if service.origin.contains(.ourOwn) { return .failure(.init(.ourOwn)) }
         if instance.type == GatewayAdvert.serviceType { return .failure(.init(.gatewayAdvert)) }
         if SynthesizedHost.isSynthesized(instance.host) { return .failure(.init(.gatewayPublished)) }
-        let verdict = gate.exportVerdict(instance.type)
+        let verdict = gate.exportVerdict(PolicyService(instance))
         guard verdict.permits else { return .failure(.init(.denied(verdict))) }
         let routable = instance.routableAddresses
         guard !routable.isEmpty || relayOffer != nil else { return .failure(.init(.noRoutableAddress)) }

@@ -46,7 +46,7 @@ extension GatewayMachine {
         guard export.isActive else { return [] }
         var wanted = Set<ServiceType>()
         for entry in directory.values where entry.island != island {
-            for type in entry.types where imports.verdict(type, from: entry.island, name: entry.name).permits {
+            for type in entry.types where imports.mayImport(type, from: entry.island, name: entry.name) {
                 wanted.insert(type)
             }
         }

@@ -40,9 +40,14 @@ public struct GatewayView: Sendable {
     /// The gate every verdict comes from, with this island as the subject of exports.
     public var gate: PolicyGate { machine.export.gate }
 
-    /// The import verdict for services of `type` from `island` (named `name`).
-    public func importVerdict(_ type: ServiceType, from island: IslandID, name: String) -> Verdict {
-        machine.imports.verdict(type, from: island, name: name)
+    /// The export verdict for a service on this link.
+    public func exportVerdict(_ service: DiscoveredService) -> Verdict {
+        gate.exportVerdict(PolicyService(service.instance))
+    }
+
+    /// The import verdict for a remote instance, as its record describes it.
+    public func importVerdict(_ record: ServiceRecord) -> Verdict {
+        machine.imports.verdict(record)
     }
 
     // MARK: the link and exports

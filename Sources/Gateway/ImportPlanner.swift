@@ -133,9 +133,14 @@ public struct ImportPlanner: Sendable {
         return reconcile(key)
     }
 
-    /// The verdict for services of `type` from `island` (named `name`).
-    func verdict(_ type: ServiceType, from island: IslandID, name: String) -> Verdict {
-        gate.importVerdict(type, from: PolicyIsland(id: island.rawValue, name: name.isEmpty ? nil : name))
+    /// The verdict for a remote instance, as its record describes it.
+    func verdict(_ record: ServiceRecord) -> Verdict {
+        gate.importVerdict(record.policyService, from: record.policyIsland)
+    }
+
+    /// Whether any service of `type` from `island` (named `name`) may come in: the types worth following.
+    func mayImport(_ type: ServiceType, from island: IslandID, name: String) -> Bool {
+        gate.mayImport(type, from: PolicyIsland(id: island.rawValue, name: name.isEmpty ? nil : name))
     }
 
     /// The end of the earliest handover still running (kept as leaders change: the gateway
@@ -279,7 +284,7 @@ public struct ImportPlanner: Sendable {
         guard let (slot, newest) = counted.max(by: { $0.value.serial < $1.value.serial }).map({ ($0.key, $0.value.record) }) else {
             return .none
         }
-        let verdict = verdict(key.type, from: key.island, name: newest.islandName)
+        let verdict = verdict(newest)
         return verdict.permits ? .take(newest, owner: slot.owner) : .hold(.denied(verdict))
     }
 

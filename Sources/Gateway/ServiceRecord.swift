@@ -1,5 +1,6 @@
 import DNSSD
 import Island
+import Policy
 
 /// One service instance as an island exports it: the payload of a DHT value under the
 /// key of its service type (`RecordKeys.type`). Signed in the DHT by the island's leader.
@@ -46,6 +47,17 @@ public struct ServiceRecord: Hashable, Sendable {
 
     /// The identity of the instance across islands: two islands may export the same name.
     public var id: ImportKey { ImportKey(island: island, type: type, name: name) }
+
+    /// The instance as import rules see it: as the exporting island published it — its
+    /// name, its addresses, and its host as far as the record carries it (`label.local`).
+    public var policyService: PolicyService {
+        PolicyService(type: type, name: name, host: try? HostName("\(hostLabel).local"), addresses: addresses)
+    }
+
+    /// The island it comes from, as import rules see it.
+    public var policyIsland: PolicyIsland {
+        PolicyIsland(id: island.rawValue, name: islandName.isEmpty ? nil : islandName)
+    }
 }
 
 /// A remote instance as an importing gateway tracks it.

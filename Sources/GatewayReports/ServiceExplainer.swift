@@ -174,7 +174,7 @@ public struct ServiceExplainer: Sendable {
             steps.append(TraceStep(step: .exportPolicy, outcome: .failed, detail: "denied by \(denial)", reason: "denied_by_policy"))
             return trace()
         case .skipped(let skip):
-            steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(view.gate.exportVerdict(candidate.type))"))
+            steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(view.exportVerdict(service))"))
             steps.append(TraceStep(step: .exported, outcome: .failed,
                                    detail: "not exportable: \(skip.reason.replacingOccurrences(of: "_", with: " "))", reason: skip.reason))
             return trace()
@@ -299,12 +299,13 @@ public struct ServiceExplainer: Sendable {
         steps.append(TraceStep(step: .seenByLeaders, outcome: .passed,
                                detail: "put by the leader\(owners.count == 1 ? "" : "s") \(owners.joined(separator: ", ")) of island \(islandRef)"))
 
-        // 3. Permitted in? The machine's hold when it holds one, else its gate's verdict.
+        // 3. Permitted in? The machine's hold when it holds one, else its gate's verdict on
+        // the record it imports or would take (rules may pick instances by name, host, address).
         let verdict: Verdict
         if case .denied(let denial)? = view.held(key) {
             verdict = denial
         } else {
-            verdict = view.importVerdict(candidate.type, from: island, name: islandName)
+            verdict = view.importVerdict(imported?.record ?? StatusReport.receivedRecord(key, view) ?? records[0].record)
         }
         guard verdict.permits else {
             steps.append(TraceStep(step: .importPolicy, outcome: .failed, detail: "denied by \(verdict)", reason: "denied_by_policy"))

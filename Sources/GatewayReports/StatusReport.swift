@@ -70,7 +70,7 @@ public enum StatusReport {
             var json = ServiceJSON(service)
             json.origin = .local
             json.island = here
-            json.policy = PolicyVerdict(view.gate.exportVerdict(service.instance.type))
+            json.policy = PolicyVerdict(view.exportVerdict(service))
             return json
         }
         var imports: [(key: ImportKey, json: ServiceJSON)] = view.imports.map { key, imported in
@@ -83,7 +83,7 @@ public enum StatusReport {
                 txt: txt(record.txt), subtypes: record.subtypes.map(\.label),
                 addresses: record.addresses.map { .init(address: $0.description, interface: "n/a") },
                 origin: .imported, island: IslandRef(id: "\(key.island)", name: record.islandName), route: route)
-            json.policy = PolicyVerdict(view.importVerdict(record.type, from: key.island, name: record.islandName))
+            json.policy = PolicyVerdict(view.importVerdict(record))
             imports.append((key, json))
         }
         return services + imports.sorted { "\($0.key)" < "\($1.key)" }.map(\.json)
@@ -102,7 +102,7 @@ public enum StatusReport {
             port: publication.port, txt: txt(publication.txt), subtypes: publication.subtypes.map(\.label),
             addresses: addresses.map { .init(address: $0.description, interface: "n/a") },
             local: true, ourOwn: true, origin: .imported, island: IslandRef(id: "\(key.island)", name: record.islandName),
-            policy: PolicyVerdict(view.importVerdict(record.type, from: key.island, name: record.islandName)),
+            policy: PolicyVerdict(view.importVerdict(record)),
             route: ImportRoute(imported))
     }
 

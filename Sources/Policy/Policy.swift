@@ -2,8 +2,9 @@ import DNSSD
 
 /// Which services cross an island's border: ordered permit/deny rules and a default.
 ///
-/// The first rule that matches a (direction, type, island) decides; when none matches, the
-/// default does. The verdict names the rule, so `z2z policy test` can say why. Pure: no I/O,
+/// The first rule that matches a (direction, service, island) decides; when none matches, the
+/// default does. A service is its type and, for one instance, its name, host and addresses
+/// (`PolicyService`). The verdict names the rule, so `z2z policy test` can say why. Pure: no I/O,
 /// no clock; the configuration parses it from the `[policy]` part of the TOML file.
 public struct Policy: Hashable, Sendable {
     /// Rules in file order: the first match wins.
@@ -21,13 +22,45 @@ public struct Policy: Hashable, Sendable {
     /// Everything crosses: the policy of a gateway with no `[policy]` section.
     public static let permitAll = Policy()
 
-    /// Decides whether a service of `type` may cross in `direction`. `island` is the island
-    /// the service comes from for an import, and this island for an export.
-    public func evaluate(direction: PolicyDirection, type: ServiceType, island: PolicyIsland) -> Verdict {
-        for (index, rule) in rules.enumerated() where rule.matches(direction: direction, type: type, island: island, tags: tags) {
+    /// Decides whether `service` may cross in `direction`. `island` is the island the service
+    /// comes from for an import, and this island for an export.
+    public func evaluate(direction: PolicyDirection, service: PolicyService, island: PolicyIsland) -> Verdict {
+        for (index, rule) in rules.enumerated() where rule.matches(direction: direction, service: service, island: island, tags: tags) {
             return Verdict(action: rule.action, ruleNumber: index + 1, rule: rule)
         }
         return Verdict(action: defaultAction, ruleNumber: nil, rule: nil)
+    }
+
+    /// Decides for a type alone, no instance in view: rules that pick instances by name,
+    /// host or address pass over it.
+    public func evaluate(direction: PolicyDirection, type: ServiceType, island: PolicyIsland) -> Verdict {
+        evaluate(direction: direction, service: PolicyService(type: type), island: island)
+    }
+
+    /// Whether some instance of `type` may cross in `direction`: false only when every one
+    /// is denied whatever its name, host and addresses. An importer follows a type only if
+    /// so; a rule picking instances sends the question on to the next rule — a permit that
+    /// picks lets some in, a deny that picks leaves the others to the rules after it.
+    public func mayPermit(direction: PolicyDirection, type: ServiceType, island: PolicyIsland) -> Bool {
+        for rule in rules where rule.matchesKind(direction: direction, type: type, island: island, tags: tags) {
+            if rule.action == .permit { return true }
+            if !rule.picksInstances { return false }
+        }
+        return defaultAction == .permit
+    }
+
+    /// The rules that pick instances by a fact `service` lacks and would otherwise match it,
+    /// numbered from 1: the ones `z2z policy test` passed over for want of a name, host or
+    /// address, and that may decide differently for a particular instance.
+    public func passedOver(direction: PolicyDirection, service: PolicyService, island: PolicyIsland) -> [Int] {
+        let decided = evaluate(direction: direction, service: service, island: island).ruleNumber ?? rules.count + 1
+        return rules.indices.prefix(decided - 1).filter { index in
+            let rule = rules[index]
+            guard rule.matchesKind(direction: direction, type: service.type, island: island, tags: tags) else { return false }
+            let lacking = (rule.name != nil && service.name == nil) || (rule.host != nil && service.host == nil)
+                || (rule.address != nil && service.addresses.isEmpty)
+            return lacking && !rule.matches(direction: direction, service: service, island: island, tags: tags)
+        }.map { $0 + 1 }
     }
 
     /// Tags the rules name that `tags` does not define (a configuration error).

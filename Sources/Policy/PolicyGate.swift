@@ -5,7 +5,9 @@ import DNSSD
 /// by. The gateway's export and import decisions, `z2z services`, `z2z explain` and
 /// `z2z policy test` all ask a gate, so what the gateway does and what it says it does
 /// cannot disagree (an export rule naming this island by id once denied in `explain` and
-/// was ignored by the running gateway, which asked with the name alone).
+/// was ignored by the running gateway, which asked with the name alone). Every verdict is
+/// about one service as a `PolicyService` — with the name, host and addresses the machine
+/// decides by, since rules may pick instances by them.
 public struct PolicyGate: Hashable, Sendable {
     public var policy: Policy
     /// This island: the subject of every export verdict.
@@ -16,20 +18,26 @@ public struct PolicyGate: Hashable, Sendable {
         self.island = island
     }
 
-    /// May a service of `type` on this island's link be exported?
-    public func exportVerdict(_ type: ServiceType) -> Verdict {
-        policy.evaluate(direction: .export, type: type, island: island)
+    /// May this service on this island's link be exported?
+    public func exportVerdict(_ service: PolicyService) -> Verdict {
+        policy.evaluate(direction: .export, service: service, island: island)
     }
 
-    /// May a service of `type` from `origin` (another island) be imported onto this link?
-    public func importVerdict(_ type: ServiceType, from origin: PolicyIsland) -> Verdict {
-        policy.evaluate(direction: .import, type: type, island: origin)
+    /// May this service from `origin` (another island), as its record describes it, be
+    /// imported onto this link?
+    public func importVerdict(_ service: PolicyService, from origin: PolicyIsland) -> Verdict {
+        policy.evaluate(direction: .import, service: service, island: origin)
+    }
+
+    /// May any service of `type` from `origin` be imported? An importer follows only such types.
+    public func mayImport(_ type: ServiceType, from origin: PolicyIsland) -> Bool {
+        policy.mayPermit(direction: .import, type: type, island: origin)
     }
 
     /// Both directions for an island named by a person (`z2z policy test`): the export
     /// verdict as if `island` were this island, the import verdict for services from it.
-    public func verdicts(_ type: ServiceType, island subject: PolicyIsland) -> (export: Verdict, import: Verdict) {
-        (policy.evaluate(direction: .export, type: type, island: subject),
-         policy.evaluate(direction: .import, type: type, island: subject))
+    public func verdicts(_ service: PolicyService, island subject: PolicyIsland) -> (export: Verdict, import: Verdict) {
+        (policy.evaluate(direction: .export, service: service, island: subject),
+         policy.evaluate(direction: .import, service: service, island: subject))
     }
 }

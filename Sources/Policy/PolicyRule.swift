@@ -1,33 +1,82 @@
 import DNSSD
 
 /// One permit/deny line of a policy. Every criterion must match; an omitted one matches anything.
+///
+/// Type, island and direction say which services a rule is about as a kind; name, host and
+/// address pick instances of them (issue 15): one device by name, or every service of a
+/// subnet by source. A rule with instance criteria cannot match a question that lacks the
+/// fact it asks about (`PolicyService`), unless its pattern is only stars.
 public struct PolicyRule: Hashable, Sendable, CustomStringConvertible {
     public var action: PolicyAction
     public var direction: DirectionMatch
     public var type: TypeMatch
     public var island: IslandMatch
+    /// The instance name, unescaped (`Lab Printer*`); nil: any.
+    public var name: NameGlob?
+    /// The host the service runs on: its whole name (`lab-3.local`) or its first label (`lab-3`); nil: any.
+    public var host: NameGlob?
+    /// A network holding one of the service's addresses; nil: any.
+    public var address: IPPrefix?
     /// Free text from the configuration, shown when the rule decides.
     public var comment: String?
     /// Where the rule starts in the configuration file, for messages.
     public var line: Int?
 
     public init(_ action: PolicyAction, direction: DirectionMatch = .both, type: TypeMatch = .any,
-                island: IslandMatch = .any, comment: String? = nil, line: Int? = nil) {
+                island: IslandMatch = .any, name: NameGlob? = nil, host: NameGlob? = nil, address: IPPrefix? = nil,
+                comment: String? = nil, line: Int? = nil) {
         self.action = action
         self.direction = direction
         self.type = type
         self.island = island
+        self.name = name
+        self.host = host
+        self.address = address
         self.comment = comment
         self.line = line
     }
 
+    public func matches(direction: PolicyDirection, service: PolicyService, island: PolicyIsland, tags: [String: Set<ServiceType>]) -> Bool {
+        matchesKind(direction: direction, type: service.type, island: island, tags: tags) && matchesInstance(service)
+    }
+
+    /// A question about a type alone: a rule that picks instances does not match it.
     public func matches(direction: PolicyDirection, type: ServiceType, island: PolicyIsland, tags: [String: Set<ServiceType>]) -> Bool {
+        matches(direction: direction, service: PolicyService(type: type), island: island, tags: tags)
+    }
+
+    /// Direction, type and island: what the rule says about services as a kind.
+    func matchesKind(direction: PolicyDirection, type: ServiceType, island: PolicyIsland, tags: [String: Set<ServiceType>]) -> Bool {
         self.direction.matches(direction) && self.type.matches(type, tags: tags) && self.island.matches(island)
     }
 
-    /// The rule in the configuration's own words: `deny import type=_ssh._tcp island=* # reason`.
+    /// Name, host and address: which instances of that kind.
+    func matchesInstance(_ service: PolicyService) -> Bool {
+        if let name, !name.matchesEverything, !(service.name.map { name.matches($0.value) } ?? false) { return false }
+        if let host, !host.matchesEverything, !(service.host.map { Self.host(host, matches: $0) } ?? false) { return false }
+        if let address, !service.addresses.contains(where: address.contains) { return false }
+        return true
+    }
+
+    /// Whether some instances of a kind the rule matches escape it: it names an instance
+    /// criterion that not every service meets.
+    var picksInstances: Bool {
+        !(name?.matchesEverything ?? true) || !(host?.matchesEverything ?? true) || address != nil
+    }
+
+    /// `lab-*` and `lab-*.local` both match `lab-3.local`: people write hosts either way, and
+    /// an imported record carries only the first label of its host (`ServiceRecord.hostLabel`).
+    static func host(_ glob: NameGlob, matches host: HostName) -> Bool {
+        glob.matches(host.value) || host.labels.first.map { glob.matches(String($0)) } ?? false
+    }
+
+    /// The rule in the configuration's own words:
+    /// `deny import type=_ssh._tcp island=* name="Lab*" address=10.1.2.0/24 # reason`.
     public var description: String {
         var text = "\(action) \(direction) \(type) island=\(island)"
+        if let name { text += " name=\"\(name)\"" }
+        if let host { text += " host=\"\(host)\"" }
+        if let address { text += " address=\(address)" }
         if let comment, !comment.isEmpty { text += " # \(comment)" }
         return text
     }
@@ -134,11 +183,19 @@ public enum IslandMatch: Hashable, Sendable, CustomStringConvertible {
 /// Why a policy value was refused.
 public enum PolicyError: Error, Hashable, Sendable, CustomStringConvertible {
     case islandInvalid(String)
+    /// A name or host pattern that cannot be read, and why.
+    case globInvalid(String, String)
+    /// An address prefix that cannot be read, and why.
+    case prefixInvalid(String, String)
 
     public var description: String {
         switch self {
         case .islandInvalid(let text):
             "\"\(text)\" is not an island: use \"*\", an island id (16 hex digits) or a name of 1 to 63 bytes without control characters"
+        case .globInvalid(let text, let why):
+            "\"\(text)\" is not a name pattern: \(why)"
+        case .prefixInvalid(let text, let why):
+            "\"\(text)\" is not an address prefix such as 10.1.2.0/24 or fd00:1::/64: \(why)"
         }
     }
 }

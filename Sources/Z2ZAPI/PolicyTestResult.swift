@@ -1,17 +1,28 @@
 import Policy
 
-/// `GET /api/v1/policy/test?type=&island=`: what the running policy decides for a service
-/// type from (import) or on (export) an island, and which rule decided.
+/// `GET /api/v1/policy/test?type=&island=[&name=&host=&address=]`: what the running policy
+/// decides for a service from (import) or on (export) an island, and which rule decided. The
+/// service is a type, and as much of one instance as was given: its name, host, addresses.
 public struct PolicyTestResult: Codable, Hashable, Sendable {
     public var type: String
     /// The island as the daemon resolved it (a name given is completed with the id it knows, and back).
     public var island: IslandRef
+    /// The instance name asked about; absent: none given.
+    public var name: String?
+    /// The host asked about; absent: none given.
+    public var host: String?
+    /// The addresses asked about; absent: none given.
+    public var addresses: [String]?
     public var exportVerdict: PolicyVerdict
     public var importVerdict: PolicyVerdict
 
-    public init(type: String, island: IslandRef, exportVerdict: PolicyVerdict, importVerdict: PolicyVerdict) {
+    public init(type: String, island: IslandRef, name: String? = nil, host: String? = nil, addresses: [String]? = nil,
+                exportVerdict: PolicyVerdict, importVerdict: PolicyVerdict) {
         self.type = type
         self.island = island
+        self.name = name
+        self.host = host
+        self.addresses = addresses
         self.exportVerdict = exportVerdict
         self.importVerdict = importVerdict
     }
@@ -19,6 +30,9 @@ public struct PolicyTestResult: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case type
         case island
+        case name
+        case host
+        case addresses
         case exportVerdict = "export"
         case importVerdict = "import"
     }
@@ -35,18 +49,26 @@ public struct PolicyVerdict: Codable, Hashable, Sendable {
     public var rule: String?
     /// For a person: `rule 2 (line 41): deny import type=_ssh._tcp island=*`, or `default: permit`.
     public var explanation: String
+    /// Rules before the deciding one that pick instances by a name, host or address the
+    /// question did not give (`policy test` only): for a particular instance one of them may
+    /// decide instead. Absent when there are none.
+    public var passedOver: [Int]?
 
-    public init(action: Action, ruleNumber: Int? = nil, ruleLine: Int? = nil, rule: String? = nil, explanation: String) {
+    public init(action: Action, ruleNumber: Int? = nil, ruleLine: Int? = nil, rule: String? = nil, explanation: String,
+                passedOver: [Int]? = nil) {
         self.action = action
         self.ruleNumber = ruleNumber
         self.ruleLine = ruleLine
         self.rule = rule
         self.explanation = explanation
+        self.passedOver = passedOver
     }
 
-    public init(_ verdict: Verdict) {
+    /// `passedOver`: see the property; empty is stored as absent.
+    public init(_ verdict: Verdict, passedOver: [Int] = []) {
         self.init(action: Action(rawValue: verdict.action.rawValue), ruleNumber: verdict.ruleNumber,
-                  ruleLine: verdict.rule?.line, rule: verdict.rule?.description, explanation: verdict.description)
+                  ruleLine: verdict.rule?.line, rule: verdict.rule?.description, explanation: verdict.description,
+                  passedOver: passedOver.isEmpty ? nil : passedOver)
     }
 
     public var permits: Bool { action == .permit }
@@ -65,5 +87,6 @@ public struct PolicyVerdict: Codable, Hashable, Sendable {
         case ruleLine = "rule_line"
         case rule
         case explanation
+        case passedOver = "passed_over"
     }
 }

@@ -73,6 +73,16 @@ struct WireFormatTests {
             "import":{"action":"deny","explanation":"rule 1 (line 9): deny both type=* island=*","rule":"deny both type=* island=*",\
             "rule_line":9,"rule_number":1},"island":{"name":"x"},"type":"_ipp._tcp"}
             """)
+        // Asked about one instance: what was given comes back, and the rules passed over.
+        let instance = PolicyTestResult(
+            type: "_ipp._tcp", island: IslandRef(id: nil, name: "x"), name: "Lab 1", host: "lab-1.local", addresses: ["10.1.2.7"],
+            exportVerdict: PolicyVerdict(Verdict(action: .permit, ruleNumber: nil, rule: nil), passedOver: [2]),
+            importVerdict: PolicyVerdict(Verdict(action: .permit, ruleNumber: nil, rule: nil)))
+        #expect(try json(instance) == """
+            {"addresses":["10.1.2.7"],"export":{"action":"permit","explanation":"default: permit","passed_over":[2]},\
+            "host":"lab-1.local","import":{"action":"permit","explanation":"default: permit"},"island":{"name":"x"},\
+            "name":"Lab 1","type":"_ipp._tcp"}
+            """)
         let problem = ConfigCheckResult.Problem(.init(source: .file(path: "/f", line: 2, column: nil), key: "dht.port",
                                                       reason: .outOfRange, message: "m"))
         #expect(try json(ConfigCheckResult(ok: false, file: "/f", problems: [problem])) == """

@@ -56,6 +56,13 @@ enum CLIFixture {
             action = "permit"
             direction = "import"
             island = "lab"
+            [[policy.rule]]
+            action = "permit"
+            direction = "export"
+            name = "Lab*"
+            [[policy.rule]]
+            action = "permit"
+            address = "192.0.2.0/24"
             """).get()
     }
 }

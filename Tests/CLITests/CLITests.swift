@@ -185,6 +185,46 @@ struct CLITests {
         }
     }
 
+    @Test func policyTestTakesAnInstancesNameHostAndAddresses() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["policy", "test", "_ipp._tcp", "office", "--name", "Lab Printer", "--host", "printer.local",
+                                        "--address", "192.0.2.20", "--address", "2001:db8::20", "--api", api])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == """
+                _ipp._tcp named "Lab Printer" on printer.local at 192.0.2.20, 2001:db8::20 and island office (1a2b3c4d5e6f7081):
+                  export  permit  by rule 3 (line 10): permit export type=* island=* name="Lab*"
+                  import  permit  by rule 4 (line 14): permit both type=* island=* address=192.0.2.0/24
+
+                """)
+            let json = try await z2z(["policy", "test", "_ipp._tcp", "office", "--name", "lab printer", "--json", "--api", api])
+            let decoded = try APIJSON.decoder().decode(PolicyTestResult.self, from: Data(json.stdout.utf8))
+            #expect(decoded.name == "lab printer" && decoded.exportVerdict.ruleNumber == 3 && decoded.importVerdict.ruleNumber == nil)
+            #expect(decoded.importVerdict.passedOver == [4] && decoded.exportVerdict.passedOver == nil)
+        }
+    }
+
+    @Test func policyTestWithoutAnInstanceNamesTheRulesItPassedOver() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["policy", "test", "_ipp._tcp", "office", "--api", api])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == """
+                _ipp._tcp and island office (1a2b3c4d5e6f7081):
+                  export  deny    by default
+                          passed over rules 3, 4: they match by a name, host or address not given (--name, --host, --address)
+                  import  deny    by default
+                          passed over rule 4: it matches by a name, host or address not given (--name, --host, --address)
+
+                """)
+        }
+    }
+
+    @Test func policyTestRefusesABadNameHostOrAddressBeforeAskingTheDaemon() async throws {
+        #expect(try await z2z(["policy", "test", "_ipp._tcp", "lab", "--address", "10.0.0.0/8"]).status == 64)
+        #expect(try await z2z(["policy", "test", "_ipp._tcp", "lab", "--address", "printer"]).status == 64)
+        #expect(try await z2z(["policy", "test", "_ipp._tcp", "lab", "--name", ""]).status == 64)
+        #expect(try await z2z(["policy", "test", "_ipp._tcp", "lab", "--host", "a..b"]).status == 64)
+    }
+
     @Test func configCheckOfAFileWorksWithoutADaemon() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("z2z-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -240,5 +280,10 @@ struct CLITests {
         #expect(services.stdout.contains("--api <host:port>"))
         let policy = try await z2z(["policy", "test", "--help"])
         #expect(policy.stdout.contains("z2z policy test _ipp._tcp headquarters"))
+        let policyWords = policy.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for option in ["--name <name>", "--host <host>", "--address <address>", "a rule that matches by a fact not given is passed over",
+                       #"z2z policy test _airplay._tcp north --name "Room 12 TV" --address 10.1.2.7"#] {
+            #expect(policyWords.contains(option), "\(option)")
+        }
     }
 }

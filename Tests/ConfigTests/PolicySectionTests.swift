@@ -119,6 +119,66 @@ struct PolicySectionTests {
         #expect(problem.key == "policy.rule" && problem.reason == .wrongType && problem.line == 1)
     }
 
+    @Test func rulesPickInstancesByNameHostAndAddress() throws {
+        let policy = try parsed("""
+            [[policy.rule]]
+            action = "deny"
+            direction = "import"
+            type = "_airplay._tcp"
+            address = "10.20.0.0/16"
+
+            [[policy.rule]]
+            action = "permit"
+            name = 'Deal\\* (lab ?)'
+            host = "lab-*.local"
+            address = "fd00:1::/64"
+            """).policy
+        #expect(policy.rules == [
+            PolicyRule(.deny, direction: .import, type: .exact(try ServiceType("_airplay._tcp")),
+                       address: try IPPrefix(policy: "10.20.0.0/16"), line: 1),
+            PolicyRule(.permit, name: try NameGlob(#"Deal\* (lab ?)"#), host: try NameGlob("lab-*.local"),
+                       address: try IPPrefix(policy: "fd00:1::/64"), line: 7),
+        ])
+        #expect(policy.rules[1].description == #"permit both type=* island=* name="Deal\* (lab ?)" host="lab-*.local" address=fd00:1::/64"#)
+    }
+
+    /// A bad pattern or prefix is refused with its key, line and reason; the rest of the
+    /// file is still read, every other problem reported beside it.
+    @Test func badPatternsAndPrefixesAreRefusedWithKeyLineAndReason() throws {
+        let found = problems("""
+            [[policy.rule]]
+            action = "deny"
+            name = 'Lab\\'
+            host = ""
+            address = "10.1.2.7/24"
+
+            [[policy.rule]]
+            action = "deny"
+            address = "fd00::/200"
+
+            [[policy.rule]]
+            action = "deny"
+            name = 'x\\d'
+            address = "printer"
+
+            [[policy.rule]]
+            action = "permit"
+            address = 10
+            """)
+        #expect(found.map(\.key) == ["policy.rule[1].name", "policy.rule[1].host", "policy.rule[1].address",
+                                     "policy.rule[2].address", "policy.rule[3].name", "policy.rule[3].address",
+                                     "policy.rule[4].address"])
+        #expect(found.map(\.line) == [3, 4, 5, 9, 13, 14, 18])
+        #expect(found.map(\.reason) == [.invalidValue, .invalidValue, .invalidValue, .invalidValue, .invalidValue, .invalidValue, .wrongType])
+        #expect(found[0].message.contains("ends in a lone"), "\(found[0].message)")
+        #expect(found[1].message.contains("empty"), "\(found[1].message)")
+        #expect(found[2].message.contains("did you mean 10.1.2.0/24?"), "\(found[2].message)")
+        #expect(found[3].message.contains("0 to 128"), "\(found[3].message)")
+        #expect(found[4].message.contains("escapes nothing"), "\(found[4].message)")
+        #expect(found[5].message.contains("\"printer\" is not an IPv4 or IPv6 address"), "\(found[5].message)")
+        #expect(found[6].message.contains("expected a string"), "\(found[6].message)")
+    }
+
     @Test func badDefaultIsRefused() throws {
         let problem = try #require(problems("[policy]\ndefault = \"block\"").first)
         #expect(problem.key == "policy.default" && problem.line == 2)

@@ -82,10 +82,28 @@ struct RelayNetworkTests {
         let leader = NodeID(w0: 0xc, w1: 0, w2: 0, w3: 0)
         let policy = Policy(rules: [PolicyRule(.deny, direction: .import, type: .exact(ssh))])
         let table = CircuitTable(leaders: [far: (leader, "far")], gate: PolicyGate(policy: policy))
-        #expect(try table.route(ipp, of: far).get() == leader)
-        #expect(table.route(ssh, of: far) == .failure(.denied))
-        #expect(table.route(ipp, of: IslandID(rawValue: 0xd4)) == .failure(.unknownIsland))
-        #expect(CircuitTable().route(ipp, of: far) == .failure(.unknownIsland), "not leading: no circuits")
+        let name = try InstanceName("Printer")
+        #expect(try table.route(ipp, named: name, of: far).get() == leader)
+        #expect(table.route(ssh, named: name, of: far) == .failure(.denied))
+        #expect(table.route(ipp, named: name, of: IslandID(rawValue: 0xd4)) == .failure(.unknownIsland))
+        #expect(CircuitTable().route(ipp, named: name, of: far) == .failure(.unknownIsland), "not leading: no circuits")
+    }
+
+    /// Rules that pick instances (issue 15): a circuit knows the instance's name, not its
+    /// host or addresses, so a deny rule picking by those refuses it whatever they are.
+    @Test func aCircuitIsRefusedWhereARuleThatPicksInstancesMayDenyIt() throws {
+        let ipp = try ServiceType("_ipp._tcp")
+        let far = IslandID(rawValue: 0xc3)
+        let leader = NodeID(w0: 0xc, w1: 0, w2: 0, w3: 0)
+        let policy = Policy(rules: [
+            PolicyRule(.deny, direction: .import, name: try NameGlob("Lab*")),
+            PolicyRule(.deny, direction: .import, address: try IPPrefix(policy: "10.20.0.0/16")),
+        ])
+        let table = CircuitTable(leaders: [far: (leader, "far")], gate: PolicyGate(policy: policy))
+        #expect(table.route(ipp, named: try InstanceName("Lab Printer"), of: far) == .failure(.denied), "by its name")
+        #expect(table.route(ipp, named: try InstanceName("Office Printer"), of: far) == .failure(.denied), "its addresses unknown")
+        let byName = CircuitTable(leaders: [far: (leader, "far")], gate: PolicyGate(policy: Policy(rules: [policy.rules[0]])))
+        #expect(try byName.route(ipp, named: try InstanceName("Office Printer"), of: far).get() == leader)
     }
 
     /// An importing leader that reached no circuit relay tries a few other leaders' relays from

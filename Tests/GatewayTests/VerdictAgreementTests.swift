@@ -84,7 +84,7 @@ struct VerdictAgreementTests {
             let islands = StatusReport.islands(view)
             for typed in ["\(Fixture.islandA)", "north", "NORTH"] {
                 let subject = IslandRef.resolve(typed, among: islands).policyIsland
-                let tested = PolicyGate(policy: policy).verdicts(Self.printing, island: subject).export
+                let tested = PolicyGate(policy: policy).verdicts(PolicyService(type: Self.printing), island: subject).export
                 #expect(tested.action == action && tested.ruleNumber == 1, "policy test \(typed), rule by \(form)")
             }
         }
@@ -133,9 +133,152 @@ struct VerdictAgreementTests {
             let islands = StatusReport.islands(view)
             for typed in ["\(Fixture.islandB)", "island-b"] {
                 let subject = IslandRef.resolve(typed, among: islands).policyIsland
-                let tested = PolicyGate(policy: policy).verdicts(Self.printing, island: subject).import
+                let tested = PolicyGate(policy: policy).verdicts(PolicyService(type: Self.printing), island: subject).import
                 #expect(tested.action == action && tested.ruleNumber == 1, "policy test \(typed), rule by \(form)")
             }
+        }
+    }
+}
+
+/// The same agreement for rules that pick instances (issue 15): by name glob, host glob,
+/// IPv4 and IPv6 prefix. Two printers of one type, one picked by the rule: the machine,
+/// `z2z services`, `z2z explain` and `z2z policy test` (given the instance's facts) give the
+/// rule's verdict for the one and the default's for the other.
+struct InstanceVerdictAgreementTests {
+    typealias Agreement = VerdictAgreementTests
+
+    /// The rules by which `Lab Printer` (host lab-3, 10.0.9.7 and fd00:9::7) is picked and
+    /// `Office Printer` (host printer, 10.0.1.5 and fe80::5) is not.
+    static func instanceRules(_ action: PolicyAction, _ direction: DirectionMatch) throws -> [(String, PolicyRule)] {
+        let type = TypeMatch.exact(Agreement.printing)
+        return [
+            ("name", PolicyRule(action, direction: direction, type: type, name: try NameGlob("lab*"), line: 7)),
+            ("host", PolicyRule(action, direction: direction, type: type, host: try NameGlob("LAB-?"), line: 7)),
+            ("IPv4 prefix", PolicyRule(action, direction: direction, type: type, address: try IPPrefix(policy: "10.0.9.0/24"), line: 7)),
+            ("IPv6 prefix", PolicyRule(action, direction: direction, type: type, address: try IPPrefix(policy: "fd00:9::/64"), line: 7)),
+        ]
+    }
+
+    /// What each printer should get: the rule's action for the picked one, the default's for the other.
+    static func expected(_ name: String, _ action: PolicyAction) -> (action: PolicyAction, rule: Int?) {
+        name == "Lab Printer" ? (action, 1) : (action == .deny ? .permit : .deny, nil)
+    }
+
+    @Test(arguments: [PolicyAction.deny, .permit])
+    func exportVerdictsAgreeForEveryInstanceForm(action: PolicyAction) throws {
+        for (form, rule) in try Self.instanceRules(action, .export) {
+            let policy = Policy(rules: [rule], defaultAction: action == .deny ? .permit : .deny)
+            var (machine, log) = Agreement.leader(policy)
+            let lab = try Fixture.service("Lab Printer", host: "lab-3.local", addresses: ["10.0.9.7", "fd00:9::7"])
+            let office = try Fixture.service("Office Printer")
+            var effects = Agreement.run(&machine, .local(.added(lab)), at: 4, log: &log)
+            effects += Agreement.run(&machine, .local(.added(office)), at: 4, log: &log)
+            effects += Agreement.run(&machine, .tick, at: 5, log: &log)
+            let view = machine.view
+            for service in [lab, office] {
+                let name = service.id.name.value
+                let (wanted, ruleNumber) = Self.expected(name, action)
+                let because = "\(name), rule by \(form)"
+
+                // What the machine did.
+                let exported = effects.contains { if case .fact(.exported(let record, _, _)) = $0 { record.name == service.id.name } else { false } }
+                let denial = effects.compactMap { effect -> Verdict? in
+                    if case .fact(.exportSkipped(let id, .denied(let verdict))) = effect, id == service.id { verdict } else { nil }
+                }.first
+                #expect(exported == (wanted == .permit), "the machine, \(because)")
+                #expect(denial?.ruleNumber == (wanted == .deny ? ruleNumber : nil), "the machine's denial, \(because)")
+
+                // What z2z services says.
+                let listed = try #require(StatusReport.services(view).first { $0.name == name })
+                #expect(listed.policy?.action.rawValue == wanted.rawValue && listed.policy?.ruleNumber == ruleNumber, "services, \(because)")
+
+                // What z2z explain says.
+                let trace = try #require(ServiceExplainer(view: view, events: log).explain("\(name)._ipp._tcp", dht: [:]).traces.first)
+                let step = try #require(trace.steps.first { $0.step == .exportPolicy })
+                #expect(step.outcome == (wanted == .permit ? .passed : .failed), "explain, \(because)")
+
+                // What z2z policy test says, given the instance's facts.
+                let subject = IslandRef.resolve("north", among: StatusReport.islands(view)).policyIsland
+                let tested = PolicyGate(policy: policy).verdicts(PolicyService(service.instance), island: subject).export
+                #expect(tested.action == wanted && tested.ruleNumber == ruleNumber, "policy test, \(because)")
+            }
+        }
+    }
+
+    @Test(arguments: [PolicyAction.deny, .permit])
+    func importVerdictsAgreeForEveryInstanceForm(action: PolicyAction) throws {
+        for (form, rule) in try Self.instanceRules(action, .import) {
+            let policy = Policy(rules: [rule], defaultAction: action == .deny ? .permit : .deny)
+            var (machine, log) = Agreement.leader(policy)
+            let owner = NodeID(w0: 0xb, w1: 0, w2: 0, w3: 0)
+            let entry = IslandDirectoryEntry(island: Fixture.islandB, name: "island-b", leader: owner, types: [Agreement.printing],
+                                             services: 2, term: 5)
+            let directory = RendezvousValue(key: RecordKeys.directory(network: Agreement.network), owner: owner, valueID: 0,
+                                            sequence: 1, payload: IslandDirectoryCodec.encode(entry))
+            var effects = Agreement.run(&machine, .rendezvous(.upserted(directory)), at: 4, log: &log)
+            // Followed whatever the verdicts: some printer of the type may come in.
+            #expect(effects.contains { if case .subscribe = $0 { true } else { false } }, "subscribed, rule by \(form)")
+            let lab = try Fixture.record("Lab Printer", addresses: ["10.0.9.7", "fd00:9::7"], host: "lab-3")
+            let office = try Fixture.record("Office Printer")
+            func value(_ record: ServiceRecord) -> RendezvousValue {
+                RendezvousValue(key: RecordKeys.type(Agreement.printing, network: Agreement.network), owner: owner,
+                                valueID: RecordKeys.valueID(of: record.name, type: record.type), sequence: 1,
+                                payload: ServiceRecordCodec.encode(record))
+            }
+            for record in [lab, office] { effects += Agreement.run(&machine, .rendezvous(.upserted(value(record))), at: 4, log: &log) }
+            let view = machine.view
+            for record in [lab, office] {
+                let name = record.name.value
+                let (wanted, ruleNumber) = Self.expected(name, action)
+                let because = "\(name), rule by \(form)"
+
+                // What the machine did.
+                let imported = effects.contains { if case .fact(.imported(let key, _, _)) = $0 { key == record.id } else { false } }
+                #expect(imported == (wanted == .permit), "the machine, \(because)")
+                #expect((view.imports[record.id] != nil) == (wanted == .permit), "the machine's imports, \(because)")
+
+                // What z2z services says (imports held by the policy are not listed).
+                let listed = StatusReport.services(view).first { $0.name == name }
+                #expect((listed != nil) == (wanted == .permit), "services, \(because)")
+                if let listed { #expect(listed.policy?.ruleNumber == ruleNumber, "services names the rule, \(because)") }
+
+                // What z2z explain says.
+                let explained = ServiceExplainer(view: view, events: log).explain("\(name)._ipp._tcp", dht: [Agreement.printing: .values([value(record)])])
+                let trace = try #require(explained.traces.first { $0.direction == .inbound })
+                let step = try #require(trace.steps.first { $0.step == .importPolicy })
+                #expect(step.outcome == (wanted == .permit ? .passed : .failed), "explain, \(because)")
+                #expect(step.detail.contains(ruleNumber.map { "rule \($0)" } ?? "default"), "explain names the rule, \(because)")
+
+                // What z2z policy test says, given the facts of the record as island B published it.
+                let subject = IslandRef.resolve("island-b", among: StatusReport.islands(view)).policyIsland
+                let service = PolicyService(type: record.type, name: record.name, host: try HostName("\(record.hostLabel).local"),
+                                            addresses: record.addresses)
+                let tested = PolicyGate(policy: policy).verdicts(service, island: subject).import
+                #expect(tested.action == wanted && tested.ruleNumber == ruleNumber, "policy test, \(because)")
+            }
+        }
+    }
+
+    /// A type whose every instance a rule denies is not followed at all; one a picking deny
+    /// leaves some instances of still is.
+    @Test func aTypeIsFollowedUnlessEveryInstanceOfItIsDenied() throws {
+        let printing = TypeMatch.exact(Agreement.printing)
+        let cases: [(Policy, Bool)] = [
+            (Policy(rules: [PolicyRule(.deny, direction: .import, type: printing)]), false),
+            (Policy(rules: [PolicyRule(.deny, direction: .import, type: printing, name: try NameGlob("lab*"))]), true),
+            (Policy(rules: [PolicyRule(.deny, direction: .import, type: printing, name: try NameGlob("**"))]), false),
+            (Policy(rules: [PolicyRule(.permit, type: printing, address: try IPPrefix(policy: "10.0.9.0/24"))], defaultAction: .deny), true),
+            (Policy(rules: [PolicyRule(.deny, host: try NameGlob("lab-*")), PolicyRule(.deny, type: printing)]), false),
+        ]
+        for (policy, followed) in cases {
+            var (machine, log) = Agreement.leader(policy)
+            let owner = NodeID(w0: 0xb, w1: 0, w2: 0, w3: 0)
+            let entry = IslandDirectoryEntry(island: Fixture.islandB, name: "island-b", leader: owner, types: [Agreement.printing],
+                                             services: 1, term: 5)
+            let effects = Agreement.run(&machine, .rendezvous(.upserted(RendezvousValue(
+                key: RecordKeys.directory(network: Agreement.network), owner: owner, valueID: 0, sequence: 1,
+                payload: IslandDirectoryCodec.encode(entry)))), at: 4, log: &log)
+            #expect(effects.contains { if case .subscribe = $0 { true } else { false } } == followed, "\(policy.rules)")
         }
     }
 }
