@@ -1,13 +1,15 @@
-/// The service types an mDNS response names, read off the wire by `MDNSResponse`: every
-/// live PTR record names one, whichever responder sent it.
+/// The service types an mDNS response names, read off the wire by `MDNSResponse`: each
+/// DNS-SD PTR record names one, whichever responder sent it.
 ///
 /// Avahi learns the types on a link only from the enumeration name
 /// `_services._dns-sd._udp.local` (RFC 6763 §9), and backs its queries for that name off
 /// towards an hour. Responders other than Avahi (python-zeroconf and the devices built on
 /// it) announce a new service's PTR, SRV, TXT and address records but not the enumeration
-/// PTR, so its type reaches a gateway that waits for Avahi only at the next query, up to
-/// half a minute later a minute after start. Every announcement and answer carries a PTR
-/// record whose owner is the type, so a gateway reading the link learns the type at once.
+/// PTR, so a gateway that waits for Avahi learns its type only at the next query, which
+/// can be as far off as the gateway has been running, up to an hour (30 s for one published
+/// half a minute after start, measured). Every announcement of a service, and every answer
+/// to a browser, carries a PTR record whose owner is the type, so a gateway reading the link
+/// learns the type at once.
 public enum MDNSTypes {
     /// The types a datagram names (see `types(in:)` of records).
     public static func types(in datagram: [UInt8]) -> Result<[ServiceType], MDNSResponse.Rejection> {
