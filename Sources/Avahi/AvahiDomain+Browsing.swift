@@ -3,7 +3,8 @@ import DNSSD
 import LocalDomain
 
 /// Browsing and resolving: one type browser (`_services._dns-sd._udp`, for `.allTypes`),
-/// a service browser per type, resolvers as `BrowseTable` asks for them (IPv4 and IPv6
+/// a service browser per type it enumerates or the link is heard naming (`typeHeard`, as
+/// `BrowsedTypes` decides), resolvers as `BrowseTable` asks for them (IPv4 and IPv6
 /// results of one instance merged there), and `.settled` once every browser said "all for
 /// now" and no resolution is pending. Runs on Avahi's thread with the poll lock held.
 extension AvahiDomain {
@@ -20,7 +21,7 @@ extension AvahiDomain {
             reportSettledIfDone()
         case .types(let types):
             typeBrowserAllForNow = true
-            for type in types { openServiceBrowser(type, client: client) }
+            for type in types { carryOut(browsedTypes.enumerated(type), client: client) }
             reportSettledIfDone()
         case .allTypes:
             typeBrowser = avahi_service_type_browser_new(
@@ -45,7 +46,7 @@ extension AvahiDomain {
                 return
             }
             if event == AVAHI_BROWSER_NEW {
-                if let client { openServiceBrowser(type, client: client) }
+                if let client { carryOut(browsedTypes.enumerated(type), client: client) }
             } else {
                 // The service browser stays open: it reports each instance's removal itself,
                 // and the type's enumeration record is no proof that none is left. Responders
@@ -63,18 +64,48 @@ extension AvahiDomain {
         }
     }
 
-    private func openServiceBrowser(_ type: ServiceType, client: OpaquePointer) {
-        guard serviceBrowsers[type] == nil else { return }
+    /// A type named on the link by a packet (`MDNSTypes`): browsed at once, rather than when
+    /// the type browser's next (backed-off) query gets an answer. Called from outside
+    /// Avahi's thread.
+    public func typeHeard(_ type: ServiceType) {
+        locked {
+            guard options.scope == .allTypes, running, let client else { return }
+            let effects = browsedTypes.heard(type)
+            if effects.contains(.openBrowser(type)) {
+                logger.info("browsing a type heard on the link before avahi-daemon enumerated it", metadata: ["type": "\(type)"])
+            }
+            carryOut(effects, client: client)
+        }
+    }
+
+    private func carryOut(_ effects: [BrowsedTypes.Effect], client: OpaquePointer) {
+        for effect in effects {
+            switch effect {
+            case .openBrowser(let type):
+                if !openServiceBrowser(type, client: client) { browsedTypes.browserFailed(type) }
+            case .heardLimitReached(let type, let limit):
+                // A link naming this many types it never enumerates is unusual (or hostile):
+                // further ones wait for avahi-daemon's enumeration, as before.
+                logger.warning("too many types heard on the link and not enumerated; not browsing more of them",
+                               metadata: ["type": "\(type)", "limit": "\(limit)"])
+            }
+        }
+    }
+
+    /// Opens a service browser for `type` unless one is open; false when avahi-daemon refuses.
+    private func openServiceBrowser(_ type: ServiceType, client: OpaquePointer) -> Bool {
+        guard serviceBrowsers[type] == nil else { return true }
         guard let browser = avahi_service_browser_new(
             client, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), type.description, nil,
             AvahiLookupFlags(0), AvahiCallbacks.serviceBrowser, AvahiCallbacks.context(of: self))
         else {
             logFailure("service browser for \(type)", client)
-            return
+            return false
         }
         serviceBrowsers[type] = browser
         browserTypes[browser] = type
         browsersAwaitingAllForNow.insert(type)
+        return true
     }
 
     func serviceBrowserEvent(_ browser: OpaquePointer, _ interface: AvahiIfIndex, _ protocolValue: AvahiProtocol,

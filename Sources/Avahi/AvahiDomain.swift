@@ -17,8 +17,9 @@ import Logging
 ///   hung off it is freed, a new client is made, and on reconnect every publication is
 ///   announced again. Browsing resumes too; services not seen again within `resyncGrace`
 ///   are reported removed (services that survived the restart do not flap).
-/// - Decisions live in two pure tables: `BrowseTable` (which resolvers run, what to report)
-///   and `PublicationTable` (ids, renames, shared synthesized hosts).
+/// - Decisions live in pure tables: `BrowsedTypes` (which types get a service browser),
+///   `BrowseTable` (which resolvers run, what to report) and `PublicationTable` (ids,
+///   renames, shared synthesized hosts).
 /// - Publications use one entry group each; a synthesized host gets its own group holding
 ///   its address records (no reverse PTR), shared by the publications that point to it.
 /// - TXT records are published with `AVAHI_PUBLISH_NO_COOKIE` so they stay byte for byte.
@@ -68,6 +69,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     // Browsing (`AvahiDomain+Browsing.swift`).
     var typeBrowser: OpaquePointer?
     var serviceBrowsers: [ServiceType: OpaquePointer] = [:]
+    var browsedTypes = BrowsedTypes()
     var browserTypes: [OpaquePointer: ServiceType] = [:]
     var browsersAwaitingAllForNow: Set<ServiceType> = []
     var typeBrowserAllForNow = false
@@ -220,6 +222,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         registering = false
         typeBrowser = nil
         serviceBrowsers = [:]
+        browsedTypes.disconnected()
         browserTypes = [:]
         browsersAwaitingAllForNow = []
         typeBrowserAllForNow = false

@@ -73,9 +73,10 @@ public struct GatewayDaemon: Sendable {
         let rendezvous = try Self.engine(config, identity: identity, network: network, networkKey: networkKey, peer: peer,
                                          seeds: seeds, logger: logger)
         let avahi = try AvahiDomain(options: .init(scope: .allTypes), logger: Logger(label: "z2z.avahi"))
-        // Removals as early as the wire allows: goodbyes read off the link fold into Avahi's events.
-        let goodbyes = GoodbyeListener(logger: logger)
-        let domain = GoodbyeAwareDomain(wrapping: avahi, goodbyes: goodbyes.goodbyes)
+        // Removals and new types as early as the wire allows: goodbyes read off the link fold
+        // into Avahi's events, and the types packets name are browsed at once.
+        let listener = MDNSListener(logger: logger)
+        let domain = GoodbyeAwareDomain(wrapping: avahi, goodbyes: listener.goodbyes, types: listener.types)
 
         var settings = GatewayMachine.Settings(
             id: identity.id, network: network, priority: config.island.priority, port: config.dht.port,
@@ -123,7 +124,7 @@ public struct GatewayDaemon: Sendable {
             await status.lookUp(addressOfRecord)
         } : nil
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain,
-                                     goodbyes: goodbyes, sip: sip,
+                                     listener: listener, sip: sip,
                                      relay: relay.map { ($0, config.relay.port(dhtPort: config.dht.port), config.relay.lanRouted) },
                                      logger: logger) {
             // The routing cache: what a restart joins through when the seeds are gone.
@@ -275,8 +276,8 @@ struct GatewayService: Service {
     let rendezvous: any RendezvousEngine
     let driver: GatewayDriver
     let domain: GoodbyeAwareDomain
-    /// Reads goodbyes off the link for `domain`.
-    let goodbyes: GoodbyeListener
+    /// Reads goodbyes and service types off the link for `domain`.
+    let listener: MDNSListener
     /// The SIP redirect service (`sip.enabled`).
     let sip: SIPServer?
     /// The leaders' relay, its port and whether this LAN is routed (`[relay]`), unless off.
@@ -321,10 +322,10 @@ struct GatewayService: Service {
                 return "the local domain stopped"
             }
             group.addTask {
-                await goodbyes.run()
+                await listener.run()
                 // Without the listener the gateway goes on (the log says why); wait for the end of the group.
                 await untilCancelled()
-                return "the goodbye listener stopped"
+                return "the mDNS listener stopped"
             }
             if let (relay, port, lanRouted) = relay {
                 group.addTask {

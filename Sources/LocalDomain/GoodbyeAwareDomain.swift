@@ -3,8 +3,10 @@ import Synchronization
 
 /// A local domain whose removals come as early as the wire allows: the responder's events
 /// (avahi-daemon) and the goodbyes a listener reads off the link are folded by a
-/// `GoodbyeTable` into one stream, so the gateway hears of each removal once.
-/// Publishing goes straight to the wrapped domain.
+/// `GoodbyeTable` into one stream, so the gateway hears of each removal once. The service
+/// types the listener hears named on the link go to the wrapped domain (`typeHeard`), so a
+/// new type is browsed as soon as a packet names it, not at the responder's next
+/// enumeration query. Publishing goes straight to the wrapped domain.
 ///
 /// `run()` does the folding; it runs until cancelled or until the wrapped domain's events end
 /// (after `shutdown()`), and ends `events` then.
@@ -13,15 +15,19 @@ public final class GoodbyeAwareDomain: LocalDomain {
     private let continuation: AsyncStream<LocalDomainEvent>.Continuation
     private let inner: any LocalDomain
     private let goodbyes: AsyncStream<ServiceID>
+    private let types: AsyncStream<ServiceType>
     private let table: Mutex<GoodbyeTable>
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
 
-    /// - Parameter goodbyes: ids of services that said goodbye on the link (`GoodbyeListener`).
-    public init(wrapping inner: any LocalDomain, goodbyes: AsyncStream<ServiceID>,
+    /// - Parameters:
+    ///   - goodbyes: ids of services that said goodbye on the link (`MDNSListener`).
+    ///   - types: service types named on the link (`MDNSListener`).
+    public init(wrapping inner: any LocalDomain, goodbyes: AsyncStream<ServiceID>, types: AsyncStream<ServiceType>,
                 confirmation: Duration = GoodbyeTable.defaultConfirmation) {
         self.inner = inner
         self.goodbyes = goodbyes
+        self.types = types
         table = Mutex(GoodbyeTable(confirmation: confirmation))
         (events, continuation) = AsyncStream.makeStream(of: LocalDomainEvent.self)
         origin = clock.now
@@ -38,6 +44,10 @@ public final class GoodbyeAwareDomain: LocalDomain {
                     self.pass(self.table.withLock { $0.goodbye(id, now: now) })
                 }
                 // Without goodbyes (no listener) the responder's events still flow.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+            }
+            group.addTask {
+                for await type in self.types { self.inner.typeHeard(type) }
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
             }
             group.addTask {
@@ -69,6 +79,8 @@ public final class GoodbyeAwareDomain: LocalDomain {
     }
 
     public func withdraw(_ id: PublicationID) async { await inner.withdraw(id) }
+
+    public func typeHeard(_ type: ServiceType) { inner.typeHeard(type) }
 
     public func shutdown() async { await inner.shutdown() }
 }

@@ -55,4 +55,14 @@ public protocol LocalDomain: AnyObject, Sendable {
 
     /// Withdraws everything, stops watching and ends `events`.
     func shutdown() async
+
+    /// A service type a packet on the link named (`MDNSTypes`), perhaps before the responder
+    /// enumerated it: browsed at once when watching every type. Types already browsed, and
+    /// any type when watching a fixed list, are ignored.
+    func typeHeard(_ type: ServiceType)
+}
+
+extension LocalDomain {
+    /// Domains that see every type at once anyway (`MemoryDomain`) need no hint.
+    public func typeHeard(_ type: ServiceType) {}
 }

@@ -4,23 +4,31 @@ import NIOCore
 import NIOPosix
 
 /// Listens to mDNS on the link (UDP 5353 beside avahi-daemon, both with SO_REUSEADDR) for
-/// goodbyes only, so the gateway withdraws an export when the service says goodbye rather
-/// than a second later when its avahi-daemon's cache lets the record go (RFC 6762 §10.1).
+/// what Avahi's client API reports late or never, read from every well-formed response:
+/// - goodbyes, so the gateway withdraws an export when the service says goodbye rather
+///   than a second later when its avahi-daemon's cache lets the record go (RFC 6762 §10.1);
+/// - the service types named, so a type whose responder does not announce the enumeration
+///   record (python-zeroconf) is browsed at once rather than at Avahi's next type query,
+///   up to half a minute later (`MDNSTypes`).
 /// It sends nothing. Without the port (another responder holds it exclusively) the gateway
-/// works as before, a second slower to withdraw; the log says so.
-public final class GoodbyeListener: Sendable {
+/// works as before, a second slower to withdraw and slower to see such types; the log says so.
+public final class MDNSListener: Sendable {
     public let goodbyes: AsyncStream<ServiceID>
-    private let continuation: AsyncStream<ServiceID>.Continuation
+    public let types: AsyncStream<ServiceType>
+    private let continuations: MDNSHandler.Continuations
     private let logger: Logger
 
     public init(logger: Logger) {
-        (goodbyes, continuation) = AsyncStream.makeStream(of: ServiceID.self)
+        let (goodbyes, goodbye) = AsyncStream.makeStream(of: ServiceID.self)
+        let (types, type) = AsyncStream.makeStream(of: ServiceType.self)
+        (self.goodbyes, self.types) = (goodbyes, types)
+        continuations = MDNSHandler.Continuations(goodbyes: goodbye, types: type)
         self.logger = logger
     }
 
     /// Binds and listens until cancelled; returns at once (after logging why) when it cannot bind.
     public func run() async {
-        let continuation = self.continuation
+        let continuations = self.continuations
         let channel: Channel
         do {
             channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -28,7 +36,7 @@ public final class GoodbyeListener: Sendable {
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 9_000))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(GoodbyeHandler(continuation: continuation))
+                        try channel.pipeline.syncOperations.addHandler(MDNSHandler(continuations: continuations))
                     }
                 }
                 .bind(host: "0.0.0.0", port: 5353).get()
@@ -40,8 +48,10 @@ public final class GoodbyeListener: Sendable {
             }
             if joined == 0 { try await multicast.joinGroup(group).get() }
         } catch {
-            logger.warning("not listening for mDNS goodbyes; withdrawals follow avahi-daemon's cache, a second later",
-                           metadata: ["reason": "\(error)"])
+            logger.warning("""
+                not listening to mDNS on the link; withdrawals follow avahi-daemon's cache, a second later, \
+                and types of responders other than Avahi its enumeration queries
+                """, metadata: ["reason": "\(error)"])
             return
         }
         await withTaskCancellationHandler {
@@ -49,22 +59,34 @@ public final class GoodbyeListener: Sendable {
         } onCancel: {
             channel.close(promise: nil)
         }
-        continuation.finish()
+        continuations.finish()
     }
 }
 
-private final class GoodbyeHandler: ChannelInboundHandler, Sendable {
+private final class MDNSHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let continuation: AsyncStream<ServiceID>.Continuation
 
-    init(continuation: AsyncStream<ServiceID>.Continuation) { self.continuation = continuation }
+    struct Continuations: Sendable {
+        let goodbyes: AsyncStream<ServiceID>.Continuation
+        let types: AsyncStream<ServiceType>.Continuation
+
+        func finish() {
+            goodbyes.finish()
+            types.finish()
+        }
+    }
+
+    let continuations: Continuations
+
+    init(continuations: Continuations) { self.continuations = continuations }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
         // Anything that is not a well-formed response is someone else's business.
-        guard case .success(let ids) = MDNSGoodbyes.services(in: bytes) else { return }
-        for id in ids { continuation.yield(id) }
+        guard case .success(let records) = MDNSResponse.ptrRecords(in: bytes) else { return }
+        for id in MDNSGoodbyes.services(in: records) { continuations.goodbyes.yield(id) }
+        for type in MDNSTypes.types(in: records) { continuations.types.yield(type) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
