@@ -98,8 +98,8 @@ extension AvahiDomain {
                 for address in host.addresses {
                     var value = AvahiConversions.avahiAddress(address)
                     try check(avahi_entry_group_add_address(
-                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_REVERSE,
-                        host.announced.value, &value))
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(RawRecord.announcedOver(address)),
+                        AVAHI_PUBLISH_NO_REVERSE, host.announced.value, &value))
                 }
             case .immediate:
                 try add(RawRecord.addresses(of: host.announced, host.addresses), to: group)
@@ -177,7 +177,7 @@ extension AvahiDomain {
             if update { flags |= AVAHI_PUBLISH_UPDATE.rawValue }
             try check(record.rdata.withUnsafeBytes { rdata in
                 avahi_entry_group_add_record(
-                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(flags),
+                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(record.only), AvahiPublishFlags(flags),
                     record.name, UInt16(AVAHI_DNS_CLASS_IN), record.type, record.ttl, rdata.baseAddress, rdata.count)
             })
         }

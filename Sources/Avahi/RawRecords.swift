@@ -20,6 +20,8 @@ struct RawRecord: Hashable, Sendable {
     /// Unique records (SRV, TXT, A, AAAA) carry the cache-flush bit; PTRs are shared.
     var unique: Bool
     var rdata: [UInt8]
+    /// Announced in mDNS packets of this protocol only; nil: both.
+    var only: AddressFamily? = nil
 
     /// PTR, SRV and TXT of a service, its subtype PTRs, and the type-enumeration PTR.
     static func service(name: InstanceName, type: ServiceType, subtypes: [Subtype], domain: DomainName,
@@ -46,12 +48,23 @@ struct RawRecord: Hashable, Sendable {
         return records
     }
 
-    /// A and AAAA records of a host (no reverse PTRs: the addresses belong to another machine).
+    /// A and AAAA records of a host (no reverse PTRs: the addresses belong to another
+    /// machine), over the protocols `announcedOver` says.
     static func addresses(of host: HostName, _ addresses: [IPAddress]) -> [RawRecord] {
         let name = presentation(host.labels.map(String.init))
         return addresses.map {
-            RawRecord(name: name, type: $0.isIPv4 ? typeA : typeAAAA, ttl: hostTTL, unique: true, rdata: $0.bytes)
+            RawRecord(name: name, type: $0.isIPv4 ? typeA : typeAAAA, ttl: hostTTL, unique: true, rdata: $0.bytes,
+                      only: announcedOver($0))
         }
+    }
+
+    /// The protocol a host's address record is announced over, as avahi-daemon announces its
+    /// own host's (`publish-a-on-ipv6=no`, `publish-aaaa-on-ipv4=yes`): A records over IPv4
+    /// only, AAAA records over both. An A record in IPv6 packets would be what a resolver
+    /// asking over IPv6 for any address finds first (Avahi's, as `avahi-browse -r` uses it):
+    /// the IPv6 address of a dual-stack import would be hidden behind its IPv4 one.
+    static func announcedOver(_ address: IPAddress) -> AddressFamily? {
+        address.isIPv4 ? .ipv4 : nil
     }
 
     /// Labels joined with dots, each escaped the way Avahi parses names.
