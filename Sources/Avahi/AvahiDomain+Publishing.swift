@@ -95,11 +95,13 @@ extension AvahiDomain {
         do throws(PublishError) {
             switch host.announcement {
             case .probed:
+                let dualStack = host.addresses.contains { !$0.isIPv4 }
                 for address in host.addresses {
                     var value = AvahiConversions.avahiAddress(address)
+                    let over = RawRecord.announcedOver(address, dualStack: dualStack)
                     try check(avahi_entry_group_add_address(
-                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(RawRecord.announcedOver(address)),
-                        AVAHI_PUBLISH_NO_REVERSE, host.announced.value, &value))
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(over), AVAHI_PUBLISH_NO_REVERSE,
+                        host.announced.value, &value))
                 }
             case .immediate:
                 try add(RawRecord.addresses(of: host.announced, host.addresses), to: group)
