@@ -39,6 +39,12 @@ enum AvahiCallbacks {
         domain(userdata).resolverEvent(resolver, event, host, address, port, txt)
     }
 
+    static let recordBrowser: AvahiRecordBrowserCallback = {
+        browser, _, protocolValue, event, _, _, _, rdata, size, _, userdata in
+        guard let browser, let userdata else { return }
+        domain(userdata).recordBrowserEvent(browser, protocolValue, event, rdata, size)
+    }
+
     static let entryGroup: AvahiEntryGroupCallback = { group, state, userdata in
         guard let group, let userdata else { return }
         domain(userdata).groupChanged(group, state)

@@ -29,10 +29,12 @@ enum AvahiConversions {
         }
     }
 
-    static func protocolValue(_ family: AddressFamily) -> AvahiProtocol {
+    /// nil: both protocols (`AVAHI_PROTO_UNSPEC`).
+    static func protocolValue(_ family: AddressFamily?) -> AvahiProtocol {
         switch family {
         case .ipv4: AvahiProtocol(AVAHI_PROTO_INET)
         case .ipv6: AvahiProtocol(AVAHI_PROTO_INET6)
+        case nil: AvahiProtocol(AVAHI_PROTO_UNSPEC)
         }
     }
 

@@ -160,6 +160,10 @@ extension AvahiDomain {
                     resolverKeys[resolver] = nil
                     avahi_service_resolver_free(resolver)
                 }
+            case .startHostWatch(let watch):
+                startHostWatch(watch)
+            case .stopHostWatch(let watch):
+                stopHostWatch(watch)
             }
         }
         reportSettledIfDone()

@@ -95,10 +95,12 @@ extension AvahiDomain {
         do throws(PublishError) {
             switch host.announcement {
             case .probed:
+                let dualStack = host.addresses.contains { !$0.isIPv4 }
                 for address in host.addresses {
                     var value = AvahiConversions.avahiAddress(address)
+                    let over = RawRecord.announcedOver(address, dualStack: dualStack)
                     try check(avahi_entry_group_add_address(
-                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_REVERSE,
+                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(over), AVAHI_PUBLISH_NO_REVERSE,
                         host.announced.value, &value))
                 }
             case .immediate:
@@ -177,7 +179,7 @@ extension AvahiDomain {
             if update { flags |= AVAHI_PUBLISH_UPDATE.rawValue }
             try check(record.rdata.withUnsafeBytes { rdata in
                 avahi_entry_group_add_record(
-                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(flags),
+                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(record.only), AvahiPublishFlags(flags),
                     record.name, UInt16(AVAHI_DNS_CLASS_IN), record.type, record.ttl, rdata.baseAddress, rdata.count)
             })
         }

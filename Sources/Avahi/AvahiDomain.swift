@@ -18,15 +18,16 @@ import Logging
 ///   announced again. Browsing resumes too; services not seen again within `resyncGrace`
 ///   are reported removed (services that survived the restart do not flap).
 /// - Decisions live in pure tables: `BrowsedTypes` (which types get a service browser),
-///   `BrowseTable` (which resolvers run, what to report) and `PublicationTable` (ids,
-///   renames, shared synthesized hosts).
+///   `BrowseTable` (which resolvers and host watches run, what to report, with
+///   `HostAddressTable`) and `PublicationTable` (ids, renames, shared synthesized hosts).
 /// - Publications use one entry group each; a synthesized host gets its own group holding
 ///   its address records (no reverse PTR), shared by the publications that point to it.
 /// - TXT records are published with `AVAHI_PUBLISH_NO_COOKIE` so they stay byte for byte.
 ///
-/// One type in four files, by concept: this one holds the client's lifecycle (connect,
+/// One type in five files, by concept: this one holds the client's lifecycle (connect,
 /// reconnect, the daemon registering its host name, shutdown, timers);
-/// `AvahiDomain+Browsing.swift` browsing and resolving; `AvahiDomain+Publishing.swift`
+/// `AvahiDomain+Browsing.swift` browsing and resolving; `AvahiDomain+HostAddresses.swift`
+/// the record browsers on resolved hosts' addresses; `AvahiDomain+Publishing.swift`
 /// publishing (`publish`, `update`, `withdraw`, entry groups); `AvahiCallbacks.swift` the C
 /// callbacks that lead back here.
 public final class AvahiDomain: LocalDomain, @unchecked Sendable {
@@ -78,6 +79,9 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     var resolvers: [ResolverKey: OpaquePointer] = [:]
     var resolverKeys: [OpaquePointer: ResolverKey] = [:]
     var browse = BrowseTable()
+    /// Record browsers (A, AAAA) per host watch (`AvahiDomain+HostAddresses.swift`).
+    var hostWatchers: [HostWatch: [OpaquePointer]] = [:]
+    var hostWatchKeys: [OpaquePointer: HostWatch] = [:]
 
     // Publishing (`AvahiDomain+Publishing.swift`).
     var publications = PublicationTable()
@@ -228,6 +232,8 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         typeBrowserAllForNow = false
         resolvers = [:]
         resolverKeys = [:]
+        hostWatchers = [:]
+        hostWatchKeys = [:]
         serviceGroups = [:]
         hostGroups = [:]
         groupOwners = [:]

@@ -39,8 +39,10 @@ struct Resolution: Hashable, Sendable {
 /// Rules:
 /// - a service exists while at least one sighting of it exists;
 /// - per interface one sighting is resolved (IPv4 preferred), with one resolver per address
-///   family; addresses are the union over interfaces, host/port/TXT come from the newest
-///   resolution;
+///   family; host/port/TXT come from the newest resolution;
+/// - a resolver reports one address, so the host it names is watched as well (its A and
+///   AAAA records on that interface, `HostAddressTable`): the service's addresses are the
+///   union over interfaces of what its resolvers and its host's records say;
 /// - `.added` is emitted at the first resolution, `.changed` only when the merged view differs,
 ///   `.removed` only for services that were reported;
 /// - after the responder connection is lost, entries are kept as stale so a restart of
@@ -50,6 +52,9 @@ struct BrowseTable {
     enum Effect: Hashable, Sendable {
         case startResolver(ResolverKey)
         case stopResolver(ResolverKey)
+        /// Browse the A and AAAA records of a host on an interface (`hostAddress…` answer).
+        case startHostWatch(HostWatch)
+        case stopHostWatch(HostWatch)
         case emit(LocalDomainEvent)
     }
 
@@ -64,6 +69,9 @@ struct BrowseTable {
         var resolving: [InterfaceIndex: Sighting] = [:]
         var resolutions: [InterfaceResolution: (resolution: Resolution, serial: UInt64)] = [:]
         var failed: Set<ResolverKey> = []
+        /// The host watched per interface: the one the newest resolution there names. Kept
+        /// across a reconnect (its addresses stale until seen again), like the resolutions.
+        var watching: [InterfaceIndex: HostWatch] = [:]
         var reported: DiscoveredService?
         var stale = false
         /// The origin last seen; kept across reconnects (flags come only with browse events).
@@ -72,6 +80,10 @@ struct BrowseTable {
 
     private var entries: [ServiceID: Entry] = [:]
     private var serial: UInt64 = 0
+    private var hosts = HostAddressTable()
+
+    /// Host watches running (for tests and status).
+    var hostWatches: Int { hosts.count }
 
     var count: Int { entries.count }
 
@@ -105,6 +117,7 @@ struct BrowseTable {
             effects += switchResolvers(of: id, &entry, interface: sighting.interface, to: replacement)
             if replacement == nil {
                 entry.resolutions = entry.resolutions.filter { $0.key.interface != sighting.interface }
+                effects += rewatch(id, &entry, interface: sighting.interface)
             }
         }
         guard entry.sightings.isEmpty else {
@@ -112,6 +125,7 @@ struct BrowseTable {
             return effects + reportIfChanged(id)
         }
         entries[id] = nil
+        for watch in entry.watching.values.sorted() { effects += hosts.release(watch, by: id).map(Self.effect) }
         if entry.reported != nil { effects.append(.emit(.removed(id))) }
         return effects
     }
@@ -121,8 +135,16 @@ struct BrowseTable {
         serial += 1
         entry.failed.remove(key)
         entry.resolutions[InterfaceResolution(interface: key.sighting.interface, family: key.family)] = (resolution, serial)
+        let watches = rewatch(key.id, &entry, interface: key.sighting.interface)
         entries[key.id] = entry
-        return reportIfChanged(key.id)
+        return watches + reportIfChanged(key.id)
+    }
+
+    /// A record browser of `watch` saw the host's `address` over `family` (added) or saw it go.
+    mutating func hostAddress(_ watch: HostWatch, _ address: IPAddress, over family: AddressFamily,
+                              added: Bool) -> [Effect] {
+        let affected = added ? hosts.added(watch, address, over: family) : hosts.removed(watch, address, over: family)
+        return affected.sorted().flatMap { reportIfChanged($0) }
     }
 
     mutating func resolveFailed(_ key: ResolverKey) -> [Effect] {
@@ -140,6 +162,7 @@ struct BrowseTable {
             entries[id]?.failed = []
             entries[id]?.stale = true
         }
+        hosts.disconnected()
     }
 
     /// Removes services that were not seen again since `disconnected()`.
@@ -149,7 +172,7 @@ struct BrowseTable {
             entries[id] = nil
             if entry.reported != nil { effects.append(.emit(.removed(id))) }
         }
-        return effects
+        return effects + hosts.sweepStale().sorted().flatMap { reportIfChanged($0) }
     }
 
     func service(_ id: ServiceID) -> DiscoveredService? { entries[id]?.reported }
@@ -173,6 +196,25 @@ struct BrowseTable {
         return effects
     }
 
+    /// Watches the host the newest resolution on `interface` names (nothing when none is left).
+    private mutating func rewatch(_ id: ServiceID, _ entry: inout Entry, interface: InterfaceIndex) -> [Effect] {
+        let newest = entry.resolutions.filter { $0.key.interface == interface }.values.max { $0.serial < $1.serial }
+        let watch = newest.map { HostWatch(interface: interface, host: $0.resolution.host) }
+        let old = entry.watching[interface]
+        entry.watching[interface] = watch
+        // Used again even when unchanged: after a reconnect the watch must start again.
+        var effects = watch.map { hosts.use($0, by: id).map(Self.effect) } ?? []
+        if let old, old != watch { effects += hosts.release(old, by: id).map(Self.effect) }
+        return effects
+    }
+
+    private static func effect(_ effect: HostAddressTable.Effect) -> Effect {
+        switch effect {
+        case .startWatch(let watch): .startHostWatch(watch)
+        case .stopWatch(let watch): .stopHostWatch(watch)
+        }
+    }
+
     private mutating func reportIfChanged(_ id: ServiceID) -> [Effect] {
         guard var entry = entries[id], let merged = merge(id, entry) else { return [] }
         guard merged != entry.reported else { return [] }
@@ -184,9 +226,13 @@ struct BrowseTable {
 
     private func merge(_ id: ServiceID, _ entry: Entry) -> DiscoveredService? {
         guard let newest = entry.resolutions.values.max(by: { $0.serial < $1.serial })?.resolution else { return nil }
-        let linkAddresses = entry.resolutions.compactMap { key, value in
+        let resolved = entry.resolutions.compactMap { key, value in
             value.resolution.address.map { LinkAddress(interface: key.interface, address: $0) }
         }
+        let watched = entry.watching.flatMap { interface, watch in
+            hosts.addresses(of: watch).map { LinkAddress(interface: interface, address: $0) }
+        }
+        let linkAddresses = Array(Set(resolved + watched)).sorted()
         let instance = ServiceInstance(
             name: id.name, type: id.type, domain: id.domain, host: newest.host, port: newest.port,
             txt: newest.txt, subtypes: entry.reported?.instance.subtypes ?? [],

@@ -20,6 +20,8 @@ struct RawRecord: Hashable, Sendable {
     /// Unique records (SRV, TXT, A, AAAA) carry the cache-flush bit; PTRs are shared.
     var unique: Bool
     var rdata: [UInt8]
+    /// Announced in mDNS packets of this protocol only; nil: both.
+    var only: AddressFamily? = nil
 
     /// PTR, SRV and TXT of a service, its subtype PTRs, and the type-enumeration PTR.
     static func service(name: InstanceName, type: ServiceType, subtypes: [Subtype], domain: DomainName,
@@ -46,12 +48,26 @@ struct RawRecord: Hashable, Sendable {
         return records
     }
 
-    /// A and AAAA records of a host (no reverse PTRs: the addresses belong to another machine).
+    /// A and AAAA records of a host (no reverse PTRs: the addresses belong to another
+    /// machine), over the protocols `announcedOver` says.
     static func addresses(of host: HostName, _ addresses: [IPAddress]) -> [RawRecord] {
         let name = presentation(host.labels.map(String.init))
+        let dualStack = addresses.contains { !$0.isIPv4 }
         return addresses.map {
-            RawRecord(name: name, type: $0.isIPv4 ? typeA : typeAAAA, ttl: hostTTL, unique: true, rdata: $0.bytes)
+            RawRecord(name: name, type: $0.isIPv4 ? typeA : typeAAAA, ttl: hostTTL, unique: true, rdata: $0.bytes,
+                      only: announcedOver($0, dualStack: dualStack))
         }
+    }
+
+    /// The protocol a host's address record is announced over. For a host with IPv6
+    /// addresses, as avahi-daemon announces its own host's (`publish-a-on-ipv6=no`,
+    /// `publish-aaaa-on-ipv4=yes`): A records over IPv4 only, AAAA records over both. An A
+    /// record in IPv6 packets is what a resolver asking over IPv6 for any address (Avahi's,
+    /// as `avahi-browse -r` uses it) may find first: the IPv6 address of a dual-stack import
+    /// was hidden behind its IPv4 one. A host with IPv4 addresses only keeps its A records
+    /// over both, or its services, announced over both, would not resolve over IPv6.
+    static func announcedOver(_ address: IPAddress, dualStack: Bool) -> AddressFamily? {
+        address.isIPv4 && dualStack ? .ipv4 : nil
     }
 
     /// Labels joined with dots, each escaped the way Avahi parses names.

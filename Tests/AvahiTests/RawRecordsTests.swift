@@ -27,4 +27,17 @@ struct RawRecordsTests {
         #expect(records[0].rdata == [10, 0, 2, 17])
         #expect(records.allSatisfy { $0.unique && $0.name == "cam.local" && $0.ttl == 120 })
     }
+
+    /// As avahi-daemon announces its own host: so a resolver asking over IPv6 for any
+    /// address finds the AAAA record, not the A record (issue 15).
+    @Test func aDualStackHostsARecordsAreAnnouncedOverIPv4OnlyAndItsAAAARecordsOverBoth() throws {
+        let records = RawRecord.addresses(of: try HostName("cam.local"), [try IPAddress("10.0.2.17"), try IPAddress("fd00::17")])
+        #expect(records.map(\.only) == [.ipv4, nil])
+    }
+
+    /// Its services are announced over both protocols: over IPv6 they must resolve too.
+    @Test func anIPv4OnlyHostsARecordsAreAnnouncedOverBothProtocols() throws {
+        let records = RawRecord.addresses(of: try HostName("cam.local"), [try IPAddress("10.0.2.17"), try IPAddress("10.0.2.18")])
+        #expect(records.map(\.only) == [nil, nil])
+    }
 }
