@@ -46,12 +46,12 @@ public struct Topology: Hashable, Sendable, CustomStringConvertible {
 
     /// `Deploy/testbed up`'s options for this topology (none for `routed`).
     public var arguments: [String] {
-        (samePrefix ? ["--same-prefix"] : [])
-            + (uplink ? ["--uplink"] : [])
-            + (uplink && gateways != 1 ? ["--gateways", "\(gateways)"] : [])
-            + masqueraded.sorted().flatMap { ["--masquerade", "\($0)"] }
-            + linkLocal.sorted().flatMap { ["--link-local", "\($0)"] }
-            + ipv6Only.sorted().flatMap { ["--ipv6-only", "\($0)"] }
+        var arguments: [String] = (samePrefix ? ["--same-prefix"] : []) + (uplink ? ["--uplink"] : [])
+        if uplink && gateways != 1 { arguments += ["--gateways", "\(gateways)"] }
+        for (option, islands) in [("--masquerade", masqueraded), ("--link-local", linkLocal), ("--ipv6-only", ipv6Only)] {
+            arguments += islands.sorted().flatMap { [option, "\($0)"] }
+        }
+        return arguments
     }
 
     public var description: String { arguments.isEmpty ? "routed" : arguments.joined(separator: " ") }
