@@ -36,7 +36,8 @@ public final class DHTPeer: Sendable {
     private let logger: Logger
 
     /// - Parameters:
-    ///   - host, port: where to listen (port 0: any free port).
+    ///   - host, port: where to listen (port 0: any free port). An IPv6 host ("::",
+    ///     `Wildcard.host`) takes IPv4 peers too (IPV6_V6ONLY off).
     ///   - seed: the node's generator seed (random by default).
     public init(
         identity: Identity, configuration: Configuration, host: String = "127.0.0.1", port: Int = 0,
@@ -129,7 +130,10 @@ public final class DHTPeer: Sendable {
 
     private func bind(port: Int) async throws -> Channel {
         let (handler, splitter) = (self.handler, self.splitter)
-        return try await DatagramBootstrap(group: eventLoop)
+        var bootstrap = DatagramBootstrap(group: eventLoop)
+        // Bound to "::", one socket serves IPv4 and IPv6 peers (`Wildcard`).
+        if Wildcard.isIPv6(host) { bootstrap = bootstrap.channelOption(Wildcard.dualStackOption, value: 0) }
+        return try await bootstrap
             // NIO reads 2,048 bytes per datagram by default; a frame with one large record
             // is bigger. One byte more than the largest frame, so an oversized datagram
             // reaches the decoder (and is refused there) instead of being cut short.
