@@ -269,13 +269,14 @@ final class GatewayRelay: Sendable {
 
     // MARK: running
 
-    /// Starts the relay's server on `port` (all IPv4 addresses), then follows the LAN until
+    /// Starts the relay's server on `port` (all addresses, IPv4 and IPv6), then follows the LAN until
     /// cancelled, handing it to the driver; shuts both sides down at the end. Without its
     /// port the relay offers nothing (imports still use other islands' relays).
     func run(port: UInt16, lanRouted: Bool, driver: GatewayDriver) async {
         let relayPort: UInt16?
         do {
-            let local = try await exporter.start(on: Endpoint(address: .v4(0), port: port))
+            let wildcard: Endpoint.Address = Wildcard.isIPv6(Wildcard.host) ? .v6(0, 0) : .v4(0)
+            let local = try await exporter.start(on: Endpoint(address: wildcard, port: port))
             relayPort = local.port
             logger.info("relay listening for other leaders", metadata: ["address": "\(local)"])
         } catch {
