@@ -79,4 +79,36 @@ import Testing
             for gateway in gateways { await gateway.process.stop() }
         }
     }
+
+    /// The same pair with nothing routing their LANs (`--uplink`, IPv6 legs only): the
+    /// leaders meet over the uplink's IPv6, and each island's service is fetched on the other
+    /// through the leaders' relay — its SSH tunnel over IPv6, the import published on the
+    /// importing leader's IPv6 LAN address.
+    @Test(.timeLimit(.minutes(2)))
+    func onAnUnroutedIPv6OnlyIslandPairServicesAreFetchedThroughTheRelayOverIPv6() async throws {
+        try await Testbed.with(islands: 2, hosts: 2, topology: .init(uplink: true, ipv6Only: [1, 2])) { bed in
+            let world = RelayWorld(bed)
+            try await world.explaining {
+                try world.startOneGatewayPerIsland()
+                let (plain1, plain2) = (HostRef.i(1, h: 2), HostRef.i(2, h: 2))
+                let onOne = try world.watch(plain1)
+                let onTwo = try world.watch(plain2)
+                let (_, file1) = try await RelayTraffic.fileServer(bed, plain1, port: 8080, bytes: 256 << 10)
+                let (_, file2) = try await RelayTraffic.fileServer(bed, plain2, port: 8081, bytes: 128 << 10)
+                _ = try await world.publish(plain1, "Six File One", "_z2zfile._tcp", port: 8080)
+                _ = try await world.publish(plain2, "Six File Two", "_z2zfile._tcp", port: 8081)
+
+                for (name, watcher, leader, file) in [("Six File One", onTwo, HostRef.i(2, h: 1), file1),
+                                                      ("Six File Two", onOne, HostRef.i(1, h: 1), file2)] {
+                    let imported = try await world.relayedImport(name, "_z2zfile._tcp", on: watcher, through: leader, timeout: .seconds(45))
+                    try await world.expectRelayed(imported, on: watcher, through: leader, because: "unreachable")
+                    let at = try #require(imported.resolution)
+                    await world.check(!at.address.isIPv4, "\(name) on \(watcher.host) at \(at.address)")
+                    print("\(name) on \(watcher.host): \(at.address) port \(at.port) (relayed through \(leader))")
+                    let received = try await RelayTraffic.fetch(bed, from: watcher.host, at.address, port: at.port)
+                    await world.check(received == file, "\(watcher.host) fetched \(received) of \(name), which is \(file)")
+                }
+            }
+        }
+    }
 }
