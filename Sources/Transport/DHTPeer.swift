@@ -33,6 +33,8 @@ public final class DHTPeer: Sendable {
     private let host: String
     private let port: Int
     private let bound: EventLoopPromise<Endpoint>
+    /// The families this host can send to: nothing else is sent (`ReachableFamilies`).
+    private let families: HostFamilies
     private let logger: Logger
 
     /// - Parameters:
@@ -57,7 +59,10 @@ public final class DHTPeer: Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(identity.id)"
         self.logger = logger
-        self.handler = DHTHandler(node: DHTNode(identity: identity, configuration: configuration, seed: seed), logger: logger, notifications: continuation)
+        let families = HostFamilies()
+        self.families = families
+        self.handler = DHTHandler(node: DHTNode(identity: identity, configuration: configuration, seed: seed), logger: logger,
+                                  notifications: continuation, reach: { families.reach($0) })
     }
 
     public var id: NodeID { identity.id }
@@ -160,7 +165,7 @@ public final class DHTPeer: Sendable {
     /// when the socket is not bound (yet or any more), like any UDP datagram may be.
     public func sendSide(_ bytes: [UInt8], to endpoint: Endpoint) {
         guard let channel = self.channel.withLock({ $0 }) else { return }
-        guard let address = endpoint.socketAddress(from: channel.localAddress) else { return }
+        guard families.reach(endpoint), let address = endpoint.socketAddress(from: channel.localAddress) else { return }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)

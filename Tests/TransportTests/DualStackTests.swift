@@ -90,3 +90,29 @@ struct DualStackTests {
         }
     }
 }
+
+/// What a dual-stack socket does not try: a family this host has no address of (the write
+/// would fail with ENETUNREACH and close the socket).
+struct ReachableFamiliesTests {
+    let v4 = Endpoint(ipv4: 100, 64, 1, 1, port: 7400)
+    let v6 = Endpoint(address: .v6(0xfd64_0000_0000_0000, 0x1_0001), port: 7400)
+
+    @Test func anIPv6OnlyHostSendsNoIPv4ButLoopback() {
+        let families = ReachableFamilies(hostAddresses: [.v4(0x7f00_0001), .v6(0, 1), .v6(0xfd00_0007_0001_0000, 0x11), .v6(0xfe80 << 48, 0x11)])
+        #expect(families == ReachableFamilies(ipv4: false, ipv6: true))
+        #expect(!families.reach(v4) && families.reach(v6))
+        #expect(families.reach(Endpoint(ipv4: 127, 0, 0, 1, port: 7400)))
+    }
+
+    @Test func anIPv4HostWithOnlyALinkLocalIPv6AddressSendsNoIPv6() {
+        let families = ReachableFamilies(hostAddresses: [.v4(0x7f00_0001), .v6(0, 1), .v4(0x0a00_0105), .v6(0xfe80 << 48, 0x5)])
+        #expect(families == ReachableFamilies(ipv4: true, ipv6: false))
+        #expect(families.reach(v4) && !families.reach(v6))
+        #expect(families.reach(Endpoint(address: .v6(0, 1), port: 7400)), "::1")
+    }
+
+    @Test func aDualStackHostSendsBoth() {
+        let families = ReachableFamilies(hostAddresses: [.v4(0x0a00_0105), .v6(0x2001_0db8_0000_0000, 5)])
+        #expect(families == .both)
+    }
+}
