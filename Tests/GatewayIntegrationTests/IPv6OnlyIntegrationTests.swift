@@ -30,14 +30,15 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
-    func onAnIPv6OnlyIslandPairServicesCrossBothWaysAndTheImportAnswersOverIPv6() async throws {
+    /// On both rendezvous engines (OpenDHT runs its own IPv4 and IPv6 sockets).
+    @Test(.timeLimit(.minutes(2)), arguments: Engine.allCases)
+    func onAnIPv6OnlyIslandPairServicesCrossBothWaysAndTheImportAnswersOverIPv6(engine: Engine) async throws {
         try await Testbed.with(islands: 2, hosts: 3, topology: .init(ipv6Only: [1, 2])) { bed in
             // Two gateways on island 1, so its election runs on heartbeats over IPv6.
             let gateways = [
-                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), priority: 200),
-                try Gateway.start(bed, .i(1, h: 3), island: "one", seed: .i(2, h: 1), priority: 100),
-                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), priority: 200, engine: engine),
+                try Gateway.start(bed, .i(1, h: 3), island: "one", seed: .i(2, h: 1), priority: 100, engine: engine),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine),
             ]
             let (plain1, plain2) = (HostRef.i(1, h: 2), HostRef.i(2, h: 2))
             let onTwo = try BrowseWatcher(bed, plain2, type: "_ipp._tcp")
@@ -59,7 +60,7 @@ import Testing
                     // The path: the original's own address (routed, direct) or the importing
                     // leader's (relayed).
                     let path = resolution.address.description == bed.address(of: origin).v6 ? "direct" : "relayed"
-                    print("\(name) on \(watcher.host): \(resolution.address) port \(resolution.port) (\(path))")
+                    print("\(engine): \(name) on \(watcher.host): \(resolution.address) port \(resolution.port) (\(path))")
                     let from = watcher.host
                     try await bed.runChecked(from, ["timeout", "5", "bash", "-c",
                         "echo hello-from-\(from) >/dev/tcp/\(resolution.address)/\(resolution.port)"])
