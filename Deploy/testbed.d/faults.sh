@@ -170,8 +170,12 @@ cmd_attach() {
     plug "$NAME" "x$HOST" "br$island" "$NS" eth1 $addrgen
     local v4 v6
     v4=$(attached_v4 "$net" "$island" "$h") v6=$(attached_v6 "$net" "$island" "$h")
-    # shellcheck disable=SC2046
-    ip -n "$NS" addr add "$v4/$(lan_v4_length "$island")" dev eth1 $(lan_v4_scope "$island")
+    if ipv6_only "$island"; then
+        v4=-
+    else
+        # shellcheck disable=SC2046
+        ip -n "$NS" addr add "$v4/$(lan_v4_length "$island")" dev eth1 $(lan_v4_scope "$island")
+    fi
     ip -n "$NS" addr add "$v6/64" dev eth1 nodad
     echo "$HOST eth1 $v4 $v6"
 }

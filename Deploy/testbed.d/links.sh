@@ -27,7 +27,7 @@ wire_router() { # NAME NET ISLANDS
     for ((i = 1; i <= islands; i++)); do
         add_bridge "$r" "br$i"
         if routed "$i"; then
-            ip -n "$r" addr add "$(router_v4 "$net" "$i")/24" dev "br$i"
+            ipv6_only "$i" || ip -n "$r" addr add "$(router_v4 "$net" "$i")/24" dev "br$i"
             ip -n "$r" addr add "$(router_v6 "$net" "$i")/64" dev "br$i" nodad
         fi
     done
@@ -68,7 +68,7 @@ wire_host() { # NAME NET ISLAND HOST
     if dual_homed "$i" "$h"; then
         plug "$name" "u$host" bru "$ns" uplink
         uplink_addresses "$i" "$h"
-        ip -n "$ns" addr add "$UP4/16" dev uplink
+        ipv6_only "$i" || ip -n "$ns" addr add "$UP4/16" dev uplink
         ip -n "$ns" addr add "$UP6/64" dev uplink nodad
     fi
 }
@@ -78,12 +78,14 @@ wire_host() { # NAME NET ISLAND HOST
 # route fails until then, and the caller tries again).
 configure_lan() { # NETNS NET ISLAND HOST
     local ns=$1 net=$2 i=$3 h=$4 router
-    # shellcheck disable=SC2046 # link scope for 169.254/16, as avahi-autoipd gives it
-    ip -n "$ns" addr replace "$(host_v4 "$net" "$i" "$h")/$(lan_v4_length "$i")" dev eth0 $(lan_v4_scope "$i")
+    if ! ipv6_only "$i"; then
+        # shellcheck disable=SC2046 # link scope for 169.254/16, as avahi-autoipd gives it
+        ip -n "$ns" addr replace "$(host_v4 "$net" "$i" "$h")/$(lan_v4_length "$i")" dev eth0 $(lan_v4_scope "$i")
+    fi
     ip -n "$ns" addr replace "$(host_v6 "$net" "$i" "$h")/64" dev eth0 nodad
     router=$(lan_router "$net" "$i")
     [[ -n $router ]] || return 0
-    ip -n "$ns" route replace default via "${router% *}" 2>/dev/null &&
+    { [[ ${router% *} == - ]] || ip -n "$ns" route replace default via "${router% *}" 2>/dev/null; } &&
         ip -n "$ns" -6 route replace default via "${router#* }" 2>/dev/null
 }
 

@@ -28,12 +28,13 @@ derived_net() { # NAME
 #   PLAN_GATEWAYS     how many hosts of each island (h1..) are gateway hosts (--gateways)
 #   PLAN_MASQUERADE   islands behind a masquerading router of their own, "2 3" (--masquerade)
 #   PLAN_LINK_LOCAL   islands with 169.254/16 and fe80 addresses only (--link-local)
-PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL=
+#   PLAN_IPV6_ONLY    islands with no IPv4 address on their link, "1 2" (--ipv6-only)
+PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL= PLAN_IPV6_ONLY=
 
 load_topology() { # DIR: a built testbed's topology (defaults for testbeds from before it)
     PLAN_SAME_PREFIX=$(meta "$1" same_prefix) PLAN_UPLINK=$(meta "$1" uplink)
     PLAN_GATEWAYS=$(meta "$1" gateways) PLAN_MASQUERADE=$(meta "$1" masquerade)
-    PLAN_LINK_LOCAL=$(meta "$1" link_local)
+    PLAN_LINK_LOCAL=$(meta "$1" link_local) PLAN_IPV6_ONLY=$(meta "$1" ipv6_only)
     PLAN_SAME_PREFIX=${PLAN_SAME_PREFIX:-0} PLAN_UPLINK=${PLAN_UPLINK:-0} PLAN_GATEWAYS=${PLAN_GATEWAYS:-1}
 }
 
@@ -43,10 +44,12 @@ topology_meta() { # the lines load_topology reads back
     echo "gateways=$PLAN_GATEWAYS"
     echo "masquerade=$PLAN_MASQUERADE"
     echo "link_local=$PLAN_LINK_LOCAL"
+    echo "ipv6_only=$PLAN_IPV6_ONLY"
 }
 
 masqueraded() { [[ " $PLAN_MASQUERADE " == *" $1 "* ]]; } # ISLAND
 link_local() { [[ " $PLAN_LINK_LOCAL " == *" $1 "* ]]; }  # ISLAND
+ipv6_only() { [[ " $PLAN_IPV6_ONLY " == *" $1 "* ]]; }    # ISLAND
 
 # Whether the router has addresses on the island's link and routes it to the other routed
 # islands (and to the uplink, if there is one): not when the LANs overlap, nor under
@@ -76,7 +79,9 @@ dual_homed() { # ISLAND HOST
 # 169.254.0.0/16 and fe80::/64, host h 169.254.i.(10+h) / fe80::i:(10+h) (169.254.1.(10+h)
 # and fe80::1:(10+h) on every such island with --same-prefix). The uplink segment is
 # 100.64.0.0/16 and fd64::/64: the router 100.64.0.1 / fd64::1, gateway host h of island i
-# 100.64.i.h / fd64::i:h, island i's NAT router 100.64.i.254 / fd64::i:254.
+# 100.64.i.h / fd64::i:h, island i's NAT router 100.64.i.254 / fd64::i:254. An IPv6-only
+# island has the IPv6 addresses of this plan and none of the IPv4 ones: on its hosts' eth0,
+# the router's leg on its link and its gateway hosts' legs on the uplink ("-" in the table).
 
 # The island's LAN addresses without their host number, in LAN4 and LAN6 (no subshell:
 # the host table of 250 islands is made of them).
@@ -104,9 +109,12 @@ attached_v6() { lan_bases "$1" "$2"; echo "$LAN6$((250 - $3))"; }   # NET ISLAND
 lan_v4_length() { if link_local "$1"; then echo 16; else echo 24; fi; } # ISLAND
 lan_v4_scope() { if link_local "$1"; then echo scope link; fi; }          # ISLAND
 
-# The island's default router, if its hosts have one: "V4 V6", or nothing.
+# The island's default router, if its hosts have one: "V4 V6" (V4 "-" on an IPv6-only
+# island), or nothing.
 lan_router() { # NET ISLAND
-    if routed "$2" || masqueraded "$2"; then echo "$(router_v4 "$1" "$2") $(router_v6 "$1" "$2")"; fi
+    local v4
+    if ipv6_only "$2"; then v4=-; else v4=$(router_v4 "$1" "$2"); fi
+    if routed "$2" || masqueraded "$2"; then echo "$v4 $(router_v6 "$1" "$2")"; fi
 }
 
 # Addresses on the uplink segment, in UP4 and UP6: host number N of island i (N = 254 is
@@ -121,7 +129,7 @@ NAT_ON_UPLINK=254
 # there), and then one line per NAT router: n<i> NETNS LAN-IPV4 LAN-IPV6 - UPLINK-IPV4
 # UPLINK-IPV6.
 plan_table() { # NAME ISLANDS HOSTS NET
-    local name=$1 islands=$2 hosts=$3 net=$4 i h uplink=
+    local name=$1 islands=$2 hosts=$3 net=$4 i h uplink= v4
     for ((i = 1; i <= islands; i++)); do
         lan_bases "$net" "$i"
         for ((h = 1; h <= hosts; h++)); do
@@ -129,11 +137,14 @@ plan_table() { # NAME ISLANDS HOSTS NET
                 uplink=
             elif dual_homed "$i" "$h"; then
                 uplink_addresses "$i" "$h"
+                if ipv6_only "$i"; then UP4=-; fi
                 uplink=" $UP4 $UP6"
             else
                 uplink=" - -"
             fi
-            echo "i${i}h${h} $name-i${i}h${h} $LAN4.$((10 + h)) $LAN6$((10 + h)) $name-i${i}h${h}$uplink"
+            v4=$LAN4.$((10 + h))
+            if ipv6_only "$i"; then v4=-; fi
+            echo "i${i}h${h} $name-i${i}h${h} $v4 $LAN6$((10 + h)) $name-i${i}h${h}$uplink"
         done
     done
     for i in $PLAN_MASQUERADE; do
@@ -149,10 +160,10 @@ plan_table() { # NAME ISLANDS HOSTS NET
 # takes, and up besides its own options) into PLAN_NAME, PLAN_ISLANDS, PLAN_HOSTS,
 # PLAN_NET and the topology above; a usage error otherwise.
 plan_args() { # COMMAND ARGS...
-    local command=$1 masquerade=() link_local=() gateways= i
+    local command=$1 masquerade=() link_local=() ipv6_only=() gateways= i
     shift
     PLAN_NAME= PLAN_ISLANDS=1 PLAN_HOSTS=2 PLAN_NET=
-    PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL=
+    PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL= PLAN_IPV6_ONLY=
     while (($#)); do
         case $1 in
             --islands) PLAN_ISLANDS=${2-}; shift 2 || usage_error "--islands needs a number" ;;
@@ -163,6 +174,7 @@ plan_args() { # COMMAND ARGS...
             --gateways) gateways=${2-}; shift 2 || usage_error "--gateways needs a number" ;;
             --masquerade) masquerade+=("${2-}"); shift 2 || usage_error "--masquerade needs an island" ;;
             --link-local) link_local+=("${2-}"); shift 2 || usage_error "--link-local needs an island" ;;
+            --ipv6-only) ipv6_only+=("${2-}"); shift 2 || usage_error "--ipv6-only needs an island" ;;
             -*) usage_error "$command: unknown option $1" ;;
             *) [[ -z $PLAN_NAME ]] || usage_error "$command: one NAME only"; PLAN_NAME=$1; shift ;;
         esac
@@ -178,14 +190,19 @@ plan_args() { # COMMAND ARGS...
         [[ $gateways =~ ^[1-9][0-9]*$ ]] && ((gateways <= PLAN_HOSTS)) || usage_error "--gateways must be 1..$PLAN_HOSTS (--hosts)"
         PLAN_GATEWAYS=$gateways
     fi
-    for i in "${masquerade[@]+"${masquerade[@]}"}" "${link_local[@]+"${link_local[@]}"}"; do
+    for i in "${masquerade[@]+"${masquerade[@]}"}" "${link_local[@]+"${link_local[@]}"}" "${ipv6_only[@]+"${ipv6_only[@]}"}"; do
         [[ $i =~ ^[1-9][0-9]*$ ]] && ((i <= PLAN_ISLANDS)) || usage_error "no island '$i' (--islands $PLAN_ISLANDS)"
     done
     # Sorted, each once: the table lists NAT routers island by island.
     PLAN_MASQUERADE=$(printf '%s\n' "${masquerade[@]+"${masquerade[@]}"}" | sort -nu | paste -sd' ')
     PLAN_LINK_LOCAL=$(printf '%s\n' "${link_local[@]+"${link_local[@]}"}" | sort -nu | paste -sd' ')
+    PLAN_IPV6_ONLY=$(printf '%s\n' "${ipv6_only[@]+"${ipv6_only[@]}"}" | sort -nu | paste -sd' ')
     for i in $PLAN_MASQUERADE; do
         ! link_local "$i" || usage_error "island $i: --masquerade and --link-local exclude each other (no router forwards link-local addresses)"
+        ! ipv6_only "$i" || usage_error "island $i: --masquerade and --ipv6-only exclude each other (the NAT router masquerades IPv4 and IPv6 alike)"
+    done
+    for i in $PLAN_IPV6_ONLY; do
+        ! link_local "$i" || usage_error "island $i: --link-local and --ipv6-only exclude each other"
     done
 }
 

@@ -68,7 +68,9 @@ public struct GatewayDaemon: Sendable {
         dht.structureThreshold = config.dht.structureThreshold
         dht.networkKey = networkKey
         dht.limits.maxContactsPerSubnetPerBucket = config.dht.subnetLimit
-        let peer = DHTPeer(identity: identity, configuration: dht, host: "0.0.0.0", port: Int(config.dht.port),
+        // The IPv6 wildcard, dual-stack: leaders (and their heartbeats) reach each other over
+        // IPv4 and IPv6 alike, and an IPv6-only LAN needs nothing else.
+        let peer = DHTPeer(identity: identity, configuration: dht, host: Wildcard.host, port: Int(config.dht.port),
                            logger: Logger(label: "z2z.dht"))
         let rendezvous = try Self.engine(config, identity: identity, network: network, networkKey: networkKey, peer: peer,
                                          seeds: seeds, logger: logger)

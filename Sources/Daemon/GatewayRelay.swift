@@ -183,15 +183,23 @@ final class GatewayRelay: Sendable {
     /// Where to dial an exporting leader: an endpoint outside this LAN's prefixes if one
     /// answers (on islands that share 192.168.1.0/24 the exporter's LAN address names a host
     /// of this LAN, maybe this very gateway), else one inside them (islands on one link).
-    /// The tunnel still checks the leader's host key.
+    /// The tunnel still checks the leader's host key. IPv4 endpoints are tried before IPv6
+    /// ones: a connect to an IPv6 address nothing routes fails only after about a second
+    /// (IPv4's at once), and `firstConnecting` waits for every attempt, so a dual-stack
+    /// offer tried all at once would hold up every relayed import; an IPv6-only importer's
+    /// IPv4 attempts fail at once (no IPv4 route).
     func dialable(_ endpoints: [Endpoint], from network: RelayNetwork) async -> Endpoint? {
         let candidates = endpoints.filter { !network.hostAddresses.contains(IPAddress($0.address)) }
         let (inside, outside) = candidates.reduce(into: ([Endpoint](), [Endpoint]())) { split, endpoint in
             let address = IPAddress(endpoint.address)
             if network.prefixes.contains(where: { $0.contains(address) }) { split.0.append(endpoint) } else { split.1.append(endpoint) }
         }
-        if let endpoint = await firstConnecting(outside) { return endpoint }
-        return await firstConnecting(inside)
+        for group in [outside, inside] {
+            let (v4, v6) = (group.filter { IPAddress($0.address).isIPv4 }, group.filter { !IPAddress($0.address).isIPv4 })
+            if let endpoint = await firstConnecting(v4) { return endpoint }
+            if let endpoint = await firstConnecting(v6) { return endpoint }
+        }
+        return nil
     }
 
     /// Opens the import's listener; its streams go to `leader` (the exporting leader, or a
@@ -269,13 +277,14 @@ final class GatewayRelay: Sendable {
 
     // MARK: running
 
-    /// Starts the relay's server on `port` (all IPv4 addresses), then follows the LAN until
+    /// Starts the relay's server on `port` (all addresses, IPv4 and IPv6), then follows the LAN until
     /// cancelled, handing it to the driver; shuts both sides down at the end. Without its
     /// port the relay offers nothing (imports still use other islands' relays).
     func run(port: UInt16, lanRouted: Bool, driver: GatewayDriver) async {
         let relayPort: UInt16?
         do {
-            let local = try await exporter.start(on: Endpoint(address: .v4(0), port: port))
+            let wildcard: Endpoint.Address = Wildcard.isIPv6(Wildcard.host) ? .v6(0, 0) : .v4(0)
+            let local = try await exporter.start(on: Endpoint(address: wildcard, port: port))
             relayPort = local.port
             logger.info("relay listening for other leaders", metadata: ["address": "\(local)"])
         } catch {

@@ -2,6 +2,7 @@ import DNSSD
 import Logging
 import NIOCore
 import NIOPosix
+import Transport
 
 /// Listens to mDNS on the link (UDP 5353 beside avahi-daemon, both with SO_REUSEADDR) for
 /// what Avahi's client API reports late or never, read from every well-formed response:
@@ -26,40 +27,73 @@ public final class MDNSListener: Sendable {
         self.logger = logger
     }
 
-    /// Binds and listens until cancelled; returns at once (after logging why) when it cannot bind.
+    /// Binds and listens until cancelled; returns at once (after logging why) when it can
+    /// bind neither family. It listens on IPv4 (224.0.0.251) and IPv6 (ff02::fb): on an
+    /// IPv6-only LAN responders speak IPv6 alone, and on a dual-stack one the same answer
+    /// heard twice is one to the `GoodbyeTable` and to `MDNSTypes`' consumer.
     public func run() async {
-        let continuations = self.continuations
-        let channel: Channel
-        do {
-            channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 9_000))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(MDNSHandler(continuations: continuations))
-                    }
-                }
-                .bind(host: "0.0.0.0", port: 5353).get()
-            guard let multicast = channel as? MulticastChannel else { throw ChannelError.operationUnsupported }
-            let group = try SocketAddress(ipAddress: "224.0.0.251", port: 5353)
-            var joined = 0
-            for device in (try? System.enumerateDevices()) ?? [] where device.multicastSupported && device.address?.protocol == .inet {
-                if (try? await multicast.joinGroup(group, device: device).get()) != nil { joined += 1 }
-            }
-            if joined == 0 { try await multicast.joinGroup(group).get() }
-        } catch {
+        var channels: [Channel] = []
+        var failures: [String] = []
+        for family in [Family.ipv4, .ipv6] {
+            do { channels.append(try await bind(family)) } catch { failures.append("\(family): \(error)") }
+        }
+        guard !channels.isEmpty else {
             logger.warning("""
                 not listening to mDNS on the link; withdrawals follow avahi-daemon's cache, a second later, \
                 and types of responders other than Avahi its enumeration queries
-                """, metadata: ["reason": "\(error)"])
+                """, metadata: ["reason": "\(failures.joined(separator: "; "))"])
             return
         }
+        if !failures.isEmpty {
+            logger.debug("listening to mDNS over one family only", metadata: ["reason": "\(failures.joined(separator: "; "))"])
+        }
+        let open = channels
         await withTaskCancellationHandler {
-            _ = try? await channel.closeFuture.get()
+            for channel in open { _ = try? await channel.closeFuture.get() }
         } onCancel: {
-            channel.close(promise: nil)
+            for channel in open { channel.close(promise: nil) }
         }
         continuations.finish()
+    }
+
+    private enum Family: CustomStringConvertible {
+        case ipv4, ipv6
+
+        var wildcard: String { self == .ipv4 ? "0.0.0.0" : "::" }
+        var group: String { self == .ipv4 ? "224.0.0.251" : "ff02::fb" }
+        var `protocol`: NIOBSDSocket.ProtocolFamily { self == .ipv4 ? .inet : .inet6 }
+        var description: String { self == .ipv4 ? "IPv4" : "IPv6" }
+    }
+
+    /// A socket on UDP 5353 of one family that has joined the mDNS group on every interface
+    /// of that family (or the default one when none would).
+    private func bind(_ family: Family) async throws -> Channel {
+        let continuations = self.continuations
+        var bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 9_000))
+        // IPv6 only: IPv4 packets are the other socket's.
+        if family == .ipv6 { bootstrap = bootstrap.channelOption(Wildcard.dualStackOption, value: 1) }
+        let channel = try await bootstrap
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MDNSHandler(continuations: continuations))
+                }
+            }
+            .bind(host: family.wildcard, port: 5353).get()
+        do {
+            guard let multicast = channel as? MulticastChannel else { throw ChannelError.operationUnsupported }
+            let group = try SocketAddress(ipAddress: family.group, port: 5353)
+            var joined = 0
+            for device in (try? System.enumerateDevices()) ?? [] where device.multicastSupported && device.address?.protocol == family.protocol {
+                if (try? await multicast.joinGroup(group, device: device).get()) != nil { joined += 1 }
+            }
+            if joined == 0 { try await multicast.joinGroup(group).get() }
+            return channel
+        } catch {
+            try? await channel.close()
+            throw error
+        }
     }
 }
 

@@ -45,11 +45,13 @@ struct RelayNetwork: Hashable, Sendable {
         prefixes = Array(Set(onLAN.compactMap { IPPrefix($0.address, length: $0.prefixLength) })).sorted()
         addresses = Array(Set(onLAN.map(\.address).filter(Self.canCarryRelay))).sorted()
         guard let relayPort else { return }
-        // The relay's SSH server listens on IPv4 only for now (IPv6 end to end is issue 15).
-        let dialable = usable.map(\.address).filter(\.isIPv4)
+        // The relay's SSH server listens on IPv4 and IPv6 (GatewayRelay.run); an IPv6
+        // link-local address needs a scope an endpoint cannot carry. IPv4 first: a
+        // dual-stack island's offer stays as it was when the offer is cut short.
+        let dialable = usable.map(\.address).filter(Self.canCarryRelay)
         let uplinks = dialable.filter { address in !onLAN.contains { $0.address == address } }
-        let lanDialable = addresses.filter(\.isIPv4)
-        let endpoints = (Array(Set(uplinks)).sorted() + lanDialable).prefix(RelayOffer.maximumEndpoints).map { address in
+        let byFamily = { (list: [IPAddress]) in list.filter(\.isIPv4) + list.filter { !$0.isIPv4 } }
+        let endpoints = (byFamily(Array(Set(uplinks)).sorted()) + byFamily(addresses)).prefix(RelayOffer.maximumEndpoints).map { address in
             Endpoint(address: Endpoint.Address(address), port: relayPort)
         }
         offer = RelayOffer(endpoints: endpoints, lanPrefixes: prefixes, lanRouted: lanRouted)

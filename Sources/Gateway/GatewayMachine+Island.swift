@@ -39,7 +39,10 @@ extension GatewayMachine {
         }
     }
 
-    /// The address to send heartbeats to: a routable IPv4 address first, then any IPv4, then IPv6.
+    /// The address to send heartbeats to: a routable IPv4 address first, then any IPv4, then a
+    /// routable IPv6 one (all an IPv6-only island's adverts have). The DHT socket they leave
+    /// from is dual-stack (`Wildcard`), so each of these is reachable; an IPv6 link-local
+    /// address is not (an endpoint has no interface to scope it).
     static func bestAddress(_ service: DiscoveredService) -> Endpoint.Address? {
         let addresses = service.instance.addresses
         let ranked = addresses.filter { $0.isIPv4 && $0.isRoutable } + addresses.filter { $0.isIPv4 && !$0.isRoutable }

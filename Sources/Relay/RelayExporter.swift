@@ -67,9 +67,12 @@ public final class RelayExporter: Sendable {
         self.state = Mutex(State(gate: ExportGate(limits: settings.limits)))
     }
 
-    /// Listens for tunnels on `endpoint` (port 0 picks one) and returns where it listens.
+    /// Listens for tunnels on `endpoint` (port 0 picks one) and returns where it listens. On
+    /// the IPv6 wildcard it listens for IPv4 too (`Wildcard`).
     public func start(on endpoint: Endpoint) async throws -> Endpoint {
-        let listener = try await ServerBootstrap(group: settings.group)
+        var bootstrap = ServerBootstrap(group: settings.group)
+        if endpoint.address == .v6(0, 0) { bootstrap = bootstrap.serverChannelOption(Wildcard.dualStackOption, value: 0) }
+        let listener = try await bootstrap
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in

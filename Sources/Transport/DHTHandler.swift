@@ -25,12 +25,16 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
     private var waiters: [RequestID: EventLoopPromise<Outcome>] = [:]
     private var nextRequest: UInt64 = 0
     private var stopped = false
+    /// Whether this host can send to an endpoint's family (`ReachableFamilies`).
+    private let reach: @Sendable (Endpoint) -> Bool
     /// Inbound datagrams refused by the rate limiter or the decoder (admission included:
     /// `missing_tag`, `bad_tag`) or ignored by the node, by reason.
     private(set) var refusals: [String: Int] = [:]
 
-    init(node: DHTNode, logger: Logger, notifications: AsyncStream<SubscriptionNotification>.Continuation) {
+    init(node: DHTNode, logger: Logger, notifications: AsyncStream<SubscriptionNotification>.Continuation,
+         reach: @escaping @Sendable (Endpoint) -> Bool = { _ in true }) {
         self.node = node
+        self.reach = reach
         self.codec = WireCodec(limits: node.configuration.limits, key: node.configuration.networkKey)
         self.limiter = InboundRateLimiter(limits: node.configuration.limits)
         self.logger = logger
@@ -120,7 +124,7 @@ final class DHTHandler: ChannelInboundHandler, @unchecked Sendable {
         for effect in effects {
             switch effect {
             case .send(let message, let to):
-                guard let context, let address = to.socketAddress(from: context.channel.localAddress) else { continue }
+                guard let context, reach(to), let address = to.socketAddress(from: context.channel.localAddress) else { continue }
                 let bytes = codec.encode(message)
                 var buffer = context.channel.allocator.buffer(capacity: bytes.count)
                 buffer.writeBytes(bytes)

@@ -33,10 +33,13 @@ public final class DHTPeer: Sendable {
     private let host: String
     private let port: Int
     private let bound: EventLoopPromise<Endpoint>
+    /// The families this host can send to: nothing else is sent (`ReachableFamilies`).
+    private let families: HostFamilies
     private let logger: Logger
 
     /// - Parameters:
-    ///   - host, port: where to listen (port 0: any free port).
+    ///   - host, port: where to listen (port 0: any free port). An IPv6 host ("::",
+    ///     `Wildcard.host`) takes IPv4 peers too (IPV6_V6ONLY off).
     ///   - seed: the node's generator seed (random by default).
     public init(
         identity: Identity, configuration: Configuration, host: String = "127.0.0.1", port: Int = 0,
@@ -56,7 +59,10 @@ public final class DHTPeer: Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(identity.id)"
         self.logger = logger
-        self.handler = DHTHandler(node: DHTNode(identity: identity, configuration: configuration, seed: seed), logger: logger, notifications: continuation)
+        let families = HostFamilies()
+        self.families = families
+        self.handler = DHTHandler(node: DHTNode(identity: identity, configuration: configuration, seed: seed), logger: logger,
+                                  notifications: continuation, reach: { families.reach($0) })
     }
 
     public var id: NodeID { identity.id }
@@ -129,7 +135,10 @@ public final class DHTPeer: Sendable {
 
     private func bind(port: Int) async throws -> Channel {
         let (handler, splitter) = (self.handler, self.splitter)
-        return try await DatagramBootstrap(group: eventLoop)
+        var bootstrap = DatagramBootstrap(group: eventLoop)
+        // Bound to "::", one socket serves IPv4 and IPv6 peers (`Wildcard`).
+        if Wildcard.isIPv6(host) { bootstrap = bootstrap.channelOption(Wildcard.dualStackOption, value: 0) }
+        return try await bootstrap
             // NIO reads 2,048 bytes per datagram by default; a frame with one large record
             // is bigger. One byte more than the largest frame, so an oversized datagram
             // reaches the decoder (and is refused there) instead of being cut short.
@@ -156,7 +165,7 @@ public final class DHTPeer: Sendable {
     /// when the socket is not bound (yet or any more), like any UDP datagram may be.
     public func sendSide(_ bytes: [UInt8], to endpoint: Endpoint) {
         guard let channel = self.channel.withLock({ $0 }) else { return }
-        guard let address = endpoint.socketAddress(from: channel.localAddress) else { return }
+        guard families.reach(endpoint), let address = endpoint.socketAddress(from: channel.localAddress) else { return }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)

@@ -28,7 +28,8 @@ struct RelayNetworkTests {
         // Relayed imports are published on the LAN's addresses, never the uplink's; fe80 needs a scope.
         #expect(network.addresses == [try IPAddress("192.168.1.11"), try IPAddress("fd00:1::11")].sorted())
         let offer = try #require(network.offer)
-        #expect(Set(offer.endpoints.map(\.description)) == ["100.64.0.11:7403", "192.168.1.11:7403"])
+        // The relay listens on IPv6 too: its routable IPv6 LAN address is offered, after IPv4.
+        #expect(offer.endpoints.map(\.description) == ["100.64.0.11:7403", "192.168.1.11:7403", "[fd00:1:0:0:0:0:0:11]:7403"])
         #expect(offer.lanPrefixes == network.prefixes)
         #expect(offer.lanRouted == false)
     }
@@ -38,6 +39,19 @@ struct RelayNetworkTests {
         let network = RelayNetwork(interfaces: interfaces, lan: [2], relayPort: 7403, lanRouted: true)
         #expect(network.addresses == [try IPAddress("169.254.7.9")])
         #expect(network.offer?.endpoints.map(\.description) == ["169.254.7.9:7403"])
+    }
+
+    @Test func anIPv6OnlyGatewayOffersItsRoutableIPv6Addresses() throws {
+        let interfaces = [
+            Address(interface: 1, address: try IPAddress("::1"), prefixLength: 128),
+            Address(interface: 2, address: try IPAddress("fd00:7:1::11"), prefixLength: 64),
+            Address(interface: 2, address: try IPAddress("fe80::11"), prefixLength: 64),
+            Address(interface: 3, address: try IPAddress("fd64::1:1"), prefixLength: 64),
+        ]
+        let network = RelayNetwork(interfaces: interfaces, lan: [2], relayPort: 7403, lanRouted: true)
+        #expect(network.addresses == [try IPAddress("fd00:7:1::11")])
+        // fe80 needs a scope; the importer tries the rest at once (the offer keeps them sorted).
+        #expect(Set(network.offer?.endpoints.map(\.description) ?? []) == ["[fd64:0:0:0:0:0:1:1]:7403", "[fd00:7:1:0:0:0:0:11]:7403"])
     }
 
     @Test func noLANKnownMeansNoDecisionAndNoRelayPortMeansNoOffer() throws {

@@ -120,9 +120,11 @@ final class RelayWorld {
         resolutions.map { "\($0.host.value) \($0.address) port \($0.port)" }.joined(separator: ", ")
     }
 
-    /// The IPv4 address `avahi-resolve -4 -n` on `client` finds for `host`.
+    /// The IPv4 address `avahi-resolve -4 -n` on `client` finds for `host`; the IPv6 one
+    /// (`-6`) on an IPv6-only island.
     func resolve(_ host: HostName, on client: HostRef, isolation: isolated (any Actor)? = #isolation) async throws -> IPAddress? {
-        let resolved = try await bed.runChecked(client, ["avahi-resolve", "-4", "-n", host.value], timeout: .seconds(10))
+        let family = bed.address(of: client).v4 == "-" ? "-6" : "-4"
+        let resolved = try await bed.runChecked(client, ["avahi-resolve", family, "-n", host.value], timeout: .seconds(10))
         return resolved.split(whereSeparator: \.isWhitespace).last.flatMap { try? IPAddress(String($0)) }
     }
 

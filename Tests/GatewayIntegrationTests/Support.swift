@@ -34,9 +34,11 @@ struct Gateway {
     }
 
     /// Where other gateways reach `seed`: its leg on the uplink segment when it has one
-    /// (`Topology.uplink`: no LAN is routed), else its LAN address.
+    /// (`Topology.uplink`: no LAN is routed), else its LAN address; IPv4, or IPv6 in
+    /// brackets where it has no IPv4 (`Topology.ipv6Only`).
     static func seedAddress(_ bed: Testbed, _ seed: HostRef) -> String {
-        (bed.uplinkAddress(of: seed) ?? bed.address(of: seed)).v4
+        let address = bed.uplinkAddress(of: seed) ?? bed.address(of: seed)
+        return address.v4 == "-" ? "[\(address.v6)]" : address.v4
     }
 
     /// The start of every z2zd command line in these tests: the executable, the host's own

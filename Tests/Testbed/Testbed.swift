@@ -52,7 +52,8 @@ public final class Testbed: Sendable, CustomStringConvertible {
         static func parse(_ line: String) -> (HostRef, Host)? {
             let fields = line.split(separator: " ").map(String.init)
             guard fields.count == 5 || fields.count == 7, let host = HostRef(testbedName: fields[0]) else { return nil }
-            let uplink = fields.count == 7 && fields[5] != "-" ? (fields[5], fields[6]) : nil
+            // An IPv6-only island's gateway hosts have "- V6" there.
+            let uplink = fields.count == 7 && fields[6] != "-" ? (fields[5], fields[6]) : nil
             return (host, Host(
                 namespace: fields[1], ipv4: fields[2], ipv6: fields[3], hostName: fields[4],
                 uplinkIPv4: uplink?.0, uplinkIPv6: uplink?.1))
@@ -200,7 +201,8 @@ public final class Testbed: Sendable, CustomStringConvertible {
     }
 
     /// The host's addresses on its island (its `eth0`; a NAT router's `lan`). On a
-    /// link-local island they are 169.254/16 and fe80 (add `%eth0` to use the latter).
+    /// link-local island they are 169.254/16 and fe80 (add `%eth0` to use the latter); on
+    /// an IPv6-only island v4 is "-".
     public func address(of host: HostRef) -> (v4: String, v6: String) {
         let entry = self[host]
         return (entry.ipv4, entry.ipv6)

@@ -1,7 +1,7 @@
 /// How a testbed's islands reach each other: by default the router routes every island;
 /// the other options build the LANs the router does not route — overlapping prefixes,
 /// gateway hosts with a leg on a shared uplink segment, islands behind a NAT router of their
-/// own, link-local-only islands. They combine; `Deploy/testbed --help` has the address plan.
+/// own, link-local-only islands, IPv6-only islands. They combine; `Deploy/testbed --help` has the address plan.
 ///
 ///     try await Testbed.with(islands: 3, hosts: 2, topology: .init(samePrefix: true, uplink: true, masqueraded: [3])) { bed in
 ///         bed.uplinkAddress(of: .i(1, h: 1))   // (v4: "100.64.1.1", v6: "fd64::1:1")
@@ -21,16 +21,21 @@ public struct Topology: Hashable, Sendable, CustomStringConvertible {
     public var masqueraded: Set<Int>
     /// Islands whose hosts have only 169.254/16 and fe80 addresses (`--link-local`).
     public var linkLocal: Set<Int>
+    /// Islands with no IPv4 on their link (`--ipv6-only`): their hosts, the router's leg
+    /// there and their gateway hosts' uplink legs have IPv6 addresses only, and the router
+    /// routes them over IPv6. `Testbed.address(of:)` gives "-" as their IPv4 address.
+    public var ipv6Only: Set<Int>
 
     public init(
         samePrefix: Bool = false, uplink: Bool = false, gateways: Int = 1,
-        masqueraded: Set<Int> = [], linkLocal: Set<Int> = []
+        masqueraded: Set<Int> = [], linkLocal: Set<Int> = [], ipv6Only: Set<Int> = []
     ) {
         self.samePrefix = samePrefix
         self.uplink = uplink
         self.gateways = gateways
         self.masqueraded = masqueraded
         self.linkLocal = linkLocal
+        self.ipv6Only = ipv6Only
     }
 
     /// Every island on one router, which routes unicast between them (the default).
@@ -41,11 +46,12 @@ public struct Topology: Hashable, Sendable, CustomStringConvertible {
 
     /// `Deploy/testbed up`'s options for this topology (none for `routed`).
     public var arguments: [String] {
-        (samePrefix ? ["--same-prefix"] : [])
-            + (uplink ? ["--uplink"] : [])
-            + (uplink && gateways != 1 ? ["--gateways", "\(gateways)"] : [])
-            + masqueraded.sorted().flatMap { ["--masquerade", "\($0)"] }
-            + linkLocal.sorted().flatMap { ["--link-local", "\($0)"] }
+        var arguments: [String] = (samePrefix ? ["--same-prefix"] : []) + (uplink ? ["--uplink"] : [])
+        if uplink && gateways != 1 { arguments += ["--gateways", "\(gateways)"] }
+        for (option, islands) in [("--masquerade", masqueraded), ("--link-local", linkLocal), ("--ipv6-only", ipv6Only)] {
+            arguments += islands.sorted().flatMap { [option, "\($0)"] }
+        }
+        return arguments
     }
 
     public var description: String { arguments.isEmpty ? "routed" : arguments.joined(separator: " ") }

@@ -115,6 +115,27 @@ import Testing
             == ["10.7.1.11 fd00:7:1::11", "169.254.1.11 fe80::1:11", "169.254.1.11 fe80::1:11"])
     }
 
+    @Test func anIPv6OnlyIslandHasNoIPv4AddressAnywhere() async throws {
+        let result = try await plan(["z2zplan", "--islands", "3", "--hosts", "2", "--net", "7", "--ipv6-only", "2", "--ipv6-only", "3"])
+        #expect(result.succeeded, "\(result)")
+        #expect(result.lines == [
+            "i1h1 z2zplan-i1h1 10.7.1.11 fd00:7:1::11 z2zplan-i1h1",
+            "i1h2 z2zplan-i1h2 10.7.1.12 fd00:7:1::12 z2zplan-i1h2",
+            "i2h1 z2zplan-i2h1 - fd00:7:2::11 z2zplan-i2h1",
+            "i2h2 z2zplan-i2h2 - fd00:7:2::12 z2zplan-i2h2",
+            "i3h1 z2zplan-i3h1 - fd00:7:3::11 z2zplan-i3h1",
+            "i3h2 z2zplan-i3h2 - fd00:7:3::12 z2zplan-i3h2",
+        ])
+        let uplink = try await plan(["z2zplan", "--islands", "2", "--hosts", "2", "--net", "7", "--uplink", "--ipv6-only", "2"])
+        #expect(uplink.lines == [
+            "i1h1 z2zplan-i1h1 10.7.1.11 fd00:7:1::11 z2zplan-i1h1 100.64.1.1 fd64::1:1",
+            "i1h2 z2zplan-i1h2 10.7.1.12 fd00:7:1::12 z2zplan-i1h2 - -",
+            // Its gateway host's leg on the uplink is IPv6-only too.
+            "i2h1 z2zplan-i2h1 - fd00:7:2::11 z2zplan-i2h1 - fd64::2:1",
+            "i2h2 z2zplan-i2h2 - fd00:7:2::12 z2zplan-i2h2 - -",
+        ])
+    }
+
     @Test func theTopologiesCombine() async throws {
         let result = try await plan([
             "z2zplan", "--islands", "3", "--hosts", "2", "--net", "7",
@@ -152,6 +173,8 @@ import Testing
         ["--gateways", "1"], ["--uplink", "--gateways", "0"], ["--uplink", "--gateways", "3"], ["--uplink", "--gateways", "x"],
         ["--uplink", "--gateways"], ["--masquerade", "0"], ["--masquerade", "4"], ["--masquerade", "x"], ["--masquerade"],
         ["--link-local", "0"], ["--link-local", "4"], ["--link-local"], ["--link-local", "2", "--masquerade", "2"],
+        ["--ipv6-only", "0"], ["--ipv6-only", "4"], ["--ipv6-only"], ["--ipv6-only", "2", "--masquerade", "2"],
+        ["--ipv6-only", "2", "--link-local", "2"],
         ["--same-prefix=1"], ["--uplink", "yes"],
     ])
     func aBadTopologyIsAUsageError(arguments: [String]) async throws {
@@ -166,6 +189,7 @@ import Testing
         #expect(Topology(samePrefix: true, uplink: true, gateways: 2, masqueraded: [3, 1], linkLocal: [2]).arguments == [
             "--same-prefix", "--uplink", "--gateways", "2", "--masquerade", "1", "--masquerade", "3", "--link-local", "2",
         ])
+        #expect(Topology(linkLocal: [1], ipv6Only: [3, 2]).arguments == ["--link-local", "1", "--ipv6-only", "2", "--ipv6-only", "3"])
         #expect(Topology(gateways: 2).arguments.isEmpty, "gateway hosts only matter on an uplink")
         #expect(Topology(masqueraded: [2]).hasUplink && Topology(uplink: true).hasUplink && !Topology(linkLocal: [1]).hasUplink)
     }

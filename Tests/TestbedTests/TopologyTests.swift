@@ -192,6 +192,37 @@ import Testing
         }
     }
 
+    // MARK: IPv6-only
+
+    @Test func anIPv6OnlyIslandHasNoIPv4AndIsRoutedOverIPv6() async throws {
+        try await Testbed.with(islands: 3, hosts: 2, topology: .init(ipv6Only: [1, 2])) { bed in
+            let (publisher, browser, other) = (HostRef.i(1, h: 1), HostRef.i(1, h: 2), HostRef.i(2, h: 2))
+            for host in [publisher, browser, other] {
+                let addresses = try await bed.runChecked(host, ["ip", "-o", "addr", "show"])
+                #expect(!addresses.split(separator: "\n").contains { $0.contains(" inet ") && !$0.contains(" lo ") }, "\(addresses)")
+                #expect(bed.address(of: host).v4 == "-" && bed.address(of: host).v6.hasPrefix("fd00:"))
+                #expect(try await bed.runChecked(host, ["ip", "route", "show", "default"]).isEmpty)
+                #expect(try await !bed.runChecked(host, ["ip", "-6", "route", "show", "default"]).isEmpty)
+            }
+            #expect(try await !bed.runChecked(.router, ["ip", "-o", "-4", "addr", "show", "dev", "br1"]).contains("inet "))
+
+            // mDNS works on its link, over IPv6 only.
+            let printer = try bed.spawn(publisher, ["avahi-publish", "-s", "Six Printer", "_ipp._tcp", "631"])
+            try await printer.waitForErrorLine(containing: "Established")
+            try await poll(timeout: .seconds(15), "i1h2 resolves the printer over IPv6") {
+                try await browse(bed, browser).contains(
+                    "=;eth0;IPv6;Six\\032Printer;_ipp._tcp;local;\(bed.hostName(of: publisher)).local;\(bed.address(of: publisher).v6);631;")
+            }
+            #expect(try await !browse(bed, browser).contains { $0.contains(";IPv4;") })
+
+            // The router routes it over IPv6 to the other IPv6-only island and to a dual-stack one.
+            let heard = try await listen(bed, publisher)
+            #expect(try await connects(bed, other, bed.address(of: publisher).v6))
+            #expect(try await connects(bed, .i(3, h: 1), bed.address(of: publisher).v6))
+            try await heard.waitForLine { $0.hasPrefix(bed.address(of: other).v6) && $0.hasSuffix(" i2h2") }
+        }
+    }
+
     // MARK: building, faults, teardown
 
     @Test func upBuildsWhatPlanPrintsAndDownTakesTheNATRouterToo() async throws {
