@@ -37,10 +37,10 @@ import Testing
     }
 
     /// Published 33 s after the gateways started (the worst case of the back-off, above):
-    /// visible on island 2 (avahi-browse on a plain host) within a second of being visible on
-    /// its own island.
+    /// visible on island 2 (avahi-browse on a plain host) within half a second of being
+    /// visible on its own island, as issue 15 asks (measured: 0.14–0.22 s).
     @Test(.timeLimit(.minutes(3)), arguments: Publisher.allCases)
-    func aServiceOfATypeNewToTheLinkCrossesWithinASecondOfItsOwnIsland(publisher: Publisher) async throws {
+    func aServiceOfATypeNewToTheLinkCrossesWithinHalfASecondOfItsOwnIsland(publisher: Publisher) async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
             let started = ContinuousClock.now
             let gateways = [
@@ -64,7 +64,7 @@ import Testing
             let local = try await pollValue(timeout: .seconds(15), every: .milliseconds(20), "\(name) on island 1") {
                 home.first(after: published, where: resolved)
             }
-            // Waits well past the second allowed, so that a failure shows how late it was.
+            // Waits well past the half second allowed, so that a failure shows how late it was.
             let crossed: ContinuousClock.Instant
             do {
                 crossed = try await pollValue(until: local + .seconds(45), every: .milliseconds(20), "\(name) on island 2") {
@@ -81,8 +81,8 @@ import Testing
                 on island 2 \(crossed - local) later
                 """)
             let lag = crossed - local
-            let diagnosis = lag < .seconds(1) ? "" : await gateways[0].diagnosis(bed)
-            #expect(lag < .seconds(1), "\(name) reached island 2 \(lag) after island 1\n\(diagnosis)")
+            let diagnosis = lag < .milliseconds(500) ? "" : await gateways[0].diagnosis(bed)
+            #expect(lag < .milliseconds(500), "\(name) reached island 2 \(lag) after island 1\n\(diagnosis)")
             await process.stop()
             for gateway in gateways { await gateway.process.stop() }
         }
