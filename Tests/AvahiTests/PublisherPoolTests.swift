@@ -22,10 +22,10 @@ struct PublisherPoolTests {
         var pool = PublisherPool(capacity: 2)
         for _ in 0..<4 { _ = pool.place() }
         pool.release(0)
-        let next1 = pool.place()
-        #expect(next1 == 0)
-        let next2 = pool.place()
-        #expect(next2 == 2)
+        let intoTheHole = pool.place()
+        #expect(intoTheHole == 0)
+        let afterTheFullOnes = pool.place()
+        #expect(afterTheFullOnes == 2)
     }
 
     @Test func aClientTheDaemonRefusesIsFullAtWhatItHoldsUntilOneOfItsGroupsGoes() {
@@ -35,13 +35,13 @@ struct PublisherPoolTests {
         let capped = pool.refused(index)
         #expect(capped) // a daemon configured for 4 objects per client
         #expect(pool.loads == [4])
-        let next3 = pool.place()
-        #expect(next3 == 1)
+        let whileFull = pool.place()
+        #expect(whileFull == 1)
         pool.release(0)
-        let next4 = pool.place()
-        #expect(next4 == 0)
-        let next5 = pool.place()
-        #expect(next5 == 1)
+        let intoItsRoom = pool.place()
+        #expect(intoItsRoom == 0)
+        let fullAgain = pool.place()
+        #expect(fullAgain == 1)
     }
 
     @Test func aRefusalOfAnEmptyClientIsNotAboutItsObjects() {
