@@ -1,6 +1,6 @@
 import CAvahi
 
-/// The C callbacks of `AvahiDomain` (client, browsers, resolvers, entry groups, timers):
+/// The C callbacks of `AvahiDomain` (clients, browsers, resolvers, entry groups, timers):
 /// each turns Avahi's `userdata` back into the domain and hands the event to the method
 /// that handles it. They run on Avahi's thread with the poll lock held, so nothing they
 /// call takes the lock.
@@ -19,6 +19,11 @@ enum AvahiCallbacks {
     static let client: AvahiClientCallback = { client, state, userdata in
         guard let client, let userdata else { return }
         domain(userdata).clientChanged(client, state)
+    }
+
+    static let publisher: AvahiClientCallback = { client, state, userdata in
+        guard let client, let userdata else { return }
+        domain(userdata).publisherChanged(client, state)
     }
 
     static let typeBrowser: AvahiServiceTypeBrowserCallback = {

@@ -127,11 +127,14 @@ extension AvahiDomain {
                 }
                 return
             }
+            // Ours, from a publishing client (AvahiDomain): imports are not resolved at all.
+            let own = publications.entry(named: id)
+            if let own, own.publication.host != .thisHost { return }
             let sighting = Sighting(interface: interface, family: family)
             if event == AVAHI_BROWSER_NEW {
                 var origin: Origin = []
                 if flags.rawValue & AVAHI_LOOKUP_RESULT_LOCAL.rawValue != 0 { origin.insert(.local) }
-                if flags.rawValue & AVAHI_LOOKUP_RESULT_OUR_OWN.rawValue != 0 { origin.insert(.ourOwn) }
+                if own != nil || flags.rawValue & AVAHI_LOOKUP_RESULT_OUR_OWN.rawValue != 0 { origin.insert(.ourOwn) }
                 perform(browse.sightingAdded(id, sighting, origin: origin))
             } else {
                 perform(browse.sightingRemoved(id, sighting))

@@ -4,8 +4,9 @@ import LocalDomain
 
 /// Publishing: one entry group per publication, one per synthesized host (its address
 /// records, shared by the publications that point to it), renames on collision as
-/// `PublicationTable` decides them. Calls from outside take the poll lock; group callbacks
-/// run on Avahi's thread with it held.
+/// `PublicationTable` decides them, groups spread over publishing clients as
+/// `PublisherPool` places them. Calls from outside take the poll lock; group callbacks run
+/// on Avahi's thread with it held.
 extension AvahiDomain {
     /// Whom an entry group belongs to.
     enum GroupOwner: Hashable {
@@ -87,11 +88,8 @@ extension AvahiDomain {
     /// Announces a synthesized host's address records in a group of their own.
     private func announceHost(_ key: String, client: OpaquePointer) throws(PublishError) {
         guard let host = publications.hosts[key] else { return }
-        if let old = hostGroups.removeValue(forKey: key) {
-            groupOwners[old] = nil
-            avahi_entry_group_free(old)
-        }
-        let group = try newGroup(client, owner: .host(key))
+        if let old = hostGroups.removeValue(forKey: key) { discardGroup(old) }
+        let group = try newGroup(owner: .host(key))
         do throws(PublishError) {
             switch host.announcement {
             case .probed:
@@ -122,7 +120,7 @@ extension AvahiDomain {
             avahi_entry_group_reset(existing)
             group = existing
         } else {
-            group = try newGroup(client, owner: .service(id))
+            group = try newGroup(owner: .service(id))
         }
         let publication = entry.publication
         let host = publications.target(of: id)
@@ -194,14 +192,43 @@ extension AvahiDomain {
         try? HostName(AvahiConversions.text(avahi_client_get_host_name_fqdn(client)))
     }
 
-    private func newGroup(_ client: OpaquePointer, owner: GroupOwner) throws(PublishError) -> OpaquePointer {
-        guard let group = avahi_entry_group_new(client, AvahiCallbacks.entryGroup, AvahiCallbacks.context(of: self))
-        else {
-            let code = avahi_client_errno(client)
-            throw .refused(code: code, message: AvahiConversions.errorText(code))
+    /// A new group on the publishing client the pool names, made first if need be. A client
+    /// the daemon refuses another object is full at what it holds, and the next one is tried.
+    private func newGroup(owner: GroupOwner) throws(PublishError) -> OpaquePointer {
+        while true {
+            let index = pool.place()
+            let publisher = try self.publisher(index)
+            if let group = avahi_entry_group_new(publisher, AvahiCallbacks.entryGroup, AvahiCallbacks.context(of: self)) {
+                groupOwners[group] = owner
+                groupPublishers[group] = index
+                return group
+            }
+            let code = avahi_client_errno(publisher)
+            guard code == AVAHI_ERR_TOO_MANY_OBJECTS, pool.refused(index) else {
+                if code != AVAHI_ERR_TOO_MANY_OBJECTS { pool.release(index) }
+                throw .refused(code: code, message: AvahiConversions.errorText(code))
+            }
+            logger.info("avahi-daemon holds a client to fewer objects than assumed; publishing through another",
+                        metadata: ["client": "\(index)", "groups": "\(pool.loads[index])"])
         }
-        groupOwners[group] = owner
-        return group
+    }
+
+    /// Publishing client `index`, connected now if it is new (the daemon runs: publishing
+    /// waits for that).
+    private func publisher(_ index: Int) throws(PublishError) -> OpaquePointer {
+        if index < publishers.count { return publishers[index] }
+        var error: Int32 = 0
+        guard let created = avahi_client_new(avahi_threaded_poll_get(poll), AvahiClientFlags(0),
+                                             AvahiCallbacks.publisher, AvahiCallbacks.context(of: self), &error)
+        else {
+            pool.release(index)
+            throw .refused(code: error, message: AvahiConversions.errorText(error))
+        }
+        publishers.append(created)
+        if publishers.count > 1 {
+            logger.info("publishing through another avahi client", metadata: ["clients": "\(publishers.count)"])
+        }
+        return created
     }
 
     private func commit(_ group: OpaquePointer) throws(PublishError) {
@@ -210,11 +237,12 @@ extension AvahiDomain {
 
     private func discardGroup(_ group: OpaquePointer) {
         groupOwners[group] = nil
+        if let index = groupPublishers.removeValue(forKey: group) { pool.release(index) }
         avahi_entry_group_free(group)
     }
 
     func groupChanged(_ group: OpaquePointer, _ state: AvahiEntryGroupState) {
-        guard let owner = groupOwners[group], let client else { return }
+        guard let owner = groupOwners[group], let client, let groupClient = avahi_entry_group_get_client(group) else { return }
         switch (owner, state) {
         case (.service(let id), AVAHI_ENTRY_GROUP_ESTABLISHED):
             if let name = publications.entries[id]?.name {
@@ -234,12 +262,12 @@ extension AvahiDomain {
             }
             for id in users { reannounce(id, client: client) }
         case (.service(let id), AVAHI_ENTRY_GROUP_FAILURE):
-            let reason = AvahiConversions.errorText(avahi_client_errno(client))
+            let reason = AvahiConversions.errorText(avahi_client_errno(groupClient))
             continuation.yield(.publication(id, .failed(reason)))
             withdrawLocked(id)
         case (.host(let key), AVAHI_ENTRY_GROUP_FAILURE):
             logger.warning("host records failed", metadata: ["host": "\(key)",
-                           "reason": "\(AvahiConversions.errorText(avahi_client_errno(client)))"])
+                           "reason": "\(AvahiConversions.errorText(avahi_client_errno(groupClient)))"])
         default:
             break
         }

@@ -22,6 +22,13 @@ import Logging
 ///   `HostAddressTable`) and `PublicationTable` (ids, renames, shared synthesized hosts).
 /// - Publications use one entry group each; a synthesized host gets its own group holding
 ///   its address records (no reverse PTR), shared by the publications that point to it.
+/// - Groups live on publishing clients of their own, as many as `PublisherPool` says
+///   (avahi-daemon limits the objects of one client); the first client only browses. A
+///   failure of any client reconnects them all, and every publication is announced again.
+///   Avahi flags a browse result OUR_OWN only for the browsing client's own groups, so the
+///   wrapper flags its publications itself, and does not resolve those on synthesized
+///   hosts (a gateway's imports: it never exports them, and thousands of them would take
+///   two resolvers each).
 /// - TXT records are published with `AVAHI_PUBLISH_NO_COOKIE` so they stay byte for byte.
 ///
 /// One type in five files, by concept: this one holds the client's lifecycle (connect,
@@ -50,7 +57,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     let continuation: AsyncStream<LocalDomainEvent>.Continuation
     let options: Options
     let logger: Logger
-    private let poll: OpaquePointer
+    let poll: OpaquePointer
 
     // Guarded by the poll lock. Internal rather than private only so that this type's other
     // files reach it (nothing else in the module does); what only the lifecycle changes has
@@ -59,6 +66,8 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     // The client's lifecycle.
     private(set) var client: OpaquePointer?
     private(set) var running = false
+    /// A client failed and the reconnect timer is armed: further failures are the same one.
+    private var reconnecting = false
     /// The daemon said it is registering its host name (S_REGISTERING or S_COLLISION) since
     /// it last ran: our groups are reset until it runs again.
     private var registering = false
@@ -88,6 +97,10 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     var serviceGroups: [PublicationID: OpaquePointer] = [:]
     var hostGroups: [String: OpaquePointer] = [:]
     var groupOwners: [OpaquePointer: GroupOwner] = [:]
+    /// The publishing clients, by their index in `pool`, and the client of each group.
+    var publishers: [OpaquePointer] = []
+    var groupPublishers: [OpaquePointer: Int] = [:]
+    var pool = PublisherPool()
 
     /// Starts Avahi's thread and connects (or waits for the daemon) in the background.
     public init(options: Options = Options(), logger: Logger = Logger(label: "z2z.avahi")) throws(AvahiError) {
@@ -195,15 +208,33 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         case AVAHI_CLIENT_CONNECTING:
             continuation.yield(.connection(.connecting("waiting for avahi-daemon")))
         case AVAHI_CLIENT_FAILURE:
-            let reason = AvahiConversions.errorText(avahi_client_errno(newClient))
-            logger.warning("lost avahi-daemon, reconnecting", metadata: ["reason": "\(reason)"])
-            continuation.yield(.connection(.connecting(reason)))
-            // Freeing the client inside its own callback is unsafe: do it from a timer.
-            arm(.reconnect, after: .zero)
-            for id in publications.entries.keys.sorted() { continuation.yield(.publication(id, .waiting)) }
+            clientFailed(newClient)
         default:
             break
         }
+    }
+
+    /// A publishing client changed state. Host-name registration and the daemon running
+    /// again reach the browsing client too, which handles them for all; only a failure is
+    /// this client's own.
+    func publisherChanged(_ publisher: OpaquePointer, _ state: AvahiClientState) {
+        guard state == AVAHI_CLIENT_FAILURE, !isShutDown, publishers.contains(publisher) else { return }
+        clientFailed(publisher)
+    }
+
+    /// avahi-daemon or D-Bus went away (every client fails then, in any order), or one
+    /// client's connection broke: all clients are made again, which announces every
+    /// publication again.
+    private func clientFailed(_ failed: OpaquePointer) {
+        guard !reconnecting else { return }
+        reconnecting = true
+        running = false // publications wait for the new clients rather than fail on the old ones
+        let reason = AvahiConversions.errorText(avahi_client_errno(failed))
+        logger.warning("lost avahi-daemon, reconnecting", metadata: ["reason": "\(reason)"])
+        continuation.yield(.connection(.connecting(reason)))
+        // Freeing the client inside its own callback is unsafe: do it from a timer.
+        arm(.reconnect, after: .zero)
+        for id in publications.entries.keys.sorted() { continuation.yield(.publication(id, .waiting)) }
     }
 
     /// The daemon runs again after registering its host name: every group was reset, so
@@ -220,9 +251,14 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
 
     /// Frees the client and everything that hung off it; keeps what must be restored.
     func freeClient() {
+        for publisher in publishers { avahi_client_free(publisher) } // frees their groups too
+        publishers = []
+        groupPublishers = [:]
+        pool.reset()
         if let client { avahi_client_free(client) } // frees browsers, resolvers and groups too
         client = nil
         running = false
+        reconnecting = false
         registering = false
         typeBrowser = nil
         serviceBrowsers = [:]

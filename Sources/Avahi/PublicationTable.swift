@@ -39,6 +39,8 @@ struct PublicationTable {
     private(set) var entries: [PublicationID: Entry] = [:]
     private(set) var hosts: [String: SynthesizedHost] = [:]
     private var nextID: UInt64 = 1
+    /// Publications by the name they use now: browse results under it are ours.
+    private var byName: [ServiceID: PublicationID] = [:]
 
     /// Registers a publication. Returns its id and, when it introduces a synthesized host or
     /// changes its addresses, that host's key (the wrapper then (re)announces the host).
@@ -48,12 +50,19 @@ struct PublicationTable {
         let newHost = attachHost(of: publication, to: id)
         nextID += 1
         entries[id] = Entry(publication: publication, name: publication.name)
+        byName[publication.id] = id
         return (id, newHost)
+    }
+
+    /// The publication announced under `name`, if one of ours is.
+    func entry(named name: ServiceID) -> Entry? {
+        byName[name].flatMap { entries[$0] }
     }
 
     /// Forgets a publication; returns the host it released when it was that host's last user.
     mutating func remove(_ id: PublicationID) -> (entry: Entry, releasedHost: String?)? {
         guard let entry = entries.removeValue(forKey: id) else { return nil }
+        forgetName(of: entry, id)
         return (entry, detachHost(of: entry.publication, from: id))
     }
 
@@ -86,9 +95,11 @@ struct PublicationTable {
     /// Another host holds the name: the next name by the publication's rename rule.
     mutating func nameCollided(_ id: PublicationID) -> InstanceName? {
         guard var entry = entries[id] else { return nil }
+        forgetName(of: entry, id)
         entry.collisions += 1
         entry.name = entry.publication.renameRule.alternative(to: entry.publication.name, attempt: entry.collisions)
         entries[id] = entry
+        byName[Self.serviceID(of: entry)] = id
         return entry.name
     }
 
@@ -109,6 +120,17 @@ struct PublicationTable {
     }
 
     static func hostKey(_ name: HostName) -> String { name.canonical }
+
+    private static func serviceID(of entry: Entry) -> ServiceID {
+        ServiceID(name: entry.name, type: entry.publication.type, domain: entry.publication.domain)
+    }
+
+    /// Two publications under one name (a clash the daemon resolves by renaming one): the
+    /// name stays with the newer until that one leaves it.
+    private mutating func forgetName(of entry: Entry, _ id: PublicationID) {
+        let name = Self.serviceID(of: entry)
+        if byName[name] == id { byName[name] = nil }
+    }
 
     /// Shares the host among its publications. Its addresses are those of the latest
     /// publication naming it (a remote host whose address changed); returns the key when the

@@ -78,3 +78,20 @@ struct PublicationTableTests {
         #expect(table.entries[id]?.publication.port == 8080)
     }
 }
+
+extension PublicationTableTests {
+    /// Browse results are matched to our publications by the name they use now (Avahi flags
+    /// OUR_OWN only for groups of the browsing client, and ours live on publishing clients).
+    @Test func aPublicationIsFoundByItsCurrentNameAcrossRenamesAndNotAfterItsWithdrawal() throws {
+        var table = PublicationTable()
+        let (id, _) = try table.add(try publication("Cam"))
+        let original = ServiceID(name: try InstanceName("Cam"), type: try ServiceType("_http._tcp"))
+        #expect(table.entry(named: original)?.name.value == "Cam")
+        let collided = table.nameCollided(id)
+        let renamed = try #require(collided)
+        #expect(table.entry(named: original) == nil)
+        #expect(table.entry(named: ServiceID(name: renamed, type: try ServiceType("_http._tcp")))?.name == renamed)
+        _ = table.remove(id)
+        #expect(table.entry(named: ServiceID(name: renamed, type: try ServiceType("_http._tcp"))) == nil)
+    }
+}
