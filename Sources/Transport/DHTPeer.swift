@@ -88,6 +88,8 @@ public final class DHTPeer: Sendable {
             shutDown()
             throw ChannelError.unknownLocalAddress
         }
+        // The socket is usable (`sendSide`) before anyone waiting for the endpoint hears of it.
+        self.channel.withLock { $0 = first }
         bound.succeed(endpoint)
         tellHostAddresses()
         var current: Channel? = first
