@@ -127,7 +127,7 @@ public final class DHTPeer: Sendable {
     /// Tells the node its host's addresses (how it knows it is behind NAT: others see it at
     /// another one). Read at every bind: a bind again follows a network change.
     private func tellHostAddresses() {
-        let addresses = ((try? System.enumerateDevices()) ?? []).compactMap { $0.address.flatMap(Endpoint.init)?.address }
+        let addresses = HostFamilies.hostAddresses() ?? []
         let handler = self.handler
         eventLoop.execute { handler.start({ _ in .hostAddresses(addresses) }, promise: nil) }
     }

@@ -69,10 +69,15 @@ final class HostFamilies: Sendable {
         return families.reach(endpoint)
     }
 
+    /// The addresses of the host's interfaces; nil when it cannot list them.
+    static func hostAddresses() -> [Endpoint.Address]? {
+        (try? System.enumerateDevices())?.compactMap { $0.address.flatMap(Endpoint.init)?.address }
+    }
+
     private func read(at now: ContinuousClock.Instant) -> ReachableFamilies {
         // No interface list (an unusual sandbox): send as before rather than nothing.
-        guard let devices = try? System.enumerateDevices() else { return .both }
-        let families = ReachableFamilies(hostAddresses: devices.compactMap { $0.address.flatMap(Endpoint.init)?.address })
+        guard let addresses = Self.hostAddresses() else { return .both }
+        let families = ReachableFamilies(hostAddresses: addresses)
         state.withLock { $0 = State(families: families, readAt: now) }
         return families
     }
