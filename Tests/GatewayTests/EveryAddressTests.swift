@@ -15,6 +15,18 @@ struct EveryAddressTests {
     let slot = ValueSlot(owner: NodeID(w0: 0xb, w1: 0, w2: 0, w3: 0), valueID: 1)
     let mixed = ["10.0.1.5", "169.254.1.5", "fd00:1::5", "2001:db8::5", "fe80::5"]
 
+    /// A planner with the relay on (auto) on 192.168.1.0/24, and a dual-stack record of
+    /// another island whose leader offers its relay.
+    func relayingPlannerAndDualStackRecord() throws -> (ImportPlanner, ServiceRecord) {
+        var imports = ImportPlanner()
+        _ = imports.activate(localIsland: Fixture.islandA)
+        _ = imports.setRelay(mode: .auto, localPrefixes: [try IPPrefix("192.168.1.0/24")], leaderAddresses: [try IPAddress("192.168.1.2")])
+        var record = try Fixture.record("Printer", addresses: ["10.2.0.5", "fd00:2::5"])
+        record.relay = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 2, 1, port: 7403)], lanPrefixes: [try IPPrefix("10.2.0.0/24")],
+                                  lanRouted: true)
+        return (imports, record)
+    }
+
     func exported(_ service: DiscoveredService) throws -> ServiceRecord? {
         var export = ExportPlanner(settleTime: .milliseconds(0))
         _ = export.activate(island: Fixture.islandA, name: "a")
@@ -60,12 +72,7 @@ struct EveryAddressTests {
     }
 
     @Test func withTheRelayOnTheProbeTriesEveryAddressAndAReachableServiceIsPublishedWithAllOfThem() throws {
-        var imports = ImportPlanner()
-        _ = imports.activate(localIsland: Fixture.islandA)
-        _ = imports.setRelay(mode: .auto, localPrefixes: [try IPPrefix("192.168.1.0/24")], leaderAddresses: [try IPAddress("192.168.1.2")])
-        var record = try Fixture.record("Printer", addresses: ["10.2.0.5", "fd00:2::5"])
-        record.relay = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 2, 1, port: 7403)], lanPrefixes: [try IPPrefix("10.2.0.0/24")],
-                                  lanRouted: true)
+        var (imports, record) = try relayingPlannerAndDualStackRecord()
         let asked = imports.apply(record, from: slot)
         #expect(asked == [.relay(.probe(record.id, [try IPAddress("10.2.0.5"), try IPAddress("fd00:2::5")], port: 631))])
         let effects = imports.probed(record.id, reachable: true)
@@ -76,12 +83,7 @@ struct EveryAddressTests {
     }
 
     @Test func aRelayedDualStackImportIsStillPublishedOnTheLeadersAddressAndRelayPort() throws {
-        var imports = ImportPlanner()
-        _ = imports.activate(localIsland: Fixture.islandA)
-        _ = imports.setRelay(mode: .auto, localPrefixes: [try IPPrefix("192.168.1.0/24")], leaderAddresses: [try IPAddress("192.168.1.2")])
-        var record = try Fixture.record("Printer", addresses: ["10.2.0.5", "fd00:2::5"])
-        record.relay = RelayOffer(endpoints: [Endpoint(ipv4: 100, 64, 2, 1, port: 7403)], lanPrefixes: [try IPPrefix("10.2.0.0/24")],
-                                  lanRouted: true)
+        var (imports, record) = try relayingPlannerAndDualStackRecord()
         _ = imports.apply(record, from: slot)
         _ = imports.probed(record.id, reachable: false)
         let effects = imports.relayOpened(record.id, port: 40_100)
