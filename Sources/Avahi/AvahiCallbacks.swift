@@ -21,9 +21,9 @@ enum AvahiCallbacks {
         domain(userdata).clientChanged(client, state)
     }
 
-    static let publisher: AvahiClientCallback = { client, state, userdata in
+    static let objectClient: AvahiClientCallback = { client, state, userdata in
         guard let client, let userdata else { return }
-        domain(userdata).publisherChanged(client, state)
+        domain(userdata).objectClientChanged(client, state)
     }
 
     static let typeBrowser: AvahiServiceTypeBrowserCallback = {

@@ -161,6 +161,7 @@ extension AvahiDomain {
             case .stopResolver(let key):
                 if let resolver = resolvers.removeValue(forKey: key) {
                     resolverKeys[resolver] = nil
+                    releaseObject(resolver)
                     avahi_service_resolver_free(resolver)
                 }
             case .startHostWatch(let watch):
@@ -173,14 +174,18 @@ extension AvahiDomain {
     }
 
     private func startResolver(_ key: ResolverKey) {
-        guard let client, resolvers[key] == nil else { return }
-        guard let resolver = avahi_service_resolver_new(
-            client, key.sighting.interface, AvahiConversions.protocolValue(key.sighting.family),
-            key.id.name.value, key.id.type.description, key.id.domain.value,
-            AvahiConversions.protocolValue(key.family), AvahiLookupFlags(0),
-            AvahiCallbacks.resolver, AvahiCallbacks.context(of: self))
-        else {
-            logFailure("resolver for \(key.id)", client)
+        guard client != nil, resolvers[key] == nil else { return }
+        let resolver: OpaquePointer
+        do throws(PublishError) {
+            resolver = try newObject { client in
+                avahi_service_resolver_new(
+                    client, key.sighting.interface, AvahiConversions.protocolValue(key.sighting.family),
+                    key.id.name.value, key.id.type.description, key.id.domain.value,
+                    AvahiConversions.protocolValue(key.family), AvahiLookupFlags(0),
+                    AvahiCallbacks.resolver, AvahiCallbacks.context(of: self))
+            }
+        } catch {
+            logger.warning("resolver for \(key.id) failed", metadata: ["reason": "\(error)"])
             perform(browse.resolveFailed(key))
             return
         }

@@ -1,5 +1,6 @@
 import CAvahi
 import DNSSD
+import LocalDomain
 
 /// Host watches: two record browsers (A and AAAA) on the host name a service resolved to,
 /// on the interface it resolved on, as `BrowseTable` asks for them. What they see goes
@@ -9,21 +10,21 @@ extension AvahiDomain {
     static let hostRecordTypes = [UInt16(AVAHI_DNS_TYPE_A), UInt16(AVAHI_DNS_TYPE_AAAA)]
 
     func startHostWatch(_ watch: HostWatch) {
-        guard let client, hostWatchers[watch] == nil else { return }
+        guard client != nil, hostWatchers[watch] == nil else { return }
         var browsers: [OpaquePointer] = []
         for type in Self.hostRecordTypes {
             // Both protocols: a dual-stack link carries each record in IPv4 and IPv6 packets.
-            guard let browser = avahi_record_browser_new(
-                client, watch.interface, AvahiProtocol(AVAHI_PROTO_UNSPEC), watch.host, UInt16(AVAHI_DNS_CLASS_IN),
-                type, AvahiLookupFlags(0), AvahiCallbacks.recordBrowser, AvahiCallbacks.context(of: self))
-            else {
-                logger.warning("host address browser failed", metadata: [
-                    "host": "\(watch.host)", "reason": "\(AvahiConversions.errorText(avahi_client_errno(client)))",
-                ])
-                continue
+            do throws(PublishError) {
+                let browser = try newObject { client in
+                    avahi_record_browser_new(
+                        client, watch.interface, AvahiProtocol(AVAHI_PROTO_UNSPEC), watch.host, UInt16(AVAHI_DNS_CLASS_IN),
+                        type, AvahiLookupFlags(0), AvahiCallbacks.recordBrowser, AvahiCallbacks.context(of: self))
+                }
+                browsers.append(browser)
+                hostWatchKeys[browser] = watch
+            } catch {
+                logger.warning("host address browser failed", metadata: ["host": "\(watch.host)", "reason": "\(error)"])
             }
-            browsers.append(browser)
-            hostWatchKeys[browser] = watch
         }
         hostWatchers[watch] = browsers
     }
@@ -31,6 +32,7 @@ extension AvahiDomain {
     func stopHostWatch(_ watch: HostWatch) {
         for browser in hostWatchers.removeValue(forKey: watch) ?? [] {
             hostWatchKeys[browser] = nil
+            releaseObject(browser)
             avahi_record_browser_free(browser)
         }
     }
@@ -46,9 +48,9 @@ extension AvahiDomain {
             else { return }
             perform(browse.hostAddress(watch, address, over: family, added: event == AVAHI_BROWSER_NEW))
         case AVAHI_BROWSER_FAILURE:
-            if let client {
+            if let owner = clientHolding(browser) {
                 logger.warning("host address browser failed", metadata: [
-                    "host": "\(watch.host)", "reason": "\(AvahiConversions.errorText(avahi_client_errno(client)))",
+                    "host": "\(watch.host)", "reason": "\(AvahiConversions.errorText(avahi_client_errno(owner)))",
                 ])
             }
         default:

@@ -4,8 +4,8 @@ import LocalDomain
 
 /// Publishing: one entry group per publication, one per synthesized host (its address
 /// records, shared by the publications that point to it), renames on collision as
-/// `PublicationTable` decides them, groups spread over publishing clients as
-/// `PublisherPool` places them. Calls from outside take the poll lock; group callbacks run
+/// `PublicationTable` decides them, groups spread over object clients as `ClientPool`
+/// places them. Calls from outside take the poll lock; group callbacks run
 /// on Avahi's thread with it held.
 extension AvahiDomain {
     /// Whom an entry group belongs to.
@@ -192,43 +192,13 @@ extension AvahiDomain {
         try? HostName(AvahiConversions.text(avahi_client_get_host_name_fqdn(client)))
     }
 
-    /// A new group on the publishing client the pool names, made first if need be. A client
-    /// the daemon refuses another object is full at what it holds, and the next one is tried.
+    /// A new entry group on an object client.
     private func newGroup(owner: GroupOwner) throws(PublishError) -> OpaquePointer {
-        while true {
-            let index = pool.place()
-            let publisher = try self.publisher(index)
-            if let group = avahi_entry_group_new(publisher, AvahiCallbacks.entryGroup, AvahiCallbacks.context(of: self)) {
-                groupOwners[group] = owner
-                groupPublishers[group] = index
-                return group
-            }
-            let code = avahi_client_errno(publisher)
-            guard code == AVAHI_ERR_TOO_MANY_OBJECTS, pool.refused(index) else {
-                if code != AVAHI_ERR_TOO_MANY_OBJECTS { pool.release(index) }
-                throw .refused(code: code, message: AvahiConversions.errorText(code))
-            }
-            logger.info("avahi-daemon holds a client to fewer objects than assumed; publishing through another",
-                        metadata: ["client": "\(index)", "groups": "\(pool.loads[index])"])
+        let group = try newObject { client in
+            avahi_entry_group_new(client, AvahiCallbacks.entryGroup, AvahiCallbacks.context(of: self))
         }
-    }
-
-    /// Publishing client `index`, connected now if it is new (the daemon runs: publishing
-    /// waits for that).
-    private func publisher(_ index: Int) throws(PublishError) -> OpaquePointer {
-        if index < publishers.count { return publishers[index] }
-        var error: Int32 = 0
-        guard let created = avahi_client_new(avahi_threaded_poll_get(poll), AvahiClientFlags(0),
-                                             AvahiCallbacks.publisher, AvahiCallbacks.context(of: self), &error)
-        else {
-            pool.release(index)
-            throw .refused(code: error, message: AvahiConversions.errorText(error))
-        }
-        publishers.append(created)
-        if publishers.count > 1 {
-            logger.info("publishing through another avahi client", metadata: ["clients": "\(publishers.count)"])
-        }
-        return created
+        groupOwners[group] = owner
+        return group
     }
 
     private func commit(_ group: OpaquePointer) throws(PublishError) {
@@ -237,7 +207,7 @@ extension AvahiDomain {
 
     private func discardGroup(_ group: OpaquePointer) {
         groupOwners[group] = nil
-        if let index = groupPublishers.removeValue(forKey: group) { pool.release(index) }
+        releaseObject(group)
         avahi_entry_group_free(group)
     }
 

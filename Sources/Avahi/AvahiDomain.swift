@@ -22,8 +22,9 @@ import Logging
 ///   `HostAddressTable`) and `PublicationTable` (ids, renames, shared synthesized hosts).
 /// - Publications use one entry group each; a synthesized host gets its own group holding
 ///   its address records (no reverse PTR), shared by the publications that point to it.
-/// - Groups live on publishing clients of their own, as many as `PublisherPool` says
-///   (avahi-daemon limits the objects of one client); the first client only browses. A
+/// - Entry groups, resolvers and host record browsers live on object clients of their
+///   own, as many as `ClientPool` says (avahi-daemon limits the objects of one client, 1,024
+///   as Debian ships it); the first client only browses types and services. A
 ///   failure of any client reconnects them all, and every publication is announced again.
 ///   Avahi flags a browse result OUR_OWN only for the browsing client's own groups, so the
 ///   wrapper flags its publications itself, and does not resolve those on synthesized
@@ -97,10 +98,11 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     var serviceGroups: [PublicationID: OpaquePointer] = [:]
     var hostGroups: [String: OpaquePointer] = [:]
     var groupOwners: [OpaquePointer: GroupOwner] = [:]
-    /// The publishing clients, by their index in `pool`, and the client of each group.
-    var publishers: [OpaquePointer] = []
-    var groupPublishers: [OpaquePointer: Int] = [:]
-    var pool = PublisherPool()
+    // Object clients (`AvahiDomain+ObjectClients.swift`): by their index in `pool`, and
+    // the index of the client each group, resolver and record browser lives on.
+    var objectClients: [OpaquePointer] = []
+    var objectClientIndex: [OpaquePointer: Int] = [:]
+    var pool = ClientPool()
 
     /// Starts Avahi's thread and connects (or waits for the daemon) in the background.
     public init(options: Options = Options(), logger: Logger = Logger(label: "z2z.avahi")) throws(AvahiError) {
@@ -214,18 +216,10 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         }
     }
 
-    /// A publishing client changed state. Host-name registration and the daemon running
-    /// again reach the browsing client too, which handles them for all; only a failure is
-    /// this client's own.
-    func publisherChanged(_ publisher: OpaquePointer, _ state: AvahiClientState) {
-        guard state == AVAHI_CLIENT_FAILURE, !isShutDown, publishers.contains(publisher) else { return }
-        clientFailed(publisher)
-    }
-
     /// avahi-daemon or D-Bus went away (every client fails then, in any order), or one
     /// client's connection broke: all clients are made again, which announces every
     /// publication again.
-    private func clientFailed(_ failed: OpaquePointer) {
+    func clientFailed(_ failed: OpaquePointer) {
         guard !reconnecting else { return }
         reconnecting = true
         running = false // publications wait for the new clients rather than fail on the old ones
@@ -251,9 +245,9 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
 
     /// Frees the client and everything that hung off it; keeps what must be restored.
     func freeClient() {
-        for publisher in publishers { avahi_client_free(publisher) } // frees their groups too
-        publishers = []
-        groupPublishers = [:]
+        for objectClient in objectClients { avahi_client_free(objectClient) } // frees their objects too
+        objectClients = []
+        objectClientIndex = [:]
         pool.reset()
         if let client { avahi_client_free(client) } // frees browsers, resolvers and groups too
         client = nil

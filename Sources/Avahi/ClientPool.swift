@@ -1,22 +1,24 @@
-/// Which of an `AvahiDomain`'s publishing clients takes the next entry group.
+/// Which of an `AvahiDomain`'s object clients takes the next object: an entry group, a
+/// service resolver or an address-record browser.
 ///
 /// avahi-daemon refuses a client more than `objects-per-client-max` objects (1,024 as
-/// Debian ships it), and every publication is an entry group (a synthesized host one more):
-/// a gateway importing thousands of services spreads its groups over several client
+/// Debian ships it). Every publication is an entry group (a synthesized host one more), and
+/// every local service two resolvers (and its host two record browsers): a gateway
+/// importing or exporting thousands of services spreads them over several client
 /// connections instead of asking users to edit avahi-daemon.conf. Pure bookkeeping: the
 /// wrapper makes client `n` when `place()` first names it, and frees them all together.
 ///
-/// - Groups go to the lowest-numbered client with room, so a pool that shrank fills its
+/// - Objects go to the lowest-numbered client with room, so a pool that shrank fills its
 ///   holes before it grows.
 /// - `capacity` stays well under the default limit: the daemon may have been configured
 ///   lower, and a refusal (`refused`) caps that client at what it holds, so the pool grows
 ///   past any limit above zero.
-struct PublisherPool {
-    /// Groups per client: half of avahi-daemon's default limit.
+struct ClientPool {
+    /// Objects per client: half of avahi-daemon's default limit.
     static let defaultCapacity = 512
 
     let capacity: Int
-    /// Entry groups per client, by index.
+    /// Objects per client, by index.
     private(set) var loads: [Int] = []
     /// Clients the daemon refused another object: full at what they hold.
     private var limits: [Int: Int] = [:]
@@ -27,7 +29,7 @@ struct PublisherPool {
 
     var clients: Int { loads.count }
 
-    /// Counts a new group on the first client with room, adding a client when none has:
+    /// Counts a new object on the first client with room, adding a client when none has:
     /// returns its index.
     mutating func place() -> Int {
         if let index = loads.indices.first(where: { loads[$0] < (limits[$0] ?? capacity) }) {
@@ -38,13 +40,13 @@ struct PublisherPool {
         return loads.count - 1
     }
 
-    /// A group of client `index` is gone.
+    /// An object of client `index` is gone.
     mutating func release(_ index: Int) {
         guard loads.indices.contains(index), loads[index] > 0 else { return }
         loads[index] -= 1
     }
 
-    /// The daemon refused client `index` the group just placed there: it counts no more, and
+    /// The daemon refused client `index` the object just placed there: it counts no more, and
     /// the client is full at what it holds. False when it held nothing (no other client
     /// would fare better: the refusal is not about this client's objects).
     mutating func refused(_ index: Int) -> Bool {
@@ -54,7 +56,7 @@ struct PublisherPool {
         return true
     }
 
-    /// Every client is gone (avahi-daemon went away): the next group starts a new pool.
+    /// Every client is gone (avahi-daemon went away): the next object starts a new pool.
     mutating func reset() {
         loads = []
         limits = [:]

@@ -1,9 +1,9 @@
 @testable import Avahi
 import Testing
 
-struct PublisherPoolTests {
+struct ClientPoolTests {
     @Test func groupsFillOneClientBeforeTheNextIsAdded() {
-        var pool = PublisherPool(capacity: 3)
+        var pool = ClientPool(capacity: 3)
         var placed: [Int] = []
         for _ in 0..<7 { placed.append(pool.place()) }
         #expect(placed == [0, 0, 0, 1, 1, 1, 2])
@@ -12,14 +12,14 @@ struct PublisherPoolTests {
     }
 
     @Test func tenThousandImportsWithTheirHostsStayUnderTheDaemonsDefaultLimitPerClient() {
-        var pool = PublisherPool()
+        var pool = ClientPool()
         for _ in 0..<(10_000 + 16) { _ = pool.place() }
         #expect(pool.loads.allSatisfy { $0 <= 1_024 / 2 })
         #expect(pool.clients == 20)
     }
 
     @Test func aWithdrawalMakesRoomThatTheNextGroupTakesBeforeANewClient() {
-        var pool = PublisherPool(capacity: 2)
+        var pool = ClientPool(capacity: 2)
         for _ in 0..<4 { _ = pool.place() }
         pool.release(0)
         let intoTheHole = pool.place()
@@ -29,7 +29,7 @@ struct PublisherPoolTests {
     }
 
     @Test func aClientTheDaemonRefusesIsFullAtWhatItHoldsUntilOneOfItsGroupsGoes() {
-        var pool = PublisherPool(capacity: 10)
+        var pool = ClientPool(capacity: 10)
         for _ in 0..<4 { _ = pool.place() }
         let index = pool.place()
         let capped = pool.refused(index)
@@ -45,7 +45,7 @@ struct PublisherPoolTests {
     }
 
     @Test func aRefusalOfAnEmptyClientIsNotAboutItsObjects() {
-        var pool = PublisherPool(capacity: 10)
+        var pool = ClientPool(capacity: 10)
         let index = pool.place()
         let capped = pool.refused(index)
         #expect(!capped)
@@ -53,7 +53,7 @@ struct PublisherPoolTests {
     }
 
     @Test func resetForgetsClientsAndTheirLimits() {
-        var pool = PublisherPool(capacity: 10)
+        var pool = ClientPool(capacity: 10)
         _ = pool.place()
         _ = pool.place()
         _ = pool.refused(1) as Bool
