@@ -131,6 +131,7 @@ let package = Package(
             dependencies: [
                 "Z2ZAPI", "Config", "Policy",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -11,8 +11,10 @@ public struct APIHandlers: Sendable {
     public let source: any GatewayStateSource
     public let configuration: any RunningConfiguration
 
-    /// Larger `POST /config/check` bodies are refused (the loader refuses larger files too).
-    public static let maximumBodySize = ConfigurationLoader.maximumFileSize
+    /// Larger `POST /config/check` bodies are refused: 64 KiB, many times any real
+    /// configuration (Deploy/z2z.toml, every key documented, is under 20 KiB). The loader
+    /// takes files up to 1 MiB; a request body is held in memory while it arrives.
+    public static let maximumBodySize = 64 * 1024
 
     public init(source: any GatewayStateSource, configuration: any RunningConfiguration) {
         self.source = source

@@ -32,14 +32,18 @@ public enum APIRoutes {
         public var description: String { "\(method) \(path)" }
     }
 
-    public static func router(handlers: APIHandlers) -> Router<BasicRequestContext> { build(handlers: handlers).router }
+    /// The router; with `requestGuard`, requests it refuses get 403 before any route runs.
+    public static func router(handlers: APIHandlers, requestGuard: RequestGuard? = nil) -> Router<BasicRequestContext> {
+        build(handlers: handlers, requestGuard: requestGuard).router
+    }
 
     /// Every route the router serves, as registered (not counting the JSON 404 fallback).
     public static func routes(handlers: APIHandlers) -> [Route] { build(handlers: handlers).routes }
 
-    static func build(handlers: APIHandlers) -> (router: Router<BasicRequestContext>, routes: [Route]) {
+    static func build(handlers: APIHandlers, requestGuard: RequestGuard? = nil) -> (router: Router<BasicRequestContext>, routes: [Route]) {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
+        if let requestGuard { router.add(middleware: RequestGuardMiddleware(requestGuard: requestGuard)) }
         var routes: [Route] = []
         func add(_ method: HTTPRequest.Method, _ path: String,
                  _ handler: @escaping @Sendable (Request) async throws -> Response) {

@@ -136,9 +136,11 @@ public struct GatewayDaemon: Sendable {
                 logger.warning("could not save the routing cache", metadata: ["reason": "\(error)"])
             }
         }
+        let descriptors = DescriptorLimit.raise()
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
                             logger: Logger(label: "z2z.api")) { port in
-            logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
+            logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)",
+                                                    "connections_max": "\(APIServer.connectionLimit(descriptors: descriptors))"])
         }
         let notifier = SystemdNotifier()
         let systemd = SystemdService(notifier: notifier, status: status, seedsConfigured: !seeds.isEmpty,

@@ -25,6 +25,36 @@ struct APIServerTests {
     }
 }
 
+/// What a browser page elsewhere would send, over a real socket (curl, which sends the
+/// Host and Origin it is given).
+struct APIServerGuardTests {
+    static func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRebindingHostACrossSiteOriginAndAnOversizedBodyAreRefused() async throws {
+        let server = try await RunningAPIServer.start(source: StaticGatewayState(Fixture.snapshot),
+                                                      configuration: FixedConfiguration(Fixture.configuration))
+        defer { Task { try? await server.stop() } }
+        let base = "http://127.0.0.1:\(server.port)"
+        #expect(try Self.curl(["\(base)/api/v1/status"]) == "200")
+        #expect(try Self.curl(["-H", "Host: evil.example", "\(base)/api/v1/status"]) == "403")
+        #expect(try Self.curl(["-H", "Origin: http://evil.example", "-H", "Content-Type: text/plain",
+                               "--data-binary", "x = 1", "\(base)/api/v1/config/check"]) == "403")
+        #expect(try Self.curl(["-H", "Content-Type: text/plain", "--data-binary", "x = 1", "\(base)/api/v1/config/check"]) == "200")
+        let large = "# " + String(repeating: "a", count: 70 * 1024)
+        #expect(try Self.curl(["-H", "Content-Type: text/plain", "--data-binary", large, "\(base)/api/v1/config/check"]) == "413")
+    }
+}
+
 /// An `APIServer` on 127.0.0.1 with a kernel-chosen port, in its own ServiceGroup.
 struct RunningAPIServer {
     let port: Int
