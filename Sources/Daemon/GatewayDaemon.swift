@@ -122,11 +122,24 @@ public struct GatewayDaemon: Sendable {
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network, metrics: metrics,
                                    relayMetrics: relayMetrics)
 
-        let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
-            await status.lookUp(addressOfRecord)
-        } : nil
+        // The SIP service: redirect, stateless proxy and registrar (`[sip]`).
+        var registrations: GatewayService.Registrations?
+        var sip: SIPServer?
+        if config.sip.enabled {
+            let (changes, changed) = AsyncStream.makeStream(of: [RegistrarChange].self)
+            if config.sip.registrar {
+                let announcing = try AvahiDomain(options: .init(scope: .nothing), logger: Logger(label: "z2z.sip.registrar"))
+                registrations = .init(changes: changes, domain: announcing, announcer: RegistrarAnnouncer(
+                    domain: announcing, port: config.sip.port, gateway: "\(identity.id)", logger: Logger(label: "z2z.sip.registrar")))
+            }
+            sip = SIPServer(configuration: .init(port: Int(config.sip.port), redirect: .init(routing: Self.sipRouting(config))),
+                            userLookup: { user in await status.lookUp(user: user) },
+                            onRegistrations: { changed.yield($0) }) { addressOfRecord in
+                await status.lookUp(addressOfRecord)
+            }
+        }
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain,
-                                     listener: listener, sip: sip,
+                                     listener: listener, sip: sip, registrations: registrations,
                                      relay: relay.map { ($0, config.relay.port(dhtPort: config.dht.port), config.relay.lanRouted) },
                                      logger: logger) {
             // The routing cache: what a restart joins through when the seeds are gone.
@@ -168,6 +181,24 @@ public struct GatewayDaemon: Sendable {
         ])
         try await group.run()
         logger.info("z2zd stopped")
+    }
+
+    /// The SIP node the gateway is (its addresses, read from the interfaces), its link, the
+    /// mode and the registrar, from `[sip]`.
+    static func sipRouting(_ config: GatewayConfiguration) -> SIPRouting {
+        let interfaces = SIPInterfaces.read()
+        var registrar: Registrar.Configuration?
+        if config.sip.registrar {
+            let secret = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+            registrar = Registrar.Configuration(
+                minimumExpires: config.sip.minimumExpires, maximumExpires: config.sip.maximumExpires,
+                defaultExpires: config.sip.maximumExpires, localNetworks: interfaces.networks,
+                authentication: config.sip.users.isEmpty ? nil
+                    : DigestAuthentication(realm: config.sip.realm, credentials: config.sip.users, secret: secret))
+        }
+        return SIPRouting(mode: config.sip.mode == .proxy ? .proxy : .redirect,
+                          identity: SIPNodeIdentity(hosts: interfaces.hosts, port: config.sip.port),
+                          localNetworks: interfaces.networks, registrar: registrar)
     }
 
     /// The network key (`SecuritySettings`): read, or created on the first start; nil in open
@@ -282,6 +313,14 @@ struct GatewayService: Service {
     let listener: MDNSListener
     /// The SIP redirect service (`sip.enabled`).
     let sip: SIPServer?
+    /// The registrar's changes and who announces them on the link (`sip.registrar`).
+    let registrations: Registrations?
+
+    struct Registrations {
+        let changes: AsyncStream<[RegistrarChange]>
+        let domain: AvahiDomain
+        let announcer: RegistrarAnnouncer
+    }
     /// The leaders' relay, its port and whether this LAN is routed (`[relay]`), unless off.
     let relay: (GatewayRelay, port: UInt16, lanRouted: Bool)?
     let logger: Logger
@@ -350,6 +389,20 @@ struct GatewayService: Service {
                         await untilCancelled()
                     }
                     return "the SIP redirect service stopped"
+                }
+            }
+            if let registrations {
+                group.addTask {
+                    await withDiscardingTaskGroup { inner in
+                        inner.addTask { for await _ in registrations.domain.events {} }
+                        inner.addTask {
+                            for await changes in registrations.changes { await registrations.announcer.apply(changes) }
+                        }
+                        await untilCancelled()
+                        await registrations.announcer.withdrawAll()
+                        await registrations.domain.shutdown()
+                    }
+                    return "the SIP registrar's announcements stopped"
                 }
             }
             // The first to end ends the others: the driver after its goodbyes, or the socket

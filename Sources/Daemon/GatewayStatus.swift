@@ -65,6 +65,12 @@ public final class GatewayStatus: GatewayStateSource {
         return SIPDirectory.contacts(for: addressOfRecord, in: values.compactMap { try? ServiceRecordCodec.decode($0.payload) })
     }
 
+    /// The contacts of every UA held or imported here whose AoR has this user part.
+    public func lookUp(user: [UInt8]) async -> [SIPContact] {
+        let view = await driver.snapshot().view
+        return SIPDirectory.contacts(forUser: user, among: SIPDirectory.services(of: view))
+    }
+
     public func dht() async -> DHTResponse {
         if let inspectable = rendezvous as? any DHTInspectable, let answer = await inspectable.inspectDHT() { return answer }
         let status = await status()

@@ -22,15 +22,18 @@ public struct RedirectService: Sendable {
         public var inviteMemoryCapacity: Int
         /// Max-Forwards assumed when the header is missing (RFC 2543 peers), §8.1.1.6.
         public var defaultMaxForwards: Int
+        /// The proxy and registrar roles; nil: a redirect server only, as before them.
+        public var routing: SIPRouting?
 
         public init(
             limits: SIPLimits = .default, inviteMemory: Duration = .seconds(32),
-            inviteMemoryCapacity: Int = 4_096, defaultMaxForwards: Int = 70
+            inviteMemoryCapacity: Int = 4_096, defaultMaxForwards: Int = 70, routing: SIPRouting? = nil
         ) {
             self.limits = limits
             self.inviteMemory = inviteMemory
             self.inviteMemoryCapacity = inviteMemoryCapacity
             self.defaultMaxForwards = defaultMaxForwards
+            self.routing = routing
         }
     }
 
@@ -39,9 +42,14 @@ public struct RedirectService: Sendable {
 
     public let configuration: Configuration
     private var recentInvites = RecentTransactions()
+    /// Contacts handed out in a 302 recently: requests to them are forwarded (§16.11 role).
+    private var redirectedContacts = RecentTransactions()
+    /// The phones registered here (`routing.registrar`).
+    public private(set) var registrar: Registrar?
 
-    public init(configuration: Configuration = Configuration()) {
+    public init(configuration: Configuration = Configuration(), now: ContinuousClock.Instant = .now) {
         self.configuration = configuration
+        self.registrar = configuration.routing?.registrar.map { Registrar(configuration: $0, started: now) }
     }
 
     /// Frames and handles one datagram, or one message cut from a stream.
@@ -54,12 +62,21 @@ public struct RedirectService: Sendable {
             message = try SIPMessage.parse(bytes, transport: transport, limits: configuration.limits)
         } catch {
             // Framing failed: answer 400 if the header section alone can be read.
-            guard let head = try? SIPMessage.parseHead(bytes, limits: configuration.limits).message else {
+            // A header line without colon still leaves the others readable: skip it to find Via and CSeq.
+            guard let head = (try? SIPMessage.parseHead(bytes, limits: configuration.limits).message)
+                ?? (try? SIPMessage.parseHead(bytes, limits: configuration.limits, skippingMalformedLines: true).message) else {
                 return .drop(rejection: error)
             }
             return rejectMalformed(head, error, from: source)
         }
-        guard !message.isResponse else { return .drop(rejection: .responseIgnored) }
+        guard !message.isResponse else {
+            guard let routing = configuration.routing else { return .drop(rejection: .responseIgnored) }
+            switch StatelessProxy(identity: routing.identity).route(response: message, limits: configuration.limits) {
+            case .relay(let outbound): return .forward(outbound)
+            case .own(let branch, let statusCode): return .probeAnswer(branch: branch, statusCode: statusCode)
+            case .drop(let rejection): return .drop(rejection: rejection)
+            }
+        }
         let request: SIPRequest
         do {
             request = try SIPRequest(message, limits: configuration.limits)
@@ -71,11 +88,22 @@ public struct RedirectService: Sendable {
 
     /// Decides about a parsed request.
     public mutating func handle(_ request: SIPRequest, from source: SIPSource, now: ContinuousClock.Instant) -> RedirectStep {
+        if let routing = configuration.routing, let step = route(request, routing: routing, from: source, now: now) {
+            return step
+        }
+        return redirect(request, from: source, now: now, routed: false)
+    }
+
+    /// The redirect server's own decision (and, in proxy mode, the AoR lookup before forwarding).
+    private mutating func redirect(
+        _ request: SIPRequest, from source: SIPSource, now: ContinuousClock.Instant, routed: Bool, byUser: Bool = false
+    ) -> RedirectStep {
+        let proxying = configuration.routing?.mode == .proxy
         if request.method == .ack { return .drop(rejection: nil) }
         if (request.maxForwards ?? configuration.defaultMaxForwards) == 0 {
             return .respond(respond(to: request, status: SIPStatus.tooManyHops, from: source), rejection: nil)
         }
-        guard Self.allowedMethods.contains(request.method) else {
+        guard Self.allowedMethods.contains(request.method) || (proxying && request.method != .register) else {
             let allow = Self.allowedMethods.map(\.rawValue).joined(separator: ", ")
             return .respond(
                 respond(to: request, status: SIPStatus.methodNotAllowed, from: source, extra: [("Allow", allow)]),
@@ -95,17 +123,117 @@ public struct RedirectService: Sendable {
             return .respond(respond(to: request, status: SIPStatus.unsupportedURIScheme, from: source), rejection: nil)
         }
         let key = Self.transactionKey(request)
-        if request.method == .cancel {
+        if request.method == .cancel, !proxying {
             let matched = recentInvites.contains(key, now: now, memory: configuration.inviteMemory)
             let status = matched ? SIPStatus.ok : SIPStatus.callDoesNotExist
             return .respond(respond(to: request, status: status, from: source), rejection: nil)
         }
-        if request.method == .invite {
+        if request.method == .invite, !proxying {
             recentInvites.insert(key, now: now, capacity: configuration.inviteMemoryCapacity)
         }
-        return .lookup(RedirectQuery(
+        let query = RedirectQuery(
             addressOfRecord: SIPAddressOfRecord(uri), request: request, source: source,
-            requiresSecureContacts: uri.isSecure))
+            requiresSecureContacts: uri.isSecure, routed: routed, byUser: byUser)
+        if let registrar {
+            let registered = byUser ? registrar.contacts(forUser: uri.userBytes ?? [], now: now)
+                : registrar.contacts(for: query.addressOfRecord, now: now)
+            if !registered.isEmpty { return complete(query, contacts: registered, now: now) }
+        }
+        return .lookup(query)
+    }
+
+    // MARK: proxy and registrar (RFC 3261 §16.11, §10.3)
+
+    /// The decisions that come before the redirect server's: REGISTER for this gateway, requests
+    /// routed through it, requests to contacts it redirected to, `sip:user@<gateway>`. Nil: redirect.
+    private mutating func route(
+        _ request: SIPRequest, routing: SIPRouting, from source: SIPSource, now: ContinuousClock.Instant
+    ) -> RedirectStep? {
+        let proxy = StatelessProxy(identity: routing.identity, defaultMaxForwards: configuration.defaultMaxForwards)
+        let routes = StatelessProxy.routes(of: request, limits: configuration.limits) ?? []
+        let routed = proxy.topRouteNamesUs(request)
+        let local = routing.localNetworks.contains { $0.contains(source.host) }
+        guard case .sip(let uri) = request.requestURI else { return nil }
+        // A stateless node cannot carry a response back onto a TCP connection: proxy UDP only.
+        guard source.transport == .udp || request.method == .register else { return nil }
+        let toUs = routing.identity.isUs(uri)
+        // Loose routing onward: more Route entries after ours (§16.4, §16.6 step 6).
+        if routed, routes.count > 1 {
+            return forward(request, proxy: proxy, from: source)
+        }
+        if request.method == .register {
+            if toUs, var registrar {
+                let outcome = registrar.register(request, from: source, now: now)
+                self.registrar = registrar
+                let response = respond(to: request, status: outcome.status, from: source,
+                                       extra: outcome.headers.map { ($0.name, $0.value) })
+                return .registered(response, changes: outcome.changes, refusal: outcome.refusal)
+            }
+            if routed, local, !toUs { return forward(request, proxy: proxy, from: source) }
+            return nil
+        }
+        if toUs {
+            if request.method == .ack { return .drop(rejection: nil) }
+            guard uri.userBytes != nil else {
+                // The gateway itself: phones ping their proxy with OPTIONS (keep-alive).
+                guard request.method == .options else { return nil }
+                let allow = Self.allowedMethods.map(\.rawValue).joined(separator: ", ")
+                return .respond(respond(to: request, status: SIPStatus.ok, from: source, extra: [("Allow", allow)]), rejection: nil)
+            }
+            return redirect(request, from: source, now: now, routed: routed, byUser: true)
+        }
+        let hop = SIPHop(uri)
+        let known = redirectedContacts.contains(hop.description, now: now, memory: routing.contactMemory)
+            || registrar?.hasContact(at: hop) == true
+        // In-dialog requests, ACKs and CANCELs of forwarded INVITEs, and requests to a contact
+        // this gateway handed out or registered go to the Request-URI.
+        if known || (routed && (request.to.tag != nil || request.method == .ack)) {
+            return forward(request, proxy: proxy, from: source)
+        }
+        if request.method == .ack { return routed && local ? forward(request, proxy: proxy, from: source) : .drop(rejection: nil) }
+        return redirect(request, from: source, now: now, routed: routed && local)
+    }
+
+    private func forward(_ request: SIPRequest, proxy: StatelessProxy, from source: SIPSource, to target: SIPURI? = nil) -> RedirectStep {
+        switch proxy.forward(request, requestURI: target) {
+        case .success(let outbound): return .forward(outbound)
+        case .failure(let refusal):
+            if request.method == .ack { return .drop(rejection: nil) }
+            return .respond(respond(to: request, status: refusal.status, from: source), rejection: nil)
+        }
+    }
+
+    /// Completes a lookup: in proxy mode (or for an AoR without contacts that was routed here
+    /// by a phone of this island) the request goes on; otherwise `302` or `404` as `answer`.
+    /// Contacts handed out in a `302` are remembered, so the caller's next INVITE is forwarded.
+    public mutating func complete(_ query: RedirectQuery, contacts: [SIPContact], now: ContinuousClock.Instant) -> RedirectStep {
+        guard let routing = configuration.routing else { return .respond(answer(query, contacts: contacts), rejection: nil) }
+        let proxy = StatelessProxy(identity: routing.identity, defaultMaxForwards: configuration.defaultMaxForwards)
+        let usable = contacts.filter { contact in
+            guard case .sip(let uri) = contact.uri else { return !query.requiresSecureContacts }
+            return !query.requiresSecureContacts || uri.isSecure
+        }
+        if routing.mode == .proxy || query.request.method == .cancel,
+           let target = usable.lazy.compactMap({ if case .sip(let uri) = $0.uri { uri } else { nil } }).first {
+            return forward(query.request, proxy: proxy, from: query.source, to: target)
+        }
+        if usable.isEmpty, query.routed, !query.byUser {
+            return forward(query.request, proxy: proxy, from: query.source)
+        }
+        for contact in usable {
+            if case .sip(let uri) = contact.uri {
+                redirectedContacts.insert(SIPHop(uri).description, now: now, capacity: configuration.inviteMemoryCapacity)
+            }
+        }
+        return .respond(answer(query, contacts: usable), rejection: nil)
+    }
+
+    /// Drops registrations whose time is up.
+    public mutating func expireRegistrations(now: ContinuousClock.Instant) -> [RegistrarChange] {
+        guard var registrar else { return [] }
+        let changes = registrar.expire(now: now)
+        self.registrar = registrar
+        return changes
     }
 
     /// Completes a lookup: `302` with the contacts, or `404` when there are none (that may be used).

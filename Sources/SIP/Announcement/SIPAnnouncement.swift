@@ -30,6 +30,14 @@ public struct SIPAnnouncement: Hashable, Sendable {
 
     /// The TXT `txtvers` this code writes and accepts.
     public static let txtVersion = "1"
+    /// TXT key (z2z) of a binding a gateway's registrar announces for a phone that registered
+    /// with it: the gateway exports it although it published it itself.
+    public static let registrarKey = "z2z-registrar"
+
+    /// The service is a registrar binding a gateway announced (TXT `z2z-registrar`).
+    public static func isRegistrarBinding(_ service: ServiceInstance) -> Bool {
+        isSIPServiceType(service.type) && service.txt[registrarKey] != nil
+    }
 
     public static let sipURIUDP = serviceType("_sipuri._udp")
     public static let sipURITCP = serviceType("_sipuri._tcp")
@@ -104,9 +112,10 @@ public struct SIPAnnouncement: Hashable, Sendable {
     }
 
     /// The DNS-SD service that announces this UA in the draft's format.
+    /// `registrar` names the gateway that announces a phone registered with it (TXT `z2z-registrar`).
     public func serviceInstance(
         host: HostName, port: UInt16, transport: TransportProtocol = .udp, addresses: [IPAddress] = [],
-        domain: DomainName = .local
+        domain: DomainName = .local, registrar: String? = nil
     ) throws(SIPAnnouncementRejection) -> ServiceInstance {
         let nameText = uri.description + (label.map { " " + $0 } ?? "")
         var entries: [TXTEntry] = []
@@ -118,6 +127,7 @@ public struct SIPAnnouncement: Hashable, Sendable {
                 let text = "<\(contact)>" + capabilities.map { ";" + $0.description }.joined()
                 entries.append(try TXTEntry(key: "contact", text: text))
             }
+            if let registrar { entries.append(try TXTEntry(key: Self.registrarKey, text: registrar)) }
             let type = transport == .tcp ? Self.sipURITCP : Self.sipURIUDP
             return ServiceInstance(
                 name: name, type: type, domain: domain, host: host, port: port,
