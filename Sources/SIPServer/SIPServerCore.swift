@@ -24,7 +24,7 @@ final class SIPServerCore: Sendable {
     private let datagrams = Mutex<(channel: any Channel, ipv6: Bool)?>(nil)
 
     init(configuration: SIPServerConfiguration, metrics: SIPServerMetrics, lookup: @escaping SIPLookup,
-         userLookup: SIPUserLookup?, onRegistrations: @escaping @Sendable ([RegistrarChange]) -> Void,
+         userLookup: SIPUserLookup? = nil, onRegistrations: @escaping @Sendable ([RegistrarChange]) -> Void = { _ in },
          jobs: AsyncStream<LookupJob>.Continuation) {
         self.configuration = configuration
         self.metrics = metrics

@@ -131,7 +131,8 @@ import Testing
         let status: Int?
         switch step {
         case .respond(let response, _): status = response.statusCode
-        case .drop: status = nil
+        case .drop, .forward, .probeAnswer: status = nil
+        case .registered(let response, _, _): status = response.statusCode
         case .lookup(let query):
             let known = query.addressOfRecord == (try SIPAddressOfRecord(parsing: "sip:user@example.com"))
             status = service.answer(query, contacts: known ? [contact] : []).statusCode

@@ -64,19 +64,27 @@ public struct DigestAuthentication: Hashable, Sendable {
             }
             let now = age.components.seconds
             guard seconds <= now, Duration.seconds(now - seconds) <= nonceLifetime else { lastFailure = .staleNonce; continue }
-            let ha1 = Self.md5("\(user):\(realm):\(password)")
-            let ha2 = Self.md5("\(method.rawValue):\(uri)")
-            let expected: String
-            if let qop = fields["qop"] {
-                guard qop == "auth", let nc = fields["nc"], let cnonce = fields["cnonce"] else { lastFailure = .malformed; continue }
-                expected = Self.md5("\(ha1):\(nonce):\(nc):\(cnonce):\(qop):\(ha2)")
-            } else {
-                expected = Self.md5("\(ha1):\(nonce):\(ha2)")
+            let qop = fields["qop"]
+            guard qop == nil || (qop == "auth" && fields["nc"] != nil && fields["cnonce"] != nil) else {
+                lastFailure = .malformed; continue
             }
+            let expected = Self.response(user: user, realm: realm, password: password, method: method.rawValue, uri: uri,
+                                         nonce: nonce, qop: qop.map { ($0, fields["nc"] ?? "", fields["cnonce"] ?? "") })
             guard expected == response.lowercased() else { lastFailure = .wrongResponse; continue }
             return .success(user)
         }
         return .failure(lastFailure)
+    }
+
+    /// The request-digest of RFC 2617 §3.2.2.1 (MD5; with `qop=auth` when `qop` is given).
+    public static func response(
+        user: String, realm: String, password: String, method: String, uri: String, nonce: String,
+        qop: (qop: String, nc: String, cnonce: String)? = nil
+    ) -> String {
+        let ha1 = md5("\(user):\(realm):\(password)")
+        let ha2 = md5("\(method):\(uri)")
+        guard let qop else { return md5("\(ha1):\(nonce):\(ha2)") }
+        return md5("\(ha1):\(nonce):\(qop.nc):\(qop.cnonce):\(qop.qop):\(ha2)")
     }
 
     /// `Digest a="b", c=d, ...` as a dictionary with lower-cased keys; nil when not Digest or malformed.
