@@ -1,5 +1,3 @@
-import Crypto
-
 /// HTTP Digest authentication of REGISTER (RFC 3261 §22.4, RFC 2617 with MD5 and
 /// `qop=auth`), the scheme every SIP phone speaks.
 ///
@@ -138,10 +136,5 @@ public struct DigestAuthentication: Hashable, Sendable {
     }
 
     /// Lower-case hex MD5 (RFC 2617 §3.2.2.2).
-    static func md5(_ text: String) -> String {
-        Insecure.MD5.hash(data: Array(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    static func md5(_ text: String) -> String { DigestHash.md5Hex(Array(text.utf8)) }
 }
