@@ -1,0 +1,115 @@
+import Foundation
+import Testbed
+import Testing
+
+/// Real phones (baresip) set up the way phones usually are, on two islands.
+///
+/// Bob's phone on island 1 only registers with its island's gateway (no mDNS of its own);
+/// Alice's phone on island 2 has its gateway as registrar and outbound proxy, and dials
+/// `sip:bob@<island 2's gateway>`. The gateway of island 1 announces Bob's registration as
+/// `_sipuri._udp`, exports it; island 2 imports it with Bob's routable contact; Alice's
+/// gateway answers the INVITE for `bob@<gateway>` with 302, forwards the INVITE Alice sends
+/// to the contact (stateless proxy), relays 180 and 200 back, forwards ACK and BYE; RTP
+/// flows between the phones both ways.
+@Suite(.serialized) struct PhoneIntegrationTests {
+    @Test(.timeLimit(.minutes(3)))
+    func aPhoneRegisteredOnIslandOneTakesACallFromAPhoneBehindIslandTwosGateway() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let gatewayOne = bed.address(of: .i(1, h: 1)).v4
+            let gatewayTwo = bed.address(of: .i(2, h: 1)).v4
+            let bobAddress = bed.address(of: .i(1, h: 2)).v4
+
+            let bob = try Self.baresip(bed, .i(1, h: 2), name: "bob",
+                                       account: "<sip:bob@\(gatewayOne)>;regint=60;answermode=auto")
+            // The registration, seen from island 1's gateway: the AoR resolves as bob@<gateway>.
+            try await bob.waitForLine(timeout: .seconds(30)) { $0.contains("binding]") }
+
+            // Exported from island 1, imported on island 2: `sip:bob@<island 2's gateway>` gets a
+            // 302 to Bob's contact on island 1, which island 2 can reach (no `.local` name).
+            let redirected = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "a 302 for bob@gateway two") {
+                let answer = try await SIPIntegrationTests.invite(bed, from: .i(2, h: 2), to: gatewayTwo, aor: "bob@\(gatewayTwo)")
+                return answer.hasPrefix("SIP/2.0 302") ? answer : nil
+            }
+            #expect(redirected.contains("@\(bobAddress):5060"), "\(redirected)")
+            let browse = try await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
+            // avahi-browse -p escapes the instance name (`sip\058bob\06410\.0...`); the TXT is plain.
+            #expect(browse.contains("sip\\058bob\\064") && browse.contains("\"contact=<sip:bob") && browse.contains("@\(bobAddress):5060>"),
+                    "\(browse)")
+
+            let alice = try Self.baresip(
+                bed, .i(2, h: 2), name: "alice",
+                account: "<sip:alice@\(gatewayTwo)>;regint=60;outbound=\"sip:\(gatewayTwo);lr\"",
+                commands: ["/dial sip:bob@\(gatewayTwo)"])
+            try await alice.waitForLine(containing: "Call established", timeout: .seconds(30))
+            // RTP both ways: each phone's host receives a stream of datagrams (50 a second;
+            // the SIP messages of a call are a dozen). Counted in the kernel, no capture needed.
+            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways") { () -> (Int, Int)? in
+                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+                let received = (now.0 - before.0, now.1 - before.1)
+                return received.0 >= 100 && received.1 >= 100 ? received : nil
+            }
+            _ = try await bed.runChecked(.i(2, h: 2), ["bash", "-c", "echo /hangup > /dev/udp/127.0.0.1/5555"])
+            // Bob's phone gets the BYE and closes the call.
+            try await bob.waitForLine(timeout: .seconds(15)) { $0.contains("terminated") || $0.contains("session closed") }
+            // The SIP path of the call, from Alice's trace: the 302, then 180 and 200 through the gateway.
+            let trace = alice.output.joined(separator: "\n")
+            #expect(trace.contains("SIP/2.0 302") && trace.contains("SIP/2.0 180") && trace.contains("SIP/2.0 200"), "\(trace.suffix(3000))")
+            #expect(trace.contains("BYE sip:bob"), "\(trace.suffix(3000))")
+            let aliceSummary = alice.output.last { $0.contains("EX=BareSip;") } ?? "-"
+            print("phones: call bob@\(gatewayTwo) → \(bobAddress): RTP datagrams received by alice \(rtp.0), by bob \(rtp.1); \(aliceSummary)")
+            await alice.stop()
+            await bob.stop()
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// A baresip on `host` with its SIP trace on stdout (line-buffered), IPv4 only, a sine as
+    /// microphone, no sound card, the RTCP summary at the end of each call, and a UDP console
+    /// on 127.0.0.1:5555 that takes the same commands as `-e`.
+    static func baresip(_ bed: Testbed, _ host: HostRef, name: String, account: String, commands: [String] = []) throws -> BackgroundProcess {
+        let directory = "\(bed.directory)/baresip-\(name)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let address = bed.address(of: host).v4
+        let config = """
+            poll_method epoll
+            sip_listen \(address):5060
+            audio_player aubridge,nil
+            audio_source ausine,440
+            audio_alert aubridge,nil
+            ausrc_srate 48000
+            auplay_srate 48000
+            ausrc_channels 2
+            auplay_channels 1
+            rtp_ports 20000-20100
+            module_path /usr/lib/baresip/modules
+            module g711.so
+            module ausine.so
+            module aubridge.so
+            module cons.so
+            module rtcpsummary.so
+            module_app account.so
+            module_app menu.so
+            cons_listen 127.0.0.1:5555
+
+            """
+        try config.write(toFile: "\(directory)/config", atomically: true, encoding: .utf8)
+        try (account + "\n").write(toFile: "\(directory)/accounts", atomically: true, encoding: .utf8)
+        return try bed.spawn(host, ["stdbuf", "-oL", "baresip", "-4", "-s", "-f", directory] + commands.flatMap { ["-e", $0] })
+    }
+
+    /// UDP datagrams the host's namespace received so far (`Udp: InDatagrams` of /proc/net/snmp).
+    static func udpDatagramsReceived(_ bed: Testbed, _ host: HostRef) async throws -> Int {
+        let snmp = try await bed.runChecked(host, ["cat", "/proc/net/snmp"])
+        let lines = snmp.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
+        guard lines.count >= 2 else { return 0 }
+        let names = lines[0].split(separator: " ")
+        let values = lines[1].split(separator: " ")
+        guard let column = names.firstIndex(of: "InDatagrams"), column < values.count else { return 0 }
+        return Int(values[column]) ?? 0
+    }
+}
