@@ -105,6 +105,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
         check("sip.max_expires", \.sip.maximumExpires)
         check("sip.users", \.sip.users)
         check("sip.realm", \.sip.realm)
+        check("sip.probe_contacts", \.sip.probeContacts)
         check("policy", \.policy)
         check("security.network_key_file", \.security.networkKeyFile)
         check("security.network_key", \.security.networkKey)
@@ -120,7 +121,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
     /// values and says that a restart is needed.
     public static let restartKeys: Set<String> = [
         "network", "state_dir", "api.listen", "dht.engine", "dht.port", "sip.enabled", "sip.port",
-        "sip.mode", "sip.registrar", "sip.min_expires", "sip.max_expires", "sip.users", "sip.realm",
+        "sip.mode", "sip.registrar", "sip.min_expires", "sip.max_expires", "sip.users", "sip.realm", "sip.probe_contacts",
         "security.network_key_file", "security.network_key", "security.open", "dht.subnet_limit",
         "relay.mode", "relay.port", "relay.lan_routed",
     ]
@@ -255,9 +256,13 @@ public struct SIPSettings: Hashable, Sendable {
     /// Digest credentials (`[sip.users]`, user = "password"); empty: the link alone admits.
     public var users: [String: String]
     public var realm: String
+    /// Contacts handed out are checked with OPTIONS; dead ones get callers a 480.
+    public var probeContacts: Bool
 
     public init(enabled: Bool, port: UInt16, mode: SIPMode = .redirect, registrar: Bool = true,
-                minimumExpires: Int = 60, maximumExpires: Int = 3_600, users: [String: String] = [:], realm: String = "z2z") {
+                minimumExpires: Int = 60, maximumExpires: Int = 3_600, users: [String: String] = [:], realm: String = "z2z",
+                probeContacts: Bool = true) {
+        self.probeContacts = probeContacts
         self.enabled = enabled
         self.port = port
         self.mode = mode

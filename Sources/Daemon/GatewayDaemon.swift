@@ -198,7 +198,8 @@ public struct GatewayDaemon: Sendable {
         }
         return SIPRouting(mode: config.sip.mode == .proxy ? .proxy : .redirect,
                           identity: SIPNodeIdentity(hosts: interfaces.hosts, port: config.sip.port),
-                          localNetworks: interfaces.networks, registrar: registrar)
+                          localNetworks: interfaces.networks, registrar: registrar,
+                          probing: config.sip.probeContacts ? ContactProber.Configuration() : nil)
     }
 
     /// The network key (`SecuritySettings`): read, or created on the first start; nil in open

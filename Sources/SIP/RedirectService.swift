@@ -46,10 +46,13 @@ public struct RedirectService: Sendable {
     private var redirectedContacts = RecentTransactions()
     /// The phones registered here (`routing.registrar`).
     public private(set) var registrar: Registrar?
+    /// Whether the contacts handed out still answer (`routing.probing`).
+    public private(set) var prober: ContactProber?
 
     public init(configuration: Configuration = Configuration(), now: ContinuousClock.Instant = .now) {
         self.configuration = configuration
         self.registrar = configuration.routing?.registrar.map { Registrar(configuration: $0, started: now) }
+        self.prober = configuration.routing?.probing.map { ContactProber(configuration: $0) }
     }
 
     /// Frames and handles one datagram, or one message cut from a stream.
@@ -73,7 +76,9 @@ public struct RedirectService: Sendable {
             guard let routing = configuration.routing else { return .drop(rejection: .responseIgnored) }
             switch StatelessProxy(identity: routing.identity).route(response: message, limits: configuration.limits) {
             case .relay(let outbound): return .forward(outbound)
-            case .own(let branch, let statusCode): return .probeAnswer(branch: branch, statusCode: statusCode)
+            case .own(let branch, let statusCode):
+                prober?.answered(branch: branch, now: now)
+                return .probeAnswer(branch: branch, statusCode: statusCode)
             case .drop(let rejection): return .drop(rejection: rejection)
             }
         }
@@ -165,6 +170,9 @@ public struct RedirectService: Sendable {
             if toUs, var registrar {
                 let outcome = registrar.register(request, from: source, now: now)
                 self.registrar = registrar
+                for case .bound(_, let contacts) in outcome.changes {
+                    for case .sip(let contact) in contacts.map(\.uri) { prober?.track(contact, now: now) }
+                }
                 let response = respond(to: request, status: outcome.status, from: source,
                                        extra: outcome.headers.map { ($0.name, $0.value) })
                 return .registered(response, changes: outcome.changes, refusal: outcome.refusal)
@@ -209,10 +217,20 @@ public struct RedirectService: Sendable {
     public mutating func complete(_ query: RedirectQuery, contacts: [SIPContact], now: ContinuousClock.Instant) -> RedirectStep {
         guard let routing = configuration.routing else { return .respond(answer(query, contacts: contacts), rejection: nil) }
         let proxy = StatelessProxy(identity: routing.identity, defaultMaxForwards: configuration.defaultMaxForwards)
-        let usable = contacts.filter { contact in
+        let permitted = contacts.filter { contact in
             guard case .sip(let uri) = contact.uri else { return !query.requiresSecureContacts }
             return !query.requiresSecureContacts || uri.isSecure
         }
+        // Contacts that stopped answering OPTIONS are not handed out; if that was all of them,
+        // the callee is known but unreachable now: 480 (RFC 3261 §21.4.18).
+        let usable = permitted.filter { contact in
+            guard case .sip(let uri) = contact.uri else { return true }
+            return prober?.health(of: SIPHop(uri)) != .dead
+        }
+        if usable.isEmpty, !permitted.isEmpty {
+            return .respond(respond(to: query.request, status: SIPStatus.temporarilyUnavailable, from: query.source), rejection: nil)
+        }
+        for case .sip(let uri) in usable.map(\.uri) { prober?.track(uri, now: now) }
         if routing.mode == .proxy || query.request.method == .cancel,
            let target = usable.lazy.compactMap({ if case .sip(let uri) = $0.uri { uri } else { nil } }).first {
             return forward(query.request, proxy: proxy, from: query.source, to: target)
@@ -234,6 +252,20 @@ public struct RedirectService: Sendable {
         let changes = registrar.expire(now: now)
         self.registrar = registrar
         return changes
+    }
+
+    /// The periodic work: probes to send, registrations expired, and the bindings of phones
+    /// that stopped answering removed (they are withdrawn from the link like an unregister).
+    public mutating func tick(now: ContinuousClock.Instant) -> (probes: [SIPOutbound], changes: [RegistrarChange]) {
+        var changes = expireRegistrations(now: now)
+        guard let routing = configuration.routing, var prober else { return ([], changes) }
+        let tick = prober.tick(now: now, identity: routing.identity)
+        self.prober = prober
+        if var registrar, !tick.died.isEmpty {
+            for hop in tick.died { changes += registrar.remove(at: hop) }
+            self.registrar = registrar
+        }
+        return (tick.probes, changes)
     }
 
     /// Completes a lookup: `302` with the contacts, or `404` when there are none (that may be used).

@@ -77,6 +77,11 @@ public final class SIPServer: Sendable {
         self.onRegistrations = onRegistrations
     }
 
+    /// The contacts being probed and their health (empty when not running or not probing).
+    public func contacts() -> [ContactProber.Entry] {
+        running.withLock { $0 }?.contacts() ?? []
+    }
+
     /// The registrar's bindings now (empty when not running or without registrar).
     public func registrations() -> [SIPAddressOfRecord: [Registrar.Binding]] {
         running.withLock { $0 }?.registrations() ?? [:]
@@ -137,13 +142,13 @@ public final class SIPServer: Sendable {
         onReady(addresses)
         running.withLock { $0 = core }
         defer { running.withLock { $0 = nil } }
-        let expiring = configuration.redirect.routing?.registrar != nil
+        let ticking = configuration.redirect.routing.map { $0.registrar != nil || $0.probing != nil } ?? false
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
-                if expiring {
+                if ticking {
                     group.addTask {
-                        // Registrations expire to the second; the changes are announced at once.
-                        while (try? await Task.sleep(for: .seconds(1))) != nil { core.expireRegistrations() }
+                        // Probes and expiries are due to the quarter second; changes are announced at once.
+                        while (try? await Task.sleep(for: .milliseconds(250))) != nil { core.tick() }
                     }
                 }
                 for await job in jobs {

@@ -47,11 +47,17 @@ final class SIPServerCore: Sendable {
         service.withLock { $0 = RedirectService(configuration: redirect) }
     }
 
-    /// Drops registrations whose time is up and reports the changes.
-    func expireRegistrations() {
+    /// The periodic work: expired registrations, contact probes, dead phones' bindings.
+    func tick() {
         let now = ContinuousClock.now
-        let changes = service.withLock { $0.expireRegistrations(now: now) }
+        let (probes, changes) = service.withLock { $0.tick(now: now) }
+        for probe in probes { send(probe, counted: false) }
         if !changes.isEmpty { onRegistrations(changes) }
+    }
+
+    /// The contacts being probed and their health.
+    func contacts() -> [ContactProber.Entry] {
+        service.withLock { ($0.prober?.entries.values).map(Array.init) ?? [] }
     }
 
     /// The registrar's bindings now.
@@ -90,7 +96,7 @@ final class SIPServerCore: Sendable {
             send(response, reply)
             if !changes.isEmpty { onRegistrations(changes) }
         case .probeAnswer:
-            metrics.acknowledged()
+            metrics.probeAnswered()
         }
     }
 
@@ -110,13 +116,13 @@ final class SIPServerCore: Sendable {
 
     /// Sends a forwarded request or relayed response from the UDP socket. Only IP hops: a name
     /// would need a resolver call on the event loop.
-    func send(_ outbound: SIPOutbound) {
+    func send(_ outbound: SIPOutbound, counted: Bool = true) {
         guard let (channel, ipv6) = datagrams.withLock({ $0 }),
               let address = Self.socketAddress(outbound.hop, ipv6: ipv6) else {
-            metrics.forwardFailed()
+            if counted { metrics.forwardFailed() }
             return
         }
-        metrics.forwarded()
+        if counted { metrics.forwarded() } else { metrics.probed() }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: outbound.bytes)), promise: nil)
     }
 

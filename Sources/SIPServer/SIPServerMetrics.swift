@@ -24,6 +24,9 @@ public final class SIPServerMetrics: Sendable {
         /// REGISTERs accepted, and refused by reason.
         public var registrations = 0
         public var registrationRefusals: [String: Int] = [:]
+        /// OPTIONS probes sent to contacts, and answers received.
+        public var probesSent = 0
+        public var probeAnswers = 0
 
         public var lookupsInFlight: Int { lookupsStarted - lookupsFinished }
         public var totalResponses: Int { responses.values.reduce(0, +) }
@@ -41,6 +44,8 @@ public final class SIPServerMetrics: Sendable {
     func connectionAccepted() { state.withLock { $0.connectionsAccepted += 1 } }
     func connectionRefused() { state.withLock { $0.connectionsRefused += 1 } }
     func forwarded() { state.withLock { $0.forwarded += 1 } }
+    func probed() { state.withLock { $0.probesSent += 1 } }
+    func probeAnswered() { state.withLock { $0.probeAnswers += 1 } }
     func forwardFailed() { state.withLock { $0.forwardFailures += 1 } }
     func registration(refusal: String?) {
         state.withLock { state in

@@ -63,6 +63,18 @@ import Testing
             let aliceSummary = alice.output.last { $0.contains("EX=BareSip;") } ?? "-"
             print("phones: call bob@\(gatewayTwo) → \(bobAddress): RTP datagrams received by alice \(rtp.0), by bob \(rtp.1); \(aliceSummary)")
             await alice.stop()
+
+            // Bob's phone unplugged, no goodbye: the gateways' OPTIONS go unanswered, and within
+            // 15 s a call to bob gets 480 (the contact is known dead) or 404 (the registrar
+            // dropped the binding and island 2's import went with it).
+            let unplugged = ContinuousClock.now
+            try await bed.link(.i(1, h: 2), up: false)
+            let refused = try await pollValue(timeout: .seconds(25), every: .milliseconds(250), "480 or 404 for bob") { () -> (String, Duration)? in
+                let answer = try await SIPIntegrationTests.invite(bed, from: .i(2, h: 2), to: gatewayTwo, aor: "bob@\(gatewayTwo)")
+                return answer.hasPrefix("SIP/2.0 480") || answer.hasPrefix("SIP/2.0 404") ? (answer, unplugged.duration(to: .now)) : nil
+            }
+            #expect(refused.1 <= .seconds(15), "\(refused.0) after \(refused.1)")
+            print("phones: unplugged bob: '\(refused.0)' after \(refused.1)")
             await bob.stop()
             for gateway in gateways { await gateway.process.stop() }
         }

@@ -19,7 +19,7 @@ import Testing
             // The UA itself: sipp's built-in UAS on the announced port.
             let uaAddress = bed.address(of: .i(3, h: 2)).v4
             let uas = try bed.spawn(.i(3, h: 2), ["bash", "-c",
-                "mkdir -p \(bed.directory)/sipp-uas && cd \(bed.directory)/sipp-uas && exec sipp -sn uas -i \(uaAddress) -p 5070 -m 1 -nostdin"])
+                "mkdir -p \(bed.directory)/sipp-uas && cd \(bed.directory)/sipp-uas && exec sipp -sn uas -aa -i \(uaAddress) -p 5070 -m 1 -nostdin"])
             let ua = try bed.spawn(.i(3, h: 2), [
                 "avahi-publish", "-s", "sip:alice@example.org Alice's desk phone", "_sipuri._udp", "5070",
                 "txtvers=1", "name=Alice Example", "contact=<sip:alice@alice-desk.local:5070>;audio",

@@ -49,16 +49,30 @@ public struct SIPNodeIdentity: Hashable, Sendable {
     public func isUs(_ uri: SIPURI) -> Bool { isUs(uri.host, port: uri.port) }
 
     /// The sent-by host for a Via toward `hop`: an own address of the hop's family, so the
-    /// response can come back; any own host otherwise.
+    /// response can come back (loopback only toward loopback); any own address otherwise.
     public func viaHost(toward hop: SIPHost) -> SIPHost? {
         let ordered = hosts.sorted { $0.description < $1.description }
-        let sameFamily = ordered.first { own in
+        let candidates = ordered.filter { Self.isLoopback($0) == Self.isLoopback(hop) && !Self.isLinkLocal($0) }
+        let sameFamily = candidates.first { own in
             switch (own, hop) {
             case (.ipv4, .ipv4), (.ipv6, .ipv6): true
             default: false
             }
         }
-        return sameFamily ?? ordered.first { if case .name = $0 { false } else { true } } ?? ordered.first
+        return sameFamily ?? candidates.first { if case .name = $0 { false } else { true } } ?? ordered.first
+    }
+
+    static func isLoopback(_ host: SIPHost) -> Bool {
+        switch host {
+        case .ipv4(let value): value >> 24 == 127
+        case .ipv6(let bytes): bytes == [UInt8](repeating: 0, count: 15) + [1]
+        case .name(let name): name == "localhost"
+        }
+    }
+
+    static func isLinkLocal(_ host: SIPHost) -> Bool {
+        if case .ipv6(let bytes) = host, bytes.count == 16 { return bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 }
+        return false
     }
 }
 

@@ -18,15 +18,19 @@ public struct SIPRouting: Hashable, Sendable {
     public var registrar: Registrar.Configuration?
     /// How long a contact handed out in a `302` stays forwardable.
     public var contactMemory: Duration
+    /// Live contacts (OPTIONS probes); nil: contacts are handed out unchecked.
+    public var probing: ContactProber.Configuration?
 
     public init(
         mode: Mode = .redirect, identity: SIPNodeIdentity, localNetworks: [SIPSubnet] = [],
-        registrar: Registrar.Configuration? = nil, contactMemory: Duration = .seconds(3_600)
+        registrar: Registrar.Configuration? = nil, contactMemory: Duration = .seconds(3_600),
+        probing: ContactProber.Configuration? = nil
     ) {
         self.mode = mode
         self.identity = identity
         self.localNetworks = localNetworks
         self.registrar = registrar
         self.contactMemory = contactMemory
+        self.probing = probing
     }
 }

@@ -165,6 +165,21 @@ public struct Registrar: Sendable {
         return alive.isEmpty ? .unbound(aor) : .bound(aor, alive.map(\.sipContact))
     }
 
+    /// Removes every binding on this hop (the phone stopped answering OPTIONS).
+    public mutating func remove(at hop: SIPHop) -> [RegistrarChange] {
+        var changes: [RegistrarChange] = []
+        for aor in bindings.keys.sorted() {
+            guard let current = bindings[aor] else { continue }
+            let kept = current.filter { binding in
+                if case .sip(let uri) = binding.contact.uri { SIPHop(uri) != hop } else { true }
+            }
+            guard kept.count != current.count else { continue }
+            bindings[aor] = kept.isEmpty ? nil : kept
+            changes.append(kept.isEmpty ? .unbound(aor) : .bound(aor, kept.map(\.sipContact)))
+        }
+        return changes
+    }
+
     /// The earliest instant a binding expires, for the adapter's timer.
     public var nextExpiry: ContinuousClock.Instant? { bindings.values.flatMap { $0.map(\.expires) }.min() }
 
