@@ -20,6 +20,7 @@ import SIP
 import SIPServer
 import StateStore
 import Transport
+import Z2ZAPI
 
 /// z2zd put together: the state directory, the DHT peer on the gateway's UDP port (which
 /// also carries the island's heartbeats), the rendezvous engine (`dht.engine`: the native
@@ -137,6 +138,7 @@ public struct GatewayDaemon: Sendable {
                             onRegistrations: { changed.yield($0) }) { addressOfRecord in
                 await status.lookUp(addressOfRecord)
             }
+            if let sip { status.readSIPService { Self.sipServiceState(sip) } }
         }
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain,
                                      listener: listener, sip: sip, registrations: registrations,
@@ -200,6 +202,20 @@ public struct GatewayDaemon: Sendable {
                           identity: SIPNodeIdentity(hosts: interfaces.hosts, port: config.sip.port),
                           localNetworks: interfaces.networks, registrar: registrar,
                           probing: config.sip.probeContacts ? ContactProber.Configuration() : nil)
+    }
+
+    /// The registrar's bindings and the contact checks, for `z2z sip`.
+    static func sipServiceState(_ sip: SIPServer) -> SIPServiceState {
+        let now = ContinuousClock.now
+        let registrations = sip.registrations().sorted { $0.key < $1.key }.flatMap { aor, bindings in
+            bindings.map { SIPRegistrationInfo(addressOfRecord: "\(aor)", contact: $0.sipContact.description,
+                                               expiresInSeconds: Int(max(0, ($0.expires - now).components.seconds))) }
+        }
+        let checks = sip.contacts().sorted { $0.uri.description < $1.uri.description }.map { entry in
+            SIPContactCheckInfo(contact: entry.uri.description, health: entry.health.rawValue, misses: entry.misses,
+                                lastAnswerSecondsAgo: entry.lastAnswer.map { (now - $0) / .seconds(1) })
+        }
+        return SIPServiceState(registrations: registrations, contactChecks: checks)
     }
 
     /// The network key (`SecuritySettings`): read, or created on the first start; nil in open

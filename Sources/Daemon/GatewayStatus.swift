@@ -23,6 +23,8 @@ public final class GatewayStatus: GatewayStateSource {
     private let explainTimeout: Duration
     /// What the leaders' relay carried (nil: it runs none).
     private let relayMetrics: (@Sendable () -> RelayMetricsSnapshot)?
+    /// The SIP service's registrations and contact checks, once it exists.
+    private let sipServiceState = Mutex<(@Sendable () -> SIPServiceState)?>(nil)
 
     public init(driver: GatewayDriver, rendezvous: any Rendezvous, network: String, metrics: GatewayMetrics? = nil,
                 explainTimeout: Duration = .seconds(3), relayMetrics: (@Sendable () -> RelayMetricsSnapshot)? = nil) {
@@ -53,6 +55,13 @@ public final class GatewayStatus: GatewayStateSource {
     public func services() async -> [ServiceJSON] { StatusReport.services(await driver.snapshot().view) }
 
     public func sipAgents() async -> [SIPAgentInfo] { StatusReport.sipAgents(await driver.snapshot().view) }
+
+    public func sipService() async -> SIPServiceState { sipServiceState.withLock { $0 }?() ?? SIPServiceState() }
+
+    /// Where `sipService()` reads from (the SIP server is made after this status).
+    public func readSIPService(from read: @escaping @Sendable () -> SIPServiceState) {
+        sipServiceState.withLock { $0 = read }
+    }
 
     /// The contacts for `addressOfRecord`: held here (`SIPDirectory`), else — for a leader,
     /// which takes part in the rendezvous — from one DHT get on the AoR's own key.

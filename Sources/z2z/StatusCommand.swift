@@ -116,7 +116,25 @@ struct SIP: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonConnection
 
     func run() async throws {
-        try await daemon.show(APIPaths.sip, as: SIPResponse.self) { Self.render($0.agents) }
+        try await daemon.show(APIPaths.sip, as: SIPResponse.self) { response in
+            var text = Self.render(response.agents)
+            if let registrations = response.registrations, !registrations.isEmpty {
+                var table = TextTable("REGISTERED AOR", "CONTACT", "EXPIRES IN")
+                for registration in registrations {
+                    table.add(registration.addressOfRecord, registration.contact, "\(registration.expiresInSeconds) s")
+                }
+                text += "\n" + table.rendered
+            }
+            if let checks = response.contactChecks, !checks.isEmpty {
+                var table = TextTable("CHECKED CONTACT", "HEALTH", "MISSES", "LAST ANSWER")
+                for check in checks {
+                    table.add(check.contact, check.health, "\(check.misses)",
+                              check.lastAnswerSecondsAgo.map { String(format: "%.1f s ago", $0) } ?? "never")
+                }
+                text += "\n" + table.rendered
+            }
+            return text
+        }
     }
 
     static func render(_ agents: [SIPAgentInfo]) -> String {

@@ -40,6 +40,12 @@ import Testing
             #expect(browse.contains("sip\\058bob\\064") && browse.contains("\"contact=<sip:bob") && browse.contains("@\(bobAddress):5060>"),
                     "\(browse)")
 
+            // `z2z sip` on island 1 lists the registration.
+            let registered = try await Self.sip(bed, .i(1, h: 1))
+            let registrations = registered["registrations"] as? [[String: Any]] ?? []
+            #expect(registrations.contains { $0["aor"] as? String == "sip:bob@\(gatewayOne)" && ($0["contact"] as? String)?.contains("@\(bobAddress):5060") == true },
+                    "\(registered)")
+
             let alice = try Self.baresip(
                 bed, .i(2, h: 2), name: "alice",
                 account: "<sip:alice@\(gatewayTwo)>;regint=60;outbound=\"sip:\(gatewayTwo);lr\"",
@@ -63,6 +69,12 @@ import Testing
             let aliceSummary = alice.output.last { $0.contains("EX=BareSip;") } ?? "-"
             print("phones: call bob@\(gatewayTwo) → \(bobAddress): RTP datagrams received by alice \(rtp.0), by bob \(rtp.1); \(aliceSummary)")
             await alice.stop()
+            // Island 2's gateway checks the contact it handed out; `z2z sip` shows it alive.
+            let checked = try await pollValue(timeout: .seconds(15), every: .milliseconds(500), "bob's contact checked alive") { () -> [String: Any]? in
+                let checks = try await Self.sip(bed, .i(2, h: 1))["contact_checks"] as? [[String: Any]] ?? []
+                return checks.first { ($0["contact"] as? String)?.contains("@\(bobAddress):5060") == true && $0["health"] as? String == "alive" }
+            }
+            print("phones: island 2 checks \(checked)")
 
             // Bob's phone unplugged, no goodbye: the gateways' OPTIONS go unanswered, and within
             // 15 s a call to bob gets 480 (the contact is known dead) or 404 (the registrar
@@ -112,6 +124,12 @@ import Testing
         try config.write(toFile: "\(directory)/config", atomically: true, encoding: .utf8)
         try (account + "\n").write(toFile: "\(directory)/accounts", atomically: true, encoding: .utf8)
         return try bed.spawn(host, ["stdbuf", "-oL", "baresip", "-4", "-s", "-f", directory] + commands.flatMap { ["-e", $0] })
+    }
+
+    /// `z2z sip --json` on a gateway's host, decoded loosely.
+    static func sip(_ bed: Testbed, _ host: HostRef) async throws -> [String: Any] {
+        let output = try await bed.runChecked(host, [try BuildProducts.executable("z2z"), "sip", "--json"], timeout: .seconds(10))
+        return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
     }
 
     /// UDP datagrams the host's namespace received so far (`Udp: InDatagrams` of /proc/net/snmp).

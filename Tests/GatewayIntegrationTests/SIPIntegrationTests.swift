@@ -11,15 +11,18 @@ import Testing
     @Test(.timeLimit(.minutes(2)), arguments: Engine.allCases)
     func anAoRAnnouncedOnOneIslandIsRedirectedToFromAnotherAndGoneWithIt(engine: Engine) async throws {
         try await Testbed.with(islands: 3, hosts: 2) { bed in
+            // sipp's built-in UAS would take the gateway's OPTIONS probes for its one call (-m 1):
+            // live-contact checks are PhoneIntegrationTests' business.
             let gateways = [
-                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(3, h: 1), engine: engine),
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(3, h: 1), config: "[sip]\nprobe_contacts = false\n",
+                                  engine: engine),
                 try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), engine: engine),
                 try Gateway.start(bed, .i(3, h: 1), island: "three", seed: .i(1, h: 1), engine: engine),
             ]
             // The UA itself: sipp's built-in UAS on the announced port.
             let uaAddress = bed.address(of: .i(3, h: 2)).v4
             let uas = try bed.spawn(.i(3, h: 2), ["bash", "-c",
-                "mkdir -p \(bed.directory)/sipp-uas && cd \(bed.directory)/sipp-uas && exec sipp -sn uas -aa -i \(uaAddress) -p 5070 -m 1 -nostdin"])
+                "mkdir -p \(bed.directory)/sipp-uas && cd \(bed.directory)/sipp-uas && exec sipp -sn uas -i \(uaAddress) -p 5070 -m 1 -nostdin"])
             let ua = try bed.spawn(.i(3, h: 2), [
                 "avahi-publish", "-s", "sip:alice@example.org Alice's desk phone", "_sipuri._udp", "5070",
                 "txtvers=1", "name=Alice Example", "contact=<sip:alice@alice-desk.local:5070>;audio",
