@@ -162,6 +162,45 @@ public struct SIPAnnouncement: Hashable, Sendable {
         }
     }
 
+    /// The TXT an importing gateway publishes for a UA of another island (`original`: the
+    /// service as its own island sees it; `addresses` and `port`: where the import points).
+    /// A TXT `contact` on a `.local` name or link-local address, which this island cannot
+    /// resolve, becomes the UA's user at the first of those addresses (feature parameters
+    /// kept); a plain `_sip` service whose AoR came from TXT `user` and its own host gets `aor`,
+    /// since its host name here is synthesized. Everything else stays byte for byte, as does
+    /// a TXT that does not read as a UA.
+    public static func importedTXT(of original: ServiceInstance, publishedAt addresses: [IPAddress], port: UInt16) -> TXTRecord {
+        guard let announcement = try? SIPAnnouncement(service: original) else { return original.txt }
+        var replacements: [String: String] = [:]
+        if let contact = announcement.contact, isLinkScoped(contact.host) {
+            var here = original
+            here.addresses = addresses
+            here.port = port
+            if let routable = announcement.contacts(for: here).first, case .sip(let uri) = routable.uri {
+                replacements["contact"] = "<\(uri)>" + announcement.capabilities.map { ";" + $0.description }.joined()
+            }
+        }
+        let namedByURI = original.name.value.lowercased().hasPrefix("sip:") || original.name.value.lowercased().hasPrefix("sips:")
+        if announcement.style == .plain, !namedByURI, original.txt["aor"] == nil {
+            replacements["aor"] = announcement.addressOfRecord.description
+        }
+        guard !replacements.isEmpty else { return original.txt }
+        var entries: [TXTEntry] = []
+        for entry in original.txt.entries {
+            if let text = replacements.removeValue(forKey: entry.key.lowercased()) {
+                guard let replaced = try? TXTEntry(key: entry.key, text: text) else { return original.txt }
+                entries.append(replaced)
+            } else {
+                entries.append(entry)
+            }
+        }
+        for (key, text) in replacements.sorted(by: { $0.key < $1.key }) {
+            guard let added = try? TXTEntry(key: key, text: text) else { return original.txt }
+            entries.append(added)
+        }
+        return (try? TXTRecord(entries: entries)) ?? original.txt
+    }
+
     static func isLinkScoped(_ host: SIPHost) -> Bool {
         switch host {
         case .name(let name): return name.hasSuffix(".local") || name.hasSuffix(".local.")
