@@ -4,7 +4,8 @@ import Testing
 
 /// Real phones (baresip) set up the way phones usually are, on two islands.
 ///
-/// Bob's phone on island 1 only registers with its island's gateway (no mDNS of its own);
+/// Bob's phone on island 1 only registers with its island's gateway (no mDNS of its own,
+/// Digest credentials from the gateway's `[sip.users]`);
 /// Alice's phone on island 2 has its gateway as registrar and outbound proxy, and dials
 /// `sip:bob@<island 2's gateway>`. The gateway of island 1 announces Bob's registration as
 /// `_sipuri._udp`, exports it; island 2 imports it with Bob's routable contact; Alice's
@@ -16,7 +17,8 @@ import Testing
     func aPhoneRegisteredOnIslandOneTakesACallFromAPhoneBehindIslandTwosGateway() async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
             let gateways = [
-                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                // Island 1 wants a password: Bob's phone answers the Digest challenge.
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), config: "[sip.users]\nbob = \"secret\"\n"),
                 try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
             ]
             let gatewayOne = bed.address(of: .i(1, h: 1)).v4
@@ -24,9 +26,10 @@ import Testing
             let bobAddress = bed.address(of: .i(1, h: 2)).v4
 
             let bob = try Self.baresip(bed, .i(1, h: 2), name: "bob",
-                                       account: "<sip:bob@\(gatewayOne)>;regint=60;answermode=auto")
-            // The registration, seen from island 1's gateway: the AoR resolves as bob@<gateway>.
+                                       account: "<sip:bob@\(gatewayOne)>;auth_pass=secret;regint=60;answermode=auto")
+            // Challenged (401), then registered.
             try await bob.waitForLine(timeout: .seconds(30)) { $0.contains("binding]") }
+            #expect(bob.output.contains { $0.contains("SIP/2.0 401 Unauthorized") }, "no challenge came first")
 
             // Exported from island 1, imported on island 2: `sip:bob@<island 2's gateway>` gets a
             // 302 to Bob's contact on island 1, which island 2 can reach (no `.local` name).
