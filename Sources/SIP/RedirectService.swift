@@ -233,6 +233,8 @@ public struct RedirectService: Sendable {
         for case .sip(let uri) in usable.map(\.uri) { prober?.track(uri, now: now) }
         if routing.mode == .proxy || query.request.method == .cancel,
            let target = usable.lazy.compactMap({ if case .sip(let uri) = $0.uri { uri } else { nil } }).first {
+            // The dialog's ACK and BYE go to this contact: forwardable from now on.
+            redirectedContacts.insert(SIPHop(target).description, now: now, capacity: configuration.inviteMemoryCapacity)
             return forward(query.request, proxy: proxy, from: query.source, to: target)
         }
         if usable.isEmpty, query.routed, !query.byUser {
