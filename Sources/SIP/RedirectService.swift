@@ -159,13 +159,7 @@ public struct RedirectService: Sendable {
         let routed = proxy.topRouteNamesUs(request)
         let local = routing.localNetworks.contains { $0.contains(source.host) }
         guard case .sip(let uri) = request.requestURI else { return nil }
-        // A stateless node cannot carry a response back onto a TCP connection: proxy UDP only.
-        guard source.transport == .udp || request.method == .register else { return nil }
         let toUs = routing.identity.isUs(uri)
-        // Loose routing onward: more Route entries after ours (§16.4, §16.6 step 6).
-        if routed, routes.count > 1 {
-            return forward(request, proxy: proxy, from: source)
-        }
         if request.method == .register {
             if toUs, var registrar {
                 let outcome = registrar.register(request, from: source, now: now)
@@ -177,10 +171,10 @@ public struct RedirectService: Sendable {
                                        extra: outcome.headers.map { ($0.name, $0.value) })
                 return .registered(response, changes: outcome.changes, refusal: outcome.refusal)
             }
-            if routed, local, !toUs { return forward(request, proxy: proxy, from: source) }
+            if routed, local, !toUs, source.transport == .udp { return forward(request, proxy: proxy, from: source) }
             return nil
         }
-        if toUs {
+        if toUs, routes.count <= 1 {
             if request.method == .ack { return .drop(rejection: nil) }
             guard uri.userBytes != nil else {
                 // The gateway itself: phones ping their proxy with OPTIONS (keep-alive).
@@ -190,12 +184,19 @@ public struct RedirectService: Sendable {
             }
             return redirect(request, from: source, now: now, routed: routed, byUser: true)
         }
+        // A stateless node cannot carry a response back onto a TCP connection: proxy UDP only.
+        guard source.transport == .udp else { return nil }
+        // Loose routing onward: more Route entries after ours (§16.4, §16.6 step 6), for the
+        // island's phones only (anyone else could bounce requests anywhere through us).
+        if routed, routes.count > 1, local {
+            return forward(request, proxy: proxy, from: source)
+        }
         let hop = SIPHop(uri)
         let known = redirectedContacts.contains(hop.description, now: now, memory: routing.contactMemory)
             || registrar?.hasContact(at: hop) == true
         // In-dialog requests, ACKs and CANCELs of forwarded INVITEs, and requests to a contact
         // this gateway handed out or registered go to the Request-URI.
-        if known || (routed && (request.to.tag != nil || request.method == .ack)) {
+        if known || (routed && local && (request.to.tag != nil || request.method == .ack)) {
             return forward(request, proxy: proxy, from: source)
         }
         if request.method == .ack { return routed && local ? forward(request, proxy: proxy, from: source) : .drop(rejection: nil) }
@@ -231,13 +232,14 @@ public struct RedirectService: Sendable {
             return .respond(respond(to: query.request, status: SIPStatus.temporarilyUnavailable, from: query.source), rejection: nil)
         }
         for case .sip(let uri) in usable.map(\.uri) { prober?.track(uri, now: now) }
-        if routing.mode == .proxy || query.request.method == .cancel,
+        // Over TCP a stateless proxy could not carry the response back: those get the 302.
+        if routing.mode == .proxy || query.request.method == .cancel, query.source.transport == .udp,
            let target = usable.lazy.compactMap({ if case .sip(let uri) = $0.uri { uri } else { nil } }).first {
             // The dialog's ACK and BYE go to this contact: forwardable from now on.
             redirectedContacts.insert(SIPHop(target).description, now: now, capacity: configuration.inviteMemoryCapacity)
             return forward(query.request, proxy: proxy, from: query.source, to: target)
         }
-        if usable.isEmpty, query.routed, !query.byUser {
+        if usable.isEmpty, query.routed, !query.byUser, query.source.transport == .udp {
             return forward(query.request, proxy: proxy, from: query.source)
         }
         for contact in usable {

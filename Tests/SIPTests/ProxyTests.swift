@@ -260,4 +260,33 @@ import Testing
         }
         #expect(outbound.hop == SIPHop(host: .ipv4(0x0a00_0205), port: 5062))
     }
+
+    @Test func strangersCannotBounceRequestsThroughTheGateway() throws {
+        var service = Self.service()
+        // In-dialog, routed through us, to a target the gateway never handed out.
+        let bye = Self.request("BYE", uri: "sip:victim@198.51.100.9", toTag: "t")
+        guard case .respond(let refused, _) = service.receive(bye, from: Self.stranger, now: Self.start) else {
+            Issue.record("a stranger's BYE must not be forwarded"); return
+        }
+        #expect(refused.statusCode == 405)
+        // A Route set through us to somewhere else.
+        let onward = Self.request("INVITE", uri: "sip:victim@198.51.100.9", route: "<sip:10.0.2.1;lr>, <sip:198.51.100.9;lr>")
+        if case .forward = service.receive(onward, from: Self.stranger, now: Self.start) { Issue.record("forwarded for a stranger") }
+        // The same for a phone of the link is fine.
+        guard case .forward = service.receive(bye, from: Self.phone, now: Self.start) else { Issue.record("not forwarded"); return }
+    }
+
+    @Test func overTCPTheUserAtTheGatewayIsStillLookedUpButNotProxied() throws {
+        var service = Self.service(.proxy)
+        let tcp = SIPSource(host: Self.phone.host, port: 5062, transport: .tcp)
+        guard case .lookup(let query) = service.receive(Self.request("INVITE", uri: "sip:alice@10.0.2.1", route: nil), from: tcp,
+                                                        now: Self.start) else {
+            Issue.record("no lookup"); return
+        }
+        #expect(query.byUser)
+        guard case .respond(let response, _) = service.complete(query, contacts: [Self.aliceContact], now: Self.start) else {
+            Issue.record("a TCP request cannot be proxied statelessly: 302 instead"); return
+        }
+        #expect(response.statusCode == 302)
+    }
 }

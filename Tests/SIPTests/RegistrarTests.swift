@@ -118,6 +118,14 @@ import Testing
                                        from: Self.phone, now: Self.start + .seconds(400))
         #expect(stale.status == 401 && stale.refusal == "stale_nonce")
         #expect(stale.headers.first?.value.contains("stale=true") == true)
+        // Bob's password does not register carol.
+        let carol = try SIPRequest(try SIPMessage.parse(Fixtures.message([
+            "REGISTER sip:10.0.2.1 SIP/2.0", "Via: SIP/2.0/UDP 10.0.2.5:5062;branch=z9hG4bKc", "Max-Forwards: 70",
+            "To: <sip:carol@10.0.2.1>", "From: <sip:carol@10.0.2.1>;tag=c", "Call-ID: c", "CSeq: 1 REGISTER",
+            "Contact: <sip:carol@10.0.2.5:5062>", "Authorization: \(authorization("secret", nonce: nonce))", "Content-Length: 0",
+        ].joined(separator: "\r\n"))))
+        let mismatch = registrar.register(carol, from: Self.phone, now: Self.start + .seconds(13))
+        #expect(mismatch.status == 403 && mismatch.refusal == "user_mismatch")
         // A forged nonce is refused.
         let forged = registrar.register(try Self.register(cseq: 5, authorization: authorization("secret", nonce: "12.deadbeef")),
                                         from: Self.phone, now: Self.start + .seconds(13))

@@ -81,17 +81,19 @@ public struct Registrar: Sendable {
         guard configuration.localNetworks.contains(where: { $0.contains(source.host) }) else {
             return refuse(SIPStatus.forbidden, "source_not_local")
         }
+        guard case .sip(let toURI) = request.to.uri else { return refuse(SIPStatus.notFound, "aor_not_sip") }
         if let authentication = configuration.authentication, !authentication.credentials.isEmpty {
             let values = request.message.fields(.authorization).map(\.value)
             switch authentication.verify(values, method: request.method, age: now - started) {
-            case .success: break
+            case .success(let user):
+                // A password admits its own user's AoR only (no third-party registrations).
+                guard toURI.user == user else { return refuse(SIPStatus.forbidden, "user_mismatch") }
             case .failure(let failure):
                 let challenge = authentication.challenge(age: now - started, stale: failure == .staleNonce)
                 return Outcome(status: SIPStatus.unauthorized, headers: [.init(name: "WWW-Authenticate", value: challenge)],
                                changes: [], refusal: failure.reason)
             }
         }
-        guard case .sip(let toURI) = request.to.uri else { return refuse(SIPStatus.notFound, "aor_not_sip") }
         let aor = SIPAddressOfRecord(toURI)
         let headerExpires = request.message.fields(.expires).first.flatMap { SIPBytes.decimal($0.value.utf8, maximum: UInt64(UInt32.max)) }
         expire(aor, now: now)
