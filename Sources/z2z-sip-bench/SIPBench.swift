@@ -27,6 +27,8 @@ struct SIPBench {
         var sipp = "/usr/bin/sipp"
         var mode = "redirect"
         var uasPort = 5098
+        /// `--mode direct` through another proxy on 127.0.0.1 (Kamailio, for comparison).
+        var externalProxyPort: Int?
 
         var scenarioPath: String {
             if let scenario { return scenario }
@@ -48,6 +50,8 @@ struct SIPBench {
               --mode       redirect (302, default), proxy (calls through the server to a sipp UAS),
                            direct (the same calls without the server), register (REGISTER)
               --uas-port   port of the sipp UAS for proxy and direct (default 5098)
+              --external-proxy PORT   with --mode direct: send the calls through another proxy on
+                           127.0.0.1:PORT instead (e.g. Kamailio forwarding to the UAS)
             Run from the repository root (the scenario path is relative to it).
             """
 
@@ -66,6 +70,7 @@ struct SIPBench {
                     guard ["redirect", "proxy", "direct", "register"].contains(value) else { throw BenchError.usage("--mode: '\(value)'") }
                     mode = value
                 case "--uas-port": uasPort = try Self.number(value, flag)
+                case "--external-proxy": externalProxyPort = try Self.number(value, flag)
                 default: throw BenchError.usage("unknown option \(flag)")
                 }
             }
@@ -178,7 +183,7 @@ struct SIPBench {
                 }
             }
             let probing = transport == .udp && options.mode == "redirect"
-            let target = options.mode == "direct" ? options.uasPort : port
+            let target = options.mode == "direct" ? (options.externalProxyPort ?? options.uasPort) : port
             for rate in options.rates {
                 let before = handled()
                 let probe = LatencyProbe(port: port, user: "user0")
