@@ -1,6 +1,7 @@
 import API
 import Avahi
 import Config
+import DNSSD
 import DHTRendezvous
 import Foundation
 import Gateway
@@ -128,11 +129,11 @@ public struct GatewayDaemon: Sendable {
         var sip: SIPServer?
         if config.sip.enabled {
             let (changes, changed) = AsyncStream.makeStream(of: [RegistrarChange].self)
-            if config.sip.registrar {
-                let announcing = try AvahiDomain(options: .init(scope: .nothing), logger: Logger(label: "z2z.sip.registrar"))
-                registrations = .init(changes: changes, domain: announcing, announcer: RegistrarAnnouncer(
-                    domain: announcing, port: config.sip.port, gateway: "\(identity.id)", logger: Logger(label: "z2z.sip.registrar")))
-            }
+            // The SIP service's own publications: registrations, and `_sipuri` twins of imported plain `_sip` UAs.
+            let announcing = try AvahiDomain(options: .init(scope: .nothing), logger: Logger(label: "z2z.sip.announcements"))
+            registrations = .init(changes: changes, domain: announcing, announcer: RegistrarAnnouncer(
+                domain: announcing, port: config.sip.port, gateway: "\(identity.id)", logger: Logger(label: "z2z.sip.registrar")),
+                twins: SIPTwinPublisher(domain: announcing, logger: Logger(label: "z2z.sip.twins")))
             sip = SIPServer(configuration: .init(port: Int(config.sip.port), redirect: .init(routing: Self.sipRouting(config))),
                             userLookup: { user in await status.lookUp(user: user) },
                             onRegistrations: { changed.yield($0) }) { addressOfRecord in
@@ -337,6 +338,7 @@ struct GatewayService: Service {
         let changes: AsyncStream<[RegistrarChange]>
         let domain: AvahiDomain
         let announcer: RegistrarAnnouncer
+        let twins: SIPTwinPublisher
     }
     /// The leaders' relay, its port and whether this LAN is routed (`[relay]`), unless off.
     let relay: (GatewayRelay, port: UInt16, lanRouted: Bool)?
@@ -415,11 +417,24 @@ struct GatewayService: Service {
                         inner.addTask {
                             for await changes in registrations.changes { await registrations.announcer.apply(changes) }
                         }
+                        inner.addTask {
+                            // The imports change at the DHT's pace; a look every second is plenty.
+                            repeat {
+                                let view = await driver.snapshot().view
+                                var desired: [ServiceID: Publication] = [:]
+                                if view.isLeading {
+                                    for imported in view.imports.values {
+                                        if let twin = SIPImportTwins.publication(for: imported) { desired[imported.publication.id] = twin }
+                                    }
+                                }
+                                await registrations.twins.reconcile(desired)
+                            } while (try? await Task.sleep(for: .seconds(1))) != nil
+                        }
                         await untilCancelled()
                         await registrations.announcer.withdrawAll()
                         await registrations.domain.shutdown()
                     }
-                    return "the SIP registrar's announcements stopped"
+                    return "the SIP service's announcements stopped"
                 }
             }
             // The first to end ends the others: the driver after its goodbyes, or the socket

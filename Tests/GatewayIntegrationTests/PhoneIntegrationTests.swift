@@ -95,6 +95,39 @@ import Testing
         }
     }
 
+    /// A plain `_sip._udp` UA on island 1 (AoR from TXT `user` and its host) shows on island 2
+    /// as imported (`_sip._udp` with `aor` and a contact island 2 reaches) and as the draft's
+    /// `_sipuri._udp` twin; `sip:carol@<island 2's gateway>` is redirected to it; both go with it.
+    @Test(.timeLimit(.minutes(2)))
+    func aPlainSIPUAIsImportedWithAReachableContactAndADraftFormatTwin() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1), config: "[sip]\nprobe_contacts = false\n"),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), config: "[sip]\nprobe_contacts = false\n"),
+            ]
+            let carolAddress = bed.address(of: .i(1, h: 2)).v4
+            let gatewayTwo = bed.address(of: .i(2, h: 1)).v4
+            let ua = try bed.spawn(.i(1, h: 2), ["avahi-publish", "-s", "Carol's softphone", "_sip._udp", "5070", "user=carol"])
+            try await ua.waitForErrorLine(containing: "Established")
+            let twin = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "carol's _sipuri twin on island 2") { () -> String? in
+                let browse = try await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
+                return browse.split(separator: "\n").first { $0.hasPrefix("=") && $0.contains("contact=<sip:carol@") }.map(String.init)
+            }
+            #expect(twin.contains("\"contact=<sip:carol@\(carolAddress):5070>\"") && twin.contains("sip\\058carol\\064"), "\(twin)")
+            let plain = try await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpkt", "_sip._udp"], timeout: .seconds(20))
+            #expect(plain.contains("\"aor=sip:carol@"), "\(plain)")
+            let redirected = try await SIPIntegrationTests.invite(bed, from: .i(2, h: 2), to: gatewayTwo, aor: "carol@\(gatewayTwo)")
+            #expect(redirected.hasPrefix("SIP/2.0 302") && redirected.contains("sip:carol@\(carolAddress):5070"), "\(redirected)")
+
+            ua.terminate()
+            _ = try await pollValue(timeout: .seconds(20), every: .milliseconds(500), "carol's twin withdrawn") { () -> Bool? in
+                let browse = try await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
+                return browse.contains("contact=<sip:carol@") ? nil : true
+            }
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
     /// A baresip on `host` with its SIP trace on stdout (line-buffered), IPv4 only, a sine as
     /// microphone, no sound card, the RTCP summary at the end of each call, and a UDP console
     /// on 127.0.0.1:5555 that takes the same commands as `-e`.
