@@ -95,6 +95,51 @@ import Testing
         }
     }
 
+    /// The same call over IPv6 only: both phones register and send over IPv6 (`baresip -6`),
+    /// the gateways' dual-stack socket takes REGISTER and INVITE on their IPv6 addresses,
+    /// the 302 names Bob's IPv6 contact, and the gateway forwards and relays over IPv6.
+    @Test(.timeLimit(.minutes(3)))
+    func overIPv6APhoneRegisteredOnIslandOneTakesACallFromIslandTwo() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let gatewayOne = "[\(bed.address(of: .i(1, h: 1)).v6)]"
+            let gatewayTwo = "[\(bed.address(of: .i(2, h: 1)).v6)]"
+            let bobAddress = bed.address(of: .i(1, h: 2)).v6
+            let bob = try Self.baresip(bed, .i(1, h: 2), name: "bob6", account: "<sip:bob@\(gatewayOne)>;regint=60;answermode=auto",
+                                       ipv6: true)
+            try await bob.waitForLine(timeout: .seconds(30)) { $0.contains("binding]") }
+            // Island 2 has imported the registration before Alice dials (a 302 needs it).
+            _ = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "bob's registration on island 2") { () -> Bool? in
+                let browse = try await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
+                return browse.contains("\"contact=<sip:bob") && browse.contains("@[\(bobAddress)]:5060>") ? true : nil
+            }
+            let alice = try Self.baresip(
+                bed, .i(2, h: 2), name: "alice6", account: "<sip:alice@\(gatewayTwo)>;regint=60;outbound=\"sip:\(gatewayTwo);lr\"",
+                commands: ["/dial sip:bob@\(gatewayTwo)"], ipv6: true)
+            try await alice.waitForLine(containing: "Call established", timeout: .seconds(30))
+            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2), ipv6: true),
+                                    Self.udpDatagramsReceived(bed, .i(1, h: 2), ipv6: true))
+            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways over IPv6") { () -> (Int, Int)? in
+                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2), ipv6: true),
+                                     Self.udpDatagramsReceived(bed, .i(1, h: 2), ipv6: true))
+                let received = (now.0 - before.0, now.1 - before.1)
+                return received.0 >= 100 && received.1 >= 100 ? received : nil
+            }
+            let trace = alice.output.joined(separator: "\n")
+            #expect(trace.contains("SIP/2.0 302") && trace.contains("SIP/2.0 180") && trace.contains("SIP/2.0 200"), "\(trace.suffix(3000))")
+            #expect(trace.contains("@[\(bobAddress)]:5060"), "the 302 names Bob's IPv6 contact")
+            _ = try await bed.runChecked(.i(2, h: 2), ["bash", "-c", "echo /hangup > /dev/udp/127.0.0.1/5555"])
+            try await bob.waitForLine(timeout: .seconds(15)) { $0.contains("terminated") || $0.contains("session closed") }
+            print("phones: IPv6 call bob@\(gatewayTwo) → [\(bobAddress)]: RTP datagrams received by alice \(rtp.0), by bob \(rtp.1)")
+            await alice.stop()
+            await bob.stop()
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
     /// A plain `_sip._udp` UA on island 1 (AoR from TXT `user` and its host) shows on island 2
     /// as imported (`_sip._udp` with `aor` and a contact island 2 reaches) and as the draft's
     /// `_sipuri._udp` twin; `sip:carol@<island 2's gateway>` is redirected to it; both go with it.
@@ -131,10 +176,11 @@ import Testing
     /// A baresip on `host` with its SIP trace on stdout (line-buffered), IPv4 only, a sine as
     /// microphone, no sound card, the RTCP summary at the end of each call, and a UDP console
     /// on 127.0.0.1:5555 that takes the same commands as `-e`.
-    static func baresip(_ bed: Testbed, _ host: HostRef, name: String, account: String, commands: [String] = []) throws -> BackgroundProcess {
+    static func baresip(_ bed: Testbed, _ host: HostRef, name: String, account: String, commands: [String] = [],
+                        ipv6: Bool = false) throws -> BackgroundProcess {
         let directory = "\(bed.directory)/baresip-\(name)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let address = bed.address(of: host).v4
+        let address = ipv6 ? "[\(bed.address(of: host).v6)]" : bed.address(of: host).v4
         let config = """
             poll_method epoll
             sip_listen \(address):5060
@@ -159,7 +205,7 @@ import Testing
             """
         try config.write(toFile: "\(directory)/config", atomically: true, encoding: .utf8)
         try (account + "\n").write(toFile: "\(directory)/accounts", atomically: true, encoding: .utf8)
-        return try bed.spawn(host, ["stdbuf", "-oL", "baresip", "-4", "-s", "-f", directory] + commands.flatMap { ["-e", $0] })
+        return try bed.spawn(host, ["stdbuf", "-oL", "baresip", ipv6 ? "-6" : "-4", "-s", "-f", directory] + commands.flatMap { ["-e", $0] })
     }
 
     /// `z2z sip --json` on a gateway's host, decoded loosely.
@@ -168,8 +214,14 @@ import Testing
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
     }
 
-    /// UDP datagrams the host's namespace received so far (`Udp: InDatagrams` of /proc/net/snmp).
-    static func udpDatagramsReceived(_ bed: Testbed, _ host: HostRef) async throws -> Int {
+    /// UDP datagrams the host's namespace received so far (`Udp: InDatagrams` of /proc/net/snmp;
+    /// over IPv6 `Udp6InDatagrams` of /proc/net/snmp6).
+    static func udpDatagramsReceived(_ bed: Testbed, _ host: HostRef, ipv6: Bool = false) async throws -> Int {
+        if ipv6 {
+            let snmp6 = try await bed.runChecked(host, ["cat", "/proc/net/snmp6"])
+            let line = snmp6.split(separator: "\n").first { $0.hasPrefix("Udp6InDatagrams") }
+            return line.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).last }.flatMap { Int($0) } ?? 0
+        }
         let snmp = try await bed.runChecked(host, ["cat", "/proc/net/snmp"])
         let lines = snmp.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
         guard lines.count >= 2 else { return 0 }
