@@ -102,14 +102,19 @@ struct Peers: AsyncParsableCommand {
     }
 }
 
-/// `z2z sip`: the SIP user agents this gateway redirects to.
+/// `z2z sip`: the SIP user agents this gateway redirects to, the phones registered with it,
+/// and the contacts it checks.
 struct SIP: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the SIP user agents this gateway redirects to, by address of record.",
+        abstract: "List the SIP user agents this gateway redirects to, the phones registered with it, and their health.",
         discussion: """
             Every SIP phone announced over DNS-SD (_sipuri._udp, _sip._udp, ...) on this island \
             or imported from another. An INVITE for an AOR listed here, sent to this gateway's \
-            port 5060, is answered 302 with the CONTACT shown; any other AOR gets 404.
+            port 5060, is answered 302 with the CONTACT shown (forwarded to it with \
+            [sip] mode = "proxy"); sip:USER@<this gateway> reaches every AOR with that user; \
+            any other AOR gets 404. Then the phones registered with this gateway (REGISTERED \
+            AOR, with the seconds left), and the contacts the gateway checks with OPTIONS: \
+            alive, unknown (no answer yet) or dead (callers get 480).
             """
     )
 
