@@ -67,6 +67,14 @@ import Testing
         #expect(prober.health(of: Self.hop) == .alive)
     }
 
+    @Test func aContactNamedByAHostNameIsNeitherProbedNorJudged() {
+        var prober = ContactProber()
+        let named = SIPURI(user: "alice", host: .name("pbx.example.org"), port: 5060)
+        prober.track(named, now: Self.start)
+        #expect(prober.tick(now: Self.start + .seconds(60), identity: Self.identity).probes.isEmpty)
+        #expect(prober.health(of: SIPHop(named)) == .unknown)
+    }
+
     @Test func aContactNotHandedOutForTenMinutesIsForgotten() {
         var prober = ContactProber()
         prober.track(Self.contact, now: Self.start)

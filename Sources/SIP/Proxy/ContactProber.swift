@@ -11,7 +11,8 @@
 /// at most `capacity` are tracked (the least recently used goes first).
 ///
 /// With the defaults an unplugged phone is dead at most 5 + 2 + (1 + 2)·2 = 13 s after its
-/// last answer. Deviation: probes go over UDP only, to the contact's host and port (no DNS).
+/// last answer. Deviations: probes go over UDP only, to the contact's address and port; a
+/// contact named by a host name is not probed (and so never declared dead).
 public struct ContactProber: Sendable {
     public struct Configuration: Hashable, Sendable {
         public var firstInterval: Duration
@@ -92,6 +93,8 @@ public struct ContactProber: Sendable {
     /// The contact was handed out (or registered) now: probe it from now on.
     public mutating func track(_ uri: SIPURI, now: ContinuousClock.Instant) {
         let hop = SIPHop(uri)
+        // Probes go to IP addresses only (no resolver here): a named contact is never judged.
+        if case .name = hop.host { return }
         if entries[hop] != nil {
             entries[hop]?.lastUsed = now
             return
