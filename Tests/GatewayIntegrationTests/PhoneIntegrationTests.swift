@@ -95,6 +95,48 @@ import Testing
         }
     }
 
+    /// With `[sip] mode = "proxy"` on island 2, its gateway forwards Alice's INVITE for
+    /// `bob@<gateway>` to Bob's contact itself: no 302 reaches Alice, the call and RTP work.
+    @Test(.timeLimit(.minutes(3)))
+    func inProxyModeTheGatewayForwardsTheCallWithoutA302() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1), config: "[sip]\nmode = \"proxy\"\n"),
+            ]
+            let gatewayOne = bed.address(of: .i(1, h: 1)).v4
+            let gatewayTwo = bed.address(of: .i(2, h: 1)).v4
+            let bobAddress = bed.address(of: .i(1, h: 2)).v4
+            let bob = try Self.baresip(bed, .i(1, h: 2), name: "bobp", account: "<sip:bob@\(gatewayOne)>;regint=60;answermode=auto")
+            try await bob.waitForLine(timeout: .seconds(30)) { $0.contains("binding]") }
+            _ = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "bob's registration on island 2") { () -> Bool? in
+                let browse = try await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
+                return browse.contains("@\(bobAddress):5060>") ? true : nil
+            }
+            let alice = try Self.baresip(
+                bed, .i(2, h: 2), name: "alicep", account: "<sip:alice@\(gatewayTwo)>;regint=60;outbound=\"sip:\(gatewayTwo);lr\"",
+                commands: ["/dial sip:bob@\(gatewayTwo)"])
+            try await alice.waitForLine(containing: "Call established", timeout: .seconds(30))
+            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways") { () -> (Int, Int)? in
+                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+                let received = (now.0 - before.0, now.1 - before.1)
+                return received.0 >= 100 && received.1 >= 100 ? received : nil
+            }
+            let trace = alice.output.joined(separator: "\n")
+            #expect(!trace.contains("SIP/2.0 302") && trace.contains("SIP/2.0 180") && trace.contains("SIP/2.0 200"), "\(trace.suffix(3000))")
+            // Bob saw the INVITE with island 2's gateway's Via on top of Alice's.
+            let bobTrace = bob.output.joined(separator: "\n")
+            #expect(bobTrace.contains("Via: SIP/2.0/UDP \(gatewayTwo):5060;branch=z9hG4bKz2z"), "\(bobTrace.suffix(3000))")
+            _ = try await bed.runChecked(.i(2, h: 2), ["bash", "-c", "echo /hangup > /dev/udp/127.0.0.1/5555"])
+            try await bob.waitForLine(timeout: .seconds(15)) { $0.contains("terminated") || $0.contains("session closed") }
+            print("phones: proxied call bob@\(gatewayTwo) → \(bobAddress): RTP datagrams received by alice \(rtp.0), by bob \(rtp.1)")
+            await alice.stop()
+            await bob.stop()
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
     /// The same call over IPv6 only: both phones register and send over IPv6 (`baresip -6`),
     /// the gateways' dual-stack socket takes REGISTER and INVITE on their IPv6 addresses,
     /// the 302 names Bob's IPv6 contact, and the gateway forwards and relays over IPv6.
