@@ -9,7 +9,7 @@ extension RedirectService {
     ) -> RedirectStep? {
         let proxy = StatelessProxy(identity: routing.identity, defaultMaxForwards: configuration.defaultMaxForwards)
         let routes = StatelessProxy.routes(of: request, limits: configuration.limits) ?? []
-        let routed = proxy.topRouteNamesUs(request)
+        let routed = if case .sip(let first)? = routes.first?.uri { routing.identity.isUs(first) } else { false }
         let local = routing.localNetworks.contains { $0.contains(source.host) }
         guard case .sip(let uri) = request.requestURI else { return nil }
         let toUs = routing.identity.isUs(uri)
@@ -52,7 +52,7 @@ extension RedirectService {
         if known || (routed && local && (request.to.tag != nil || request.method == .ack)) {
             return forward(request, proxy: proxy, from: source)
         }
-        if request.method == .ack { return routed && local ? forward(request, proxy: proxy, from: source) : .drop(rejection: nil) }
+        if request.method == .ack { return .drop(rejection: nil) }
         return redirect(request, from: source, now: now, routed: routed && local)
     }
 
