@@ -154,7 +154,8 @@ struct SIPBench {
             try process.run()
             uas = process
         }
-        defer { uas?.terminate() }
+        // sipp does not end on SIGTERM while it waits for calls: the bench's own child gets SIGKILL.
+        defer { if let uas, uas.isRunning { kill(uas.processIdentifier, SIGKILL) } }
         let (ready, readySignal) = AsyncStream.makeStream(of: SIPServerAddresses.self)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("z2z-sip-bench-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
