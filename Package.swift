@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "Island", dependencies: ["Primitives", "DNSSD"]),
 
         // MARK: SIP (parser, redirect service, DNS-SD announcements; NIO server)
-        .target(name: "SIP", dependencies: ["DNSSD"]),
+        .target(name: "SIP", dependencies: ["DNSSD", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "SIPServer",
             dependencies: [

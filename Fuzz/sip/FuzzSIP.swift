@@ -24,16 +24,30 @@ public func fuzzSIP(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         checkRoundTrip(uri)
     }
 
-    for transport in [SIPSource.Transport.udp, .tcp] {
-        var service = RedirectService()
+    // The plain redirect server, and with the proxy and registrar roles (the gateway's
+    // address 127.0.0.1, its link 127.0.0.0/8, so the fuzzer's requests may register and route).
+    let routing = SIPRouting(
+        mode: bytes.count % 3 == 0 ? .proxy : .redirect,
+        identity: SIPNodeIdentity(hosts: [.ipv4(0x7f00_0001)]), localNetworks: [SIPSubnet(network: .ipv4(0x7f00_0000), prefixLength: 8)],
+        registrar: Registrar.Configuration(localNetworks: [SIPSubnet(network: .ipv4(0x7f00_0000), prefixLength: 8)]))
+    for (transport, routing) in [(SIPSource.Transport.udp, nil), (.tcp, nil), (.udp, routing), (.tcp, routing)] {
+        var service = RedirectService(configuration: .init(routing: routing))
         let source = SIPSource(host: .ipv4(0x7f00_0001), port: 5060, transport: transport)
         let response: SIPResponse?
-        switch service.receive(bytes, from: source, now: .now) {
-        case .respond(let answer, _): response = answer
-        case .lookup(let query):
+        var step = service.receive(bytes, from: source, now: .now)
+        if case .lookup(let query) = step {
             let contact = SIPContact(uri: SIPURI(user: "u", host: .ipv4(0x7f00_0002), port: 5062))
-            response = service.answer(query, contacts: bytes.count % 2 == 0 ? [contact] : [])
-        case .drop: response = nil
+            step = service.complete(query, contacts: bytes.count % 2 == 0 ? [contact] : [], now: .now)
+        }
+        switch step {
+        case .respond(let answer, _), .registered(let answer, _, _): response = answer
+        case .forward(let outbound):
+            // What the proxy sends on frames as one message again.
+            guard (try? SIPMessage.parse(outbound.bytes)) != nil else {
+                fatalError("forwarded message does not frame: \(String(decoding: outbound.bytes, as: UTF8.self))")
+            }
+            response = nil
+        case .lookup, .drop, .probeAnswer: response = nil
         }
         if let response {
             // Every answer frames on a stream; answers to well-formed requests also parse as responses

@@ -24,7 +24,11 @@ public struct APIHandlers: Sendable {
     func status() async throws -> Response { try Self.json(await source.status()) }
 
     func islands() async throws -> Response { try Self.json(IslandsResponse(islands: await source.islands())) }
-    func sip() async throws -> Response { try Self.json(SIPResponse(agents: await source.sipAgents())) }
+    func sip() async throws -> Response {
+        let service = await source.sipService()
+        return try Self.json(SIPResponse(agents: await source.sipAgents(), registrations: service.registrations,
+                                         contactChecks: service.contactChecks))
+    }
 
     func peers() async throws -> Response { try Self.json(PeersResponse(peers: await source.peers())) }
 

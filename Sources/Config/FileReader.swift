@@ -69,9 +69,26 @@ struct FileReader {
             if let value = integer(dht, "subnet_limit", in: path, Validate.subnetLimit) { configuration.dht.subnetLimit = value }
         }
         if let (sip, path) = table(root, "sip", in: top) {
-            refuseUnknownKeys(sip, at: path, known: ["enabled", "port"])
+            refuseUnknownKeys(sip, at: path, known: ["enabled", "port", "mode", "registrar", "min_expires", "max_expires", "realm", "users", "probe_contacts"])
             if let value = bool(sip, "enabled", in: path) { configuration.sip.enabled = value }
             if let value = integer(sip, "port", in: path, Validate.port) { configuration.sip.port = value }
+            if let value = string(sip, "mode", in: path, Validate.sipMode) { configuration.sip.mode = value }
+            if let value = bool(sip, "registrar", in: path) { configuration.sip.registrar = value }
+            if let value = bool(sip, "probe_contacts", in: path) { configuration.sip.probeContacts = value }
+            if let value = integer(sip, "min_expires", in: path, Validate.expires) { configuration.sip.minimumExpires = value }
+            if let value = integer(sip, "max_expires", in: path, Validate.expires) { configuration.sip.maximumExpires = value }
+            if let value = string(sip, "realm", in: path, Validate.realm) { configuration.sip.realm = value }
+            if let (users, usersPath) = table(sip, "users", in: path) {
+                var credentials: [String: String] = [:]
+                for user in users.keys.sorted() {
+                    if let password = string(users, user, in: usersPath, Validate.realm) { credentials[user] = password }
+                }
+                configuration.sip.users = credentials
+            }
+            if configuration.sip.minimumExpires > configuration.sip.maximumExpires {
+                report(path.appending("min_expires"), .outOfRange,
+                       "min_expires \(configuration.sip.minimumExpires) is above max_expires \(configuration.sip.maximumExpires)")
+            }
         }
         if let (relay, path) = table(root, "relay", in: top) {
             refuseUnknownKeys(relay, at: path, known: ["mode", "port", "lan_routed"])

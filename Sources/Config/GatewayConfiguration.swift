@@ -99,6 +99,13 @@ public struct GatewayConfiguration: Hashable, Sendable {
         check("dht.subnet_limit", \.dht.subnetLimit)
         check("sip.enabled", \.sip.enabled)
         check("sip.port", \.sip.port)
+        check("sip.mode", \.sip.mode)
+        check("sip.registrar", \.sip.registrar)
+        check("sip.min_expires", \.sip.minimumExpires)
+        check("sip.max_expires", \.sip.maximumExpires)
+        check("sip.users", \.sip.users)
+        check("sip.realm", \.sip.realm)
+        check("sip.probe_contacts", \.sip.probeContacts)
         check("policy", \.policy)
         check("security.network_key_file", \.security.networkKeyFile)
         check("security.network_key", \.security.networkKey)
@@ -114,6 +121,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
     /// values and says that a restart is needed.
     public static let restartKeys: Set<String> = [
         "network", "state_dir", "api.listen", "dht.engine", "dht.port", "sip.enabled", "sip.port",
+        "sip.mode", "sip.registrar", "sip.min_expires", "sip.max_expires", "sip.users", "sip.realm", "sip.probe_contacts",
         "security.network_key_file", "security.network_key", "security.open", "dht.subnet_limit",
         "relay.mode", "relay.port", "relay.lan_routed",
     ]
@@ -238,11 +246,38 @@ public struct SIPSettings: Hashable, Sendable {
     public var enabled: Bool
     /// UDP and TCP port of the redirect service.
     public var port: UInt16
+    /// What a call to a known AoR gets: `302` (`redirect`) or forwarded (`proxy`).
+    public var mode: SIPMode
+    /// Phones on this island's link may REGISTER with the gateway.
+    public var registrar: Bool
+    /// Bounds of a registration's lifetime, seconds (RFC 3261 §10.3: 423 below the minimum).
+    public var minimumExpires: Int
+    public var maximumExpires: Int
+    /// Digest credentials (`[sip.users]`, user = "password"); empty: the link alone admits.
+    public var users: [String: String]
+    public var realm: String
+    /// Contacts handed out are checked with OPTIONS; dead ones get callers a 480.
+    public var probeContacts: Bool
 
-    public init(enabled: Bool, port: UInt16) {
+    public init(enabled: Bool, port: UInt16, mode: SIPMode = .redirect, registrar: Bool = true,
+                minimumExpires: Int = 60, maximumExpires: Int = 3_600, users: [String: String] = [:], realm: String = "z2z",
+                probeContacts: Bool = true) {
+        self.probeContacts = probeContacts
         self.enabled = enabled
         self.port = port
+        self.mode = mode
+        self.registrar = registrar
+        self.minimumExpires = minimumExpires
+        self.maximumExpires = maximumExpires
+        self.users = users
+        self.realm = realm
     }
+}
+
+/// `[sip] mode`: how the SIP service answers for an AoR it knows.
+public enum SIPMode: String, Hashable, Sendable, CaseIterable {
+    case redirect
+    case proxy
 }
 
 /// swift-log's levels, by the same names (kept here so the configuration needs no logging library).

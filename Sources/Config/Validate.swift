@@ -95,6 +95,24 @@ enum Validate {
         try oneOf(text, RelayMode.self)
     }
 
+    static func sipMode(_ text: String) throws(Invalid) -> SIPMode {
+        try oneOf(text, SIPMode.self)
+    }
+
+    /// A registration lifetime bound, seconds.
+    static func expires(_ value: Int) throws(Invalid) -> Int {
+        guard (1...86_400).contains(value) else { throw Invalid(.outOfRange, "\(value) is out of range (1 to 86400 seconds)") }
+        return value
+    }
+
+    /// A realm or password: printable, no quote or backslash (they go into a quoted string).
+    static func realm(_ text: String) throws(Invalid) -> String {
+        guard !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0 != "\"" && $0 != "\\" }) else {
+            throw Invalid(.invalidValue, "must be non-empty, without control characters, quotes or backslashes")
+        }
+        return text
+    }
+
     static func port(_ value: Int) throws(Invalid) -> UInt16 {
         guard (1...65535).contains(value) else { throw Invalid(.outOfRange, "\(value) is out of range (1 to 65535)") }
         return UInt16(value)

@@ -1,6 +1,7 @@
 import API
 import Avahi
 import Config
+import DNSSD
 import DHTRendezvous
 import Foundation
 import Gateway
@@ -20,6 +21,7 @@ import SIP
 import SIPServer
 import StateStore
 import Transport
+import Z2ZAPI
 
 /// z2zd put together: the state directory, the DHT peer on the gateway's UDP port (which
 /// also carries the island's heartbeats), the rendezvous engine (`dht.engine`: the native
@@ -122,11 +124,25 @@ public struct GatewayDaemon: Sendable {
         let status = GatewayStatus(driver: driver, rendezvous: rendezvous, network: config.network, metrics: metrics,
                                    relayMetrics: relayMetrics)
 
-        let sip = config.sip.enabled ? SIPServer(configuration: .init(port: Int(config.sip.port))) { addressOfRecord in
-            await status.lookUp(addressOfRecord)
-        } : nil
+        // The SIP service: redirect, stateless proxy and registrar (`[sip]`).
+        var registrations: GatewayService.Registrations?
+        var sip: SIPServer?
+        if config.sip.enabled {
+            let (changes, changed) = AsyncStream.makeStream(of: [RegistrarChange].self)
+            // The SIP service's own publications: registrations, and `_sipuri` twins of imported plain `_sip` UAs.
+            let announcing = try AvahiDomain(options: .init(scope: .nothing), logger: Logger(label: "z2z.sip.announcements"))
+            registrations = .init(changes: changes, domain: announcing, announcer: RegistrarAnnouncer(
+                domain: announcing, port: config.sip.port, gateway: "\(identity.id)", logger: Logger(label: "z2z.sip.registrar")),
+                twins: SIPTwinPublisher(domain: announcing, logger: Logger(label: "z2z.sip.twins")))
+            sip = SIPServer(configuration: .init(port: Int(config.sip.port), redirect: .init(routing: Self.sipRouting(config))),
+                            userLookup: { user in await status.lookUp(user: user) },
+                            onRegistrations: { changed.yield($0) }) { addressOfRecord in
+                await status.lookUp(addressOfRecord)
+            }
+            if let sip { status.readSIPService { Self.sipServiceState(sip) } }
+        }
         let gateway = GatewayService(peer: peer, rendezvous: rendezvous, driver: driver, domain: domain,
-                                     listener: listener, sip: sip,
+                                     listener: listener, sip: sip, registrations: registrations,
                                      relay: relay.map { ($0, config.relay.port(dhtPort: config.dht.port), config.relay.lanRouted) },
                                      logger: logger) {
             // The routing cache: what a restart joins through when the seeds are gone.
@@ -170,6 +186,39 @@ public struct GatewayDaemon: Sendable {
         ])
         try await group.run()
         logger.info("z2zd stopped")
+    }
+
+    /// The SIP node the gateway is (its addresses, read from the interfaces), its link, the
+    /// mode and the registrar, from `[sip]`.
+    static func sipRouting(_ config: GatewayConfiguration) -> SIPRouting {
+        let interfaces = SIPInterfaces.read()
+        var registrar: Registrar.Configuration?
+        if config.sip.registrar {
+            let secret = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+            registrar = Registrar.Configuration(
+                minimumExpires: config.sip.minimumExpires, maximumExpires: config.sip.maximumExpires,
+                defaultExpires: config.sip.maximumExpires, localNetworks: interfaces.networks,
+                authentication: config.sip.users.isEmpty ? nil
+                    : DigestAuthentication(realm: config.sip.realm, credentials: config.sip.users, secret: secret))
+        }
+        return SIPRouting(mode: config.sip.mode == .proxy ? .proxy : .redirect,
+                          identity: SIPNodeIdentity(hosts: interfaces.hosts, port: config.sip.port),
+                          localNetworks: interfaces.networks, registrar: registrar,
+                          probing: config.sip.probeContacts ? ContactProber.Configuration() : nil)
+    }
+
+    /// The registrar's bindings and the contact checks, for `z2z sip`.
+    static func sipServiceState(_ sip: SIPServer) -> SIPServiceState {
+        let now = ContinuousClock.now
+        let registrations = sip.registrations().sorted { $0.key < $1.key }.flatMap { aor, bindings in
+            bindings.map { SIPRegistrationInfo(addressOfRecord: "\(aor)", contact: $0.sipContact.description,
+                                               expiresInSeconds: Int(max(0, ($0.expires - now).components.seconds))) }
+        }
+        let checks = sip.contacts().sorted { $0.uri.description < $1.uri.description }.map { entry in
+            SIPContactCheckInfo(contact: entry.uri.description, health: entry.health.rawValue, misses: entry.misses,
+                                lastAnswerSecondsAgo: entry.lastAnswer.map { (now - $0) / .seconds(1) })
+        }
+        return SIPServiceState(registrations: registrations, contactChecks: checks)
     }
 
     /// The network key (`SecuritySettings`): read, or created on the first start; nil in open
@@ -284,6 +333,15 @@ struct GatewayService: Service {
     let listener: MDNSListener
     /// The SIP redirect service (`sip.enabled`).
     let sip: SIPServer?
+    /// The registrar's changes and who announces them on the link (`sip.registrar`).
+    let registrations: Registrations?
+
+    struct Registrations {
+        let changes: AsyncStream<[RegistrarChange]>
+        let domain: AvahiDomain
+        let announcer: RegistrarAnnouncer
+        let twins: SIPTwinPublisher
+    }
     /// The leaders' relay, its port and whether this LAN is routed (`[relay]`), unless off.
     let relay: (GatewayRelay, port: UInt16, lanRouted: Bool)?
     let logger: Logger
@@ -352,6 +410,33 @@ struct GatewayService: Service {
                         await untilCancelled()
                     }
                     return "the SIP redirect service stopped"
+                }
+            }
+            if let registrations {
+                group.addTask {
+                    await withDiscardingTaskGroup { inner in
+                        inner.addTask { for await _ in registrations.domain.events {} }
+                        inner.addTask {
+                            for await changes in registrations.changes { await registrations.announcer.apply(changes) }
+                        }
+                        inner.addTask {
+                            // The imports change at the DHT's pace; a look every second is plenty.
+                            repeat {
+                                let view = await driver.snapshot().view
+                                var desired: [ServiceID: Publication] = [:]
+                                if view.isLeading {
+                                    for imported in view.imports.values {
+                                        if let twin = SIPImportTwins.publication(for: imported) { desired[imported.publication.id] = twin }
+                                    }
+                                }
+                                await registrations.twins.reconcile(desired)
+                            } while (try? await Task.sleep(for: .seconds(1))) != nil
+                        }
+                        await untilCancelled()
+                        await registrations.announcer.withdrawAll()
+                        await registrations.domain.shutdown()
+                    }
+                    return "the SIP service's announcements stopped"
                 }
             }
             // The first to end ends the others: the driver after its goodbyes, or the socket

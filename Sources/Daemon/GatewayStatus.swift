@@ -23,6 +23,8 @@ public final class GatewayStatus: GatewayStateSource {
     private let explainTimeout: Duration
     /// What the leaders' relay carried (nil: it runs none).
     private let relayMetrics: (@Sendable () -> RelayMetricsSnapshot)?
+    /// The SIP service's registrations and contact checks, once it exists.
+    private let sipServiceState = Mutex<(@Sendable () -> SIPServiceState)?>(nil)
 
     public init(driver: GatewayDriver, rendezvous: any Rendezvous, network: String, metrics: GatewayMetrics? = nil,
                 explainTimeout: Duration = .seconds(3), relayMetrics: (@Sendable () -> RelayMetricsSnapshot)? = nil) {
@@ -54,6 +56,13 @@ public final class GatewayStatus: GatewayStateSource {
 
     public func sipAgents() async -> [SIPAgentInfo] { StatusReport.sipAgents(await driver.snapshot().view) }
 
+    public func sipService() async -> SIPServiceState { sipServiceState.withLock { $0 }?() ?? SIPServiceState() }
+
+    /// Where `sipService()` reads from (the SIP server is made after this status).
+    public func readSIPService(from read: @escaping @Sendable () -> SIPServiceState) {
+        sipServiceState.withLock { $0 = read }
+    }
+
     /// The contacts for `addressOfRecord`: held here (`SIPDirectory`), else — for a leader,
     /// which takes part in the rendezvous — from one DHT get on the AoR's own key.
     public func lookUp(_ addressOfRecord: SIPAddressOfRecord) async -> [SIPContact] {
@@ -63,6 +72,12 @@ public final class GatewayStatus: GatewayStateSource {
         let key = RecordKeys.sip(addressOfRecord, network: view.network)
         guard let values = try? await rendezvous.get(key: key) else { return [] }
         return SIPDirectory.contacts(for: addressOfRecord, in: values.compactMap { try? ServiceRecordCodec.decode($0.payload) })
+    }
+
+    /// The contacts of every UA held or imported here whose AoR has this user part.
+    public func lookUp(user: [UInt8]) async -> [SIPContact] {
+        let view = await driver.snapshot().view
+        return SIPDirectory.contacts(forUser: user, among: SIPDirectory.services(of: view))
     }
 
     public func dht() async -> DHTResponse {

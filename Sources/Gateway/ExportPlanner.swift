@@ -3,6 +3,7 @@ import Island
 import Primitives
 import LocalDomain
 import Policy
+import SIP
 
 /// Why a service on the link is not exported. `reason` is the metric label and log key.
 public enum ExportSkip: Hashable, Sendable {
@@ -169,7 +170,9 @@ public struct ExportPlanner: Sendable {
     /// The record this service would be exported as and the verdict that permits it, or why not.
     func decide(_ service: DiscoveredService) -> Result<(ServiceRecord, Verdict), ExportSkipError> {
         let instance = service.instance
-        if service.origin.contains(.ourOwn) { return .failure(.init(.ourOwn)) }
+        // A phone registered with this gateway's registrar is announced by the gateway itself,
+        // and exported like any UA on the link (its contact is the phone's, never a gateway's).
+        if service.origin.contains(.ourOwn), !SIPAnnouncement.isRegistrarBinding(instance) { return .failure(.init(.ourOwn)) }
         if instance.type == GatewayAdvert.serviceType { return .failure(.init(.gatewayAdvert)) }
         if SynthesizedHost.isSynthesized(instance.host) { return .failure(.init(.gatewayPublished)) }
         let verdict = gate.exportVerdict(PolicyService(instance))

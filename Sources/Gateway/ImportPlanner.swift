@@ -3,6 +3,7 @@ import Island
 import LocalDomain
 import Policy
 import Primitives
+import SIP
 import Rendezvous
 
 /// Decides what a leader publishes on its link for services of other islands. Pure: the
@@ -408,8 +409,11 @@ public struct ImportPlanner: Sendable {
                                  relayed: Bool) -> Publication {
         let suffix = record.islandName.isEmpty ? String(record.island.description.prefix(8)) : record.islandName
         let host = SynthesizedHost.name(label: record.hostLabel, island: record.island, relayed: relayed)
+        // A SIP UA's TXT contact must name an address this island reaches, not a `.local` name.
+        let txt = SIPAnnouncement.isSIPServiceType(record.type)
+            ? SIPAnnouncement.importedTXT(of: SIPBinding.instance(of: record), publishedAt: addresses, port: port) : record.txt
         return Publication(
-            name: name, type: record.type, subtypes: record.subtypes, port: port, txt: record.txt,
+            name: name, type: record.type, subtypes: record.subtypes, port: port, txt: txt,
             host: .synthesized(host, addresses: addresses),
             renameRule: .suffix(suffix), announcement: .immediate)
     }

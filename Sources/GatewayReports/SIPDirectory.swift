@@ -42,6 +42,20 @@ public enum SIPDirectory {
         return contacts
     }
 
+    /// The contacts of every UA among `services` whose AoR has this user part, whatever its
+    /// host: what `sip:alice@<gateway>` reaches.
+    public static func contacts(forUser user: [UInt8], among services: [ServiceInstance]) -> [SIPContact] {
+        var contacts: [SIPContact] = []
+        for service in services where SIPAnnouncement.isSIPServiceType(service.type) {
+            guard let announcement = try? SIPAnnouncement(service: service),
+                  announcement.addressOfRecord.userBytes == user else { continue }
+            for contact in announcement.contacts(for: service) where !contacts.contains(contact) {
+                contacts.append(contact)
+            }
+        }
+        return contacts
+    }
+
     /// The contacts in records read from an AoR's own key.
     public static func contacts(for addressOfRecord: SIPAddressOfRecord, in records: [ServiceRecord]) -> [SIPContact] {
         contacts(for: addressOfRecord, among: records.map(SIPBinding.instance(of:)))

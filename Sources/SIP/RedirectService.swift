@@ -13,6 +13,12 @@
 /// without any state — the stateless UAS rule of §8.2.7. The top Via gets `received` when the
 /// source address differs from sent-by (§18.2.1) and a value for an empty `rport` (RFC 3581).
 /// Time is a parameter; the only state is the bounded memory of recent INVITEs for CANCEL.
+///
+/// With `Configuration.routing` the same value is also the gateway's stateless proxy, registrar
+/// and contact prober (`RedirectService+Routing.swift`): REGISTER for the gateway, requests
+/// routed through it or sent to contacts it handed out, and `sip:user@<gateway>` are decided
+/// there before the redirect; state grows by the registrar's bindings, the contacts handed
+/// out recently, and the probes' table, each bounded.
 public struct RedirectService: Sendable {
     public struct Configuration: Hashable, Sendable {
         public var limits: SIPLimits
@@ -22,15 +28,18 @@ public struct RedirectService: Sendable {
         public var inviteMemoryCapacity: Int
         /// Max-Forwards assumed when the header is missing (RFC 2543 peers), §8.1.1.6.
         public var defaultMaxForwards: Int
+        /// The proxy and registrar roles; nil: a redirect server only, as before them.
+        public var routing: SIPRouting?
 
         public init(
             limits: SIPLimits = .default, inviteMemory: Duration = .seconds(32),
-            inviteMemoryCapacity: Int = 4_096, defaultMaxForwards: Int = 70
+            inviteMemoryCapacity: Int = 4_096, defaultMaxForwards: Int = 70, routing: SIPRouting? = nil
         ) {
             self.limits = limits
             self.inviteMemory = inviteMemory
             self.inviteMemoryCapacity = inviteMemoryCapacity
             self.defaultMaxForwards = defaultMaxForwards
+            self.routing = routing
         }
     }
 
@@ -39,9 +48,17 @@ public struct RedirectService: Sendable {
 
     public let configuration: Configuration
     private var recentInvites = RecentTransactions()
+    /// Contacts handed out in a 302 recently: requests to them are forwarded (§16.11 role).
+    var redirectedContacts = RecentTransactions()
+    /// The phones registered here (`routing.registrar`).
+    public internal(set) var registrar: Registrar?
+    /// Whether the contacts handed out still answer (`routing.probing`).
+    public internal(set) var prober: ContactProber?
 
-    public init(configuration: Configuration = Configuration()) {
+    public init(configuration: Configuration = Configuration(), now: ContinuousClock.Instant = .now) {
         self.configuration = configuration
+        self.registrar = configuration.routing?.registrar.map { Registrar(configuration: $0, started: now) }
+        self.prober = configuration.routing?.probing.map { ContactProber(configuration: $0) }
     }
 
     /// Frames and handles one datagram, or one message cut from a stream.
@@ -54,12 +71,23 @@ public struct RedirectService: Sendable {
             message = try SIPMessage.parse(bytes, transport: transport, limits: configuration.limits)
         } catch {
             // Framing failed: answer 400 if the header section alone can be read.
-            guard let head = try? SIPMessage.parseHead(bytes, limits: configuration.limits).message else {
+            // A header line without colon still leaves the others readable: skip it to find Via and CSeq.
+            guard let head = (try? SIPMessage.parseHead(bytes, limits: configuration.limits).message)
+                ?? (try? SIPMessage.parseHead(bytes, limits: configuration.limits, skippingMalformedLines: true).message) else {
                 return .drop(rejection: error)
             }
             return rejectMalformed(head, error, from: source)
         }
-        guard !message.isResponse else { return .drop(rejection: .responseIgnored) }
+        guard !message.isResponse else {
+            guard let routing = configuration.routing else { return .drop(rejection: .responseIgnored) }
+            switch StatelessProxy(identity: routing.identity).route(response: message, limits: configuration.limits) {
+            case .relay(let outbound): return .forward(outbound)
+            case .own(let branch, let statusCode):
+                prober?.answered(branch: branch, now: now)
+                return .probeAnswer(branch: branch, statusCode: statusCode)
+            case .drop(let rejection): return .drop(rejection: rejection)
+            }
+        }
         let request: SIPRequest
         do {
             request = try SIPRequest(message, limits: configuration.limits)
@@ -71,11 +99,22 @@ public struct RedirectService: Sendable {
 
     /// Decides about a parsed request.
     public mutating func handle(_ request: SIPRequest, from source: SIPSource, now: ContinuousClock.Instant) -> RedirectStep {
+        if let routing = configuration.routing, let step = route(request, routing: routing, from: source, now: now) {
+            return step
+        }
+        return redirect(request, from: source, now: now, routed: false)
+    }
+
+    /// The redirect server's own decision (and, in proxy mode, the AoR lookup before forwarding).
+    mutating func redirect(
+        _ request: SIPRequest, from source: SIPSource, now: ContinuousClock.Instant, routed: Bool, byUser: Bool = false
+    ) -> RedirectStep {
+        let proxying = configuration.routing?.mode == .proxy
         if request.method == .ack { return .drop(rejection: nil) }
         if (request.maxForwards ?? configuration.defaultMaxForwards) == 0 {
             return .respond(respond(to: request, status: SIPStatus.tooManyHops, from: source), rejection: nil)
         }
-        guard Self.allowedMethods.contains(request.method) else {
+        guard Self.allowedMethods.contains(request.method) || (proxying && request.method != .register) else {
             let allow = Self.allowedMethods.map(\.rawValue).joined(separator: ", ")
             return .respond(
                 respond(to: request, status: SIPStatus.methodNotAllowed, from: source, extra: [("Allow", allow)]),
@@ -95,40 +134,28 @@ public struct RedirectService: Sendable {
             return .respond(respond(to: request, status: SIPStatus.unsupportedURIScheme, from: source), rejection: nil)
         }
         let key = Self.transactionKey(request)
-        if request.method == .cancel {
+        if request.method == .cancel, !proxying {
             let matched = recentInvites.contains(key, now: now, memory: configuration.inviteMemory)
             let status = matched ? SIPStatus.ok : SIPStatus.callDoesNotExist
             return .respond(respond(to: request, status: status, from: source), rejection: nil)
         }
-        if request.method == .invite {
+        if request.method == .invite, !proxying {
             recentInvites.insert(key, now: now, capacity: configuration.inviteMemoryCapacity)
         }
-        return .lookup(RedirectQuery(
+        let query = RedirectQuery(
             addressOfRecord: SIPAddressOfRecord(uri), request: request, source: source,
-            requiresSecureContacts: uri.isSecure))
-    }
-
-    /// Completes a lookup: `302` with the contacts, or `404` when there are none (that may be used).
-    public func answer(_ query: RedirectQuery, contacts: [SIPContact]) -> SIPResponse {
-        let usable = query.requiresSecureContacts
-            ? contacts.filter { if case .sip(let uri) = $0.uri { uri.isSecure } else { false } }
-            : contacts
-        guard !usable.isEmpty else { return respond(to: query.request, status: SIPStatus.notFound, from: query.source) }
-        return respond(
-            to: query.request, status: SIPStatus.movedTemporarily, from: query.source,
-            extra: usable.map { ("Contact", $0.description) })
-    }
-
-    /// `503 Service Unavailable` with `Retry-After` for a query the adapter cannot look up now
-    /// (too many lookups in flight, or the DHT is unreachable), RFC 3261 §21.5.4.
-    public func unavailable(_ query: RedirectQuery, retryAfterSeconds: Int = 1) -> SIPResponse {
-        respond(to: query.request, status: SIPStatus.serviceUnavailable, from: query.source,
-                extra: [("Retry-After", String(retryAfterSeconds))])
+            requiresSecureContacts: uri.isSecure, routed: routed, byUser: byUser)
+        if let registrar {
+            let registered = byUser ? registrar.contacts(forUser: uri.userBytes ?? [], now: now)
+                : registrar.contacts(for: query.addressOfRecord, now: now)
+            if !registered.isEmpty { return complete(query, contacts: registered, now: now) }
+        }
+        return .lookup(query)
     }
 
     // MARK: building responses
 
-    private func respond(
+    func respond(
         to request: SIPRequest, status: Int, from source: SIPSource, extra: [(String, String)] = []
     ) -> SIPResponse {
         var headers: [(name: String, value: String)] = []

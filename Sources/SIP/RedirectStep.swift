@@ -20,6 +20,11 @@ public struct RedirectQuery: Hashable, Sendable {
     public let source: SIPSource
     /// The Request-URI was `sips:`: only `sips:` contacts may be handed out (RFC 3261 §8.1.3.4).
     public let requiresSecureContacts: Bool
+    /// A phone of this island routed it here (top Route named the gateway): an AoR without
+    /// contacts is forwarded to the Request-URI instead of answered with 404.
+    public var routed: Bool = false
+    /// The Request-URI named the gateway (`sip:alice@<gateway>`): look the user part up.
+    public var byUser: Bool = false
 }
 
 /// What the service decided about one incoming message.
@@ -30,4 +35,11 @@ public enum RedirectStep: Hashable, Sendable {
     case lookup(RedirectQuery)
     /// Send nothing: an ACK (absorbed, `rejection == nil`) or a message too broken to answer.
     case drop(rejection: SIPRejection?)
+    /// Send this forwarded request or relayed response to its next hop (proxy role).
+    case forward(SIPOutbound)
+    /// Send this response to a REGISTER; announce or withdraw the changed bindings.
+    /// `refusal` names why a REGISTER was refused (metric label).
+    case registered(SIPResponse, changes: [RegistrarChange], refusal: String?)
+    /// A response to a request the gateway sent itself (a contact probe).
+    case probeAnswer(branch: String, statusCode: Int)
 }

@@ -23,6 +23,8 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
     public static let require = SIPHeaderName("Require")
     public static let expires = SIPHeaderName("Expires")
     public static let retryAfter = SIPHeaderName("Retry-After")
+    public static let route = SIPHeaderName("Route")
+    public static let authorization = SIPHeaderName("Authorization")
 
     /// RFC 3261 §7.3.3 and the compact forms IANA registered since (RFC 3265, 3515, 3892, 4028, 3841).
     static let compactForms: [String: String] = [
@@ -38,6 +40,7 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
         "max-forwards": "Max-Forwards", "contact": "Contact", "content-length": "Content-Length",
         "content-type": "Content-Type", "require": "Require", "expires": "Expires",
         "retry-after": "Retry-After", "allow": "Allow", "unsupported": "Unsupported",
+        "route": "Route", "authorization": "Authorization",
     ]
 }
 

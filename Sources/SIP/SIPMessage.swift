@@ -72,8 +72,10 @@ public struct SIPMessage: Hashable, Sendable {
 
     /// Frames the start line and header section only; the body is left empty. The redirect
     /// service uses this to answer `400` to a request whose body framing is broken.
+    /// `skippingMalformedLines` leaves out header lines without colon or with a bad name instead
+    /// of refusing the message: the redirect service reads Via and CSeq that way to answer 400.
     public static func parseHead(
-        _ bytes: [UInt8], limits: SIPLimits = .default
+        _ bytes: [UInt8], limits: SIPLimits = .default, skippingMalformedLines: Bool = false
     ) throws(SIPRejection) -> (message: SIPMessage, bodyStart: Int) {
         guard bytes.count <= limits.maximumMessageBytes else { throw .messageTooLarge(bytes: bytes.count) }
         var index = 0
@@ -113,10 +115,14 @@ public struct SIPMessage: Hashable, Sendable {
                 pendingValue += SIPBytes.trimmed(line)
             } else {
                 try flush()
-                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .headerLineMalformed }
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                    if skippingMalformedLines { continue }
+                    throw .headerLineMalformed
+                }
                 let name = SIPBytes.trimmed(line[line.startIndex..<colon])
                 // HCOLON = *( SP / HTAB ) ":" SWS: whitespace may only follow the name.
                 guard !name.isEmpty, name.startIndex == line.startIndex, name.allSatisfy(SIPBytes.isToken) else {
+                    if skippingMalformedLines { continue }
                     throw .headerNameInvalid
                 }
                 pendingName = String(decoding: name, as: UTF8.self)

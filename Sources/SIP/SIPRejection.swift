@@ -64,6 +64,7 @@ public enum SIPRejection: Error, Hashable, Sendable, CustomStringConvertible {
 
     // Service
     case responseIgnored
+    case responseNotForUs
     case overloaded
 
     /// A short, stable code naming the rule that was broken; used as metric label and log key.
@@ -117,6 +118,7 @@ public enum SIPRejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .displayNameInvalid: "display_name_invalid"
         case .parameterMalformed: "parameter_malformed"
         case .responseIgnored: "response_ignored"
+        case .responseNotForUs: "response_not_for_us"
         case .overloaded: "overloaded"
         }
     }
@@ -172,6 +174,7 @@ public enum SIPRejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .displayNameInvalid: "display name is neither tokens nor a quoted string (RFC 3261 §25.1)"
         case .parameterMalformed: "a header parameter is empty or malformed (RFC 3261 §25.1)"
         case .responseIgnored: "a response arrived; a redirect server sends no requests and ignores responses"
+        case .responseNotForUs: "a response whose top Via is not this gateway's (RFC 3261 §18.1.2)"
         case .overloaded: "too many lookups are in flight"
         }
     }

@@ -75,12 +75,18 @@ public enum SIPStatus {
     public static let ok = 200
     public static let movedTemporarily = 302
     public static let badRequest = 400
+    public static let unauthorized = 401
+    public static let forbidden = 403
     public static let notFound = 404
     public static let methodNotAllowed = 405
     public static let unsupportedURIScheme = 416
+    public static let intervalTooBrief = 423
+    public static let temporarilyUnavailable = 480
     public static let badExtension = 420
     public static let callDoesNotExist = 481
+    public static let loopDetected = 482
     public static let tooManyHops = 483
+    public static let serverInternalError = 500
     public static let serviceUnavailable = 503
     public static let versionNotSupported = 505
 
@@ -89,11 +95,16 @@ public enum SIPStatus {
         case 200: "OK"
         case 302: "Moved Temporarily"
         case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 416: "Unsupported URI Scheme"
         case 420: "Bad Extension"
+        case 423: "Interval Too Brief"
+        case 480: "Temporarily Unavailable"
         case 481: "Call/Transaction Does Not Exist"
+        case 482: "Loop Detected"
         case 483: "Too Many Hops"
         case 500: "Server Internal Error"
         case 503: "Service Unavailable"

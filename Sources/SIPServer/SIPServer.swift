@@ -1,12 +1,17 @@
 import NIOCore
 import NIOPosix
 import SIP
+import Synchronization
 
 /// Looks an AoR up across the overlay; the gateway backs it with the DHT (`sip/<AoR>`).
 public typealias SIPLookup = @Sendable (SIPAddressOfRecord) async -> [SIPContact]
+/// Looks up every AoR with this user part (`sip:alice@<gateway>`): held and imported UAs.
+public typealias SIPUserLookup = @Sendable ([UInt8]) async -> [SIPContact]
 
 /// Where and how the SIP redirect server listens.
 public struct SIPServerConfiguration: Hashable, Sendable {
+    /// `::` (the default) listens dual-stack, IPv6 and IPv4; where IPv6 is off the server
+    /// falls back to `0.0.0.0`.
     public var host: String
     /// UDP and TCP both bind this port; 0 picks a free one each (tests).
     public var port: Int
@@ -24,7 +29,7 @@ public struct SIPServerConfiguration: Hashable, Sendable {
     public var redirect: RedirectService.Configuration
 
     public init(
-        host: String = "0.0.0.0", port: Int = 5060, transports: Set<SIPSource.Transport> = [.udp, .tcp],
+        host: String = "::", port: Int = 5060, transports: Set<SIPSource.Transport> = [.udp, .tcp],
         maximumConcurrentLookups: Int = 512, maximumConnections: Int = 256,
         connectionIdleTimeout: TimeAmount = .seconds(120), udpReceiveBufferBytes: Int = 4 << 20,
         redirect: RedirectService.Configuration = .init()
@@ -53,28 +58,48 @@ public final class SIPServer: Sendable {
     public let configuration: SIPServerConfiguration
     public let metrics = SIPServerMetrics()
     private let lookup: SIPLookup
+    private let userLookup: SIPUserLookup?
+    private let onRegistrations: @Sendable ([RegistrarChange]) -> Void
     private let group: any EventLoopGroup
+    private let running = Mutex<SIPServerCore?>(nil)
 
     public init(
         configuration: SIPServerConfiguration = .init(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        userLookup: SIPUserLookup? = nil,
+        onRegistrations: @escaping @Sendable ([RegistrarChange]) -> Void = { _ in },
         lookup: @escaping SIPLookup
     ) {
         self.configuration = configuration
         self.group = group
         self.lookup = lookup
+        self.userLookup = userLookup
+        self.onRegistrations = onRegistrations
+    }
+
+    /// The contacts being probed and their health (empty when not running or not probing).
+    public func contacts() -> [ContactProber.Entry] {
+        running.withLock { $0 }?.contacts() ?? []
+    }
+
+    /// The registrar's bindings now (empty when not running or without registrar).
+    public func registrations() -> [SIPAddressOfRecord: [Registrar.Binding]] {
+        running.withLock { $0 }?.registrations() ?? [:]
     }
 
     /// Binds, reports the bound addresses through `onReady`, and serves until the task is
     /// cancelled; then closes its sockets and returns. Lookups in flight finish first.
     public func run(onReady: @Sendable (SIPServerAddresses) -> Void = { _ in }) async throws {
         let (jobs, continuation) = AsyncStream.makeStream(of: SIPServerCore.LookupJob.self)
-        let core = SIPServerCore(configuration: configuration, metrics: metrics, lookup: lookup, jobs: continuation)
+        let core = SIPServerCore(configuration: configuration, metrics: metrics, lookup: lookup, userLookup: userLookup,
+                                 onRegistrations: onRegistrations, jobs: continuation)
         var channels: [any Channel] = []
         var addresses = SIPServerAddresses()
+        // Dual-stack on `::`; a host without IPv6 gets the IPv4 wildcard instead.
+        var host = configuration.host
         do {
             if configuration.transports.contains(.udp) {
-                let channel = try await DatagramBootstrap(group: group)
+                let bootstrap = DatagramBootstrap(group: group)
                     .channelOption(.socketOption(.so_reuseaddr), value: 1)
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                     .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(configuration.udpReceiveBufferBytes))
@@ -83,9 +108,16 @@ public final class SIPServer: Sendable {
                             try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(core: core))
                         }
                     }
-                    .bind(host: configuration.host, port: configuration.port).get()
+                let channel: any Channel
+                do {
+                    channel = try await bootstrap.bind(host: host, port: configuration.port).get()
+                } catch where host == "::" {
+                    host = "0.0.0.0"
+                    channel = try await bootstrap.bind(host: host, port: configuration.port).get()
+                }
                 channels.append(channel)
                 addresses.udp = channel.localAddress
+                core.adopt(datagramChannel: channel, port: channel.localAddress?.port ?? configuration.port)
             }
             if configuration.transports.contains(.tcp) {
                 let channel = try await ServerBootstrap(group: group)
@@ -99,7 +131,7 @@ public final class SIPServer: Sendable {
                                 SIPStreamHandler(core: core))
                         }
                     }
-                    .bind(host: configuration.host, port: configuration.port).get()
+                    .bind(host: host, port: configuration.port).get()
                 channels.append(channel)
                 addresses.tcp = channel.localAddress
             }
@@ -108,11 +140,21 @@ public final class SIPServer: Sendable {
             throw error
         }
         onReady(addresses)
+        running.withLock { $0 = core }
+        defer { running.withLock { $0 = nil } }
+        let ticking = configuration.redirect.routing.map { $0.registrar != nil || $0.probing != nil } ?? false
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
+                if ticking {
+                    group.addTask {
+                        // Probes and expiries are due to the quarter second; changes are announced at once.
+                        while (try? await Task.sleep(for: .milliseconds(250))) != nil { core.tick() }
+                    }
+                }
                 for await job in jobs {
                     group.addTask { await core.process(job) }
                 }
+                group.cancelAll()
             }
         } onCancel: {
             continuation.finish()

@@ -13,26 +13,66 @@ final class SIPServerCore: Sendable {
     let configuration: SIPServerConfiguration
     let metrics: SIPServerMetrics
     let lookup: SIPLookup
+    let userLookup: SIPUserLookup?
+    let onRegistrations: @Sendable ([RegistrarChange]) -> Void
     private let service: Mutex<RedirectService>
     /// Answers need no state: a separate copy avoids taking the lock after a lookup.
     private let answering: RedirectService
     private let jobs: AsyncStream<LookupJob>.Continuation
     private let connections = Mutex(0)
+    /// The UDP socket forwarded requests and relayed responses leave through.
+    private let datagrams = Mutex<(channel: any Channel, ipv6: Bool)?>(nil)
 
     init(configuration: SIPServerConfiguration, metrics: SIPServerMetrics, lookup: @escaping SIPLookup,
+         userLookup: SIPUserLookup? = nil, onRegistrations: @escaping @Sendable ([RegistrarChange]) -> Void = { _ in },
          jobs: AsyncStream<LookupJob>.Continuation) {
         self.configuration = configuration
         self.metrics = metrics
         self.lookup = lookup
+        self.userLookup = userLookup
+        self.onRegistrations = onRegistrations
         self.service = Mutex(RedirectService(configuration: configuration.redirect))
         self.answering = RedirectService(configuration: configuration.redirect)
         self.jobs = jobs
+    }
+
+    /// The UDP channel is bound (on `port`, which replaces a configured 0 in the node identity).
+    func adopt(datagramChannel channel: any Channel, port: Int) {
+        let ipv6 = channel.localAddress?.protocol == .inet6
+        datagrams.withLock { $0 = (channel, ipv6) }
+        guard var routing = configuration.redirect.routing, routing.identity.port == 0 else { return }
+        routing.identity.port = UInt16(clamping: port)
+        var redirect = configuration.redirect
+        redirect.routing = routing
+        service.withLock { $0 = RedirectService(configuration: redirect) }
+    }
+
+    /// The periodic work: expired registrations, contact probes, dead phones' bindings.
+    func tick() {
+        let now = ContinuousClock.now
+        let (probes, changes) = service.withLock { $0.tick(now: now) }
+        for probe in probes { send(probe, counted: false) }
+        if !changes.isEmpty { onRegistrations(changes) }
+    }
+
+    /// The contacts being probed and their health.
+    func contacts() -> [ContactProber.Entry] {
+        service.withLock { ($0.prober?.entries.values).map(Array.init) ?? [] }
+    }
+
+    /// The registrar's bindings now.
+    func registrations() -> [SIPAddressOfRecord: [Registrar.Binding]] {
+        service.withLock { $0.registrar?.bindings ?? [:] }
     }
 
     /// Handles one datagram or one framed stream message; `reply` sends bytes back to the source.
     func receive(_ bytes: [UInt8], from source: SIPSource, reply: @escaping @Sendable ([UInt8]) -> Void) {
         let now = ContinuousClock.now
         let step = service.withLock { $0.receive(bytes, from: source, now: now) }
+        carryOut(step, reply: reply)
+    }
+
+    private func carryOut(_ step: RedirectStep, reply: @escaping @Sendable ([UInt8]) -> Void) {
         switch step {
         case .respond(let response, let rejection):
             if let rejection { metrics.rejected(rejection) }
@@ -49,14 +89,55 @@ final class SIPServerCore: Sendable {
                 metrics.finishLookup()
                 send(answering.unavailable(query), reply)
             }
+        case .forward(let outbound):
+            send(outbound)
+        case .registered(let response, let changes, let refusal):
+            metrics.registration(refusal: refusal)
+            send(response, reply)
+            if !changes.isEmpty { onRegistrations(changes) }
+        case .probeAnswer:
+            metrics.probeAnswered()
         }
     }
 
     /// Runs one lookup (a child task of `SIPServer.run`) and answers.
     func process(_ job: LookupJob) async {
-        let contacts = await lookup(job.query.addressOfRecord)
+        let contacts: [SIPContact]
+        if job.query.byUser, let userLookup {
+            contacts = await userLookup(job.query.addressOfRecord.userBytes ?? [])
+        } else {
+            contacts = await lookup(job.query.addressOfRecord)
+        }
         metrics.finishLookup()
-        send(answering.answer(job.query, contacts: contacts), job.reply)
+        let now = ContinuousClock.now
+        let step = service.withLock { $0.complete(job.query, contacts: contacts, now: now) }
+        carryOut(step, reply: job.reply)
+    }
+
+    /// Sends a forwarded request or relayed response from the UDP socket. Only IP hops: a name
+    /// would need a resolver call on the event loop.
+    func send(_ outbound: SIPOutbound, counted: Bool = true) {
+        guard let (channel, ipv6) = datagrams.withLock({ $0 }),
+              let address = Self.socketAddress(outbound.hop, ipv6: ipv6) else {
+            if counted { metrics.forwardFailed() }
+            return
+        }
+        if counted { metrics.forwarded() } else { metrics.probed() }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: outbound.bytes)), promise: nil)
+    }
+
+    static func socketAddress(_ hop: SIPHop, ipv6 socket: Bool) -> SocketAddress? {
+        switch hop.host {
+        case .ipv4(let value):
+            let text = SIPHost.ipv4(value).description
+            return try? SocketAddress(ipAddress: socket ? "::ffff:" + text : text, port: Int(hop.port))
+        case .ipv6:
+            guard socket else { return nil }
+            let text = hop.host.description.dropFirst().dropLast()
+            return try? SocketAddress(ipAddress: String(text), port: Int(hop.port))
+        case .name:
+            return nil
+        }
     }
 
     private func send(_ response: SIPResponse, _ reply: @Sendable ([UInt8]) -> Void) {
@@ -79,7 +160,9 @@ final class SIPServerCore: Sendable {
     static func source(_ address: SocketAddress?, transport: SIPSource.Transport) -> SIPSource {
         let port = UInt16(clamping: address?.port ?? 0)
         var host = SIPHost.ipv4(0)
-        if let ip = address?.ipAddress {
+        if var ip = address?.ipAddress {
+            // An IPv4 peer on the dual-stack socket shows as ::ffff:a.b.c.d.
+            if ip.lowercased().hasPrefix("::ffff:"), ip.contains(".") { ip = String(ip.dropFirst(7)) }
             let text = ip.contains(":") ? "[\(ip.split(separator: "%").first.map(String.init) ?? ip)]" : ip
             host = (try? SIPHost(parsing: text)) ?? host
         }

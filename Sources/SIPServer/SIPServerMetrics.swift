@@ -18,6 +18,15 @@ public final class SIPServerMetrics: Sendable {
         public var lookupsFinished = 0
         public var connectionsAccepted = 0
         public var connectionsRefused = 0
+        /// Requests forwarded and responses relayed (proxy role), and those with no usable hop.
+        public var forwarded = 0
+        public var forwardFailures = 0
+        /// REGISTERs accepted, and refused by reason.
+        public var registrations = 0
+        public var registrationRefusals: [String: Int] = [:]
+        /// OPTIONS probes sent to contacts, and answers received.
+        public var probesSent = 0
+        public var probeAnswers = 0
 
         public var lookupsInFlight: Int { lookupsStarted - lookupsFinished }
         public var totalResponses: Int { responses.values.reduce(0, +) }
@@ -34,6 +43,15 @@ public final class SIPServerMetrics: Sendable {
     func acknowledged() { state.withLock { $0.acknowledgements += 1 } }
     func connectionAccepted() { state.withLock { $0.connectionsAccepted += 1 } }
     func connectionRefused() { state.withLock { $0.connectionsRefused += 1 } }
+    func forwarded() { state.withLock { $0.forwarded += 1 } }
+    func probed() { state.withLock { $0.probesSent += 1 } }
+    func probeAnswered() { state.withLock { $0.probeAnswers += 1 } }
+    func forwardFailed() { state.withLock { $0.forwardFailures += 1 } }
+    func registration(refusal: String?) {
+        state.withLock { state in
+            if let refusal { state.registrationRefusals[refusal, default: 0] += 1 } else { state.registrations += 1 }
+        }
+    }
 
     /// Admits a lookup when fewer than `limit` are in flight.
     func startLookup(limit: Int) -> Bool {

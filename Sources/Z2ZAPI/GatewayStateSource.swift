@@ -15,6 +15,8 @@ public protocol GatewayStateSource: Sendable {
     func services() async -> [ServiceJSON]
     /// SIP user agents known on this island and imported from others, by address of record.
     func sipAgents() async -> [SIPAgentInfo]
+    /// The SIP service's registrations and contact checks.
+    func sipService() async -> SIPServiceState
     /// The DHT node's routing table, stored values and running lookups.
     func dht() async -> DHTResponse
     /// Recent events newer than sequence number `after` (0: all that are kept).
@@ -29,6 +31,7 @@ public protocol GatewayStateSource: Sendable {
 extension GatewayStateSource {
     /// A source without SIP knows no agents.
     public func sipAgents() async -> [SIPAgentInfo] { [] }
+    public func sipService() async -> SIPServiceState { SIPServiceState() }
     public func dht() async -> DHTResponse {
         let status = await status()
         return DHTResponse(engine: "none", available: false, nodeID: status.nodeID, stage: status.stage.rawValue,

@@ -5,6 +5,12 @@ import SIPServer
 
 /// `z2z-sip-bench`: redirect throughput and latency of `SIPServer` on loopback, driven by sipp.
 ///
+/// `--mode proxy`: the server forwards each INVITE to the AoR's contact, sipp's built-in UAS
+/// on 127.0.0.1 (`--uas-port`), and the call (`Deploy/sipp/uac-call-inf.xml`: INVITE, 200,
+/// ACK, BYE) runs through it; RTD is INVITE sent → 200 received. `--mode direct` runs the
+/// same call straight to the UAS (the baseline for the proxy's added latency), `--mode
+/// register` REGISTERs (`Deploy/sipp/uac-register-inf.xml`) with the registrar.
+///
 /// Starts the server on 127.0.0.1 with N AoRs in an in-memory table (no DHT: this measures the
 /// parser, the redirect service and the NIO shell), then runs sipp's UAC scenario
 /// `Deploy/sipp/uac-redirect-inf.xml` (INVITE → 302 → ACK, AoRs taken in turn from a user list)
@@ -17,16 +23,35 @@ struct SIPBench {
         var rates = [500, 1_000, 2_000, 3_000, 4_000]
         var seconds = 10
         var transport = "u1"
-        var scenario = "Deploy/sipp/uac-redirect-inf.xml"
+        var scenario: String?
         var sipp = "/usr/bin/sipp"
+        var mode = "redirect"
+        var uasPort = 5098
+        /// `--mode direct` through another proxy on 127.0.0.1 (Kamailio, for comparison).
+        var externalProxyPort: Int?
+
+        var scenarioPath: String {
+            if let scenario { return scenario }
+            return switch mode {
+            case "proxy", "direct": "Deploy/sipp/uac-call-inf.xml"
+            case "register": "Deploy/sipp/uac-register-inf.xml"
+            default: "Deploy/sipp/uac-redirect-inf.xml"
+            }
+        }
 
         static let usage = """
             usage: z2z-sip-bench [--aors N] [--rates R1,R2,...] [--seconds S] [--transport u1|t1]
-                                 [--scenario FILE] [--sipp PATH]
+                                 [--scenario FILE] [--sipp PATH] [--mode redirect|proxy|direct|register]
+                                 [--uas-port N]
               --aors       AoRs in the lookup table (default 1000); calls cycle through them
               --rates      call rates in calls/s, one step each (default 500,1000,2000,3000,4000)
               --seconds    length of each step (default 10)
               --transport  sipp transport: u1 (UDP, default) or t1 (TCP, one connection)
+              --mode       redirect (302, default), proxy (calls through the server to a sipp UAS),
+                           direct (the same calls without the server), register (REGISTER)
+              --uas-port   port of the sipp UAS for proxy and direct (default 5098)
+              --external-proxy PORT   with --mode direct: send the calls through another proxy on
+                           127.0.0.1:PORT instead (e.g. Kamailio forwarding to the UAS)
             Run from the repository root (the scenario path is relative to it).
             """
 
@@ -41,6 +66,11 @@ struct SIPBench {
                 case "--transport": transport = value
                 case "--scenario": scenario = value
                 case "--sipp": sipp = value
+                case "--mode":
+                    guard ["redirect", "proxy", "direct", "register"].contains(value) else { throw BenchError.usage("--mode: '\(value)'") }
+                    mode = value
+                case "--uas-port": uasPort = try Self.number(value, flag)
+                case "--external-proxy": externalProxyPort = try Self.number(value, flag)
                 default: throw BenchError.usage("unknown option \(flag)")
                 }
             }
@@ -91,17 +121,41 @@ struct SIPBench {
         guard FileManager.default.isExecutableFile(atPath: options.sipp) else {
             throw BenchError.sipp("sipp not found at \(options.sipp) (Debian package sip-tester)")
         }
-        let scenario = URL(fileURLWithPath: options.scenario).standardizedFileURL
+        let scenario = URL(fileURLWithPath: options.scenarioPath).standardizedFileURL
+        let calling = options.mode == "proxy" || options.mode == "direct"
         var table: [SIPAddressOfRecord: [SIPContact]] = [:]
         for index in 0..<options.aors {
             let aor = SIPAddressOfRecord(user: "user\(index)", host: .name("example.org"))
-            table[aor] = [SIPContact(uri: SIPURI(user: "user\(index)", host: .ipv4(0xc000_0200 | UInt32(index % 250 + 1)), port: 5060))]
+            let host: SIPHost = calling ? .ipv4(0x7f00_0001) : .ipv4(0xc000_0200 | UInt32(index % 250 + 1))
+            table[aor] = [SIPContact(uri: SIPURI(user: "user\(index)", host: host, port: calling ? UInt16(options.uasPort) : 5060))]
         }
         let lookupTable = table
         let transport: SIPSource.Transport = options.transport == "t1" ? .tcp : .udp
+        // As z2zd runs it: the proxy and registrar roles on (the loopback is the link), no probes.
+        let loopback = [SIPSubnet(network: .ipv4(0x7f00_0000), prefixLength: 8)]
+        let routing = SIPRouting(
+            mode: options.mode == "proxy" ? .proxy : .redirect, identity: SIPNodeIdentity(hosts: [.ipv4(0x7f00_0001)], port: 0),
+            localNetworks: loopback,
+            registrar: Registrar.Configuration(maximumAddressesOfRecord: max(1_024, options.aors), localNetworks: loopback))
         let server = SIPServer(
-            configuration: SIPServerConfiguration(host: "127.0.0.1", port: 0, transports: [transport]),
+            configuration: SIPServerConfiguration(host: "127.0.0.1", port: 0, transports: [transport],
+                                                  redirect: .init(routing: routing)),
             lookup: { lookupTable[$0] ?? [] })
+        // The callee of proxy and direct calls: sipp's built-in UAS, for the whole run.
+        var uas: Process?
+        if calling {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: options.sipp)
+            process.arguments = ["-sn", "uas", "-i", "127.0.0.1", "-p", String(options.uasPort), "-t", options.transport,
+                                 "-buff_size", "4194304", "-nostdin", "-timer_resol", "1"]
+            process.currentDirectoryURL = FileManager.default.temporaryDirectory
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            uas = process
+        }
+        // sipp does not end on SIGTERM while it waits for calls: the bench's own child gets SIGKILL.
+        defer { if let uas, uas.isRunning { kill(uas.processIdentifier, SIGKILL) } }
         let (ready, readySignal) = AsyncStream.makeStream(of: SIPServerAddresses.self)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("z2z-sip-bench-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -115,17 +169,30 @@ struct SIPBench {
             guard let addresses = await iterator.next(), let port = (transport == .udp ? addresses.udp : addresses.tcp)?.port else {
                 throw BenchError.sipp("server did not bind")
             }
-            say("z2z-sip-bench: SIPServer on 127.0.0.1:\(port)/\(transport.rawValue), \(options.aors) AoRs, \(options.seconds) s per step")
+            say("z2z-sip-bench: SIPServer on 127.0.0.1:\(port)/\(transport.rawValue), mode \(options.mode), \(options.aors) AoRs, \(options.seconds) s per step")
             say("                                                 sipp RTD (1 ms ticks)       probe (µs clock)")
-            say("rate(calls/s)  calls  302s  failed  achieved/s    p50(ms)  p99(ms)  max(ms)   p50(ms)  p99(ms)  lost")
+            say("rate(calls/s)  calls  done  failed  achieved/s    p50(ms)  p99(ms)  max(ms)   p50(ms)  p99(ms)  lost")
+            // What the server did per call: a 302, a forwarded INVITE (and its ACK, BYE and
+            // three responses: 6 forwards), a REGISTER; direct calls do not touch it.
+            func handled() -> Int {
+                let metrics = server.metrics.snapshot()
+                return switch options.mode {
+                case "proxy": metrics.forwarded / 6
+                case "register": metrics.registrations
+                case "direct": 0
+                default: metrics.responses[302] ?? 0
+                }
+            }
+            let probing = transport == .udp && options.mode == "redirect"
+            let target = options.mode == "direct" ? (options.externalProxyPort ?? options.uasPort) : port
             for rate in options.rates {
-                let before = server.metrics.snapshot().responses[302] ?? 0
+                let before = handled()
                 let probe = LatencyProbe(port: port, user: "user0")
-                if transport == .udp { probe.start() }
-                let step = try await runStep(rate: rate, options: options, scenario: scenario, users: users, port: port,
+                if probing { probe.start() }
+                let step = try await runStep(rate: rate, options: options, scenario: scenario, users: users, port: target,
                                              directory: scratch)
-                let probed: (samples: [Double], lost: Int) = transport == .udp ? probe.stop() : ([], 0)
-                let redirects = (server.metrics.snapshot().responses[302] ?? 0) - before - probed.samples.count
+                let probed: (samples: [Double], lost: Int) = probing ? probe.stop() : ([], 0)
+                let redirects = handled() - before - probed.samples.count
                 let probeTimes = probed.samples.sorted()
                 let row = Step(rate: rate, calls: step.calls, redirects: redirects, failed: step.failed,
                                achieved: step.achieved, p50: step.p50, p99: step.p99, maximum: step.maximum,
@@ -136,7 +203,7 @@ struct SIPBench {
                            row.probeP50, row.probeP99, row.probeLost))
             }
             let metrics = server.metrics.snapshot()
-            say("server: responses \(metrics.responses.sorted { $0.key < $1.key }), rejections \(metrics.rejections), ACKs \(metrics.acknowledgements)")
+            say("server: responses \(metrics.responses.sorted { $0.key < $1.key }), rejections \(metrics.rejections), ACKs \(metrics.acknowledgements), forwarded \(metrics.forwarded), registrations \(metrics.registrations)")
             group.cancelAll()
         }
     }

@@ -102,21 +102,44 @@ struct Peers: AsyncParsableCommand {
     }
 }
 
-/// `z2z sip`: the SIP user agents this gateway redirects to.
+/// `z2z sip`: the SIP user agents this gateway redirects to, the phones registered with it,
+/// and the contacts it checks.
 struct SIP: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the SIP user agents this gateway redirects to, by address of record.",
+        abstract: "List the SIP user agents this gateway redirects to, the phones registered with it, and their health.",
         discussion: """
             Every SIP phone announced over DNS-SD (_sipuri._udp, _sip._udp, ...) on this island \
             or imported from another. An INVITE for an AOR listed here, sent to this gateway's \
-            port 5060, is answered 302 with the CONTACT shown; any other AOR gets 404.
+            port 5060, is answered 302 with the CONTACT shown (forwarded to it with \
+            [sip] mode = "proxy"); sip:USER@<this gateway> reaches every AOR with that user; \
+            any other AOR gets 404. Then the phones registered with this gateway (REGISTERED \
+            AOR, with the seconds left), and the contacts the gateway checks with OPTIONS: \
+            alive, unknown (no answer yet) or dead (callers get 480).
             """
     )
 
     @OptionGroup var daemon: DaemonConnection
 
     func run() async throws {
-        try await daemon.show(APIPaths.sip, as: SIPResponse.self) { Self.render($0.agents) }
+        try await daemon.show(APIPaths.sip, as: SIPResponse.self) { response in
+            var text = Self.render(response.agents)
+            if let registrations = response.registrations, !registrations.isEmpty {
+                var table = TextTable("REGISTERED AOR", "CONTACT", "EXPIRES IN")
+                for registration in registrations {
+                    table.add(registration.addressOfRecord, registration.contact, "\(registration.expiresInSeconds) s")
+                }
+                text += "\n" + table.rendered
+            }
+            if let checks = response.contactChecks, !checks.isEmpty {
+                var table = TextTable("CHECKED CONTACT", "HEALTH", "MISSES", "LAST ANSWER")
+                for check in checks {
+                    table.add(check.contact, check.health, "\(check.misses)",
+                              check.lastAnswerSecondsAgo.map { String(format: "%.1f s ago", $0) } ?? "never")
+                }
+                text += "\n" + table.rendered
+            }
+            return text
+        }
     }
 
     static func render(_ agents: [SIPAgentInfo]) -> String {

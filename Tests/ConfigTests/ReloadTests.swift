@@ -54,6 +54,14 @@ struct ReloadTests {
             [sip]
             enabled = false
             port = 9997
+            mode = "proxy"
+            registrar = false
+            min_expires = 30
+            max_expires = 120
+            realm = "elsewhere"
+            probe_contacts = false
+            [sip.users]
+            alice = "secret"
             [security]
             network_key_file = "/etc/z2z/network.key"
             [relay]

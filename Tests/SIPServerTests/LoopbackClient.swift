@@ -22,6 +22,23 @@ struct LoopbackClient: ~Copyable {
         try connect(port)
     }
 
+    /// UDP over IPv6 loopback (::1).
+    init(udp6To port: Int) throws(ClientError) {
+        descriptor = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        isStream = false
+        guard descriptor >= 0 else { throw .socket }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = in_port_t(UInt16(port).bigEndian)
+        address.sin6_addr = in6addr_loopback
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            }
+        }
+        guard result == 0 else { throw .connect }
+    }
+
     deinit { close(descriptor) }
 
     private func connect(_ port: Int) throws(ClientError) {

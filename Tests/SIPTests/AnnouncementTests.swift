@@ -101,4 +101,30 @@ import Testing
         }
         #expect(SIPAnnouncementRejection.addressOfRecordMissing.reason == "address_of_record_missing")
     }
+
+    @Test func anImportedCopyNamesAContactTheOtherIslandCanReach() throws {
+        let original = try Self.service(
+            "sip:alice@example.org Alice's desk phone",
+            txt: ["txtvers": "1", "name": "Alice", "contact": "<sip:alice@alice-desk.local:5070>;audio"])
+        let txt = SIPAnnouncement.importedTXT(of: original, publishedAt: [try IPAddress("198.51.100.7")], port: 5070)
+        #expect(txt["contact"]?.text == "<sip:alice@198.51.100.7:5070>;audio")
+        #expect(txt.entries.map(\.key) == ["txtvers", "name", "contact"], "order kept, nothing else touched")
+        #expect(txt["name"]?.text == "Alice")
+        // A routable contact stays byte for byte.
+        let routable = try Self.service("sip:bob@example.org", txt: ["txtvers": "1", "contact": "<sip:bob@192.0.2.10:5062>"])
+        #expect(SIPAnnouncement.importedTXT(of: routable, publishedAt: [try IPAddress("198.51.100.7")], port: 5062) == routable.txt)
+    }
+
+    @Test func anImportedPlainSIPServiceKeepsItsAoRAlthoughItsHostNameChanges() throws {
+        let original = try Self.service("Bob's softphone", type: "_sip._udp", host: "bob-pc.local", txt: ["user": "bob"])
+        let txt = SIPAnnouncement.importedTXT(of: original, publishedAt: [try IPAddress("198.51.100.8")], port: 5060)
+        #expect(txt["aor"]?.text == "sip:bob@bob-pc.local")
+        var imported = original
+        imported.host = try HostName("z2z-bob-pc-1234.local")
+        imported.txt = txt
+        #expect(try SIPAnnouncement(service: imported).addressOfRecord.description == "sip:bob@bob-pc.local")
+        // Not a UA at all: unchanged.
+        let other = try Self.service("Printer", type: "_sip._udp", txt: ["note": "x"])
+        #expect(SIPAnnouncement.importedTXT(of: other, publishedAt: [], port: 5060) == other.txt)
+    }
 }

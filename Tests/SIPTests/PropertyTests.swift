@@ -138,7 +138,8 @@ import Testing
             switch service.receive(bytes, from: source, now: .now) {
             case .respond(let answer, _): response = answer
             case .lookup(let query): response = service.answer(query, contacts: [])
-            case .drop: response = nil
+            case .registered(let answer, _, _): response = answer
+            case .drop, .forward, .probeAnswer: response = nil
             }
             if let response {
                 #expect(throws: Never.self) { try SIPMessage.parse(response.serialized(), transport: .stream) }

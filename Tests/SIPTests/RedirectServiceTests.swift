@@ -28,8 +28,8 @@ import Testing
     static func status(_ bytes: [UInt8], service: inout RedirectService, at now: ContinuousClock.Instant = start,
                        contacts: [SIPContact] = [aliceContact]) -> SIPResponse? {
         switch service.receive(bytes, from: source, now: now) {
-        case .respond(let response, _): return response
-        case .drop: return nil
+        case .respond(let response, _), .registered(let response, _, _): return response
+        case .drop, .forward, .probeAnswer: return nil
         case .lookup(let query):
             return service.answer(query, contacts: query.addressOfRecord.user == "alice" ? contacts : [])
         }

@@ -131,12 +131,40 @@ import Testing
         let status: Int?
         switch step {
         case .respond(let response, _): status = response.statusCode
-        case .drop: status = nil
+        case .drop, .forward, .probeAnswer: status = nil
+        case .registered(let response, _, _): status = response.statusCode
         case .lookup(let query):
             let known = query.addressOfRecord == (try SIPAddressOfRecord(parsing: "sip:user@example.com"))
             status = service.answer(query, contacts: known ? [contact] : []).statusCode
         }
         #expect(status == testCase.redirect, "\(testCase.file)")
+    }
+
+    /// With the proxy and registrar roles on (the gateway at 192.0.2.99, its link 192.0.2.0/24,
+    /// which holds the torture tests' source), a message the parser rejects gets exactly the
+    /// answer the plain redirect server gives, and whatever the gateway sends frames again.
+    @Test(arguments: cases) func theProxyAndRegistrarRolesAnswerMalformedMessagesAsBefore(_ testCase: Case) throws {
+        let link = try #require(SIPSubnet("192.0.2.0/24"))
+        let routing = SIPRouting(identity: SIPNodeIdentity(hosts: [.ipv4(0xc000_0263)]), localNetworks: [link],
+                                 registrar: Registrar.Configuration(localNetworks: [link]))
+        var service = RedirectService(configuration: .init(routing: routing))
+        let source = SIPSource(host: .ipv4(0xc000_0263), port: 5060, transport: .udp)
+        var step = service.receive(Fixtures.torture(testCase.file), from: source, now: .now)
+        if case .lookup(let query) = step { step = service.complete(query, contacts: [], now: .now) }
+        let status: Int?
+        switch step {
+        case .respond(let response, _), .registered(let response, _, _):
+            status = response.statusCode
+            #expect(throws: Never.self) { try SIPMessage.parse(response.serialized(), transport: .stream) }
+        case .forward(let outbound):
+            status = nil
+            #expect(throws: Never.self, "\(testCase.file)") { try SIPMessage.parse(outbound.bytes) }
+        case .lookup, .drop, .probeAnswer:
+            status = nil
+        }
+        if case .rejected = testCase.expected {
+            #expect(status == testCase.redirect, "\(testCase.file)")
+        }
     }
 
     @Test(arguments: cases) func everyPrefixOfEveryMessageIsHandledWithoutCrashing(_ testCase: Case) {

@@ -30,6 +30,14 @@ public struct SIPAnnouncement: Hashable, Sendable {
 
     /// The TXT `txtvers` this code writes and accepts.
     public static let txtVersion = "1"
+    /// TXT key (z2z) of a binding a gateway's registrar announces for a phone that registered
+    /// with it: the gateway exports it although it published it itself.
+    public static let registrarKey = "z2z-registrar"
+
+    /// The service is a registrar binding a gateway announced (TXT `z2z-registrar`).
+    public static func isRegistrarBinding(_ service: ServiceInstance) -> Bool {
+        isSIPServiceType(service.type) && service.txt[registrarKey] != nil
+    }
 
     public static let sipURIUDP = serviceType("_sipuri._udp")
     public static let sipURITCP = serviceType("_sipuri._tcp")
@@ -104,9 +112,10 @@ public struct SIPAnnouncement: Hashable, Sendable {
     }
 
     /// The DNS-SD service that announces this UA in the draft's format.
+    /// `registrar` names the gateway that announces a phone registered with it (TXT `z2z-registrar`).
     public func serviceInstance(
         host: HostName, port: UInt16, transport: TransportProtocol = .udp, addresses: [IPAddress] = [],
-        domain: DomainName = .local
+        domain: DomainName = .local, registrar: String? = nil
     ) throws(SIPAnnouncementRejection) -> ServiceInstance {
         let nameText = uri.description + (label.map { " " + $0 } ?? "")
         var entries: [TXTEntry] = []
@@ -118,6 +127,7 @@ public struct SIPAnnouncement: Hashable, Sendable {
                 let text = "<\(contact)>" + capabilities.map { ";" + $0.description }.joined()
                 entries.append(try TXTEntry(key: "contact", text: text))
             }
+            if let registrar { entries.append(try TXTEntry(key: Self.registrarKey, text: registrar)) }
             let type = transport == .tcp ? Self.sipURITCP : Self.sipURIUDP
             return ServiceInstance(
                 name: name, type: type, domain: domain, host: host, port: port,
@@ -150,6 +160,45 @@ public struct SIPAnnouncement: Hashable, Sendable {
             target.userBytes = contact?.userBytes ?? uri.userBytes
             return SIPContact(uri: target, displayName: displayName, parameters: features)
         }
+    }
+
+    /// The TXT an importing gateway publishes for a UA of another island (`original`: the
+    /// service as its own island sees it; `addresses` and `port`: where the import points).
+    /// A TXT `contact` on a `.local` name or link-local address, which this island cannot
+    /// resolve, becomes the UA's user at the first of those addresses (feature parameters
+    /// kept); a plain `_sip` service whose AoR came from TXT `user` and its own host gets `aor`,
+    /// since its host name here is synthesized. Everything else stays byte for byte, as does
+    /// a TXT that does not read as a UA.
+    public static func importedTXT(of original: ServiceInstance, publishedAt addresses: [IPAddress], port: UInt16) -> TXTRecord {
+        guard let announcement = try? SIPAnnouncement(service: original) else { return original.txt }
+        var replacements: [String: String] = [:]
+        if let contact = announcement.contact, isLinkScoped(contact.host) {
+            var here = original
+            here.addresses = addresses
+            here.port = port
+            if let routable = announcement.contacts(for: here).first, case .sip(let uri) = routable.uri {
+                replacements["contact"] = "<\(uri)>" + announcement.capabilities.map { ";" + $0.description }.joined()
+            }
+        }
+        let namedByURI = original.name.value.lowercased().hasPrefix("sip:") || original.name.value.lowercased().hasPrefix("sips:")
+        if announcement.style == .plain, !namedByURI, original.txt["aor"] == nil {
+            replacements["aor"] = announcement.addressOfRecord.description
+        }
+        guard !replacements.isEmpty else { return original.txt }
+        var entries: [TXTEntry] = []
+        for entry in original.txt.entries {
+            if let text = replacements.removeValue(forKey: entry.key.lowercased()) {
+                guard let replaced = try? TXTEntry(key: entry.key, text: text) else { return original.txt }
+                entries.append(replaced)
+            } else {
+                entries.append(entry)
+            }
+        }
+        for (key, text) in replacements.sorted(by: { $0.key < $1.key }) {
+            guard let added = try? TXTEntry(key: key, text: text) else { return original.txt }
+            entries.append(added)
+        }
+        return (try? TXTRecord(entries: entries)) ?? original.txt
     }
 
     static func isLinkScoped(_ host: SIPHost) -> Bool {
