@@ -12,6 +12,7 @@ struct LinkExchangeTests {
     static let names = [(name: "staff", interface: "lan0"), (name: "students", interface: "lan1"), (name: "guests", interface: "lan2")]
     let t0 = Instant(nanoseconds: 0)
     let later = Instant(nanoseconds: 1_000_000_000)
+    static let address = try! IPAddress("10.0.1.5")
 
     func exchange(policy: Policy = .permitAll) -> LinkExchange {
         LinkExchange(links: Self.names, policy: policy)
@@ -51,7 +52,7 @@ struct LinkExchangeTests {
             #expect(publication.name.value == "Office Printer" && publication.type == service.instance.type)
             #expect(publication.port == 631 && publication.txt == txt && publication.announcement == .immediate)
             guard case .synthesized(let host, let addresses) = publication.host else { Issue.record("not synthesized"); return }
-            #expect(SynthesizedHost.isSynthesized(host) && addresses == [try IPAddress("10.0.1.5")])
+            #expect(SynthesizedHost.isSynthesized(host) && addresses == [Self.address])
         }
     }
 
