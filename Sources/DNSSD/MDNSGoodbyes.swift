@@ -19,6 +19,11 @@ public enum MDNSGoodbyes {
         records.filter { $0.ttl == 0 }.compactMap { serviceID($0.target) }
     }
 
+    /// The instances a response announces: targets of PTR records with a TTL (not goodbyes).
+    public static func announced(in records: [MDNSResponse.PTRRecord]) -> [ServiceID] {
+        records.filter { $0.ttl > 0 }.compactMap { serviceID($0.target) }
+    }
+
     /// `instance._name._proto.local` as a service id; nil for any other name.
     static func serviceID(_ labels: [[UInt8]]) -> ServiceID? {
         guard labels.count == 4, labels[3].lowercasedASCII == Array("local".utf8),

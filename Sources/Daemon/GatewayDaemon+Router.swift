@@ -22,16 +22,26 @@ extension GatewayDaemon {
         } catch {
             throw DaemonError.stateDirectory(config.stateDirectory, "\(error)")
         }
-        var domains: [any LocalDomain] = []
+        // Per link: Avahi on that interface only, and a listener reading goodbyes off it.
+        // avahi-daemon ignores a host's goodbye for records equal to one of its own entries
+        // on any interface — our import of that service on the other links — so removals
+        // come from the wire, and stand until the service is heard announced again.
+        var domains: [GoodbyeAwareDomain] = []
+        var listeners: [MDNSListener] = []
         for link in config.links {
             let index = if_nametoindex(link.interface)
             guard index > 0 else { throw DaemonError.link(link.interface, "no such interface (ip link shows the names)") }
+            let avahi: AvahiDomain
             do {
-                domains.append(try AvahiDomain(options: .init(scope: .allTypes, interface: InterfaceIndex(index)),
-                                               logger: Logger(label: "z2z.avahi.\(link.islandName)")))
+                avahi = try AvahiDomain(options: .init(scope: .allTypes, interface: InterfaceIndex(index)),
+                                        logger: Logger(label: "z2z.avahi.\(link.islandName)"))
             } catch {
                 throw DaemonError.link(link.interface, "\(error)")
             }
+            let listener = MDNSListener(logger: Logger(label: "z2z.mdns.\(link.islandName)"), interface: InterfaceIndex(index))
+            listeners.append(listener)
+            domains.append(GoodbyeAwareDomain(wrapping: avahi, goodbyes: listener.goodbyes, types: listener.types,
+                                              announcements: listener.announcements, confirmation: nil))
         }
         let exchange = LinkExchange(links: config.links.map { (name: $0.islandName, interface: $0.interface) }, policy: config.policy)
         let metrics = GatewayMetrics()
@@ -43,7 +53,7 @@ extension GatewayDaemon {
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
         }
-        let service = RouterService(router: router, domains: domains)
+        let service = RouterService(router: router, domains: domains, listeners: listeners)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service), .init(service: api)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -67,10 +77,21 @@ extension GatewayDaemon {
 /// published (goodbyes on every link), then the links' Avahi clients close.
 struct RouterService: Service {
     let router: LinkRouter
-    let domains: [any LocalDomain]
+    let domains: [GoodbyeAwareDomain]
+    let listeners: [MDNSListener]
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await router.run() }
-        for domain in domains { await domain.shutdown() }
+        await withTaskGroup(of: Void.self) { group in
+            for domain in domains { group.addTask { await domain.run() } }
+            for listener in listeners {
+                group.addTask {
+                    await listener.run()
+                    await untilCancelled()
+                }
+            }
+            await cancelWhenGracefulShutdown { await router.run() }
+            for domain in domains { await domain.shutdown() }
+            group.cancelAll()
+        }
     }
 }

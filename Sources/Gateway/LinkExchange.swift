@@ -21,7 +21,13 @@ import Rendezvous
 ///   services, already everywhere) is never exported;
 /// - records, not packets: nothing is forwarded, every crossing is a publication;
 /// - policy: a crossing from link A to link B is decided as a whole (`Policy.crossing`), so
-///   rules naming `from` and `to` (and one-way rules) decide per pair of links.
+///   rules naming `from` and `to` (and one-way rules) decide per pair of links;
+/// - nothing is published on a link before its browse has settled (`.settled`: every name
+///   the responder had cached is known): an import announced without probing under a name
+///   a host already holds there would make that host rename its service.
+///
+/// Known limit (as between islands): a host that comes up later with the name an import
+/// holds on its link loses its probe and renames; the import yields only to services it knows.
 public struct LinkExchange: Sendable {
     /// One link: its position (the daemon's index into its domains), island and name.
     public struct Link: Hashable, Sendable {
@@ -80,11 +86,11 @@ public struct LinkExchange: Sendable {
             _ = planner.activate(island: link.island, name: link.name)
             return planner
         }
+        // Activated when the link's browse settles (`observe`).
         imports = self.links.map { link in
             var planner = ImportPlanner(gate: PolicyGate(policy: policy))
             planner.decidesCrossings = true
             _ = planner.identify(island: link.island, name: link.name)
-            _ = planner.activate(localIsland: link.island)
             return planner
         }
     }
@@ -98,6 +104,9 @@ public struct LinkExchange: Sendable {
         var effects: [Effect] = []
         // Names on the link (hosts' and this box's own) are taken for imports onto it.
         effects += importEffects(imports[link].observe(event), on: link)
+        if case .settled = event, !imports[link].isActive {
+            effects += importEffects(imports[link].activate(localIsland: links[link].island), on: link)
+        }
         effects += exportEffects(exports[link].observe(exportable(event), now: now), from: link)
         return effects
     }
@@ -137,6 +146,9 @@ public struct LinkExchange: Sendable {
         guard links.indices.contains(link) else { return [] }
         return imports[link].imports.keys.sorted().compactMap { imports[link].imports[$0] }
     }
+
+    /// Whether link `link`'s browse has settled, so that services of other links are published there.
+    public func isReady(_ link: Int) -> Bool { links.indices.contains(link) && imports[link].isActive }
 
     /// Services of other links kept off link `link`, and why.
     public func held(on link: Int) -> [(ImportKey, ImportHold)] {

@@ -24,6 +24,13 @@ struct MDNSGoodbyesTests {
         #expect(try MDNSGoodbyes.services(in: Self.response(instance: "Office Printer", ttl: 4500)).get().isEmpty)
     }
 
+    @Test func liveRecordsAnnounceTheirInstanceAndGoodbyesDoNot() throws {
+        let live = try MDNSResponse.ptrRecords(in: Self.response(instance: "Office Printer", ttl: 4500)).get()
+        #expect(MDNSGoodbyes.announced(in: live) == [ServiceID(name: try InstanceName("Office Printer"), type: try ServiceType("_ipp._tcp"))])
+        let goodbye = try MDNSResponse.ptrRecords(in: Self.response(instance: "Office Printer", ttl: 0)).get()
+        #expect(MDNSGoodbyes.announced(in: goodbye).isEmpty)
+    }
+
     @Test func aQueryIsRefused() {
         #expect(MDNSGoodbyes.services(in: Self.response(instance: "P", ttl: 0, flags: 0)) == .failure(.notAResponse))
     }

@@ -14,8 +14,11 @@ struct LinkExchangeTests {
     let later = Instant(nanoseconds: 1_000_000_000)
     static let address = try! IPAddress("10.0.1.5")
 
+    /// Three links whose browses have settled.
     func exchange(policy: Policy = .permitAll) -> LinkExchange {
-        LinkExchange(links: Self.names, policy: policy)
+        var exchange = LinkExchange(links: Self.names, policy: policy)
+        for link in 0..<3 { #expect(exchange.observe(.settled, on: link, now: t0).isEmpty) }
+        return exchange
     }
 
     static func service(_ name: String, type: String = "_ipp._tcp", host: String = "printer.local", address: String = "10.0.1.5",
@@ -123,6 +126,19 @@ struct LinkExchangeTests {
         let effects = exchange.setPolicy(Policy(rules: [deny]))
         #expect(withdrawn(effects) == [2])
         #expect(exchange.imported(on: 1).count == 1)
+    }
+
+    @Test func nothingIsPublishedOnALinkBeforeItsBrowseSettles() throws {
+        var exchange = LinkExchange(links: Self.names)
+        _ = exchange.observe(.settled, on: 0, now: t0)
+        _ = exchange.observe(.settled, on: 2, now: t0)
+        #expect(published(seen(try Self.service("Office Printer"), on: 0, in: &exchange)).keys.sorted() == [2])
+        // Link 1's own printer of that name was in its responder's cache: it keeps the name.
+        _ = exchange.observe(.added(try Self.service("Office Printer", host: "canon.local", address: "10.0.2.5")), on: 1, now: later)
+        #expect(!exchange.isReady(1))
+        let settled = published(exchange.observe(.settled, on: 1, now: later))
+        #expect(settled.keys.sorted() == [1] && settled[1]?.map(\.name.value) == ["Office Printer (staff)"])
+        #expect(exchange.isReady(1))
     }
 
     @Test func linkIslandIdsAreStableAndDistinct() {
