@@ -28,6 +28,7 @@ extension GatewayDaemon {
         // come from the wire, and stand until the service is heard announced again.
         var domains: [GoodbyeAwareDomain] = []
         var listeners: [MDNSListener] = []
+        var interfaces: [InterfaceIndex] = []
         for link in config.links {
             let index = if_nametoindex(link.interface)
             guard index > 0 else { throw DaemonError.link(link.interface, "no such interface (ip link shows the names)") }
@@ -38,6 +39,7 @@ extension GatewayDaemon {
             } catch {
                 throw DaemonError.link(link.interface, "\(error)")
             }
+            interfaces.append(InterfaceIndex(index))
             let listener = MDNSListener(logger: Logger(label: "z2z.mdns.\(link.islandName)"), interface: InterfaceIndex(index))
             listeners.append(listener)
             domains.append(GoodbyeAwareDomain(wrapping: avahi, goodbyes: listener.goodbyes, types: listener.types,
@@ -45,7 +47,10 @@ extension GatewayDaemon {
         }
         let exchange = LinkExchange(links: config.links.map { (name: $0.islandName, interface: $0.interface) }, policy: config.policy)
         let metrics = GatewayMetrics()
+        let sender = GoodbyeSender(logger: Logger(label: "z2z.router"))
+        let linkInterfaces = interfaces
         let router = LinkRouter(exchange: exchange, domains: domains, onEvent: { metrics.observe($0) },
+                                repeatGoodbye: { link, bytes in sender.send(bytes, on: linkInterfaces[link]) },
                                 logger: Logger(label: "z2z.router"))
         let status = RouterStatus(router: router, nodeID: nodeID, network: config.network, metrics: metrics)
         let logger = self.logger

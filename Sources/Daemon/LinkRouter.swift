@@ -43,10 +43,23 @@ public actor LinkRouter {
     private var publications: [[ImportKey: PublicationID]]
     private var keys: [[PublicationID: ImportKey]]
     private var sleeper: Task<Void, any Error>?
+    /// What each of our publications is called on its link, for the repeated goodbye.
+    private var names: [[ImportKey: (ServiceID, [Subtype])]]
+    /// Goodbyes to repeat (link, datagram, when), in the order they are due.
+    private let repeats: (stream: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>,
+                          continuation: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>.Continuation)
+    private let repeatGoodbye: (@Sendable (Int, [UInt8]) -> Void)?
+    /// How long after a withdrawal its goodbye is repeated: past avahi-daemon's delayed
+    /// answers (up to 120 ms) and its one-second goodbye hold.
+    static let goodbyeRepeat = Duration.milliseconds(1_000)
 
     /// - Parameter domains: one per link of `exchange`, in its order.
+    /// - Parameter repeatGoodbye: sends a datagram on a link (`GoodbyeSender`): the goodbye of
+    ///   a withdrawn publication, repeated `goodbyeRepeat` later. avahi-daemon may answer a
+    ///   query with the PTR just after it said goodbye, and hosts then keep it for its TTL
+    ///   (75 minutes): a service shown that no longer resolves.
     public init(exchange: LinkExchange, domains: [any LocalDomain], onEvent: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
-                logger: Logger = Logger(label: "z2z.router")) {
+                repeatGoodbye: (@Sendable (Int, [UInt8]) -> Void)? = nil, logger: Logger = Logger(label: "z2z.router")) {
         precondition(exchange.links.count == domains.count, "one local domain per link")
         self.exchange = exchange
         self.domains = domains
@@ -57,6 +70,9 @@ public actor LinkRouter {
         queues = domains.map { _ in AsyncStream.makeStream(of: Operation.self) }
         publications = domains.map { _ in [:] }
         keys = domains.map { _ in [:] }
+        names = domains.map { _ in [:] }
+        repeats = AsyncStream.makeStream(of: (Int, [UInt8], ContinuousClock.Instant).self)
+        self.repeatGoodbye = repeatGoodbye
     }
 
     public func run() async {
@@ -66,6 +82,7 @@ public actor LinkRouter {
                 group.addTask { await self.carryOut(link) }
             }
             group.addTask { await self.tick() }
+            group.addTask { await self.repeatGoodbyes() }
             await group.waitForAll()
         }
         await shutDown()
@@ -174,13 +191,18 @@ public actor LinkRouter {
                 let id = try await domain.publish(publication)
                 publications[link][key] = id
                 keys[link][id] = key
+                names[link][key] = (publication.id, publication.subtypes)
             case .update(let key, let publication):
                 guard let id = publications[link][key] else { return }
                 try await domain.update(id, to: publication)
+                names[link][key] = (publication.id, publication.subtypes)
             case .withdraw(let key):
                 guard let id = publications[link].removeValue(forKey: key) else { return }
                 keys[link][id] = nil
                 await domain.withdraw(id)
+                if repeatGoodbye != nil, let (name, subtypes) = names[link].removeValue(forKey: key) {
+                    repeats.continuation.yield((link, MDNSGoodbyes.packet(for: name, subtypes: subtypes), clock.now + Self.goodbyeRepeat))
+                }
             }
         } catch {
             logger.warning("publication on a link failed", metadata: [
@@ -190,8 +212,16 @@ public actor LinkRouter {
         }
     }
 
+    private func repeatGoodbyes() async {
+        for await (link, bytes, due) in repeats.stream {
+            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+            repeatGoodbye?(link, bytes)
+        }
+    }
+
     /// Goodbyes on every link for everything published there.
     private func shutDown() async {
+        repeats.continuation.finish()
         for link in domains.indices {
             queues[link].continuation.finish()
             for id in publications[link].values.sorted() { await domains[link].withdraw(id) }

@@ -46,6 +46,11 @@ public struct GoodbyeTable: Sendable {
     /// An event of the responder: what the gateway should hear of it.
     public mutating func responder(_ event: LocalDomainEvent) -> [LocalDomainEvent] {
         switch event {
+        case .changed(let service) where confirmation == nil && pending[service.id] != nil:
+            // Without a confirmation time the responder's cache outlives the goodbye: its
+            // changes (the SRV record gone, a resolver failing) say nothing of a return.
+            pending[service.id]?.service = service
+            return []
         case .added(let service), .changed(let service):
             present[service.id] = service
             // Back after its goodbye: the gateway removed it, so it is new to the gateway.

@@ -124,9 +124,13 @@ import Testing
                         }
                     }
                 } catch {
-                    let lines = watcher.all.suffix(12).map { "\($0.line)" }.joined(separator: "\n")
+                    let lines = watcher.all.filter { $0.at >= withdrawn || $0.line.id.name.value.hasPrefix("Office") }
+                        .map { "\($0.at - withdrawn) \($0.line)" }.joined(separator: "\n")
                     let log = router.errorOutput.suffix(30).joined(separator: "\n")
-                    Issue.record(Comment(rawValue: "\(error)\n\(lines)\n\(log)"))
+                    let z2z = try BuildProducts.executable("z2z")
+                    let services = (try? await bed.runChecked(.router, [z2z, "services"])) ?? "?"
+                    let events = (try? await bed.runChecked(.router, [z2z, "events"])) ?? "?"
+                    Issue.record(Comment(rawValue: "\(error)\n\(lines)\n\(services)\n\(events)\n\(log)"))
                     throw error
                 }
                 #expect(gone - goneHome < .seconds(2), "link \(index + 1) dropped it \(gone - goneHome) after staff")

@@ -32,7 +32,9 @@ struct GoodbyeTableTests {
         #expect(table.goodbye(service.id, now: .seconds(1)) == [.removed(service.id)])
         #expect(table.nextDeadline == nil)
         #expect(table.tick(now: .seconds(3_600)).isEmpty, "never taken back by time")
-        #expect(table.announced(service.id) == [.added(service)], "heard again: it is back")
+        let stale = try printer(port: 632)
+        #expect(table.responder(.changed(stale)).isEmpty, "the responder's cache changing is no return")
+        #expect(table.announced(service.id) == [.added(stale)], "heard again: it is back")
         #expect(table.goodbye(service.id, now: .seconds(3_601)) == [.removed(service.id)])
     }
 
