@@ -89,7 +89,8 @@ cmd_up() {
         bridges=$(seq -f 'br%g' 1 "$islands" | paste -sd,)
         hostdir=$dir/router
         mkdir -p "$hostdir/run" "$hostdir/services"
-        write_avahi_conf "$hostdir" "$name-r" "$bridges"
+        # Z2Z_TESTBED_ROUTER_REFLECTOR=1: Avahi's reflector on the router (Deploy/bench/router).
+        write_avahi_conf "$hostdir" "$name-r" "$bridges" "$([[ ${Z2Z_TESTBED_ROUTER_REFLECTOR:-} == 1 ]] && echo yes || echo no)"
         start_dbus "$name-r" "$hostdir"
         launch_avahi "$name-r" "$hostdir"
         all+=(router)
