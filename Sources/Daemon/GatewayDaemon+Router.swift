@@ -50,7 +50,7 @@ extension GatewayDaemon {
         let sender = GoodbyeSender(logger: Logger(label: "z2z.router"))
         let linkInterfaces = interfaces
         let router = LinkRouter(exchange: exchange, domains: domains, onEvent: { metrics.observe($0) },
-                                repeatGoodbye: { link, bytes in sender.send(bytes, on: linkInterfaces[link]) },
+                                sendGoodbye: { link, bytes in sender.send(bytes, on: linkInterfaces[link]) },
                                 logger: Logger(label: "z2z.router"))
         let status = RouterStatus(router: router, nodeID: nodeID, network: config.network, metrics: metrics)
         let logger = self.logger

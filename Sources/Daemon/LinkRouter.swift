@@ -48,18 +48,20 @@ public actor LinkRouter {
     /// Goodbyes to repeat (link, datagram, when), in the order they are due.
     private let repeats: (stream: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>,
                           continuation: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>.Continuation)
-    private let repeatGoodbye: (@Sendable (Int, [UInt8]) -> Void)?
-    /// How long after a withdrawal its goodbye is repeated: past avahi-daemon's delayed
+    private let sendGoodbye: (@Sendable (Int, [UInt8]) -> Void)?
+    /// How long after a withdrawal its goodbye is said again: past avahi-daemon's delayed
     /// answers (up to 120 ms) and its one-second goodbye hold.
     static let goodbyeRepeat = Duration.milliseconds(1_000)
 
     /// - Parameter domains: one per link of `exchange`, in its order.
-    /// - Parameter repeatGoodbye: sends a datagram on a link (`GoodbyeSender`): the goodbye of
-    ///   a withdrawn publication, repeated `goodbyeRepeat` later. avahi-daemon may answer a
-    ///   query with the PTR just after it said goodbye, and hosts then keep it for its TTL
-    ///   (75 minutes): a service shown that no longer resolves.
+    /// - Parameter sendGoodbye: sends a datagram on a link (`GoodbyeSender`): the PTR goodbye
+    ///   of a withdrawn publication, at once and again `goodbyeRepeat` later. Measured on the
+    ///   testbed (avahi 0.8): avahi-daemon sent no goodbye at all when an interface-scoped
+    ///   entry group of ours was freed (the hosts of that link kept the service until
+    ///   its PTR expired, 75 minutes), and it may answer a query with the PTR right after a
+    ///   goodbye; the repeat covers that.
     public init(exchange: LinkExchange, domains: [any LocalDomain], onEvent: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
-                repeatGoodbye: (@Sendable (Int, [UInt8]) -> Void)? = nil, logger: Logger = Logger(label: "z2z.router")) {
+                sendGoodbye: (@Sendable (Int, [UInt8]) -> Void)? = nil, logger: Logger = Logger(label: "z2z.router")) {
         precondition(exchange.links.count == domains.count, "one local domain per link")
         self.exchange = exchange
         self.domains = domains
@@ -72,7 +74,7 @@ public actor LinkRouter {
         keys = domains.map { _ in [:] }
         names = domains.map { _ in [:] }
         repeats = AsyncStream.makeStream(of: (Int, [UInt8], ContinuousClock.Instant).self)
-        self.repeatGoodbye = repeatGoodbye
+        self.sendGoodbye = sendGoodbye
     }
 
     public func run() async {
@@ -117,6 +119,8 @@ public actor LinkRouter {
                     responders[link] = state
                     logger.info("link responder", metadata: ["link": "\(exchange.links[link].name)", "state": "\(state)"])
                 }
+            case .removed(let id):
+                logger.debug("service gone from a link", metadata: ["link": "\(exchange.links[link].name)", "service": "\(id)"])
             case .publication(let id, .renamed(_, let name)):
                 if let key = keys[link][id] { exchange.renamed(key, to: name, on: link) }
             case .publication(let id, .failed(let reason)):
@@ -200,8 +204,10 @@ public actor LinkRouter {
                 guard let id = publications[link].removeValue(forKey: key) else { return }
                 keys[link][id] = nil
                 await domain.withdraw(id)
-                if repeatGoodbye != nil, let (name, subtypes) = names[link].removeValue(forKey: key) {
-                    repeats.continuation.yield((link, MDNSGoodbyes.packet(for: name, subtypes: subtypes), clock.now + Self.goodbyeRepeat))
+                if let sendGoodbye, let (name, subtypes) = names[link].removeValue(forKey: key) {
+                    let packet = MDNSGoodbyes.packet(for: name, subtypes: subtypes)
+                    sendGoodbye(link, packet)
+                    repeats.continuation.yield((link, packet, clock.now + Self.goodbyeRepeat))
                 }
             }
         } catch {
@@ -215,7 +221,7 @@ public actor LinkRouter {
     private func repeatGoodbyes() async {
         for await (link, bytes, due) in repeats.stream {
             do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
-            repeatGoodbye?(link, bytes)
+            sendGoodbye?(link, bytes)
         }
     }
 
