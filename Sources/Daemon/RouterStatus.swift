@@ -89,6 +89,10 @@ public final class RouterStatus: GatewayStateSource {
 
     public func events(after sequence: UInt64) async -> EventsResponse { await router.events(after: sequence) }
 
+    public func explain(_ query: String) async -> ExplainResponse {
+        LinkExplainer.explain(query, await router.snapshot().exchange)
+    }
+
     public func metrics() async -> String {
         guard let gatewayMetrics else { return "" }
         let status = await status()

@@ -1,5 +1,6 @@
 import DNSSD
 @testable import Gateway
+import GatewayReports
 import Island
 import LocalDomain
 import Policy
@@ -139,6 +140,19 @@ struct LinkExchangeTests {
         let settled = published(exchange.observe(.settled, on: 1, now: later))
         #expect(settled.keys.sorted() == [1] && settled[1]?.map(\.name.value) == ["Office Printer (staff)"])
         #expect(exchange.isReady(1))
+    }
+
+    @Test func explainFollowsAServiceOntoEveryOtherLinkWithTheVerdictThatDecided() throws {
+        let rule = PolicyRule(.permit, type: .exact(try ServiceType("_ipp._tcp")), from: IslandSet(.name("staff")),
+                              to: IslandSet(.name("students")), oneWay: true)
+        var exchange = exchange(policy: Policy(rules: [rule]))
+        _ = seen(try Self.service("Student Printer", host: "canon.local", address: "10.0.2.5"), on: 1, in: &exchange)
+        let answer = LinkExplainer.explain("Student Printer._ipp._tcp", exchange)
+        #expect(answer.traces.map(\.crossed) == [false, true])
+        #expect(answer.traces[0].verdict.hasPrefix("=> stops at import_policy: onto link staff: denied by rule 1"))
+        #expect(answer.traces[1].verdict == "=> crosses: published on link guests as \"Student Printer\"")
+        #expect(answer.summary == "1 of 2 crossings made")
+        #expect(LinkExplainer.explain("_ssh._tcp", exchange).traces.isEmpty)
     }
 
     @Test func linkIslandIdsAreStableAndDistinct() {
