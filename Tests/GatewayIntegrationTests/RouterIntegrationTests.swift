@@ -101,6 +101,12 @@ import Testing
             #expect(!watchers[0].all.contains { $0.line.id.name.value == "Student Secure" }, "never on staff")
             #expect(secure(watchers[2], "Staff Secure"), "the rule names staff → students only")
 
+            // explain follows students' secure printer to both other links: kept off staff by the rule's reverse.
+            let explain = try await bed.run(.router, [try BuildProducts.executable("z2z"), "explain", "Student Secure"])
+            #expect(explain.exitCode == 3, "something stops: \(explain.stdout)")
+            #expect(explain.stdout.contains("stops at import_policy: onto link staff: denied by rule 1"), "\(explain.stdout)")
+            #expect(explain.stdout.contains("crosses: published on link guests"), "\(explain.stdout)")
+
             // The services list names each service's link, and /metrics counts per link.
             let services = try await bed.runChecked(.router, [try BuildProducts.executable("z2z"), "services", "--json"])
             #expect(services.contains("\"link\"") && services.contains("students"))
