@@ -114,6 +114,17 @@ import Testing
                 "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:7401/metrics').read().decode())"])
             #expect(metrics.contains("z2z_link_services{link=\"staff\",origin=\"imported\"}"), "\(metrics.prefix(2000))")
 
+            // The dashboard, in headless Chromium: the links in the header, each service's link in its row.
+            let chromium = ["timeout", "60", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                            "--no-first-run", "--user-data-dir=\(bed.directory)/router/chromium", "--window-size=1280,900",
+                            "--virtual-time-budget=3000", "--dump-dom", "http://127.0.0.1:7401/?stream_seconds=1"]
+            let dom = try await pollValue(timeout: .seconds(60), "the links on the dashboard") {
+                let page = try await bed.runChecked(.router, chromium, timeout: .seconds(70))
+                return page.contains(#"data-link="students""#) ? page : nil
+            }
+            #expect(dom.contains("links: staff (br1:"), "the header names the links")
+            #expect(dom.contains("on students from staff"), "an import's row says where it is and where it comes from")
+
             // Withdrawal: staff's printer says goodbye; the other links drop it within 2 s of staff's own hosts.
             let withdrawn = ContinuousClock.now
             publishers[0].terminate()
