@@ -231,8 +231,11 @@ public actor LinkRouter {
         for link in domains.indices {
             queues[link].continuation.finish()
             for id in publications[link].values.sorted() { await domains[link].withdraw(id) }
+            // Our own goodbyes too, as for every withdrawal (see `sendGoodbye`).
+            for (name, subtypes) in names[link].values { sendGoodbye?(link, MDNSGoodbyes.packet(for: name, subtypes: subtypes)) }
             publications[link] = [:]
             keys[link] = [:]
+            names[link] = [:]
         }
     }
 }

@@ -161,8 +161,14 @@ import Testing
             for publisher in publishers {
                 #expect(!publisher.errorOutput.contains { $0.localizedCaseInsensitiveContains("collision") })
             }
+            // SIGTERM: the router withdraws what it published, with goodbyes on every link.
+            let stopped = ContinuousClock.now
             let result = await router.stop(grace: .seconds(10))
             #expect(result.exitCode == 0, "z2zd exit: \(result)")
+            let goneFromStaff = try await pollValue(timeout: .seconds(5), "students' printer gone from staff after SIGTERM") {
+                watchers[0].first(after: stopped) { $0.kind == .removed && $0.isIPv4 && $0.id.name.value == "Office Printer (students)" }
+            }
+            #expect(goneFromStaff - stopped < .seconds(3), "gone \(goneFromStaff - stopped) after SIGTERM")
         }
     }
 
