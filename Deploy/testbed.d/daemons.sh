@@ -105,6 +105,7 @@ wait_avahi_running() { # NAME HOST...
         still=()
         for host in "${pending[@]}"; do
             ns=$name-$host hostdir=$dir/$host
+            [[ $host != router ]] || ns=$name-r # --router-avahi
             if ! alive "$(cat "$hostdir/avahi.pid" 2>/dev/null)"; then
                 tail -n 20 "$hostdir/avahi.log" >&2 || true
                 die "avahi-daemon of $host exited (log above, $hostdir/avahi.log)"

@@ -83,6 +83,18 @@ cmd_up() {
         start_dbus "$name-$host" "$hostdir"
         launch_avahi "$name-$host" "$hostdir"
     done
+    if ((PLAN_ROUTER_AVAHI)); then
+        # The router as one box on every island's link (its bridges), host directory "router".
+        local bridges
+        bridges=$(seq -f 'br%g' 1 "$islands" | paste -sd,)
+        hostdir=$dir/router
+        mkdir -p "$hostdir/run" "$hostdir/services"
+        # Z2Z_TESTBED_ROUTER_REFLECTOR=1: Avahi's reflector on the router (Deploy/bench/router).
+        write_avahi_conf "$hostdir" "$name-r" "$bridges" "$([[ ${Z2Z_TESTBED_ROUTER_REFLECTOR:-} == 1 ]] && echo yes || echo no)"
+        start_dbus "$name-r" "$hostdir"
+        launch_avahi "$name-r" "$hostdir"
+        all+=(router)
+    fi
     wait_avahi_running "$name" "${all[@]}"
 
     cat "$dir/hosts"

@@ -29,13 +29,16 @@ derived_net() { # NAME
 #   PLAN_MASQUERADE   islands behind a masquerading router of their own, "2 3" (--masquerade)
 #   PLAN_LINK_LOCAL   islands with 169.254/16 and fe80 addresses only (--link-local)
 #   PLAN_IPV6_ONLY    islands with no IPv4 address on their link, "1 2" (--ipv6-only)
-PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL= PLAN_IPV6_ONLY=
+#   PLAN_ROUTER_AVAHI 1: the router runs dbus and avahi-daemon on every island's link
+#                     (--router-avahi): one box on many links, for z2zd's router mode
+PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL= PLAN_IPV6_ONLY= PLAN_ROUTER_AVAHI=0
 
 load_topology() { # DIR: a built testbed's topology (defaults for testbeds from before it)
     PLAN_SAME_PREFIX=$(meta "$1" same_prefix) PLAN_UPLINK=$(meta "$1" uplink)
     PLAN_GATEWAYS=$(meta "$1" gateways) PLAN_MASQUERADE=$(meta "$1" masquerade)
     PLAN_LINK_LOCAL=$(meta "$1" link_local) PLAN_IPV6_ONLY=$(meta "$1" ipv6_only)
     PLAN_SAME_PREFIX=${PLAN_SAME_PREFIX:-0} PLAN_UPLINK=${PLAN_UPLINK:-0} PLAN_GATEWAYS=${PLAN_GATEWAYS:-1}
+    PLAN_ROUTER_AVAHI=$(meta "$1" router_avahi) PLAN_ROUTER_AVAHI=${PLAN_ROUTER_AVAHI:-0}
 }
 
 topology_meta() { # the lines load_topology reads back
@@ -45,6 +48,7 @@ topology_meta() { # the lines load_topology reads back
     echo "masquerade=$PLAN_MASQUERADE"
     echo "link_local=$PLAN_LINK_LOCAL"
     echo "ipv6_only=$PLAN_IPV6_ONLY"
+    echo "router_avahi=$PLAN_ROUTER_AVAHI"
 }
 
 masqueraded() { [[ " $PLAN_MASQUERADE " == *" $1 "* ]]; } # ISLAND
@@ -163,7 +167,7 @@ plan_args() { # COMMAND ARGS...
     local command=$1 masquerade=() link_local=() ipv6_only=() gateways= i
     shift
     PLAN_NAME= PLAN_ISLANDS=1 PLAN_HOSTS=2 PLAN_NET=
-    PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL= PLAN_IPV6_ONLY=
+    PLAN_SAME_PREFIX=0 PLAN_UPLINK=0 PLAN_GATEWAYS=1 PLAN_MASQUERADE= PLAN_LINK_LOCAL= PLAN_IPV6_ONLY= PLAN_ROUTER_AVAHI=0
     while (($#)); do
         case $1 in
             --islands) PLAN_ISLANDS=${2-}; shift 2 || usage_error "--islands needs a number" ;;
@@ -175,6 +179,7 @@ plan_args() { # COMMAND ARGS...
             --masquerade) masquerade+=("${2-}"); shift 2 || usage_error "--masquerade needs an island" ;;
             --link-local) link_local+=("${2-}"); shift 2 || usage_error "--link-local needs an island" ;;
             --ipv6-only) ipv6_only+=("${2-}"); shift 2 || usage_error "--ipv6-only needs an island" ;;
+            --router-avahi) PLAN_ROUTER_AVAHI=1; shift ;;
             -*) usage_error "$command: unknown option $1" ;;
             *) [[ -z $PLAN_NAME ]] || usage_error "$command: one NAME only"; PLAN_NAME=$1; shift ;;
         esac
@@ -204,6 +209,10 @@ plan_args() { # COMMAND ARGS...
     for i in $PLAN_IPV6_ONLY; do
         ! link_local "$i" || usage_error "island $i: --link-local and --ipv6-only exclude each other"
     done
+    if ((PLAN_ROUTER_AVAHI)); then
+        ((!PLAN_UPLINK && !PLAN_SAME_PREFIX)) && [[ -z $PLAN_MASQUERADE ]] ||
+            usage_error "--router-avahi needs the routed topology (not with --uplink, --same-prefix or --masquerade)"
+    fi
 }
 
 cmd_plan() {
@@ -239,7 +248,8 @@ resolve_host() { # NAME HOST
     dir=$(testbed_dir "$name")
     [[ -f $dir/meta ]] || die "no testbed '$name' (Deploy/testbed list shows what exists)"
     case $host in
-        router | r) ns=$name-r; host= ;;
+        # With --router-avahi the router has a host directory with its own /run.
+        router | r) ns=$name-r; if [[ -d $dir/router/run ]]; then host=router; else host=; fi ;;
         n[0-9]*) [[ $host =~ ^n[1-9][0-9]*$ ]] || usage_error "bad host '$host'"; ns=$name-$host; host= ;;
         i[0-9]*h[0-9]*) [[ $host =~ ^i[1-9][0-9]*h[1-9][0-9]*$ ]] || usage_error "bad host '$host'"; ns=$name-$host ;;
         *) usage_error "bad host '$host': use i<island>h<host> (e.g. i1h2), router or n<island> (a NAT router)" ;;

@@ -81,15 +81,25 @@ public struct APIHandlers: Sendable {
         // either way decides here as it does in the running gateway (`PolicyGate`).
         let island = await resolve(island: islandText)
         let policy = configuration.current.policy
-        let verdicts = PolicyGate(policy: policy).verdicts(service, island: island.policyIsland)
+        // With `to`: a crossing from `island` to that island or link (rules naming from and to).
+        var destination: IslandRef?
+        if let text = query["to"] {
+            guard !text.isEmpty else { return try Self.error(.badRequest, reason: "bad_request", "to: give an island id or name") }
+            destination = await resolve(island: text)
+        }
+        let to = destination?.policyIsland
+        let verdicts = (export: policy.evaluate(direction: .export, service: service, island: island.policyIsland, destination: to),
+                        import: policy.evaluate(direction: .import, service: service, island: island.policyIsland, destination: to))
         func passedOver(_ direction: PolicyDirection) -> [Int] {
             policy.passedOver(direction: direction, service: service, island: island.policyIsland)
         }
+        let crossing = to.map { PolicyVerdict(PolicyGate(policy: policy).crossingVerdict(service, from: island.policyIsland, to: $0)) }
         return try Self.json(PolicyTestResult(
             type: service.type.description, island: island, name: service.name?.value, host: service.host?.value,
             addresses: service.addresses.isEmpty ? nil : service.addresses.map(\.description),
             exportVerdict: PolicyVerdict(verdicts.export, passedOver: passedOver(.export)),
-            importVerdict: PolicyVerdict(verdicts.import, passedOver: passedOver(.import))))
+            importVerdict: PolicyVerdict(verdicts.import, passedOver: passedOver(.import)),
+            destination: destination, crossing: crossing))
     }
 
     /// An island named by id or name, completed from the islands the gateway knows.

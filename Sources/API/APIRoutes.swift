@@ -11,7 +11,7 @@ import Z2ZAPI
 /// | GET | /api/v1/peers | `PeersResponse` |
 /// | GET | /api/v1/sip | `SIPResponse` |
 /// | GET | /api/v1/services?origin=local\|imported&type=T | `ServicesResponse` |
-/// | GET | /api/v1/policy/test?type=T&island=ID-or-NAME[&name=N&host=H&address=A,B] | `PolicyTestResult` |
+/// | GET | /api/v1/policy/test?type=T&island=ID-or-NAME[&to=ID-or-NAME&name=N&host=H&address=A,B] | `PolicyTestResult` |
 /// | GET | /api/v1/config/check | `ConfigCheckResult` for the daemon's configuration, re-read |
 /// | POST | /api/v1/config/check (body: TOML text) | `ConfigCheckResult` for that text |
 /// | GET | /api/v1/dht | `DHTResponse` |

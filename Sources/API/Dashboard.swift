@@ -4,7 +4,7 @@
 /// server-sent events (`/api/v1/events/stream`).
 ///
 /// Element ids the browser test reads: `services` (tbody, one row per service, with
-/// `data-name`, `data-origin`, `data-island`), `islands` (the SVG), `events` (the log),
+/// `data-name`, `data-origin`, `data-island`, and on a router `data-link`), `islands` (the SVG), `events` (the log),
 /// `status` (the header line); `events` gets `data-live="open"` once the event stream is
 /// connected.
 ///
@@ -64,13 +64,19 @@ async function refresh() {
     s.append(el("span", {class: status.health.state}, status.health.state), " · island " + islandName(status.island) +
       " · " + status.role + " · stage " + status.stage + " · " + status.peer_count + " peers · services: " +
       status.services.local + " local, " + status.services.imported + " imported, " + status.services.exported + " exported" +
-      (status.health.reasons.length ? " · " + status.health.reasons.join("; ") : ""));
+      (status.health.reasons.length ? " · " + status.health.reasons.join("; ") : "") +
+      // Router mode: each link an island of its own.
+      (status.links ? " · links: " + status.links.map(l => l.name + " (" + l.interface + ": " + l.local + " local, " +
+        l.imported + " imported, " + l.held + " held)").join(", ") : ""));
     drawIslands(islands.islands, status);
     const body = document.getElementById("services");
     body.replaceChildren(...services.services.map(sv => {
-      const tr = el("tr", {"data-name": sv.name, "data-origin": sv.origin || "", "data-island": islandName(sv.island)});
+      const tr = el("tr", {"data-name": sv.name, "data-origin": sv.origin || "", "data-island": islandName(sv.island),
+                           "data-link": sv.link || ""});
       const verdict = sv.policy ? sv.policy.action : "";
-      for (const t of [sv.name, sv.type, sv.origin || "", islandName(sv.island), String(sv.port)]) tr.append(el("td", {}, t));
+      const where = sv.link ? (sv.origin === "imported" ? "on " + sv.link + " from " + islandName(sv.island) : "on " + sv.link)
+                            : islandName(sv.island);
+      for (const t of [sv.name, sv.type, sv.origin || "", where, String(sv.port)]) tr.append(el("td", {}, t));
       tr.append(el("td", {class: verdict, title: sv.policy ? sv.policy.explanation : ""}, sv.policy ? sv.policy.explanation : ""));
       tr.append(el("td", {}, sv.route ? sv.route.summary : ""));
       return tr;
@@ -86,7 +92,8 @@ function drawIslands(islands, status) {
   svg.replaceChildren();
   const cx = 210, cy = 160, r = 115;
   const local = islands.find(i => i.local);
-  const others = islands.filter(i => !i.local);
+  // A router's links are all local: the first is drawn in the middle, the others around it.
+  const others = islands.filter(i => i !== local);
   const pos = new Map();
   if (local) pos.set(local.id, [cx, cy]);
   others.forEach((isl, n) => {

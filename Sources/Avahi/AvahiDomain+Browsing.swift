@@ -25,7 +25,7 @@ extension AvahiDomain {
             reportSettledIfDone()
         case .allTypes:
             typeBrowser = avahi_service_type_browser_new(
-                client, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), nil, AvahiLookupFlags(0),
+                client, scopedInterface, AvahiProtocol(AVAHI_PROTO_UNSPEC), nil, AvahiLookupFlags(0),
                 AvahiCallbacks.typeBrowser, AvahiCallbacks.context(of: self))
             if typeBrowser == nil { logFailure("service type browser", client) }
         }
@@ -96,7 +96,7 @@ extension AvahiDomain {
     private func openServiceBrowser(_ type: ServiceType, client: OpaquePointer) -> Bool {
         guard serviceBrowsers[type] == nil else { return true }
         guard let browser = avahi_service_browser_new(
-            client, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), type.description, nil,
+            client, scopedInterface, AvahiProtocol(AVAHI_PROTO_UNSPEC), type.description, nil,
             AvahiLookupFlags(0), AvahiCallbacks.serviceBrowser, AvahiCallbacks.context(of: self))
         else {
             logFailure("service browser for \(type)", client)

@@ -52,7 +52,7 @@ extension AvahiDomain {
                     let list = AvahiConversions.stringList(publication.txt)
                     defer { avahi_string_list_free(list) }
                     try check(avahi_entry_group_update_service_txt_strlst(
-                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
+                        group, scopedInterface, AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
                         entry.name.value, publication.type.description, publication.domain.value, list))
                 case .immediate:
                     let name = RawRecord.presentation([entry.name.value, "_\(publication.type.name)",
@@ -98,7 +98,7 @@ extension AvahiDomain {
                     var value = AvahiConversions.avahiAddress(address)
                     let over = RawRecord.announcedOver(address, dualStack: dualStack)
                     try check(avahi_entry_group_add_address(
-                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(over), AVAHI_PUBLISH_NO_REVERSE,
+                        group, scopedInterface, AvahiConversions.protocolValue(over), AVAHI_PUBLISH_NO_REVERSE,
                         host.announced.value, &value))
                 }
             case .immediate:
@@ -130,12 +130,12 @@ extension AvahiDomain {
                 let list = AvahiConversions.stringList(publication.txt)
                 defer { avahi_string_list_free(list) }
                 try check(avahi_entry_group_add_service_strlst(
-                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
+                    group, scopedInterface, AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
                     entry.name.value, publication.type.description, publication.domain.value, host?.value,
                     publication.port, list))
                 for subtype in publication.subtypes {
                     try check(avahi_entry_group_add_service_subtype(
-                        group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0),
+                        group, scopedInterface, AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0),
                         entry.name.value, publication.type.description, publication.domain.value,
                         subtype.fullName(of: publication.type)))
                 }
@@ -177,7 +177,7 @@ extension AvahiDomain {
             if update { flags |= AVAHI_PUBLISH_UPDATE.rawValue }
             try check(record.rdata.withUnsafeBytes { rdata in
                 avahi_entry_group_add_record(
-                    group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiConversions.protocolValue(record.only), AvahiPublishFlags(flags),
+                    group, scopedInterface, AvahiConversions.protocolValue(record.only), AvahiPublishFlags(flags),
                     record.name, UInt16(AVAHI_DNS_CLASS_IN), record.type, record.ttl, rdata.baseAddress, rdata.count)
             })
         }

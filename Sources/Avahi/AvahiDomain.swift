@@ -46,13 +46,21 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         public var resyncGrace: Duration
         /// Delay between attempts to reach D-Bus when it is not there at all.
         public var retryDelay: Duration
+        /// One network interface only (router mode, a link each): browse there and publish
+        /// there, nowhere else. Nil: every interface, as avahi-daemon sees them.
+        public var interface: InterfaceIndex?
 
-        public init(scope: BrowseScope = .allTypes, resyncGrace: Duration = .seconds(5), retryDelay: Duration = .seconds(1)) {
+        public init(scope: BrowseScope = .allTypes, resyncGrace: Duration = .seconds(5), retryDelay: Duration = .seconds(1),
+                    interface: InterfaceIndex? = nil) {
             self.scope = scope
             self.resyncGrace = resyncGrace
             self.retryDelay = retryDelay
+            self.interface = interface
         }
     }
+
+    /// The interface every browser and entry of this domain is scoped to (`Options.interface`).
+    var scopedInterface: AvahiIfIndex { options.interface.map { AvahiIfIndex($0) } ?? AvahiIfIndex(AVAHI_IF_UNSPEC) }
 
     public let events: AsyncStream<LocalDomainEvent>
     let continuation: AsyncStream<LocalDomainEvent>.Continuation

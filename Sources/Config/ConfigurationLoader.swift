@@ -135,6 +135,7 @@ extension ConfigurationOverrides {
         case .priority: priority != nil
         case .logLevel: logLevel != nil
         case .networkKeyFile: networkKeyFile != nil
+        case .links: !links.isEmpty
         }
     }
 }

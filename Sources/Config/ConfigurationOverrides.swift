@@ -13,10 +13,12 @@ public struct ConfigurationOverrides: Hashable, Sendable {
     public var priority: String?
     public var logLevel: String?
     public var networkKeyFile: String?
+    /// Replaces the `[[link]]` tables as a whole when non-empty (`IFACE` or `IFACE=ISLAND` each).
+    public var links: [String]
 
     public init(stateDirectory: String? = nil, dhtPort: String? = nil, api: String? = nil, network: String? = nil,
                 bootstrap: [String] = [], island: String? = nil, priority: String? = nil, logLevel: String? = nil,
-                networkKeyFile: String? = nil) {
+                networkKeyFile: String? = nil, links: [String] = []) {
         self.stateDirectory = stateDirectory
         self.dhtPort = dhtPort
         self.api = api
@@ -26,6 +28,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
         self.priority = priority
         self.logLevel = logLevel
         self.networkKeyFile = networkKeyFile
+        self.links = links
     }
 
     /// The `Z2Z_*` variables of `environment`; an empty variable counts as unset.
@@ -40,12 +43,13 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             network: value(.network),
             bootstrap: value(.bootstrap).map { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) } ?? [],
             island: value(.island), priority: value(.priority), logLevel: value(.logLevel),
-            networkKeyFile: value(.networkKeyFile))
+            networkKeyFile: value(.networkKeyFile),
+            links: value(.links).map { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) } ?? [])
     }
 
     /// The overridable settings: TOML key, flag and environment variable of each.
     enum Setting: CaseIterable {
-        case stateDirectory, dhtPort, api, network, bootstrap, island, priority, logLevel, networkKeyFile
+        case stateDirectory, dhtPort, api, network, bootstrap, island, priority, logLevel, networkKeyFile, links
 
         var key: String {
             switch self {
@@ -58,6 +62,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             case .priority: "island.priority"
             case .logLevel: "log_level"
             case .networkKeyFile: "security.network_key_file"
+            case .links: "link"
             }
         }
 
@@ -72,6 +77,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             case .priority: "--priority"
             case .logLevel: "--log-level"
             case .networkKeyFile: "--network-key-file"
+            case .links: "--link"
             }
         }
 
@@ -86,6 +92,7 @@ public struct ConfigurationOverrides: Hashable, Sendable {
             case .priority: "Z2Z_PRIORITY"
             case .logLevel: "Z2Z_LOG_LEVEL"
             case .networkKeyFile: "Z2Z_NETWORK_KEY_FILE"
+            case .links: "Z2Z_LINKS"
             }
         }
     }
@@ -121,6 +128,17 @@ public struct ConfigurationOverrides: Hashable, Sendable {
         set(.networkKeyFile, networkKeyFile, Validate.keyFile) {
             configuration.security.networkKeyFile = $0
             configuration.security.networkKey = nil
+        }
+        if !links.isEmpty {
+            var parsed: [LinkSettings] = []
+            for text in links { set(.links, text, Validate.link) { parsed.append($0) } }
+            if parsed.count == links.count {
+                let whole = LinkSettings.problems(parsed)
+                for problem in whole {
+                    problems.append(ConfigProblem(source: source(.links), key: Setting.links.key, reason: .conflict, message: problem))
+                }
+                if whole.isEmpty { configuration.links = parsed }
+            }
         }
         return problems
     }

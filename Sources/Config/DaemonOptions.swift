@@ -38,12 +38,17 @@ public struct DaemonOptions: ParsableArguments, Sendable {
         valueName: "file"))
     public var networkKeyFile: String?
 
+    @Option(help: ArgumentHelp(
+        "Router mode: this interface is an island of its own (named ISLAND, default IFACE); repeatable, two or more; replaces the [[link]] tables.",
+        valueName: "iface[=island]"))
+    public var link: [String] = []
+
     public init() {}
 
     public var overrides: ConfigurationOverrides {
         ConfigurationOverrides(stateDirectory: stateDir, dhtPort: dhtPort, api: api, network: network,
                                bootstrap: bootstrap, island: island, priority: priority, logLevel: logLevel,
-                               networkKeyFile: networkKeyFile)
+                               networkKeyFile: networkKeyFile, links: link)
     }
 
     /// A loader for these flags and this process's environment.

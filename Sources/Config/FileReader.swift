@@ -43,7 +43,7 @@ struct FileReader {
     private mutating func configuration(_ root: TOMLTable) -> GatewayConfiguration {
         var configuration = GatewayConfiguration.defaults
         let top = ConfigKeyPath([])
-        refuseUnknownKeys(root, at: top, known: ["network", "state_dir", "log_level", "api", "island", "dht", "sip", "policy", "security", "relay"])
+        refuseUnknownKeys(root, at: top, known: ["network", "state_dir", "log_level", "api", "island", "dht", "sip", "policy", "security", "relay", "link"])
         if let value = string(root, "network", in: top, Validate.network) { configuration.network = value }
         if let value = string(root, "state_dir", in: top, Validate.stateDirectory) { configuration.stateDirectory = value }
         if let value = string(root, "log_level", in: top, Validate.logLevel) { configuration.logLevel = value }
@@ -105,15 +105,61 @@ struct FileReader {
         if let (policy, path) = table(root, "policy", in: top) {
             configuration.policy = self.policy(policy, at: path)
         }
+        if let links = links(root, in: top) { configuration.links = links }
         return configuration
+    }
+
+    // MARK: [[link]] tables (router mode)
+
+    private mutating func links(_ root: TOMLTable, in top: ConfigKeyPath) -> [LinkSettings]? {
+        guard let value = root["link"] else { return nil }
+        let path = top.appending("link")
+        guard let tables = value.array, tables.allSatisfy({ $0.type == .table }) else {
+            report(path, .wrongType, "expected links as [[link]] tables (interface = \"eth1\", island = \"staff\"), found \(describe(value))")
+            return nil
+        }
+        let before = problems.count
+        var links: [LinkSettings] = []
+        for (offset, element) in tables.enumerated() {
+            guard let table = element.table else { continue }
+            let linkPath = path.appending(index: offset + 1)
+            refuseUnknownKeys(table, at: linkPath, known: ["interface", "island"])
+            if table["interface"] == nil { report(linkPath, .missingKey, "a link needs interface = \"IFACE\" (e.g. \"eth1\" or \"eth0.20\")") }
+            guard let interface = string(table, "interface", in: linkPath, Validate.interfaceName) else { continue }
+            var link = LinkSettings(interface: interface)
+            if table["island"] != nil {
+                guard let island = string(table, "island", in: linkPath, Validate.islandName) else { continue }
+                link.island = island
+            }
+            links.append(link)
+        }
+        guard problems.count == before else { return nil }
+        for problem in LinkSettings.problems(links) { report(path, .conflict, problem) }
+        return problems.count == before ? links : nil
     }
 
     // MARK: the [policy] section
 
     private mutating func policy(_ section: TOMLTable, at path: ConfigKeyPath) -> Policy {
         var policy = Policy.permitAll
-        refuseUnknownKeys(section, at: path, known: ["default", "tags", "rule"])
+        refuseUnknownKeys(section, at: path, known: ["default", "tags", "zones", "rule"])
         if let value = string(section, "default", in: path, Validate.action) { policy.defaultAction = value }
+        var zones: [String: IslandSet] = [:]
+        if let (table, zonesPath) = table(section, "zones", in: path) {
+            for name in table.keys.sorted() {
+                let zonePath = zonesPath.appending(name)
+                guard (try? Validate.tagName(name)) != nil else {
+                    report(zonePath, .invalidValue, "\"\(name)\" is not a zone name: letters, digits, '-' and '_'")
+                    continue
+                }
+                guard let members = strings(table, name, in: zonesPath, Validate.islandMatch) else { continue }
+                guard !members.isEmpty else {
+                    report(zonePath, .invalidValue, "zone \"\(name)\" names no island or link")
+                    continue
+                }
+                zones[name.lowercased()] = IslandSet(label: name, members: members)
+            }
+        }
         if let (tags, tagsPath) = table(section, "tags", in: path) {
             for name in tags.keys.sorted() {
                 let tagPath = tagsPath.appending(name)
@@ -132,16 +178,18 @@ struct FileReader {
         }
         for (offset, element) in rules.enumerated() {
             guard let rule = element.table else { continue }
-            if let parsed = self.rule(rule, at: rulesPath.appending(index: offset + 1), tags: policy.tags) {
+            if let parsed = self.rule(rule, at: rulesPath.appending(index: offset + 1), tags: policy.tags, zones: zones) {
                 policy.rules.append(parsed)
             }
         }
         return policy
     }
 
-    private mutating func rule(_ table: TOMLTable, at path: ConfigKeyPath, tags: [String: Set<ServiceType>]) -> PolicyRule? {
+    private mutating func rule(_ table: TOMLTable, at path: ConfigKeyPath, tags: [String: Set<ServiceType>],
+                               zones: [String: IslandSet]) -> PolicyRule? {
         let before = problems.count
-        refuseUnknownKeys(table, at: path, known: ["action", "direction", "type", "tag", "island", "name", "host", "address", "comment"])
+        refuseUnknownKeys(table, at: path, known: ["action", "direction", "type", "tag", "island", "name", "host", "address",
+                                                   "from", "to", "one_way", "comment"])
         let action = string(table, "action", in: path, Validate.action)
         if table["action"] == nil {
             report(path, .missingKey, "a rule needs action = \"permit\" or \"deny\"")
@@ -164,6 +212,19 @@ struct FileReader {
         if let value = string(table, "name", in: path, Validate.nameGlob) { rule.name = value }
         if let value = string(table, "host", in: path, Validate.nameGlob) { rule.host = value }
         if let value = string(table, "address", in: path, Validate.addressPrefix) { rule.address = value }
+        // A zone's name stands for its members; anything else is one island or link.
+        let islandSet = { (text: String) throws(Invalid) -> IslandSet in
+            if let zone = zones[text.lowercased()] { return zone }
+            return IslandSet(try Validate.islandMatch(text))
+        }
+        if let value = string(table, "from", in: path, islandSet) { rule.from = value }
+        if let value = string(table, "to", in: path, islandSet) { rule.to = value }
+        if let value = bool(table, "one_way", in: path) {
+            if value, table["from"] == nil || table["to"] == nil {
+                report(path.appending("one_way"), .conflict, "one_way = true needs both from and to (the reverse crossing is to -> from)")
+            }
+            rule.oneWay = value
+        }
         if let value = string(table, "comment", in: path, { (text: String) throws(Invalid) in text }) { rule.comment = value }
         return problems.count == before ? rule : nil
     }

@@ -19,10 +19,14 @@ public struct GatewayConfiguration: Hashable, Sendable {
     public var policy: Policy
     public var security: SecuritySettings
     public var relay: RelaySettings
+    /// Router mode (`[[link]]`, `--link`): each interface an island of its own inside this
+    /// z2zd. Empty: an ordinary gateway of the one LAN avahi-daemon sees.
+    public var links: [LinkSettings]
 
     public init(network: String, stateDirectory: String, logLevel: LogLevel, api: APISettings,
                 island: IslandSettings, dht: DHTSettings, sip: SIPSettings, policy: Policy,
-                security: SecuritySettings = SecuritySettings(), relay: RelaySettings = RelaySettings()) {
+                security: SecuritySettings = SecuritySettings(), relay: RelaySettings = RelaySettings(),
+                links: [LinkSettings] = []) {
         self.network = network
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel
@@ -33,7 +37,11 @@ public struct GatewayConfiguration: Hashable, Sendable {
         self.policy = policy
         self.security = security
         self.relay = relay
+        self.links = links
     }
+
+    /// Whether z2zd runs as a router between its links (`links`).
+    public var isRouter: Bool { !links.isEmpty }
 
     public static let defaults = GatewayConfiguration(
         network: "z2z",
@@ -113,6 +121,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
         check("relay.mode", \.relay.mode)
         check("relay.port", \.relay.port)
         check("relay.lan_routed", \.relay.lanRouted)
+        check("link", \.links)
         return keys
     }
 
@@ -123,7 +132,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
         "network", "state_dir", "api.listen", "dht.engine", "dht.port", "sip.enabled", "sip.port",
         "sip.mode", "sip.registrar", "sip.min_expires", "sip.max_expires", "sip.users", "sip.realm", "sip.probe_contacts",
         "security.network_key_file", "security.network_key", "security.open", "dht.subnet_limit",
-        "relay.mode", "relay.port", "relay.lan_routed",
+        "relay.mode", "relay.port", "relay.lan_routed", "link",
     ]
 }
 

@@ -35,6 +35,7 @@ public final class ReloadableConfiguration: Sendable {
             next.dht.subnetLimit = running.dht.subnetLimit
             next.security = running.security
             next.relay = running.relay
+            next.links = running.links
             let reload = ConfigurationReload(
                 configuration: next, changedKeys: next.changedKeys(from: running),
                 keysNeedingRestart: loaded.changedKeys(from: next))

@@ -74,6 +74,25 @@ enum Validate {
         return text
     }
 
+    /// A Linux interface name: 1 to 15 bytes (IFNAMSIZ - 1), no '/', ':' is allowed only
+    /// as an alias would use it (refused: aliases share their interface's link), no space.
+    static func interfaceName(_ text: String) throws(Invalid) -> String {
+        guard !text.isEmpty else { throw Invalid(.invalidValue, "an empty interface name names no link") }
+        guard text.utf8.count <= 15 else {
+            throw Invalid(.invalidValue, "\"\(text)\" is not an interface name: at most 15 bytes, it has \(text.utf8.count)")
+        }
+        guard text != ".", text != "..",
+              text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f && $0 != "/" && $0 != ":" && $0 != "=" })
+        else {
+            throw Invalid(.invalidValue, "\"\(text)\" is not an interface name: printable ASCII without spaces, '/', ':' or '='")
+        }
+        return text
+    }
+
+    static func link(_ text: String) throws(Invalid) -> LinkSettings {
+        try LinkSettings.parsing(text)
+    }
+
     static func priority(_ value: Int) throws(Invalid) -> UInt8 {
         guard let priority = UInt8(exactly: value) else { throw Invalid(.outOfRange, "\(value) is out of range (0 to 255)") }
         return priority

@@ -19,6 +19,32 @@ public enum MDNSGoodbyes {
         records.filter { $0.ttl == 0 }.compactMap { serviceID($0.target) }
     }
 
+    /// The instances a response announces: targets of PTR records with a TTL (not goodbyes).
+    public static func announced(in records: [MDNSResponse.PTRRecord]) -> [ServiceID] {
+        records.filter { $0.ttl > 0 }.compactMap { serviceID($0.target) }
+    }
+
+    /// An mDNS response saying goodbye (TTL 0, RFC 6762 §10.1) to the PTR records that name
+    /// `id`: under its type and under each of `subtypes`. Shared records, so no cache-flush bit.
+    /// What a router repeats after withdrawing an import: avahi-daemon may answer a query with
+    /// the PTR just after its own goodbye, leaving it cached on the link for its whole TTL.
+    public static func packet(for id: ServiceID, subtypes: [Subtype] = []) -> [UInt8] {
+        let typeLabels = ["_\(id.type.name)", "_\(id.type.transport.rawValue)"] + id.domain.labels.map(String.init)
+        let instance = wireName([Array(id.name.value.utf8)] + typeLabels.map { Array($0.utf8) })
+        let owners = [typeLabels] + subtypes.map { [$0.label, "_sub"] + typeLabels }
+        var bytes: [UInt8] = [0, 0, 0x84, 0x00, 0, 0, 0, UInt8(owners.count), 0, 0, 0, 0]
+        for owner in owners {
+            bytes += wireName(owner.map { Array($0.utf8) })
+            bytes += [0, 12, 0, 1, 0, 0, 0, 0] // PTR, IN, TTL 0
+            bytes += [UInt8(instance.count >> 8), UInt8(instance.count & 0xff)] + instance
+        }
+        return bytes
+    }
+
+    static func wireName(_ labels: [[UInt8]]) -> [UInt8] {
+        labels.flatMap { [UInt8($0.prefix(63).count)] + $0.prefix(63) } + [0]
+    }
+
     /// `instance._name._proto.local` as a service id; nil for any other name.
     static func serviceID(_ labels: [[UInt8]]) -> ServiceID? {
         guard labels.count == 4, labels[3].lowercasedASCII == Array("local".utf8),

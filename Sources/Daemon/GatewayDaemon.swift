@@ -33,7 +33,7 @@ import Z2ZAPI
 /// socket closes. SIGHUP reloads the configuration (see `reload()`).
 public struct GatewayDaemon: Sendable {
     public let configuration: ReloadableConfiguration
-    private let logger: Logger
+    let logger: Logger
     /// Called with the new configuration after a successful reload (z2zd applies the log level).
     private let onReload: @Sendable (GatewayConfiguration) -> Void
 
@@ -48,6 +48,7 @@ public struct GatewayDaemon: Sendable {
     public func run() async throws {
         let config = configuration.current
         for warning in config.warnings { logger.warning("\(warning)") }
+        if config.isRouter { return try await runRouter(config) }
 
         let store: StateStore
         let identity: Identity
@@ -459,9 +460,12 @@ public enum DaemonError: Error, CustomStringConvertible {
     case unusableAddress(String)
     case networkKey(String)
     case engine(String)
+    /// A router's link that cannot be used: its interface, and why.
+    case link(String, String)
 
     public var description: String {
         switch self {
+        case .link(let interface, let reason): "link \(interface): \(reason)"
         case .networkKey(let reason): reason
         case .stateDirectory(let path, let reason): "state directory \(path): \(reason)"
         case .unusableAddress(let address): "\(address): not an IPv4 or IPv6 address"

@@ -1,4 +1,5 @@
 import DNSSD
+import LocalDomain
 import Logging
 import NIOCore
 import NIOPosix
@@ -16,15 +17,23 @@ import Transport
 public final class MDNSListener: Sendable {
     public let goodbyes: AsyncStream<ServiceID>
     public let types: AsyncStream<ServiceType>
+    /// Instances announced (PTRs with a TTL); only for a listener on one interface.
+    public let announcements: AsyncStream<ServiceID>
     private let continuations: MDNSHandler.Continuations
     private let logger: Logger
+    /// Router mode: only what arrives on this interface (one link of the box).
+    private let interface: InterfaceIndex?
 
-    public init(logger: Logger) {
+    public init(logger: Logger, interface: InterfaceIndex? = nil) {
         let (goodbyes, goodbye) = AsyncStream.makeStream(of: ServiceID.self)
         let (types, type) = AsyncStream.makeStream(of: ServiceType.self)
-        (self.goodbyes, self.types) = (goodbyes, types)
-        continuations = MDNSHandler.Continuations(goodbyes: goodbye, types: type)
+        let (announcements, announcement) = AsyncStream.makeStream(of: ServiceID.self, bufferingPolicy: .bufferingNewest(4096))
+        (self.goodbyes, self.types, self.announcements) = (goodbyes, types, announcements)
+        continuations = MDNSHandler.Continuations(goodbyes: goodbye, types: type,
+                                                  announcements: interface == nil ? nil : announcement, interface: interface)
+        if interface == nil { announcement.finish() }
         self.logger = logger
+        self.interface = interface
     }
 
     /// Binds and listens until cancelled; returns at once (after logging why) when it can
@@ -74,6 +83,8 @@ public final class MDNSListener: Sendable {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 9_000))
         // IPv6 only: IPv4 packets are the other socket's.
         if family == .ipv6 { bootstrap = bootstrap.channelOption(Wildcard.dualStackOption, value: 1) }
+        // One link only: the handler keeps what arrived on its interface.
+        if interface != nil { bootstrap = bootstrap.channelOption(.receivePacketInfo, value: true) }
         let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -85,7 +96,8 @@ public final class MDNSListener: Sendable {
             guard let multicast = channel as? MulticastChannel else { throw ChannelError.operationUnsupported }
             let group = try SocketAddress(ipAddress: family.group, port: 5353)
             var joined = 0
-            for device in (try? System.enumerateDevices()) ?? [] where device.multicastSupported && device.address?.protocol == family.protocol {
+            for device in (try? System.enumerateDevices()) ?? [] where device.multicastSupported && device.address?.protocol == family.protocol
+                && (interface.map { Int($0) == device.interfaceIndex } ?? true) {
                 if (try? await multicast.joinGroup(group, device: device).get()) != nil { joined += 1 }
             }
             if joined == 0 { try await multicast.joinGroup(group).get() }
@@ -103,10 +115,14 @@ private final class MDNSHandler: ChannelInboundHandler, Sendable {
     struct Continuations: Sendable {
         let goodbyes: AsyncStream<ServiceID>.Continuation
         let types: AsyncStream<ServiceType>.Continuation
+        let announcements: AsyncStream<ServiceID>.Continuation?
+        /// Keep only datagrams that arrived on this interface (nil: all).
+        let interface: InterfaceIndex?
 
         func finish() {
             goodbyes.finish()
             types.finish()
+            announcements?.finish()
         }
     }
 
@@ -116,11 +132,15 @@ private final class MDNSHandler: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
+        if let interface = continuations.interface, envelope.metadata?.packetInfo?.interfaceIndex != Int(interface) { return }
         let bytes = Array(envelope.data.readableBytesView)
         // Anything that is not a well-formed response is someone else's business.
         guard case .success(let records) = MDNSResponse.ptrRecords(in: bytes) else { return }
         for id in MDNSGoodbyes.services(in: records) { continuations.goodbyes.yield(id) }
         for type in MDNSTypes.types(in: records) { continuations.types.yield(type) }
+        if let announcements = continuations.announcements {
+            for id in MDNSGoodbyes.announced(in: records) { announcements.yield(id) }
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

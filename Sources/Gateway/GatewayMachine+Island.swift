@@ -63,6 +63,7 @@ extension GatewayMachine {
             case .changed(let transition):
                 effects.append(.fact(.transition(transition)))
                 effects += exportEffects(export.identify(island: transition.island, name: islandName))
+                effects += importEffects(imports.identify(island: transition.island, name: islandName))
                 effects += roleChanged(transition)
             }
         }

@@ -140,6 +140,7 @@ public struct GatewayMachine: Sendable {
         export = ExportPlanner(gate: PolicyGate(policy: policy))
         imports = ImportPlanner(gate: PolicyGate(policy: policy))
         _ = export.identify(island: settings.island, name: islandName)
+        _ = imports.identify(island: settings.island, name: islandName)
         _ = export.setRelayOffer(settings.relayOffer)
         _ = imports.setRelay(mode: settings.relayMode, localPrefixes: settings.localPrefixes, leaderAddresses: settings.localAddresses)
     }

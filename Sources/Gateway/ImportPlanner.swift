@@ -112,6 +112,14 @@ public struct ImportPlanner: Sendable {
         return reconcileAll()
     }
 
+    /// This island, the destination of its imports (rules naming `to`): imports are re-decided.
+    public mutating func identify(island: IslandID?, name: String) -> [ImportEffect] {
+        let subject = PolicyIsland(id: island?.rawValue, name: name.isEmpty ? nil : name)
+        guard subject != gate.island else { return [] }
+        gate.island = subject
+        return reconcileAll()
+    }
+
     /// The relay's settings (issue 14): its mode, this island's LAN prefixes, and this
     /// leader's own LAN addresses, on which relayed imports are published.
     public mutating func setRelay(mode: RelayMode, localPrefixes: [IPPrefix], leaderAddresses: [IPAddress]) -> [ImportEffect] {
@@ -136,8 +144,14 @@ public struct ImportPlanner: Sendable {
 
     /// The verdict for a remote instance, as its record describes it.
     func verdict(_ record: ServiceRecord) -> Verdict {
-        gate.importVerdict(record.policyService, from: record.policyIsland)
+        if decidesCrossings { return gate.crossingVerdict(record.policyService, from: record.policyIsland, to: gate.island) }
+        return gate.importVerdict(record.policyService, from: record.policyIsland)
     }
+
+    /// Decides each import as a whole crossing — the export rules of the island it comes
+    /// from and the import rules of this one (`Policy.crossing`) — rather than the import
+    /// rules alone: a router's link, whose sources export without a gate of their own.
+    public var decidesCrossings = false
 
     /// Whether any service of `type` from `island` (named `name`) may come in: the types worth following.
     func mayImport(_ type: ServiceType, from island: IslandID, name: String) -> Bool {

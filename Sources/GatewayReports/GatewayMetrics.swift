@@ -171,6 +171,18 @@ public final class GatewayMetrics: Sendable {
         gauge("z2z_uptime_seconds").record(status.uptimeSeconds)
     }
 
+    /// Router mode: per link, its services by origin (`local`, `imported`, `held`) and whether
+    /// its avahi client is connected (at each scrape).
+    public func scrape(links: [LinkInfo]) {
+        gauge("z2z_links").record(links.count)
+        for link in links {
+            gauge("z2z_link_services", ["link": link.name, "origin": "local"]).record(link.local)
+            gauge("z2z_link_services", ["link": link.name, "origin": "imported"]).record(link.imported)
+            gauge("z2z_link_services", ["link": link.name, "origin": "held"]).record(link.held)
+            gauge("z2z_link_avahi_connected", ["link": link.name]).record(link.avahi.state == .connected ? 1 : 0)
+        }
+    }
+
     /// The text exposition format.
     public func exposition() -> String { registry.emitToString() }
 

@@ -43,11 +43,11 @@ public struct ServiceExplainer: Sendable {
     }
 
     /// What the query asks about: a whole type, or instances by name (with or without type).
-    enum Query {
+    public enum Query: Sendable {
         case type(ServiceType)
         case instance(name: String, type: ServiceType?)
 
-        init(_ text: String) {
+        public init(_ text: String) {
             var text = text
             if text.lowercased().hasSuffix(".local") { text = String(text.dropLast(6)) }
             if let type = try? ServiceType(text) {
@@ -66,7 +66,7 @@ public struct ServiceExplainer: Sendable {
             self = .instance(name: text, type: nil)
         }
 
-        func matches(_ name: InstanceName, _ type: ServiceType) -> Bool {
+        public func matches(_ name: InstanceName, _ type: ServiceType) -> Bool {
             switch self {
             case .type(let wanted): return wanted == type
             case .instance(let wanted, let wantedType):

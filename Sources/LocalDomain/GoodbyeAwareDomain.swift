@@ -16,6 +16,7 @@ public final class GoodbyeAwareDomain: LocalDomain {
     private let inner: any LocalDomain
     private let goodbyes: AsyncStream<ServiceID>
     private let types: AsyncStream<ServiceType>
+    private let announcements: AsyncStream<ServiceID>?
     private let table: Mutex<GoodbyeTable>
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
@@ -23,11 +24,14 @@ public final class GoodbyeAwareDomain: LocalDomain {
     /// - Parameters:
     ///   - goodbyes: ids of services that said goodbye on the link (`MDNSListener`).
     ///   - types: service types named on the link (`MDNSListener`).
+    ///   - announcements: ids of services announced on the link; with them a goodbye may wait
+    ///     without a `confirmation` time (`GoodbyeTable.announced`).
     public init(wrapping inner: any LocalDomain, goodbyes: AsyncStream<ServiceID>, types: AsyncStream<ServiceType>,
-                confirmation: Duration = GoodbyeTable.defaultConfirmation) {
+                announcements: AsyncStream<ServiceID>? = nil, confirmation: Duration? = GoodbyeTable.defaultConfirmation) {
         self.inner = inner
         self.goodbyes = goodbyes
         self.types = types
+        self.announcements = announcements
         table = Mutex(GoodbyeTable(confirmation: confirmation))
         (events, continuation) = AsyncStream.makeStream(of: LocalDomainEvent.self)
         origin = clock.now
@@ -45,6 +49,12 @@ public final class GoodbyeAwareDomain: LocalDomain {
                 }
                 // Without goodbyes (no listener) the responder's events still flow.
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+            }
+            if let announcements = self.announcements {
+                group.addTask {
+                    for await id in announcements { self.pass(self.table.withLock { $0.announced(id) }) }
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+                }
             }
             group.addTask {
                 for await type in self.types { self.inner.typeHeard(type) }

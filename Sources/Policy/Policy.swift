@@ -24,11 +24,28 @@ public struct Policy: Hashable, Sendable {
 
     /// Decides whether `service` may cross in `direction`. `island` is the island the service
     /// comes from for an import, and this island for an export.
-    public func evaluate(direction: PolicyDirection, service: PolicyService, island: PolicyIsland) -> Verdict {
-        for (index, rule) in rules.enumerated() where rule.matches(direction: direction, service: service, island: island, tags: tags) {
-            return Verdict(action: rule.action, ruleNumber: index + 1, rule: rule)
+    ///
+    /// `destination` is where the service goes, when known: this island for an import, the
+    /// other link for a router's crossing; rules naming `to` match only when it is known.
+    public func evaluate(direction: PolicyDirection, service: PolicyService, island: PolicyIsland,
+                         destination: PolicyIsland? = nil) -> Verdict {
+        for (index, rule) in rules.enumerated() {
+            switch rule.match(direction: direction, service: service, island: island, destination: destination, tags: tags) {
+            case .none: continue
+            case .forward: return Verdict(action: rule.action, ruleNumber: index + 1, rule: rule)
+            case .reverse: return Verdict(action: rule.action.opposite, ruleNumber: index + 1, rule: rule, reverse: true)
+            }
         }
         return Verdict(action: defaultAction, ruleNumber: nil, rule: nil)
+    }
+
+    /// A crossing between two known islands (a router's links): it leaves `source` (the
+    /// export rules decide, as `source`'s gateway would) and enters `destination` (the import
+    /// rules decide, as its gateway would). The first that denies is the verdict, else the import's.
+    public func crossing(_ service: PolicyService, from source: PolicyIsland, to destination: PolicyIsland) -> Verdict {
+        let export = evaluate(direction: .export, service: service, island: source, destination: destination)
+        guard export.permits else { return export }
+        return evaluate(direction: .import, service: service, island: source, destination: destination)
     }
 
     /// Decides for a type alone, no instance in view: rules that pick instances by name,
@@ -41,9 +58,16 @@ public struct Policy: Hashable, Sendable {
     /// is denied whatever its name, host and addresses. An importer follows a type only if
     /// so; a rule picking instances sends the question on to the next rule — a permit that
     /// picks lets some in, a deny that picks leaves the others to the rules after it.
-    public func mayPermit(direction: PolicyDirection, type: ServiceType, island: PolicyIsland) -> Bool {
+    public func mayPermit(direction: PolicyDirection, type: ServiceType, island: PolicyIsland,
+                          destination: PolicyIsland? = nil) -> Bool {
         for rule in rules where rule.matchesKind(direction: direction, type: type, island: island, tags: tags) {
-            if rule.action == .permit { return true }
+            let action: PolicyAction
+            switch rule.flow(from: island, to: destination) {
+            case .none: continue
+            case .forward: action = rule.action
+            case .reverse: action = rule.action.opposite
+            }
+            if action == .permit { return true }
             if !rule.picksInstances { return false }
         }
         return defaultAction == .permit
@@ -78,6 +102,9 @@ public enum PolicyAction: String, Hashable, Sendable, CaseIterable, CustomString
     case deny
 
     public var description: String { rawValue }
+
+    /// What the reverse of a one-way rule does.
+    public var opposite: PolicyAction { self == .permit ? .deny : .permit }
 }
 
 /// The way a service crosses: out of this island into the DHT, or from the DHT onto this island's link.
@@ -119,11 +146,14 @@ public struct Verdict: Hashable, Sendable, CustomStringConvertible {
     /// The deciding rule's position in the file, counted from 1 as people count; nil when the default decided.
     public var ruleNumber: Int?
     public var rule: PolicyRule?
+    /// The rule is one-way and decided the reverse of its crossing, with the opposite action.
+    public var reverse: Bool
 
-    public init(action: PolicyAction, ruleNumber: Int?, rule: PolicyRule?) {
+    public init(action: PolicyAction, ruleNumber: Int?, rule: PolicyRule?, reverse: Bool = false) {
         self.action = action
         self.ruleNumber = ruleNumber
         self.rule = rule
+        self.reverse = reverse
     }
 
     public var permits: Bool { action == .permit }
@@ -132,6 +162,7 @@ public struct Verdict: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         guard let ruleNumber, let rule else { return "default: \(action)" }
         let line = rule.line.map { " (line \($0))" } ?? ""
-        return "rule \(ruleNumber)\(line): \(rule)"
+        let reversed = reverse ? " (the reverse crossing: \(action))" : ""
+        return "rule \(ruleNumber)\(line): \(rule)\(reversed)"
     }
 }

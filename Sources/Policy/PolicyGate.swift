@@ -26,12 +26,20 @@ public struct PolicyGate: Hashable, Sendable {
     /// May this service from `origin` (another island), as its record describes it, be
     /// imported onto this link?
     public func importVerdict(_ service: PolicyService, from origin: PolicyIsland) -> Verdict {
-        policy.evaluate(direction: .import, service: service, island: origin)
+        policy.evaluate(direction: .import, service: service, island: origin, destination: destination)
     }
 
     /// May any service of `type` from `origin` be imported? An importer follows only such types.
     public func mayImport(_ type: ServiceType, from origin: PolicyIsland) -> Bool {
-        policy.mayPermit(direction: .import, type: type, island: origin)
+        policy.mayPermit(direction: .import, type: type, island: origin, destination: destination)
+    }
+
+    /// This island as the destination of imports, once it is known (rules naming `to`).
+    private var destination: PolicyIsland? { island.id == nil && island.name == nil ? nil : island }
+
+    /// A crossing between two islands this gate knows both ends of (a router's links).
+    public func crossingVerdict(_ service: PolicyService, from source: PolicyIsland, to destination: PolicyIsland) -> Verdict {
+        policy.crossing(service, from: source, to: destination)
     }
 
     /// Both directions for an island named by a person (`z2z policy test`): the export

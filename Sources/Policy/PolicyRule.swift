@@ -17,6 +17,13 @@ public struct PolicyRule: Hashable, Sendable, CustomStringConvertible {
     public var host: NameGlob?
     /// A network holding one of the service's addresses; nil: any.
     public var address: IPPrefix?
+    /// Where the service comes from and where it goes (islands, a router's links, or zones
+    /// of them); nil: anywhere. `island` keeps naming the island a service comes from.
+    public var from: IslandSet?
+    public var to: IslandSet?
+    /// With `from` and `to`: the reverse crossing (`to` → `from`) matches too, with the
+    /// opposite action — "printers from staff to students, never the reverse" in one rule.
+    public var oneWay = false
     /// Free text from the configuration, shown when the rule decides.
     public var comment: String?
     /// Where the rule starts in the configuration file, for messages.
@@ -24,6 +31,7 @@ public struct PolicyRule: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ action: PolicyAction, direction: DirectionMatch = .both, type: TypeMatch = .any,
                 island: IslandMatch = .any, name: NameGlob? = nil, host: NameGlob? = nil, address: IPPrefix? = nil,
+                from: IslandSet? = nil, to: IslandSet? = nil, oneWay: Bool = false,
                 comment: String? = nil, line: Int? = nil) {
         self.action = action
         self.direction = direction
@@ -32,12 +40,23 @@ public struct PolicyRule: Hashable, Sendable, CustomStringConvertible {
         self.name = name
         self.host = host
         self.address = address
+        self.from = from
+        self.to = to
+        self.oneWay = oneWay
         self.comment = comment
         self.line = line
     }
 
     public func matches(direction: PolicyDirection, service: PolicyService, island: PolicyIsland, tags: [String: Set<ServiceType>]) -> Bool {
         matchesKind(direction: direction, type: service.type, island: island, tags: tags) && matchesInstance(service)
+    }
+
+    /// How the rule matches a crossing from `island` to `destination` (nil: not known): not,
+    /// forward, or as the reverse of a one-way rule.
+    func match(direction: PolicyDirection, service: PolicyService, island: PolicyIsland, destination: PolicyIsland?,
+               tags: [String: Set<ServiceType>]) -> FlowMatch {
+        guard matches(direction: direction, service: service, island: island, tags: tags) else { return .none }
+        return flow(from: island, to: destination)
     }
 
     /// A question about a type alone: a rule that picks instances does not match it.
@@ -77,6 +96,9 @@ public struct PolicyRule: Hashable, Sendable, CustomStringConvertible {
         if let name { text += " name=\"\(name)\"" }
         if let host { text += " host=\"\(host)\"" }
         if let address { text += " address=\(address)" }
+        if let from { text += " from=\(from)" }
+        if let to { text += " to=\(to)" }
+        if oneWay { text += " one-way" }
         if let comment, !comment.isEmpty { text += " # \(comment)" }
         return text
     }

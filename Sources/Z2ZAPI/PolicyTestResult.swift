@@ -15,9 +15,14 @@ public struct PolicyTestResult: Codable, Hashable, Sendable {
     public var addresses: [String]?
     public var exportVerdict: PolicyVerdict
     public var importVerdict: PolicyVerdict
+    /// Asked with a destination (`z2z policy test TYPE FROM TO`): where the service goes, and
+    /// the verdict on the whole crossing — FROM's export rules, then TO's import rules.
+    public var destination: IslandRef?
+    public var crossing: PolicyVerdict?
 
     public init(type: String, island: IslandRef, name: String? = nil, host: String? = nil, addresses: [String]? = nil,
-                exportVerdict: PolicyVerdict, importVerdict: PolicyVerdict) {
+                exportVerdict: PolicyVerdict, importVerdict: PolicyVerdict, destination: IslandRef? = nil,
+                crossing: PolicyVerdict? = nil) {
         self.type = type
         self.island = island
         self.name = name
@@ -25,6 +30,8 @@ public struct PolicyTestResult: Codable, Hashable, Sendable {
         self.addresses = addresses
         self.exportVerdict = exportVerdict
         self.importVerdict = importVerdict
+        self.destination = destination
+        self.crossing = crossing
     }
 
     enum CodingKeys: String, CodingKey {
@@ -35,6 +42,8 @@ public struct PolicyTestResult: Codable, Hashable, Sendable {
         case addresses
         case exportVerdict = "export"
         case importVerdict = "import"
+        case destination = "to"
+        case crossing
     }
 }
 

@@ -80,6 +80,9 @@ public struct ServiceJSON: Codable, Hashable, Sendable {
     /// API only, for an imported service: how this link reaches it (absent for local ones,
     /// and from daemons that predate the relay).
     public var route: ImportRoute?
+    /// Router mode: the link (island name) the service is on — seen there, or published
+    /// there for another link; nil for an ordinary gateway.
+    public var link: String?
 
     public init(name: String, type: String, domain: String = "local", host: String, port: UInt16, txt: [TXT] = [],
                 subtypes: [String] = [], addresses: [Address] = [], local: Bool = false, ourOwn: Bool = false,
@@ -130,6 +133,7 @@ public struct ServiceJSON: Codable, Hashable, Sendable {
         case island
         case policy
         case route
+        case link
     }
 }
 

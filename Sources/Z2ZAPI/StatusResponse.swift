@@ -16,6 +16,8 @@ public struct StatusResponse: Codable, Hashable, Sendable {
     public var uptimeSeconds: Double
     public var avahi: AvahiStatus
     public var health: Health
+    /// Router mode: the links, each an island of its own; nil for an ordinary gateway.
+    public var links: [LinkInfo]?
 
     public init(nodeID: String, network: String, island: IslandRef, role: GatewayRole, leaderID: String?, stage: Stage,
                 overlayID: String?, peerCount: Int, services: ServiceCounts, uptimeSeconds: Double, avahi: AvahiStatus,
@@ -47,6 +49,7 @@ public struct StatusResponse: Codable, Hashable, Sendable {
         case uptimeSeconds = "uptime_seconds"
         case avahi
         case health
+        case links
     }
 }
 

@@ -27,8 +27,14 @@ struct PolicyCommand: AsyncParsableCommand {
                 not given is passed over, and the answer lists such rules: for a particular \
                 instance one of them may decide instead.
 
+                With a third argument TO the question is one crossing, from ISLAND to TO \
+                (islands, a router's links, or zones of them): export rules as ISLAND's \
+                gateway decides them, then import rules as TO's does; rules with from, to \
+                and one_way decide here.
+
                 Examples:
                   z2z policy test _ipp._tcp headquarters
+                  z2z policy test _ipp._tcp staff students
                   z2z policy test _airplay._tcp north --name "Room 12 TV" --address 10.1.2.7
                   z2z policy test _ssh._tcp lab --host lab-3.local --address fd00:1::7
                 """
@@ -36,6 +42,8 @@ struct PolicyCommand: AsyncParsableCommand {
 
         @Argument(help: "Service type, e.g. _ipp._tcp.") var type: String
         @Argument(help: "Island id (16 hex digits, as `z2z islands` prints) or name.") var island: String
+        @Argument(help: "Where the service goes (an island or a router's link): ask about the crossing ISLAND -> TO.")
+        var to: String?
         @Option(help: ArgumentHelp(
             "The instance name as people see it, unescaped (\"Lab Printer 3\"), for rules with name = \"…\".",
             valueName: "name"))
@@ -53,6 +61,7 @@ struct PolicyCommand: AsyncParsableCommand {
         func validate() throws {
             do { _ = try ServiceType(type) } catch { throw ValidationError("\(type): \(error)") }
             guard !island.isEmpty else { throw ValidationError("give an island id or name") }
+            if let to, to.isEmpty { throw ValidationError("TO: give an island id or name") }
             if let name { do { _ = try InstanceName(name) } catch { throw ValidationError("--name \"\(name)\": \(error)") } }
             if let host { do { _ = try HostName(host) } catch { throw ValidationError("--host \"\(host)\": \(error)") } }
             for text in address {
@@ -62,6 +71,7 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             var query = [URLQueryItem(name: "type", value: type), URLQueryItem(name: "island", value: island)]
+            if let to { query.append(URLQueryItem(name: "to", value: to)) }
             if let name { query.append(URLQueryItem(name: "name", value: name)) }
             if let host { query.append(URLQueryItem(name: "host", value: host)) }
             if !address.isEmpty { query.append(URLQueryItem(name: "address", value: address.joined(separator: ","))) }
@@ -83,6 +93,10 @@ struct PolicyCommand: AsyncParsableCommand {
             if let name = result.name { service += " named \"\(name)\"" }
             if let host = result.host { service += " on \(host)" }
             if let addresses = result.addresses, !addresses.isEmpty { service += " at \(addresses.joined(separator: ", "))" }
+            if let destination = result.destination, let crossing = result.crossing {
+                return "\(service) from \(result.island) to \(destination):\n" + lines("crossing", crossing)
+                    + lines("export", result.exportVerdict) + lines("import", result.importVerdict)
+            }
             return "\(service) and island \(result.island):\n" + lines("export", result.exportVerdict)
                 + lines("import", result.importVerdict)
         }

@@ -57,6 +57,8 @@ struct Services: AsyncParsableCommand {
 
     static func render(_ services: [ServiceJSON]) -> String {
         guard !services.isEmpty else { return "No services.\n" }
+        // A router names each service's link: where it is seen, or where it was published.
+        if services.contains(where: { $0.link != nil }) { return renderLinks(services) }
         var table = TextTable("NAME", "TYPE", "ORIGIN", "ISLAND", "ADDRESS", "POLICY", "PATH")
         for service in services {
             let address = service.addresses.first.map { Self.hostPort($0.address, service.port) } ?? "\(service.host):\(service.port)"
@@ -65,6 +67,20 @@ struct Services: AsyncParsableCommand {
             } ?? "-"
             table.add(service.name, service.type, service.origin?.rawValue ?? "-", service.island?.description ?? "-",
                       address, policy, service.route?.summary ?? "-")
+        }
+        return table.rendered
+    }
+
+    /// Router mode: LINK first; ISLAND is where an imported service comes from.
+    static func renderLinks(_ services: [ServiceJSON]) -> String {
+        var table = TextTable("LINK", "NAME", "TYPE", "ORIGIN", "FROM", "ADDRESS", "POLICY")
+        for service in services {
+            let address = service.addresses.first.map { Self.hostPort($0.address, service.port) } ?? "\(service.host):\(service.port)"
+            let policy = service.policy.map { verdict in
+                verdict.action.rawValue + (verdict.ruleNumber.map { " (rule \($0))" } ?? " (default)")
+            } ?? "-"
+            let from = service.origin == .imported ? service.island?.name ?? service.island?.description ?? "-" : "-"
+            table.add(service.link ?? "-", service.name, service.type, service.origin?.rawValue ?? "-", from, address, policy)
         }
         return table.rendered
     }

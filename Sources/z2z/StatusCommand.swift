@@ -47,6 +47,16 @@ struct Status: AsyncParsableCommand {
         lines.append("uptime    \(Human.duration(status.uptimeSeconds))")
         lines.append("health    \(status.health.state)")
         for reason in status.health.reasons { lines.append("          - \(reason)") }
+        if let links = status.links, !links.isEmpty {
+            // Router mode: each link an island of its own.
+            var table = TextTable("LINK", "INTERFACE", "ISLAND", "LOCAL", "IMPORTED", "HELD", "AVAHI")
+            for link in links {
+                table.add(link.name, link.interface, Human.short(link.island), "\(link.local)", "\(link.imported)", "\(link.held)",
+                          "\(link.avahi.state)")
+            }
+            lines.append("links")
+            lines.append(table.rendered.trimmingCharacters(in: .newlines))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -95,6 +95,29 @@ struct APIRouterTests {
         }
     }
 
+    /// `z2z policy test TYPE FROM TO`: one crossing, the source's export rules then the
+    /// destination's import rules; without `to` no crossing is answered.
+    @Test func policyTestWithADestinationAnswersForTheCrossing() async throws {
+        try await withClient { client in
+            try await client.execute(uri: "/api/v1/policy/test?type=_ipp._tcp&island=lab&to=office", method: .get) { response async throws in
+                let result = try Self.decode(PolicyTestResult.self, response)
+                #expect(result.destination?.name == "office")
+                #expect(result.crossing?.action == .permit && result.crossing?.ruleNumber == 2)
+            }
+            try await client.execute(uri: "/api/v1/policy/test?type=_ssh._tcp&island=lab&to=office", method: .get) { response async throws in
+                let result = try Self.decode(PolicyTestResult.self, response)
+                #expect(result.crossing?.action == .deny && result.crossing?.ruleNumber == 1, "denied on its way out")
+            }
+            try await client.execute(uri: "/api/v1/policy/test?type=_ipp._tcp&island=lab", method: .get) { response async throws in
+                let result = try Self.decode(PolicyTestResult.self, response)
+                #expect(result.crossing == nil && result.destination == nil)
+            }
+            try await client.execute(uri: "/api/v1/policy/test?type=_ipp._tcp&island=lab&to=", method: .get) { response async throws in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
     @Test func policyTestByIdFindsTheNameAndAnUnknownIslandFallsToTheDefault() async throws {
         try await withClient { client in
             try await client.execute(uri: "/api/v1/policy/test?type=_ipp._tcp&island=\(Fixture.labID)", method: .get) { response async throws in

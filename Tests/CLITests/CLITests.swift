@@ -185,6 +185,17 @@ struct CLITests {
         }
     }
 
+    /// `z2z policy test TYPE FROM TO`: the crossing's verdict first, then each side's.
+    @Test func policyTestWithADestinationAnswersForTheCrossing() async throws {
+        try await withDaemon { api, _ in
+            let result = try await z2z(["policy", "test", "_ssh._tcp", "lab", "office", "--api", api])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.hasPrefix("_ssh._tcp from lab (0000000000000042) to office (1a2b3c4d5e6f7081):\n"), "\(result.stdout)")
+            #expect(result.stdout.contains("  crossing  deny    by rule 1 (line 3): deny both type=_ssh._tcp island=*"), "\(result.stdout)")
+            #expect(try await z2z(["policy", "test", "_ssh._tcp", "lab", "", "--api", api]).status == 64)
+        }
+    }
+
     @Test func policyTestTakesAnInstancesNameHostAndAddresses() async throws {
         try await withDaemon { api, _ in
             let result = try await z2z(["policy", "test", "_ipp._tcp", "office", "--name", "Lab Printer", "--host", "printer.local",

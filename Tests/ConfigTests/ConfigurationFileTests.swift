@@ -17,7 +17,9 @@ struct ConfigurationFileTests {
         let text = try String(contentsOfFile: shippedConfigurationFile, encoding: .utf8)
         let uncommented = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
             for example in ["# name = ", "# bootstrap = ", "# printing = ", "# media = ", "# [[policy.rule]]", "# action = ",
-                            "# direction = ", "# type = ", "# tag = ", "# island = ", "# address = ", "# host = ", "# comment = "] where line.hasPrefix(example) {
+                            "# direction = ", "# type = ", "# tag = ", "# island = ", "# address = ", "# host = ", "# comment = ",
+                            "# from = ", "# to = ", "# one_way = ", "# [policy.zones]", "# staff = ", "# lecture = ",
+                            "# [[link]]", "# interface = "] where line.hasPrefix(example) {
                 return line.dropFirst(2)
             }
             return line
@@ -25,7 +27,9 @@ struct ConfigurationFileTests {
         let configuration = try parsed(uncommented)
         #expect(configuration.island.name == "office")
         #expect(configuration.dht.bootstrap.map(\.description) == ["192.0.2.10:7400", "gw.branch.example.org:7400"])
-        #expect(configuration.policy.rules.count == 4)
+        #expect(configuration.policy.rules.count == 5)
+        #expect(configuration.policy.rules[4].oneWay && configuration.policy.rules[4].from?.members.count == 2)
+        #expect(configuration.links.map(\.description) == ["eth1=staff", "eth1.20=students"])
         #expect(configuration.policy.rules[1].type == .tag("printing"))
         #expect(configuration.policy.rules[2].address?.description == "10.20.0.0/16")
         #expect(configuration.policy.rules[3].name?.text == "Staff Room*" && configuration.policy.rules[3].host?.text == "staff-?")

@@ -70,6 +70,10 @@ struct ReloadTests {
             lan_routed = false
             [policy]
             default = "deny"
+            [[link]]
+            interface = "lan0"
+            [[link]]
+            interface = "lan1"
             """)
         let reload = try live.reload().get()
         // The three security keys exclude each other (a key inline, in a file, or none); one stands for them.

@@ -24,6 +24,22 @@ struct MDNSGoodbyesTests {
         #expect(try MDNSGoodbyes.services(in: Self.response(instance: "Office Printer", ttl: 4500)).get().isEmpty)
     }
 
+    @Test func liveRecordsAnnounceTheirInstanceAndGoodbyesDoNot() throws {
+        let live = try MDNSResponse.ptrRecords(in: Self.response(instance: "Office Printer", ttl: 4500)).get()
+        #expect(MDNSGoodbyes.announced(in: live) == [ServiceID(name: try InstanceName("Office Printer"), type: try ServiceType("_ipp._tcp"))])
+        let goodbye = try MDNSResponse.ptrRecords(in: Self.response(instance: "Office Printer", ttl: 0)).get()
+        #expect(MDNSGoodbyes.announced(in: goodbye).isEmpty)
+    }
+
+    @Test func aGoodbyePacketReadsBackAsTheGoodbyeOfItsInstanceUnderEveryOwner() throws {
+        let id = ServiceID(name: try InstanceName("Office Printer (staff)"), type: try ServiceType("_ipp._tcp"))
+        let bytes = MDNSGoodbyes.packet(for: id, subtypes: [try Subtype("_universal")])
+        let records = try MDNSResponse.ptrRecords(in: bytes).get()
+        #expect(records.count == 2 && records.allSatisfy { $0.ttl == 0 })
+        #expect(MDNSGoodbyes.services(in: records) == [id, id])
+        #expect(records.map { String(decoding: $0.owner[0], as: UTF8.self) } == ["_ipp", "_universal"])
+    }
+
     @Test func aQueryIsRefused() {
         #expect(MDNSGoodbyes.services(in: Self.response(instance: "P", ttl: 0, flags: 0)) == .failure(.notAResponse))
     }

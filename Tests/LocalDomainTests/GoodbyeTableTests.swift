@@ -22,6 +22,22 @@ struct GoodbyeTableTests {
         #expect(table.tick(now: .seconds(10)).isEmpty)
     }
 
+    /// A router (issue 16): avahi-daemon never confirms a goodbye for records it also
+    /// publishes on another interface, so the goodbye stands until the service is announced.
+    @Test func withoutAConfirmationTimeAGoodbyeStandsUntilTheServiceIsAnnouncedAgain() throws {
+        var table = GoodbyeTable(confirmation: nil)
+        let service = try printer()
+        _ = table.responder(.added(service))
+        #expect(table.announced(service.id).isEmpty, "announced while present: nothing to say")
+        #expect(table.goodbye(service.id, now: .seconds(1)) == [.removed(service.id)])
+        #expect(table.nextDeadline == nil)
+        #expect(table.tick(now: .seconds(3_600)).isEmpty, "never taken back by time")
+        let stale = try printer(port: 632)
+        #expect(table.responder(.changed(stale)).isEmpty, "the responder's cache changing is no return")
+        #expect(table.announced(service.id) == [.added(stale)], "heard again: it is back")
+        #expect(table.goodbye(service.id, now: .seconds(3_601)) == [.removed(service.id)])
+    }
+
     @Test func aGoodbyeTheResponderNeverConfirmsIsTakenBackAfterTheConfirmationTime() throws {
         var table = GoodbyeTable(confirmation: .seconds(2))
         let service = try printer()

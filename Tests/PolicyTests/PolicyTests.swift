@@ -142,3 +142,45 @@ struct PolicyTests {
         }
     }
 }
+
+/// Rules naming a source and a destination (`from`, `to`), one-way rules and crossings.
+struct PolicyZoneTests {
+    let printer = PolicyService(type: try! ServiceType("_ipp._tcp"))
+    let staff = PolicyIsland(name: "staff"), students = PolicyIsland(name: "students"), guests = PolicyIsland(name: "guests")
+
+    var oneWay: Policy {
+        Policy(rules: [PolicyRule(.permit, type: .exact(try! ServiceType("_ipp._tcp")), from: IslandSet(.name("staff")),
+                                  to: IslandSet(.name("students")), oneWay: true)])
+    }
+
+    @Test func aOneWayRulePermitsItsCrossingAndDeniesTheReverse() {
+        #expect(oneWay.crossing(printer, from: staff, to: students).ruleNumber == 1)
+        #expect(oneWay.crossing(printer, from: staff, to: students).permits)
+        let back = oneWay.crossing(printer, from: students, to: staff)
+        #expect(!back.permits && back.reverse && back.ruleNumber == 1)
+        // Other pairs are left to the default (permit).
+        #expect(oneWay.crossing(printer, from: students, to: guests).ruleNumber == nil)
+    }
+
+    @Test func aRuleNamingADestinationPassesOverQuestionsWithoutOne() {
+        let rule = PolicyRule(.deny, to: IslandSet(.name("guests")))
+        let policy = Policy(rules: [rule])
+        // An ordinary gateway's export does not know where a service goes: the importer decides.
+        #expect(policy.evaluate(direction: .export, service: printer, island: staff).ruleNumber == nil)
+        #expect(!policy.evaluate(direction: .import, service: printer, island: staff, destination: guests).permits)
+        let gate = PolicyGate(policy: policy, island: guests)
+        #expect(!gate.importVerdict(printer, from: staff).permits)
+        #expect(!gate.mayImport(printer.type, from: staff))
+        #expect(PolicyGate(policy: policy, island: students).mayImport(printer.type, from: staff))
+    }
+
+    @Test func aCrossingIsDeniedByTheSourcesExportRulesOrTheDestinationsImportRules() {
+        let policy = Policy(rules: [
+            PolicyRule(.deny, direction: .export, island: .name("staff")),
+            PolicyRule(.deny, direction: .import, from: IslandSet(.name("guests")), to: IslandSet(.name("students"))),
+        ])
+        #expect(policy.crossing(printer, from: staff, to: students).ruleNumber == 1)
+        #expect(policy.crossing(printer, from: guests, to: students).ruleNumber == 2)
+        #expect(policy.crossing(printer, from: students, to: guests).permits)
+    }
+}

@@ -25,10 +25,13 @@ public struct Topology: Hashable, Sendable, CustomStringConvertible {
     /// there and their gateway hosts' uplink legs have IPv6 addresses only, and the router
     /// routes them over IPv6. `Testbed.address(of:)` gives "-" as their IPv4 address.
     public var ipv6Only: Set<Int>
+    /// The router runs dbus and avahi-daemon too, on every island's link (`--router-avahi`):
+    /// one box on many links, for z2zd's router mode (`.router` then has its own /run).
+    public var routerAvahi: Bool
 
     public init(
         samePrefix: Bool = false, uplink: Bool = false, gateways: Int = 1,
-        masqueraded: Set<Int> = [], linkLocal: Set<Int> = [], ipv6Only: Set<Int> = []
+        masqueraded: Set<Int> = [], linkLocal: Set<Int> = [], ipv6Only: Set<Int> = [], routerAvahi: Bool = false
     ) {
         self.samePrefix = samePrefix
         self.uplink = uplink
@@ -36,6 +39,7 @@ public struct Topology: Hashable, Sendable, CustomStringConvertible {
         self.masqueraded = masqueraded
         self.linkLocal = linkLocal
         self.ipv6Only = ipv6Only
+        self.routerAvahi = routerAvahi
     }
 
     /// Every island on one router, which routes unicast between them (the default).
@@ -51,6 +55,7 @@ public struct Topology: Hashable, Sendable, CustomStringConvertible {
         for (option, islands) in [("--masquerade", masqueraded), ("--link-local", linkLocal), ("--ipv6-only", ipv6Only)] {
             arguments += islands.sorted().flatMap { [option, "\($0)"] }
         }
+        if routerAvahi { arguments.append("--router-avahi") }
         return arguments
     }
 
