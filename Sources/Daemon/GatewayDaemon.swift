@@ -103,7 +103,7 @@ public struct GatewayDaemon: Sendable {
                 do { try store.setIslandID(island) } catch {
                     logger.error("could not remember the island id", metadata: ["island": "\(island)", "reason": "\(error)"])
                 }
-            }, event: { metrics.observe($0) }, rendezvousOperation: { operation, duration, result in
+            }, event: { metrics.observe($0) }, rejected: { metrics.rejected($0) }, rendezvousOperation: { operation, duration, result in
                 metrics.rendezvousOperation(operation, duration: duration, result: result)
             }, seedRendezvous: { endpoints in
                 // The endpoints are the gateways' DHT ports; a z2zd's OpenDHT node listens

@@ -26,6 +26,9 @@ public actor GatewayDriver {
         public var persistIsland: @Sendable (IslandID) async -> Void
         /// Every event as it is logged (metrics count them).
         public var event: @Sendable (GatewayEvent) -> Void
+        /// Every rejected input, by reason: the event log keeps one per reason and window
+        /// (`EventLog`), so metrics count them here.
+        public var rejected: @Sendable (String) -> Void
         /// Each rendezvous operation carried out: its name (`put`, `remove`, `subscribe`, ...),
         /// how long it took, and `ok` or the failure reason (latency histograms).
         public var rendezvousOperation: @Sendable (String, Duration, String) -> Void
@@ -42,12 +45,14 @@ public actor GatewayDriver {
         public var relayGrant: @Sendable (RelayGrant) -> Void
         public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in },
                     event: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
+                    rejected: @escaping @Sendable (String) -> Void = { _ in },
                     rendezvousOperation: @escaping @Sendable (String, Duration, String) -> Void = { _, _, _ in },
                     seedRendezvous: @escaping @Sendable ([Endpoint]) -> Void = { _ in },
                     relay: @escaping @Sendable (RelayEffect) async -> GatewayMachine.Event? = Hooks.noRelay,
                     relayGrant: @escaping @Sendable (RelayGrant) -> Void = { _ in }) {
             self.persistIsland = persistIsland
             self.event = event
+            self.rejected = rejected
             self.rendezvousOperation = rendezvousOperation
             self.seedRendezvous = seedRendezvous
             self.relay = relay
@@ -221,6 +226,7 @@ public actor GatewayDriver {
             sleeper = nil
             if Task.isCancelled { return }
             handle(.tick)
+            for event in eventLog.flushRejections() { hooks.event(event) }
         }
     }
 
@@ -306,6 +312,7 @@ public actor GatewayDriver {
             logger.debug("not exported", metadata: ["service": "\(id)", "reason": "\(skip.reason)"])
         case .rejected(let reason, let detail):
             logger.debug("input rejected", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
+            hooks.rejected(reason)
         case .exported(let record, _, _):
             let id = ServiceID(name: record.name, type: record.type)
             if case .success(let target) = machine.view.relayTarget(id) {
@@ -316,7 +323,7 @@ public actor GatewayDriver {
         default:
             break
         }
-        if let event = eventLog.append(fact) { hooks.event(event) }
+        for event in eventLog.appendAll(fact) { hooks.event(event) }
     }
 
     /// Recent events newer than `sequence`.

@@ -67,12 +67,17 @@ public final class GatewayMetrics: Sendable {
         case .stage:
             counter("z2z_stage_changes_total", ["stage": Self.label(event.reason ?? "unknown")]).increment()
         case .rejected:
-            counter("z2z_rejections_total", ["reason": Self.label(event.reason ?? "unknown")]).increment()
+            break // counted one by one in `rejected(_:)`: the event log keeps one per reason and window
         case .failed:
             counter("z2z_failures_total", ["reason": Self.label(event.reason ?? "unknown")]).increment()
         default:
             break
         }
+    }
+
+    /// One rejected input (a datagram, a record) and why.
+    public func rejected(_ reason: String) {
+        counter("z2z_rejections_total", ["reason": Self.label(reason)]).increment()
     }
 
     /// Packets dropped by a rate limit.

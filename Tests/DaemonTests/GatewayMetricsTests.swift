@@ -115,6 +115,7 @@ struct GatewayMetricsTests {
                                (.stage, "interconnection"), (.stage, "structure"), (.importHeld, "denied_by_policy")]
         for (kind, reason) in inputs {
             metrics.observe(log.append(kind, reason: reason, message: "m"))
+            if kind == .rejected, let reason { metrics.rejected(reason) } // as the driver counts them
         }
         metrics.rendezvousOperation("put", duration: .milliseconds(7), result: "ok")
         metrics.rendezvousOperation("put", duration: .milliseconds(300), result: "not_stored")
