@@ -85,6 +85,17 @@ struct CLITests {
         #expect(unreachable.status == 1)
     }
 
+    @Test func theAPIAddressMayComeBeforeTheCommandAsWithSystemctl() async throws {
+        try await withDaemon { api, _ in
+            for arguments in [["--api", api, "status"], ["--api=\(api)", "status", "--json"], ["--api", api, "policy", "test", "_ipp._tcp", "lab"]] {
+                let result = try await z2z(arguments)
+                #expect(result.status == 0, "\(arguments): \(result)")
+            }
+        }
+        // A command that does not talk to the daemon still refuses it, wherever it stands.
+        #expect(try await z2z(["--api", "127.0.0.1:7401", "local"]).status == 64)
+    }
+
     @Test func aBadAPIAddressIsAUsageError() async throws {
         let result = try await z2z(["status", "--api", "nowhere"])
         #expect(result.status == 64)
