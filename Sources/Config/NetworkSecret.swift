@@ -37,12 +37,15 @@ public enum NetworkSecret {
     }
 
     /// The secret's bytes (nil in open mode), where they came from, and warnings to log
-    /// (a key file others can read).
-    public static func resolve(_ settings: SecuritySettings, stateDirectory: String)
+    /// (a key file others can read; an inline key in a configuration file others can read,
+    /// `configurationFile` being the file the daemon loaded, if any).
+    public static func resolve(_ settings: SecuritySettings, stateDirectory: String, configurationFile: String? = nil)
         throws(Failure) -> (secret: [UInt8]?, origin: Origin, warnings: [String])
     {
         if settings.open { return (nil, .open, []) }
-        if let inline = settings.networkKey { return (Array(trimmed(inline).utf8), .inline, []) }
+        if let inline = settings.networkKey {
+            return (Array(trimmed(inline).utf8), .inline, configurationFile.map(inlineKeyWarnings) ?? [])
+        }
         if let path = settings.networkKeyFile {
             let secret = try read(path)
             return (secret, .file(path), permissionWarnings(path))
@@ -79,6 +82,20 @@ public enum NetworkSecret {
     }
 
     static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// A configuration file that writes `network_key = ...` and that other users can read
+    /// gives the key away as a world-readable key file would.
+    static func inlineKeyWarnings(_ path: String) -> [String] {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0,
+              let text = try? String(contentsOfFile: path, encoding: .utf8),
+              text.split(separator: "\n").contains(where: { line in
+                  let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" })
+                  return words.first == "network_key" && line.contains("=")
+              })
+        else { return [] }
+        return ["security.network_key is written in \(path), which other users can read (mode \(String(mode, radix: 8))): "
+                + "chmod 600 it, or move the key to a key file of mode 600 (security.network_key_file)"]
+    }
 
     static func permissionWarnings(_ path: String) -> [String] {
         guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0

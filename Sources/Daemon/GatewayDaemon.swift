@@ -227,7 +227,8 @@ public struct GatewayDaemon: Sendable {
     private func admission(_ config: GatewayConfiguration, network: NetworkID) throws -> NetworkKey? {
         let resolved: (secret: [UInt8]?, origin: NetworkSecret.Origin, warnings: [String])
         do {
-            resolved = try NetworkSecret.resolve(config.security, stateDirectory: config.stateDirectory)
+            resolved = try NetworkSecret.resolve(config.security, stateDirectory: config.stateDirectory,
+                                                 configurationFile: configuration.file)
         } catch {
             throw DaemonError.networkKey("\(error)")
         }

@@ -64,4 +64,18 @@ struct SecuritySectionTests {
         #expect(try NetworkSecret.resolve(SecuritySettings(open: true), stateDirectory: directory.path).secret == nil)
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/network.key"), "open mode creates no key")
     }
+
+    @Test func anInlineKeyInAConfigurationFileOthersCanReadIsWarnedAbout() throws {
+        let settings = SecuritySettings(networkKey: "a secret of enough bytes")
+        let file = directory.write("z2z.toml", "[security]\nnetwork_key = \"a secret of enough bytes\"\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        #expect(try NetworkSecret.resolve(settings, stateDirectory: directory.path, configurationFile: file).warnings.isEmpty)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let warnings = try NetworkSecret.resolve(settings, stateDirectory: directory.path, configurationFile: file).warnings
+        #expect(warnings.count == 1 && warnings[0].contains("mode 644"), "\(warnings)")
+        // A readable file that only names a key file gives nothing away.
+        let naming = directory.write("naming.toml", "[security]\nnetwork_key_file = \"/etc/z2z/network.key\"\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: naming)
+        #expect(try NetworkSecret.resolve(settings, stateDirectory: directory.path, configurationFile: naming).warnings.isEmpty)
+    }
 }
