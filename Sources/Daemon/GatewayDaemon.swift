@@ -55,6 +55,10 @@ public struct GatewayDaemon: Sendable {
         let island: IslandID?
         do {
             store = try StateStore(directory: config.stateDirectory)
+            if let aside = store.setAside {
+                logger.error("the state database was damaged; moved it aside and started a new one (new node identity, island id and caches)",
+                             metadata: ["moved_to": "\(aside)"])
+            }
             identity = try store.identity()
             island = try store.islandID()
         } catch {

@@ -22,19 +22,30 @@ public final class StateStore: Sendable {
     let database: DatabaseQueue
     private let lockDescriptor: Int32
 
+    /// Where a damaged database was moved before a new one was made (nil: it opened as it
+    /// was). The daemon logs it: the node identity, island id and caches start afresh.
+    public let setAside: String?
+
     public init(directory: String) throws(StateStoreError) {
         self.directory = directory
         try StateDirectory.prepare(directory)
         lockDescriptor = try StateDirectory.lock(directory)
         let path = directory + "/" + Self.databaseFileName
         do {
-            try StateDirectory.createPrivateFile(path)
-            var configuration = GRDB.Configuration()
-            configuration.label = "z2z.state"
-            // Another process (an old daemon still stopping) may hold the write lock briefly.
-            configuration.busyMode = .timeout(5)
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try Self.migrator.migrate(database)
+            do {
+                database = try Self.open(path)
+                setAside = nil
+            } catch let error as DatabaseError where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode) {
+                // A truncated or overwritten file (a full disk, a crash mid-copy): what it held
+                // can be rebuilt (a new identity, island id and caches), so it is kept aside
+                // for a person to look at and the daemon starts instead of refusing to.
+                let aside = path + ".damaged-" + String(Int(Date().timeIntervalSince1970))
+                for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+                    try FileManager.default.moveItem(atPath: path + suffix, toPath: aside + suffix)
+                }
+                database = try Self.open(path)
+                setAside = aside
+            }
         } catch let error as StateStoreError {
             close(lockDescriptor)
             throw error
@@ -42,6 +53,23 @@ public final class StateStore: Sendable {
             close(lockDescriptor)
             throw .database(path: path, reason: "\(error)")
         }
+    }
+
+    /// Opens (creating it private to its owner) and migrates the database, and checks that
+    /// SQLite can read all of it.
+    private static func open(_ path: String) throws -> DatabaseQueue {
+        try StateDirectory.createPrivateFile(path)
+        var configuration = GRDB.Configuration()
+        configuration.label = "z2z.state"
+        // Another process (an old daemon still stopping) may hold the write lock briefly.
+        configuration.busyMode = .timeout(5)
+        let database = try DatabaseQueue(path: path, configuration: configuration)
+        let verdict = try database.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
+        guard verdict == "ok" else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "quick_check: \(verdict ?? "no answer")")
+        }
+        try migrator.migrate(database)
+        return database
     }
 
     deinit {

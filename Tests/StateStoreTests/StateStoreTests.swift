@@ -32,6 +32,29 @@ struct StateStoreTests {
         #expect(Set(files) == ["z2z.sqlite", "z2zd.lock"])
     }
 
+    /// Issue 18: a truncated database stopped the daemon from starting (SQLite error 11).
+    @Test func aTruncatedDatabaseIsSetAsideAndANewOneStarted() throws {
+        let path: String
+        let firstIdentity: Identity
+        do {
+            let store = try StateStore(directory: directory.path)
+            firstIdentity = try store.identity()
+            try store.setIslandID(IslandID(rawValue: 7))
+            #expect(store.setAside == nil)
+            path = store.databasePath
+        }
+        // Cut the file in the middle of its pages, as a full disk or a crash mid-copy would.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.count > 4096)
+        try bytes.prefix(bytes.count / 2 + 100).write(to: URL(fileURLWithPath: path))
+        let reopened = try StateStore(directory: directory.path)
+        let aside = try #require(reopened.setAside)
+        #expect(FileManager.default.fileExists(atPath: aside), "the damaged file is kept for a person to look at")
+        #expect(try reopened.islandID() == nil, "a new database")
+        #expect(try reopened.identity().id != firstIdentity.id)
+        #expect(try mode(of: reopened.databasePath) == 0o600)
+    }
+
     @Test func identityIsCreatedOnceAndSurvivesARestart() throws {
         let first: Identity
         do {
