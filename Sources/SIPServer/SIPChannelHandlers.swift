@@ -37,6 +37,8 @@ final class SIPStreamHandler: ChannelInboundHandler {
     private let core: SIPServerCore
     private var framer: SIPStreamFramer
     private var admitted = false
+    /// The peer's address without its port: whose share of the connections this one is.
+    private var source = ""
 
     init(core: SIPServerCore) {
         self.core = core
@@ -44,13 +46,14 @@ final class SIPStreamHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        admitted = core.admitConnection()
+        source = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        admitted = core.admitConnection(from: source)
         if !admitted { context.close(promise: nil) }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if admitted { core.releaseConnection() }
+        if admitted { core.releaseConnection(from: source) }
         admitted = false
         context.fireChannelInactive()
     }

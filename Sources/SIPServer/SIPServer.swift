@@ -20,6 +20,9 @@ public struct SIPServerConfiguration: Hashable, Sendable {
     public var maximumConcurrentLookups: Int
     /// Open TCP connections; more are closed on accept.
     public var maximumConnections: Int
+    /// Open TCP connections from one source address: one host cannot take every slot
+    /// (issue 18: 256 idle connections from one host refused a caller from another island).
+    public var maximumConnectionsPerSource: Int
     /// A TCP connection that sends nothing for this long is closed, so idle peers cannot hold
     /// every connection slot (RFC 5626 keep-alives, CRLF pairs, count as traffic).
     public var connectionIdleTimeout: TimeAmount
@@ -30,7 +33,7 @@ public struct SIPServerConfiguration: Hashable, Sendable {
 
     public init(
         host: String = "::", port: Int = 5060, transports: Set<SIPSource.Transport> = [.udp, .tcp],
-        maximumConcurrentLookups: Int = 512, maximumConnections: Int = 256,
+        maximumConcurrentLookups: Int = 512, maximumConnections: Int = 256, maximumConnectionsPerSource: Int = 32,
         connectionIdleTimeout: TimeAmount = .seconds(120), udpReceiveBufferBytes: Int = 4 << 20,
         redirect: RedirectService.Configuration = .init()
     ) {
@@ -39,6 +42,7 @@ public struct SIPServerConfiguration: Hashable, Sendable {
         self.transports = transports
         self.maximumConcurrentLookups = maximumConcurrentLookups
         self.maximumConnections = maximumConnections
+        self.maximumConnectionsPerSource = maximumConnectionsPerSource
         self.connectionIdleTimeout = connectionIdleTimeout
         self.udpReceiveBufferBytes = udpReceiveBufferBytes
         self.redirect = redirect

@@ -19,7 +19,8 @@ final class SIPServerCore: Sendable {
     /// Answers need no state: a separate copy avoids taking the lock after a lookup.
     private let answering: RedirectService
     private let jobs: AsyncStream<LookupJob>.Continuation
-    private let connections = Mutex(0)
+    /// Open TCP connections, in all and by source address.
+    private let connections = Mutex<(total: Int, bySource: [String: Int])>((0, [:]))
     /// The UDP socket forwarded requests and relayed responses leave through.
     private let datagrams = Mutex<(channel: any Channel, ipv6: Bool)?>(nil)
 
@@ -145,17 +146,27 @@ final class SIPServerCore: Sendable {
         reply(response.serialized())
     }
 
-    func admitConnection() -> Bool {
-        let admitted = connections.withLock { count in
-            guard count < configuration.maximumConnections else { return false }
-            count += 1
+    /// Takes a connection slot for a connection from `source` (its address without the
+    /// port), unless all are taken or that source holds its share.
+    func admitConnection(from source: String) -> Bool {
+        let admitted = connections.withLock { open in
+            guard open.total < configuration.maximumConnections,
+                  open.bySource[source, default: 0] < configuration.maximumConnectionsPerSource else { return false }
+            open.total += 1
+            open.bySource[source, default: 0] += 1
             return true
         }
         if admitted { metrics.connectionAccepted() } else { metrics.connectionRefused() }
         return admitted
     }
 
-    func releaseConnection() { connections.withLock { $0 -= 1 } }
+    func releaseConnection(from source: String) {
+        connections.withLock { open in
+            open.total -= 1
+            let left = open.bySource[source, default: 1] - 1
+            open.bySource[source] = left > 0 ? left : nil
+        }
+    }
 
     static func source(_ address: SocketAddress?, transport: SIPSource.Transport) -> SIPSource {
         let port = UInt16(clamping: address?.port ?? 0)

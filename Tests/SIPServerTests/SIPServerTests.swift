@@ -105,6 +105,23 @@ import Testing
         }
     }
 
+    /// Issue 18: 256 idle TCP connections from one host took every slot.
+    @Test func oneSourceHoldsAtMostItsShareOfTheConnections() async throws {
+        let configuration = SIPServerConfiguration(host: "127.0.0.1", port: 0, maximumConnectionsPerSource: 2)
+        try await Self.withServer(configuration) { server, _, tcpPort in
+            var first = try LoopbackClient(tcpTo: tcpPort)
+            var second = try LoopbackClient(tcpTo: tcpPort)
+            var third = try LoopbackClient(tcpTo: tcpPort)
+            try third.send(request(id: 32, transport: "TCP"))
+            #expect(await third.receive(timeout: .seconds(2)) == nil, "the third from one source is closed unanswered")
+            try first.send(request(id: 30, transport: "TCP"))
+            #expect(try Self.response(await first.receive()).statusCode == 302)
+            try second.send(request(id: 31, transport: "TCP"))
+            #expect(try Self.response(await second.receive()).statusCode == 302)
+            #expect(server.metrics.snapshot().connectionsRefused == 1)
+        }
+    }
+
     @Test func malformedRequestGets400NamingTheReason() async throws {
         try await Self.withServer { server, udpPort, _ in
             var client = try LoopbackClient(udpTo: udpPort)
