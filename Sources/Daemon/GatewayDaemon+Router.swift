@@ -12,7 +12,10 @@ import StateStore
 /// Router mode (`[[link]]`, `--link`): one z2zd on a box with several LANs, each interface an
 /// island of its own. One interface-scoped Avahi client set per link; the links exchange
 /// records in process (`LinkExchange`, run by `LinkRouter`), and the local API reports the
-/// links. This mode runs no DHT: the box is the one gateway between its links.
+/// links. Towards the rest of the network the box is also a gateway of each of its links
+/// (`LinkGateway`: one election, export and import per link, through a DHT node per link),
+/// so routers and ordinary z2zd boxes meet as before. Each link's Avahi domain is shared by
+/// the exchange and that link's gateway (`LinkDomainTee`).
 extension GatewayDaemon {
     func runRouter(_ config: GatewayConfiguration) async throws {
         let nodeID: String
@@ -49,16 +52,23 @@ extension GatewayDaemon {
         let metrics = GatewayMetrics()
         let sender = GoodbyeSender(logger: Logger(label: "z2z.router"))
         let linkInterfaces = interfaces
-        let router = LinkRouter(exchange: exchange, domains: domains, onEvent: { metrics.observe($0) },
+        // Branch 0 of each link: the exchange (it says its own goodbyes); branch 1: the link's gateway.
+        let tees = domains.indices.map { link in
+            LinkDomainTee(domains[link], goodbyes: [nil, { bytes in sender.send(bytes, on: linkInterfaces[link]) }])
+        }
+        let gateways = try linkGateways(config, links: exchange.links, domains: tees.map { $0.branches[1] }, metrics: metrics)
+        let router = LinkRouter(exchange: exchange, domains: tees.map { $0.branches[0] }, onEvent: { metrics.observe($0) },
                                 sendGoodbye: { link, bytes in sender.send(bytes, on: linkInterfaces[link]) },
                                 logger: Logger(label: "z2z.router"))
-        let status = RouterStatus(router: router, nodeID: nodeID, network: config.network, metrics: metrics)
+        let status = RouterStatus(router: router, nodeID: nodeID, network: config.network, metrics: metrics,
+                                  gateways: gateways.map { (link: $0.link.name, driver: $0.driver) })
         let logger = self.logger
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
         }
-        let service = RouterService(router: router, domains: domains, listeners: listeners)
+        let service = RouterService(router: router, domains: domains, tees: tees, listeners: listeners, gateways: gateways,
+                                    logger: Logger(label: "z2z.router"))
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service), .init(service: api)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -67,11 +77,17 @@ extension GatewayDaemon {
         let reload = SignalHandler(signal: SIGHUP) {
             guard self.reload() else { return }
             let policy = configuration.current.policy
-            Task { await router.setPolicy(policy) }
+            let seeds = Self.resolve(configuration.current.dht.bootstrap, logger: logger)
+            for gateway in gateways { gateway.rendezvous.addSeeds(seeds) }
+            Task {
+                await router.setPolicy(policy)
+                for gateway in gateways { await gateway.driver.setPolicy(policy) }
+            }
         }
         defer { reload.cancel() }
         logger.info("z2zd starting in router mode", metadata: [
             "node": "\(nodeID)", "links": "\(config.links.map(\.description).joined(separator: ","))",
+            "bootstrap": "\(config.dht.bootstrap.map(\.description).joined(separator: ","))",
         ])
         try await group.run()
         logger.info("z2zd stopped")
@@ -79,22 +95,31 @@ extension GatewayDaemon {
 }
 
 /// The router's links as one service: on graceful shutdown the router withdraws what it
-/// published (goodbyes on every link), then the links' Avahi clients close.
+/// published (goodbyes on every link) and each link's gateway says its goodbyes (removes its
+/// exports from the DHT, withdraws its imports), side by side; then the links' Avahi
+/// clients close.
 struct RouterService: Service {
     let router: LinkRouter
     let domains: [GoodbyeAwareDomain]
+    let tees: [LinkDomainTee]
     let listeners: [MDNSListener]
+    let gateways: [LinkGateway]
+    let logger: Logger
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             for domain in domains { group.addTask { await domain.run() } }
+            for tee in tees { group.addTask { await tee.run() } }
             for listener in listeners {
                 group.addTask {
                     await listener.run()
                     await untilCancelled()
                 }
             }
-            await cancelWhenGracefulShutdown { await router.run() }
+            await withTaskGroup(of: Void.self) { parts in
+                parts.addTask { await cancelWhenGracefulShutdown { await router.run() } }
+                for gateway in gateways { parts.addTask { await gateway.run(logger: logger) } }
+            }
             for domain in domains { await domain.shutdown() }
             group.cancelAll()
         }

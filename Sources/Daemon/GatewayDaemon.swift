@@ -228,7 +228,7 @@ public struct GatewayDaemon: Sendable {
 
     /// The network key (`SecuritySettings`): read, or created on the first start; nil in open
     /// mode, which is logged loudly at every start.
-    private func admission(_ config: GatewayConfiguration, network: NetworkID) throws -> NetworkKey? {
+    func admission(_ config: GatewayConfiguration, network: NetworkID) throws -> NetworkKey? {
         let resolved: (secret: [UInt8]?, origin: NetworkSecret.Origin, warnings: [String])
         do {
             resolved = try NetworkSecret.resolve(config.security, stateDirectory: config.stateDirectory,

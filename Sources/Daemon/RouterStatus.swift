@@ -8,18 +8,31 @@ import Z2ZAPI
 
 /// A router (router mode) as the local API sees it: its links, each an island, with the
 /// services seen on each and those published on each for the others — read from one
-/// `LinkRouter` snapshot, never decided again.
+/// `LinkRouter` snapshot, never decided again — and, from each link's gateway towards the
+/// rest of the network (`LinkGateway`), what it exported, imported onto its link and which
+/// peers it has, read from its driver's snapshot.
 public final class RouterStatus: GatewayStateSource {
     private let router: LinkRouter
     private let nodeID: String
     private let network: String
     private let gatewayMetrics: GatewayMetrics?
+    /// Each link's gateway (its link's name), in the links' order.
+    private let gateways: [(link: String, driver: GatewayDriver)]
 
-    public init(router: LinkRouter, nodeID: String, network: String, metrics: GatewayMetrics? = nil) {
+    public init(router: LinkRouter, nodeID: String, network: String, metrics: GatewayMetrics? = nil,
+                gateways: [(link: String, driver: GatewayDriver)] = []) {
         self.router = router
         self.nodeID = nodeID
         self.network = network
         gatewayMetrics = metrics
+        self.gateways = gateways
+    }
+
+    /// The link gateways' views, in the links' order.
+    private func gatewayViews() async -> [(link: String, view: GatewayView)] {
+        var views: [(link: String, view: GatewayView)] = []
+        for gateway in gateways { views.append((gateway.link, await gateway.driver.snapshot().view)) }
+        return views
     }
 
     public func status() async -> StatusResponse {
@@ -27,8 +40,10 @@ public final class RouterStatus: GatewayStateSource {
         let links = Self.links(snapshot)
         let down = links.filter { $0.avahi.state != .connected }.map { "avahi not connected on link \($0.name)" }
         let names = snapshot.exchange.links.map(\.name).joined(separator: ", ")
-        let counts = ServiceCounts(local: links.reduce(0) { $0 + $1.local }, imported: links.reduce(0) { $0 + $1.imported },
-                                   exported: 0)
+        let views = await gatewayViews()
+        let counts = ServiceCounts(local: links.reduce(0) { $0 + $1.local },
+                                   imported: links.reduce(0) { $0 + $1.imported } + views.reduce(0) { $0 + $1.view.imports.count },
+                                   exported: views.reduce(0) { $0 + $1.view.exports.count })
         var status = StatusResponse(
             nodeID: nodeID, network: network, island: IslandRef(id: nil, name: "router: \(names)"), role: .leader,
             leaderID: nodeID, stage: .interconnection, overlayID: nil, peerCount: 0, services: counts,
@@ -48,7 +63,10 @@ public final class RouterStatus: GatewayStateSource {
         }
     }
 
-    public func peers() async -> [PeerInfo] { [] }
+    /// The link gateways' fellow gateways on their links.
+    public func peers() async -> [PeerInfo] {
+        await gatewayViews().flatMap { StatusReport.peers($0.view, dht: nil) }
+    }
 
     public func services() async -> [ServiceJSON] {
         let snapshot = await router.snapshot()
@@ -81,6 +99,13 @@ public final class RouterStatus: GatewayStateSource {
                     island: IslandRef(id: "\(record.island)", name: record.islandName),
                     policy: exchange.verdict(record, onto: link.index).map { PolicyVerdict($0) })
                 json.link = link.name
+                services.append(json)
+            }
+        }
+        // What each link's gateway imported onto its link from islands beyond the box.
+        for (link, view) in await gatewayViews() {
+            for var json in StatusReport.services(view) where json.origin == .imported {
+                json.link = link
                 services.append(json)
             }
         }

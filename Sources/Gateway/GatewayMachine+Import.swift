@@ -31,6 +31,7 @@ extension GatewayMachine {
                 guard value.key == RecordKeys.type(record.type, network: settings.network) else {
                     return [.fact(.rejected(reason: "record_under_wrong_key", detail: "\(record.id)"))]
                 }
+                guard !settings.siblingIslands.contains(record.island) else { return [] }
                 return importEffects(imports.apply(record, from: value.slot))
             } catch {
                 return [.fact(.rejected(reason: "record_\(error.reason)", detail: "owner \(value.owner)"))]
@@ -45,7 +46,7 @@ extension GatewayMachine {
     mutating func reconcileSubscriptions() -> [Effect] {
         guard export.isActive else { return [] }
         var wanted = Set<ServiceType>()
-        for entry in directory.values where entry.island != island {
+        for entry in directory.values where entry.island != island && !settings.siblingIslands.contains(entry.island) {
             for type in entry.types where imports.mayImport(type, from: entry.island, name: entry.name) {
                 wanted.insert(type)
             }

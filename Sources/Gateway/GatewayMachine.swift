@@ -45,6 +45,10 @@ public struct GatewayMachine: Sendable {
         /// publishes relayed imports).
         public var localPrefixes: [IPPrefix] = []
         public var localAddresses: [IPAddress] = []
+        /// Islands whose services reach this gateway's link another way — a router's other
+        /// links, which exchange records in process (`LinkExchange`): never imported from the
+        /// rendezvous (that would publish them twice), and their types not followed for them.
+        public var siblingIslands: Set<IslandID> = []
 
         public init(id: NodeID, network: NetworkID, priority: UInt8, port: UInt16, island: IslandID? = nil,
                     islandName: String? = nil, seed: UInt64) {

@@ -34,6 +34,25 @@ struct GatewayMachineTests {
         #expect(named("Office Printer", on: 1, in: world).count == 1)
     }
 
+    /// A router's link gateway (router mode) leaves the islands of its box's other links to
+    /// the in-process exchange: their records in the DHT are not imported (they would be
+    /// published twice), while every other island's are, and its own exports reach everyone.
+    @Test func aGatewayImportsNothingFromItsSiblingIslandsButEverythingElse() throws {
+        let staff = IslandID(rawValue: 0x5747_0001), students = IslandID(rawValue: 0x5747_0002)
+        var world = GatewayWorld()
+        world.addGateway(island: 1, islandName: "staff", islandID: staff, siblings: [students])
+        world.addGateway(island: 2, islandName: "students", islandID: students, siblings: [staff])
+        world.addGateway(island: 3, islandName: "four")
+        world.publishDevice(island: 1, try printer("Staff Printer"))
+        world.publishDevice(island: 3, try printer("Lab Printer", host: "lab.local", address: "10.3.0.50"))
+        world.run(for: .seconds(5))
+        #expect(named("Staff Printer", on: 2, in: world).isEmpty, "a sibling's service comes in process, not from the DHT")
+        #expect(named("Staff Printer", on: 3, in: world).count == 1)
+        #expect(named("Lab Printer", on: 1, in: world).count == 1)
+        #expect(named("Lab Printer", on: 2, in: world).count == 1)
+        #expect(world.gateways[0].machine.island == staff, "a link's island is its own, named by the router")
+    }
+
     @Test func withdrawalOnTheSourceIslandRemovesTheImport() throws {
         var world = GatewayWorld()
         world.addGateway(island: 1)

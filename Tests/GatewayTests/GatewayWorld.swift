@@ -50,11 +50,14 @@ struct GatewayWorld {
     static func nodeID(_ index: Int) -> NodeID { NodeID(w0: UInt64(index + 1) << 40, w1: 7, w2: 7, w3: UInt64(index)) }
 
     @discardableResult
-    mutating func addGateway(island: Int, priority: UInt8 = 100, islandName: String? = nil) -> Int {
+    mutating func addGateway(island: Int, priority: UInt8 = 100, islandName: String? = nil, islandID: IslandID? = nil,
+                             siblings: Set<IslandID> = []) -> Int {
         let index = gateways.count
         let endpoint = Endpoint(ipv4: 10, UInt8(island), 0, UInt8(10 + index), port: 7400)
-        let settings = GatewayMachine.Settings(id: Self.nodeID(index), network: network, priority: priority, port: 7400,
-                                               islandName: islandName ?? "island-\(island)", seed: UInt64(index + 1))
+        var settings = GatewayMachine.Settings(id: Self.nodeID(index), network: network, priority: priority, port: 7400,
+                                               island: islandID, islandName: islandName ?? "island-\(island)",
+                                               seed: UInt64(index + 1))
+        settings.siblingIslands = siblings
         let machine = GatewayMachine(settings: settings)
         gateways.append(Gateway(machine: machine, island: island, endpoint: endpoint))
         // The new gateway first sees everything already on its link.

@@ -1,0 +1,124 @@
+import DNSSD
+import Foundation
+import Gateway
+import Testbed
+import Testing
+
+/// Router mode towards the rest of the network (issue 16: "the router box and an ordinary
+/// z2zd on a fourth, separate island exchange services"). The testbed's router namespace is
+/// one box on four LANs running one avahi-daemon and one z2zd with links on three of them
+/// (br1..br3: staff, students, guests); island 4 is an ordinary island behind the same IP
+/// router — the router's z2zd has no link there — with an ordinary z2zd on i4h1. The two
+/// meet through the DHT (each names the other as its seed). Every wait is a poll with a
+/// deadline.
+@Suite(.serialized) struct RouterGatewayIntegrationTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aRoutersLinksAndAnOrdinaryIslandExchangeServicesOnceEachAndWithdrawalsFollow() async throws {
+        try await Testbed.with(islands: 4, hosts: 2, topology: .init(routerAvahi: true)) { bed in
+            let staff = try BrowseWatcher(bed, .i(1, h: 2), type: "_ipp._tcp")
+            let students = try BrowseWatcher(bed, .i(2, h: 2), type: "_ipp._tcp")
+            let four = try BrowseWatcher(bed, .i(4, h: 2), type: "_ipp._tcp")
+
+            let staffPrinter = try bed.spawn(.i(1, h: 1), ["avahi-publish", "-s", "Staff Printer", "_ipp._tcp", "631", "rp=staff"])
+            try await staffPrinter.waitForErrorLine(containing: "Established")
+            let labPrinter = try bed.spawn(.i(4, h: 2), ["avahi-publish", "-s", "Lab Printer", "_ipp._tcp", "632", "rp=lab"])
+            try await labPrinter.waitForErrorLine(containing: "Established")
+
+            // The native engine's default port is the first link gateway's (dht.port + 4 × link).
+            let router = try bed.spawn(.router, try Gateway.daemonArguments(bed, .router) + [
+                "--link", "br1=staff", "--link", "br2=students", "--link", "br3=guests",
+                "--bootstrap", "\(bed.address(of: .i(4, h: 1)).v4):7400",
+            ])
+            let ordinary = try bed.spawn(.i(4, h: 1), try Gateway.daemonArguments(bed, .i(4, h: 1)) + [
+                "--island", "four", "--bootstrap", "\(bed.gateway(ofIsland: 4).v4):7400",
+            ])
+            func logs() -> String {
+                "== router\n\(router.errorOutput.suffix(30).joined(separator: "\n"))\n"
+                    + "== i4h1\n\(ordinary.errorOutput.suffix(30).joined(separator: "\n"))"
+            }
+            func printers(_ watcher: BrowseWatcher, _ prefix: String) -> [BrowseLine] {
+                watcher.present.filter { $0.isIPv4 && $0.id.name.value.hasPrefix(prefix) && $0.resolution != nil }
+            }
+
+            do {
+                // A router link's service on the fourth island, with its fields and its host's address.
+                let staffOnFour = try await pollValue(timeout: .seconds(45), "staff's printer on island 4") {
+                    printers(four, "Staff Printer").first
+                }
+                #expect(staffOnFour.id.name.value == "Staff Printer")
+                #expect(staffOnFour.resolution?.port == 631)
+                #expect(staffOnFour.resolution?.txt.entries.count == 1)
+                #expect(staffOnFour.resolution.map { SynthesizedHost.isSynthesized($0.host) } == true)
+                let staffHost = bed.address(of: .i(1, h: 1))
+                #expect([staffHost.v4, staffHost.v6].contains(staffOnFour.resolution?.address.description ?? ""))
+
+                // The fourth island's service on the router's links.
+                for watcher in [staff, students] {
+                    let lab = try await pollValue(timeout: .seconds(45), "island 4's printer on \(watcher.host)") {
+                        printers(watcher, "Lab Printer").first
+                    }
+                    #expect(lab.id.name.value == "Lab Printer")
+                    #expect(lab.resolution?.port == 632)
+                    let labHost = bed.address(of: .i(4, h: 2))
+                    #expect([labHost.v4, labHost.v6].contains(lab.resolution?.address.description ?? ""))
+                }
+                // And staff's printer still crosses to students in process, once.
+                try await poll(timeout: .seconds(20), "staff's printer on students") { !printers(students, "Staff Printer").isEmpty }
+            } catch {
+                Issue.record("\(error)\n\(logs())")
+                throw error
+            }
+
+            // The router's services list names the link each import of island 4 is on: all three.
+            let z2z = try BuildProducts.executable("z2z")
+            try await poll(timeout: .seconds(20), every: .milliseconds(500), "island 4's printer listed on every link by z2z services") {
+                guard let output = try? await bed.runChecked(.router, [z2z, "services", "--json"], timeout: .seconds(10)),
+                      let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else { return false }
+                let listed = json["services"] as? [[String: Any]] ?? []
+                let links = listed.filter { $0["name"] as? String == "Lab Printer" && $0["origin"] as? String == "imported" }
+                    .compactMap { $0["link"] as? String }
+                return links.sorted() == ["guests", "staff", "students"]
+            }
+
+            // Exactly once each: the links' gateways leave their sibling links to the exchange.
+            #expect(printers(four, "Staff Printer").count == 1, "\(printers(four, "Staff Printer"))")
+            #expect(printers(students, "Staff Printer").count == 1, "\(printers(students, "Staff Printer"))")
+            #expect(printers(staff, "Lab Printer").count == 1, "\(printers(staff, "Lab Printer"))")
+            #expect(printers(students, "Lab Printer").count == 1, "\(printers(students, "Lab Printer"))")
+
+            // Withdrawals follow both ways.
+            let withdrawn = ContinuousClock.now
+            labPrinter.terminate()
+            staffPrinter.terminate()
+            do {
+                for watcher in [staff, students] {
+                    try await poll(timeout: .seconds(15), "island 4's printer gone from \(watcher.host)") {
+                        printers(watcher, "Lab Printer").isEmpty
+                    }
+                }
+                try await poll(timeout: .seconds(15), "staff's printer gone from island 4") { printers(four, "Staff Printer").isEmpty }
+            } catch {
+                let lines = (staff.all + four.all).filter { $0.at >= withdrawn }.map { "\($0.at - withdrawn) \($0.line)" }
+                Issue.record("\(error)\n\(lines.joined(separator: "\n"))\n\(logs())")
+                throw error
+            }
+
+            // Never a second copy (an import yielding to another under a suffixed name), never
+            // a service imported back onto its own link, in the whole run.
+            for watcher in [staff, students, four] {
+                let copies = watcher.all.map(\.line).filter { $0.isIPv4 && $0.id.name.value.contains(" Printer (") }
+                #expect(copies.isEmpty, "\(watcher.host): \(copies)")
+            }
+            #expect(!staff.all.contains { $0.line.isIPv4 && $0.line.id.name.value == "Staff Printer"
+                && $0.line.resolution.map { SynthesizedHost.isSynthesized($0.host) } == true }, "never back on staff")
+
+            // No host renamed itself or a service.
+            for host in [HostRef.i(1, h: 1), .i(1, h: 2), .i(2, h: 2), .i(4, h: 1), .i(4, h: 2), .router] {
+                #expect(!bed.avahiLog(host).localizedCaseInsensitiveContains("conflict"), "\(host): \(bed.avahiLog(host))")
+            }
+            let stopped = await router.stop(grace: .seconds(10))
+            #expect(stopped.exitCode == 0, "router z2zd exit: \(stopped)")
+            _ = await ordinary.stop(grace: .seconds(10))
+        }
+    }
+}
