@@ -215,6 +215,84 @@ import Testing
         }
     }
 
+    /// A UA announced over mDNS on island 1 (sipp's UAS, which answers OPTIONS itself) and
+    /// imported on island 2 is unplugged without a goodbye, so island 1's link still holds its
+    /// records: island 1's leader, the UA's home, finds that it stopped answering OPTIONS and
+    /// withdraws it from the DHT, and its import leaves island 2's link within 15 s plus the
+    /// crossing. `z2z sip` and `z2z explain` on island 1 say why. Plugged in again, it answers,
+    /// is exported again and comes back on island 2.
+    @Test(.timeLimit(.minutes(3)))
+    func anAnnouncedUAUnpluggedWithoutAGoodbyeIsWithdrawnByItsHomeLeader() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let daveAddress = bed.address(of: .i(1, h: 2)).v4
+            let instance = "sip:dave@example.org Dave's phone"
+            // No -m: the gateway's OPTIONS count as calls to sipp; -aa answers them with 200.
+            let uas = try bed.spawn(.i(1, h: 2), ["bash", "-c",
+                "mkdir -p \(bed.directory)/sipp-dave && cd \(bed.directory)/sipp-dave && exec sipp -sn uas -aa -i \(daveAddress) -p 5070 -nostdin"])
+            let ua = try bed.spawn(.i(1, h: 2), [
+                "avahi-publish", "-s", instance, "_sipuri._udp", "5070", "txtvers=1", "contact=<sip:dave@dave-phone.local:5070>;audio",
+            ])
+            try await ua.waitForErrorLine(containing: "Established")
+            let contact = "@\(daveAddress):5070>"
+            _ = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "dave imported on island 2") { () -> Bool? in
+                try await Self.browse(bed, .i(2, h: 2)).contains(contact) ? true : nil
+            }
+            // Island 1's leader checks its own UA (nobody was redirected to it yet).
+            _ = try await pollValue(timeout: .seconds(20), every: .milliseconds(500), "dave checked alive on island 1") { () -> Bool? in
+                try await Self.check(bed, .i(1, h: 1), daveAddress)?["health"] as? String == "alive" ? true : nil
+            }
+
+            // Unplugged: no goodbye reaches island 1's link, whose caches keep Dave's records.
+            let unplugged = ContinuousClock.now
+            try await bed.link(.i(1, h: 2), up: false)
+            // Island 1's checks find him dead, then island 2's link loses the import.
+            var dead: Duration?
+            let gone = try await pollValue(timeout: .seconds(40), every: .milliseconds(250), "dave's import gone from island 2") { () -> Duration? in
+                if dead == nil, try await Self.check(bed, .i(1, h: 1), daveAddress)?["health"] as? String == "dead" {
+                    dead = unplugged.duration(to: .now)
+                }
+                return try await Self.browse(bed, .i(2, h: 2)).contains(contact) ? nil : unplugged.duration(to: .now)
+            }
+            let crossing = dead.map { gone - $0 } ?? .zero
+            print("phones: unplugged dave: dead on island 1 after \(dead.map { "\($0)" } ?? "-"), gone from island 2 after \(gone) (crossing \(crossing))")
+            #expect(dead.map { $0 <= .seconds(15) } == true, "dead after \(String(describing: dead))")
+            #expect(gone <= .seconds(15) + .seconds(3), "gone from island 2 after \(gone)")
+            // Island 1 still sees Dave on its link and says why he no longer crosses.
+            let explained = try await bed.run(.i(1, h: 1), [try BuildProducts.executable("z2z"), "explain", "\(instance)._sipuri._udp"],
+                                              timeout: .seconds(15))
+            #expect(explained.stdout.contains("stopped answering OPTIONS"), "\(explained)")
+            let json = try await bed.run(.i(1, h: 1), [try BuildProducts.executable("z2z"), "explain", "\(instance)._sipuri._udp", "--json"],
+                                         timeout: .seconds(15))
+            #expect(json.stdout.contains("\"not_answering\""), "\(json)")
+
+            // Plugged in again: the next check (every 15 s while dead) finds him, and he crosses again.
+            let replugged = ContinuousClock.now
+            try await bed.link(.i(1, h: 2), up: true)
+            let back = try await pollValue(timeout: .seconds(45), every: .milliseconds(500), "dave back on island 2") { () -> Duration? in
+                try await Self.browse(bed, .i(2, h: 2)).contains(contact) ? replugged.duration(to: .now) : nil
+            }
+            print("phones: replugged dave: back on island 2 after \(back)")
+            uas.kill()
+            ua.terminate()
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// `avahi-browse -rpkt _sipuri._udp` on `host`.
+    static func browse(_ bed: Testbed, _ host: HostRef) async throws -> String {
+        try await bed.runChecked(host, ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
+    }
+
+    /// The contact check of `address`'s contacts in `z2z sip --json` on a gateway's host.
+    static func check(_ bed: Testbed, _ host: HostRef, _ address: String) async throws -> [String: Any]? {
+        let checks = try await sip(bed, host)["contact_checks"] as? [[String: Any]] ?? []
+        return checks.first { ($0["contact"] as? String)?.contains("@\(address):") == true }
+    }
+
     /// A baresip on `host` with its SIP trace on stdout (line-buffered), IPv4 only, a sine as
     /// microphone, no sound card, the RTCP summary at the end of each call, and a UDP console
     /// on 127.0.0.1:5555 that takes the same commands as `-e`.
