@@ -11,7 +11,7 @@ import Testing
 /// `_sipuri._udp`, exports it; island 2 imports it with Bob's routable contact; Alice's
 /// gateway answers the INVITE for `bob@<gateway>` with 302, forwards the INVITE Alice sends
 /// to the contact (stateless proxy), relays 180 and 200 back, forwards ACK and BYE; RTP
-/// flows between the phones both ways.
+/// flows between the phones both ways. The same call with linphonec as the caller, too.
 @Suite(.serialized) struct PhoneIntegrationTests {
     @Test(.timeLimit(.minutes(3)))
     func aPhoneRegisteredOnIslandOneTakesACallFromAPhoneBehindIslandTwosGateway() async throws {
@@ -211,6 +211,52 @@ import Testing
                 let browse = try await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
                 return browse.contains("contact=<sip:carol@") ? nil : true
             }
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// The same call with linphonec as the caller (liblinphone, driven headless through its
+    /// command line): it registers with island 2's gateway, routes through it (outbound proxy)
+    /// and calls `sip:bob@<gateway>`: 302, then the INVITE through the gateway to Bob's
+    /// contact, 180, 200, ACK, RTP both ways, BYE.
+    @Test(.timeLimit(.minutes(3)))
+    func linphonecBehindIslandTwosGatewayCallsAPhoneRegisteredOnIslandOne() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let gatewayOne = bed.address(of: .i(1, h: 1)).v4
+            let gatewayTwo = bed.address(of: .i(2, h: 1)).v4
+            let bobAddress = bed.address(of: .i(1, h: 2)).v4
+            let bob = try Self.baresip(bed, .i(1, h: 2), name: "bobl", account: "<sip:bob@\(gatewayOne)>;regint=60;answermode=auto")
+            try await bob.waitForLine(timeout: .seconds(30)) { $0.contains("binding]") }
+            _ = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "bob's registration on island 2") { () -> Bool? in
+                try await Self.browse(bed, .i(2, h: 2)).contains("@\(bobAddress):5060>") ? true : nil
+            }
+            let alice = try Linphonec.start(bed, .i(2, h: 2), user: "alice", gateway: gatewayTwo)
+            _ = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "linphonec registered") {
+                alice.trace.contains("to [LinphoneRegistrationOk]") ? true : nil
+            }
+            try await alice.send("soundcard use files", "call sip:bob@\(gatewayTwo)")
+            _ = try await alice.process.waitForLine(timeout: .seconds(30)) { $0.contains("Media streams established") }
+            try await alice.send("play \(alice.tone)")
+            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways") { () -> (Int, Int)? in
+                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+                let received = (now.0 - before.0, now.1 - before.1)
+                return received.0 >= 100 && received.1 >= 100 ? received : nil
+            }
+            try await alice.send("terminate")
+            try await bob.waitForLine(timeout: .seconds(15)) { $0.contains("terminated") || $0.contains("session closed") }
+            let trace = alice.trace
+            for line in ["INVITE sip:bob@\(gatewayTwo) ", "SIP/2.0 302", "INVITE sip:bob", "SIP/2.0 180", "ACK sip:bob", "BYE sip:bob"] {
+                #expect(trace.contains(line), "no \(line) in linphonec's trace")
+            }
+            #expect(trace.split(separator: "\n").contains { $0.hasPrefix("SIP/2.0 200") }, "no 200 in linphonec's trace")
+            print("phones: linphonec call bob@\(gatewayTwo) → \(bobAddress): RTP datagrams received by linphonec \(rtp.0), by bob \(rtp.1)")
+            await alice.quit()
+            await bob.stop()
             for gateway in gateways { await gateway.process.stop() }
         }
     }
