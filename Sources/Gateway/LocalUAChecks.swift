@@ -15,7 +15,9 @@ import SIP
 /// Checked: the SIP-typed services hosts announce on the link that the leader exports, is
 /// about to export, or withholds for not answering — not those denied or unreachable anyway.
 /// A UA is not answering when it has contacts that are checked and every one is dead; a
-/// contact named by a host name is never checked, so a UA with one is never withdrawn.
+/// contact named by a host name is never checked, so a UA with one is never withdrawn. Nor
+/// is a UA with a contact over TCP or TLS (`_sip._tcp`, `sips:`): the checks go over UDP
+/// only, and a UDP silence says nothing about them.
 public enum LocalUAChecks {
     /// The contacts to check, by UA, while `view`'s gateway leads (none otherwise).
     public static func contacts(of view: GatewayView) -> [ServiceID: [SIPURI]] {
@@ -37,9 +39,16 @@ public enum LocalUAChecks {
             let uris = announcement.contacts(for: service.instance).compactMap { contact -> SIPURI? in
                 if case .sip(let uri) = contact.uri { uri } else { nil }
             }
-            if !uris.isEmpty { contacts[service.id] = uris }
+            if !uris.isEmpty, uris.allSatisfy(isCheckedOverUDP) { contacts[service.id] = uris }
         }
         return contacts
+    }
+
+    /// Whether an OPTIONS over UDP can tell if this contact answers.
+    static func isCheckedOverUDP(_ uri: SIPURI) -> Bool {
+        guard !uri.isSecure else { return false }
+        if case .some(.some(let transport)) = uri.parameter("transport") { return transport.lowercased() == "udp" }
+        return true
     }
 
     /// The UAs whose checked contacts are all dead.

@@ -86,7 +86,7 @@ import Testing
         #expect(world.export.exported[phone.id] != nil && world.removed.count == 1 && world.put.count == 1)
     }
 
-    @Test func onlyExportedOrWithheldUAsWithCheckableContactsAreChecked() throws {
+    @Test func onlyExportedOrWithheldUAsWithContactsOverUDPAreChecked() throws {
         var export = ExportPlanner(gate: PolicyGate(policy: Policy(rules: [
             PolicyRule(.deny, direction: .export, type: .exact(try ServiceType("_sip._udp"))),
         ])), settleTime: .milliseconds(0))
@@ -98,7 +98,9 @@ import Testing
         let denied = try Fixture.service("Eve's phone", type: "_sip._udp", host: "eve.local", txt: try TXTRecord(["user": "eve"]))
         let printer = try Fixture.service("Printer")
         let linkLocal = try Self.phone("sip:frank@example.org", addresses: ["169.254.0.9"])
-        let checked = LocalUAChecks.contacts(of: [phone, denied, printer, linkLocal], decision: export.decision(for:))
+        // Over TCP: a UDP probe cannot judge it.
+        let overTCP = try Fixture.service("Grace's phone", type: "_sip._tcp", host: "grace.local", txt: try TXTRecord(["user": "grace"]))
+        let checked = LocalUAChecks.contacts(of: [phone, denied, printer, linkLocal, overTCP], decision: export.decision(for:))
         #expect(Array(checked.keys) == [phone.id])
     }
 
