@@ -417,6 +417,13 @@ struct GatewayService: Service {
                     }
                     return "the SIP redirect service stopped"
                 }
+                if sip.configuration.redirect.routing?.probing != nil {
+                    group.addTask {
+                        // The home leader withdraws its own link's UAs that stopped answering (issue 17).
+                        await LocalUAWatcher(driver: driver, sip: sip, logger: Logger(label: "z2z.sip.checks")).run()
+                        return "the SIP user agents' checks stopped"
+                    }
+                }
             }
             if let registrations {
                 group.addTask {

@@ -160,6 +160,12 @@ public actor GatewayDriver {
         for effect in machine.setPolicy(policy) { perform(effect) }
     }
 
+    /// The link's SIP user agents whose contacts all stopped answering OPTIONS (the contact
+    /// checks' whole set): their exports are removed, and put again once they answer.
+    public func setNotAnswering(_ services: Set<ServiceID>) {
+        for effect in machine.setNotAnswering(services) { perform(effect) }
+    }
+
     /// A relay effect answered later than its effect was carried out (a relay listener opened
     /// once a leader behind NAT dialled in).
     public func relayEvent(_ event: GatewayMachine.Event) { handle(event) }

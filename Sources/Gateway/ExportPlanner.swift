@@ -17,6 +17,9 @@ public enum ExportSkip: Hashable, Sendable {
     case noRoutableAddress
     /// The policy said no; its verdict names the rule that decided.
     case denied(Verdict)
+    /// A SIP user agent none of whose contacts answers OPTIONS any more (unplugged without a
+    /// goodbye): withdrawn by its home leader until it answers again (`LocalUAChecks`).
+    case notAnswering
 
     public var reason: String {
         switch self {
@@ -25,6 +28,7 @@ public enum ExportSkip: Hashable, Sendable {
         case .gatewayAdvert: "gateway_advert"
         case .noRoutableAddress: "no_routable_address"
         case .denied: "denied_by_policy"
+        case .notAnswering: "not_answering"
         }
     }
 }
@@ -59,7 +63,9 @@ public enum ExportDecision: Hashable, Sendable {
 /// Exported: every service on the link that the policy permits, that no gateway published
 /// (by flag or by host-name marker, so loops are impossible also after a failover or
 /// through a reflector), with its routable addresses only. Changes of TXT, port or address
-/// re-put the record; a removal deletes it at once.
+/// re-put the record; a removal deletes it at once. A SIP user agent the gateway's contact
+/// checks found dead is withdrawn the same way, and exported again once it answers
+/// (`setNotAnswering`; the checks themselves are the SIP service's, see `LocalUAChecks`).
 public struct ExportPlanner: Sendable {
     private(set) var island: IslandID?
     private(set) var islandName = ""
@@ -75,6 +81,8 @@ public struct ExportPlanner: Sendable {
     /// What this leader offers for relaying its exports (issue 14); nil: no relay. With an
     /// offer every record carries it, and a link-local-only service is exported too.
     private(set) var relayOffer: RelayOffer?
+    /// SIP user agents on the link whose contacts all stopped answering OPTIONS: not exported.
+    private(set) var notAnswering: Set<ServiceID> = []
     let settleTime: Interval
 
     /// - Parameter settleTime: how long a newly seen service waits before its first export.
@@ -131,6 +139,16 @@ public struct ExportPlanner: Sendable {
         return reconcileAll()
     }
 
+    /// The link's SIP user agents whose contacts all stopped answering OPTIONS, as the contact
+    /// checks last found them (the whole set each time): those are withdrawn, and those no
+    /// longer in it exported again.
+    public mutating func setNotAnswering(_ services: Set<ServiceID>) -> [ExportEffect] {
+        guard services != notAnswering else { return [] }
+        let changed = services.symmetricDifference(notAnswering)
+        notAnswering = services
+        return changed.sorted().flatMap { reconcile($0) }
+    }
+
     /// A new policy: exports are re-decided.
     public mutating func setPolicy(_ policy: Policy) -> [ExportEffect] {
         gate.policy = policy
@@ -179,6 +197,7 @@ public struct ExportPlanner: Sendable {
         guard verdict.permits else { return .failure(.init(.denied(verdict))) }
         let routable = instance.routableAddresses
         guard !routable.isEmpty || relayOffer != nil else { return .failure(.init(.noRoutableAddress)) }
+        if notAnswering.contains(service.id) { return .failure(.init(.notAnswering)) }
         let label = instance.host.labels.first.map(String.init) ?? "host"
         let record = ServiceRecord(
             island: island ?? IslandID(rawValue: 0), islandName: islandName, name: instance.name, type: instance.type,

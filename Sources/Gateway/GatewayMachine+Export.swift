@@ -9,6 +9,12 @@ import SIP
 /// The export side: records put under their type keys, SIP bindings moved along, and the
 /// island's directory entry.
 extension GatewayMachine {
+    /// The link's SIP user agents whose contacts all stopped answering OPTIONS (the whole set,
+    /// as `LocalUAChecks` finds it): withdrawn from the DHT, and put again once they answer.
+    public mutating func setNotAnswering(_ services: Set<ServiceID>) -> [Effect] {
+        exportEffects(export.setNotAnswering(services))
+    }
+
     mutating func exportEffects(_ planned: [ExportEffect]) -> [Effect] {
         var effects: [Effect] = []
         var typesChanged = false

@@ -39,6 +39,9 @@ public enum GatewayEvents {
                 return Draft(kind: .exportSkipped, subject: subject(id), reason: skip.reason, message: "not exported: denied by \(verdict)")
             case .noRoutableAddress:
                 return Draft(kind: .exportSkipped, subject: subject(id), reason: skip.reason, message: "not exported: no routable address")
+            case .notAnswering:
+                return Draft(kind: .exportSkipped, subject: subject(id), reason: skip.reason,
+                             message: "not exported: its SIP contacts stopped answering OPTIONS; exported again when they answer")
             }
         case .imported(let key, let imported, let new):
             // A relayed import says so and why; a change also says when it is direct again.

@@ -173,6 +173,12 @@ public struct ServiceExplainer: Sendable {
         case .skipped(.denied(let denial)):
             steps.append(TraceStep(step: .exportPolicy, outcome: .failed, detail: "denied by \(denial)", reason: "denied_by_policy"))
             return trace()
+        case .skipped(.notAnswering):
+            steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(view.exportVerdict(service))"))
+            steps.append(TraceStep(step: .exported, outcome: .failed,
+                                   detail: "withdrawn: its SIP contacts stopped answering OPTIONS (z2z sip shows the checks); exported again when they answer",
+                                   reason: ExportSkip.notAnswering.reason))
+            return trace()
         case .skipped(let skip):
             steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(view.exportVerdict(service))"))
             steps.append(TraceStep(step: .exported, outcome: .failed,

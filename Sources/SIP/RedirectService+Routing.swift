@@ -103,6 +103,21 @@ extension RedirectService {
         return .respond(answer(query, contacts: usable), rejection: nil)
     }
 
+    /// Checks these contacts from now on, like contacts handed out (the home leader's own UAs,
+    /// named every few hundred milliseconds, so they never go idle), and answers their health.
+    /// Without contact checks nothing is checked and every contact is `unknown`.
+    public mutating func watch(_ contacts: [SIPURI], now: ContinuousClock.Instant) -> [SIPHop: ContactProber.Health] {
+        guard var prober else { return [:] }
+        var health: [SIPHop: ContactProber.Health] = [:]
+        for uri in contacts {
+            prober.track(uri, now: now)
+            let hop = SIPHop(uri)
+            health[hop] = prober.health(of: hop)
+        }
+        self.prober = prober
+        return health
+    }
+
     /// Drops registrations whose time is up.
     public mutating func expireRegistrations(now: ContinuousClock.Instant) -> [RegistrarChange] {
         guard var registrar else { return [] }

@@ -86,6 +86,13 @@ public final class SIPServer: Sendable {
         running.withLock { $0 }?.contacts() ?? []
     }
 
+    /// Checks these contacts (with OPTIONS, like those handed out) from now on, and answers
+    /// their health: how the home leader finds its own UAs that stopped answering. Empty when
+    /// not running or not probing.
+    public func watch(_ contacts: [SIPURI]) -> [SIPHop: ContactProber.Health] {
+        running.withLock { $0 }?.watch(contacts) ?? [:]
+    }
+
     /// The registrar's bindings now (empty when not running or without registrar).
     public func registrations() -> [SIPAddressOfRecord: [Registrar.Binding]] {
         running.withLock { $0 }?.registrations() ?? [:]

@@ -56,6 +56,12 @@ final class SIPServerCore: Sendable {
         if !changes.isEmpty { onRegistrations(changes) }
     }
 
+    /// Checks these contacts from now on and answers their health.
+    func watch(_ contacts: [SIPURI]) -> [SIPHop: ContactProber.Health] {
+        let now = ContinuousClock.now
+        return service.withLock { $0.watch(contacts, now: now) }
+    }
+
     /// The contacts being probed and their health.
     func contacts() -> [ContactProber.Entry] {
         service.withLock { ($0.prober?.entries.values).map(Array.init) ?? [] }

@@ -11,7 +11,7 @@ import Testing
 /// `_sipuri._udp`, exports it; island 2 imports it with Bob's routable contact; Alice's
 /// gateway answers the INVITE for `bob@<gateway>` with 302, forwards the INVITE Alice sends
 /// to the contact (stateless proxy), relays 180 and 200 back, forwards ACK and BYE; RTP
-/// flows between the phones both ways.
+/// flows between the phones both ways. The same call with linphonec as the caller, too.
 @Suite(.serialized) struct PhoneIntegrationTests {
     @Test(.timeLimit(.minutes(3)))
     func aPhoneRegisteredOnIslandOneTakesACallFromAPhoneBehindIslandTwosGateway() async throws {
@@ -213,6 +213,130 @@ import Testing
             }
             for gateway in gateways { await gateway.process.stop() }
         }
+    }
+
+    /// The same call with linphonec as the caller (liblinphone, driven headless through its
+    /// command line): it registers with island 2's gateway, routes through it (outbound proxy)
+    /// and calls `sip:bob@<gateway>`: 302, then the INVITE through the gateway to Bob's
+    /// contact, 180, 200, ACK, RTP both ways, BYE.
+    @Test(.timeLimit(.minutes(3)))
+    func linphonecBehindIslandTwosGatewayCallsAPhoneRegisteredOnIslandOne() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let gatewayOne = bed.address(of: .i(1, h: 1)).v4
+            let gatewayTwo = bed.address(of: .i(2, h: 1)).v4
+            let bobAddress = bed.address(of: .i(1, h: 2)).v4
+            let bob = try Self.baresip(bed, .i(1, h: 2), name: "bobl", account: "<sip:bob@\(gatewayOne)>;regint=60;answermode=auto")
+            try await bob.waitForLine(timeout: .seconds(30)) { $0.contains("binding]") }
+            _ = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "bob's registration on island 2") { () -> Bool? in
+                try await Self.browse(bed, .i(2, h: 2)).contains("@\(bobAddress):5060>") ? true : nil
+            }
+            let alice = try Linphonec.start(bed, .i(2, h: 2), user: "alice", gateway: gatewayTwo)
+            _ = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "linphonec registered") {
+                alice.trace.contains("to [LinphoneRegistrationOk]") ? true : nil
+            }
+            try await alice.send("soundcard use files", "call sip:bob@\(gatewayTwo)")
+            _ = try await alice.process.waitForLine(timeout: .seconds(30)) { $0.contains("Media streams established") }
+            try await alice.send("play \(alice.tone)")
+            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways") { () -> (Int, Int)? in
+                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
+                let received = (now.0 - before.0, now.1 - before.1)
+                return received.0 >= 100 && received.1 >= 100 ? received : nil
+            }
+            try await alice.send("terminate")
+            try await bob.waitForLine(timeout: .seconds(15)) { $0.contains("terminated") || $0.contains("session closed") }
+            let trace = alice.trace
+            for line in ["INVITE sip:bob@\(gatewayTwo) ", "SIP/2.0 302", "INVITE sip:bob", "SIP/2.0 180", "ACK sip:bob", "BYE sip:bob"] {
+                #expect(trace.contains(line), "no \(line) in linphonec's trace")
+            }
+            #expect(trace.split(separator: "\n").contains { $0.hasPrefix("SIP/2.0 200") }, "no 200 in linphonec's trace")
+            print("phones: linphonec call bob@\(gatewayTwo) → \(bobAddress): RTP datagrams received by linphonec \(rtp.0), by bob \(rtp.1)")
+            await alice.quit()
+            await bob.stop()
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// A UA announced over mDNS on island 1 (sipp's UAS, which answers OPTIONS itself) and
+    /// imported on island 2 is unplugged without a goodbye, so island 1's link still holds its
+    /// records: island 1's leader, the UA's home, finds that it stopped answering OPTIONS and
+    /// withdraws it from the DHT, and its import leaves island 2's link within 15 s plus the
+    /// crossing. `z2z sip` and `z2z explain` on island 1 say why. Plugged in again, it answers,
+    /// is exported again and comes back on island 2.
+    @Test(.timeLimit(.minutes(3)))
+    func anAnnouncedUAUnpluggedWithoutAGoodbyeIsWithdrawnByItsHomeLeader() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let gateways = [
+                try Gateway.start(bed, .i(1, h: 1), island: "one", seed: .i(2, h: 1)),
+                try Gateway.start(bed, .i(2, h: 1), island: "two", seed: .i(1, h: 1)),
+            ]
+            let daveAddress = bed.address(of: .i(1, h: 2)).v4
+            let instance = "sip:dave@example.org Dave's phone"
+            // No -m: the gateway's OPTIONS count as calls to sipp; -aa answers them with 200.
+            let uas = try bed.spawn(.i(1, h: 2), ["bash", "-c",
+                "mkdir -p \(bed.directory)/sipp-dave && cd \(bed.directory)/sipp-dave && exec sipp -sn uas -aa -i \(daveAddress) -p 5070 -nostdin"])
+            let ua = try bed.spawn(.i(1, h: 2), [
+                "avahi-publish", "-s", instance, "_sipuri._udp", "5070", "txtvers=1", "contact=<sip:dave@dave-phone.local:5070>;audio",
+            ])
+            try await ua.waitForErrorLine(containing: "Established")
+            let contact = "@\(daveAddress):5070>"
+            _ = try await pollValue(timeout: .seconds(60), every: .milliseconds(500), "dave imported on island 2") { () -> Bool? in
+                try await Self.browse(bed, .i(2, h: 2)).contains(contact) ? true : nil
+            }
+            // Island 1's leader checks its own UA (nobody was redirected to it yet).
+            _ = try await pollValue(timeout: .seconds(20), every: .milliseconds(500), "dave checked alive on island 1") { () -> Bool? in
+                try await Self.check(bed, .i(1, h: 1), daveAddress)?["health"] as? String == "alive" ? true : nil
+            }
+
+            // Unplugged: no goodbye reaches island 1's link, whose caches keep Dave's records.
+            let unplugged = ContinuousClock.now
+            try await bed.link(.i(1, h: 2), up: false)
+            // Island 1's checks find him dead, then island 2's link loses the import.
+            var dead: Duration?
+            let gone = try await pollValue(timeout: .seconds(40), every: .milliseconds(250), "dave's import gone from island 2") { () -> Duration? in
+                if dead == nil, try await Self.check(bed, .i(1, h: 1), daveAddress)?["health"] as? String == "dead" {
+                    dead = unplugged.duration(to: .now)
+                }
+                return try await Self.browse(bed, .i(2, h: 2)).contains(contact) ? nil : unplugged.duration(to: .now)
+            }
+            let crossing = dead.map { gone - $0 } ?? .zero
+            print("phones: unplugged dave: dead on island 1 after \(dead.map { "\($0)" } ?? "-"), gone from island 2 after \(gone) (crossing \(crossing))")
+            #expect(dead.map { $0 <= .seconds(15) } == true, "dead after \(String(describing: dead))")
+            #expect(gone <= .seconds(15) + .seconds(3), "gone from island 2 after \(gone)")
+            // Island 1 still sees Dave on its link and says why he no longer crosses.
+            let explained = try await bed.run(.i(1, h: 1), [try BuildProducts.executable("z2z"), "explain", "\(instance)._sipuri._udp"],
+                                              timeout: .seconds(15))
+            #expect(explained.stdout.contains("stopped answering OPTIONS"), "\(explained)")
+            let json = try await bed.run(.i(1, h: 1), [try BuildProducts.executable("z2z"), "explain", "\(instance)._sipuri._udp", "--json"],
+                                         timeout: .seconds(15))
+            #expect(json.stdout.contains("\"not_answering\""), "\(json)")
+
+            // Plugged in again: the next check (every 15 s while dead) finds him, and he crosses again.
+            let replugged = ContinuousClock.now
+            try await bed.link(.i(1, h: 2), up: true)
+            let back = try await pollValue(timeout: .seconds(45), every: .milliseconds(500), "dave back on island 2") { () -> Duration? in
+                try await Self.browse(bed, .i(2, h: 2)).contains(contact) ? replugged.duration(to: .now) : nil
+            }
+            print("phones: replugged dave: back on island 2 after \(back)")
+            uas.kill()
+            ua.terminate()
+            for gateway in gateways { await gateway.process.stop() }
+        }
+    }
+
+    /// `avahi-browse -rpkt _sipuri._udp` on `host`.
+    static func browse(_ bed: Testbed, _ host: HostRef) async throws -> String {
+        try await bed.runChecked(host, ["avahi-browse", "-rpkt", "_sipuri._udp"], timeout: .seconds(20))
+    }
+
+    /// The contact check of `address`'s contacts in `z2z sip --json` on a gateway's host.
+    static func check(_ bed: Testbed, _ host: HostRef, _ address: String) async throws -> [String: Any]? {
+        let checks = try await sip(bed, host)["contact_checks"] as? [[String: Any]] ?? []
+        return checks.first { ($0["contact"] as? String)?.contains("@\(address):") == true }
     }
 
     /// A baresip on `host` with its SIP trace on stdout (line-buffered), IPv4 only, a sine as

@@ -65,6 +65,19 @@ struct ExportPlannerTests {
         #expect(export.observe(.removed(first.id)) == [.remove(first.id)])
     }
 
+    @Test func aSIPUAThatStopsAnsweringIsWithdrawnAndExportedAgainWhenItAnswers() throws {
+        var export = try planner()
+        _ = export.activate(island: Fixture.islandA, name: "a")
+        let phone = try Fixture.service("Carol's phone", type: "_sip._udp", host: "carol.local", txt: try TXTRecord(["user": "carol"]))
+        #expect(puts(export.observe(.added(phone))).count == 1)
+        #expect(export.setNotAnswering([phone.id]) == [.remove(phone.id), .skipped(phone.id, .notAnswering)])
+        #expect(export.decision(for: phone) == .skipped(.notAnswering) && export.exported.isEmpty)
+        #expect(export.setNotAnswering([phone.id]).isEmpty, "the same set again: no traffic")
+        #expect(export.observe(.changed(phone)) == [.skipped(phone.id, .notAnswering)], "still withheld when its TXT is seen again")
+        let back = export.setNotAnswering([])
+        #expect(back.count == 1 && back.allSatisfy { if case .put(_, new: true) = $0 { true } else { false } })
+    }
+
     @Test func steppingDownDeletesEverythingExported() throws {
         var export = try planner()
         _ = export.observe(.added(try Fixture.service("A")))

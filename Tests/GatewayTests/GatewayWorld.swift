@@ -76,6 +76,13 @@ struct GatewayWorld {
         retract(island: island, id)
     }
 
+    /// The contact checks of `island`'s leader found these SIP UAs dead (`LocalUAChecks`).
+    mutating func setNotAnswering(island: Int, _ services: Set<ServiceID>) {
+        for index in leaders(island: island) {
+            for effect in gateways[index].machine.setNotAnswering(services) { perform(effect, by: index) }
+        }
+    }
+
     /// kill -9: the gateway stops; what it published on its link goes with its responder's
     /// client (Avahi withdraws a dead client's groups); its rendezvous values stay.
     mutating func kill(_ index: Int) {

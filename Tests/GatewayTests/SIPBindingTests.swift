@@ -37,6 +37,29 @@ struct SIPBindingTests {
         #expect(try bound("sip:alice@example.org", in: world).isEmpty)
     }
 
+    /// A UA its home leader finds dead (unplugged without a goodbye, so its link still shows
+    /// it) leaves the other islands and its `sip/<AoR>` binding, and comes back when it answers.
+    @Test func aUAItsLeaderFindsDeadIsWithdrawnEverywhereUntilItAnswers() throws {
+        var world = GatewayWorld()
+        world.addGateway(island: 1)
+        world.addGateway(island: 2)
+        let alice = try agent()
+        world.publishDevice(island: 1, alice)
+        world.run(for: .seconds(5))
+        #expect(world.view(island: 2).contains { $0.name == alice.name })
+
+        world.setNotAnswering(island: 1, [alice.id])
+        world.run(for: .milliseconds(50))
+        #expect(try bound("sip:alice@example.org", in: world).isEmpty)
+        #expect(!world.view(island: 2).contains { $0.name == alice.name })
+        #expect(world.view(island: 1).contains { $0.id == alice.id }, "still on its own link")
+
+        world.setNotAnswering(island: 1, [])
+        world.run(for: .seconds(5))
+        #expect(try bound("sip:alice@example.org", in: world).count == 1)
+        #expect(world.view(island: 2).contains { $0.name == alice.name })
+    }
+
     @Test func aChangedAddressOfRecordMovesTheBinding() throws {
         var world = GatewayWorld()
         world.addGateway(island: 1)

@@ -1,5 +1,6 @@
-/// Checks that the contacts the gateway hands out (in a 302, or forwards to) and the phones
-/// registered with it still answer, with SIP OPTIONS (RFC 3261 §11), as a pure value.
+/// Checks that the contacts the gateway hands out (in a 302, or forwards to), the phones
+/// registered with it and, on a leader, the UAs its own link announces (`LocalUAChecks`, which
+/// withdraws dead ones from export) still answer, with SIP OPTIONS (RFC 3261 §11), as a pure value.
 ///
 /// A tracked contact is probed `firstInterval` after it was first handed out; while it
 /// answers, the interval doubles up to `maximumInterval` (backing off). A probe without any
