@@ -54,14 +54,7 @@ import Testing
                 account: "<sip:alice@\(gatewayTwo)>;regint=60;outbound=\"sip:\(gatewayTwo);lr\"",
                 commands: ["/dial sip:bob@\(gatewayTwo)"])
             try await alice.waitForLine(containing: "Call established", timeout: .seconds(30))
-            // RTP both ways: each phone's host receives a stream of datagrams (50 a second;
-            // the SIP messages of a call are a dozen). Counted in the kernel, no capture needed.
-            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
-            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways") { () -> (Int, Int)? in
-                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
-                let received = (now.0 - before.0, now.1 - before.1)
-                return received.0 >= 100 && received.1 >= 100 ? received : nil
-            }
+            let rtp = try await Self.rtpBothWays(bed)
             _ = try await bed.runChecked(.i(2, h: 2), ["bash", "-c", "echo /hangup > /dev/udp/127.0.0.1/5555"])
             // Bob's phone gets the BYE and closes the call.
             try await bob.waitForLine(timeout: .seconds(15)) { $0.contains("terminated") || $0.contains("session closed") }
@@ -117,12 +110,7 @@ import Testing
                 bed, .i(2, h: 2), name: "alicep", account: "<sip:alice@\(gatewayTwo)>;regint=60;outbound=\"sip:\(gatewayTwo);lr\"",
                 commands: ["/dial sip:bob@\(gatewayTwo)"])
             try await alice.waitForLine(containing: "Call established", timeout: .seconds(30))
-            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
-            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways") { () -> (Int, Int)? in
-                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
-                let received = (now.0 - before.0, now.1 - before.1)
-                return received.0 >= 100 && received.1 >= 100 ? received : nil
-            }
+            let rtp = try await Self.rtpBothWays(bed)
             let trace = alice.output.joined(separator: "\n")
             #expect(!trace.contains("SIP/2.0 302") && trace.contains("SIP/2.0 180") && trace.contains("SIP/2.0 200"), "\(trace.suffix(3000))")
             // Bob saw the INVITE with island 2's gateway's Via on top of Alice's.
@@ -162,14 +150,7 @@ import Testing
                 bed, .i(2, h: 2), name: "alice6", account: "<sip:alice@\(gatewayTwo)>;regint=60;outbound=\"sip:\(gatewayTwo);lr\"",
                 commands: ["/dial sip:bob@\(gatewayTwo)"], ipv6: true)
             try await alice.waitForLine(containing: "Call established", timeout: .seconds(30))
-            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2), ipv6: true),
-                                    Self.udpDatagramsReceived(bed, .i(1, h: 2), ipv6: true))
-            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways over IPv6") { () -> (Int, Int)? in
-                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2), ipv6: true),
-                                     Self.udpDatagramsReceived(bed, .i(1, h: 2), ipv6: true))
-                let received = (now.0 - before.0, now.1 - before.1)
-                return received.0 >= 100 && received.1 >= 100 ? received : nil
-            }
+            let rtp = try await Self.rtpBothWays(bed, ipv6: true)
             let trace = alice.output.joined(separator: "\n")
             #expect(trace.contains("SIP/2.0 302") && trace.contains("SIP/2.0 180") && trace.contains("SIP/2.0 200"), "\(trace.suffix(3000))")
             #expect(trace.contains("@[\(bobAddress)]:5060"), "the 302 names Bob's IPv6 contact")
@@ -241,12 +222,7 @@ import Testing
             try await alice.send("soundcard use files", "call sip:bob@\(gatewayTwo)")
             _ = try await alice.process.waitForLine(timeout: .seconds(30)) { $0.contains("Media streams established") }
             try await alice.send("play \(alice.tone)")
-            let before = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
-            let rtp = try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways") { () -> (Int, Int)? in
-                let now = try await (Self.udpDatagramsReceived(bed, .i(2, h: 2)), Self.udpDatagramsReceived(bed, .i(1, h: 2)))
-                let received = (now.0 - before.0, now.1 - before.1)
-                return received.0 >= 100 && received.1 >= 100 ? received : nil
-            }
+            let rtp = try await Self.rtpBothWays(bed)
             try await alice.send("terminate")
             try await bob.waitForLine(timeout: .seconds(15)) { $0.contains("terminated") || $0.contains("session closed") }
             let trace = alice.trace
@@ -378,6 +354,20 @@ import Testing
     static func sip(_ bed: Testbed, _ host: HostRef) async throws -> [String: Any] {
         let output = try await bed.runChecked(host, [try BuildProducts.executable("z2z"), "sip", "--json"], timeout: .seconds(10))
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// RTP both ways between the caller on i2h2 and the callee on i1h2: at least 100 UDP
+    /// datagrams received by each host from now on (50 a second; a call's SIP messages are a
+    /// dozen), counted in the kernel, no capture needed. Returns (caller's, callee's).
+    static func rtpBothWays(_ bed: Testbed, ipv6: Bool = false) async throws -> (Int, Int) {
+        let hosts: (HostRef, HostRef) = (.i(2, h: 2), .i(1, h: 2))
+        let before = try await (udpDatagramsReceived(bed, hosts.0, ipv6: ipv6), udpDatagramsReceived(bed, hosts.1, ipv6: ipv6))
+        return try await pollValue(timeout: .seconds(20), every: .milliseconds(250), "RTP both ways\(ipv6 ? " over IPv6" : "")") {
+            () -> (Int, Int)? in
+            let now = try await (udpDatagramsReceived(bed, hosts.0, ipv6: ipv6), udpDatagramsReceived(bed, hosts.1, ipv6: ipv6))
+            let received = (now.0 - before.0, now.1 - before.1)
+            return received.0 >= 100 && received.1 >= 100 ? received : nil
+        }
     }
 
     /// UDP datagrams the host's namespace received so far (`Udp: InDatagrams` of /proc/net/snmp;
