@@ -83,7 +83,8 @@ public actor GatewayDriver {
 
     private enum RendezvousOperation: Sendable {
         case join, leave
-        case put(RecordKey, UInt64, [UInt8])
+        /// The last two: the value's generation in `putRetries`, and which attempt this is.
+        case put(RecordKey, UInt64, [UInt8], generation: UInt64, attempt: Int)
         case remove(RecordKey, UInt64)
         case subscribe(RecordKey)
         case unsubscribe(RecordKey)
@@ -112,6 +113,8 @@ public actor GatewayDriver {
     private var publicationIDs: [ImportKey: PublicationID] = [:]
     private var importsByPublication: [PublicationID: ImportKey] = [:]
     private var advertID: PublicationID?
+    /// Failed puts tried again after a short backoff, unless superseded.
+    private var putRetries = PutRetries()
     /// The ticker's current sleep; cancelled when a new deadline may be earlier.
     private var sleeper: Task<Void, any Error>?
 
@@ -282,14 +285,17 @@ public actor GatewayDriver {
         case .joinRendezvous:
             rendezvousQueue.continuation.yield(.join)
         case .leaveRendezvous:
+            putRetries.forgetAll()
             rendezvousQueue.continuation.yield(.leave)
         case .seedRendezvous(let endpoints):
             logger.info("island gateways given to the rendezvous as seeds",
                         metadata: ["seeds": "\(endpoints.map(\.description).joined(separator: ","))"])
             hooks.seedRendezvous(endpoints)
         case .put(let key, let valueID, let payload):
-            rendezvousQueue.continuation.yield(.put(key, valueID, payload))
+            let generation = putRetries.issued(PutRetries.Slot(key: key, valueID: valueID))
+            rendezvousQueue.continuation.yield(.put(key, valueID, payload, generation: generation, attempt: 1))
         case .remove(let key, let valueID):
+            _ = putRetries.issued(PutRetries.Slot(key: key, valueID: valueID))
             rendezvousQueue.continuation.yield(.remove(key, valueID))
         case .subscribe(let key):
             rendezvousQueue.continuation.yield(.subscribe(key))
@@ -404,11 +410,15 @@ public actor GatewayDriver {
                     await rendezvous.join()
                 case .leave:
                     await rendezvous.leave()
-                case .put(let key, let valueID, let payload):
-                    do { try await rendezvous.put(key: key, valueID: valueID, payload: payload) } catch {
-                        logger.warning("rendezvous put failed", metadata: ["key": "\(key)", "reason": "\(error)"])
+                case .put(let key, let valueID, let payload, let generation, let attempt):
+                    do {
+                        try await rendezvous.put(key: key, valueID: valueID, payload: payload)
+                        if attempt > 1 {
+                            logger.info("rendezvous put stored on a retry", metadata: ["key": "\(key)", "attempt": "\(attempt)"])
+                        }
+                    } catch {
                         result = Self.reason(error)
-                        log(.failed, subject: "\(key)", reason: "put_failed", "DHT put failed: \(error)")
+                        putFailed(key: key, valueID: valueID, payload: payload, generation: generation, attempt: attempt, error: error)
                     }
                 case .remove(let key, let valueID):
                     do { try await rendezvous.remove(key: key, valueID: valueID) } catch {
@@ -428,6 +438,30 @@ public actor GatewayDriver {
             }
             subscriptions.cancelAll()
         }
+    }
+
+    /// A put failed: said once (the first attempt, and when retries give up), and tried again
+    /// after a backoff unless a later put or remove of the value superseded it by then.
+    private func putFailed(key: RecordKey, valueID: UInt64, payload: [UInt8], generation: UInt64, attempt: Int, error: any Error) {
+        let delay = PutRetries.delay(after: error, attempt: attempt)
+        if attempt == 1 || delay == nil {
+            let retry = delay.map { "; trying again in \($0)" } ?? (attempt > 1 ? "; gave up after \(attempt) attempts until the next republish" : "")
+            logger.warning("rendezvous put failed", metadata: ["key": "\(key)", "reason": "\(error)", "attempt": "\(attempt)"])
+            log(.failed, subject: "\(key)", reason: "put_failed", "DHT put failed: \(error)\(retry)")
+        } else {
+            logger.debug("rendezvous put failed again", metadata: ["key": "\(key)", "reason": "\(error)", "attempt": "\(attempt)"])
+        }
+        guard let delay else { return }
+        let slot = PutRetries.Slot(key: key, valueID: valueID)
+        Task { [clock] in
+            try? await clock.sleep(for: delay)
+            self.retryPut(slot, payload: payload, generation: generation, attempt: attempt + 1)
+        }
+    }
+
+    private func retryPut(_ slot: PutRetries.Slot, payload: [UInt8], generation: UInt64, attempt: Int) {
+        guard putRetries.isCurrent(slot, generation: generation) else { return }
+        rendezvousQueue.continuation.yield(.put(slot.key, slot.valueID, payload, generation: generation, attempt: attempt))
     }
 
     private static func name(_ operation: RendezvousOperation) -> String {

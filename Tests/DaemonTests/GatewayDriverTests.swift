@@ -1,4 +1,5 @@
 import Daemon
+import Foundation
 import DNSSD
 import Gateway
 import Island
@@ -23,8 +24,8 @@ struct GatewayDriverTests {
         }
     }
 
-    static func gateway(_ index: Int, on island: Island, mesh: MemoryMesh, network: MemoryDatagramNetwork) throws
-        -> (GatewayDriver, MemoryDomain) {
+    static func gateway(_ index: Int, on island: Island, mesh: MemoryMesh, network: MemoryDatagramNetwork,
+                        refusingPuts: Int = 0) throws -> (GatewayDriver, MemoryDomain) {
         let id = NodeID(w0: UInt64(index), w1: 1, w2: 2, w3: 3)
         var settings = GatewayMachine.Settings(id: id, network: NetworkID(rawValue: 9), priority: 100, port: 7400,
                                                islandName: "island-\(index)", seed: UInt64(index))
@@ -34,7 +35,9 @@ struct GatewayDriverTests {
         let domain = MemoryDomain(link: island.link, hostName: try HostName("gw\(index).local"),
                                   addresses: [try IPAddress("10.\(index).0.1")])
         let link = network.link(at: Endpoint(ipv4: 10, UInt8(index), 0, 1, port: 7400))
-        let driver = GatewayDriver(machine: machine, domain: domain, rendezvous: MemoryRendezvous(owner: id, mesh: mesh), link: link)
+        let memory = MemoryRendezvous(owner: id, mesh: mesh)
+        let rendezvous: any Rendezvous = refusingPuts > 0 ? RefusingRendezvous(memory, refusals: refusingPuts) : memory
+        let driver = GatewayDriver(machine: machine, domain: domain, rendezvous: rendezvous, link: link)
         return (driver, domain)
     }
 
@@ -84,6 +87,28 @@ struct GatewayDriverTests {
         #expect(mesh.allValues.isEmpty) // north removed its exports and directory entry on the way out
     }
 
+    /// A put refused for a moment (as OpenDHT does after a link flap, knowing no node to store
+    /// at) is tried again at once rather than at the next republish, minutes later.
+    @Test func aPutThatWasNotStoredIsTriedAgainAndTheServiceCrosses() async throws {
+        let mesh = MemoryMesh(), network = MemoryDatagramNetwork()
+        let north = try Island(1), south = try Island(2)
+        let (gatewayNorth, _) = try Self.gateway(1, on: north, mesh: mesh, network: network, refusingPuts: 4)
+        let (gatewaySouth, _) = try Self.gateway(2, on: south, mesh: mesh, network: network)
+        let view = View()
+        let watching = Task { for await event in south.viewer.events { await view.apply(event) } }
+        defer { watching.cancel() }
+        let runningNorth = Task { await gatewayNorth.run() }
+        let runningSouth = Task { await gatewaySouth.run() }
+        defer { runningNorth.cancel(); runningSouth.cancel() }
+
+        _ = try await north.device.publish(Publication(name: try InstanceName("Office Printer"),
+                                                       type: try ServiceType("_ipp._tcp"), port: 631))
+        _ = try await eventually("printer imported on south after two refused puts") { await view.services["Office Printer"] }
+        let failures = await gatewayNorth.snapshot().events.events.filter { $0.reason == "put_failed" }
+        #expect(!failures.isEmpty)
+        #expect(Set(failures.map(\.subject)).count == failures.count) // each value's failure said once, not at every retry
+    }
+
     /// Polls `probe` every 20 ms until it returns a value, failing after `timeout`.
     func eventually<T: Sendable>(_ what: String, timeout: Duration = .seconds(10), _ probe: () async -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
@@ -94,4 +119,33 @@ struct GatewayDriverTests {
         Issue.record("timed out waiting for \(what)")
         throw CancellationError()
     }
+}
+
+/// A rendezvous whose first `refusals` puts fail with "not stored", then works.
+final class RefusingRendezvous: Rendezvous, @unchecked Sendable {
+    private let inner: MemoryRendezvous
+    private let lock = NSLock()
+    private var refusals: Int
+
+    init(_ inner: MemoryRendezvous, refusals: Int) {
+        self.inner = inner
+        self.refusals = refusals
+    }
+
+    func put(key: RecordKey, valueID: UInt64, payload: [UInt8]) async throws(RendezvousError) {
+        let refuse = lock.withLock { () -> Bool in
+            defer { refusals -= 1 }
+            return refusals > 0
+        }
+        if refuse { throw .notStored("no node stored it (test)") }
+        try await inner.put(key: key, valueID: valueID, payload: payload)
+    }
+
+    func join() async { await inner.join() }
+    func leave() async { await inner.leave() }
+    func remove(key: RecordKey, valueID: UInt64) async throws(RendezvousError) { try await inner.remove(key: key, valueID: valueID) }
+    func get(key: RecordKey) async throws(RendezvousError) -> [RendezvousValue] { try await inner.get(key: key) }
+    func subscribe(key: RecordKey) async -> AsyncStream<RendezvousChange> { await inner.subscribe(key: key) }
+    func unsubscribe(key: RecordKey) async { await inner.unsubscribe(key: key) }
+    func stats() async -> RendezvousStats { await inner.stats() }
 }

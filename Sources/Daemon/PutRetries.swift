@@ -1,0 +1,52 @@
+import Primitives
+import Rendezvous
+
+/// Which failed DHT puts are worth trying again, and when.
+///
+/// A put can fail for a moment (after a link flap the DHT engine may know no node to store
+/// at), and the machine puts a record again only at its next republish, minutes later. So a
+/// put that failed with "not stored" is tried again after a short backoff — unless a later
+/// put or remove of the same value superseded it, or the gateway left the rendezvous.
+struct PutRetries {
+    /// A value in the DHT: one record of one owner under one key.
+    struct Slot: Hashable {
+        let key: RecordKey
+        let valueID: UInt64
+    }
+
+    /// The first retry waits this long; each next one twice as long, up to `maximumDelay`.
+    static let firstDelay: Duration = .seconds(1)
+    static let maximumDelay: Duration = .seconds(30)
+    /// After this many attempts the next republish takes over.
+    static let maximumAttempts = 8
+
+    /// The latest operation on each value, counted; a retry carries the count it was made for.
+    private var generations: [Slot: UInt64] = [:]
+    private var counter: UInt64 = 0
+
+    /// A put or remove was issued: earlier retries of this value are superseded.
+    mutating func issued(_ slot: Slot) -> UInt64 {
+        counter += 1
+        generations[slot] = counter
+        return counter
+    }
+
+    /// The gateway left the rendezvous: nothing pending is tried again.
+    mutating func forgetAll() {
+        generations = [:]
+    }
+
+    /// How long to wait before attempt `attempt + 1` of a put that failed with `error`, or nil
+    /// if it is not tried again (a permanent failure, or enough attempts).
+    static func delay(after error: any Error, attempt: Int) -> Duration? {
+        guard case .notStored(_)? = error as? RendezvousError, attempt < maximumAttempts else { return nil }
+        var delay = firstDelay
+        for _ in 1..<max(attempt, 1) where delay < maximumDelay { delay *= 2 }
+        return min(delay, maximumDelay)
+    }
+
+    /// Whether a retry made for `generation` is still the latest word on its value.
+    func isCurrent(_ slot: Slot, generation: UInt64) -> Bool {
+        generations[slot] == generation
+    }
+}
