@@ -188,7 +188,7 @@ let package = Package(
         .executableTarget(
             name: "z2zd",
             dependencies: [
-                "Daemon", "Config",
+                "Daemon", "Config", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -10,15 +10,19 @@ import Z2ZAPI
 public struct APIHandlers: Sendable {
     public let source: any GatewayStateSource
     public let configuration: any RunningConfiguration
+    /// Checks posted texts (`ConfigCheckerProcess` in the daemon).
+    public let checker: any ConfigTextChecker
 
     /// Larger `POST /config/check` bodies are refused: 64 KiB, many times any real
     /// configuration (Deploy/z2z.toml, every key documented, is under 20 KiB). The loader
     /// takes files up to 1 MiB; a request body is held in memory while it arrives.
     public static let maximumBodySize = 64 * 1024
 
-    public init(source: any GatewayStateSource, configuration: any RunningConfiguration) {
+    public init(source: any GatewayStateSource, configuration: any RunningConfiguration,
+                checker: any ConfigTextChecker = InProcessConfigChecker()) {
         self.source = source
         self.configuration = configuration
+        self.checker = checker
     }
 
     func status() async throws -> Response { try Self.json(await source.status()) }
@@ -122,7 +126,7 @@ public struct APIHandlers: Sendable {
         guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
             return try Self.error(.badRequest, reason: "bad_request", "the body is not UTF-8 text")
         }
-        return try Self.json(ConfigCheckResult(file: nil, result: ConfigurationLoader.parse(text)))
+        return try Self.json(await checker.check(text))
     }
 
     // MARK: encoding

@@ -22,19 +22,22 @@ public struct APIServer: Service {
     ///   - listen: where to listen (`api.listen`, loopback by default).
     ///   - onListening: called with the bound port once the server accepts connections
     ///     (useful with port 0 in tests).
+    ///   - checker: checks posted configurations (`ConfigCheckerProcess` in the daemon).
     public init(listen: HostPort, source: any GatewayStateSource, configuration: any RunningConfiguration,
+                checker: any ConfigTextChecker = InProcessConfigChecker(),
                 logger: Logger = Logger(label: "z2zd.api"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.init(host: listen.hostText, port: Int(listen.port), source: source, configuration: configuration,
-                  logger: logger, onListening: onListening)
+                  checker: checker, logger: logger, onListening: onListening)
     }
 
     public init(host: String, port: Int, source: any GatewayStateSource, configuration: any RunningConfiguration,
+                checker: any ConfigTextChecker = InProcessConfigChecker(),
                 logger: Logger = Logger(label: "z2zd.api"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.host = host
         self.port = port
         let address = (try? IPAddress(host)).map(HostPort.Host.address) ?? .name(host)
         requestGuard = RequestGuard(listen: HostPort(host: address, port: UInt16(clamping: port)))
-        handlers = APIHandlers(source: source, configuration: configuration)
+        handlers = APIHandlers(source: source, configuration: configuration, checker: checker)
         self.logger = logger
         self.onListening = onListening
     }

@@ -64,6 +64,7 @@ extension GatewayDaemon {
                                   gateways: gateways.map { (link: $0.link.name, driver: $0.driver) })
         let logger = self.logger
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
+                            checker: ConfigCheckerProcess(logger: Logger(label: "z2z.api")),
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
         }

@@ -159,6 +159,7 @@ public struct GatewayDaemon: Sendable {
         }
         let descriptors = DescriptorLimit.raise()
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
+                            checker: ConfigCheckerProcess(logger: Logger(label: "z2z.api")),
                             logger: Logger(label: "z2z.api")) { port in
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)",
                                                     "connections_max": "\(APIServer.connectionLimit(descriptors: descriptors))"])

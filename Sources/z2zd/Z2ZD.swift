@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Config
 import Daemon
@@ -31,7 +32,14 @@ struct Z2ZD: AsyncParsableCommand {
 
     @OptionGroup var options: DaemonOptions
 
+    /// z2zd started by itself to check configuration texts posted to its API (`ConfigCheckerProcess`).
+    @Flag(help: .private) var configChecker = false
+
     func run() async throws {
+        if configChecker {
+            ConfigCheckerChild.serve()
+            return
+        }
         let configuration: ReloadableConfiguration
         do {
             configuration = try ReloadableConfiguration(loader: options.loader())
