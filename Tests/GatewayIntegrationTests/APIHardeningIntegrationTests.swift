@@ -69,4 +69,67 @@ import Testing
             await gateway.process.stop()
         }
     }
+
+    /// Posts COUNT small configurations to `/config/check` over one kept-alive connection;
+    /// prints the daemon's (PID) resident KiB after the first WARM posts and at the end as
+    /// "rss N KiB" lines, and "bad N" on an unexpected answer.
+    static let poster = #"""
+        import http.client, sys, time
+        count, warm, port, pid = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+        def rss():
+            for line in open("/proc/%s/status" % pid):
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        texts = [b'log_level = "debug"\n', b'log_level = "loud"\n', b'[dht]\nport = 99999\n']
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for i in range(count):
+            connection.request("POST", "/api/v1/config/check", body=texts[i % 3], headers={"Content-Type": "application/toml"})
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200 or (b'"ok":true' in body) != (i % 3 == 0):
+                print("bad", i, response.status, body[:200], flush=True)
+                sys.exit(1)
+            if i + 1 == warm:
+                print("rss", rss(), "KiB after", warm, flush=True)
+                started = time.monotonic()
+        print("rss", rss(), "KiB after", count, "in %.1f s" % (time.monotonic() - started), flush=True)
+        """#
+
+    /// TOMLKit leaks ~2 KiB per parse; the daemon parses posted configurations in a child it
+    /// replaces every 1,000 checks, so its own memory stays flat (issue 18, point 3:
+    /// 52 → 315 MB after 120,000 posts before).
+    @Test(.timeLimit(.minutes(5)))
+    func manyConfigurationChecksLeaveTheDaemonsMemoryFlat() async throws {
+        try await Testbed.with(islands: 1, hosts: 1) { bed in
+            let gateway = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: nil)
+            try await poll(timeout: .seconds(30), every: .milliseconds(250), "z2zd's API") {
+                (try? await gateway.status(bed, degradedToo: true)["role"]) != nil
+            }
+            let count = Int(ProcessInfo.processInfo.environment["Z2Z_CONFIG_CHECKS"] ?? "") ?? 100_000
+            let warm = min(2_000, count)
+            let poster = try bed.spawn(.i(1, h: 1), ["/usr/bin/python3", "-u", "-c", Self.poster, String(count), String(warm),
+                                                     "7401", String(gateway.process.pid)])
+            let first = try await poster.waitForLine(containing: "after \(warm)", timeout: .seconds(60))
+            let last = try await poster.waitForLine(timeout: .seconds(240)) { $0.contains("after \(count)") || $0.hasPrefix("bad") }
+            let before = Self.kibibytes(first), after = Self.kibibytes(last)
+            let checkers = Self.children(of: gateway.process.pid).count
+            print("config checks: z2zd \(first); \(last); checker children now \(checkers)")
+            #expect(after != .max && before != .max && after - before < 16 * 1024, "z2zd grew over \(count - warm) checks: \(first) → \(last)")
+            #expect(checkers <= 1)
+            await poster.stop()
+            await gateway.process.stop()
+        }
+    }
+
+    /// N of an "rss N KiB …" line; Int.max for anything else (a "bad" line fails the bound).
+    static func kibibytes(_ line: String) -> Int {
+        let words = line.split(separator: " ")
+        return words.count > 1 && words[0] == "rss" ? Int(words[1]) ?? .max : .max
+    }
+
+    /// Living child processes of `pid`.
+    static func children(of pid: Int32) -> [Int32] {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
 }
