@@ -95,7 +95,8 @@ public struct GatewayMachine: Sendable {
         /// so another island seeded only with one of our followers forms an overlay with it;
         /// joining through our followers brings that overlay and ours together (the DHT nodes
         /// merge them). Given when the gateway starts leading and whenever it learns of
-        /// another gateway while leading; each endpoint once per leadership.
+        /// another gateway while leading (one that sent a tagged heartbeat: an advert alone is
+        /// not enough); each endpoint once per leadership.
         case seedRendezvous([Endpoint])
         case put(RecordKey, valueID: UInt64, payload: [UInt8])
         case remove(RecordKey, valueID: UInt64)
@@ -243,7 +244,10 @@ public struct GatewayMachine: Sendable {
     /// While leading: the island's gateways not yet given to the rendezvous as seeds.
     mutating func seedRendezvous() -> [Effect] {
         guard export.isActive else { return [] }
-        let fresh = Set(election.peers.values.map(\.endpoint)).subtracting(seededGateways)
+        // Only gateways that sent a tagged heartbeat: an advert alone proves nothing (anyone
+        // on the link can publish one naming any address; issue 18, point 6).
+        let heard = election.peers.values.filter { $0.lastHeard != nil }
+        let fresh = Set(heard.map(\.endpoint)).subtracting(seededGateways)
         guard !fresh.isEmpty else { return [] }
         seededGateways.formUnion(fresh)
         return [.seedRendezvous(fresh.sorted { $0.description < $1.description })]

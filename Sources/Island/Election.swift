@@ -59,6 +59,8 @@ public struct Election: Sendable {
         public var term: UInt64 = 0
         /// Heard through mDNS (kept until the advert goes away).
         public var advertised = false
+        /// Beats since this peer was advertised without it ever answering (see `broadcast`).
+        var unansweredBeats = 0
         /// Live at the last decision; a lease running out turns it off.
         var countedLive = false
     }
@@ -237,10 +239,29 @@ public struct Election: Sendable {
         return [.changed(transition)] + broadcast()
     }
 
+    /// A heartbeat to every peer, except that one only advertised and never heard gets it at
+    /// beats 1, 2, 4, 8 … (at least every 64th): an advert carries no tag, so anyone on the
+    /// link can name an address in one, and until a tagged heartbeat comes back from there
+    /// the address receives a few datagrams, not one per beat (issue 18, point 6: a forged
+    /// advert drew 33 datagrams in 20 s). A real gateway answers the first one it receives.
     private mutating func broadcast() -> [Output] {
         let beat = heartbeat()
-        return peers.values.sorted { $0.id < $1.id }.map { .send(beat, to: $0.endpoint) }
+        var outputs: [Output] = []
+        for peerID in peers.keys.sorted() {
+            guard var peer = peers[peerID] else { continue }
+            if peer.lastHeard == nil {
+                peer.unansweredBeats += 1
+                peers[peerID] = peer
+                let beats = peer.unansweredBeats
+                guard beats & (beats - 1) == 0 || beats % Self.unansweredBeatsCap == 0 else { continue }
+            }
+            outputs.append(.send(beat, to: peer.endpoint))
+        }
+        return outputs
     }
+
+    /// An advertised peer that never answered still gets every this many beats.
+    static let unansweredBeatsCap = 64
 
     private mutating func heartbeat() -> Heartbeat {
         sequence &+= 1

@@ -228,6 +228,22 @@ struct GatewayMachineTests {
         #expect(world.gateways[leader].seeds.count == 2) // each once
     }
 
+    /// Issue 18, point 6: an advert carries no tag, so one naming an address nobody answers
+    /// from is not given to the rendezvous as a seed (it drew DHT traffic there before).
+    @Test func aForgedAdvertIsNotASeed() throws {
+        var world = GatewayWorld()
+        let leader = world.addGateway(island: 1, priority: 200)
+        let follower = world.addGateway(island: 1, priority: 100)
+        let advert = GatewayAdvert(id: NodeID(w0: 0xf0, w1: 0, w2: 0, w3: 0), priority: 250, port: 7400, network: world.network)
+        let forged = ServiceInstance(name: try InstanceName("z2z gateway f0"), type: GatewayAdvert.serviceType,
+                                     host: try HostName("forger.local"), port: 7400, txt: advert.txt,
+                                     addresses: [try IPAddress("10.1.0.66")])
+        world.publishDevice(island: 1, forged)
+        world.run(for: .seconds(20))
+        #expect(world.leaders(island: 1) == [leader]) // a priority of 250 in an advert alone wins nothing
+        #expect(world.gateways[leader].seeds == [world.gateways[follower].endpoint])
+    }
+
     @Test func newLeaderOfTheImportingIslandTakesOverItsImports() throws {
         var world = GatewayWorld()
         world.addGateway(island: 1)
