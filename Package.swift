@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "SIPServer",
             dependencies: [
-                "SIP",
+                "SIP", "Primitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -2,14 +2,11 @@ import Primitives
 
 /// Token buckets on inbound datagrams, checked before a datagram is authenticated or
 /// decoded: one bucket per source and one for all sources (`Limits.sourcePacketsPerSecond`,
-/// `totalPacketsPerSecond`). A pure value: time comes in as `now`.
+/// `totalPacketsPerSecond`), in a table of at most `rateLimitedSources` (`SourceRateLimiter`).
 ///
 /// A source is an IPv4 address or an IPv6 /64 (one host, however many ports or ids it
 /// uses); on loopback it is the address and port, since there every source is the same host
-/// and tests run many nodes on it. The per-source table is bounded
-/// (`rateLimitedSources`): when full, buckets that have refilled (idle sources) are
-/// forgotten, and if none has, new sources share one overflow bucket — a flood of forged
-/// source addresses cannot grow memory, and is still capped by the total bucket.
+/// and tests run many nodes on it.
 public struct InboundRateLimiter: Sendable {
     /// What happened to a datagram. `reason` is the refusal's metric label.
     public enum Verdict: Hashable, Sendable {
@@ -26,56 +23,30 @@ public struct InboundRateLimiter: Sendable {
         }
     }
 
-    struct Bucket: Sendable {
-        var tokens: Double
-        var updated: Instant
-
-        /// Refills at `rate` up to `burst`, then takes one token if there is one.
-        mutating func take(rate: Double, burst: Double, now: Instant) -> Bool {
-            let elapsed = max(0, now.since(updated).seconds)
-            tokens = min(burst, tokens + elapsed * rate)
-            updated = max(updated, now)
-            guard tokens >= 1 else { return false }
-            tokens -= 1
-            return true
-        }
-
-        func isFull(rate: Double, burst: Double, now: Instant) -> Bool {
-            tokens + max(0, now.since(updated).seconds) * rate >= burst
-        }
-    }
-
     enum Source: Hashable, Sendable {
         case address(Endpoint.Address)
         case endpoint(Endpoint)
-        case overflow
     }
 
     public let limits: Limits
-    var sources: [Source: Bucket] = [:]
-    var total: Bucket
+    var buckets: SourceRateLimiter<Source>
 
     public init(limits: Limits) {
         self.limits = limits
-        self.total = Bucket(tokens: limits.totalPacketBurst, updated: .zero)
+        buckets = SourceRateLimiter(.init(perSource: limits.sourcePacketsPerSecond, sourceBurst: limits.sourcePacketBurst,
+                                          total: limits.totalPacketsPerSecond, totalBurst: limits.totalPacketBurst,
+                                          sources: limits.rateLimitedSources))
     }
 
     /// Sources with a bucket now (bounded by `rateLimitedSources` + 1).
-    public var trackedSources: Int { sources.count }
+    public var trackedSources: Int { buckets.trackedSources }
 
     public mutating func admit(from endpoint: Endpoint, now: Instant) -> Verdict {
-        var source = Self.source(of: endpoint)
-        if sources[source] == nil, sources.count >= limits.rateLimitedSources {
-            let (rate, burst) = (limits.sourcePacketsPerSecond, limits.sourcePacketBurst)
-            sources = sources.filter { !$0.value.isFull(rate: rate, burst: burst, now: now) }
-            if sources.count >= limits.rateLimitedSources { source = .overflow }
+        switch buckets.admit(Self.source(of: endpoint), now: now) {
+        case .admitted: .admitted
+        case .sourceLimited: .sourceLimited
+        case .totalLimited: .totalLimited
         }
-        var bucket = sources[source] ?? Bucket(tokens: limits.sourcePacketBurst, updated: now)
-        let admitted = bucket.take(rate: limits.sourcePacketsPerSecond, burst: limits.sourcePacketBurst, now: now)
-        sources[source] = bucket
-        guard admitted else { return .sourceLimited }
-        guard total.take(rate: limits.totalPacketsPerSecond, burst: limits.totalPacketBurst, now: now) else { return .totalLimited }
-        return .admitted
     }
 
     static func source(of endpoint: Endpoint) -> Source {

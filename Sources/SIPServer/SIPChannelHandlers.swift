@@ -19,7 +19,9 @@ final class SIPDatagramHandler: ChannelInboundHandler {
         let remote = envelope.remoteAddress
         let channel = context.channel
         let bytes = Array(envelope.data.readableBytesView)
+        let core = self.core
         core.receive(bytes, from: SIPServerCore.source(remote, transport: .udp)) { response in
+            guard core.admitReply(to: remote) else { return }
             channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: response)), promise: nil)
         }
     }

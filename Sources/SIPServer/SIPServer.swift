@@ -29,12 +29,19 @@ public struct SIPServerConfiguration: Hashable, Sendable {
     /// SO_RCVBUF of the UDP socket: room for bursts while the loop is busy (the kernel caps it
     /// at net.core.rmem_max).
     public var udpReceiveBufferBytes: Int
+    /// UDP answers to one source address (loopback excepted): a rate and a burst. A UDP
+    /// source can be forged, and an answer is larger than the request, so without a cap the
+    /// server would flood whoever a forger names (issue 18: spoofed OPTIONS at 20,000/s drew
+    /// answers at 1.6 times the bytes). Far above what a phone sends.
+    public var udpRepliesPerSecondPerSource: Double
+    public var udpReplyBurstPerSource: Double
     public var redirect: RedirectService.Configuration
 
     public init(
         host: String = "::", port: Int = 5060, transports: Set<SIPSource.Transport> = [.udp, .tcp],
         maximumConcurrentLookups: Int = 512, maximumConnections: Int = 256, maximumConnectionsPerSource: Int = 32,
         connectionIdleTimeout: TimeAmount = .seconds(120), udpReceiveBufferBytes: Int = 4 << 20,
+        udpRepliesPerSecondPerSource: Double = 50, udpReplyBurstPerSource: Double = 100,
         redirect: RedirectService.Configuration = .init()
     ) {
         self.host = host
@@ -45,6 +52,8 @@ public struct SIPServerConfiguration: Hashable, Sendable {
         self.maximumConnectionsPerSource = maximumConnectionsPerSource
         self.connectionIdleTimeout = connectionIdleTimeout
         self.udpReceiveBufferBytes = udpReceiveBufferBytes
+        self.udpRepliesPerSecondPerSource = udpRepliesPerSecondPerSource
+        self.udpReplyBurstPerSource = udpReplyBurstPerSource
         self.redirect = redirect
     }
 }

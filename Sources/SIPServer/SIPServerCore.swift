@@ -1,4 +1,5 @@
 import NIOCore
+import Primitives
 import SIP
 import Synchronization
 
@@ -21,6 +22,9 @@ final class SIPServerCore: Sendable {
     private let jobs: AsyncStream<LookupJob>.Continuation
     /// Open TCP connections, in all and by source address.
     private let connections = Mutex<(total: Int, bySource: [String: Int])>((0, [:]))
+    /// Answers over UDP per source address, and when the server started (the limiter's clock).
+    private let replies: Mutex<SourceRateLimiter<String>>
+    private let started = ContinuousClock.now
     /// The UDP socket forwarded requests and relayed responses leave through.
     private let datagrams = Mutex<(channel: any Channel, ipv6: Bool)?>(nil)
 
@@ -35,6 +39,30 @@ final class SIPServerCore: Sendable {
         self.service = Mutex(RedirectService(configuration: configuration.redirect))
         self.answering = RedirectService(configuration: configuration.redirect)
         self.jobs = jobs
+        // No total cap: the per-source one is what stops amplification, and a total one would
+        // let a flood from one host silence answers to everyone else.
+        replies = Mutex(SourceRateLimiter(.init(perSource: configuration.udpRepliesPerSecondPerSource,
+                                                sourceBurst: configuration.udpReplyBurstPerSource,
+                                                total: .infinity, totalBurst: .infinity, sources: 4_096)))
+    }
+
+    /// Whether a UDP answer may go to `address` now; counted when not. Loopback is exempt
+    /// (nobody can forge it from outside the host, and local tools and benchmarks use it).
+    func admitReply(to address: SocketAddress) -> Bool {
+        guard let ip = address.ipAddress, !Self.isLoopback(ip) else { return true }
+        let elapsed = started.duration(to: .now)
+        let now = Instant(nanoseconds: UInt64(max(0, elapsed.components.seconds)) * 1_000_000_000
+                              + UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000)))
+        let verdict = replies.withLock { $0.admit(ip, now: now) }
+        guard verdict == .admitted else {
+            metrics.replyRateLimited()
+            return false
+        }
+        return true
+    }
+
+    static func isLoopback(_ ip: String) -> Bool {
+        ip == "::1" || ip.hasPrefix("127.") || ip.lowercased().hasPrefix("::ffff:127.")
     }
 
     /// The UDP channel is bound (on `port`, which replaces a configured 0 in the node identity).

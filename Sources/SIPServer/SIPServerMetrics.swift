@@ -27,6 +27,8 @@ public final class SIPServerMetrics: Sendable {
         /// OPTIONS probes sent to contacts, and answers received.
         public var probesSent = 0
         public var probeAnswers = 0
+        /// UDP answers not sent: their source had used up its rate (`udpRepliesPerSecondPerSource`).
+        public var repliesRateLimited = 0
 
         public var lookupsInFlight: Int { lookupsStarted - lookupsFinished }
         public var totalResponses: Int { responses.values.reduce(0, +) }
@@ -46,6 +48,7 @@ public final class SIPServerMetrics: Sendable {
     func forwarded() { state.withLock { $0.forwarded += 1 } }
     func probed() { state.withLock { $0.probesSent += 1 } }
     func probeAnswered() { state.withLock { $0.probeAnswers += 1 } }
+    func replyRateLimited() { state.withLock { $0.repliesRateLimited += 1 } }
     func forwardFailed() { state.withLock { $0.forwardFailures += 1 } }
     func registration(refusal: String?) {
         state.withLock { state in

@@ -176,6 +176,33 @@ import Testing
         #expect(response.statusCode == 405)
         #expect(response.values(SIPHeaderName("Allow")) == ["INVITE, ACK, CANCEL, OPTIONS, MESSAGE"])
     }
+
+    /// Issue 18, point 8: a forged UDP source must not turn the server into an amplifier.
+    /// One source gets its burst and rate of answers; others, and loopback, are not held back.
+    @Test func udpAnswersToOneSourceAreRateLimited() throws {
+        let (_, jobs) = AsyncStream.makeStream(of: SIPServerCore.LookupJob.self)
+        let metrics = SIPServerMetrics()
+        let core = SIPServerCore(configuration: .init(), metrics: metrics, lookup: Self.fixedLookup, jobs: jobs)
+        let channel = EmbeddedChannel(handler: SIPDatagramHandler(core: core))
+        func answers(from address: String, count: Int, firstID: Int) throws -> Int {
+            let remote = try SocketAddress(ipAddress: address, port: 5060)
+            for id in firstID..<firstID + count {
+                try channel.writeInbound(AddressedEnvelope(remoteAddress: remote,
+                                                           data: ByteBuffer(bytes: request("OPTIONS", to: "sip:gateway", id: id))))
+            }
+            var answered = 0
+            while let out = try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self) {
+                #expect(out.remoteAddress == remote)
+                answered += 1
+            }
+            return answered
+        }
+        let victim = try answers(from: "192.0.2.7", count: 400, firstID: 1)
+        #expect(victim >= 100 && victim < 150, "\(victim) answers to one forged source")
+        #expect(try answers(from: "192.0.2.8", count: 50, firstID: 1_000) == 50)
+        #expect(try answers(from: "127.0.0.1", count: 400, firstID: 2_000) == 400)
+        #expect(metrics.snapshot().repliesRateLimited == 400 - victim)
+    }
 }
 
 /// Waits for a condition with a deadline, yielding between checks.
