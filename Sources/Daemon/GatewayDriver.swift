@@ -295,7 +295,7 @@ public actor GatewayDriver {
             let generation = putRetries.issued(PutRetries.Slot(key: key, valueID: valueID))
             rendezvousQueue.continuation.yield(.put(key, valueID, payload, generation: generation, attempt: 1))
         case .remove(let key, let valueID):
-            _ = putRetries.issued(PutRetries.Slot(key: key, valueID: valueID))
+            putRetries.removed(PutRetries.Slot(key: key, valueID: valueID))
             rendezvousQueue.continuation.yield(.remove(key, valueID))
         case .subscribe(let key):
             rendezvousQueue.continuation.yield(.subscribe(key))
@@ -413,6 +413,7 @@ public actor GatewayDriver {
                 case .put(let key, let valueID, let payload, let generation, let attempt):
                     do {
                         try await rendezvous.put(key: key, valueID: valueID, payload: payload)
+                        putRetries.stored(PutRetries.Slot(key: key, valueID: valueID), generation: generation)
                         if attempt > 1 {
                             logger.info("rendezvous put stored on a retry", metadata: ["key": "\(key)", "attempt": "\(attempt)"])
                         }

@@ -20,16 +20,31 @@ struct PutRetries {
     /// After this many attempts the next republish takes over.
     static let maximumAttempts = 8
 
-    /// The latest operation on each value, counted; a retry carries the count it was made for.
+    /// The latest put of each value with a put in flight or a retry pending, counted; a
+    /// retry carries the count it was made for. Settled values leave (the table stays small).
     private var generations: [Slot: UInt64] = [:]
     private var counter: UInt64 = 0
 
-    /// A put or remove was issued: earlier retries of this value are superseded.
+    /// A put was issued: earlier retries of this value are superseded.
     mutating func issued(_ slot: Slot) -> UInt64 {
         counter += 1
         generations[slot] = counter
         return counter
     }
+
+    /// A remove was issued: no earlier put of the value is tried again.
+    mutating func removed(_ slot: Slot) {
+        generations[slot] = nil
+    }
+
+    /// The put made for `generation` was stored: nothing is pending for the value unless a
+    /// later put is.
+    mutating func stored(_ slot: Slot, generation: UInt64) {
+        if generations[slot] == generation { generations[slot] = nil }
+    }
+
+    /// Values with a put in flight or a retry pending.
+    var pending: Int { generations.count }
 
     /// The gateway left the rendezvous: nothing pending is tried again.
     mutating func forgetAll() {

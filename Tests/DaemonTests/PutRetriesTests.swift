@@ -30,7 +30,20 @@ struct PutRetriesTests {
         let second = retries.issued(slot)
         #expect(!retries.isCurrent(slot, generation: first))
         #expect(retries.isCurrent(slot, generation: second))
-        retries.forgetAll()
+        retries.removed(slot)
         #expect(!retries.isCurrent(slot, generation: second))
+        let third = retries.issued(slot)
+        retries.forgetAll()
+        #expect(!retries.isCurrent(slot, generation: third))
+    }
+
+    @Test func aStoredPutLeavesTheTableUnlessALaterOneIsPending() {
+        var retries = PutRetries()
+        let first = retries.issued(slot)
+        let second = retries.issued(slot)
+        retries.stored(slot, generation: first) // the earlier put landed; the later one is in flight
+        #expect(retries.isCurrent(slot, generation: second))
+        retries.stored(slot, generation: second)
+        #expect(retries.pending == 0)
     }
 }
