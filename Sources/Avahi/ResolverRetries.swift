@@ -5,7 +5,8 @@
 /// to the gateway until something restarts the resolver — a new sighting, a reconnect —
 /// which may never come. So a failed resolver is made again after 1 s, then 2, 4 … up to
 /// `maximumDelay`, for as long as its service has no resolution on that interface (the
-/// wrapper asks `BrowseTable.needsResolverRetry`). Deterministic timing, time as an input.
+/// wrapper asks `BrowseTable.needsResolverRetry`), and at once when an object is freed (a
+/// refusal for want of room may clear then). Deterministic timing, time as an input.
 struct ResolverRetries {
     static let firstDelay: Duration = .seconds(1)
     /// A service that becomes resolvable is learned within this (plus one resolver's timeout).
@@ -36,6 +37,12 @@ struct ResolverRetries {
     /// Resolved, stopped, or no longer wanted: no retry.
     mutating func forget(_ key: ResolverKey) {
         retries[key] = nil
+    }
+
+    /// An object was freed (a resolver stopped, a publication withdrawn): a resolver avahi-daemon
+    /// refused for want of room may be made now, so every waiting one is due at once.
+    mutating func capacityFreed(now: ContinuousClock.Instant) {
+        for key in retries.keys where retries[key].map({ $0.due > now }) ?? false { retries[key]?.due = now }
     }
 
     /// Every resolver is gone with its client.

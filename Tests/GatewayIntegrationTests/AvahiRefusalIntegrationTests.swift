@@ -35,6 +35,7 @@ import Testing
                     let imported = counts?["imported"] as? Int ?? 0, refused = counts?["refused"] as? Int ?? 0
                     return imported + refused == Self.services && refused > 0 ? (status, imported, refused) : nil
                 }
+                print("island two: \(imported) imported, \(refused) refused by avahi-daemon")
                 let health = try #require(status["health"] as? [String: Any])
                 #expect(health["state"] as? String == "degraded")
                 let reasons = health["reasons"] as? [String] ?? []
@@ -56,6 +57,11 @@ import Testing
                 let trace = try #require(OperationsIntegrationTests.traces(explained).first)
                 #expect(trace["crossed"] as? Bool == false)
                 #expect((trace["verdict"] as? String ?? "").contains("refused by avahi-daemon"), "\(trace)")
+
+                let services = try await bed.runChecked(importer, [try BuildProducts.executable("z2z"), "services", "--json"], timeout: .seconds(10))
+                let entries = (try JSONSerialization.jsonObject(with: Data(services.utf8)) as? [String: Any])?["services"] as? [[String: Any]] ?? []
+                let refusedRoutes = entries.filter { ($0["route"] as? [String: Any])?["path"] as? String == "refused" }
+                #expect(Set(refusedRoutes.compactMap { $0["name"] as? String }) == Set(notPublished), "z2z services: PATH refused")
 
                 // Free capacity: island one withdraws every published service and all but three
                 // refused ones. The three kept must appear on island two within 10 s.
