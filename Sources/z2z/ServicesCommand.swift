@@ -17,7 +17,9 @@ struct Services: AsyncParsableCommand {
             leader's address and a relay port; the exporting island's leader relays, and why), \
             "unreachable: ..." for one held back because no address here can reach it and \
             no relay carries it, or "refused by avahi-daemon (...)" for one the daemon would \
-            not publish (its object or client limit; tried again with backoff).
+            not publish (its object or client limit; tried again with backoff). A local \
+            service whose PATH is "not exported: 128 of its type are ..." is left out because \
+            the DHT holds no more values of one type from one island.
 
             --parsable prints one line per address in avahi-browse -p field order, plus the \
             origin as a last field:
