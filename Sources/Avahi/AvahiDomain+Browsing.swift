@@ -185,7 +185,7 @@ extension AvahiDomain {
             if resolverRetries.attempts(key) == 0 {
                 logger.warning("resolver for \(key.id) failed", metadata: ["reason": "\(error)"])
             }
-            resolverFailed(key)
+            resolverFailed(key, refused: true)
             return
         }
         resolvers[key] = resolver
@@ -201,13 +201,13 @@ extension AvahiDomain {
 
     /// A resolver could not be made or timed out: made again later while its service stays
     /// unresolved on that interface (`ResolverRetries`).
-    private func resolverFailed(_ key: ResolverKey) {
+    private func resolverFailed(_ key: ResolverKey, refused: Bool) {
         perform(browse.resolveFailed(key))
         guard browse.needsResolverRetry(key) else {
             resolverRetries.forget(key)
             return
         }
-        resolverRetries.failed(key, now: .now)
+        resolverRetries.failed(key, refused: refused, now: .now)
         armResolverRetry()
     }
 
@@ -242,7 +242,7 @@ extension AvahiDomain {
         guard event == AVAHI_RESOLVER_FOUND else {
             // A family without records times out; when no family resolved on this interface,
             // the resolver is made again later (its service would stay unknown otherwise).
-            resolverFailed(key)
+            resolverFailed(key, refused: false)
             return
         }
         resolverRetries.forget(key)

@@ -33,10 +33,7 @@ extension AvahiDomain {
         pool.release(index)
         // A resolver refused for want of room may fit now: try the waiting ones at once
         // (the timer runs after this callback, once the object is really gone).
-        if resolverRetries.count > 0 {
-            resolverRetries.capacityFreed(now: .now)
-            arm(.resolverRetry, after: .zero)
-        }
+        if resolverRetries.count > 0, resolverRetries.capacityFreed(now: .now) { arm(.resolverRetry, after: .zero) }
     }
 
     /// The client `object` lives on (for its error code), or the browsing client.

@@ -15,6 +15,11 @@ struct ResolverRetries {
     private struct Retry {
         var attempts: Int
         var due: ContinuousClock.Instant
+        /// avahi-daemon refused the object (no room), rather than the resolver timing out:
+        /// freed room is worth an attempt at once.
+        var refused: Bool
+        /// Made again and not answered yet.
+        var running = false
     }
 
     private var retries: [ResolverKey: Retry] = [:]
@@ -29,9 +34,10 @@ struct ResolverRetries {
     }
 
     /// `key`'s resolver failed (again): it is due after the next step of its backoff.
-    mutating func failed(_ key: ResolverKey, now: ContinuousClock.Instant) {
+    /// `refused`: avahi-daemon would not make it (see `capacityFreed`).
+    mutating func failed(_ key: ResolverKey, refused: Bool, now: ContinuousClock.Instant) {
         let attempts = (retries[key]?.attempts ?? 0) + 1
-        retries[key] = Retry(attempts: attempts, due: now + Self.delay(afterAttempts: attempts))
+        retries[key] = Retry(attempts: attempts, due: now + Self.delay(afterAttempts: attempts), refused: refused)
     }
 
     /// Resolved, stopped, or no longer wanted: no retry.
@@ -40,9 +46,12 @@ struct ResolverRetries {
     }
 
     /// An object was freed (a resolver stopped, a publication withdrawn): a resolver avahi-daemon
-    /// refused for want of room may be made now, so every waiting one is due at once.
-    mutating func capacityFreed(now: ContinuousClock.Instant) {
-        for key in retries.keys where retries[key].map({ $0.due > now }) ?? false { retries[key]?.due = now }
+    /// refused for want of room may be made now, so every such one waiting is due at once
+    /// (not those that timed out: room is not what they lack). True when one became due.
+    mutating func capacityFreed(now: ContinuousClock.Instant) -> Bool {
+        let waiting = retries.filter { $0.value.refused && !$0.value.running && $0.value.due > now }.keys
+        for key in waiting { retries[key]?.due = now }
+        return !waiting.isEmpty
     }
 
     /// Every resolver is gone with its client.
@@ -61,9 +70,11 @@ struct ResolverRetries {
         }
     }
 
-    /// Pushes a due retry past `now` while its new resolver runs (a failure sets the real next time).
+    /// Pushes a due retry past `now` while its new resolver runs (a failure sets the real next
+    /// time; a resolver that neither fails nor answers is made again after `maximumDelay`).
     mutating func started(_ key: ResolverKey, now: ContinuousClock.Instant) {
         retries[key]?.due = now + Self.maximumDelay
+        retries[key]?.running = true
     }
 
     var nextDue: ContinuousClock.Instant? { retries.values.map(\.due).min() }

@@ -19,16 +19,36 @@ struct ResolverRetriesTests {
     @Test func aFailedResolverIsDueAfterItsBackoffAndWaitsWhileItRuns() {
         var retries = ResolverRetries()
         let key = ResolverKey(id: id, sighting: eth0v4, family: .ipv4)
-        retries.failed(key, now: at(0))
+        retries.failed(key, refused: false, now: at(0))
         #expect(retries.due(now: at(0)).isEmpty)
         #expect(retries.due(now: at(1)) == [key])
         retries.started(key, now: at(1))
         #expect(retries.due(now: at(5)).isEmpty, "its new resolver runs: a failure sets the next time")
-        retries.failed(key, now: at(6))
+        retries.failed(key, refused: false, now: at(6))
         #expect(retries.attempts(key) == 2)
         #expect(retries.nextDue == at(8))
+        let pulled = retries.capacityFreed(now: at(7))
+        #expect(!pulled && retries.nextDue == at(8), "it timed out: room is not what it lacks")
         retries.forget(key)
         #expect(retries.nextDue == nil)
+    }
+
+    /// Freed room brings forward only resolvers avahi-daemon refused and that are not running
+    /// again already (one made again frees its old object: it must not call itself again).
+    @Test func freedRoomMakesRefusedResolversDueAtOnceButNotOneAlreadyRunning() {
+        var retries = ResolverRetries()
+        let first = ResolverKey(id: id, sighting: eth0v4, family: .ipv4)
+        let second = ResolverKey(id: id, sighting: eth0v4, family: .ipv6)
+        for _ in 0..<4 { retries.failed(first, refused: true, now: at(0)) }
+        retries.failed(second, refused: true, now: at(0))
+        #expect(retries.due(now: at(1)) == [second])
+        retries.started(second, now: at(1))
+        let pulled = retries.capacityFreed(now: at(2))
+        #expect(pulled)
+        #expect(retries.due(now: at(2)) == [first], "the running one stays put")
+        retries.started(first, now: at(2))
+        let again = retries.capacityFreed(now: at(2))
+        #expect(!again)
     }
 
     @Test func onlyAServiceWithNoResolutionOnTheInterfaceIsRetried() throws {
