@@ -79,8 +79,9 @@ public actor GatewayDriver {
         /// Ordered with the publications too: a relay listener opens before its import is
         /// published on its port, and closes after the import is withdrawn.
         case relay(RelayEffect)
-        /// Another attempt at an import avahi-daemon refused (`RefusedImports`).
-        case retry(ImportKey, Publication)
+        /// Another attempt at an import avahi-daemon refused (`RefusedImports`), as the
+        /// machine last asked for it.
+        case retry(ImportKey)
     }
 
     private enum RendezvousOperation: Sendable {
@@ -376,9 +377,9 @@ public actor GatewayDriver {
             case .publish(let key, let publication):
                 importPublications[key] = publication
                 try await publishImport(key, publication)
-            case .retry(let key, let publication):
+            case .retry(let key):
                 // Withdrawn or published meanwhile: nothing to try.
-                guard importPublications[key] != nil, publicationIDs[key] == nil else { return }
+                guard let publication = importPublications[key], publicationIDs[key] == nil else { return }
                 try await publishImport(key, publication)
             case .update(let key, let publication):
                 importPublications[key] = publication
@@ -417,7 +418,7 @@ public actor GatewayDriver {
                     "avahi-daemon accepted the import on attempt \(ended.attempts + 1) (refused before: \(ended.reason))")
             }
         } catch .refused(_, let message) {
-            importRefused(key, publication, reason: message)
+            importRefused(key, importPublications[key] ?? publication, reason: message)
         }
     }
 
@@ -438,9 +439,7 @@ public actor GatewayDriver {
     private func retryRefusedImports() async {
         while !Task.isCancelled {
             let now = now
-            for (key, publication) in refusedImports.takeDue(now: now) {
-                domainQueue.continuation.yield(.retry(key, publication))
-            }
+            for (key, _) in refusedImports.takeDue(now: now) { domainQueue.continuation.yield(.retry(key)) }
             let wait = refusedImports.nextDue.map { $0.since(now) } ?? .seconds(1)
             try? await clock.sleep(for: .nanoseconds(Int64(clamping: min(wait, .seconds(1)).nanoseconds)))
         }

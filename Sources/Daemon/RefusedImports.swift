@@ -40,13 +40,14 @@ struct RefusedImports {
         return min(delay, maximumDelay)
     }
 
-    /// An attempt to publish `key` was refused: returns whether this is its first refusal (the
-    /// one worth an event; later ones only move the next attempt).
+    /// An attempt to publish `key` was refused; `publication` is the latest the machine asked
+    /// for. Returns whether this is its first refusal (the one worth an event; later ones only
+    /// move the next attempt).
     @discardableResult
     mutating func refused(_ key: ImportKey, _ publication: Publication, reason: String, now: Instant) -> Bool {
         let attempts = (refusals[key]?.attempts ?? 0) + 1
         let first = refusals[key] == nil
-        refusals[key] = Refusal(publication: refusals[key]?.publication ?? publication, reason: reason, attempts: attempts,
+        refusals[key] = Refusal(publication: publication, reason: reason, attempts: attempts,
                                 due: now + Self.delay(afterAttempts: attempts))
         return first
     }
