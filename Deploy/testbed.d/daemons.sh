@@ -47,6 +47,7 @@ allow-interfaces=${3:-eth0}
 ratelimit-interval-usec=1000000
 ratelimit-burst=1000
 objects-per-client-max=${Z2Z_TESTBED_AVAHI_OBJECTS:-1024}
+clients-max=${Z2Z_TESTBED_AVAHI_CLIENTS:-4096}
 cache-entries-max=${Z2Z_TESTBED_AVAHI_CACHE:-4096}
 [wide-area]
 enable-wide-area=no

@@ -195,3 +195,17 @@ cmd_reflector() {
     launch_avahi "$NS" "$HOSTDIR"
     wait_avahi_running "$NAME" "$HOST"
 }
+
+# Restarts HOST's avahi-daemon with these limits (the rest of its configuration as
+# written at `up`): a daemon that refuses objects on purpose, for the tests of refusals.
+cmd_avahi_limits() {
+    host_args "$@"
+    need_host_not_router
+    local objects=${3-} clients=${4-}
+    [[ $objects =~ ^[0-9]+$ && $clients =~ ^[0-9]+$ ]] || usage_error "avahi-limits: OBJECTS and CLIENTS are numbers"
+    Z2Z_TESTBED_AVAHI_OBJECTS=$objects Z2Z_TESTBED_AVAHI_CLIENTS=$clients write_avahi_conf "$HOSTDIR" "$NAME-$HOST"
+    stop_avahi "$HOSTDIR" TERM
+    rm -f "$HOSTDIR/run/avahi-daemon/pid" "$HOSTDIR/run/avahi-daemon/socket"
+    launch_avahi "$NS" "$HOSTDIR"
+    wait_avahi_running "$NAME" "$HOST"
+}

@@ -64,6 +64,12 @@ enum AvahiCallbacks {
         domain.connect()
     }
 
+    /// The resolver retry timer: failed resolvers that are due are made again.
+    static let resolverRetry: AvahiTimeoutCallback = { _, userdata in
+        guard let userdata else { return }
+        domain(userdata).retryResolvers()
+    }
+
     /// The resync timer: services not seen again since the reconnect are reported removed.
     static let resync: AvahiTimeoutCallback = { _, userdata in
         guard let userdata else { return }

@@ -159,11 +159,8 @@ extension AvahiDomain {
             case .startResolver(let key):
                 startResolver(key)
             case .stopResolver(let key):
-                if let resolver = resolvers.removeValue(forKey: key) {
-                    resolverKeys[resolver] = nil
-                    releaseObject(resolver)
-                    avahi_service_resolver_free(resolver)
-                }
+                resolverRetries.forget(key)
+                freeResolver(key)
             case .startHostWatch(let watch):
                 startHostWatch(watch)
             case .stopHostWatch(let watch):
@@ -185,12 +182,57 @@ extension AvahiDomain {
                     AvahiCallbacks.resolver, AvahiCallbacks.context(of: self))
             }
         } catch {
-            logger.warning("resolver for \(key.id) failed", metadata: ["reason": "\(error)"])
-            perform(browse.resolveFailed(key))
+            if resolverRetries.attempts(key) == 0 {
+                logger.warning("resolver for \(key.id) failed", metadata: ["reason": "\(error)"])
+            }
+            resolverFailed(key, refused: true)
             return
         }
         resolvers[key] = resolver
         resolverKeys[resolver] = key
+    }
+
+    private func freeResolver(_ key: ResolverKey) {
+        guard let resolver = resolvers.removeValue(forKey: key) else { return }
+        resolverKeys[resolver] = nil
+        releaseObject(resolver)
+        avahi_service_resolver_free(resolver)
+    }
+
+    /// A resolver could not be made or timed out: made again later while its service stays
+    /// unresolved on that interface (`ResolverRetries`).
+    private func resolverFailed(_ key: ResolverKey, refused: Bool) {
+        perform(browse.resolveFailed(key))
+        guard browse.needsResolverRetry(key) else {
+            resolverRetries.forget(key)
+            return
+        }
+        resolverRetries.failed(key, refused: refused, now: .now)
+        armResolverRetry()
+    }
+
+    private func armResolverRetry() {
+        guard let next = resolverRetries.nextDue else {
+            disarm(.resolverRetry)
+            return
+        }
+        arm(.resolverRetry, after: max(.zero, ContinuousClock.now.duration(to: next)))
+    }
+
+    /// The retry timer fired: every due resolver that is still wanted is made again.
+    func retryResolvers() {
+        let now = ContinuousClock.now
+        for key in resolverRetries.due(now: now) {
+            guard client != nil, browse.needsResolverRetry(key) else {
+                resolverRetries.forget(key)
+                continue
+            }
+            logger.debug("making a failed resolver again", metadata: ["service": "\(key.id)", "attempt": "\(resolverRetries.attempts(key) + 1)"])
+            resolverRetries.started(key, now: now)
+            freeResolver(key)
+            startResolver(key)
+        }
+        armResolverRetry()
     }
 
     func resolverEvent(_ resolver: OpaquePointer, _ event: AvahiResolverEvent, _ hostText: UnsafePointer<CChar>?,
@@ -198,10 +240,12 @@ extension AvahiDomain {
                                _ txt: UnsafeMutablePointer<AvahiStringList>?) {
         guard let key = resolverKeys[resolver] else { return }
         guard event == AVAHI_RESOLVER_FOUND else {
-            // A family without records times out; the resolver keeps watching, so keep it.
-            perform(browse.resolveFailed(key))
+            // A family without records times out; when no family resolved on this interface,
+            // the resolver is made again later (its service would stay unknown otherwise).
+            resolverFailed(key, refused: false)
             return
         }
+        resolverRetries.forget(key)
         guard let host = try? HostName(AvahiConversions.text(hostText)) else {
             logger.info("ignoring resolution with a bad host name", metadata: ["service": "\(key.id)"])
             return

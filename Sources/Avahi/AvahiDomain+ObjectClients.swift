@@ -29,7 +29,11 @@ extension AvahiDomain {
 
     /// The object is about to be freed: its client has room again.
     func releaseObject(_ object: OpaquePointer) {
-        if let index = objectClientIndex.removeValue(forKey: object) { pool.release(index) }
+        guard let index = objectClientIndex.removeValue(forKey: object) else { return }
+        pool.release(index)
+        // A resolver refused for want of room may fit now: try the waiting ones at once
+        // (the timer runs after this callback, once the object is really gone).
+        if resolverRetries.count > 0, resolverRetries.capacityFreed(now: .now) { arm(.resolverRetry, after: .zero) }
     }
 
     /// The client `object` lives on (for its error code), or the browsing client.

@@ -83,6 +83,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     private(set) var isShutDown = false
     private var reconnectTimer: OpaquePointer?
     private var resyncTimer: OpaquePointer?
+    private var resolverRetryTimer: OpaquePointer?
     private(set) var awaitingResync = false
 
     // Browsing (`AvahiDomain+Browsing.swift`).
@@ -96,6 +97,8 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     var ignoredTypes: Set<String> = []
     var resolvers: [ResolverKey: OpaquePointer] = [:]
     var resolverKeys: [OpaquePointer: ResolverKey] = [:]
+    /// Failed resolvers, made again with backoff while their service stays unresolved.
+    var resolverRetries = ResolverRetries()
     var browse = BrowseTable()
     /// Record browsers (A, AAAA) per host watch (`AvahiDomain+HostAddresses.swift`).
     var hostWatchers: [HostWatch: [OpaquePointer]] = [:]
@@ -123,6 +126,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
             let context = AvahiCallbacks.context(of: self)
             reconnectTimer = timeoutNew(api, nil, AvahiCallbacks.reconnect, context)
             resyncTimer = timeoutNew(api, nil, AvahiCallbacks.resync, context)
+            resolverRetryTimer = timeoutNew(api, nil, AvahiCallbacks.resolverRetry, context)
         }
         connect()
         guard avahi_threaded_poll_start(poll) >= 0 else {
@@ -136,7 +140,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         avahi_threaded_poll_stop(poll)
         freeClient()
         if let api = avahi_threaded_poll_get(poll), let timeoutFree = api.pointee.timeout_free {
-            for timer in [reconnectTimer, resyncTimer].compactMap({ $0 }) { timeoutFree(timer) }
+            for timer in [reconnectTimer, resyncTimer, resolverRetryTimer].compactMap({ $0 }) { timeoutFree(timer) }
         }
         avahi_threaded_poll_free(poll)
         continuation.finish()
@@ -270,6 +274,8 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         typeBrowserAllForNow = false
         resolvers = [:]
         resolverKeys = [:]
+        resolverRetries.reset()
+        disarm(.resolverRetry)
         hostWatchers = [:]
         hostWatchKeys = [:]
         serviceGroups = [:]
@@ -288,11 +294,19 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     // MARK: - Timers
 
     /// One-shot timers on Avahi's thread, created disarmed at start and re-armed as needed.
-    enum Timer { case reconnect, resync }
+    enum Timer { case reconnect, resync, resolverRetry }
+
+    private func timeout(_ timer: Timer) -> OpaquePointer? {
+        switch timer {
+        case .reconnect: reconnectTimer
+        case .resync: resyncTimer
+        case .resolverRetry: resolverRetryTimer
+        }
+    }
 
     func arm(_ timer: Timer, after delay: Duration) {
         guard let api = avahi_threaded_poll_get(poll), let update = api.pointee.timeout_update,
-              let timeout = timer == .reconnect ? reconnectTimer : resyncTimer else { return }
+              let timeout = timeout(timer) else { return }
         var when = timeval()
         let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
         avahi_elapse_time(&when, UInt32(clamping: milliseconds), 0)
@@ -301,7 +315,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
 
     func disarm(_ timer: Timer) {
         guard let api = avahi_threaded_poll_get(poll), let update = api.pointee.timeout_update,
-              let timeout = timer == .reconnect ? reconnectTimer : resyncTimer else { return }
+              let timeout = timeout(timer) else { return }
         update(timeout, nil)
     }
 }

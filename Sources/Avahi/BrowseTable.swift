@@ -154,6 +154,14 @@ struct BrowseTable {
         return []
     }
 
+    /// Whether the failed resolver `key` is worth making again: it still follows the sighting
+    /// its service is resolved through on that interface, and nothing resolved it there yet.
+    func needsResolverRetry(_ key: ResolverKey) -> Bool {
+        guard let entry = entries[key.id], entry.resolving[key.sighting.interface] == key.sighting,
+              entry.failed.contains(key) else { return false }
+        return !entry.resolutions.keys.contains { $0.interface == key.sighting.interface }
+    }
+
     /// The responder connection is gone and every browser and resolver with it.
     mutating func disconnected() {
         for id in entries.keys {

@@ -8,5 +8,7 @@ extension GatewayDriver {
         public var view: GatewayView
         public var events: EventLog
         public var started: ContinuousClock.Instant
+        /// Imports avahi-daemon refused, tried again meanwhile (`RefusedImports`).
+        public var refusedImports: [ImportKey: ImportRefusal] = [:]
     }
 }

@@ -79,6 +79,9 @@ public actor GatewayDriver {
         /// Ordered with the publications too: a relay listener opens before its import is
         /// published on its port, and closes after the import is withdrawn.
         case relay(RelayEffect)
+        /// Another attempt at an import avahi-daemon refused (`RefusedImports`), as the
+        /// machine last asked for it.
+        case retry(ImportKey)
     }
 
     private enum RendezvousOperation: Sendable {
@@ -115,6 +118,11 @@ public actor GatewayDriver {
     private var advertID: PublicationID?
     /// Failed puts tried again after a short backoff, unless superseded.
     private var putRetries = PutRetries()
+    /// Imports avahi-daemon refused, tried again until published or withdrawn.
+    private var refusedImports = RefusedImports()
+    /// What each import was last published as: a publication the daemon drops later (its
+    /// group failed) is tried again as it was.
+    private var importPublications: [ImportKey: Publication] = [:]
     /// The ticker's current sleep; cancelled when a new deadline may be earlier.
     private var sleeper: Task<Void, any Error>?
 
@@ -146,6 +154,7 @@ public actor GatewayDriver {
             group.addTask { await self.carryOutDomainOperations() }
             group.addTask { await self.carryOutRendezvousOperations() }
             group.addTask { await self.carryOutProbes() }
+            group.addTask { await self.retryRefusedImports() }
             // Cancelling run() cancels these children; each ends its loop.
             await group.waitForAll()
         }
@@ -154,7 +163,11 @@ public actor GatewayDriver {
 
     /// The machine's view and the recent facts, read at one moment (for the reports).
     public func snapshot() -> Snapshot {
-        Snapshot(view: machine.view, events: eventLog, started: started)
+        let now = now
+        let refused = refusedImports.refusals.mapValues { refusal in
+            ImportRefusal(reason: refusal.reason, attempts: refusal.attempts, retryInSeconds: refusal.due.since(now).seconds)
+        }
+        return Snapshot(view: machine.view, events: eventLog, started: started, refusedImports: refused)
     }
 
     /// A new policy (configuration reload): exports and imports are decided again, and what
@@ -208,6 +221,7 @@ public actor GatewayDriver {
         for await event in domain.events {
             guard !Task.isCancelled else { return }
             if case .publication(let id, let state) = event { publicationChanged(id, state) }
+            if case .connection(.running) = event { refusedImports.capacityMayHaveFreed(now: now) }
             handle(.local(event))
         }
     }
@@ -254,9 +268,10 @@ public actor GatewayDriver {
         case .renamed(_, let name):
             handle(.importRenamed(key, name))
         case .failed(let reason):
-            logger.warning("import refused by avahi-daemon", metadata: ["service": "\(key)", "reason": "\(reason)"])
-            log(.failed, subject: GatewayEvents.subject(key.name, key.type), reason: "import_refused",
-                "avahi-daemon refused the import: \(reason)")
+            // The domain withdrew it: it is tried again like an import refused at once.
+            publicationIDs[key] = nil
+            importsByPublication[id] = nil
+            if let publication = importPublications[key] { importRefused(key, publication, reason: reason) }
         default:
             break
         }
@@ -360,16 +375,25 @@ public actor GatewayDriver {
             case .advertise(let publication):
                 advertID = try await domain.publish(publication)
             case .publish(let key, let publication):
-                let id = try await domain.publish(publication)
-                publicationIDs[key] = id
-                importsByPublication[id] = key
+                importPublications[key] = publication
+                try await publishImport(key, publication)
+            case .retry(let key):
+                // Withdrawn or published meanwhile: nothing to try.
+                guard let publication = importPublications[key], publicationIDs[key] == nil else { return }
+                try await publishImport(key, publication)
             case .update(let key, let publication):
+                importPublications[key] = publication
+                if refusedImports.updated(key, to: publication) { return }
                 guard let id = publicationIDs[key] else { return }
                 try await domain.update(id, to: publication)
             case .withdraw(let key):
+                importPublications[key] = nil
+                refusedImports.withdrawn(key)
                 guard let id = publicationIDs.removeValue(forKey: key) else { return }
                 importsByPublication[id] = nil
                 await domain.withdraw(id)
+                // Its objects are free again: a refused import may fit now.
+                refusedImports.capacityMayHaveFreed(now: now)
             case .persist(let island):
                 await hooks.persistIsland(island)
             case .relay(let relay):
@@ -378,6 +402,46 @@ public actor GatewayDriver {
         } catch {
             logger.warning("local publication failed", metadata: ["operation": "\(operation)", "reason": "\(error)"])
             log(.failed, reason: "publication_failed_\(error.reason)", "local publication failed: \(error)")
+        }
+    }
+
+    /// Publishes an import; a refusal is kept for another attempt (`RefusedImports`), said
+    /// once when it starts and once when it ends.
+    private func publishImport(_ key: ImportKey, _ publication: Publication) async throws(PublishError) {
+        do throws(PublishError) {
+            let id = try await domain.publish(publication)
+            publicationIDs[key] = id
+            importsByPublication[id] = key
+            if let ended = refusedImports.published(key) {
+                logger.info("refused import published on a retry", metadata: ["service": "\(key)", "attempts": "\(ended.attempts + 1)"])
+                log(.imported, subject: GatewayEvents.subject(key.name, key.type), reason: "published_on_retry",
+                    "avahi-daemon accepted the import on attempt \(ended.attempts + 1) (refused before: \(ended.reason))")
+            }
+        } catch .refused(_, let message) {
+            importRefused(key, importPublications[key] ?? publication, reason: message)
+        }
+    }
+
+    private func importRefused(_ key: ImportKey, _ publication: Publication, reason: String) {
+        let first = refusedImports.refused(key, publication, reason: reason, now: now)
+        let attempts = refusedImports.refusals[key]?.attempts ?? 1
+        guard first else {
+            logger.debug("import refused again", metadata: ["service": "\(key)", "reason": "\(reason)", "attempt": "\(attempts)"])
+            return
+        }
+        logger.warning("import refused by avahi-daemon", metadata: ["service": "\(key)", "reason": "\(reason)"])
+        log(.failed, subject: GatewayEvents.subject(key.name, key.type), reason: "import_refused",
+            "avahi-daemon refused the import: \(reason); trying again in \(RefusedImports.delay(afterAttempts: attempts)), sooner when capacity frees")
+    }
+
+    /// Hands refused imports to the domain queue when they are due: at most a second late
+    /// (a refusal or freed capacity may make one due sooner than the sleep).
+    private func retryRefusedImports() async {
+        while !Task.isCancelled {
+            let now = now
+            for (key, _) in refusedImports.takeDue(now: now) { domainQueue.continuation.yield(.retry(key)) }
+            let wait = refusedImports.nextDue.map { $0.since(now) } ?? .seconds(1)
+            try? await clock.sleep(for: .nanoseconds(Int64(clamping: min(wait, .seconds(1)).nanoseconds)))
         }
     }
 

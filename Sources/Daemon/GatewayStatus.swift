@@ -39,7 +39,7 @@ public final class GatewayStatus: GatewayStateSource {
     public func status() async -> StatusResponse {
         let snapshot = await driver.snapshot()
         return StatusReport.status(snapshot.view, stats: await rendezvous.stats(), network: network,
-                                   uptime: snapshot.started.duration(to: .now).seconds)
+                                   uptime: snapshot.started.duration(to: .now).seconds, refused: snapshot.refusedImports)
     }
 
     public func islands() async -> [IslandInfo] { StatusReport.islands(await driver.snapshot().view) }
@@ -52,7 +52,10 @@ public final class GatewayStatus: GatewayStateSource {
         return StatusReport.peers(view, dht: await inspectable.inspectDHT())
     }
 
-    public func services() async -> [ServiceJSON] { StatusReport.services(await driver.snapshot().view) }
+    public func services() async -> [ServiceJSON] {
+        let snapshot = await driver.snapshot()
+        return StatusReport.services(snapshot.view, refused: snapshot.refusedImports)
+    }
 
     public func sipAgents() async -> [SIPAgentInfo] { StatusReport.sipAgents(await driver.snapshot().view) }
 
@@ -94,7 +97,7 @@ public final class GatewayStatus: GatewayStateSource {
 
     public func explain(_ query: String) async -> ExplainResponse {
         let snapshot = await driver.snapshot()
-        let explainer = ServiceExplainer(view: snapshot.view, events: snapshot.events)
+        let explainer = ServiceExplainer(view: snapshot.view, events: snapshot.events, refused: snapshot.refusedImports)
         var answers: [ServiceType: ServiceExplainer.DHTAnswer] = [:]
         // A query naming no type may match several; a handful is plenty for one person's question.
         for type in explainer.types(for: query).prefix(8) {

@@ -20,6 +20,10 @@ public enum ExportSkip: Hashable, Sendable {
     /// A SIP user agent none of whose contacts answers OPTIONS any more (unplugged without a
     /// goodbye): withdrawn by its home leader until it answers again (`LocalUAChecks`).
     case notAnswering
+    /// Its type already has as many exports as the DHT holds from one island under one key
+    /// (`ExportPlanner.valuesPerType`): a put would be refused by every node. Exported as
+    /// soon as another export of the type goes.
+    case typeFull(limit: Int)
 
     public var reason: String {
         switch self {
@@ -29,6 +33,7 @@ public enum ExportSkip: Hashable, Sendable {
         case .noRoutableAddress: "no_routable_address"
         case .denied: "denied_by_policy"
         case .notAnswering: "not_answering"
+        case .typeFull: "type_full"
         }
     }
 }
@@ -83,7 +88,13 @@ public struct ExportPlanner: Sendable {
     private(set) var relayOffer: RelayOffer?
     /// SIP user agents on the link whose contacts all stopped answering OPTIONS: not exported.
     private(set) var notAnswering: Set<ServiceID> = []
+    /// Exportable services not exported because their type is full (`valuesPerType`).
+    private(set) var capped: Set<ServiceID> = []
     let settleTime: Interval
+    /// Exports per type at most: the DHT's values per owner per key (Kademlia's
+    /// `Limits.maxValuesPerOwnerPerKey`, 128). Every node refuses more (`too_many_values_from_owner`),
+    /// so exporting more would only pretend.
+    public let valuesPerType: Int
 
     /// - Parameter settleTime: how long a newly seen service waits before its first export.
     ///   Avahi reports a service at its first resolution and its other address family a few
@@ -91,9 +102,11 @@ public struct ExportPlanner: Sendable {
     ///   island would re-register its publication for the second address, which Avahi holds
     ///   back for a second (its register rate limit). Changes of a service already exported
     ///   and removals are carried out at once.
-    public init(gate: PolicyGate = PolicyGate(), settleTime: Interval = .milliseconds(40)) {
+    /// - Parameter valuesPerType: see `valuesPerType`.
+    public init(gate: PolicyGate = PolicyGate(), settleTime: Interval = .milliseconds(40), valuesPerType: Int = 128) {
         self.gate = gate
         self.settleTime = settleTime
+        self.valuesPerType = max(1, valuesPerType)
     }
 
     /// When the next settling service is due.
@@ -127,6 +140,7 @@ public struct ExportPlanner: Sendable {
     public mutating func deactivate() -> [ExportEffect] {
         isActive = false
         settling = [:]
+        capped = []
         let removals = exported.keys.sorted().map(ExportEffect.remove)
         exported = [:]
         return removals
@@ -180,6 +194,7 @@ public struct ExportPlanner: Sendable {
         case .failure(let skip): return .skipped(skip.skip)
         case .success(let (_, verdict)):
             if let exported = exported[service.id] { return .exported(exported, verdict: verdict) }
+            if capped.contains(service.id) { return .skipped(.typeFull(limit: valuesPerType)) }
             if let until = settling[service.id] { return .settling(until: until, verdict: verdict) }
             return .exportable(verdict: verdict)
         }
@@ -214,15 +229,30 @@ public struct ExportPlanner: Sendable {
         guard isActive else { return [] }
         switch services[id].map(decide) {
         case .success(let (record, _))?:
+            if exported[id] == nil, exported.keys.count(where: { $0.type == id.type }) >= valuesPerType {
+                // Said once, when it starts waiting for room.
+                return capped.insert(id).inserted ? [.skipped(id, .typeFull(limit: valuesPerType))] : []
+            }
+            capped.remove(id)
             let previous = exported.updateValue(record, forKey: id)
             guard previous != record else { return [] }
             return [.put(record, new: previous == nil)]
         case .failure(let skip)?:
-            let removal: [ExportEffect] = exported.removeValue(forKey: id) != nil ? [.remove(id)] : []
-            return removal + [.skipped(id, skip.skip)]
+            capped.remove(id)
+            guard exported.removeValue(forKey: id) != nil else { return [.skipped(id, skip.skip)] }
+            return [.remove(id), .skipped(id, skip.skip)] + promoteCapped(of: id.type)
         case nil:
-            return exported.removeValue(forKey: id) != nil ? [.remove(id)] : []
+            capped.remove(id)
+            guard exported.removeValue(forKey: id) != nil else { return [] }
+            return [.remove(id)] + promoteCapped(of: id.type)
         }
+    }
+
+    /// An export of `type` went: the first service waiting for room (by id) takes its place.
+    private mutating func promoteCapped(of type: ServiceType) -> [ExportEffect] {
+        guard let next = capped.filter({ $0.type == type }).min() else { return [] }
+        capped.remove(next)
+        return reconcile(next)
     }
 }
 

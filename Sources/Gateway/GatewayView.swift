@@ -68,6 +68,11 @@ public struct GatewayView: Sendable {
 
     /// What this gateway exports now, by instance.
     public var exports: [ServiceID: ServiceRecord] { machine.export.exported }
+    /// Exportable services left out because their type has as many exports as the DHT
+    /// holds from one island (`ExportSkip.typeFull`).
+    public var cappedExports: Set<ServiceID> { machine.export.capped }
+    /// That limit: exports per type.
+    public var exportsPerType: Int { machine.export.valuesPerType }
     /// How long a newly seen service waits before its first export.
     public var settleTime: Interval { machine.export.settleTime }
     /// The DHT key instances of `type` are exported under.

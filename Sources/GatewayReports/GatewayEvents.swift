@@ -42,6 +42,9 @@ public enum GatewayEvents {
             case .notAnswering:
                 return Draft(kind: .exportSkipped, subject: subject(id), reason: skip.reason,
                              message: "not exported: its SIP contacts stopped answering OPTIONS; exported again when they answer")
+            case .typeFull(let limit):
+                return Draft(kind: .exportSkipped, subject: subject(id), reason: skip.reason,
+                             message: "not exported: \(limit) services of its type are exported, as many as the DHT holds from one island; exported when one goes")
             }
         case .imported(let key, let imported, let new):
             // A relayed import says so and why; a change also says when it is direct again.

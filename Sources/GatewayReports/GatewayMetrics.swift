@@ -166,6 +166,10 @@ public final class GatewayMetrics: Sendable {
         gauge("z2z_services", ["origin": "local"]).record(status.services.local)
         gauge("z2z_services", ["origin": "imported"]).record(status.services.imported)
         gauge("z2z_services", ["origin": "exported"]).record(status.services.exported)
+        // Imports avahi-daemon refused and the driver keeps trying: 0 when all are published.
+        gauge("z2z_imports_refused").record(status.services.refused ?? 0)
+        // Local services left out: their type has as many exports as the DHT holds from one island.
+        gauge("z2z_exports_capped").record(status.services.capped ?? 0)
         for reason in RelayReason.all.map(\.rawValue) {
             gauge("z2z_imports_relayed", ["reason": reason]).record(status.services.relayed?[reason] ?? 0)
         }

@@ -32,6 +32,17 @@ extension ImportRoute {
         guard case .unreachable(let why) = hold else { return nil }
         self.init(path: .unreachable, summary: Self.words(unreachable: why))
     }
+
+    /// A local service not exported: its type is full (`ExportSkip.typeFull`).
+    public init(cappedAt limit: Int) {
+        self.init(path: .capped, reason: "type_full",
+                  summary: "not exported: \(limit) of its type are, the most the DHT holds from one island")
+    }
+
+    /// The route of an import avahi-daemon refused: nothing on this link reaches it yet.
+    public init(refused: ImportRefusal) {
+        self.init(path: .refused, reason: "avahi_refused", summary: refused.summary)
+    }
 }
 
 extension RelayReason {

@@ -26,10 +26,13 @@ public struct ServiceExplainer: Sendable {
 
     public var view: GatewayView
     public var events: EventLog
+    /// Imports avahi-daemon refused (the driver tries them again): not on the link yet.
+    public var refused: [ImportKey: ImportRefusal]
 
-    public init(view: GatewayView, events: EventLog) {
+    public init(view: GatewayView, events: EventLog, refused: [ImportKey: ImportRefusal] = [:]) {
         self.view = view
         self.events = events
+        self.refused = refused
     }
 
     /// One instance as the explainer tracks it.
@@ -179,6 +182,12 @@ public struct ServiceExplainer: Sendable {
                                    detail: "withdrawn: its SIP contacts stopped answering OPTIONS (z2z sip shows the checks); exported again when they answer",
                                    reason: ExportSkip.notAnswering.reason))
             return trace()
+        case .skipped(.typeFull(let limit)):
+            steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(view.exportVerdict(service))"))
+            steps.append(TraceStep(step: .exported, outcome: .failed,
+                                   detail: "not exported: \(limit) services of \(candidate.type) are, as many as the DHT holds from one island under one key; exported when one of them goes",
+                                   reason: ExportSkip.typeFull(limit: limit).reason))
+            return trace()
         case .skipped(let skip):
             steps.append(TraceStep(step: .exportPolicy, outcome: .passed, detail: "permitted by \(view.exportVerdict(service))"))
             steps.append(TraceStep(step: .exported, outcome: .failed,
@@ -271,7 +280,8 @@ public struct ServiceExplainer: Sendable {
         let islandName = records.first?.record.islandName ?? view.islandName(of: island) ?? ""
         let islandRef = IslandRef(id: "\(island)", name: islandName.isEmpty ? nil : islandName)
         let imported = view.imports[key]
-        let route = imported.map(ImportRoute.init) ?? view.held(key).flatMap(ImportRoute.init(held:))
+        let route = refused[key].map(ImportRoute.init(refused:)) ?? imported.map(ImportRoute.init)
+            ?? view.held(key).flatMap(ImportRoute.init(held:))
         func trace() -> ServiceTrace {
             let name = imported?.publication.name.value ?? candidate.name.value
             let crossed = "crosses: imported on this link as \"\(name)\", \(route?.summary ?? "direct")"
@@ -325,7 +335,10 @@ public struct ServiceExplainer: Sendable {
                                    detail: "this gateway is a \(view.role.rawValue); its leader imports (look for it with z2z services)"))
             return trace()
         }
-        if let imported {
+        if imported != nil, let refusal = refused[key] {
+            steps.append(TraceStep(step: .imported, outcome: .failed,
+                                   detail: "not published on this link: \(refusal.summary)", reason: "avahi_refused"))
+        } else if let imported {
             var host = ""
             if case .synthesized(let name, _) = imported.publication.host { host = " on host \(name.value)" }
             steps.append(TraceStep(step: .imported, outcome: .passed,

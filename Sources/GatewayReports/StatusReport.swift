@@ -12,17 +12,22 @@ import Z2ZAPI
 /// view and what the rendezvous reports of itself (its statistics, the DHT node's table).
 /// Verdicts are the machine's gate's; counts are the machine's own tables.
 public enum StatusReport {
-    public static func status(_ view: GatewayView, stats: RendezvousStats, network: String, uptime: Double) -> StatusResponse {
+    /// `refused`: imports avahi-daemon refused (the driver tries them again); they count as
+    /// refused, not imported, and keep the health degraded.
+    public static func status(_ view: GatewayView, stats: RendezvousStats, network: String, uptime: Double,
+                              refused: [ImportKey: ImportRefusal] = [:]) -> StatusResponse {
         let relayed = view.imports.values.reduce(into: [String: Int]()) { counts, imported in
             if let reason = imported.relayed { counts[reason.rawValue, default: 0] += 1 }
         }
-        let services = ServiceCounts(local: view.hostServices.count, imported: view.imports.count, exported: view.exports.count,
-                                     relayed: relayed)
+        let refusedImports = refused.keys.filter { view.imports[$0] != nil }.count
+        let services = ServiceCounts(local: view.hostServices.count, imported: view.imports.count - refusedImports,
+                                     exported: view.exports.count, relayed: relayed, refused: refusedImports,
+                                     capped: view.cappedExports.count)
         return StatusResponse(
             nodeID: "\(view.node)", network: network, island: island(view), role: GatewayRole(rawValue: view.role.rawValue),
             leaderID: view.leader.map { "\($0)" }, stage: Z2ZAPI.Stage(rawValue: view.stage.rawValue),
             overlayID: stats.overlayID.map { String($0, radix: 16) }, peerCount: view.peers.count + stats.peers,
-            services: services, uptimeSeconds: uptime, avahi: avahi(view.responder), health: health(view, stats))
+            services: services, uptimeSeconds: uptime, avahi: avahi(view.responder), health: health(view, stats, refused: refused))
     }
 
     /// Every island known, this one first: the directory entry of each one's current leader
@@ -64,17 +69,21 @@ public enum StatusReport {
     /// Local services with their export verdict, then imports with their import verdict and
     /// their route: published (direct or relayed), or held back as unreachable — an import
     /// an operator expects and does not get. Imports held by the policy are not listed.
-    public static func services(_ view: GatewayView) -> [ServiceJSON] {
+    /// `refused`: imports avahi-daemon refused; their route says so.
+    public static func services(_ view: GatewayView, refused: [ImportKey: ImportRefusal] = [:]) -> [ServiceJSON] {
         let here = island(view)
         var services = view.hostServices.map { service in
             var json = ServiceJSON(service)
             json.origin = .local
             json.island = here
             json.policy = PolicyVerdict(view.exportVerdict(service))
+            if view.cappedExports.contains(service.id) { json.route = ImportRoute(cappedAt: view.exportsPerType) }
             return json
         }
         var imports: [(key: ImportKey, json: ServiceJSON)] = view.imports.map { key, imported in
-            (key, service(imported, key: key, view))
+            var json = service(imported, key: key, view)
+            if let refusal = refused[key] { json.route = ImportRoute(refused: refusal) }
+            return (key, json)
         }
         for key in view.received where view.imports[key] == nil {
             guard let hold = view.held(key), let route = ImportRoute(held: hold), let record = receivedRecord(key, view) else { continue }
@@ -155,7 +164,7 @@ public enum StatusReport {
         }
     }
 
-    static func health(_ view: GatewayView, _ stats: RendezvousStats) -> Health {
+    static func health(_ view: GatewayView, _ stats: RendezvousStats, refused: [ImportKey: ImportRefusal] = [:]) -> Health {
         var reasons: [String] = []
         switch view.responder {
         case .running: break
@@ -165,6 +174,14 @@ public enum StatusReport {
         if view.leader == nil { reasons.append("no leader elected yet") }
         if view.role == .leader, stats.peers == 0 {
             reasons.append("no other island reached (give a --bootstrap address of another island's gateway)")
+        }
+        if let type = view.cappedExports.map(\.type).min() {
+            let count = view.cappedExports.count
+            reasons.append("\(count) service\(count == 1 ? "" : "s") not exported: more than \(view.exportsPerType) of one type (first: \(type)), the most the DHT holds from one island")
+        }
+        let refusedImports = refused.filter { view.imports[$0.key] != nil }
+        if let (key, first) = refusedImports.min(by: { $0.key < $1.key }) {
+            reasons.append("\(refusedImports.count) import\(refusedImports.count == 1 ? "" : "s") refused by avahi-daemon, retried with backoff (first: \(key.name.value).\(key.type): \(first.reason))")
         }
         return reasons.isEmpty ? .ok : Health(state: .degraded, reasons: reasons)
     }

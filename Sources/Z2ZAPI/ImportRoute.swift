@@ -30,6 +30,12 @@ public struct ImportRoute: Codable, Hashable, Sendable {
         public static let relayed: Path = "relayed"
         /// Received but not published: no address this island can use, and no relay.
         public static let unreachable: Path = "unreachable"
+        /// Received but not published: avahi-daemon refused it (its object or client limit);
+        /// the gateway tries again with backoff.
+        public static let refused: Path = "refused"
+        /// A local service not exported: its type has as many exports as the DHT holds from
+        /// one island under one key.
+        public static let capped: Path = "capped"
     }
 
     enum CodingKeys: String, CodingKey {

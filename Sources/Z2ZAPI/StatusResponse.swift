@@ -79,12 +79,21 @@ public struct ServiceCounts: Codable, Hashable, Sendable {
     /// Imports published through the leaders' relay, by why (`lan_not_routed`, ...; the
     /// reasons of `ImportRoute`). Absent from daemons that predate the relay.
     public var relayed: [String: Int]?
+    /// Imports avahi-daemon refused to publish, tried again with backoff (not in `imported`).
+    /// Absent from daemons that predate the retries.
+    public var refused: Int?
+    /// Local services not exported because their type has as many exports as the DHT holds
+    /// from one island (not in `exported`). Absent from daemons that predate the cap.
+    public var capped: Int?
 
-    public init(local: Int, imported: Int, exported: Int, relayed: [String: Int]? = nil) {
+    public init(local: Int, imported: Int, exported: Int, relayed: [String: Int]? = nil, refused: Int? = nil,
+                capped: Int? = nil) {
         self.local = local
         self.imported = imported
         self.exported = exported
         self.relayed = relayed
+        self.refused = refused
+        self.capped = capped
     }
 
     enum CodingKeys: String, CodingKey {
@@ -92,6 +101,8 @@ public struct ServiceCounts: Codable, Hashable, Sendable {
         case imported
         case exported
         case relayed
+        case refused
+        case capped
     }
 }
 

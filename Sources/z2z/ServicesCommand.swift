@@ -15,8 +15,11 @@ struct Services: AsyncParsableCommand {
             PATH says how this link reaches an imported service: "direct" (its own \
             addresses), "relayed via leader 3fa2c1d0: LAN not routed" (published on this \
             leader's address and a relay port; the exporting island's leader relays, and why), \
-            or "unreachable: ..." for one held back because no address here can reach it and \
-            no relay carries it.
+            "unreachable: ..." for one held back because no address here can reach it and \
+            no relay carries it, or "refused by avahi-daemon (...)" for one the daemon would \
+            not publish (its object or client limit; tried again with backoff). A local \
+            service whose PATH is "not exported: 128 of its type are ..." is left out because \
+            the DHT holds no more values of one type from one island.
 
             --parsable prints one line per address in avahi-browse -p field order, plus the \
             origin as a last field:

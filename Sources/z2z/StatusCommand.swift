@@ -41,8 +41,10 @@ struct Status: AsyncParsableCommand {
         lines.append("peers     \(status.peerCount)")
         let counts = status.services
         let relayed = counts.relayed?.values.reduce(0, +) ?? 0
+        let refused = counts.refused ?? 0
         lines.append("services  \(counts.local) local, \(counts.imported) imported" + (relayed > 0 ? " (\(relayed) relayed)" : "") +
-                     ", \(counts.exported) exported")
+                     (refused > 0 ? ", \(refused) refused by avahi-daemon" : "") + ", \(counts.exported) exported" +
+                     ((counts.capped ?? 0) > 0 ? " (\(counts.capped ?? 0) more not: the DHT's limit per type)" : ""))
         lines.append("avahi     \(status.avahi.state)" + (status.avahi.detail.map { " (\($0))" } ?? ""))
         lines.append("uptime    \(Human.duration(status.uptimeSeconds))")
         lines.append("health    \(status.health.state)")

@@ -139,6 +139,32 @@ struct AvahiDomainIntegrationTests {
         }
     }
 
+    /// A resolver avahi-daemon refused (issue 18, point 5: such a service stayed unknown for
+    /// minutes while `avahi-browse -r` resolved it). The watching host's daemon holds one client
+    /// to 6 objects and allows two clients: the browser, and room for two services' resolvers
+    /// (two each) and their host's address browsers (two). A third service's resolvers are
+    /// refused; once another service leaves, they are made again and the service is learned.
+    @Test func aServiceWhoseResolversWereRefusedIsLearnedOnceThereIsRoom() async throws {
+        try await Testbed.with(islands: 1, hosts: 2) { bed in
+            try await bed.avahiLimits(.i(1, h: 2), objectsPerClient: 6, clients: 2)
+            let watcher = try bed.spawn(.i(1, h: 2), [try z2z(), "local", "--watch", "-p", "--type", "_zres._tcp"])
+            func resolved(_ name: String) -> Bool { watcher.output.contains { $0.hasPrefix("=") && $0.contains(";\(name);") } }
+            var publishers: [BackgroundProcess] = []
+            for name in ["Res1", "Res2", "Res3"] {
+                publishers.append(try bed.spawn(.i(1, h: 1), ["avahi-publish", "-s", name, "_zres._tcp", "9000"]))
+                try await publishers.last?.waitForErrorLine(timeout: .seconds(15)) { $0.contains("Established") }
+                if name != "Res3" { try await poll(timeout: .seconds(10), "\(name) resolved") { resolved(name) } }
+            }
+            try await Task.sleep(for: .seconds(3))
+            #expect(!resolved("Res3"), "its resolvers were refused: \(watcher.errorOutput.suffix(5))")
+            await publishers[0].stop()
+            let freed = ContinuousClock.now
+            try await poll(timeout: .seconds(10), "Res3 resolved once Res1 left") { resolved("Res3") }
+            print("Res3 resolved \(freed.duration(to: .now)) after Res1 was withdrawn")
+            for process in publishers + [watcher] { await process.stop() }
+        }
+    }
+
     @Test func browserReconnectsAfterItsOwnDaemonRestartsAndSeesNewServices() async throws {
         try await Testbed.with(islands: 1, hosts: 2) { bed in
             let watcher = try bed.spawn(.i(1, h: 2), [try z2z(), "local", "--watch", "-p", "--type", "_http._tcp"])

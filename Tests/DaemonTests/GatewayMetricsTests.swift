@@ -11,7 +11,7 @@ import Z2ZAPI
 struct GatewayMetricsTests {
     static func status(role: GatewayRole, stage: Stage) -> StatusResponse {
         StatusResponse(nodeID: "ab", network: "z2z", island: IslandRef(id: "01"), role: role, leaderID: "ab", stage: stage,
-                       overlayID: nil, peerCount: 3, services: ServiceCounts(local: 4, imported: 2, exported: 3),
+                       overlayID: nil, peerCount: 3, services: ServiceCounts(local: 4, imported: 2, exported: 3, refused: 5, capped: 6),
                        uptimeSeconds: 12.5, avahi: AvahiStatus(state: .connected), health: .ok)
     }
 
@@ -133,6 +133,7 @@ struct GatewayMetricsTests {
         #expect(text.value("z2z_imports_total", ["result": "denied_by_policy"]) == 1)
         #expect(text.value("z2z_services", ["origin": "local"]) == 4)
         #expect(text.value("z2z_services", ["origin": "imported"]) == 2)
+        #expect(text.value("z2z_imports_refused") == 5 && text.value("z2z_exports_capped") == 6)
         #expect(text.value("z2z_dht_peers") == 6)
         #expect(text.value("z2z_exports_total", ["result": "exported"]) == 2)
         #expect(text.value("z2z_exports_total", ["result": "changed"]) == 1)

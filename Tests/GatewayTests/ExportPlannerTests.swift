@@ -78,6 +78,31 @@ struct ExportPlannerTests {
         #expect(back.count == 1 && back.allSatisfy { if case .put(_, new: true) = $0 { true } else { false } })
     }
 
+    /// The DHT holds 128 values per owner per key (one key per type): more exports of one type
+    /// would be refused by every node while status counted them as exported.
+    @Test func exportsOfOneTypeStopAtTheDHTsLimitAndAFreedPlaceGoesToTheFirstWaiting() throws {
+        var export = ExportPlanner(settleTime: .milliseconds(0), valuesPerType: 3)
+        _ = export.activate(island: Fixture.islandA, name: "a")
+        let printers = try (1...5).map { try Fixture.service("P\($0)") }
+        var effects: [ExportEffect] = []
+        for printer in printers { effects += export.observe(.added(printer)) }
+        effects += export.observe(.added(try Fixture.service("Scanner", type: "_scanner._tcp")))
+        #expect(puts(effects).map(\.name.value) == ["P1", "P2", "P3", "Scanner"], "another type has room of its own")
+        #expect(effects.filter { if case .skipped(_, .typeFull(limit: 3)) = $0 { true } else { false } }.count == 2)
+        #expect(export.capped == [printers[3].id, printers[4].id])
+        #expect(export.decision(for: printers[4]) == .skipped(.typeFull(limit: 3)))
+        // Said once: a change of a capped service is no news.
+        #expect(export.observe(.changed(printers[4])).isEmpty)
+
+        let freed = export.observe(.removed(printers[0].id))
+        #expect(freed.first == .remove(printers[0].id))
+        #expect(puts(freed).map(\.name.value) == ["P4"])
+        #expect(export.capped == [printers[4].id])
+        #expect(export.exported.keys.filter { $0.type == printers[0].id.type }.count == 3)
+        _ = export.deactivate()
+        #expect(export.capped.isEmpty)
+    }
+
     @Test func steppingDownDeletesEverythingExported() throws {
         var export = try planner()
         _ = export.observe(.added(try Fixture.service("A")))

@@ -1,8 +1,10 @@
 import DNSSD
 @testable import Gateway
+import GatewayReports
 import Island
 import LocalDomain
 import Primitives
+import Rendezvous
 import Testing
 
 /// Whole gateways on virtual time (`GatewayWorld`): services cross islands, withdrawals
@@ -153,6 +155,36 @@ struct GatewayMachineTests {
         // Same name, host and addresses: mDNS sees identical records, not a conflict.
         let publications = [first, second].compactMap { world.gateways[$0].publications.values.first }
         #expect(publications.count == 2 && publications[0] == publications[1])
+    }
+
+    /// Issue 18, point 5: 202 printers on one island, where the DHT holds 128 values per island
+    /// per type. Status said "202 exported, health ok" while 129 crossed; now 128 are exported
+    /// and said to be, the other 74 are capped, and the health and explain say why.
+    @Test func exportsAboveTheDHTsLimitPerTypeAreCappedAndReportedSo() throws {
+        var world = GatewayWorld()
+        let leader = world.addGateway(island: 1)
+        world.addGateway(island: 2)
+        for index in 1...202 { world.publishDevice(island: 1, try printer(String(format: "Printer %03d", index))) }
+        world.run(for: .seconds(6))
+        let view = world.gateways[leader].machine.view
+        #expect(view.exports.count == 128 && view.cappedExports.count == 74)
+        #expect(world.view(island: 2).filter { $0.type.description == "_ipp._tcp" }.count == 128)
+        let status = StatusReport.status(view, stats: RendezvousStats(engine: "memory", peers: 1), network: "z2z", uptime: 1)
+        #expect(status.services.exported == 128 && status.services.capped == 74)
+        #expect(status.health.state == .degraded)
+        #expect(status.health.reasons.contains { $0.hasPrefix("74 services not exported: more than 128 of one type (first: _ipp._tcp)") },
+                "\(status.health.reasons)")
+        let capped = try #require(StatusReport.services(view).first { $0.name == "Printer 202" })
+        #expect(capped.route?.path == .capped)
+        let trace = try #require(ServiceExplainer(view: view, events: EventLog()).explain("Printer 202._ipp._tcp", dht: [:]).traces.first)
+        #expect(!trace.crossed && trace.steps.last?.reason == "type_full")
+
+        // One exported printer leaves: the first capped one takes its place on the other island.
+        world.withdrawDevice(island: 1, try printer("Printer 001").id)
+        world.run(for: .seconds(1))
+        #expect(world.gateways[leader].machine.view.exports.count == 128)
+        #expect(named("Printer 129", on: 2, in: world).count == 1)
+        #expect(named("Printer 001", on: 2, in: world).isEmpty)
     }
 
     @Test func leaderKillKeepsTheIslandsServicesVisibleElsewhere() throws {

@@ -136,6 +136,30 @@ struct ImportRouteReportTests {
         #expect(sensor.route?.path == .unreachable)
     }
 
+    /// An import avahi-daemon refused (issue 18, point 5): not counted as imported, health
+    /// degraded with the reason, and services and explain say it is not on the link.
+    @Test func aRefusedImportIsDegradedHealthNotAnImportAndSaysSoEverywhere() throws {
+        let leader = try Self.importing()
+        let view = leader.machine.view
+        let key = try #require(view.imports.keys.first { $0.name.value == "Camera" })
+        let refused = [key: ImportRefusal(reason: "Too many clients", attempts: 3, retryInSeconds: 3.2)]
+        let status = StatusReport.status(view, stats: RendezvousStats(engine: "memory"), network: "z2z", uptime: 1, refused: refused)
+        #expect(status.services.imported == 0 && status.services.refused == 1)
+        #expect(status.health.state == .degraded)
+        #expect(status.health.reasons.contains("1 import refused by avahi-daemon, retried with backoff (first: Camera._rtsp._tcp: Too many clients)"),
+                "\(status.health.reasons)")
+        let camera = try #require(StatusReport.services(view, refused: refused).first { $0.name == "Camera" })
+        #expect(camera.route == ImportRoute(path: .refused, reason: "avahi_refused",
+                                            summary: "refused by avahi-daemon (Too many clients); 3 attempts, next in 4 s"))
+        let trace = try #require(ServiceExplainer(view: view, events: leader.events, refused: refused).explain("Camera", dht: [:]).traces.first)
+        #expect(!trace.crossed)
+        #expect(trace.verdict == "stops at imported: not published on this link: refused by avahi-daemon (Too many clients); 3 attempts, next in 4 s")
+        // Published again: nothing refused, and no reason of its own in the health.
+        let healed = StatusReport.status(view, stats: RendezvousStats(engine: "memory"), network: "z2z", uptime: 1)
+        #expect(healed.services.imported == 1 && healed.services.refused == 0)
+        #expect(!healed.health.reasons.contains { $0.contains("refused") })
+    }
+
     @Test func theImportEventSaysItIsRelayedAndWhy() throws {
         let events = try Self.importing().events.events
         let imported = try #require(events.first { $0.kind == .imported })

@@ -370,6 +370,12 @@ public final class Testbed: Sendable, CustomStringConvertible {
         try await avahiCommand(["reflector", name, "\(host)", on ? "on" : "off"], host)
     }
 
+    /// Restarts the host's avahi-daemon with these limits (`objects-per-client-max`,
+    /// `clients-max`) and waits until it runs: a daemon that refuses objects on purpose.
+    public func avahiLimits(_ host: HostRef, objectsPerClient: Int, clients: Int) async throws {
+        try await avahiCommand(["avahi-limits", name, "\(host)", "\(objectsPerClient)", "\(clients)"], host)
+    }
+
     private func faultCommand(_ arguments: [String]) async throws {
         guard !state.withLock({ $0.isDown }) else { throw TestbedError.alreadyDown(testbed: name) }
         let result = try await Self.runScript(script, arguments, timeout: .seconds(30))
