@@ -68,7 +68,10 @@ extension GatewayDaemon {
                                 sendGoodbye: { link, bytes in sender.send(bytes, on: linkInterfaces[link]) },
                                 logger: Logger(label: "z2z.router"))
         let status = RouterStatus(router: router, nodeID: nodeID, network: config.network, metrics: metrics,
-                                  gateways: gateways.map { (link: $0.link.name, driver: $0.driver) })
+                                  gateways: gateways.map {
+                                      RouterStatus.LinkGatewaySource(link: $0.link.name, driver: $0.driver, rendezvous: $0.rendezvous,
+                                                                     port: $0.port)
+                                  })
         let logger = self.logger
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
                             logger: Logger(label: "z2z.api")) { port in

@@ -6,6 +6,7 @@ import LocalDomain
 import Policy
 import Primitives
 import Testing
+import Z2ZAPI
 
 /// Router mode's in-process exchange between links: each link an island, services cross
 /// to the other links with their fields, once per link, by name without renaming a host.
@@ -153,6 +154,19 @@ struct LinkExchangeTests {
         #expect(answer.traces[1].verdict == "=> crosses: published on link guests as \"Student Printer\"")
         #expect(answer.summary == "1 of 2 crossings made")
         #expect(LinkExplainer.explain("_ssh._tcp", exchange).traces.isEmpty)
+    }
+
+    @Test func explainSaysALinkLedElsewhereIsCrossedThroughTheDHT() throws {
+        var exchange = exchange()
+        _ = seen(try Self.service("Office Printer"), on: 0, in: &exchange)
+        _ = exchange.setLed(1, false, now: later)
+        let answer = LinkExplainer.explain("Office Printer._ipp._tcp", exchange)
+        #expect(answer.traces.map(\.crossed) == [false, true])
+        #expect(answer.traces[0].verdict
+            == "=> not in process: link students is led by another gateway: it crosses through the DHT, not in process")
+        let dht = ExplainResponse(query: "q", role: .follower, traces: [answer.traces[1]], summary: "")
+        #expect(LinkExplainer.gatewayTraces(dht, link: "staff").map(\.verdict)
+            == ["link staff's gateway (follower): => crosses: published on link guests as \"Office Printer\""])
     }
 
     @Test func linkIslandIdsAreStableAndDistinct() {
