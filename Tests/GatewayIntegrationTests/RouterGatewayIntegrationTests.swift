@@ -80,6 +80,18 @@ import Testing
                 return links.sorted() == ["guests", "staff", "students"]
             }
 
+            // z2z status follows each link's gateway towards the DHT: all three lead their links
+            // (the exchange's), and staff's exported its printer.
+            try await poll(timeout: .seconds(20), every: .milliseconds(500), "each link's gateway leading in z2z status") {
+                guard let output = try? await bed.runChecked(.router, [z2z, "status", "--json"], timeout: .seconds(10)),
+                      let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+                      let links = json["links"] as? [[String: Any]], links.count == 3 else { return false }
+                let gateways = links.compactMap { $0["gateway"] as? [String: Any] }
+                let staffExports = links.first { $0["name"] as? String == "staff" }.flatMap { $0["gateway"] as? [String: Any] }?["exported"]
+                return gateways.count == 3 && gateways.allSatisfy { $0["role"] as? String == "leader" }
+                    && links.allSatisfy { $0["in_exchange"] as? Bool == true } && staffExports as? Int == 1
+            }
+
             // Exactly once each: the links' gateways leave their sibling links to the exchange.
             #expect(printers(four, "Staff Printer").count == 1, "\(printers(four, "Staff Printer"))")
             #expect(printers(students, "Staff Printer").count == 1, "\(printers(students, "Staff Printer"))")
