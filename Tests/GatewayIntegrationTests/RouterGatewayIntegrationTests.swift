@@ -133,4 +133,90 @@ import Testing
             _ = await ordinary.stop(grace: .seconds(10))
         }
     }
+
+    /// Two routers meet (issue 16): router A on links 1 and 2, router B on links 3 and 4,
+    /// both naming their links `staff` and `students`. Same names, different links: four
+    /// islands, so each router's services reach the other's links through the DHT, once, while
+    /// each router's own links cross in process. The testbed has one router namespace, so the
+    /// two are two z2zd processes there (own state, DHT ports 7400/7404 and 7500/7504, API
+    /// ports) sharing its avahi-daemon — each browses and publishes only on its own interfaces.
+    @Test(.timeLimit(.minutes(2)))
+    func twoRoutersWithSameNamedLinksExchangeServicesBetweenTheirLinksOnce() async throws {
+        try await Testbed.with(islands: 4, hosts: 2, topology: .init(routerAvahi: true)) { bed in
+            let watchers = try (1...4).map { try BrowseWatcher(bed, .i($0, h: 2), type: "_ipp._tcp") }
+            let aPrinter = try bed.spawn(.i(1, h: 1), ["avahi-publish", "-s", "A Staff Printer", "_ipp._tcp", "631", "rp=a"])
+            try await aPrinter.waitForErrorLine(containing: "Established")
+            let bPrinter = try bed.spawn(.i(4, h: 1), ["avahi-publish", "-s", "B Student Printer", "_ipp._tcp", "632", "rp=b"])
+            try await bPrinter.waitForErrorLine(containing: "Established")
+
+            let z2zd = try BuildProducts.executable("z2zd"), key = try bed.networkKeyFile()
+            let routerA = try bed.spawn(.router, [z2zd, "--state-dir", "\(bed.directory)/router/z2z-a", "--network-key-file", key,
+                                                  "--link", "br1=staff", "--link", "br2=students",
+                                                  "--bootstrap", "\(bed.gateway(ofIsland: 3).v4):7500"])
+            let routerB = try bed.spawn(.router, [z2zd, "--state-dir", "\(bed.directory)/router/z2z-b", "--network-key-file", key,
+                                                  "--dht-port", "7500", "--api", "127.0.0.1:7501",
+                                                  "--link", "br3=staff", "--link", "br4=students",
+                                                  "--bootstrap", "\(bed.gateway(ofIsland: 1).v4):7400"])
+            func logs() -> String {
+                "== router A\n\(routerA.errorOutput.suffix(30).joined(separator: "\n"))\n"
+                    + "== router B\n\(routerB.errorOutput.suffix(30).joined(separator: "\n"))"
+            }
+            func printers(_ watcher: BrowseWatcher, _ name: String) -> [BrowseLine] {
+                watcher.present.filter { $0.isIPv4 && $0.id.name.value == name && $0.resolution != nil }
+            }
+
+            do {
+                // Each printer on the three other links: in process on its router's other link,
+                // through the DHT on the other router's two.
+                for (name, home, port) in [("A Staff Printer", 1, 631), ("B Student Printer", 4, 632)] {
+                    for watcher in watchers.indices.filter({ $0 + 1 != home }).map({ watchers[$0] }) {
+                        let seen = try await pollValue(timeout: .seconds(45), "\(name) on \(watcher.host)") {
+                            printers(watcher, name).first
+                        }
+                        #expect(seen.resolution?.port == UInt16(port))
+                        #expect(seen.resolution.map { SynthesizedHost.isSynthesized($0.host) } == true)
+                    }
+                }
+            } catch {
+                Issue.record("\(error)\n\(logs())")
+                throw error
+            }
+
+            // Same names, four islands: the two routers' staff links are not one island.
+            let z2z = try BuildProducts.executable("z2z")
+            func islands(api: String) async throws -> [String: String] {
+                let output = try await bed.runChecked(.router, [z2z, "status", "--json", "--api", api], timeout: .seconds(10))
+                let json = (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+                let links = json["links"] as? [[String: Any]] ?? []
+                return Dictionary(links.compactMap { link in
+                    (link["name"] as? String).flatMap { name in (link["island"] as? String).map { (name, $0) } }
+                }, uniquingKeysWith: { first, _ in first })
+            }
+            let a = try await islands(api: "127.0.0.1:7401"), b = try await islands(api: "127.0.0.1:7501")
+            #expect(a.count == 2 && b.count == 2)
+            #expect(Set(a.values).isDisjoint(with: b.values), "A \(a), B \(b)")
+
+            // Exactly once per link, and never a suffixed second copy, in the whole run.
+            try await Task.sleep(for: .seconds(2))
+            for (index, watcher) in watchers.enumerated() {
+                for name in ["A Staff Printer", "B Student Printer"] {
+                    #expect(printers(watcher, name).count == 1, "link \(index + 1): \(printers(watcher, name))")
+                }
+                let copies = watcher.all.map(\.line).filter { $0.isIPv4 && $0.id.name.value.contains(" Printer (") }
+                #expect(copies.isEmpty, "link \(index + 1): \(copies)")
+            }
+
+            // A withdrawal reaches the other router's links.
+            aPrinter.terminate()
+            for watcher in watchers[1...] {
+                try await poll(timeout: .seconds(15), "A's printer gone from \(watcher.host)") { printers(watcher, "A Staff Printer").isEmpty }
+            }
+            for host in [HostRef.i(1, h: 1), .i(4, h: 1), .router] {
+                #expect(!bed.avahiLog(host).localizedCaseInsensitiveContains("conflict"), "\(host): \(bed.avahiLog(host))")
+            }
+            #expect(await routerA.stop(grace: .seconds(10)).exitCode == 0)
+            #expect(await routerB.stop(grace: .seconds(10)).exitCode == 0)
+            bPrinter.terminate()
+        }
+    }
 }
