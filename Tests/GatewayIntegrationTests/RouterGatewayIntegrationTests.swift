@@ -219,4 +219,79 @@ import Testing
             bPrinter.terminate()
         }
     }
+
+    /// An ordinary z2zd of higher priority leads one of a router's links (issue 16): the
+    /// router's exchange leaves that link, and the ordinary gateway imports the router's other
+    /// link through the DHT while the router's gateway of that other link imports it — each
+    /// service once per link, not once in process and once from the DHT.
+    @Test(.timeLimit(.minutes(2)))
+    func anOrdinaryGatewayLeadingARoutersLinkGetsEachServiceOnce() async throws {
+        try await Testbed.with(islands: 2, hosts: 2, topology: .init(routerAvahi: true)) { bed in
+            let staff = try BrowseWatcher(bed, .i(1, h: 2), type: "_ipp._tcp")
+            let students = try BrowseWatcher(bed, .i(2, h: 2), type: "_ipp._tcp")
+            let staffPrinter = try bed.spawn(.i(1, h: 2), ["avahi-publish", "-s", "Staff Printer", "_ipp._tcp", "631"])
+            try await staffPrinter.waitForErrorLine(containing: "Established")
+            let studentPrinter = try bed.spawn(.i(2, h: 1), ["avahi-publish", "-s", "Student Printer", "_ipp._tcp", "632"])
+            try await studentPrinter.waitForErrorLine(containing: "Established")
+
+            let ordinary = try bed.spawn(.i(1, h: 1), try Gateway.daemonArguments(bed, .i(1, h: 1)) + [
+                "--island", "staff-x", "--priority", "200", "--bootstrap", "\(bed.gateway(ofIsland: 1).v4):7400",
+            ])
+            // It leads staff before the router starts (the router's gateway then follows it).
+            _ = try await ordinary.waitForErrorLine(timeout: .seconds(15)) { $0.contains("island transition") && $0.contains("leader") }
+            let router = try bed.spawn(.router, try Gateway.daemonArguments(bed, .router) + [
+                "--link", "br1=staff", "--link", "br2=students", "--bootstrap", "\(bed.address(of: .i(1, h: 1)).v4):7400",
+            ])
+            func logs() -> String {
+                "== router\n\(router.errorOutput.suffix(30).joined(separator: "\n"))\n"
+                    + "== i1h1\n\(ordinary.errorOutput.suffix(30).joined(separator: "\n"))"
+            }
+            func printers(_ watcher: BrowseWatcher, _ name: String) -> [BrowseLine] {
+                watcher.present.filter { $0.isIPv4 && $0.id.name.value == name && $0.resolution != nil }
+            }
+            do {
+                try await poll(timeout: .seconds(45), "students' printer on staff") { !printers(staff, "Student Printer").isEmpty }
+                try await poll(timeout: .seconds(45), "staff's printer on students") { !printers(students, "Staff Printer").isEmpty }
+            } catch {
+                Issue.record("\(error)\n\(logs())")
+                throw error
+            }
+            try await Task.sleep(for: .seconds(3))
+            // Who publishes students' printer on staff: the ordinary leader (from the DHT), and
+            // not the router too. Two publishers of one name are one line in avahi-browse, so
+            // they are counted where they are decided, in each gateway's services.
+            func imports(_ host: HostRef, _ name: String, onLink link: String?) async throws -> Int {
+                let output = try await bed.runChecked(host, [try BuildProducts.executable("z2z"), "services", "--json"], timeout: .seconds(10))
+                let json = (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+                return (json["services"] as? [[String: Any]] ?? []).filter {
+                    $0["name"] as? String == name && $0["origin"] as? String == "imported" && (link == nil || $0["link"] as? String == link)
+                }.count
+            }
+            #expect(try await imports(.i(1, h: 1), "Student Printer", onLink: nil) == 1, "the ordinary leader imports it")
+            #expect(try await imports(.router, "Student Printer", onLink: "staff") == 0, "the router leaves staff to its leader")
+            #expect(try await imports(.router, "Staff Printer", onLink: "students") == 1, "from the DHT, once")
+            #expect(printers(staff, "Student Printer").count == 1, "\(printers(staff, "Student Printer"))")
+            #expect(printers(students, "Staff Printer").count == 1, "\(printers(students, "Staff Printer"))")
+            // The exchange's start-up copies are withdrawn before the DHT's arrive: no suffixed copy.
+            for watcher in [staff, students] {
+                let copies = watcher.all.map(\.line).filter { $0.isIPv4 && $0.id.name.value.contains(" Printer (") }
+                #expect(copies.isEmpty, "\(watcher.host): \(copies)")
+            }
+            // The router's status says who leads staff, and that the link is out of the exchange.
+            let z2z = try BuildProducts.executable("z2z")
+            try await poll(timeout: .seconds(10), every: .milliseconds(500), "staff led elsewhere in z2z status") {
+                guard let output = try? await bed.runChecked(.router, [z2z, "status", "--json"], timeout: .seconds(10)),
+                      let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+                      let links = json["links"] as? [[String: Any]],
+                      let link = links.first(where: { $0["name"] as? String == "staff" }),
+                      let gateway = link["gateway"] as? [String: Any] else { return false }
+                return link["in_exchange"] as? Bool == false && gateway["role"] as? String == "follower"
+            }
+            for host in [HostRef.i(1, h: 2), .i(2, h: 1), .router] {
+                #expect(!bed.avahiLog(host).localizedCaseInsensitiveContains("conflict"), "\(host): \(bed.avahiLog(host))")
+            }
+            #expect(await router.stop(grace: .seconds(10)).exitCode == 0)
+            _ = await ordinary.stop(grace: .seconds(10))
+        }
+    }
 }
