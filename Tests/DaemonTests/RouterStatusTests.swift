@@ -1,5 +1,6 @@
 @testable import Daemon
 import DNSSD
+import Foundation
 import Gateway
 import GatewayReports
 import Island
@@ -63,5 +64,24 @@ struct RouterStatusTests {
         #expect(text.value("z2z_link_in_exchange", ["link": "staff"]) == 1)
         #expect(text.value("z2z_link_dht_services", ["link": "staff", "direction": "exported"]) == 0)
         #expect(text.value("z2z_link_gateway_peers", ["link": "staff"]) == 0)
+    }
+
+    /// A link's state directory from before its island came from the box's node id too is
+    /// moved to the new name, keeping the link gateway's identity; an existing one is kept.
+    @Test func aLinkStateDirectoryNamedAfterTheNameAloneIsMovedToItsNewName() throws {
+        let files = FileManager.default
+        let state = files.temporaryDirectory.appendingPathComponent("z2z-link-\(UInt64.random(in: 0 ... .max))").path
+        defer { try? files.removeItem(atPath: state) }
+        let link = LinkExchange(links: [(name: "staff", interface: "lan0")], box: NodeID(w0: 9, w1: 0, w2: 0, w3: 0)).links[0]
+        let old = state + "/link-\(LinkExchange.Link.island(named: "staff"))", new = state + "/link-\(link.island)"
+        try files.createDirectory(atPath: old, withIntermediateDirectories: true)
+        try Data("identity".utf8).write(to: URL(fileURLWithPath: old + "/identity"))
+        try GatewayDaemon.moveNameOnlyLinkDirectory(of: link, to: new, in: state)
+        #expect(!files.fileExists(atPath: old))
+        #expect(files.contents(atPath: new + "/identity") == Data("identity".utf8))
+        // A new directory is never replaced by an old one.
+        try files.createDirectory(atPath: old, withIntermediateDirectories: true)
+        try GatewayDaemon.moveNameOnlyLinkDirectory(of: link, to: new, in: state)
+        #expect(files.fileExists(atPath: old) && files.contents(atPath: new + "/identity") == Data("identity".utf8))
     }
 }
