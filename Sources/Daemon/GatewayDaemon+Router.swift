@@ -3,8 +3,8 @@ import Avahi
 import Config
 import Foundation
 import Gateway
-import Island
 import GatewayReports
+import Island
 import LocalDomain
 import Logging
 import Primitives
