@@ -80,6 +80,17 @@ import Testing
                 return links.sorted() == ["guests", "staff", "students"]
             }
 
+            // z2z explain follows island 4's printer onto staff through staff's gateway.
+            try await poll(timeout: .seconds(20), every: .milliseconds(500), "island 4's printer explained by staff's gateway") {
+                guard let output = try? await bed.runChecked(.router, [z2z, "explain", "Lab Printer._ipp._tcp", "--json"],
+                                                             timeout: .seconds(20)),
+                      let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else { return false }
+                let traces = json["traces"] as? [[String: Any]] ?? []
+                return traces.contains {
+                    ($0["verdict"] as? String)?.hasPrefix("link staff's gateway (leader): ") == true && $0["crossed"] as? Bool == true
+                }
+            }
+
             // z2z status follows each link's gateway towards the DHT: all three lead their links
             // (the exchange's), and staff's exported its printer.
             try await poll(timeout: .seconds(20), every: .milliseconds(500), "each link's gateway leading in z2z status") {
