@@ -67,7 +67,9 @@ async function refresh() {
       (status.health.reasons.length ? " · " + status.health.reasons.join("; ") : "") +
       // Router mode: each link an island of its own.
       (status.links ? " · links: " + status.links.map(l => l.name + " (" + l.interface + ": " + l.local + " local, " +
-        l.imported + " imported, " + l.held + " held)").join(", ") : ""));
+        (l.in_exchange === false ? "led by another gateway" : l.imported + " imported, " + l.held + " held") +
+        (l.gateway ? "; gateway " + l.gateway.role + ", " + l.gateway.peer_count + " peers, " + l.gateway.imported +
+          " from DHT, " + l.gateway.exported + " to DHT" : "") + ")").join(", ") : ""));
     drawIslands(islands.islands, status);
     const body = document.getElementById("services");
     body.replaceChildren(...services.services.map(sv => {

@@ -4,8 +4,10 @@ import Config
 import Foundation
 import Gateway
 import GatewayReports
+import Island
 import LocalDomain
 import Logging
+import Primitives
 import ServiceLifecycle
 import StateStore
 
@@ -18,10 +20,10 @@ import StateStore
 /// the exchange and that link's gateway (`LinkDomainTee`).
 extension GatewayDaemon {
     func runRouter(_ config: GatewayConfiguration) async throws {
-        let nodeID: String
+        let box: NodeID
         do {
             let store = try StateStore(directory: config.stateDirectory)
-            nodeID = "\(try store.identity().id)"
+            box = try store.identity().id
         } catch {
             throw DaemonError.stateDirectory(config.stateDirectory, "\(error)")
         }
@@ -48,7 +50,11 @@ extension GatewayDaemon {
             domains.append(GoodbyeAwareDomain(wrapping: avahi, goodbyes: listener.goodbyes, types: listener.types,
                                               announcements: listener.announcements, confirmation: nil))
         }
-        let exchange = LinkExchange(links: config.links.map { (name: $0.islandName, interface: $0.interface) }, policy: config.policy)
+        let nodeID = "\(box)"
+        // No link is the exchange's until its gateway leads it (`LinkExchange.setLed`).
+        let exchange = LinkExchange(links: config.links.map { (name: $0.islandName, interface: $0.interface) }, box: box,
+                                    policy: config.policy, led: false)
+        let transitions = AsyncStream.makeStream(of: (link: Int, transition: Election.Transition).self)
         let metrics = GatewayMetrics()
         let sender = GoodbyeSender(logger: Logger(label: "z2z.router"))
         let linkInterfaces = interfaces
@@ -56,12 +62,16 @@ extension GatewayDaemon {
         let tees = domains.indices.map { link in
             LinkDomainTee(domains[link], goodbyes: [nil, { bytes in sender.send(bytes, on: linkInterfaces[link]) }])
         }
-        let gateways = try linkGateways(config, links: exchange.links, domains: tees.map { $0.branches[1] }, metrics: metrics)
+        let gateways = try linkGateways(config, links: exchange.links, domains: tees.map { $0.branches[1] }, metrics: metrics,
+                                        transition: { transitions.continuation.yield(($0, $1)) })
         let router = LinkRouter(exchange: exchange, domains: tees.map { $0.branches[0] }, onEvent: { metrics.observe($0) },
                                 sendGoodbye: { link, bytes in sender.send(bytes, on: linkInterfaces[link]) },
                                 logger: Logger(label: "z2z.router"))
         let status = RouterStatus(router: router, nodeID: nodeID, network: config.network, metrics: metrics,
-                                  gateways: gateways.map { (link: $0.link.name, driver: $0.driver) })
+                                  gateways: gateways.map {
+                                      RouterStatus.LinkGatewaySource(link: $0.link.name, driver: $0.driver, rendezvous: $0.rendezvous,
+                                                                     port: $0.port)
+                                  })
         let logger = self.logger
         let api = APIServer(listen: config.api.listen, source: status, configuration: configuration,
                             checker: ConfigCheckerProcess(logger: Logger(label: "z2z.api")),
@@ -69,7 +79,7 @@ extension GatewayDaemon {
             logger.info("API listening", metadata: ["address": "\(config.api.listen.hostText):\(port)"])
         }
         let service = RouterService(router: router, domains: domains, tees: tees, listeners: listeners, gateways: gateways,
-                                    logger: Logger(label: "z2z.router"))
+                                    transitions: transitions.stream, logger: Logger(label: "z2z.router"))
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service), .init(service: api)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -105,6 +115,8 @@ struct RouterService: Service {
     let tees: [LinkDomainTee]
     let listeners: [MDNSListener]
     let gateways: [LinkGateway]
+    /// The link gateways' elections, as they change (`GatewayDriver.Hooks.transition`).
+    let transitions: AsyncStream<(link: Int, transition: Election.Transition)>
     let logger: Logger
 
     func run() async throws {
@@ -117,12 +129,30 @@ struct RouterService: Service {
                     await untilCancelled()
                 }
             }
+            group.addTask { await followLeadership() }
             await withTaskGroup(of: Void.self) { parts in
                 parts.addTask { await cancelWhenGracefulShutdown { await router.run() } }
                 for gateway in gateways { parts.addTask { await gateway.run(logger: logger) } }
             }
             for domain in domains { await domain.shutdown() }
             group.cancelAll()
+        }
+    }
+
+    /// Each link is the exchange's while its gateway leads it, and each gateway leaves the
+    /// islands of the box's other led links to the exchange: exactly one of the two paths —
+    /// in process, or through the DHT where another gateway leads a link — carries a service
+    /// onto a link.
+    private func followLeadership() async {
+        var leading = [IslandID?](repeating: nil, count: gateways.count)
+        for await (link, transition) in transitions {
+            guard leading.indices.contains(link) else { continue }
+            let now: IslandID? = transition.role == .leader ? transition.island : nil
+            guard now != leading[link] else { continue }
+            leading[link] = now
+            let siblings = LinkExchange.siblingIslands(leading: leading)
+            for (index, gateway) in gateways.enumerated() { await gateway.driver.setSiblingIslands(siblings[index]) }
+            await router.setLed(link, now != nil)
         }
     }
 }

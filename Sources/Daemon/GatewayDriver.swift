@@ -43,13 +43,17 @@ public actor GatewayDriver {
         /// What the relay may reach on this link, as exports come and go: the exporting side
         /// of the relay answers stream requests from this (it must answer from memory).
         public var relayGrant: @Sendable (RelayGrant) -> Void
+        /// Each change of the gateway's role, leader or island (a router follows which of its
+        /// links its gateways lead).
+        public var transition: @Sendable (Election.Transition) -> Void
         public init(persistIsland: @escaping @Sendable (IslandID) async -> Void = { _ in },
                     event: @escaping @Sendable (GatewayEvent) -> Void = { _ in },
                     rejected: @escaping @Sendable (String) -> Void = { _ in },
                     rendezvousOperation: @escaping @Sendable (String, Duration, String) -> Void = { _, _, _ in },
                     seedRendezvous: @escaping @Sendable ([Endpoint]) -> Void = { _ in },
                     relay: @escaping @Sendable (RelayEffect) async -> GatewayMachine.Event? = Hooks.noRelay,
-                    relayGrant: @escaping @Sendable (RelayGrant) -> Void = { _ in }) {
+                    relayGrant: @escaping @Sendable (RelayGrant) -> Void = { _ in },
+                    transition: @escaping @Sendable (Election.Transition) -> Void = { _ in }) {
             self.persistIsland = persistIsland
             self.event = event
             self.rejected = rejected
@@ -57,6 +61,7 @@ public actor GatewayDriver {
             self.seedRendezvous = seedRendezvous
             self.relay = relay
             self.relayGrant = relayGrant
+            self.transition = transition
         }
 
         /// A gateway without a relay: see `relay`.
@@ -174,6 +179,11 @@ public actor GatewayDriver {
     /// it no longer permits is removed and withdrawn.
     public func setPolicy(_ policy: Policy) {
         for effect in machine.setPolicy(policy) { perform(effect) }
+    }
+
+    /// Islands whose services reach the link another way (a router's other links it leads).
+    public func setSiblingIslands(_ islands: Set<IslandID>) {
+        for effect in machine.setSiblingIslands(islands) { perform(effect) }
     }
 
     /// The link's SIP user agents whose contacts all stopped answering OPTIONS (the contact
@@ -333,6 +343,7 @@ public actor GatewayDriver {
                 "role": "\(transition.role.rawValue)", "leader": "\(transition.leader.map { "\($0)" } ?? "none")",
                 "term": "\(transition.term)", "island": "\(transition.island.map { "\($0)" } ?? "none")",
             ])
+            hooks.transition(transition)
         case .stage(let stage):
             logger.info("island stage", metadata: ["stage": "\(stage)"])
         case .exportSkipped(let id, let skip):

@@ -18,8 +18,9 @@ import Transport
 /// link's island and imports other islands' services onto the link — with a DHT node of its
 /// own. So two routers, or a router and ordinary z2zd boxes, meet through the DHT as
 /// ordinary gateways do, while the links of one box keep exchanging records in process:
-/// each link's gateway leaves its sibling links' islands to the `LinkExchange`
-/// (`GatewayMachine.Settings.siblingIslands`).
+/// each link's gateway leaves the islands of the box's other links it leads to the
+/// `LinkExchange` (`GatewayMachine.Settings.siblingIslands`, kept by `RouterService`), and a
+/// link another gateway leads leaves the exchange (`LinkExchange.setLed`).
 ///
 /// Each link's gateway has its own identity (a state directory `link-<island id>` under the
 /// router's) and its own UDP port, `dht.port + 4 × link`: a DHT value is owned by one node,
@@ -70,19 +71,22 @@ extension GatewayDaemon {
     /// One gateway per link (`LinkGateway`), publishing through `domains` (one per link) and
     /// joining through the configured seeds and each link's routing cache.
     func linkGateways(_ config: GatewayConfiguration, links: [LinkExchange.Link], domains: [any LocalDomain],
-                      metrics: GatewayMetrics) throws -> [LinkGateway] {
+                      metrics: GatewayMetrics, transition: @escaping @Sendable (Int, Election.Transition) -> Void) throws -> [LinkGateway] {
         let network = NetworkID(name: config.network)
         let networkKey = try admission(config, network: network)
         if config.dht.engine != .native {
             logger.warning("router mode runs the native DHT engine on each link (dht.engine = \"\(config.dht.engine.rawValue)\" is not used)")
         }
         let configured = Self.resolve(config.dht.bootstrap, logger: logger)
-        let islands = Set(links.map(\.island))
         return try links.map { link -> LinkGateway in
             guard let port = LinkGateway.port(dhtPort: config.dht.port, link: link.index) else {
                 throw DaemonError.link(link.interface, "its gateway's port, dht.port + \(4 * link.index), passes 65535")
             }
             let directory = config.stateDirectory + "/link-\(link.island)"
+            do { try Self.moveNameOnlyLinkDirectory(of: link, to: directory, in: config.stateDirectory) } catch {
+                logger.warning("could not move a link's state directory to its new name; the link gateway starts with a new identity",
+                               metadata: ["link": "\(link.name)", "directory": "\(directory)", "reason": "\(error)"])
+            }
             let store: StateStore
             let identity: Identity
             do {
@@ -107,13 +111,13 @@ extension GatewayDaemon {
             settings.election.heartbeatInterval = .seconds(config.island.heartbeat.seconds)
             settings.election.termFloor = Self.wallClockMilliseconds() / 1000
             settings.networkKey = networkKey
-            settings.siblingIslands = islands.subtracting([link.island])
+            // Siblings follow which links the box leads (`RouterService`): none yet.
             let driver = GatewayDriver(
                 machine: GatewayMachine(settings: settings, policy: config.policy), domain: domains[link.index],
                 rendezvous: rendezvous, link: PeerDatagramLink(peer: peer),
                 hooks: .init(event: { metrics.observe($0) }, rendezvousOperation: { operation, duration, result in
                     metrics.rendezvousOperation(operation, duration: duration, result: result)
-                }, seedRendezvous: { rendezvous.addSeeds($0) }),
+                }, seedRendezvous: { rendezvous.addSeeds($0) }, transition: { transition(link.index, $0) }),
                 logger: Logger(label: "z2z.gateway.\(link.name)"))
             logger.info("link gateway", metadata: [
                 "link": "\(link.name)", "node": "\(identity.id)", "island": "\(link.island)", "dht_port": "\(port)",
@@ -121,5 +125,15 @@ extension GatewayDaemon {
             ])
             return LinkGateway(link: link, port: port, store: store, peer: peer, rendezvous: rendezvous, driver: driver)
         }
+    }
+
+    /// Before a link's island was derived from the box's node id too, its state directory
+    /// was named after an island derived from its name alone; it is moved to the new name
+    /// (keeping the link gateway's identity) when the new one does not exist yet.
+    static func moveNameOnlyLinkDirectory(of link: LinkExchange.Link, to directory: String, in stateDirectory: String) throws {
+        let old = stateDirectory + "/link-\(LinkExchange.Link.island(named: link.name))"
+        let files = FileManager.default
+        guard old != directory, files.fileExists(atPath: old), !files.fileExists(atPath: directory) else { return }
+        try files.moveItem(atPath: old, toPath: directory)
     }
 }

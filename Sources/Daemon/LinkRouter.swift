@@ -103,6 +103,14 @@ public actor LinkRouter {
         perform(exchange.setPolicy(policy))
     }
 
+    /// Whether link `link` is the exchange's: its gateway leads the link's island (`LinkExchange.setLed`).
+    public func setLed(_ link: Int, _ led: Bool) {
+        guard exchange.links.indices.contains(link), exchange.isLed(link) != led else { return }
+        logger.info(led ? "link led by this box: exchanged in process" : "link led by another gateway: left to it",
+                    metadata: ["link": "\(exchange.links[link].name)"])
+        handle(exchange.setLed(link, led, now: now))
+    }
+
     private var now: Instant {
         let (seconds, attoseconds) = origin.duration(to: clock.now).components
         return Instant(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))

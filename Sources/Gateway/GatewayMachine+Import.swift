@@ -31,7 +31,7 @@ extension GatewayMachine {
                 guard value.key == RecordKeys.type(record.type, network: settings.network) else {
                     return [.fact(.rejected(reason: "record_under_wrong_key", detail: "\(record.id)"))]
                 }
-                guard !settings.siblingIslands.contains(record.island) else { return [] }
+                // A sibling's record is kept (the planner never publishes it) for when it stops being one.
                 return importEffects(imports.apply(record, from: value.slot))
             } catch {
                 return [.fact(.rejected(reason: "record_\(error.reason)", detail: "owner \(value.owner)"))]

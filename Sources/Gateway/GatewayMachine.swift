@@ -46,8 +46,10 @@ public struct GatewayMachine: Sendable {
         public var localPrefixes: [IPPrefix] = []
         public var localAddresses: [IPAddress] = []
         /// Islands whose services reach this gateway's link another way — a router's other
-        /// links, which exchange records in process (`LinkExchange`): never imported from the
-        /// rendezvous (that would publish them twice), and their types not followed for them.
+        /// links that the router leads, which exchange records in process (`LinkExchange`):
+        /// never imported from the rendezvous (that would publish them twice), and their types
+        /// not followed for them. `setSiblingIslands` changes them as the router's link
+        /// gateways win and lose their links.
         public var siblingIslands: Set<IslandID> = []
 
         public init(id: NodeID, network: NetworkID, priority: UInt8, port: UInt16, island: IslandID? = nil,
@@ -146,6 +148,7 @@ public struct GatewayMachine: Sendable {
         imports = ImportPlanner(gate: PolicyGate(policy: policy))
         _ = export.identify(island: settings.island, name: islandName)
         _ = imports.identify(island: settings.island, name: islandName)
+        _ = imports.setSiblingIslands(settings.siblingIslands)
         _ = export.setRelayOffer(settings.relayOffer)
         _ = imports.setRelay(mode: settings.relayMode, localPrefixes: settings.localPrefixes, leaderAddresses: settings.localAddresses)
     }
@@ -269,6 +272,15 @@ public struct GatewayMachine: Sendable {
     public mutating func setRelayOffer(_ offer: RelayOffer?) -> [Effect] {
         settings.relayOffer = offer
         return exportEffects(export.setRelayOffer(offer)) + publishDirectory()
+    }
+
+    /// Islands whose services now reach the link another way (`Settings.siblingIslands`, a
+    /// router's links whose gateways lead them): their imports are withdrawn, and an island
+    /// that is no longer one is imported from the rendezvous again.
+    public mutating func setSiblingIslands(_ islands: Set<IslandID>) -> [Effect] {
+        guard islands != settings.siblingIslands else { return [] }
+        settings.siblingIslands = islands
+        return importEffects(imports.setSiblingIslands(islands)) + reconcileSubscriptions()
     }
 
     /// New policy from a configuration reload: exports and imports are re-decided.

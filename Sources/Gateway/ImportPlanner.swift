@@ -148,6 +148,17 @@ public struct ImportPlanner: Sendable {
         return gate.importVerdict(record.policyService, from: record.policyIsland)
     }
 
+    /// Islands whose services reach this link another way (a router's other links, which
+    /// exchange records in process): their values are kept but never published here, so an
+    /// island that stops being a sibling (its link's gateway no longer leads it) comes in at once.
+    public private(set) var siblingIslands: Set<IslandID> = []
+
+    public mutating func setSiblingIslands(_ islands: Set<IslandID>) -> [ImportEffect] {
+        let changed = islands.symmetricDifference(siblingIslands)
+        siblingIslands = islands
+        return reconcile(islands: changed)
+    }
+
     /// Decides each import as a whole crossing — the export rules of the island it comes
     /// from and the import rules of this one (`Policy.crossing`) — rather than the import
     /// rules alone: a router's link, whose sources export without a gate of their own.
@@ -282,7 +293,9 @@ public struct ImportPlanner: Sendable {
 
     /// The value that counts for an instance (see the type's notes), if it may come in.
     private func choose(_ key: ImportKey) -> Choice {
-        guard isActive, key.island != localIsland, let values = remote[key] else { return .none }
+        guard isActive, key.island != localIsland, !siblingIslands.contains(key.island), let values = remote[key] else {
+            return .none
+        }
         let counted: [ValueSlot: (record: ServiceRecord, serial: UInt64)]
         if let leadership = leaders[key.island] {
             let own = values.filter { $0.key.owner == leadership.leader }

@@ -36,18 +36,21 @@ public struct LinkExchange: Sendable {
         public var interface: String
         public var island: IslandID
 
-        public init(index: Int, name: String, interface: String) {
+        /// - Parameter box: the router's own node id. A link's island is its box's: two routers
+        ///   that both call a link "staff" have two islands, not one (if both are on the same
+        ///   physical link, its election makes them one, as for any island's gateways).
+        public init(index: Int, name: String, interface: String, box: NodeID? = nil) {
             self.index = index
             self.name = name
             self.interface = interface
-            island = Self.island(named: name)
+            island = Self.island(named: name, box: box)
         }
 
-        /// A link's island id: FNV-1a over its name, stable across restarts and boxes (a
-        /// second router with a link of the same name calls it the same island).
-        public static func island(named name: String) -> IslandID {
+        /// A link's island id: FNV-1a over its box's node id and its name, stable across
+        /// restarts (the node id is the state directory's). Without a box, over the name alone.
+        public static func island(named name: String, box: NodeID? = nil) -> IslandID {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in ("link:" + name.lowercased()).utf8 {
+            for byte in (box?.bytes ?? []) + Array(("link:" + name.lowercased()).utf8) {
                 hash ^= UInt64(byte)
                 hash = hash &* 0x0000_0100_0000_01b3
             }
@@ -74,16 +77,28 @@ public struct LinkExchange: Sendable {
     private var valueIDs: [[ServiceID: UInt64]]
     private var nextValueID: UInt64 = 1
     private(set) var policy: Policy
+    /// Whether each link's browse has settled (`.settled`).
+    private var settled: [Bool]
+    /// Whether each link is the exchange's: its island is led by this box (`setLed`).
+    private var led: [Bool]
 
+    /// - Parameter box: the router's node id, which its links' islands are derived from (`Link`).
+    /// - Parameter led: whether the links start as the exchange's (see `setLed`); a router
+    ///   whose links' gateways have yet to win their elections starts with none.
     /// - Parameter settleTime: see `ExportPlanner`; services wait this long before they cross.
-    public init(links: [(name: String, interface: String)], policy: Policy = .permitAll, settleTime: Interval = .milliseconds(40)) {
-        self.links = links.enumerated().map { Link(index: $0.offset, name: $0.element.name, interface: $0.element.interface) }
+    public init(links: [(name: String, interface: String)], box: NodeID? = nil, policy: Policy = .permitAll,
+                led: Bool = true, settleTime: Interval = .milliseconds(40)) {
+        self.links = links.enumerated().map {
+            Link(index: $0.offset, name: $0.element.name, interface: $0.element.interface, box: box)
+        }
         self.policy = policy
+        settled = Array(repeating: false, count: links.count)
+        self.led = Array(repeating: led, count: links.count)
         valueIDs = Array(repeating: [:], count: links.count)
         // Sources export everything they may (no gate); each destination decides the crossing.
         exports = self.links.map { link in
             var planner = ExportPlanner(gate: PolicyGate(policy: .permitAll), settleTime: settleTime)
-            _ = planner.activate(island: link.island, name: link.name)
+            if led { _ = planner.activate(island: link.island, name: link.name) } else { _ = planner.identify(island: link.island, name: link.name) }
             return planner
         }
         // Activated when the link's browse settles (`observe`).
@@ -104,8 +119,9 @@ public struct LinkExchange: Sendable {
         var effects: [Effect] = []
         // Names on the link (hosts' and this box's own) are taken for imports onto it.
         effects += importEffects(imports[link].observe(event), on: link)
-        if case .settled = event, !imports[link].isActive {
-            effects += importEffects(imports[link].activate(localIsland: links[link].island), on: link)
+        if case .settled = event, !settled[link] {
+            settled[link] = true
+            if led[link] { effects += importEffects(imports[link].activate(localIsland: links[link].island), on: link) }
         }
         effects += exportEffects(exports[link].observe(exportable(event), now: now), from: link)
         return effects
@@ -114,6 +130,38 @@ public struct LinkExchange: Sendable {
     /// Services whose settle time is over cross now.
     public mutating func tick(now: Instant) -> [Effect] {
         links.indices.flatMap { exportEffects(exports[$0].tick(now: now), from: $0) }
+    }
+
+    /// Whether link `link` is the exchange's. A router's link is an island whose leader
+    /// decides what is published there; while another gateway leads it (an ordinary z2zd of
+    /// higher priority, or a second router on the same link) that leader imports the other
+    /// islands — this box's other links included, through the DHT, where their gateways
+    /// export them — so the exchange leaves the link: its services stop crossing to the
+    /// other links in process and the other links' services are withdrawn from it, or each
+    /// would be there twice. They come back when the box's gateway leads the link again.
+    public mutating func setLed(_ link: Int, _ isLed: Bool, now: Instant) -> [Effect] {
+        guard links.indices.contains(link), led[link] != isLed else { return [] }
+        led[link] = isLed
+        guard isLed else {
+            return exportEffects(exports[link].deactivate(), from: link) + importEffects(imports[link].deactivate(), on: link)
+        }
+        var effects = exportEffects(exports[link].activate(island: links[link].island, name: links[link].name), from: link)
+        if settled[link] { effects += importEffects(imports[link].activate(localIsland: links[link].island), on: link) }
+        return effects
+    }
+
+    /// Whether link `link` is the exchange's (`setLed`).
+    public func isLed(_ link: Int) -> Bool { links.indices.contains(link) && led[link] }
+
+    /// The islands each link's gateway leaves to the exchange (its `siblingIslands`): the
+    /// islands of the box's other links that the box leads — as their gateways' elections
+    /// name them (`leading[i]`: link i's island while its gateway leads it, else nil; a
+    /// gateway that followed another before keeps that island's id when it takes over). A
+    /// link another gateway leads is no sibling: its services come through the DHT.
+    public static func siblingIslands(leading: [IslandID?]) -> [Set<IslandID>] {
+        leading.indices.map { link in
+            Set(leading.indices.filter { $0 != link }.compactMap { leading[$0] })
+        }
     }
 
     /// A publication of ours on `link` ended up under another name (an mDNS collision after all).

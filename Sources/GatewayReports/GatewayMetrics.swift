@@ -180,8 +180,10 @@ public final class GatewayMetrics: Sendable {
         gauge("z2z_uptime_seconds").record(status.uptimeSeconds)
     }
 
-    /// Router mode: per link, its services by origin (`local`, `imported`, `held`) and whether
-    /// its avahi client is connected (at each scrape).
+    /// Router mode: per link, its services by origin (`local`, `imported`, `held`), whether
+    /// its avahi client is connected and whether it is in the in-process exchange, and its
+    /// gateway towards the DHT: whether it leads the link, its peers, and the services it
+    /// imported onto the link and exported from it (at each scrape).
     public func scrape(links: [LinkInfo]) {
         gauge("z2z_links").record(links.count)
         for link in links {
@@ -189,6 +191,12 @@ public final class GatewayMetrics: Sendable {
             gauge("z2z_link_services", ["link": link.name, "origin": "imported"]).record(link.imported)
             gauge("z2z_link_services", ["link": link.name, "origin": "held"]).record(link.held)
             gauge("z2z_link_avahi_connected", ["link": link.name]).record(link.avahi.state == .connected ? 1 : 0)
+            if let inExchange = link.inExchange { gauge("z2z_link_in_exchange", ["link": link.name]).record(inExchange ? 1 : 0) }
+            guard let gateway = link.gateway else { continue }
+            gauge("z2z_link_gateway_leader", ["link": link.name]).record(gateway.role == .leader ? 1 : 0)
+            gauge("z2z_link_gateway_peers", ["link": link.name]).record(gateway.peerCount)
+            gauge("z2z_link_dht_services", ["link": link.name, "direction": "imported"]).record(gateway.imported)
+            gauge("z2z_link_dht_services", ["link": link.name, "direction": "exported"]).record(gateway.exported)
         }
     }
 

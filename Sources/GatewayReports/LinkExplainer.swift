@@ -29,6 +29,16 @@ public enum LinkExplainer {
         return ExplainResponse(query: text, role: .leader, traces: traces, summary: summary)
     }
 
+    /// A link gateway's own answer (its link towards the DHT, ordinary `ServiceExplainer`
+    /// traces), each verdict saying which link's gateway it is.
+    public static func gatewayTraces(_ answer: ExplainResponse, link: String) -> [ServiceTrace] {
+        answer.traces.map { trace in
+            var trace = trace
+            trace.verdict = "link \(link)'s gateway (\(answer.role)): " + trace.verdict
+            return trace
+        }
+    }
+
     static func trace(_ service: DiscoveredService, from source: LinkExchange.Link, here: IslandRef,
                       to destination: LinkExchange.Link, _ exchange: LinkExchange) -> ServiceTrace {
         let instance = service.instance
@@ -40,7 +50,13 @@ public enum LinkExplainer {
         }
         let held = exchange.held(on: destination.index).first { (entry: (ImportKey, ImportHold)) -> Bool in entry.0 == key }
         let crossed: Bool, verdict: String
-        if let imported, let decided = exchange.verdict(imported.record, onto: destination.index) {
+        if let elsewhere = [source, destination].first(where: { !exchange.isLed($0.index) }) {
+            // Another gateway leads that link's island: it crosses through the DHT (the link gateways' traces).
+            let why = "link \(elsewhere.name) is led by another gateway: it crosses through the DHT, not in process"
+            steps.append(TraceStep(step: .imported, outcome: .unknown, detail: why))
+            crossed = false
+            verdict = "=> not in process: \(why)"
+        } else if let imported, let decided = exchange.verdict(imported.record, onto: destination.index) {
             steps.append(TraceStep(step: .importPolicy, outcome: .passed, detail: "\(onto): permitted by \(decided)"))
             steps.append(TraceStep(step: .imported, outcome: .passed,
                                    detail: "published on link \(destination.name) as \"\(imported.publication.name.value)\""))

@@ -50,14 +50,27 @@ struct Status: AsyncParsableCommand {
         lines.append("health    \(status.health.state)")
         for reason in status.health.reasons { lines.append("          - \(reason)") }
         if let links = status.links, !links.isEmpty {
-            // Router mode: each link an island of its own.
-            var table = TextTable("LINK", "INTERFACE", "ISLAND", "LOCAL", "IMPORTED", "HELD", "AVAHI")
+            // Router mode: each link an island of its own; IMPORTED/HELD are the in-process
+            // exchange's, GATEWAY to TO DHT the link's gateway towards the rest of the network.
+            var table = TextTable("LINK", "INTERFACE", "ISLAND", "LOCAL", "IMPORTED", "HELD", "AVAHI", "GATEWAY", "STAGE", "PEERS",
+                                  "FROM DHT", "TO DHT")
+            var elsewhere: [String] = []
             for link in links {
-                table.add(link.name, link.interface, Human.short(link.island), "\(link.local)", "\(link.imported)", "\(link.held)",
-                          "\(link.avahi.state)")
+                let gateway = link.gateway
+                let role = gateway.map { gateway in
+                    gateway.role == .follower ? "follower of \(gateway.leaderID.map(Human.short) ?? "?")" : "\(gateway.role)"
+                } ?? "-"
+                table.add(link.name, link.interface, Human.short(link.island), "\(link.local)",
+                          link.inExchange == false ? "-" : "\(link.imported)", "\(link.held)", "\(link.avahi.state)", role,
+                          gateway.map { "\($0.stage)" } ?? "-", gateway.map { "\($0.peerCount)" } ?? "-",
+                          gateway.map { "\($0.imported)" } ?? "-", gateway.map { "\($0.exported)" } ?? "-")
+                if link.inExchange == false { elsewhere.append(link.name) }
             }
             lines.append("links")
             lines.append(table.rendered.trimmingCharacters(in: .newlines))
+            for name in elsewhere {
+                lines.append("link \(name) is led by another gateway: it and the other links reach each other through the DHT")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -28,6 +28,27 @@ struct OpenAPIContractTests {
         #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
     }
 
+    /// A router's status (its links, each with its gateway) as the documented schema says.
+    @Test func aRoutersStatusWithItsLinkGatewaysIsDocumented() throws {
+        let contract = try OpenAPIContract()
+        var status = Fixture.status
+        let gateway = LinkGatewayInfo(nodeID: String(repeating: "a", count: 64), role: .follower, leaderID: String(repeating: "b", count: 64),
+                                      island: "1a2b3c4d5e6f7081", stage: .bootstrapping, peerCount: 1, imported: 0, exported: 0, port: 7404)
+        status.links = [LinkInfo(name: "staff", interface: "lan0", island: "1a2b3c4d5e6f7081", local: 1, imported: 0, held: 0,
+                                 avahi: AvahiStatus(state: .connected), inExchange: false, gateway: gateway)]
+        let json = try JSONDecoder().decode(JSONValue.self, from: try APIJSON.encoder().encode(status))
+        try contract.validate(json, against: ["$ref": "#/components/schemas/StatusResponse"], at: "$", operation: "status")
+        guard case .object(let object) = json, case .array(let links)? = object["links"], case .object(let link)? = links.first,
+              case .object(let fields)? = link["gateway"] else {
+            Issue.record("no link gateway in \(json)")
+            return
+        }
+        #expect(link["in_exchange"] != nil && fields["peer_count"] != nil && fields["node_id"] != nil)
+        let schema = try #require(contract.schema("LinkGatewayInfo"))
+        let documented = Set((schema["properties"] as? [String: Any] ?? [:]).keys)
+        #expect(documented == Set(fields.keys), "every field documented, nothing else")
+    }
+
     @Test func theCheckerCatchesAMissingRequiredFieldAndAWrongType() throws {
         let contract = try OpenAPIContract()
         let schema: [String: Any] = ["$ref": "#/components/schemas/EventsResponse"]

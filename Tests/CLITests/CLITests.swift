@@ -38,6 +38,32 @@ struct CLITests {
         }
     }
 
+    /// Router mode: each link with its exchange's counts and its gateway towards the DHT; a
+    /// link another gateway leads says so.
+    @Test func statusOfARouterShowsEachLinksGateway() async throws {
+        try await withDaemon { api, source in
+            source.update {
+                let leading = LinkGatewayInfo(nodeID: CLIFixture.nodeID, role: .leader, leaderID: CLIFixture.nodeID, island: CLIFixture.officeID,
+                                              stage: .structure, peerCount: 3, imported: 4, exported: 2, port: 7400)
+                let following = LinkGatewayInfo(nodeID: CLIFixture.nodeID, role: .follower, leaderID: CLIFixture.labLeader, island: CLIFixture.labID,
+                                                stage: .bootstrapping, peerCount: 1, imported: 0, exported: 0, port: 7404)
+                $0.status.links = [
+                    LinkInfo(name: "staff", interface: "lan0", island: CLIFixture.officeID, local: 2, imported: 1, held: 0,
+                             avahi: AvahiStatus(state: .connected), inExchange: true, gateway: leading),
+                    LinkInfo(name: "students", interface: "lan1", island: CLIFixture.labID, local: 1, imported: 0, held: 0,
+                             avahi: AvahiStatus(state: .connected), inExchange: false, gateway: following),
+                ]
+            }
+            let result = try await z2z(["status", "--api", api])
+            #expect(result.status == 0, "\(result)")
+            let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+            #expect(lines.contains("LINK INTERFACE ISLAND LOCAL IMPORTED HELD AVAHI GATEWAY STAGE PEERS FROM DHT TO DHT"))
+            #expect(lines.contains("staff lan0 1a2b3c4d 2 1 0 connected leader structure 3 4 2"))
+            #expect(lines.contains("students lan1 00000000 1 - 0 connected follower of 77aa88bb bootstrapping 1 0 0"))
+            #expect(lines.contains("link students is led by another gateway: it and the other links reach each other through the DHT"))
+        }
+    }
+
     @Test func statusExitsOneOnAnError() async throws {
         try await withDaemon { api, source in
             source.update {

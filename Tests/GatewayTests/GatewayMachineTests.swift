@@ -55,6 +55,52 @@ struct GatewayMachineTests {
         #expect(world.gateways[0].machine.island == staff, "a link's island is its own, named by the router")
     }
 
+    /// An ordinary gateway of higher priority leads one of a router's links (issue 16): it
+    /// imports the router's other links from the DHT, so the router's exchange leaves that
+    /// link — each service is on each link exactly once, not once from the exchange and once
+    /// from the DHT — and takes it back when that gateway goes.
+    @Test func aRouterLinkLedByAnotherGatewayGetsEachServiceOnce() throws {
+        var world = GatewayWorld()
+        let ordinary = world.addGateway(island: 1, priority: 200, islandName: "staff")
+        world.run(for: .seconds(5))
+        world.addRouter(islands: [1, 2])
+        world.addGateway(island: 3, islandName: "four")
+        world.publishDevice(island: 1, try printer("Staff Printer"))
+        world.publishDevice(island: 2, try printer("Student Printer", host: "student.local", address: "10.2.0.50"))
+        world.publishDevice(island: 3, try printer("Lab Printer", host: "lab.local", address: "10.3.0.50"))
+        world.run(for: .seconds(10))
+        #expect(world.leaders(island: 1) == [ordinary])
+        let router = try #require(world.router)
+        #expect(!router.exchange.isLed(0) && router.exchange.isLed(1))
+        for (name, islands) in [("Staff Printer", [1, 2, 3]), ("Student Printer", [1, 2, 3]), ("Lab Printer", [1, 2, 3])] {
+            for island in islands { #expect(world.copies(name, on: island) == 1, "\(name) on island \(island)") }
+        }
+        // The ordinary gateway goes: the router's gateway leads the link, and the exchange takes it back.
+        world.kill(ordinary)
+        world.run(for: .seconds(20))
+        #expect(world.leaders(island: 1) == [router.gateways[0]])
+        #expect(world.router?.exchange.isLed(0) == true)
+        for name in ["Staff Printer", "Student Printer", "Lab Printer"] {
+            for island in [1, 2, 3] { #expect(world.copies(name, on: island) == 1, "\(name) on island \(island)") }
+        }
+    }
+
+    /// A router leading both its links: they cross in process, and the fourth island through the DHT.
+    @Test func aRouterLeadingItsLinksCarriesEachServiceOncePerLink() throws {
+        var world = GatewayWorld()
+        world.addRouter(islands: [1, 2])
+        world.addGateway(island: 3, islandName: "four")
+        world.publishDevice(island: 1, try printer("Staff Printer"))
+        world.publishDevice(island: 3, try printer("Lab Printer", host: "lab.local", address: "10.3.0.50"))
+        world.run(for: .seconds(10))
+        let router = try #require(world.router)
+        #expect(router.exchange.isLed(0) && router.exchange.isLed(1))
+        #expect(router.publications[1].values.map(\.name.value) == ["Staff Printer"], "in process")
+        for name in ["Staff Printer", "Lab Printer"] {
+            for island in [1, 2, 3] { #expect(world.copies(name, on: island) == 1, "\(name) on island \(island)") }
+        }
+    }
+
     @Test func withdrawalOnTheSourceIslandRemovesTheImport() throws {
         var world = GatewayWorld()
         world.addGateway(island: 1)

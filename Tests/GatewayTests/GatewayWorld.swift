@@ -47,6 +47,23 @@ struct GatewayWorld {
     /// Pairs of gateways whose heartbeats are lost (a flaky link between two of them).
     var cutHeartbeats: Set<[Int]> = []
 
+    /// A box in router mode (`addRouter`): its links' in-process exchange, and a gateway per
+    /// link towards the rest of the network, the exchange following which links they lead
+    /// as the daemon's `RouterService` does.
+    struct Router {
+        var exchange: LinkExchange
+        /// By link: the world's island, and the index of the link's gateway.
+        var islands: [Int]
+        var gateways: [Int]
+        /// The exchange's publications, by link.
+        var publications: [[ImportKey: Publication]]
+        var leading: [IslandID?]
+    }
+
+    var router: Router?
+    /// The publisher the router's exchange announces as.
+    static let exchangePublisher = -1
+
     static func nodeID(_ index: Int) -> NodeID { NodeID(w0: UInt64(index + 1) << 40, w1: 7, w2: 7, w3: UInt64(index)) }
 
     @discardableResult
@@ -66,6 +83,35 @@ struct GatewayWorld {
         }
         deliver(index, .tick)
         return index
+    }
+
+    /// A router on `islands` (one link each); its link gateways have `priority`.
+    mutating func addRouter(islands: [Int], priority: UInt8 = 100, box: NodeID = NodeID(w0: 0xb0c5, w1: 1, w2: 2, w3: 3)) {
+        let exchange = LinkExchange(links: islands.map { (name: "link-\($0)", interface: "lan\($0)") }, box: box, led: false,
+                                    settleTime: .zero)
+        router = Router(exchange: exchange, islands: islands, gateways: [], publications: islands.map { _ in [:] },
+                        leading: islands.map { _ in nil })
+        for link in exchange.links {
+            let index = addGateway(island: islands[link.index], priority: priority, islandName: link.name, islandID: link.island)
+            router?.gateways.append(index)
+            for announcement in (links[islands[link.index]] ?? [:]).values.sorted(by: { $0.service.id < $1.service.id }) {
+                routerObserve(.added(discovered(announcement, by: Self.exchangePublisher)), on: link.index)
+            }
+            routerObserve(.settled, on: link.index)
+        }
+    }
+
+    /// How many times a service called `name` is announced on `island`: by devices, gateways
+    /// and the router's exchange (a second copy would be a duplicate the hosts see).
+    func copies(_ name: String, on island: Int) -> Int {
+        let devices = (links[island] ?? [:]).values.filter { $0.publisher == nil && $0.service.name.value == name }.count
+        let byGateways = gateways.filter { $0.running && $0.island == island }
+            .reduce(0) { $0 + $1.publications.values.filter { $0.name.value == name }.count }
+        let byExchange = router.map { router in
+            router.islands.indices.filter { router.islands[$0] == island }
+                .reduce(0) { $0 + router.publications[$1].values.filter { $0.name.value == name }.count }
+        } ?? 0
+        return devices + byGateways + byExchange
     }
 
     mutating func publishDevice(island: Int, _ service: ServiceInstance) {
@@ -129,6 +175,48 @@ struct GatewayWorld {
         if case .rendezvous(let change) = event, !gateways[index].subscriptions.contains(change.key) { return }
         let effects = gateways[index].machine.handle(event, now: now)
         for effect in effects { perform(effect, by: index) }
+        if router?.gateways.contains(index) == true { followLeadership() }
+    }
+
+    // MARK: the router
+
+    /// As `RouterService.followLeadership`: each link is the exchange's while its gateway
+    /// leads it, and each gateway leaves the other led links' islands to the exchange.
+    private mutating func followLeadership() {
+        guard let current = router else { return }
+        let leading = current.gateways.map { gateways[$0].machine.role == .leader ? gateways[$0].machine.island : nil }
+        guard leading != current.leading else { return }
+        router?.leading = leading
+        let siblings = LinkExchange.siblingIslands(leading: leading)
+        for (link, index) in current.gateways.enumerated() {
+            for effect in gateways[index].machine.setSiblingIslands(siblings[link]) { perform(effect, by: index) }
+        }
+        for link in leading.indices where leading[link] != current.leading[link] {
+            routerPerform(router?.exchange.setLed(link, leading[link] != nil, now: now) ?? [])
+        }
+    }
+
+    private mutating func routerObserve(_ event: LocalDomainEvent, on link: Int) {
+        routerPerform(router?.exchange.observe(event, on: link, now: now) ?? [])
+    }
+
+    private mutating func routerPerform(_ effects: [LinkExchange.Effect]) {
+        guard let current = router else { return }
+        for effect in effects {
+            switch effect {
+            case .publish(let link, let key, let publication), .update(let link, let key, let publication):
+                router?.publications[link][key] = publication
+                guard case .synthesized(let host, let addresses) = publication.host else { continue }
+                let service = ServiceInstance(name: publication.name, type: publication.type, host: host, port: publication.port,
+                                              txt: publication.txt, subtypes: publication.subtypes, addresses: addresses)
+                announce(island: current.islands[link], Announcement(service: service, publisher: Self.exchangePublisher))
+            case .withdraw(let link, let key):
+                guard let publication = router?.publications[link].removeValue(forKey: key) else { continue }
+                retract(island: current.islands[link], ServiceID(name: publication.name, type: publication.type))
+            case .fact:
+                break
+            }
+        }
     }
 
     private mutating func enqueue(_ index: Int, _ event: GatewayMachine.Event) {
@@ -207,11 +295,16 @@ struct GatewayWorld {
             let service = discovered(announcement, by: index)
             enqueue(index, .local(isNew ? .added(service) : .changed(service)))
         }
+        for link in router?.islands.indices.filter({ router?.islands[$0] == island }) ?? [] {
+            let service = discovered(announcement, by: Self.exchangePublisher)
+            routerObserve(isNew ? .added(service) : .changed(service), on: link)
+        }
     }
 
     private mutating func retract(island: Int, _ id: ServiceID) {
         guard links[island]?.removeValue(forKey: id) != nil else { return }
         for index in gateways.indices where gateways[index].island == island { enqueue(index, .local(.removed(id))) }
+        for link in router?.islands.indices.filter({ router?.islands[$0] == island }) ?? [] { routerObserve(.removed(id), on: link) }
     }
 
     private func discovered(_ announcement: Announcement, by viewer: Int) -> DiscoveredService {

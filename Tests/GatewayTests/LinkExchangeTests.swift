@@ -6,6 +6,7 @@ import LocalDomain
 import Policy
 import Primitives
 import Testing
+import Z2ZAPI
 
 /// Router mode's in-process exchange between links: each link an island, services cross
 /// to the other links with their fields, once per link, by name without renaming a host.
@@ -155,8 +156,69 @@ struct LinkExchangeTests {
         #expect(LinkExplainer.explain("_ssh._tcp", exchange).traces.isEmpty)
     }
 
+    @Test func explainSaysALinkLedElsewhereIsCrossedThroughTheDHT() throws {
+        var exchange = exchange()
+        _ = seen(try Self.service("Office Printer"), on: 0, in: &exchange)
+        _ = exchange.setLed(1, false, now: later)
+        let answer = LinkExplainer.explain("Office Printer._ipp._tcp", exchange)
+        #expect(answer.traces.map(\.crossed) == [false, true])
+        #expect(answer.traces[0].verdict
+            == "=> not in process: link students is led by another gateway: it crosses through the DHT, not in process")
+        let dht = ExplainResponse(query: "q", role: .follower, traces: [answer.traces[1]], summary: "")
+        #expect(LinkExplainer.gatewayTraces(dht, link: "staff").map(\.verdict)
+            == ["link staff's gateway (follower): => crosses: published on link guests as \"Office Printer\""])
+    }
+
     @Test func linkIslandIdsAreStableAndDistinct() {
         #expect(LinkExchange.Link.island(named: "staff") == LinkExchange.Link.island(named: "Staff"))
         #expect(LinkExchange.Link.island(named: "staff") != LinkExchange.Link.island(named: "students"))
+    }
+
+    /// Two routers that both call a link "staff" are on two physical links: two islands, or
+    /// neither would import the other's services (an island never imports its own).
+    @Test func sameNamedLinksOfTwoBoxesAreTwoIslands() {
+        let one = NodeID(w0: 1, w1: 0, w2: 0, w3: 0), two = NodeID(w0: 2, w1: 0, w2: 0, w3: 0)
+        let first = LinkExchange(links: [(name: "staff", interface: "lan0")], box: one)
+        let second = LinkExchange(links: [(name: "staff", interface: "lan0")], box: two)
+        #expect(first.links[0].island != second.links[0].island)
+        #expect(first.links[0].island == LinkExchange(links: [(name: "Staff", interface: "eth9")], box: one).links[0].island,
+                "stable for one box across restarts and renamed interfaces")
+        #expect(first.links[0].island != LinkExchange.Link.island(named: "staff"))
+    }
+
+    /// A link another gateway leads leaves the exchange both ways — its services stop
+    /// crossing to the other links, theirs are withdrawn from it — and comes back whole.
+    @Test func aLinkLedElsewhereLeavesTheExchangeBothWaysAndComesBack() throws {
+        var exchange = exchange()
+        _ = seen(try Self.service("Office Printer"), on: 0, in: &exchange)
+        _ = seen(try Self.service("Student Printer", host: "canon.local", address: "10.0.2.5"), on: 1, in: &exchange)
+        #expect(exchange.imported(on: 1).map(\.publication.name.value) == ["Office Printer"])
+        let ceded = exchange.setLed(1, false, now: later)
+        #expect(withdrawn(ceded) == [0, 1, 2], "Student Printer off links 0 and 2, Office Printer off link 1")
+        #expect(exchange.imported(on: 1).isEmpty && !exchange.isReady(1) && !exchange.isLed(1))
+        #expect(exchange.imported(on: 0).isEmpty && exchange.imported(on: 2).map(\.publication.name.value) == ["Office Printer"])
+        // While ceded, a new service on another link does not reach it, nor its own the others.
+        #expect(published(seen(try Self.service("Lab Printer", host: "lab.local", address: "10.0.3.5"), on: 2, in: &exchange)).keys.sorted() == [0])
+        #expect(published(seen(try Self.service("Other Printer", host: "hp.local", address: "10.0.2.6"), on: 1, in: &exchange)).isEmpty)
+        let back = published(exchange.setLed(1, true, now: later))
+        #expect(back[1]?.map(\.name.value).sorted() == ["Lab Printer", "Office Printer"])
+        #expect(back[0]?.map(\.name.value).sorted() == ["Other Printer", "Student Printer"])
+        #expect(back[2]?.map(\.name.value).sorted() == ["Other Printer", "Student Printer"])
+        #expect(exchange.setLed(1, true, now: later).isEmpty, "said once")
+    }
+
+    /// A router's links start outside the exchange until their gateways lead them.
+    @Test func nothingCrossesOntoALinkBeforeItIsLed() throws {
+        var exchange = LinkExchange(links: Self.names, led: false)
+        for link in 0..<3 { _ = exchange.observe(.settled, on: link, now: t0) }
+        #expect(published(seen(try Self.service("Office Printer"), on: 0, in: &exchange)).isEmpty)
+        #expect(exchange.setLed(0, true, now: later).isEmpty, "no other link is led yet")
+        #expect(published(exchange.setLed(2, true, now: later)).keys.sorted() == [2])
+    }
+
+    @Test func eachLinksSiblingsAreTheOtherLedLinksIslands() {
+        let a = IslandID(rawValue: 1), c = IslandID(rawValue: 3)
+        let siblings = LinkExchange.siblingIslands(leading: [a, nil, c])
+        #expect(siblings == [[c], [a, c], [a]])
     }
 }

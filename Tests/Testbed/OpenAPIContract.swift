@@ -129,6 +129,11 @@ public struct OpenAPIContract: @unchecked Sendable {
         try validate(json, against: schema, at: "$", operation: name)
     }
 
+    /// A schema of `#/components/schemas` by name, if documented.
+    public func schema(_ name: String) -> [String: Any]? {
+        ((spec["components"] as? [String: Any])?["schemas"] as? [String: Any])?[name] as? [String: Any]
+    }
+
     func resolve(_ schema: [String: Any]) -> [String: Any] {
         guard let reference = schema["$ref"] as? String, reference.hasPrefix("#/components/schemas/") else { return schema }
         let name = String(reference.dropFirst("#/components/schemas/".count))
