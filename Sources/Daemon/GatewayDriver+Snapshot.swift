@@ -10,5 +10,7 @@ extension GatewayDriver {
         public var started: ContinuousClock.Instant
         /// Imports avahi-daemon refused, tried again meanwhile (`RefusedImports`).
         public var refusedImports: [ImportKey: ImportRefusal] = [:]
+        /// Why avahi-daemon refused the gateway's own `_z2z._udp` advert, while it does (tried again meanwhile).
+        public var advertRefusal: String?
     }
 }

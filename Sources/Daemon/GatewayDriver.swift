@@ -121,6 +121,10 @@ public actor GatewayDriver {
     private var publicationIDs: [ImportKey: PublicationID] = [:]
     private var importsByPublication: [PublicationID: ImportKey] = [:]
     private var advertID: PublicationID?
+    /// The advert avahi-daemon refused, why, and how many times in a row (tried again with
+    /// `RefusedImports`' backoff: without it the link's other gateways never find this one).
+    private var advertRefusal: String?
+    private var advertAttempts = 0
     /// Failed puts tried again after a short backoff, unless superseded.
     private var putRetries = PutRetries()
     /// Imports avahi-daemon refused, tried again until published or withdrawn.
@@ -172,7 +176,8 @@ public actor GatewayDriver {
         let refused = refusedImports.refusals.mapValues { refusal in
             ImportRefusal(reason: refusal.reason, attempts: refusal.attempts, retryInSeconds: refusal.due.since(now).seconds)
         }
-        return Snapshot(view: machine.view, events: eventLog, started: started, refusedImports: refused)
+        return Snapshot(view: machine.view, events: eventLog, started: started, refusedImports: refused,
+                        advertRefusal: advertRefusal)
     }
 
     /// A new policy (configuration reload): exports and imports are decided again, and what
@@ -384,7 +389,7 @@ public actor GatewayDriver {
         do {
             switch operation {
             case .advertise(let publication):
-                advertID = try await domain.publish(publication)
+                await advertise(publication)
             case .publish(let key, let publication):
                 importPublications[key] = publication
                 try await publishImport(key, publication)
@@ -414,6 +419,38 @@ public actor GatewayDriver {
             logger.warning("local publication failed", metadata: ["operation": "\(operation)", "reason": "\(error)"])
             log(.failed, reason: "publication_failed_\(error.reason)", "local publication failed: \(error)")
         }
+    }
+
+    /// Publishes the gateway's advert; a failure is said once and tried again after 1, 2, 4 … 60 s.
+    private func advertise(_ publication: Publication) async {
+        do throws(PublishError) {
+            advertID = try await domain.publish(publication)
+            if advertAttempts > 0 {
+                logger.info("advert published on a retry", metadata: ["attempts": "\(advertAttempts + 1)"])
+                log(.avahi, subject: "\(publication.name)", reason: "advert_published_on_retry",
+                    "avahi-daemon accepted the gateway's advert on attempt \(advertAttempts + 1)")
+            }
+            advertAttempts = 0
+            advertRefusal = nil
+        } catch {
+            advertAttempts += 1
+            advertRefusal = "\(error)"
+            let delay = RefusedImports.delay(afterAttempts: advertAttempts)
+            if advertAttempts == 1 {
+                logger.warning("advert refused; trying again", metadata: ["reason": "\(error)", "in": "\(delay)"])
+                log(.failed, subject: "\(publication.name)", reason: "advert_refused",
+                    "avahi-daemon refused the gateway's advert (\(error)); the link's other gateways cannot find it until it is published; trying again with backoff")
+            }
+            Task { [clock] in
+                try? await clock.sleep(for: .nanoseconds(Int64(clamping: delay.nanoseconds)))
+                await self.retryAdvert(publication)
+            }
+        }
+    }
+
+    private func retryAdvert(_ publication: Publication) {
+        guard advertID == nil, advertRefusal != nil else { return }
+        domainQueue.continuation.yield(.advertise(publication))
     }
 
     /// Publishes an import; a refusal is kept for another attempt (`RefusedImports`), said

@@ -39,7 +39,8 @@ public final class GatewayStatus: GatewayStateSource {
     public func status() async -> StatusResponse {
         let snapshot = await driver.snapshot()
         return StatusReport.status(snapshot.view, stats: await rendezvous.stats(), network: network,
-                                   uptime: snapshot.started.duration(to: .now).seconds, refused: snapshot.refusedImports)
+                                   uptime: snapshot.started.duration(to: .now).seconds, refused: snapshot.refusedImports,
+                                   advertRefusal: snapshot.advertRefusal)
     }
 
     public func islands() async -> [IslandInfo] { StatusReport.islands(await driver.snapshot().view) }

@@ -14,8 +14,9 @@ import Z2ZAPI
 public enum StatusReport {
     /// `refused`: imports avahi-daemon refused (the driver tries them again); they count as
     /// refused, not imported, and keep the health degraded.
+    /// `advertRefusal`: why avahi-daemon refuses the gateway's own advert, while it does.
     public static func status(_ view: GatewayView, stats: RendezvousStats, network: String, uptime: Double,
-                              refused: [ImportKey: ImportRefusal] = [:]) -> StatusResponse {
+                              refused: [ImportKey: ImportRefusal] = [:], advertRefusal: String? = nil) -> StatusResponse {
         let relayed = view.imports.values.reduce(into: [String: Int]()) { counts, imported in
             if let reason = imported.relayed { counts[reason.rawValue, default: 0] += 1 }
         }
@@ -27,7 +28,7 @@ public enum StatusReport {
             nodeID: "\(view.node)", network: network, island: island(view), role: GatewayRole(rawValue: view.role.rawValue),
             leaderID: view.leader.map { "\($0)" }, stage: Z2ZAPI.Stage(rawValue: view.stage.rawValue),
             overlayID: stats.overlayID.map { String($0, radix: 16) }, peerCount: view.peers.count + stats.peers,
-            services: services, uptimeSeconds: uptime, avahi: avahi(view.responder), health: health(view, stats, refused: refused))
+            services: services, uptimeSeconds: uptime, avahi: avahi(view.responder), health: health(view, stats, refused: refused, advertRefusal: advertRefusal))
     }
 
     /// Every island known, this one first: the directory entry of each one's current leader
@@ -164,8 +165,12 @@ public enum StatusReport {
         }
     }
 
-    static func health(_ view: GatewayView, _ stats: RendezvousStats, refused: [ImportKey: ImportRefusal] = [:]) -> Health {
+    static func health(_ view: GatewayView, _ stats: RendezvousStats, refused: [ImportKey: ImportRefusal] = [:],
+                       advertRefusal: String? = nil) -> Health {
         var reasons: [String] = []
+        if let advertRefusal {
+            reasons.append("avahi-daemon refuses this gateway's advert (\(advertRefusal)), so the link's other gateways cannot find it; retried with backoff")
+        }
         switch view.responder {
         case .running: break
         case .connecting(let detail): reasons.append("avahi-daemon: connecting (\(detail))")

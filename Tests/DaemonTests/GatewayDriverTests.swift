@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import DNSSD
 import Gateway
+import GatewayReports
 import Island
 import LocalDomain
 import Primitives
@@ -25,7 +26,7 @@ struct GatewayDriverTests {
     }
 
     static func gateway(_ index: Int, on island: Island, mesh: MemoryMesh, network: MemoryDatagramNetwork,
-                        refusingPuts: Int = 0) throws -> (GatewayDriver, MemoryDomain) {
+                        refusingPuts: Int = 0, refusingAdverts: Int = 0) throws -> (GatewayDriver, MemoryDomain) {
         let id = NodeID(w0: UInt64(index), w1: 1, w2: 2, w3: 3)
         var settings = GatewayMachine.Settings(id: id, network: NetworkID(rawValue: 9), priority: 100, port: 7400,
                                                islandName: "island-\(index)", seed: UInt64(index))
@@ -37,7 +38,8 @@ struct GatewayDriverTests {
         let link = network.link(at: Endpoint(ipv4: 10, UInt8(index), 0, 1, port: 7400))
         let memory = MemoryRendezvous(owner: id, mesh: mesh)
         let rendezvous: any Rendezvous = refusingPuts > 0 ? RefusingRendezvous(memory, refusals: refusingPuts) : memory
-        let driver = GatewayDriver(machine: machine, domain: domain, rendezvous: rendezvous, link: link)
+        let local: any LocalDomain = refusingAdverts > 0 ? RefusingAdverts(domain, refusals: refusingAdverts) : domain
+        let driver = GatewayDriver(machine: machine, domain: local, rendezvous: rendezvous, link: link)
         return (driver, domain)
     }
 
@@ -109,6 +111,31 @@ struct GatewayDriverTests {
         #expect(Set(failures.map(\.subject)).count == failures.count) // each value's failure said once, not at every retry
     }
 
+    /// An advert avahi-daemon refused is tried again (1, 2 … s): without it the link's other
+    /// gateways never find this one. Health says so meanwhile.
+    @Test func aRefusedAdvertIsTriedAgainAndHealthSaysSoMeanwhile() async throws {
+        let mesh = MemoryMesh(), network = MemoryDatagramNetwork()
+        let north = try Island(1)
+        let (gateway, _) = try Self.gateway(1, on: north, mesh: mesh, network: network, refusingAdverts: 2)
+        let running = Task { await gateway.run() }
+        defer { running.cancel() }
+        let refusal = try await eventually("the advert refused") { await gateway.snapshot().advertRefusal }
+        #expect(refusal.contains("Too many objects"))
+        let health = StatusReport.status(await gateway.snapshot().view, stats: RendezvousStats(engine: "memory"), network: "z2z",
+                                         uptime: 1, advertRefusal: refusal).health
+        #expect(health.state == .degraded && health.reasons.contains { $0.contains("refuses this gateway's advert") })
+        let browser = View()
+        let watching = Task { for await event in north.viewer.events { await browser.apply(event) } }
+        defer { watching.cancel() }
+        _ = try await eventually("the advert on the link after two refusals") {
+            await browser.services.keys.contains { $0.hasPrefix("z2z gateway") } ? true : nil
+        }
+        #expect(await gateway.snapshot().advertRefusal == nil)
+        let events = await gateway.snapshot().events.events.compactMap(\.reason)
+        #expect(events.filter { $0 == "advert_refused" }.count == 1)
+        #expect(events.contains("advert_published_on_retry"))
+    }
+
     /// Polls `probe` every 20 ms until it returns a value, failing after `timeout`.
     func eventually<T: Sendable>(_ what: String, timeout: Duration = .seconds(10), _ probe: () async -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
@@ -148,4 +175,35 @@ final class RefusingRendezvous: Rendezvous, @unchecked Sendable {
     func subscribe(key: RecordKey) async -> AsyncStream<RendezvousChange> { await inner.subscribe(key: key) }
     func unsubscribe(key: RecordKey) async { await inner.unsubscribe(key: key) }
     func stats() async -> RendezvousStats { await inner.stats() }
+}
+
+/// A local domain that refuses the first `refusals` publications of a gateway advert, as
+/// avahi-daemon does when a client has too many objects.
+final class RefusingAdverts: LocalDomain, @unchecked Sendable {
+    private let inner: MemoryDomain
+    private let lock = NSLock()
+    private var refusals: Int
+
+    init(_ inner: MemoryDomain, refusals: Int) {
+        self.inner = inner
+        self.refusals = refusals
+    }
+
+    var events: AsyncStream<LocalDomainEvent> { inner.events }
+
+    func publish(_ publication: Publication) async throws(PublishError) -> PublicationID {
+        let refuse = publication.type == GatewayAdvert.serviceType && lock.withLock { () -> Bool in
+            defer { refusals -= 1 }
+            return refusals > 0
+        }
+        if refuse { throw .refused(code: -23, message: "Too many objects") }
+        return try await inner.publish(publication)
+    }
+
+    func update(_ id: PublicationID, to publication: Publication) async throws(PublishError) {
+        try await inner.update(id, to: publication)
+    }
+
+    func withdraw(_ id: PublicationID) async { await inner.withdraw(id) }
+    func shutdown() async { await inner.shutdown() }
 }
