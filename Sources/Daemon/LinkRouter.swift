@@ -22,12 +22,16 @@ public actor LinkRouter {
         public var responders: [ConnectionState]
         public var events: EventLog
         public var started: ContinuousClock.Instant
+        /// Per link, publications avahi-daemon refused and why (tried again meanwhile).
+        public var refused: [[ImportKey: String]] = []
     }
 
     private enum Operation: Sendable {
         case publish(ImportKey, Publication)
         case update(ImportKey, Publication)
         case withdraw(ImportKey)
+        /// A refused publication is due for another attempt (`RefusedImports`).
+        case retry(ImportKey)
     }
 
     private var exchange: LinkExchange
@@ -45,6 +49,10 @@ public actor LinkRouter {
     private var sleeper: Task<Void, any Error>?
     /// What each of our publications is called on its link, for the repeated goodbye.
     private var names: [[ImportKey: (ServiceID, [Subtype])]]
+    /// Per link: what the exchange wants published there (the latest of each), and what
+    /// avahi-daemon refused of it, tried again after 1, 2, 4 … 60 s and at once when room frees.
+    private var wanted: [[ImportKey: Publication]]
+    private var refusals: [RefusedImports]
     /// Goodbyes to repeat (link, datagram, when), in the order they are due.
     private let repeats: (stream: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>,
                           continuation: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>.Continuation)
@@ -73,6 +81,8 @@ public actor LinkRouter {
         publications = domains.map { _ in [:] }
         keys = domains.map { _ in [:] }
         names = domains.map { _ in [:] }
+        wanted = domains.map { _ in [:] }
+        refusals = domains.map { _ in RefusedImports() }
         repeats = AsyncStream.makeStream(of: (Int, [UInt8], ContinuousClock.Instant).self)
         self.sendGoodbye = sendGoodbye
     }
@@ -85,13 +95,15 @@ public actor LinkRouter {
             }
             group.addTask { await self.tick() }
             group.addTask { await self.repeatGoodbyes() }
+            group.addTask { await self.retryRefused() }
             await group.waitForAll()
         }
         await shutDown()
     }
 
     public func snapshot() -> Snapshot {
-        Snapshot(exchange: exchange, responders: responders, events: eventLog, started: origin)
+        Snapshot(exchange: exchange, responders: responders, events: eventLog, started: origin,
+                 refused: refusals.map { $0.refusals.mapValues(\.reason) })
     }
 
     public func events(after sequence: UInt64) -> EventsResponse {
@@ -125,6 +137,7 @@ public actor LinkRouter {
             case .connection(let state):
                 if responders[link] != state {
                     responders[link] = state
+                    if case .running = state { refusals[link].capacityMayHaveFreed(now: now) }
                     logger.info("link responder", metadata: ["link": "\(exchange.links[link].name)", "state": "\(state)"])
                 }
             case .removed(let id):
@@ -132,11 +145,11 @@ public actor LinkRouter {
             case .publication(let id, .renamed(_, let name)):
                 if let key = keys[link][id] { exchange.renamed(key, to: name, on: link) }
             case .publication(let id, .failed(let reason)):
-                logger.warning("publication refused by avahi-daemon", metadata: [
-                    "link": "\(exchange.links[link].name)", "service": "\(keys[link][id].map { "\($0)" } ?? "\(id)")",
-                    "reason": "\(reason)",
-                ])
-                onEvent(eventLog.append(.failed, reason: "import_refused", message: "avahi-daemon refused a publication: \(reason)"))
+                // Dropped after it was accepted: kept for another attempt like a refusal.
+                if let key = keys[link].removeValue(forKey: id) {
+                    publications[link][key] = nil
+                    if let publication = wanted[link][key] { refused(key, publication, reason: reason, on: link) }
+                }
             default:
                 break
             }
@@ -200,18 +213,25 @@ public actor LinkRouter {
         do {
             switch operation {
             case .publish(let key, let publication):
-                let id = try await domain.publish(publication)
-                publications[link][key] = id
-                keys[link][id] = key
-                names[link][key] = (publication.id, publication.subtypes)
+                wanted[link][key] = publication
+                try await publish(key, publication, on: link)
+            case .retry(let key):
+                // Withdrawn or published meanwhile: nothing to try.
+                guard let publication = wanted[link][key], publications[link][key] == nil else { return }
+                try await publish(key, publication, on: link)
             case .update(let key, let publication):
+                wanted[link][key] = publication
+                if refusals[link].updated(key, to: publication) { return }
                 guard let id = publications[link][key] else { return }
                 try await domain.update(id, to: publication)
                 names[link][key] = (publication.id, publication.subtypes)
             case .withdraw(let key):
+                wanted[link][key] = nil
+                refusals[link].withdrawn(key)
                 guard let id = publications[link].removeValue(forKey: key) else { return }
                 keys[link][id] = nil
                 await domain.withdraw(id)
+                refusals[link].capacityMayHaveFreed(now: now) // its objects are free again
                 if let sendGoodbye, let (name, subtypes) = names[link].removeValue(forKey: key) {
                     let packet = MDNSGoodbyes.packet(for: name, subtypes: subtypes)
                     sendGoodbye(link, packet)
@@ -223,6 +243,48 @@ public actor LinkRouter {
                 "link": "\(exchange.links[link].name)", "operation": "\(operation)", "reason": "\(error)",
             ])
             onEvent(eventLog.append(.failed, reason: "publication_failed_\(error.reason)", message: "publication failed: \(error)"))
+        }
+    }
+
+    /// Publishes on a link; a refusal is kept for another attempt, said once when it starts
+    /// and once when it ends.
+    private func publish(_ key: ImportKey, _ publication: Publication, on link: Int) async throws(PublishError) {
+        do throws(PublishError) {
+            let id = try await domains[link].publish(publication)
+            publications[link][key] = id
+            keys[link][id] = key
+            names[link][key] = (publication.id, publication.subtypes)
+            if let ended = refusals[link].published(key) {
+                logger.info("refused publication published on a retry", metadata: [
+                    "link": "\(exchange.links[link].name)", "service": "\(key)", "attempts": "\(ended.attempts + 1)",
+                ])
+                onEvent(eventLog.append(.imported, subject: GatewayEvents.subject(key.name, key.type), reason: "published_on_retry",
+                                        message: "avahi-daemon accepted it on link \(exchange.links[link].name) on attempt \(ended.attempts + 1)"))
+            }
+        } catch .refused(_, let message) {
+            refused(key, wanted[link][key] ?? publication, reason: message, on: link)
+        }
+    }
+
+    private func refused(_ key: ImportKey, _ publication: Publication, reason: String, on link: Int) {
+        let first = refusals[link].refused(key, publication, reason: reason, now: now)
+        guard first else { return }
+        logger.warning("publication refused by avahi-daemon", metadata: [
+            "link": "\(exchange.links[link].name)", "service": "\(key)", "reason": "\(reason)",
+        ])
+        onEvent(eventLog.append(.failed, subject: GatewayEvents.subject(key.name, key.type), reason: "import_refused",
+                                message: "avahi-daemon refused it on link \(exchange.links[link].name): \(reason); trying again with backoff, sooner when room frees"))
+    }
+
+    /// Hands refused publications to their link's queue when due (at most a second late).
+    private func retryRefused() async {
+        while !Task.isCancelled {
+            let now = now
+            for link in refusals.indices {
+                for (key, _) in refusals[link].takeDue(now: now) { queues[link].continuation.yield(.retry(key)) }
+            }
+            let wait = refusals.compactMap(\.nextDue).min().map { $0.since(now) } ?? .seconds(1)
+            try? await clock.sleep(for: .nanoseconds(Int64(clamping: min(wait, .seconds(1)).nanoseconds)))
         }
     }
 

@@ -79,6 +79,11 @@ public final class RouterStatus: GatewayStateSource {
     static func status(_ snapshot: LinkRouter.Snapshot, gateways: [LinkGatewayState], nodeID: String, network: String) -> StatusResponse {
         let links = links(snapshot, gateways: gateways)
         let down = links.filter { $0.avahi.state != .connected }.map { "avahi not connected on link \($0.name)" }
+        var reasons = down
+        for (link, refused) in zip(snapshot.exchange.links, snapshot.refused) {
+            guard let (key, reason) = refused.min(by: { $0.key < $1.key }) else { continue }
+            reasons.append("\(refused.count) publication\(refused.count == 1 ? "" : "s") refused by avahi-daemon on link \(link.name), retried with backoff (first: \(key.name.value).\(key.type): \(reason))")
+        }
         let names = snapshot.exchange.links.map(\.name).joined(separator: ", ")
         let counts = ServiceCounts(local: links.reduce(0) { $0 + $1.local },
                                    imported: links.reduce(0) { $0 + $1.imported + ($1.gateway?.imported ?? 0) },
@@ -95,7 +100,7 @@ public final class RouterStatus: GatewayStateSource {
             peerCount: links.reduce(0) { $0 + ($1.gateway?.peerCount ?? 0) }, services: counts,
             uptimeSeconds: snapshot.started.duration(to: .now).seconds,
             avahi: down.isEmpty ? AvahiStatus(state: .connected) : AvahiStatus(state: .connecting, detail: down.joined(separator: "; ")),
-            health: down.isEmpty ? .ok : Health(state: .degraded, reasons: down))
+            health: reasons.isEmpty ? .ok : Health(state: .degraded, reasons: reasons))
         status.links = links
         return status
     }

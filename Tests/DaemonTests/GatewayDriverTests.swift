@@ -38,7 +38,8 @@ struct GatewayDriverTests {
         let link = network.link(at: Endpoint(ipv4: 10, UInt8(index), 0, 1, port: 7400))
         let memory = MemoryRendezvous(owner: id, mesh: mesh)
         let rendezvous: any Rendezvous = refusingPuts > 0 ? RefusingRendezvous(memory, refusals: refusingPuts) : memory
-        let local: any LocalDomain = refusingAdverts > 0 ? RefusingAdverts(domain, refusals: refusingAdverts) : domain
+        let local: any LocalDomain = refusingAdverts > 0
+            ? RefusingPublications(domain, refusals: refusingAdverts) { $0.type == GatewayAdvert.serviceType } : domain
         let driver = GatewayDriver(machine: machine, domain: local, rendezvous: rendezvous, link: link)
         return (driver, domain)
     }
@@ -175,35 +176,4 @@ final class RefusingRendezvous: Rendezvous, @unchecked Sendable {
     func subscribe(key: RecordKey) async -> AsyncStream<RendezvousChange> { await inner.subscribe(key: key) }
     func unsubscribe(key: RecordKey) async { await inner.unsubscribe(key: key) }
     func stats() async -> RendezvousStats { await inner.stats() }
-}
-
-/// A local domain that refuses the first `refusals` publications of a gateway advert, as
-/// avahi-daemon does when a client has too many objects.
-final class RefusingAdverts: LocalDomain, @unchecked Sendable {
-    private let inner: MemoryDomain
-    private let lock = NSLock()
-    private var refusals: Int
-
-    init(_ inner: MemoryDomain, refusals: Int) {
-        self.inner = inner
-        self.refusals = refusals
-    }
-
-    var events: AsyncStream<LocalDomainEvent> { inner.events }
-
-    func publish(_ publication: Publication) async throws(PublishError) -> PublicationID {
-        let refuse = publication.type == GatewayAdvert.serviceType && lock.withLock { () -> Bool in
-            defer { refusals -= 1 }
-            return refusals > 0
-        }
-        if refuse { throw .refused(code: -23, message: "Too many objects") }
-        return try await inner.publish(publication)
-    }
-
-    func update(_ id: PublicationID, to publication: Publication) async throws(PublishError) {
-        try await inner.update(id, to: publication)
-    }
-
-    func withdraw(_ id: PublicationID) async { await inner.withdraw(id) }
-    func shutdown() async { await inner.shutdown() }
 }
