@@ -1,0 +1,108 @@
+import Foundation
+import Testbed
+import Testing
+
+/// Replays of authenticated datagrams (issue 18, points 1 and 2): copies captured on the link
+/// and sent again from a host without the network key. Before, replayed heartbeats of a
+/// killed leader held off failover for 22.5 s and dragged the follower back to the old term.
+@Suite(.serialized) struct ReplayIntegrationTests {
+    /// Captures for SECONDS the UDP payloads to port 7400 from FROM that arrive on this host's
+    /// eth0 and start with MAGIC (a raw socket: what a listener on the link gets), writes them
+    /// to FILE as hex lines, then prints "captured N".
+    static let capture = #"""
+        import socket, struct, sys, time
+        source, magic, path, seconds = sys.argv[1], sys.argv[2].encode(), sys.argv[3], float(sys.argv[4])
+        raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0800))
+        raw.bind(("eth0", 0))
+        raw.settimeout(0.2)
+        print("capturing", flush=True)
+        kept, end = [], time.time() + seconds
+        while time.time() < end:
+            try:
+                frame, address = raw.recvfrom(65535)
+            except socket.timeout:
+                continue
+            ip = frame[14:]
+            if address[2] == socket.PACKET_OUTGOING or len(ip) < 28 or ip[9] != 17:
+                continue
+            udp = ip[(ip[0] & 15) * 4:]
+            _, port, length = struct.unpack("!HHH", udp[:6])
+            payload = udp[8:length]
+            if socket.inet_ntoa(ip[12:16]) == source and port == 7400 and payload.startswith(magic):
+                kept.append(payload.hex())
+        with open(path, "w") as out:
+            out.write("\n".join(kept) + "\n")
+        print("captured", len(kept), flush=True)
+        """#
+
+    /// Sends every datagram of FILE to TARGET:7400, all of them every 0.25 s for SECONDS,
+    /// then prints "sent N".
+    static let replay = #"""
+        import socket, sys, time
+        target, path, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+        datagrams = [bytes.fromhex(line) for line in open(path).read().split()]
+        out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        print("replaying", len(datagrams), flush=True)
+        sent, end = 0, time.time() + seconds
+        while time.time() < end:
+            for datagram in datagrams:
+                out.sendto(datagram, (target, 7400))
+                sent += 1
+            time.sleep(0.25)
+        print("sent", sent, flush=True)
+        """#
+
+    /// The rejections `/metrics` counts for `reason` on the gateway's host.
+    static func rejections(_ bed: Testbed, _ host: HostRef, reason: String) async throws -> Int {
+        let text = try await bed.runChecked(host, ["curl", "-sS", "-m", "10", "http://127.0.0.1:7401/metrics"])
+        let metrics = try PrometheusText(text)
+        return Int(metrics.samples.first { $0.name == "z2z_rejections_total" && $0.labels["reason"] == reason }?.value ?? 0)
+    }
+
+    /// Island 1's leader is captured heartbeating its follower for 3 s, then killed with
+    /// SIGKILL; a host on island 2, without the key, replays the capture at the follower every
+    /// 0.25 s for 8 s. The follower takes over within the lease (3 s) and stays leader, and
+    /// every replayed copy is counted as `heartbeat_replayed`.
+    @Test(.timeLimit(.minutes(2)))
+    func replayedHeartbeatsOfAKilledLeaderNeitherHoldOffFailoverNorTakeTheIslandBack() async throws {
+        try await Testbed.with(islands: 2, hosts: 2) { bed in
+            let leader = try Gateway.start(bed, .i(1, h: 1), island: "one", seed: nil, priority: 200)
+            let follower = try Gateway.start(bed, .i(1, h: 2), island: "one", seed: nil, priority: 100)
+            try await poll(timeout: .seconds(30), every: .milliseconds(250), "a follower on island 1") {
+                (try? await follower.status(bed, degradedToo: true))?["role"] as? String == "follower"
+            }
+            let file = "\(bed.directory)/heartbeats.hex"
+            let capture = try bed.spawn(.i(1, h: 2), ["/usr/bin/python3", "-u", "-c", Self.capture,
+                                                      bed.address(of: .i(1, h: 1)).v4, "z2zH", file, "3"])
+            try await capture.waitForLine(containing: "capturing")
+            let captured = try await capture.waitForLine(containing: "captured", timeout: .seconds(10))
+            #expect((Int(captured.split(separator: " ").last ?? "") ?? 0) >= 2, "\(captured)")
+            let before = try await Self.rejections(bed, .i(1, h: 2), reason: "heartbeat_replayed")
+
+            let killed = ContinuousClock.now
+            leader.process.kill()
+            let replay = try bed.spawn(.i(2, h: 1), ["/usr/bin/python3", "-u", "-c", Self.replay,
+                                                     bed.address(of: .i(1, h: 2)).v4, file, "8"])
+            let promoted = try await pollValue(timeout: .seconds(15), every: .milliseconds(100), "the follower leading") {
+                (try? await follower.status(bed, degradedToo: true))?["role"] as? String == "leader" ? ContinuousClock.now : nil
+            }
+            // Leading until the replay ends: the replayed (older) term does not win it back.
+            var lostLead = false
+            while replay.isRunning {
+                if (try? await follower.status(bed, degradedToo: true))?["role"] as? String != "leader" { lostLead = true }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            let sentLine = try await replay.waitForLine(containing: "sent", timeout: .seconds(5))
+            let sent = Int(sentLine.split(separator: " ").last ?? "") ?? 0
+            let counted = try await Self.rejections(bed, .i(1, h: 2), reason: "heartbeat_replayed") - before
+            let events = try await bed.runChecked(.i(1, h: 2), [try BuildProducts.executable("z2z"), "events"])
+
+            print("replay: failover after \(promoted - killed) under \(sent) replayed heartbeats, \(counted) counted as replayed")
+            #expect(promoted - killed <= .seconds(3), "failover after \(promoted - killed)\n\(follower.log)")
+            #expect(!lostLead, "the follower went back to the killed leader\n\(follower.log)")
+            #expect(sent > 0 && counted == sent, "sent \(sent), counted \(counted)")
+            #expect(events.contains("heartbeat_replayed"), "\(events)")
+            await follower.process.stop()
+        }
+    }
+}
