@@ -91,3 +91,72 @@ import Testing
         #expect(store(value, in: &restarted, at: 360) == .rejected(.stale))
     }
 }
+
+/// Nodes with a wall clock issue their own records when they put and republish them, so a
+/// record kept alive by its owner never goes stale while a copy captured once does.
+@Suite struct NodeIssueTimeTests {
+    let key = RecordKey.make(network: Fixtures.network, namespace: "type", name: "_ipp._tcp")
+    let epoch: UInt64 = 1_765_000_000
+
+    func copies(_ net: TestNetwork, _ record: Record) -> [Record] {
+        net.nodes.compactMap { $0.store.entry(key: record.key, slot: record.slot)?.record }
+    }
+
+    /// `structureThreshold`: 2 runs the DHT (id-only refreshes renew the held bytes, which
+    /// holders only hand to subscribers and getters, never store anywhere), 24 direct
+    /// exchange (every member holds everything, republished in full, as bridges forward it).
+    @Test(arguments: [2, 24])
+    func aLiveRecordStaysHeldAndFreshForManyLifetimes(structureThreshold: Int) {
+        var net = TestNetwork(count: 12) {
+            $0.wallClockAtZero = epoch
+            $0.structureThreshold = structureThreshold
+        }
+        net.form()
+        let put = net.nodes[3].identity.record(key: key, sequence: 1, ttl: 120, payload: [42])
+        net.command(3, .put(RequestID(1), put))
+        net.run(for: .seconds(5))
+        let first = copies(net, put)
+        #expect(!first.isEmpty)
+        #expect(first.allSatisfy { $0.issuedAt >= epoch && $0.payload == [42] }, "issued when put, not at 0")
+        // Five lifetimes: the owner republishes; its holders keep the record.
+        net.run(for: .seconds(600))
+        let wall = epoch + net.now.nanoseconds / 1_000_000_000
+        let later = copies(net, put)
+        #expect(later.count >= first.count / 2, "still held: \(later.count) of \(first.count)")
+        #expect(net.nodes.allSatisfy { ($0.counters.rejections[.stale] ?? 0) == 0 })
+        // A copy captured at the put is stale by now, and would be refused.
+        #expect(first.allSatisfy { $0.validUntil <= wall })
+        if structureThreshold == 24 {
+            // Republished in full: what members hold (and bridges forward) is fresh.
+            #expect(later.allSatisfy { $0.validUntil > wall })
+        }
+    }
+}
+
+extension NodeIssueTimeTests {
+    /// The push path: a `notify` captured when a service was exported and sent to the
+    /// subscriber again after its withdrawal brings nothing back once the copy is stale.
+    @Test func aReplayedPushOfAWithdrawnValueIsRefusedAsStale() {
+        var net = TestNetwork(count: 4) {
+            $0.wallClockAtZero = epoch
+            $0.structureThreshold = 24
+        }
+        net.form()
+        net.command(2, .subscribe(RequestID(1), key))
+        net.run(for: .seconds(5))
+        let put = net.nodes[1].identity.record(key: key, valueID: 1, sequence: 1, ttl: 120, payload: [7])
+        net.command(1, .put(RequestID(2), put))
+        net.run(for: .seconds(5))
+        let captured = try? #require(copies(net, put).first)
+        net.command(1, .put(RequestID(3), net.nodes[1].identity.tombstone(for: put)))
+        net.run(for: .seconds(400))
+        guard let captured else { return }
+        let before = net.notifications.count
+        let push = Message(header: MessageHeader(network: Fixtures.network, sender: net.nodes[1].id, transaction: 0),
+                           body: .notify(RecordCopy(record: captured, remaining: captured.ttl)))
+        net.deliver(2, push, from: TestNetwork.endpoint(1))
+        net.run(for: .seconds(1))
+        #expect(net.notifications.count == before, "nothing new: \(net.notifications.suffix(from: before).map(\.notification.change))")
+        #expect(net.nodes[2].counters.rejections[.stale] == 1)
+    }
+}
