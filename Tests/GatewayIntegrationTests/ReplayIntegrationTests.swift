@@ -74,7 +74,7 @@ import Testing
             }
             let file = "\(bed.directory)/heartbeats.hex"
             let capture = try bed.spawn(.i(1, h: 2), ["/usr/bin/python3", "-u", "-c", Self.capture,
-                                                      bed.address(of: .i(1, h: 1)).v4, "7a327a48", "", file, "3"])
+                                                      bed.address(of: .i(1, h: 1)).v4, "7a327a48", "z2zH", file, "3"])
             try await capture.waitForLine(containing: "capturing")
             let captured = try await capture.waitForLine(containing: "captured", timeout: .seconds(10))
             #expect((Int(captured.split(separator: " ").last ?? "") ?? 0) >= 2, "\(captured)")
@@ -109,12 +109,14 @@ import Testing
 
     /// Island 1 exports a printer; island 2's gateway is captured receiving its DHT store.
     /// The printer is withdrawn, island 2's gateway restarted (it forgets what it held), and
-    /// a host without the key replays the captured store at it every 0.25 s for 8 s. Before,
-    /// such a replay re-imported the printer for minutes; now the restarted gateway has the
-    /// tombstone back from island 1 (its owner hands tombstones to a (re)joining member for a
-    /// lifetime and the clock allowance), every replay is refused and counted, and the printer
-    /// stays gone. (A replay after the tombstone ran out, 6 min, is `stale` by its issue
-    /// time: `RecordIssueTimeTests`; too long a wait for this pass.)
+    /// a host without the key replays the captured store at it every 0.25 s for 8 s. The
+    /// issue's probe saw such replays (after a restart, or once the tombstone ran out)
+    /// re-import the printer for minutes. Here the restarted gateway has the tombstone back
+    /// from island 1 (its owner hands tombstones to a (re)joining member for a lifetime and
+    /// the clock allowance), every replay is refused and counted, and the printer stays
+    /// gone. (A replay after the tombstone ran out, 6 min on, is `stale` by its issue time:
+    /// `RecordIssueTimeTests`; too long a wait for this pass, and no knob shortens the
+    /// gateway's 300 s record lifetime.)
     @Test(.timeLimit(.minutes(3)))
     func aReplayedStoreOfAWithdrawnServiceDoesNotBringItBackAfterARestart() async throws {
         try await Testbed.with(islands: 2, hosts: 2) { bed in
