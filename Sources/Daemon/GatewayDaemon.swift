@@ -94,7 +94,10 @@ public struct GatewayDaemon: Sendable {
         settings.networkKey = networkKey
         settings.relayMode = config.relay.mode
         // Claims start above the wall clock in seconds (see `Election.Configuration.termFloor`).
-        settings.election.termFloor = Self.wallClockMilliseconds() / 1000
+        let started = Self.wallClockMilliseconds()
+        settings.election.termFloor = started / 1000
+        // Heartbeats of this run order above the last run's (`ReplayGuard`).
+        settings.election.incarnation = started
         let machine = GatewayMachine(settings: settings, policy: config.policy)
         let logger = self.logger
         let metrics = GatewayMetrics()

@@ -109,7 +109,10 @@ extension GatewayDaemon {
                 id: identity.id, network: network, priority: config.island.priority, port: port,
                 island: link.island, islandName: link.name, seed: .random(in: .min ... .max))
             settings.election.heartbeatInterval = .seconds(config.island.heartbeat.seconds)
-            settings.election.termFloor = Self.wallClockMilliseconds() / 1000
+            let started = Self.wallClockMilliseconds()
+            settings.election.termFloor = started / 1000
+            // Heartbeats of this run order above the last run's (`ReplayGuard`).
+            settings.election.incarnation = started
             settings.networkKey = networkKey
             // Siblings follow which links the box leads (`RouterService`): none yet.
             let driver = GatewayDriver(

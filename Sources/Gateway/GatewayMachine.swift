@@ -114,6 +114,8 @@ public struct GatewayMachine: Sendable {
 
     public private(set) var settings: Settings
     var election: Election
+    /// Refuses copies of heartbeats already taken (captured and replayed on the link).
+    var replayGuard = ReplayGuard()
     var export: ExportPlanner
     var imports: ImportPlanner
     /// Islands as the directory tells them, with the types each exports.
@@ -189,8 +191,9 @@ public struct GatewayMachine: Sendable {
             effects += exportEffects(export.observe(local, now: now))
             effects += importEffects(imports.observe(local))
         case .heartbeat(let bytes, let endpoint):
-            do {
+            do throws(HeartbeatRejection) {
                 let beat = try HeartbeatCodec.decode(bytes, key: settings.networkKey)
+                if let refusal = replayGuard.admit(beat) { throw refusal }
                 effects += electionEffects(election.handle(.heartbeat(beat, from: endpoint), now: now))
             } catch {
                 effects.append(.fact(.rejected(reason: "heartbeat_\(error.reason)", detail: "from \(endpoint)")))

@@ -41,6 +41,12 @@ public struct Election: Sendable {
         /// (`IslandDirectoryEntry`). A successor that heard its predecessor claims above the
         /// predecessor's term anyway, so clocks need not agree.
         public var termFloor: UInt64 = 0
+        /// This run's incarnation, on every heartbeat (`Heartbeat.incarnation`). The daemon
+        /// sets it to the wall clock in milliseconds at start, so a restart gives a larger
+        /// one and receivers refuse replays of the previous run's heartbeats (`ReplayGuard`).
+        /// A gateway whose clock went back across a restart is refused by peers that still
+        /// remember its earlier run, until they forget it (a restart of theirs).
+        public var incarnation: UInt64 = 0
 
         public init() {}
 
@@ -107,7 +113,7 @@ public struct Election: Sendable {
     /// The end of the listen window while it lies ahead.
     private var listenUntil: Instant?
     private var nextHeartbeat: Instant?
-    private var sequence: UInt32 = 0
+    private var sequence: UInt64 = 0
     private var rng: Xoshiro256
 
     /// `island` is the id remembered from an earlier run, if any.
@@ -266,7 +272,7 @@ public struct Election: Sendable {
     private mutating func heartbeat() -> Heartbeat {
         sequence &+= 1
         return Heartbeat(network: network, sender: id, priority: priority, role: role, island: island,
-                         leader: leader, term: term, sequence: sequence, port: port)
+                         leader: leader, term: term, incarnation: configuration.incarnation, sequence: sequence, port: port)
     }
 
     /// Peers neither advertised nor heard for a long while are forgotten (no heartbeats to them).

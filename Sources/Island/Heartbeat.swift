@@ -16,13 +16,19 @@ public struct Heartbeat: Hashable, Sendable {
     public var leader: NodeID?
     /// The election term of that leader; a claim with a higher term wins.
     public var term: UInt64
-    /// Counts the sender's heartbeats; lets receivers see loss.
-    public var sequence: UInt32
+    /// The sender's run: when it started, in milliseconds of its wall clock (the daemon sets
+    /// it, `Election.Configuration.incarnation`). A restart gives a larger one, so a receiver
+    /// tells the sender's current run from an older one without any state of the sender's.
+    public var incarnation: UInt64
+    /// Counts the sender's heartbeats within its incarnation, from 1. With the incarnation it
+    /// orders every heartbeat a sender ever sent: receivers take only ones above the last
+    /// they took (`ReplayGuard`), so a captured heartbeat replayed later is refused.
+    public var sequence: UInt64
     /// The sender's DHT/transport port (its heartbeat source port is the same socket).
     public var port: UInt16
 
     public init(network: NetworkID, sender: NodeID, priority: UInt8, role: Role, island: IslandID?,
-                leader: NodeID?, term: UInt64, sequence: UInt32, port: UInt16) {
+                leader: NodeID?, term: UInt64, incarnation: UInt64 = 0, sequence: UInt64, port: UInt16) {
         self.network = network
         self.sender = sender
         self.priority = priority
@@ -30,6 +36,7 @@ public struct Heartbeat: Hashable, Sendable {
         self.island = island
         self.leader = leader
         self.term = term
+        self.incarnation = incarnation
         self.sequence = sequence
         self.port = port
     }

@@ -13,6 +13,9 @@ public enum HeartbeatRejection: ByteReadRejection, Hashable, Sendable {
     case missingTag
     case badTag
     case unexpectedTag
+    /// Authentic, but not newer than a heartbeat already taken from its sender: a copy
+    /// replayed (`ReplayGuard`). Never thrown by the codec, which keeps no state.
+    case replayed
 
     /// The byte reader's shared failures.
     public init(_ error: ByteReadError) { self = .read(error) }
@@ -27,25 +30,34 @@ public enum HeartbeatRejection: ByteReadRejection, Hashable, Sendable {
         case .missingTag: "missing_tag"
         case .badTag: "bad_tag"
         case .unexpectedTag: "unexpected_tag"
+        case .replayed: "replayed"
         }
     }
 }
 
 /// The wire form of `Heartbeat` (big-endian), strict and total:
 ///
-///     "z2zH" | version u8 = 1 | network u64 | sender 32 | priority u8 | role u8 |
+///     "z2zH" | version u8 = 2 | network u64 | sender 32 | priority u8 | role u8 |
 ///     flags u8 (bit 0: island follows, bit 1: leader follows, bit 2: tag follows) |
-///     [island u64] | [leader 32] | term u64 | sequence u32 | port u16 | [tag 16]
+///     [island u64] | [leader 32] | term u64 | incarnation u64 | sequence u64 | port u16 | [tag 16]
 ///
 /// The magic keeps heartbeats apart from DHT frames on the same UDP socket (those start
 /// with their version byte, never 'z'). With a `NetworkKey` every heartbeat carries the
 /// tag (`NetworkKey.tag(_:for: .heartbeat)` over the bytes before it) and one without a
 /// valid tag is refused, so an outsider on the link cannot win or disturb an election; in
 /// open mode a tagged heartbeat is refused instead (as `WireCodec` does for DHT frames).
+///
+/// Version 2 put the sender's incarnation and a 64-bit sequence under the tag, so a
+/// receiver can refuse a copy of an older heartbeat (`ReplayGuard`). Version 1 (no
+/// incarnation, a 32-bit sequence) is refused as `unsupported_version`: its heartbeats
+/// carry nothing a receiver could order them by, so taking them would keep every one ever
+/// captured replayable. Gateways of one island are upgraded together; until they are, the
+/// two versions do not hear each other and each side elects its own leader, as after a
+/// partition (the claim rule leaves one once all speak version 2).
 public enum HeartbeatCodec {
     public static let magic: [UInt8] = Array("z2zH".utf8)
-    public static let version: UInt8 = 1
-    public static let maximumSize = 4 + 1 + 8 + 32 + 3 + 8 + 32 + 8 + 4 + 2 + NetworkKey.tagBytes
+    public static let version: UInt8 = 2
+    public static let maximumSize = 4 + 1 + 8 + 32 + 3 + 8 + 32 + 8 + 8 + 8 + 2 + NetworkKey.tagBytes
     /// Where the flags byte sits (everything before it has a fixed size).
     static let flagsOffset = 4 + 1 + 8 + 32 + 1 + 1
     static let taggedFlag: UInt8 = 4
@@ -69,7 +81,8 @@ public enum HeartbeatCodec {
         if let island = beat.island { append(island.rawValue, to: &out) }
         if let leader = beat.leader { out += leader.bytes }
         append(beat.term, to: &out)
-        append(UInt64(beat.sequence), bytes: 4, to: &out)
+        append(beat.incarnation, to: &out)
+        append(beat.sequence, to: &out)
         append(UInt64(beat.port), bytes: 2, to: &out)
         if let key { out += key.tag(out, for: .heartbeat) }
         return out
@@ -101,11 +114,12 @@ public enum HeartbeatCodec {
         let island = flags & 1 != 0 ? IslandID(rawValue: try reader.u64()) : nil
         let leader = flags & 2 != 0 ? try reader.id() : nil
         let term = try reader.u64()
-        let sequence = try reader.u32()
+        let incarnation = try reader.u64()
+        let sequence = try reader.u64()
         let port = try reader.u16()
         try reader.expectEnd()
         return Heartbeat(network: network, sender: sender, priority: priority, role: roles[Int(roleByte)],
-                         island: island, leader: leader, term: term, sequence: sequence, port: port)
+                         island: island, leader: leader, term: term, incarnation: incarnation, sequence: sequence, port: port)
     }
 
     private static func append(_ value: UInt64, bytes: Int = 8, to out: inout [UInt8]) {

@@ -41,6 +41,12 @@ public struct Configuration: Sendable {
     /// measurement (`z2z-bench dht steady`: 0.5 → 0.8 cut idle bytes by a third at 64 and
     /// 256 nodes); with the ±10 % jitter the latest republish still leaves 12 % of the lifetime.
     public var republishFraction = 0.8
+    /// The wall clock (Unix seconds) when the node's `now` was zero: the node's clock is
+    /// monotonic, records carry issue times (`Record.issuedAt`). With it the node stamps its
+    /// own records with the issue time when it puts and republishes them, and holds every
+    /// record it stores to its issue time (`RecordStore`). The adapter sets it at start; nil
+    /// (the simulator, most tests) leaves issue times out: lifetimes count from receipt only.
+    public var wallClockAtZero: UInt64?
     public var subscriptionLease: UInt32 = 600
     public var subscriptionReplicas = 4
     public var subscriptionRelookupInterval: Interval = .minutes(30)

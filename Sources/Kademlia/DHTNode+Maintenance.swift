@@ -96,13 +96,25 @@ extension DHTNode {
         neighbourhood.at = now + neighbourhood.interval.jittered(0.25, using: &rng)
     }
 
+    /// This node's wall clock (Unix seconds), for issue times; nil without one.
+    func wallClock(_ now: Instant) -> UInt64? { configuration.wallClockAtZero.map { $0 &+ now.nanoseconds / 1_000_000_000 } }
+
+    /// An own record signed again with the current issue time (unchanged when it is not
+    /// ours, or the node keeps no wall clock).
+    func stamped(_ record: Record, now: Instant) -> Record {
+        guard let wall = wallClock(now) else { return record }
+        return identity.reissued(record, at: wall)
+    }
+
     /// Remembers an own record for republishing (replacing the slot's previous one).
     mutating func remember(_ record: Record, now: Instant) {
         let lifetime = Interval.seconds(Double(record.ttl))
         published[record.key, default: [:]][record.valueID] = Published(
             record: record,
             republishAt: now + (lifetime * configuration.republishFraction).jittered(0.1, using: &rng),
-            until: record.isTombstone ? now + lifetime : nil, putAt: now)
+            // A tombstone goes to newcomers as long as a copy of what it deleted may be taken.
+            until: record.isTombstone ? now + lifetime + .seconds(configuration.wallClockAtZero == nil ? 0 : Double(Record.clockSkew)) : nil,
+            putAt: now)
     }
 
     /// Republishes the own records that are due, by id (`DHTNode+Refresh`), on the
@@ -122,9 +134,19 @@ extension DHTNode {
             for valueID in published[key]!.keys.sorted() where published[key]![valueID]!.republishAt <= horizon {
                 let p = published[key]![valueID]!
                 published[key]![valueID]!.republishAt = now + (Interval.seconds(Double(p.record.ttl)) * configuration.republishFraction).jittered(0.1, using: &rng)
-                due.append(p.record)
+                // Issued again: the copies holders take from now on are fresh (`Record.issuedAt`).
+                let record = stamped(p.record, now: now)
+                published[key]![valueID]!.record = record
+                due.append(record)
             }
-            if isDirect {
+            if isDirect, configuration.wallClockAtZero != nil {
+                // In full: bridges forward what they hold (`DHTNode+Bridges`), and a copy
+                // renewed by id alone would keep its first issue time and go stale.
+                for record in due {
+                    _ = storeLocally(RecordCopy(record: record, remaining: record.ttl), now: now)
+                    for member in mesh.contacts { deliver(record, to: member, purpose: .replicate, now: now) }
+                }
+            } else if isDirect {
                 refreshRound(due, holders: mesh.contacts, storeHere: true, now: now)
             } else if thorough {
                 // After a merge the routing table is still filling: a full lookup to the k

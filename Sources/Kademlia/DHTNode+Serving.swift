@@ -132,7 +132,7 @@ extension DHTNode {
     /// subscribers notice a value still alive by asking a holder when their copy runs out
     /// (`DHTNode+Subscriptions`).
     mutating func storeLocally(_ copy: RecordCopy, now: Instant) -> RecordStore.Outcome {
-        let outcome = store.store(copy, now: now, verifier: verifier)
+        let outcome = store.store(copy, now: now, wall: wallClock(now), verifier: verifier)
         switch outcome {
         case .rejected(let r):
             counters.rejections[r, default: 0] += 1

@@ -53,6 +53,20 @@ extension DHTNode {
     mutating func notified(_ copy: RecordCopy, now: Instant, verified: Bool = false) {
         let key = copy.record.key
         guard subscriptions[key] != nil, copy.remaining > 0 else { return }
+        var copy = copy
+        // A push is held to its issue time like a store, in direct exchange: there every
+        // copy a member holds was stored in full, so is recent (`republish`). In the DHT,
+        // holders renew by id and push what they hold on a new lease (bytes as old as the
+        // last full store), so a pushed copy is taken as it comes there.
+        if isDirect, let wall = wallClock(now) {
+            guard copy.record.validUntil > wall else {
+                counters.rejections[.stale, default: 0] += 1
+                return
+            }
+            let left = UInt32(clamping: min(copy.record.validUntil - wall, UInt64(copy.record.ttl) + Record.clockSkew))
+            // A tombstone is remembered until every copy of what it deleted is stale.
+            copy.remaining = copy.record.isTombstone ? max(copy.remaining, left) : min(copy.remaining, left)
+        }
         if !verified, let rejection = verifier.check(copy.record) {
             counters.rejections[rejection, default: 0] += 1
             return

@@ -187,7 +187,9 @@ public struct DHTNode: Sendable {
             } else {
                 startLookup(.lookup(request), target: target, now: now)
             }
-        case .put(let request, let record):
+        case .put(let request, let put):
+            // Our own: issued now, whatever the caller signed (`Record.issuedAt`).
+            let record = stamped(put, now: now)
             if record.owner == id { remember(record, now: now) }
             if isDirect {
                 directPut([record], request: request, now: now)

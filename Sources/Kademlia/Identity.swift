@@ -31,19 +31,32 @@ public struct Identity: @unchecked Sendable {
 
     /// Builds and signs a record for slot (this identity, `valueID`) under `key`.
     public func record(
-        key: RecordKey, valueID: UInt64 = 0, sequence: UInt64, ttl: UInt32, payload: [UInt8], tombstone: Bool = false
+        key: RecordKey, valueID: UInt64 = 0, sequence: UInt64, ttl: UInt32, payload: [UInt8], tombstone: Bool = false,
+        issuedAt: UInt64 = 0
     ) -> Record {
         var r = Record(
-            key: key, owner: id, valueID: valueID, publicKey: publicKey, sequence: sequence, ttl: ttl,
+            key: key, owner: id, valueID: valueID, publicKey: publicKey, sequence: sequence, ttl: ttl, issuedAt: issuedAt,
             isTombstone: tombstone, payload: payload, signature: [])
         r.signature = sign(r)
         return r
     }
 
     /// A tombstone deleting this identity's value in `value`'s slot: a higher sequence
-    /// number, no payload, and a lifetime at least that of the value it deletes.
-    public func tombstone(for value: Record) -> Record {
-        record(key: value.key, valueID: value.valueID, sequence: value.sequence + 1, ttl: value.ttl, payload: [], tombstone: true)
+    /// number, no payload, and a lifetime at least that of the value it deletes, issued no
+    /// earlier (so a copy of the value kept back runs out before the tombstone does).
+    public func tombstone(for value: Record, issuedAt: UInt64? = nil) -> Record {
+        record(key: value.key, valueID: value.valueID, sequence: value.sequence + 1, ttl: value.ttl, payload: [], tombstone: true,
+               issuedAt: max(issuedAt ?? value.issuedAt, value.issuedAt))
+    }
+
+    /// The same version signed again with a later issue time (a republish): holders keep it
+    /// for another lifetime, and its copies are fresh again.
+    public func reissued(_ record: Record, at issuedAt: UInt64) -> Record {
+        guard record.owner == id, issuedAt > record.issuedAt else { return record }
+        var r = record
+        r.issuedAt = issuedAt
+        r.signature = sign(r)
+        return r
     }
 
     public func sign(_ record: Record) -> [UInt8] {

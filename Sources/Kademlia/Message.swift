@@ -19,8 +19,10 @@ public struct Message: Hashable, Sendable {
     }
 }
 
-/// The fixed part of every message. Version 2 layout (big-endian; version 2 added the value
-/// id to records, see `WireCodec`):
+/// The fixed part of every message. Version 3 layout (big-endian; version 2 added the value
+/// id to records, version 3 their issue time, see `WireCodec`; frames of older versions are
+/// refused as `unsupportedVersion`: their records carry no issue time, and taking them would
+/// keep every copy ever captured replayable):
 /// `version u8 | kind u8 | flags u8 | network u64 | [overlay u64 if flags bit 0] |
 /// sender 32 bytes | transaction u32`; flags bit 1 says the sender is structured (runs the
 /// DHT rather than direct exchange), bit 2 that it is merging (its overlay just met another
@@ -28,7 +30,7 @@ public struct Message: Hashable, Sendable {
 /// a new version) instead of being silently misread: the three bits are additions to
 /// version 2, not a new version.
 public struct MessageHeader: Hashable, Sendable {
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
 
     public var network: NetworkID
     /// Which overlay the sender belongs to; nil until it has met anyone (`DHTNode+Merging`).

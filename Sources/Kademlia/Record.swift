@@ -7,12 +7,17 @@ import Primitives
 /// one value, replaced only by a newer (higher `sequence`) value of the same slot that the
 /// owner signed; a tombstone deletes the slot's value. Sequence numbers are per slot.
 ///
-/// `ttl` is a lifetime in seconds counted from the moment a node receives the record, not
-/// an absolute expiry: nodes' clocks differ and are never compared, so an absolute time
-/// would make a fast clock drop values early and a slow one keep them. Holders hand a copy
-/// on with the lifetime it has left (`RecordCopy.remaining`, unsigned, never more than the
-/// signed `ttl`). The price: anyone who kept a copy can re-store it for another `ttl`
-/// until a newer sequence number (a republish or a tombstone) supersedes it.
+/// `ttl` is a lifetime in seconds counted from the moment a node receives the record:
+/// holders hand a copy on with the lifetime it has left (`RecordCopy.remaining`, unsigned,
+/// never more than the signed `ttl`). On its own that let anyone who kept a copy store it
+/// again for another `ttl`, a withdrawn service back for minutes (issue 18, point 2). So
+/// the record also carries `issuedAt`, the owner's wall clock when it signed, and no node
+/// keeps it past `issuedAt + ttl + Record.clockSkew` on its own wall clock: a replay
+/// runs out with the record it copies, and one whose time is past is refused (`stale`).
+/// The owner's node signs its records again, with a new `issuedAt`, whenever it puts or
+/// republishes them (`DHTNode.stamped`), so a live record's copies are always recent.
+/// Clocks are compared only at that coarse grain: nodes whose clocks differ by up to
+/// `ttl + clockSkew` still take each other's fresh records.
 ///
 /// The signature covers every field but itself (`signedBytes`); `owner` must be the
 /// SHA-256 of `publicKey`, so a valid signature by one key cannot claim another's slot.
@@ -25,6 +30,8 @@ public struct Record: Hashable, Sendable {
     public var publicKey: [UInt8]
     public var sequence: UInt64
     public var ttl: UInt32
+    /// When the owner signed this version: Unix seconds on the owner's clock.
+    public var issuedAt: UInt64
     public var isTombstone: Bool
     public var payload: [UInt8]
     /// Ed25519 signature (64 bytes) over `signedBytes`.
@@ -32,7 +39,7 @@ public struct Record: Hashable, Sendable {
 
     public init(
         key: RecordKey, owner: NodeID, valueID: UInt64 = 0, publicKey: [UInt8], sequence: UInt64, ttl: UInt32,
-        isTombstone: Bool, payload: [UInt8], signature: [UInt8]
+        issuedAt: UInt64 = 0, isTombstone: Bool, payload: [UInt8], signature: [UInt8]
     ) {
         self.key = key
         self.owner = owner
@@ -40,13 +47,25 @@ public struct Record: Hashable, Sendable {
         self.publicKey = publicKey
         self.sequence = sequence
         self.ttl = ttl
+        self.issuedAt = issuedAt
         self.isTombstone = isTombstone
         self.payload = payload
         self.signature = signature
     }
 
     /// Domain separation so a record signature can never be replayed as anything else.
-    static let signingContext: [UInt8] = Array("z2z-dht-record-v2".utf8)
+    static let signingContext: [UInt8] = Array("z2z-dht-record-v3".utf8)
+
+    /// How far apart two nodes' clocks may be before fresh records look stale (seconds).
+    /// Modest on purpose: it is also how long a replay may outlive its version. Clocks
+    /// differing by up to `ttl + clockSkew` (6 min with the gateway's 300 s) still work.
+    public static let clockSkew: UInt64 = 60
+
+    /// The last moment (Unix seconds) any node keeps this version, on its own clock.
+    public var validUntil: UInt64 {
+        let (end, overflow) = issuedAt.addingReportingOverflow(UInt64(ttl) + Record.clockSkew)
+        return overflow ? .max : end
+    }
 
     /// Which of the key's values this record is.
     public var slot: RecordSlot { RecordSlot(owner: owner, valueID: valueID) }
@@ -61,6 +80,7 @@ public struct Record: Hashable, Sendable {
         w.bytes(publicKey)
         w.u64(sequence)
         w.u32(ttl)
+        w.u64(issuedAt)
         w.u8(isTombstone ? 1 : 0)
         w.u16(UInt16(truncatingIfNeeded: payload.count))
         w.bytes(payload)
@@ -68,7 +88,7 @@ public struct Record: Hashable, Sendable {
     }
 
     /// Bytes this record adds to a store (what `Limits.maxStoredBytes` counts).
-    public var footprint: Int { 32 + 32 + 8 + 32 + 8 + 4 + 1 + payload.count + 64 }
+    public var footprint: Int { 32 + 32 + 8 + 32 + 8 + 4 + 8 + 1 + payload.count + 64 }
 }
 
 /// A record as one node hands it to another: the signed record plus the lifetime it has

@@ -22,6 +22,9 @@ public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
     /// The owner (an island's leader) already holds `Limits.maxValuesPerOwner` values on
     /// this node over all keys.
     case tooManyValuesFromOwner = 10
+    /// Issued too long ago: `issuedAt + ttl` (plus `Record.clockSkew`) is past on this
+    /// node's clock. A copy kept back and stored again (a replay) after its version ran out.
+    case stale = 11
 
     public var reason: String {
         switch self {
@@ -35,6 +38,7 @@ public enum RecordRejection: UInt8, Error, Hashable, Sendable, CaseIterable {
         case .ttlTooLong: "ttl_too_long"
         case .tooManyValuesPerOwner: "too_many_values_per_owner"
         case .tooManyValuesFromOwner: "too_many_values_from_owner"
+        case .stale: "stale"
         }
     }
 }

@@ -3,18 +3,29 @@ import Primitives
 /// The values a node holds for others: per key, at most one value per slot (owner, value id).
 ///
 /// Rules, in the order they are checked (cheap before expensive):
-/// 1. size and lifetime bounds (`tooLarge`, `ttlTooLong`, `expired`);
-/// 2. an identical copy of the held record only renews its lifetime (no signature check:
-///    the bytes were verified when first stored);
+/// 1. size and lifetime bounds (`tooLarge`, `ttlTooLong`, `expired`), and, given the wall
+///    clock, the issue time: a version past `Record.validUntil` is refused (`stale`);
+/// 2. an identical copy of the held record (no signature check: the bytes were verified
+///    when first stored) renews its lifetime without the wall clock; with it, it changes
+///    nothing: owners renew by issuing again, and a copy kept back and replayed must not
+///    keep a value alive that its owner stopped renewing;
 /// 3. the owner binding and signature (`wrongOwner`, `badSignature`);
-/// 4. replacement only by a higher sequence number in the same slot (`staleSequence`);
+/// 4. the same version issued again later by its owner (a republish, `Identity.reissued`)
+///    renews the held value; otherwise replacement only by a higher sequence number in the
+///    same slot (`staleSequence`);
 /// 5. capacity: a new slot must fit the key (`tooManyValuesPerKey`), the owner's share of
 ///    the key (`tooManyValuesPerOwner`), the owner's share of the store
 ///    (`tooManyValuesFromOwner`: records per island) and the store (`storeFull`).
 ///
-/// A tombstone replaces the slot's value and is kept at least until that value would have
-/// expired, so a stale replica cannot bring the value back. Slots are independent: a
-/// tombstone or a new sequence number in one never touches the owner's other slots.
+/// With the wall clock, no value is kept past its `validUntil`. A tombstone replaces the
+/// slot's value and is kept at least until that value would have expired and, with the
+/// wall clock, until its own `validUntil`: a tombstone is issued after what it deletes,
+/// with a lifetime at least as long (`Identity.tombstone(for:)`), so any copy of the value
+/// kept back meets the tombstone or is `stale`. What remains: a node that lost the
+/// tombstone (it restarted) takes a replayed copy until the copy's `validUntil`, at most
+/// `ttl + Record.clockSkew` after it was captured, and a second replay does not extend that.
+/// Slots are independent: a tombstone or a new sequence number in one never touches the
+/// owner's other slots.
 public struct RecordStore: Sendable {
     /// One slot's value under one key and when it expires on this node's clock.
     public struct Entry: Hashable, Sendable {
@@ -30,7 +41,8 @@ public struct RecordStore: Sendable {
         case replaced
         /// A tombstone replaced (or pre-empted) the slot's value.
         case deleted
-        /// The same record arrived again; its lifetime was renewed.
+        /// The held version arrived again: issued again by its owner, its lifetime was
+        /// renewed; the very same bytes (a copy, perhaps replayed) changed nothing.
         case renewed
         case rejected(RecordRejection)
     }
@@ -55,19 +67,35 @@ public struct RecordStore: Sendable {
     public var keyCount: Int { entries.count }
     public var valueCount: Int { entries.values.reduce(0) { $0 + $1.count } }
 
-    public mutating func store(_ copy: RecordCopy, now: Instant, verifier: some RecordVerifier) -> Outcome {
+    /// `wall`: this node's wall clock (Unix seconds), to hold records to their issue time;
+    /// nil leaves it out (lifetimes count from receipt only, as before issue times).
+    public mutating func store(_ copy: RecordCopy, now: Instant, wall: UInt64? = nil, verifier: some RecordVerifier) -> Outcome {
         let record = copy.record
         guard record.payload.count <= limits.maxPayloadBytes else { return .rejected(.tooLarge) }
         guard record.ttl <= limits.maxTTL else { return .rejected(.ttlTooLong) }
         guard copy.remaining > 0, copy.remaining <= record.ttl else { return .rejected(.expired) }
-        let expiresAt = now + .seconds(Double(copy.remaining))
+        var lifetime = Double(copy.remaining)
+        if let wall {
+            guard record.validUntil > wall else { return .rejected(.stale) }
+            let left = Double(min(record.validUntil - wall, UInt64(record.ttl) + Record.clockSkew))
+            // A tombstone stays until every copy of what it deleted is stale.
+            lifetime = record.isTombstone ? max(lifetime, left) : min(lifetime, left)
+        }
+        let expiresAt = now + .seconds(lifetime)
         let slot = record.slot
         let held = entries[record.key]?[slot]
         if let held, held.record == record {
-            if held.expiresAt < expiresAt { entries[record.key]![slot]!.expiresAt = expiresAt }
+            // Without issue times a copy is how lifetimes are renewed (bridges forward them);
+            // with them owners renew by issuing again, and the same bytes are only a copy.
+            if wall == nil, held.expiresAt < expiresAt { entries[record.key]![slot]!.expiresAt = expiresAt }
             return .renewed
         }
         if let rejection = verifier.check(record) { return .rejected(rejection) }
+        if let held, held.expiresAt > now, record.sequence == held.record.sequence, record.issuedAt > held.record.issuedAt,
+           record.isTombstone == held.record.isTombstone, record.payload == held.record.payload, record.ttl == held.record.ttl {
+            entries[record.key]![slot] = Entry(record: record, expiresAt: max(held.expiresAt, expiresAt))
+            return .renewed
+        }
         if let held, held.expiresAt > now, record.sequence <= held.record.sequence {
             return .rejected(.staleSequence)
         }

@@ -8,8 +8,8 @@ import Primitives
 /// Bodies (big-endian):
 /// - contact: `id 32 | family u8 (4 or 6) | address 4 or 16 | port u16`
 /// - record copy: `key 32 | owner 32 | value id u64 | public key 32 | sequence u64 |
-///   ttl u32 | flags u8 (bit 0 tombstone) | payload length u16 | payload | signature 64 |
-///   remaining u32`
+///   ttl u32 | issued at u64 | flags u8 (bit 0 tombstone) | payload length u16 | payload |
+///   signature 64 | remaining u32`
 /// - `findNode`: target 32; `nodes`: count u8, contacts
 /// - `findValue`: key 32, offset u16; `values`: more u8, record count u8, records,
 ///   contact count u8, contacts
@@ -44,7 +44,7 @@ public struct WireCodec: Sendable {
     static let taggedFlag: UInt8 = 0x08
     static let knownFlags = overlayFlag | structuredFlag | mergingFlag | taggedFlag
     static let minimumContactBytes = 32 + 1 + 4 + 2
-    static let recordFixedBytes = 32 + 32 + 8 + 32 + 8 + 4 + 1 + 2 + 64 + 4
+    static let recordFixedBytes = 32 + 32 + 8 + 32 + 8 + 4 + 8 + 1 + 2 + 64 + 4
 
     typealias Reader = ByteReader<WireRejection>
 
@@ -175,6 +175,7 @@ public struct WireCodec: Sendable {
         w.bytes(r.publicKey)
         w.u64(r.sequence)
         w.u32(r.ttl)
+        w.u64(r.issuedAt)
         w.u8(r.isTombstone ? 1 : 0)
         w.u16(UInt16(r.payload.count))
         w.bytes(r.payload)
@@ -324,6 +325,7 @@ public struct WireCodec: Sendable {
         let publicKey = try r.take(32)
         let sequence = try r.u64()
         let ttl = try r.u32()
+        let issuedAt = try r.u64()
         let flags = try r.u8()
         guard flags & ~1 == 0 else { throw .unknownFlags(flags) }
         let length = Int(try r.u16())
@@ -333,7 +335,7 @@ public struct WireCodec: Sendable {
         let remaining = try r.u32()
         guard remaining <= ttl else { throw .invalidField }
         let record = Record(
-            key: key, owner: owner, valueID: valueID, publicKey: publicKey, sequence: sequence, ttl: ttl,
+            key: key, owner: owner, valueID: valueID, publicKey: publicKey, sequence: sequence, ttl: ttl, issuedAt: issuedAt,
             isTombstone: flags & 1 == 1, payload: payload, signature: signature)
         return RecordCopy(record: record, remaining: remaining)
     }

@@ -157,6 +157,8 @@ public final class GatewayNetwork {
                                                port: Self.dhtPort, islandName: islandName, seed: seed)
         settings.election.heartbeatInterval = heartbeat
         settings.election.termFloor = termFloor
+        // As the daemon does: the run's start on the clock (here the boot's second).
+        settings.election.incarnation = termFloor * 1000
         return GatewayMachine(settings: settings, policy: .permitAll)
     }
 

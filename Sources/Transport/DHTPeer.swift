@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kademlia
 import Logging
 import NIOCore
@@ -61,6 +64,14 @@ public final class DHTPeer: Sendable {
         self.logger = logger
         let families = HostFamilies()
         self.families = families
+        // The node's clock is the loop's (uptime); records carry wall-clock issue times.
+        var configuration = configuration
+        if configuration.wallClockAtZero == nil {
+            var wall = timespec()
+            clock_gettime(CLOCK_REALTIME, &wall)
+            let uptime = NIODeadline.now().uptimeNanoseconds / 1_000_000_000
+            configuration.wallClockAtZero = UInt64(max(0, wall.tv_sec)) &- min(UInt64(max(0, wall.tv_sec)), uptime)
+        }
         self.handler = DHTHandler(node: DHTNode(identity: identity, configuration: configuration, seed: seed), logger: logger,
                                   notifications: continuation, reach: { families.reach($0) })
     }

@@ -46,6 +46,13 @@ struct GatewayWorld {
     var network = NetworkID(rawValue: 0x2a)
     /// Pairs of gateways whose heartbeats are lost (a flaky link between two of them).
     var cutHeartbeats: Set<[Int]> = []
+    /// Tags every gateway's heartbeats when set (before the gateways are added).
+    var networkKey: NetworkKey?
+    /// While on, heartbeats are copied here as they leave (a listener on the link).
+    var capturing = false
+    var captured: [(from: Int, to: Int, bytes: [UInt8])] = []
+    /// Every rejection a gateway reported (`GatewayFact.rejected`), by gateway.
+    var rejections: [Int: [String]] = [:]
 
     /// A box in router mode (`addRouter`): its links' in-process exchange, and a gateway per
     /// link towards the rest of the network, the exchange following which links they lead
@@ -75,6 +82,7 @@ struct GatewayWorld {
                                                island: islandID, islandName: islandName ?? "island-\(island)",
                                                seed: UInt64(index + 1))
         settings.siblingIslands = siblings
+        settings.networkKey = networkKey
         let machine = GatewayMachine(settings: settings)
         gateways.append(Gateway(machine: machine, island: island, endpoint: endpoint))
         // The new gateway first sees everything already on its link.
@@ -137,6 +145,11 @@ struct GatewayWorld {
         if let advert = gateways[index].advert {
             retract(island: gateways[index].island, ServiceID(name: advert.name, type: advert.type))
         }
+    }
+
+    /// A datagram from a host that is no gateway (a replay), delivered at once.
+    mutating func inject(heartbeat bytes: [UInt8], to index: Int, from endpoint: Endpoint) {
+        deliver(index, .heartbeat(bytes, from: endpoint))
     }
 
     /// What a host on `island` sees (devices and gateway publications), as `avahi-browse` would.
@@ -229,6 +242,7 @@ struct GatewayWorld {
         case .sendHeartbeat(let bytes, let endpoint):
             guard let target = gateways.firstIndex(where: { $0.endpoint == endpoint }),
                   !cutHeartbeats.contains([index, target].sorted()) else { return }
+            if capturing { captured.append((index, target, bytes)) }
             enqueue(target, .heartbeat(bytes, from: gateway.endpoint))
         case .advertise(let publication):
             gateways[index].advert = publication
@@ -267,6 +281,8 @@ struct GatewayWorld {
             gateways[index].subscriptions.remove(key)
         case .persistIsland(let island):
             gateways[index].persistedIsland = island
+        case .fact(.rejected(let reason, _)):
+            rejections[index, default: []].append(reason)
         case .fact, .relay:
             break
         }

@@ -5,7 +5,7 @@ import Testing
 struct HeartbeatCodecTests {
     let beat = Heartbeat(network: NetworkID(rawValue: 0x0102030405060708), sender: NodeID(w0: 1, w1: 2, w2: 3, w3: 4),
                          priority: 7, role: .follower, island: IslandID(rawValue: 0xabcdef), leader: NodeID(w0: 9, w1: 9, w2: 9, w3: 9),
-                         term: 42, sequence: 77, port: 7400)
+                         term: 42, incarnation: 1_764_100_000_123, sequence: 77, port: 7400)
 
     @Test func roundTripsWithAndWithoutOptionalFields() throws {
         #expect(try HeartbeatCodec.decode(HeartbeatCodec.encode(beat)) == beat)
@@ -19,8 +19,9 @@ struct HeartbeatCodecTests {
 
     @Test func goldenBytesStayStable() {
         let bytes = HeartbeatCodec.encode(beat)
-        #expect(Array(bytes.prefix(5)) == Array("z2zH".utf8) + [1])
-        #expect(Array(bytes.suffix(6)) == [0, 0, 0, 77, 0x1c, 0xe8])
+        #expect(Array(bytes.prefix(5)) == Array("z2zH".utf8) + [2])
+        // incarnation u64 | sequence u64 | port u16
+        #expect(Array(bytes.suffix(18)) == [0, 0, 0x01, 0x9a, 0xbc, 0x8d, 0xc9, 0x7b, 0, 0, 0, 0, 0, 0, 0, 77, 0x1c, 0xe8])
     }
 
     @Test func everyTruncationIsRefused() {
@@ -36,8 +37,10 @@ struct HeartbeatCodecTests {
         bytes[0] = UInt8(ascii: "Z")
         #expect(throws: HeartbeatRejection.badMagic) { try HeartbeatCodec.decode(bytes) }
         bytes = HeartbeatCodec.encode(beat)
-        bytes[4] = 2
-        #expect(throws: HeartbeatRejection.unsupportedVersion(2)) { try HeartbeatCodec.decode(bytes) }
+        bytes[4] = 1
+        #expect(throws: HeartbeatRejection.unsupportedVersion(1), "version 1 has nothing to refuse replays by") {
+            try HeartbeatCodec.decode(bytes)
+        }
         bytes = HeartbeatCodec.encode(beat)
         bytes[4 + 1 + 8 + 32 + 1] = 3
         #expect(throws: HeartbeatRejection.unknownRole(3)) { try HeartbeatCodec.decode(bytes) }

@@ -17,25 +17,25 @@ import Testing
 
     @Test func pingGolden() {
         let bytes = codec.encode(Message(header: header(), body: .ping))
-        #expect(hex(bytes) == "020100" + "1122334455667788" + "0102030405060708" + String(repeating: "0", count: 32) + "0000000000000a0b" + "deadbeef")
+        #expect(hex(bytes) == "030100" + "1122334455667788" + "0102030405060708" + String(repeating: "0", count: 32) + "0000000000000a0b" + "deadbeef")
         #expect(bytes.count == WireCodec.encodedSize(Message(header: header(), body: .ping)))
     }
 
     @Test func findNodeWithOverlayGolden() {
         let target = NodeID(w0: 1, w1: 2, w2: 3, w3: 4)
         let bytes = codec.encode(Message(header: header(overlay: 0xAB), body: .findNode(target: target)))
-        let expected = "020301" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
+        let expected = "030301" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
             + "0000000000000a0b" + "deadbeef" + "0000000000000001" + "0000000000000002" + "0000000000000003" + "0000000000000004"
         #expect(hex(bytes) == expected)
     }
 
-    /// Flags bits 1 and 2 (structured, merging) are additions to version 2.
+    /// Flags bits 1 and 2 (structured, merging) were additions to version 2 (kept in 3).
     @Test func structuredAndMergingFlagsGolden() throws {
         var h = header(overlay: 0xAB)
         h.structured = true
         h.merging = true
         let bytes = codec.encode(Message(header: h, body: .ping))
-        #expect(hex(bytes) == "020107" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
+        #expect(hex(bytes) == "030107" + "1122334455667788" + "00000000000000ab" + "0102030405060708" + String(repeating: "0", count: 32)
             + "0000000000000a0b" + "deadbeef")
         #expect(try codec.decode(bytes).header == h)
         var onlyStructured = h
@@ -52,13 +52,13 @@ import Testing
     @Test func storeGoldenCarriesTheValueID() {
         let record = Record(
             key: RecordKey(point: NodeID(w0: 5, w1: 0, w2: 0, w3: 0)), owner: NodeID(w0: 6, w1: 0, w2: 0, w3: 0), valueID: 0x0102_0304_0506_0708,
-            publicKey: [UInt8](repeating: 0xAA, count: 32), sequence: 9, ttl: 600, isTombstone: true, payload: [0x7A],
+            publicKey: [UInt8](repeating: 0xAA, count: 32), sequence: 9, ttl: 600, issuedAt: 0x6930_0000, isTombstone: true, payload: [0x7A],
             signature: [UInt8](repeating: 0xBB, count: 64))
         let bytes = codec.encode(Message(header: header(), body: .store(RecordCopy(record: record, remaining: 300))))
         let body = hex(Array(bytes.dropFirst(WireCodec.encodedSize(Message(header: header(), body: .ping)))))
         let zeros = String(repeating: "0", count: 48)
         #expect(body == "0000000000000005" + zeros + "0000000000000006" + zeros + "0102030405060708"
-            + String(repeating: "aa", count: 32) + "0000000000000009" + "00000258" + "01" + "0001" + "7a"
+            + String(repeating: "aa", count: 32) + "0000000000000009" + "00000258" + "0000000069300000" + "01" + "0001" + "7a"
             + String(repeating: "bb", count: 64) + "0000012c")
         #expect(bytes.count == WireCodec.encodedSize(Message(header: header(), body: .store(RecordCopy(record: record, remaining: 300)))))
     }
@@ -179,7 +179,7 @@ import Testing
         #expect(rejection(stored) == .invalidField)
         // unknown record flags
         var flags = codec.encode(Message(header: header(), body: .store(RecordCopy(record: r, remaining: 1))))
-        flags[WireCodec.encodedSize(Message(header: header(), body: .ping)) + 32 * 3 + 8 + 8 + 4] = 0x02
+        flags[WireCodec.encodedSize(Message(header: header(), body: .ping)) + 32 * 3 + 8 + 8 + 4 + 8] = 0x02
         #expect(rejection(flags) == .unknownFlags(2))
     }
 }
