@@ -47,6 +47,9 @@ public struct Configuration: Sendable {
     /// record it stores to its issue time (`RecordStore`). The adapter sets it at start; nil
     /// (the simulator, most tests) leaves issue times out: lifetimes count from receipt only.
     public var wallClockAtZero: UInt64?
+    /// How long an owner's clock is reckoned without a record of it (`OwnerClocks`): well
+    /// past a live owner's republish interval (0.8 of a 300 s lifetime for gateways).
+    public var ownerClockHorizon: Interval = .seconds(900)
     public var subscriptionLease: UInt32 = 600
     public var subscriptionReplicas = 4
     public var subscriptionRelookupInterval: Interval = .minutes(30)

@@ -99,6 +99,21 @@ extension DHTNode {
     /// This node's wall clock (Unix seconds), for issue times; nil without one.
     func wallClock(_ now: Instant) -> UInt64? { configuration.wallClockAtZero.map { $0 &+ now.nanoseconds / 1_000_000_000 } }
 
+    /// The clock `record` is held to: its owner's, as reckoned here (`OwnerClocks`); ours for
+    /// our own records; its own issue time (taken as fresh) for an owner not reckoned yet.
+    /// Nil without a wall clock.
+    func ownerWall(_ record: Record, now: Instant) -> UInt64? {
+        guard let ours = wallClock(now) else { return nil }
+        if record.owner == id { return ours }
+        return ownerClocks.wall(of: record.owner, ourWall: ours, now: now) ?? record.issuedAt
+    }
+
+    /// A verified record came in: one more sample of its owner's clock.
+    mutating func reckon(_ record: Record, now: Instant) {
+        guard record.owner != id, let ours = wallClock(now) else { return }
+        ownerClocks.observe(record.owner, issuedAt: record.issuedAt, ourWall: ours, now: now)
+    }
+
     /// An own record signed again with the current issue time (unchanged when it is not
     /// ours, or the node keeps no wall clock).
     func stamped(_ record: Record, now: Instant) -> Record {

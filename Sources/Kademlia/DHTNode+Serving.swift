@@ -132,15 +132,16 @@ extension DHTNode {
     /// subscribers notice a value still alive by asking a holder when their copy runs out
     /// (`DHTNode+Subscriptions`).
     mutating func storeLocally(_ copy: RecordCopy, now: Instant) -> RecordStore.Outcome {
-        let outcome = store.store(copy, now: now, wall: wallClock(now), verifier: verifier)
+        let outcome = store.store(copy, now: now, wall: ownerWall(copy.record, now: now), verifier: verifier)
         switch outcome {
         case .rejected(let r):
             counters.rejections[r, default: 0] += 1
             return outcome
         case .renewed:
+            reckon(copy.record, now: now)
             return outcome
         case .added, .replaced, .deleted:
-            break
+            reckon(copy.record, now: now)
         }
         guard let held = store.entry(key: copy.record.key, slot: copy.record.slot) else { return outcome }
         let fresh = RecordCopy(record: held.record, remaining: RecordStore.remaining(held, now: now))

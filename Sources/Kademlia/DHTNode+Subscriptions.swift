@@ -58,7 +58,7 @@ extension DHTNode {
         // copy a member holds was stored in full, so is recent (`republish`). In the DHT,
         // holders renew by id and push what they hold on a new lease (bytes as old as the
         // last full store), so a pushed copy is taken as it comes there.
-        if isDirect, let wall = wallClock(now) {
+        if isDirect, let wall = ownerWall(copy.record, now: now) {
             guard copy.record.validUntil > wall else {
                 counters.rejections[.stale, default: 0] += 1
                 return
@@ -71,6 +71,7 @@ extension DHTNode {
             counters.rejections[rejection, default: 0] += 1
             return
         }
+        reckon(copy.record, now: now)
         reportChange(copy, key: key, now: now)
     }
 

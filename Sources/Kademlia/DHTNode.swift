@@ -106,6 +106,8 @@ public struct DHTNode: Sendable {
     var merge = MergeState()
     /// Contacts dropped as dead, pinged again now and then to notice a healed partition.
     var lost = LostContacts()
+    /// Each record owner's wall clock as reckoned here, for issue times (`OwnerClocks`).
+    var ownerClocks: OwnerClocks
     /// This node's own records, republished until replaced: by key, then by value id.
     var published: [RecordKey: [UInt64: Published]] = [:]
     var nextMaintenance: Instant?
@@ -116,6 +118,7 @@ public struct DHTNode: Sendable {
     var effects: [Effect] = []
 
     public init(identity: Identity, configuration: Configuration, seed: UInt64, verifier: any RecordVerifier = Ed25519Verifier()) {
+        ownerClocks = OwnerClocks(horizon: configuration.ownerClockHorizon)
         self.identity = identity
         self.configuration = configuration
         self.table = RoutingTable(localID: identity.id, k: configuration.k, diversity: SubnetDiversity(configuration.limits))

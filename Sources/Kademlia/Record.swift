@@ -12,12 +12,13 @@ import Primitives
 /// never more than the signed `ttl`). On its own that let anyone who kept a copy store it
 /// again for another `ttl`, a withdrawn service back for minutes (issue 18, point 2). So
 /// the record also carries `issuedAt`, the owner's wall clock when it signed, and no node
-/// keeps it past `issuedAt + ttl + Record.clockSkew` on its own wall clock: a replay
+/// keeps it past `issuedAt + ttl + Record.clockSkew` on the owner's clock as the node
+/// reckons it from the owner's records (`OwnerClocks`; ad hoc networks often have no NTP,
+/// so nodes' clocks are never compared with each other): a replay
 /// runs out with the record it copies, and one whose time is past is refused (`stale`).
 /// The owner's node signs its records again, with a new `issuedAt`, whenever it puts or
 /// republishes them (`DHTNode.stamped`), so a live record's copies are always recent.
-/// Clocks are compared only at that coarse grain: nodes whose clocks differ by up to
-/// `ttl + clockSkew` still take each other's fresh records.
+/// Nodes whose clocks differ by any amount take each other's fresh records.
 ///
 /// The signature covers every field but itself (`signedBytes`); `owner` must be the
 /// SHA-256 of `publicKey`, so a valid signature by one key cannot claim another's slot.
@@ -56,9 +57,9 @@ public struct Record: Hashable, Sendable {
     /// Domain separation so a record signature can never be replayed as anything else.
     static let signingContext: [UInt8] = Array("z2z-dht-record-v3".utf8)
 
-    /// How far apart two nodes' clocks may be before fresh records look stale (seconds).
-    /// Modest on purpose: it is also how long a replay may outlive its version. Clocks
-    /// differing by up to `ttl + clockSkew` (6 min with the gateway's 300 s) still work.
+    /// Slack on top of a record's lifetime before it counts as stale (seconds): the error of
+    /// the reckoning of its owner's clock (transit, clock drift between republishes).
+    /// Modest on purpose: it is also how long a replay may outlive its version.
     public static let clockSkew: UInt64 = 60
 
     /// The last moment (Unix seconds) any node keeps this version, on its own clock.

@@ -136,6 +136,36 @@ import Testing
 extension NodeIssueTimeTests {
     /// The push path: a `notify` captured when a service was exported and sent to the
     /// subscriber again after its withdrawal brings nothing back once the copy is stale.
+    /// Gateways of ad hoc networks often have no NTP: a node whose clock is a day behind is
+    /// held to its own clock as reckoned from its records (`OwnerClocks`), so its fresh
+    /// records cross and stay, while a replay of one issued long ago on its clock is stale.
+    @Test(arguments: [-86_400, 86_400])
+    func anOwnerWhoseClockIsADayOffIsHeldToItsOwnClock(skew: Int) {
+        var net = TestNetwork(count: 4) {
+            $0.wallClockAtZero = epoch
+            $0.structureThreshold = 24
+        }
+        var skewed = net.nodes[1].configuration
+        skewed.wallClockAtZero = UInt64(Int(epoch) + skew)
+        net.nodes[1] = DHTNode(identity: net.nodes[1].identity, configuration: skewed, seed: 99)
+        net.form()
+        net.command(2, .subscribe(RequestID(1), key))
+        net.run(for: .seconds(5))
+        let put = net.nodes[1].identity.record(key: key, valueID: 1, sequence: 1, ttl: 120, payload: [7])
+        net.command(1, .put(RequestID(2), put))
+        net.run(for: .seconds(5))
+        let captured = try? #require(copies(net, put).first)
+        #expect(copies(net, put).count == 4, "every member holds the skewed owner's record")
+        net.run(for: .seconds(600)) // five lifetimes, republished by the owner
+        #expect(copies(net, put).count == 4, "still held by every member")
+        #expect(net.nodes.allSatisfy { ($0.counters.rejections[.stale] ?? 0) == 0 }, "no fresh record refused")
+        guard let captured else { return }
+        let push = Message(header: MessageHeader(network: Fixtures.network, sender: net.nodes[1].id, transaction: 0),
+                           body: .notify(RecordCopy(record: captured, remaining: captured.ttl)))
+        net.deliver(2, push, from: TestNetwork.endpoint(1))
+        #expect(net.nodes[2].counters.rejections[.stale] == 1, "the capture from 600 s ago is stale on its owner's clock")
+    }
+
     @Test func aReplayedPushOfAWithdrawnValueIsRefusedAsStale() {
         var net = TestNetwork(count: 4) {
             $0.wallClockAtZero = epoch
