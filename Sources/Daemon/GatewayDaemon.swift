@@ -97,7 +97,7 @@ public struct GatewayDaemon: Sendable {
         let started = Self.wallClockMilliseconds()
         settings.election.termFloor = started / 1000
         // Heartbeats of this run order above the last run's (`ReplayGuard`).
-        settings.election.incarnation = started
+        settings.election.incarnation = (try? store.nextIncarnation(wallClock: started)) ?? started
         let machine = GatewayMachine(settings: settings, policy: config.policy)
         let logger = self.logger
         let metrics = GatewayMetrics()

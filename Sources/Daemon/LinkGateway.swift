@@ -112,7 +112,7 @@ extension GatewayDaemon {
             let started = Self.wallClockMilliseconds()
             settings.election.termFloor = started / 1000
             // Heartbeats of this run order above the last run's (`ReplayGuard`).
-            settings.election.incarnation = started
+            settings.election.incarnation = (try? store.nextIncarnation(wallClock: started)) ?? started
             settings.networkKey = networkKey
             // Siblings follow which links the box leads (`RouterService`): none yet.
             let driver = GatewayDriver(

@@ -111,6 +111,15 @@ public final class StateStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // The last heartbeat incarnation used (`nextIncarnation`).
+            try db.execute(sql: """
+                CREATE TABLE incarnation (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    value INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -153,6 +162,22 @@ extension StateStore {
             try database.read { db in
                 try Int64.fetchOne(db, sql: "SELECT island_id FROM island WHERE id = 1")
                     .map { IslandID(rawValue: UInt64(bitPattern: $0)) }
+            }
+        }
+    }
+
+    /// The heartbeat incarnation of this run: `wallClock` (milliseconds), or one above the
+    /// last run's if that is not higher. A box whose clock starts behind its last run (no
+    /// RTC, no NTP yet) must still order its heartbeats above the last run's, or the island's
+    /// other gateways refuse them as replays (`ReplayGuard`). Stored before it is returned.
+    public func nextIncarnation(wallClock: UInt64) throws(StateStoreError) -> UInt64 {
+        try access {
+            try database.write { db in
+                let last = try Int64.fetchOne(db, sql: "SELECT value FROM incarnation WHERE id = 1").map { UInt64(bitPattern: $0) }
+                let next = max(wallClock, (last ?? 0) &+ 1)
+                try db.execute(sql: "INSERT INTO incarnation (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value",
+                               arguments: [Int64(bitPattern: next)])
+                return next
             }
         }
     }

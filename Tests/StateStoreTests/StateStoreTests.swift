@@ -55,6 +55,18 @@ struct StateStoreTests {
         #expect(try mode(of: reopened.databasePath) == 0o600)
     }
 
+    /// Heartbeats of a run order above the last run's even when the clock starts behind it
+    /// (no RTC, no NTP yet): the other gateways would refuse them as replays otherwise.
+    @Test func theIncarnationGrowsAcrossRestartsWhateverTheClockSays() throws {
+        do {
+            let store = try StateStore(directory: directory.path)
+            #expect(try store.nextIncarnation(wallClock: 1_000) == 1_000)
+        }
+        let store = try StateStore(directory: directory.path) // a restart, its clock set back
+        #expect(try store.nextIncarnation(wallClock: 10) == 1_001)
+        #expect(try store.nextIncarnation(wallClock: 5_000) == 5_000)
+    }
+
     @Test func identityIsCreatedOnceAndSurvivesARestart() throws {
         let first: Identity
         do {
