@@ -75,6 +75,7 @@ public struct GatewayDaemon: Sendable {
         dht.structureThreshold = config.dht.structureThreshold
         dht.networkKey = networkKey
         dht.limits.maxContactsPerSubnetPerBucket = config.dht.subnetLimit
+        dht.wallClockAtZero = Self.wallClockAtZero()
         // The IPv6 wildcard, dual-stack: leaders (and their heartbeats) reach each other over
         // IPv4 and IPv6 alike, and an IPv6-only LAN needs nothing else.
         let peer = DHTPeer(identity: identity, configuration: dht, host: Wildcard.host, port: Int(config.dht.port),
@@ -256,8 +257,16 @@ public struct GatewayDaemon: Sendable {
         return key
     }
 
-    /// Now on the wall clock, in milliseconds since 1970: the floor of record sequence numbers,
-    /// the daemon's only use of wall time (everything else runs on the monotonic clock).
+    /// The DHT node's wall clock at its `now` zero (the loop's uptime), for the issue times of
+    /// records: from `wallClockMilliseconds`, so the clock-skew scenario shifts it too.
+    static func wallClockAtZero() -> UInt64 {
+        let wall = wallClockMilliseconds() / 1000
+        return wall &- min(wall, NIODeadline.now().uptimeNanoseconds / 1_000_000_000)
+    }
+
+    /// Now on the wall clock, in milliseconds since 1970: the floor of record sequence
+    /// numbers and election terms, the incarnation of heartbeats and (`wallClockAtZero`) the
+    /// issue times of records; everything else runs on the monotonic clock.
     /// `Z2Z_TEST_CLOCK_OFFSET_SECONDS` (test only, e.g. -300) shifts it, for the clock-skew
     /// scenario of `Deploy/faults` (faketime stalls Swift's timers when it sets the clock back).
     static func wallClockMilliseconds(environment: [String: String] = ProcessInfo.processInfo.environment) -> UInt64 {

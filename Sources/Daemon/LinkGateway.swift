@@ -101,6 +101,7 @@ extension GatewayDaemon {
             dht.structureThreshold = config.dht.structureThreshold
             dht.networkKey = networkKey
             dht.limits.maxContactsPerSubnetPerBucket = config.dht.subnetLimit
+            dht.wallClockAtZero = Self.wallClockAtZero()
             let peer = DHTPeer(identity: identity, configuration: dht, host: Wildcard.host, port: Int(port),
                                logger: Logger(label: "z2z.dht.\(link.name)"))
             let rendezvous = KademliaRendezvous(peer: peer, seeds: seeds, wallClockMilliseconds: Self.wallClockMilliseconds(),
