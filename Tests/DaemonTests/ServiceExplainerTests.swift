@@ -109,15 +109,6 @@ struct ServiceExplainerTests {
         #expect(zip(events, events.dropFirst()).allSatisfy { $0.sequence + 1 == $1.sequence })
     }
 
-    func eventually<T: Sendable>(_ what: String, timeout: Duration = .seconds(10), _ probe: () async -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let value = await probe() { return value }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
-    }
 }
 
 /// The event ring: bounded, sequence numbers keep counting, `after` returns only newer ones.
