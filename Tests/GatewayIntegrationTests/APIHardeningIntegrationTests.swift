@@ -51,16 +51,23 @@ import Testing
             try await holder.waitForLine(containing: "open \(count)", timeout: .seconds(60))
 
             // `z2z status` while they are all held: answered at once. Timed inside the host,
-            // as a person there sees it (the testbed's way into the namespace is not counted).
+            // as a person there sees it (the testbed's way into the namespace is not counted),
+            // three times one after another; the median counts (one of 255 ms alone was 551 ms
+            // once, with a benchmark running beside the whole suite on two cores).
             let z2z = try BuildProducts.executable("z2z")
-            let result = try await bed.run(.i(1, h: 1), ["bash", "-c", """
-                start=$(date +%s%N); "$0" status --json >/dev/null; code=$?; echo "$code $(( ($(date +%s%N) - start) / 1000000 ))"
-                """, z2z], timeout: .seconds(10))
-            let fields = result.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            let (code, took) = (fields.first ?? -1, fields.count > 1 ? fields[1] : Int.max)
-            print("z2z status with \(count) idle connections held: \(took) ms (exit \(code))")
-            #expect([0, 2].contains(code), "\(result)")
-            #expect(took < 500, "z2z status took \(took) ms with \(count) idle connections")
+            var times: [Int] = []
+            for _ in 0..<3 {
+                let result = try await bed.run(.i(1, h: 1), ["bash", "-c", """
+                    start=$(date +%s%N); "$0" status --json >/dev/null; code=$?; echo "$code $(( ($(date +%s%N) - start) / 1000000 ))"
+                    """, z2z], timeout: .seconds(10))
+                let fields = result.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                let (code, took) = (fields.first ?? -1, fields.count > 1 ? fields[1] : Int.max)
+                #expect([0, 2].contains(code), "\(result)")
+                times.append(took)
+            }
+            let median = times.sorted()[1]
+            print("z2z status with \(count) idle connections held: \(times.map { "\($0) ms" }.joined(separator: ", ")) (median \(median) ms)")
+            #expect(median < 500, "z2z status took \(times) ms with \(count) idle connections")
 
             // The server closes them all once they have been idle for its timeout (10 s).
             let line = try await holder.waitForLine(timeout: .seconds(40)) { $0 == "closed \(count)" }

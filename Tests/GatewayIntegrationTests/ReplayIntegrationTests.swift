@@ -6,14 +6,16 @@ import Testing
 /// and sent again from a host without the network key. Before, replayed heartbeats of a
 /// killed leader held off failover for 22.5 s and dragged the follower back to the old term.
 @Suite(.serialized) struct ReplayIntegrationTests {
-    /// Captures for SECONDS the UDP payloads to port 7400 from FROM that arrive on this host's
-    /// eth0, start with the bytes PREFIX (hex) and contain TEXT (a raw socket: what a
-    /// listener on the link gets), writes them to FILE as hex lines, then prints "captured N".
+    /// Captures for SECONDS the UDP payloads to port 7400 from FROM (its IPv4 or IPv6 address,
+    /// comma-separated: gateways heartbeat each other over either family, whichever address
+    /// they learned first) that arrive on this host's eth0, start with the bytes PREFIX (hex)
+    /// and contain TEXT (a raw socket: what a listener on the link gets), writes them to FILE
+    /// as hex lines, then prints "captured N".
     static let capture = #"""
         import socket, struct, sys, time
-        source, prefix, text = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3].encode()
+        sources, prefix, text = set(sys.argv[1].split(",")), bytes.fromhex(sys.argv[2]), sys.argv[3].encode()
         path, seconds = sys.argv[4], float(sys.argv[5])
-        raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0800))
+        raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
         raw.bind(("eth0", 0))
         raw.settimeout(0.2)
         print("capturing", flush=True)
@@ -23,13 +25,18 @@ import Testing
                 frame, address = raw.recvfrom(65535)
             except socket.timeout:
                 continue
-            ip = frame[14:]
-            if address[2] == socket.PACKET_OUTGOING or len(ip) < 28 or ip[9] != 17:
+            if address[2] == socket.PACKET_OUTGOING or len(frame) < 14:
                 continue
-            udp = ip[(ip[0] & 15) * 4:]
+            kind, ip = frame[12:14], frame[14:]
+            if kind == b"\x08\x00" and len(ip) >= 28 and ip[9] == 17:
+                source, udp = socket.inet_ntoa(ip[12:16]), ip[(ip[0] & 15) * 4:]
+            elif kind == b"\x86\xdd" and len(ip) >= 48 and ip[6] == 17:
+                source, udp = socket.inet_ntop(socket.AF_INET6, ip[8:24]), ip[40:]
+            else:
+                continue
             _, port, length = struct.unpack("!HHH", udp[:6])
             payload = udp[8:length]
-            if socket.inet_ntoa(ip[12:16]) == source and port == 7400 and payload.startswith(prefix) and text in payload:
+            if source in sources and port == 7400 and payload.startswith(prefix) and text in payload:
                 kept.append(payload.hex())
         with open(path, "w") as out:
             out.write("\n".join(kept) + "\n")
@@ -74,7 +81,8 @@ import Testing
             }
             let file = "\(bed.directory)/heartbeats.hex"
             let capture = try bed.spawn(.i(1, h: 2), ["/usr/bin/python3", "-u", "-c", Self.capture,
-                                                      bed.address(of: .i(1, h: 1)).v4, "7a327a48", "z2zH", file, "3"])
+                                                      "\(bed.address(of: .i(1, h: 1)).v4),\(bed.address(of: .i(1, h: 1)).v6)",
+                                                      "7a327a48", "z2zH", file, "3"])
             try await capture.waitForLine(containing: "capturing")
             let captured = try await capture.waitForLine(containing: "captured", timeout: .seconds(10))
             #expect((Int(captured.split(separator: " ").last ?? "") ?? 0) >= 2, "\(captured)")
@@ -127,7 +135,8 @@ import Testing
             let file = "\(bed.directory)/stores.hex"
             // Version 3, kind 7 (store), carrying the printer's name.
             let capture = try bed.spawn(.i(2, h: 1), ["/usr/bin/python3", "-u", "-c", Self.capture,
-                                                      bed.address(of: .i(1, h: 1)).v4, "0307", printer, file, "25"])
+                                                      "\(bed.address(of: .i(1, h: 1)).v4),\(bed.address(of: .i(1, h: 1)).v6)",
+                                                      "0307", printer, file, "25"])
             try await capture.waitForLine(containing: "capturing")
             let publisher = try bed.spawn(.i(1, h: 2), ["avahi-publish", "-s", printer, "_ipp._tcp", "631"])
             try await publisher.waitForErrorLine(containing: "Established")
