@@ -236,6 +236,21 @@ public final class OpenDHTNode: @unchecked Sendable {
         dht_runner_cancel_put(runner, &hash, id)
     }
 
+    /// Wakes OpenDHT's search for `key` if it gave up, and does nothing to a live one.
+    ///
+    /// Why (opendht 2.4.12, src/dht.cpp): a search whose nodes all failed (the link was down)
+    /// expires and drops its nodes. Puts and listens on the key reuse the dead search
+    /// (`announce`, `listenTo`) without refilling it, so every put is refused at once and the
+    /// listen hears nothing; a node that answers again is put back only by
+    /// `trySearchInsert`, which stops at the first live search that already holds it. Only a
+    /// lookup (`Dht::search`) refills a search from the routing table. A lookup on a key we
+    /// listen to is answered from the search's cache; otherwise it asks the nodes once.
+    public func revive(key: Key) {
+        guard !state.withLock({ $0.closed }) else { return }
+        var hash = Self.infohash(key)
+        dht_runner_get(runner, &hash, { _, _ in true }, { _, _ in }, nil)
+    }
+
     /// The values under `key` (a lookup); `nil` when the lookup failed or the node is closed.
     /// After `timeout`, the values found so far.
     public func get(key: Key, timeout: Duration = .seconds(5)) async -> [Value]? {

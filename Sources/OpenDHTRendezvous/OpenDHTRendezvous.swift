@@ -54,7 +54,12 @@ public final class OpenDHTRendezvous: ClientEngine {
         var announcements = Announcements()
         var listens: [RecordKey: Listen] = [:]
         var rejected: [String: Int] = [:]
+        /// When `maintain()` next wakes every key's search (`OpenDHTNode.revive`).
+        var nextRevival: ContinuousClock.Instant?
     }
+
+    /// How often `maintain()` wakes the searches of every key listened to or put.
+    static let revivalInterval: Duration = .seconds(30)
 
     public let node: OpenDHTNode
     public let identity: Identity
@@ -179,6 +184,9 @@ public final class OpenDHTRendezvous: ClientEngine {
         if client.isClosed { throw .shutDown }
         // Alone, the put waits in OpenDHT and the reconnect loop puts it again on joining.
         if node.nodeCounts.good == 0 { return }
+        // Nodes are known, so the key's search may be one OpenDHT gave up on while the link
+        // was down: woken, the gateway's retry finds them.
+        node.revive(key: key)
         throw .notStored("no OpenDHT node stored it")
     }
 
@@ -193,6 +201,8 @@ public final class OpenDHTRendezvous: ClientEngine {
         }
         if let replaced { node.cancelListen(replaced) }
         logger.debug("OpenDHT listen", metadata: ["key": "\(key)"])
+        // Placed again on joining again: the key's search may have died while alone.
+        node.revive(key: Self.openDHTKey(key))
         let listening = node.listen(key: Self.openDHTKey(key)) { [weak self] event in
             self?.deliver(event, key: key, generation: generation)
         }
@@ -210,10 +220,23 @@ public final class OpenDHTRendezvous: ClientEngine {
         if let listening = state.withLock({ $0.listens.removeValue(forKey: key)?.listening }) { node.cancelListen(listening) }
     }
 
-    /// Stops refreshing tombstones that outlived the copies they hide.
+    /// Stops refreshing tombstones that outlived the copies they hide, and every
+    /// `revivalInterval` wakes the searches of the keys listened to or put: a search that
+    /// died while the link was down would otherwise stay silent though its nodes are back
+    /// (`OpenDHTNode.revive`), and nothing else touches a key that has no new writes.
     public func maintain() async {
-        for ended in state.withLock({ $0.announcements.expire(now: .now) }) {
+        let now = ContinuousClock.now
+        let (ended, revive) = state.withLock { state -> ([(key: RecordKey, openDHTID: UInt64)], Set<RecordKey>) in
+            let ended = state.announcements.expire(now: now)
+            guard state.nextRevival.map({ now >= $0 }) ?? true else { return (ended, []) }
+            state.nextRevival = now + Self.revivalInterval
+            return (ended, Set(state.listens.keys).union(state.announcements.slots.keys))
+        }
+        for ended in ended {
             node.cancelPut(key: Self.openDHTKey(ended.key), id: ended.openDHTID)
+        }
+        if node.nodeCounts.good > 0 {
+            for key in revive { node.revive(key: Self.openDHTKey(key)) }
         }
     }
 
