@@ -57,9 +57,14 @@ public actor LinkRouter {
     private let repeats: (stream: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>,
                           continuation: AsyncStream<(Int, [UInt8], ContinuousClock.Instant)>.Continuation)
     private let sendGoodbye: (@Sendable (Int, [UInt8]) -> Void)?
-    /// How long after a withdrawal its goodbye is said again: past avahi-daemon's delayed
-    /// answers (up to 120 ms) and its one-second goodbye hold.
-    static let goodbyeRepeat = Duration.milliseconds(1_000)
+    /// How long after a withdrawal its goodbye is said again: long past avahi-daemon's
+    /// delayed answers (up to 120 ms), and half a second past the hosts' one-second goodbye
+    /// hold. Avahi starts that hold again at every goodbye it hears (avahi-core/cache.c,
+    /// `expire_in_one_second`), so a repeat at 1.0 s that reached a host a few milliseconds
+    /// before its timer fired kept the service there a second longer: withdraw p95 1.003 s
+    /// with the CPU busy (BENCHMARKS.md, router mode). Where the first goodbye was undone
+    /// (a delayed answer), the repeat still drops the service within 2 s of its own link.
+    static let goodbyeRepeat = Duration.milliseconds(1_500)
 
     /// - Parameter domains: one per link of `exchange`, in its order.
     /// - Parameter sendGoodbye: sends a datagram on a link (`GoodbyeSender`): the PTR goodbye
@@ -123,10 +128,7 @@ public actor LinkRouter {
         handle(exchange.setLed(link, led, now: now))
     }
 
-    private var now: Instant {
-        let (seconds, attoseconds) = origin.duration(to: clock.now).components
-        return Instant(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
-    }
+    private var now: Instant { Instant(elapsed: origin.duration(to: clock.now)) }
 
     // MARK: inputs
 
