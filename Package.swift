@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "Avahi",
             dependencies: [
-                "CAvahi", "DNSSD", "LocalDomain",
+                "CAvahi", "DNSSD", "LocalDomain", "Primitives",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

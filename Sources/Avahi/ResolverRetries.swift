@@ -1,16 +1,18 @@
+import Primitives
+
 /// Resolvers that failed, and when each is made again.
 ///
 /// A resolver can fail at birth (avahi-daemon refuses the object: its client or object limit)
 /// or time out (the service's host did not answer then). Either way the service stays unknown
 /// to the gateway until something restarts the resolver — a new sighting, a reconnect —
 /// which may never come. So a failed resolver is made again after 1 s, then 2, 4 … up to
-/// `maximumDelay`, for as long as its service has no resolution on that interface (the
+/// the backoff's maximum, for as long as its service has no resolution on that interface (the
 /// wrapper asks `BrowseTable.needsResolverRetry`), and at once when an object is freed (a
 /// refusal for want of room may clear then). Deterministic timing, time as an input.
 struct ResolverRetries {
-    static let firstDelay: Duration = .seconds(1)
-    /// A service that becomes resolvable is learned within this (plus one resolver's timeout).
-    static let maximumDelay: Duration = .seconds(30)
+    /// 1, 2, 4 … 30 s: a service that becomes resolvable is learned within the maximum (plus
+    /// one resolver's timeout).
+    static let backoff = Backoff(first: .seconds(1), maximum: .seconds(30))
 
     private struct Retry {
         var attempts: Int
@@ -27,11 +29,7 @@ struct ResolverRetries {
     var count: Int { retries.count }
 
     /// The wait after `attempts` failures: 1, 2, 4 … 30 s.
-    static func delay(afterAttempts attempts: Int) -> Duration {
-        var delay = firstDelay
-        for _ in 1..<max(attempts, 1) where delay < maximumDelay { delay *= 2 }
-        return min(delay, maximumDelay)
-    }
+    static func delay(afterAttempts attempts: Int) -> Duration { backoff.delay(afterAttempts: attempts) }
 
     /// `key`'s resolver failed (again): it is due after the next step of its backoff.
     /// `refused`: avahi-daemon would not make it (see `capacityFreed`).
@@ -71,9 +69,9 @@ struct ResolverRetries {
     }
 
     /// Pushes a due retry past `now` while its new resolver runs (a failure sets the real next
-    /// time; a resolver that neither fails nor answers is made again after `maximumDelay`).
+    /// time; a resolver that neither fails nor answers is made again after the backoff's maximum).
     mutating func started(_ key: ResolverKey, now: ContinuousClock.Instant) {
-        retries[key]?.due = now + Self.maximumDelay
+        retries[key]?.due = now + Self.backoff.maximum
         retries[key]?.running = true
     }
 

@@ -224,11 +224,7 @@ public actor GatewayDriver {
     }
 
     /// The machine's current `Instant` (nanoseconds since the driver started).
-    private var now: Instant {
-        let elapsed = origin.duration(to: clock.now)
-        let (seconds, attoseconds) = elapsed.components
-        return Instant(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
-    }
+    private var now: Instant { Instant(elapsed: origin.duration(to: clock.now)) }
 
     // MARK: inputs
 

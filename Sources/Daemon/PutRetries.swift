@@ -14,9 +14,8 @@ struct PutRetries {
         let valueID: UInt64
     }
 
-    /// The first retry waits this long; each next one twice as long, up to `maximumDelay`.
-    static let firstDelay: Duration = .seconds(1)
-    static let maximumDelay: Duration = .seconds(30)
+    /// The first retry waits 1 s; each next one twice as long, up to 30 s.
+    static let backoff = Backoff(first: .seconds(1), maximum: .seconds(30))
     /// After this many attempts the next republish takes over.
     static let maximumAttempts = 8
 
@@ -55,9 +54,7 @@ struct PutRetries {
     /// if it is not tried again (a permanent failure, or enough attempts).
     static func delay(after error: any Error, attempt: Int) -> Duration? {
         guard case .notStored(_)? = error as? RendezvousError, attempt < maximumAttempts else { return nil }
-        var delay = firstDelay
-        for _ in 1..<max(attempt, 1) where delay < maximumDelay { delay *= 2 }
-        return min(delay, maximumDelay)
+        return backoff.delay(afterAttempts: attempt)
     }
 
     /// Whether a retry made for `generation` is still the latest word on its value.

@@ -25,20 +25,15 @@ struct RefusedImports {
         var inFlight = false
     }
 
-    /// The first retry waits this long; each next one twice as long, up to `maximumDelay`.
-    static let firstDelay: Interval = .seconds(1)
-    static let maximumDelay: Interval = .seconds(60)
+    /// The first retry waits 1 s; each next one twice as long, up to 60 s.
+    static let backoff = Backoff(first: .seconds(1), maximum: .seconds(60))
 
     private(set) var refusals: [ImportKey: Refusal] = [:]
 
     var isEmpty: Bool { refusals.isEmpty }
 
     /// The wait after `attempts` failed attempts: 1, 2, 4 … 60 s.
-    static func delay(afterAttempts attempts: Int) -> Interval {
-        var delay = firstDelay
-        for _ in 1..<max(attempts, 1) where delay < maximumDelay { delay = Interval(nanoseconds: delay.nanoseconds * 2) }
-        return min(delay, maximumDelay)
-    }
+    static func delay(afterAttempts attempts: Int) -> Interval { Interval(backoff.delay(afterAttempts: attempts)) }
 
     /// An attempt to publish `key` was refused; `publication` is the latest the machine asked
     /// for. Returns whether this is its first refusal (the one worth an event; later ones only

@@ -49,3 +49,21 @@ public struct Interval: Hashable, Comparable, Sendable, CustomStringConvertible 
         self * Double.random(in: (1 - spread)...(1 + spread), using: &rng)
     }
 }
+
+// Swift's `Duration` at the edges (clocks, sleeps), `Instant` and `Interval` in the cores.
+extension Interval {
+    /// `duration`, zero when negative, to the nanosecond.
+    public init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self.init(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
+    }
+}
+
+extension Duration {
+    public init(_ interval: Interval) { self = .nanoseconds(Int64(clamping: interval.nanoseconds)) }
+}
+
+extension Instant {
+    /// `elapsed` after the origin of an adapter's clock (the instant it started).
+    public init(elapsed: Duration) { self.init(nanoseconds: Interval(elapsed).nanoseconds) }
+}

@@ -205,21 +205,6 @@ public final class ClientShell: Sendable {
         }
     }
 
-    private func now() -> Instant { Instant(ContinuousClock.now - origin) }
+    private func now() -> Instant { Instant(elapsed: ContinuousClock.now - origin) }
 }
 
-extension Instant {
-    /// `elapsed` after the origin of a shell's clock.
-    init(_ elapsed: Duration) { self.init(nanoseconds: Interval(elapsed).nanoseconds) }
-}
-
-extension Interval {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self.init(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
-    }
-}
-
-extension Duration {
-    init(_ interval: Interval) { self = .nanoseconds(Int64(clamping: interval.nanoseconds)) }
-}

@@ -50,9 +50,7 @@ final class SIPServerCore: Sendable {
     /// (nobody can forge it from outside the host, and local tools and benchmarks use it).
     func admitReply(to address: SocketAddress) -> Bool {
         guard let ip = address.ipAddress, !Self.isLoopback(ip) else { return true }
-        let elapsed = started.duration(to: .now)
-        let now = Instant(nanoseconds: UInt64(max(0, elapsed.components.seconds)) * 1_000_000_000
-                              + UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000)))
+        let now = Instant(elapsed: started.duration(to: .now))
         let verdict = replies.withLock { $0.admit(ip, now: now) }
         guard verdict == .admitted else {
             metrics.replyRateLimited()
