@@ -55,11 +55,8 @@ extension AvahiDomain {
                         group, scopedInterface, AvahiProtocol(AVAHI_PROTO_UNSPEC), AVAHI_PUBLISH_NO_COOKIE,
                         entry.name.value, publication.type.description, publication.domain.value, list))
                 case .immediate:
-                    let name = RawRecord.presentation([entry.name.value, "_\(publication.type.name)",
-                                                       "_\(publication.type.transport.rawValue)"]
-                                                      + publication.domain.labels.map(String.init))
-                    let record = RawRecord(name: name, type: RawRecord.typeTXT, ttl: RawRecord.defaultTTL, unique: true,
-                                           rdata: publication.txt.wireFormat)
+                    let record = RawRecord.txtRecord(name: entry.name, type: publication.type, domain: publication.domain,
+                                                     txt: publication.txt)
                     try add([record], to: group, update: true)
                 }
             case .reregister:
@@ -124,6 +121,8 @@ extension AvahiDomain {
         }
         let publication = entry.publication
         let host = publications.target(of: id)
+        // The records of an immediate publication, announced at once after the commit.
+        var records: [RawRecord] = []
         do throws(PublishError) {
             switch publication.announcement {
             case .probed:
@@ -143,9 +142,10 @@ extension AvahiDomain {
                 guard let target = host ?? thisHostName(client) else {
                     throw .refused(code: -1, message: "this host's name is not known yet")
                 }
-                try add(RawRecord.service(name: entry.name, type: publication.type, subtypes: publication.subtypes,
-                                          domain: publication.domain, port: publication.port, txt: publication.txt,
-                                          target: target), to: group)
+                records = RawRecord.service(name: entry.name, type: publication.type, subtypes: publication.subtypes,
+                                            domain: publication.domain, port: publication.port, txt: publication.txt,
+                                            target: target)
+                try add(records, to: group)
             }
         } catch {
             serviceGroups[id] = nil
@@ -159,6 +159,23 @@ extension AvahiDomain {
             throw error
         }
         continuation.yield(.publication(id, .registering(entry.name)))
+        if !records.isEmpty { announceAtOnce(records, of: id) }
+    }
+
+    /// Sends an immediate publication's records ourselves as soon as avahi-daemon holds
+    /// them (`Options.announcer`): avahi-daemon waits a random 0–250 ms before the first
+    /// announcement of an entry it does not probe (avahi-core/announce.c,
+    /// `AVAHI_ANNOUNCEMENT_JITTER_MSEC`), which was most of a router's publish latency. The
+    /// records are the very ones committed, host addresses included, so avahi-daemon takes
+    /// them for its own (equal records are no conflict) and its announcements follow as usual.
+    private func announceAtOnce(_ service: [RawRecord], of id: PublicationID) {
+        guard let announcer = options.announcer else { return }
+        var records = service
+        if let entry = publications.entries[id], case .synthesized(let name, _) = entry.publication.host,
+           let host = publications.hosts[PublicationTable.hostKey(name)] {
+            records = RawRecord.addresses(of: host.announced, host.addresses) + records
+        }
+        announcer(RawRecord.announcement(records, over: .ipv4), RawRecord.announcement(records, over: .ipv6))
     }
 
     /// Re-announces after a reconnect or a collision; failures become events, not throws.

@@ -49,13 +49,18 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         /// One network interface only (router mode, a link each): browse there and publish
         /// there, nowhere else. Nil: every interface, as avahi-daemon sees them.
         public var interface: InterfaceIndex?
+        /// Sends a datagram to the mDNS groups of `interface`, one for IPv4 and one for IPv6
+        /// (nil: nothing for that family). With it, a publication announced without probing
+        /// is announced at once by us as well (see `announceAtOnce`). Called on Avahi's thread.
+        public var announcer: (@Sendable (_ ipv4: [UInt8]?, _ ipv6: [UInt8]?) -> Void)?
 
         public init(scope: BrowseScope = .allTypes, resyncGrace: Duration = .seconds(5), retryDelay: Duration = .seconds(1),
-                    interface: InterfaceIndex? = nil) {
+                    interface: InterfaceIndex? = nil, announcer: (@Sendable (_ ipv4: [UInt8]?, _ ipv6: [UInt8]?) -> Void)? = nil) {
             self.scope = scope
             self.resyncGrace = resyncGrace
             self.retryDelay = retryDelay
             self.interface = interface
+            self.announcer = announcer
         }
     }
 

@@ -27,6 +27,8 @@ extension GatewayDaemon {
         } catch {
             throw DaemonError.stateDirectory(config.stateDirectory, "\(error)")
         }
+        // Goodbyes and first announcements z2zd says itself (`LinkRouter`, `AvahiDomain.Options.announcer`).
+        let sender = MDNSSender(logger: Logger(label: "z2z.router"))
         // Per link: Avahi on that interface only, and a listener reading goodbyes off it.
         // avahi-daemon ignores a host's goodbye for records equal to one of its own entries
         // on any interface — our import of that service on the other links — so removals
@@ -39,7 +41,9 @@ extension GatewayDaemon {
             guard index > 0 else { throw DaemonError.link(link.interface, "no such interface (ip link shows the names)") }
             let avahi: AvahiDomain
             do {
-                avahi = try AvahiDomain(options: .init(scope: .allTypes, interface: InterfaceIndex(index)),
+                let interface = InterfaceIndex(index)
+                avahi = try AvahiDomain(options: .init(scope: .allTypes, interface: interface,
+                                                       announcer: { sender.send(ipv4: $0, ipv6: $1, on: interface) }),
                                         logger: Logger(label: "z2z.avahi.\(link.islandName)"))
             } catch {
                 throw DaemonError.link(link.interface, "\(error)")
@@ -56,7 +60,6 @@ extension GatewayDaemon {
                                     policy: config.policy, led: false)
         let transitions = AsyncStream.makeStream(of: (link: Int, transition: Election.Transition).self)
         let metrics = GatewayMetrics()
-        let sender = GoodbyeSender(logger: Logger(label: "z2z.router"))
         let linkInterfaces = interfaces
         // Branch 0 of each link: the exchange (it says its own goodbyes); branch 1: the link's gateway.
         let tees = domains.indices.map { link in

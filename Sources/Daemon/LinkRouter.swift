@@ -67,7 +67,7 @@ public actor LinkRouter {
     static let goodbyeRepeat = Duration.milliseconds(1_500)
 
     /// - Parameter domains: one per link of `exchange`, in its order.
-    /// - Parameter sendGoodbye: sends a datagram on a link (`GoodbyeSender`): the PTR goodbye
+    /// - Parameter sendGoodbye: sends a datagram on a link (`MDNSSender`): the PTR goodbye
     ///   of a withdrawn publication, at once and again `goodbyeRepeat` later. Measured on the
     ///   testbed (avahi 0.8): avahi-daemon sent no goodbye at all when an interface-scoped
     ///   entry group of ours was freed (the hosts of that link kept the service until

@@ -40,4 +40,79 @@ struct RawRecordsTests {
         let records = RawRecord.addresses(of: try HostName("cam.local"), [try IPAddress("10.0.2.17"), try IPAddress("10.0.2.18")])
         #expect(records.map(\.only) == [nil, nil])
     }
+
+    // MARK: announcing at once (router mode)
+
+    /// The records of one imported printer on a dual-stack host, as `announceAtOnce` sends them.
+    private func importedPrinter() throws -> [RawRecord] {
+        RawRecord.addresses(of: try HostName("gw-printer.local"), [try IPAddress("10.0.2.17"), try IPAddress("fd00::17")])
+            + RawRecord.service(name: try InstanceName("Lab 3.1"), type: try ServiceType("_ipp._tcp"), subtypes: [],
+                                domain: .local, port: 631, txt: try TXTRecord(["rp": "lab"]), target: try HostName("gw-printer.local"))
+    }
+
+    /// Each answer of an uncompressed response: owner labels, type, class, TTL, rdata.
+    private func answers(_ packet: [UInt8]) throws -> [(owner: [String], type: UInt16, klass: UInt16, ttl: UInt32, rdata: [UInt8])] {
+        try #require(packet.count >= 12)
+        #expect(Array(packet[0..<6]) == [0, 0, 0x84, 0, 0, 0], "a response, authoritative, no questions")
+        let count = Int(packet[6]) << 8 | Int(packet[7])
+        var at = 12
+        var out: [(owner: [String], type: UInt16, klass: UInt16, ttl: UInt32, rdata: [UInt8])] = []
+        for _ in 0..<count {
+            var owner: [String] = []
+            while true {
+                let length = Int(try #require(packet.indices.contains(at) ? packet[at] : nil))
+                at += 1
+                if length == 0 { break }
+                try #require(length < 64 && at + length <= packet.count)
+                owner.append(String(decoding: packet[at..<at + length], as: UTF8.self))
+                at += length
+            }
+            try #require(at + 10 <= packet.count)
+            let field = { (offset: Int) in UInt16(packet[at + offset]) << 8 | UInt16(packet[at + offset + 1]) }
+            let ttl = UInt32(field(4)) << 16 | UInt32(field(6))
+            let length = Int(field(8))
+            try #require(at + 10 + length <= packet.count)
+            out.append((owner, field(0), field(2), ttl, Array(packet[at + 10..<at + 10 + length])))
+            at += 10 + length
+        }
+        #expect(at == packet.count, "nothing after the answers")
+        return out
+    }
+
+    @Test func anAnnouncementCarriesEveryRecordWithItsTTLAndTheCacheFlushBitOnUniqueOnes() throws {
+        let records = try importedPrinter()
+        let ipv4 = try answers(try #require(RawRecord.announcement(records, over: .ipv4)))
+        // All six over IPv4: A, AAAA, PTR, SRV, TXT, the type enumeration PTR.
+        #expect(ipv4.map(\.type) == [1, 28, 12, 33, 16, 12])
+        for (answer, record) in zip(ipv4, records) {
+            #expect(answer.owner == record.labels)
+            #expect(answer.klass == (record.unique ? 0x8001 : 0x0001))
+            #expect(answer.ttl == record.ttl)
+            #expect(answer.rdata == record.rdata)
+        }
+        #expect(ipv4[3].owner == ["Lab 3.1", "_ipp", "_tcp", "local"], "labels as they are, not Avahi's escaped text")
+    }
+
+    /// As avahi-daemon would announce them: the A record of a dual-stack host not over IPv6.
+    @Test func anAnnouncementOverIPv6LeavesOutTheRecordsAnnouncedOverIPv4Only() throws {
+        let ipv6 = try answers(try #require(RawRecord.announcement(try importedPrinter(), over: .ipv6)))
+        #expect(ipv6.map(\.type) == [28, 12, 33, 16, 12])
+    }
+
+    /// The PTRs read back as the goodbye listener reads them, with their TTLs.
+    @Test func anAnnouncementsPTRsAreReadBackByTheListenersParser() throws {
+        let packet = try #require(RawRecord.announcement(try importedPrinter(), over: .ipv4))
+        let ptrs = try MDNSResponse.ptrRecords(in: packet).get()
+        #expect(MDNSGoodbyes.announced(in: ptrs) == [ServiceID(name: try InstanceName("Lab 3.1"), type: try ServiceType("_ipp._tcp"))])
+        #expect(ptrs.allSatisfy { $0.ttl == 4500 })
+    }
+
+    /// Avahi splits what does not fit one datagram; we leave such records to it.
+    @Test func recordsTooLargeForOneDatagramAreNotAnnouncedOurselves() throws {
+        let big = try TXTRecord(entries: try (0..<30).map { try TXTEntry(key: "key\($0)", text: String(repeating: "v", count: 60)) })
+        let records = RawRecord.service(name: try InstanceName("Big"), type: try ServiceType("_ipp._tcp"), subtypes: [],
+                                        domain: .local, port: 631, txt: big, target: try HostName("gw.local"))
+        #expect(RawRecord.announcement(records, over: .ipv4) == nil)
+        #expect(RawRecord.announcement([], over: .ipv4) == nil)
+    }
 }

@@ -2,16 +2,24 @@ import Foundation
 import LocalDomain
 import Logging
 
-/// Sends one mDNS datagram (a goodbye z2zd repeats for its own withdrawn records) to the
-/// mDNS groups on one interface, from UDP port 5353 as responses must come (RFC 6762 §6),
-/// over IPv4 and IPv6. A socket per call: withdrawals are rare, and nothing stays bound
-/// beside avahi-daemon. Failures are logged, never thrown: the repeat is a second chance.
-struct GoodbyeSender: Sendable {
+/// Sends mDNS responses z2zd says itself in router mode (the goodbyes of its withdrawn
+/// imports, the first announcement of new ones) to the mDNS groups on one interface, from
+/// UDP port 5353 as responses must come (RFC 6762 §6), over IPv4 and IPv6. A socket per
+/// call: publications and withdrawals are few, and nothing stays bound beside avahi-daemon.
+/// Failures are logged, never thrown: avahi-daemon announces the same records, later.
+struct MDNSSender: Sendable {
     let logger: Logger
 
     func send(_ bytes: [UInt8], on interface: InterfaceIndex) {
-        if let failure = sendIPv4(bytes, interface), let other = sendIPv6(bytes, interface) {
-            logger.debug("repeated goodbye not sent", metadata: ["interface": "\(interface)", "ipv4": "\(failure)", "ipv6": "\(other)"])
+        send(ipv4: bytes, ipv6: bytes, on: interface)
+    }
+
+    /// `ipv4` to 224.0.0.251 and `ipv6` to ff02::fb (nil: nothing over that family).
+    func send(ipv4: [UInt8]?, ipv6: [UInt8]?, on interface: InterfaceIndex) {
+        let failures = [ipv4.flatMap { sendIPv4($0, interface) }.map { "ipv4: \($0)" },
+                        ipv6.flatMap { sendIPv6($0, interface) }.map { "ipv6: \($0)" }].compactMap { $0 }
+        if !failures.isEmpty {
+            logger.debug("mDNS datagram not sent", metadata: ["interface": "\(interface)", "reason": "\(failures.joined(separator: "; "))"])
         }
     }
 
