@@ -70,6 +70,12 @@ enum AvahiCallbacks {
         domain(userdata).retryResolvers()
     }
 
+    /// The refresh timer: what heard records showed out of date is resolved or watched again.
+    static let refresh: AvahiTimeoutCallback = { _, userdata in
+        guard let userdata else { return }
+        domain(userdata).refreshDue()
+    }
+
     /// The resync timer: services not seen again since the reconnect are reported removed.
     static let resync: AvahiTimeoutCallback = { _, userdata in
         guard let userdata else { return }

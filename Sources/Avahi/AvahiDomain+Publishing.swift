@@ -191,6 +191,8 @@ extension AvahiDomain {
     private func add(_ records: [RawRecord], to group: OpaquePointer, update: Bool = false) throws(PublishError) {
         for record in records {
             var flags = record.unique ? AVAHI_PUBLISH_UNIQUE.rawValue | AVAHI_PUBLISH_NO_PROBE.rawValue : 0
+            // Without it a host's second IPv4 (or IPv6) address is a "local name collision" with its first.
+            if record.isAddress { flags |= AVAHI_PUBLISH_ALLOW_MULTIPLE.rawValue }
             if update { flags |= AVAHI_PUBLISH_UPDATE.rawValue }
             try check(record.rdata.withUnsafeBytes { rdata in
                 avahi_entry_group_add_record(

@@ -35,7 +35,8 @@ import Logging
 /// One type in five files, by concept: this one holds the client's lifecycle (connect,
 /// reconnect, the daemon registering its host name, shutdown, timers);
 /// `AvahiDomain+Browsing.swift` browsing and resolving; `AvahiDomain+HostAddresses.swift`
-/// the record browsers on resolved hosts' addresses; `AvahiDomain+Publishing.swift`
+/// the record browsers on resolved hosts' addresses, and the `.onChange` upkeep of what was
+/// resolved (`recordsHeard`); `AvahiDomain+Publishing.swift`
 /// publishing (`publish`, `update`, `withdraw`, entry groups); `AvahiCallbacks.swift` the C
 /// callbacks that lead back here.
 public final class AvahiDomain: LocalDomain, @unchecked Sendable {
@@ -53,14 +54,19 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         /// (nil: nothing for that family). With it, a publication announced without probing
         /// is announced at once by us as well (see `announceAtOnce`). Called on Avahi's thread.
         public var announcer: (@Sendable (_ ipv4: [UInt8]?, _ ipv6: [UInt8]?) -> Void)?
+        /// How resolved services are kept current. `.onChange` needs the link's records fed
+        /// to `recordsHeard` (a listener on the link), or changes go unseen.
+        public var upkeep: ResolutionUpkeep
 
         public init(scope: BrowseScope = .allTypes, resyncGrace: Duration = .seconds(5), retryDelay: Duration = .seconds(1),
-                    interface: InterfaceIndex? = nil, announcer: (@Sendable (_ ipv4: [UInt8]?, _ ipv6: [UInt8]?) -> Void)? = nil) {
+                    interface: InterfaceIndex? = nil, announcer: (@Sendable (_ ipv4: [UInt8]?, _ ipv6: [UInt8]?) -> Void)? = nil,
+                    upkeep: ResolutionUpkeep = .continuous) {
             self.scope = scope
             self.resyncGrace = resyncGrace
             self.retryDelay = retryDelay
             self.interface = interface
             self.announcer = announcer
+            self.upkeep = upkeep
         }
     }
 
@@ -89,6 +95,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     private var reconnectTimer: OpaquePointer?
     private var resyncTimer: OpaquePointer?
     private var resolverRetryTimer: OpaquePointer?
+    private var refreshTimer: OpaquePointer?
     private(set) var awaitingResync = false
 
     // Browsing (`AvahiDomain+Browsing.swift`).
@@ -104,10 +111,15 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     var resolverKeys: [OpaquePointer: ResolverKey] = [:]
     /// Failed resolvers, made again with backoff while their service stays unresolved.
     var resolverRetries = ResolverRetries()
-    var browse = BrowseTable()
+    var browse: BrowseTable
     /// Record browsers (A, AAAA) per host watch (`AvahiDomain+HostAddresses.swift`).
     var hostWatchers: [HostWatch: [OpaquePointer]] = [:]
     var hostWatchKeys: [OpaquePointer: HostWatch] = [:]
+    // `.onChange` upkeep (`AvahiDomain+HostAddresses.swift`): watches whose browsers said
+    // "all for now" (freed once all have), and what heard records showed out of date.
+    var hostWatchesAllForNow: [HostWatch: Set<OpaquePointer>] = [:]
+    var pausedHostWatches: Set<HostWatch> = []
+    var refreshes = RecordRefreshes()
 
     // Publishing (`AvahiDomain+Publishing.swift`).
     var publications = PublicationTable()
@@ -126,12 +138,14 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         self.poll = poll
         self.options = options
         self.logger = logger
+        browse = BrowseTable(upkeep: options.upkeep)
         (events, continuation) = AsyncStream.makeStream(of: LocalDomainEvent.self)
         if let api = avahi_threaded_poll_get(poll), let timeoutNew = api.pointee.timeout_new {
             let context = AvahiCallbacks.context(of: self)
             reconnectTimer = timeoutNew(api, nil, AvahiCallbacks.reconnect, context)
             resyncTimer = timeoutNew(api, nil, AvahiCallbacks.resync, context)
             resolverRetryTimer = timeoutNew(api, nil, AvahiCallbacks.resolverRetry, context)
+            refreshTimer = timeoutNew(api, nil, AvahiCallbacks.refresh, context)
         }
         connect()
         guard avahi_threaded_poll_start(poll) >= 0 else {
@@ -145,7 +159,7 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         avahi_threaded_poll_stop(poll)
         freeClient()
         if let api = avahi_threaded_poll_get(poll), let timeoutFree = api.pointee.timeout_free {
-            for timer in [reconnectTimer, resyncTimer, resolverRetryTimer].compactMap({ $0 }) { timeoutFree(timer) }
+            for timer in [reconnectTimer, resyncTimer, resolverRetryTimer, refreshTimer].compactMap({ $0 }) { timeoutFree(timer) }
         }
         avahi_threaded_poll_free(poll)
         continuation.finish()
@@ -283,6 +297,10 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         disarm(.resolverRetry)
         hostWatchers = [:]
         hostWatchKeys = [:]
+        hostWatchesAllForNow = [:]
+        pausedHostWatches = []
+        refreshes.reset()
+        disarm(.refresh)
         serviceGroups = [:]
         hostGroups = [:]
         groupOwners = [:]
@@ -299,13 +317,14 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
     // MARK: - Timers
 
     /// One-shot timers on Avahi's thread, created disarmed at start and re-armed as needed.
-    enum Timer { case reconnect, resync, resolverRetry }
+    enum Timer { case reconnect, resync, resolverRetry, refresh }
 
     private func timeout(_ timer: Timer) -> OpaquePointer? {
         switch timer {
         case .reconnect: reconnectTimer
         case .resync: resyncTimer
         case .resolverRetry: resolverRetryTimer
+        case .refresh: refreshTimer
         }
     }
 

@@ -32,6 +32,21 @@ struct Resolution: Hashable, Sendable {
     var address: IPAddress?
 }
 
+/// How resolved services are kept current (`AvahiDomain.Options.upkeep`).
+public enum ResolutionUpkeep: Hashable, Sendable {
+    /// Resolvers and host watches stay open, so avahi-daemon asks the link for every SRV,
+    /// TXT and address record again before its TTL (120 s) runs out: a service's changes,
+    /// and its host's silence, are seen whatever the link says unasked.
+    case continuous
+    /// A service is resolved once, and its host's addresses watched until avahi-daemon says
+    /// "all for now"; then both are freed, and made again only when a record heard on the
+    /// link (`AvahiDomain.recordsHeard`) differs from what they said. Nothing is asked of
+    /// the link at rest (router mode, where every query costs each link airtime); a host
+    /// that leaves without a goodbye is seen to go only when its PTR expires, as by any
+    /// browser on the link.
+    case onChange
+}
+
 /// Merges Avahi's per-interface, per-protocol browse and resolve results into one
 /// `DiscoveredService` per service id, and decides which resolvers must run.
 ///
@@ -43,6 +58,9 @@ struct Resolution: Hashable, Sendable {
 /// - a resolver reports one address, so the host it names is watched as well (its A and
 ///   AAAA records on that interface, `HostAddressTable`): the service's addresses are the
 ///   union over interfaces of what its resolvers and its host's records say;
+/// - with `.onChange` upkeep, a service's resolvers on an interface stop at its first
+///   resolution there, and start again when `resolveAgain` is asked (`outdated(by:)` says
+///   when); host watches pause likewise (`hostWatchSettled`, `hostWatchRestarting`);
 /// - `.added` is emitted at the first resolution, `.changed` only when the merged view differs,
 ///   `.removed` only for services that were reported;
 /// - after the responder connection is lost, entries are kept as stale so a restart of
@@ -69,6 +87,8 @@ struct BrowseTable {
         var resolving: [InterfaceIndex: Sighting] = [:]
         var resolutions: [InterfaceResolution: (resolution: Resolution, serial: UInt64)] = [:]
         var failed: Set<ResolverKey> = []
+        /// Interfaces whose resolvers stopped after answering (`.onChange` upkeep).
+        var idle: Set<InterfaceIndex> = []
         /// The host watched per interface: the one the newest resolution there names. Kept
         /// across a reconnect (its addresses stale until seen again), like the resolutions.
         var watching: [InterfaceIndex: HostWatch] = [:]
@@ -78,9 +98,19 @@ struct BrowseTable {
         var origin: Origin = []
     }
 
+    /// What a record heard on the link showed out of date (`outdated(by:)`).
+    enum Outdated: Hashable, Comparable, Sendable {
+        case service(ServiceID)
+        /// A host name in canonical form (`HostWatch.host`).
+        case host(String)
+    }
+
+    let upkeep: ResolutionUpkeep
     private var entries: [ServiceID: Entry] = [:]
     private var serial: UInt64 = 0
     private var hosts = HostAddressTable()
+
+    init(upkeep: ResolutionUpkeep = .continuous) { self.upkeep = upkeep }
 
     /// Host watches running (for tests and status).
     var hostWatches: Int { hosts.count }
@@ -135,9 +165,72 @@ struct BrowseTable {
         serial += 1
         entry.failed.remove(key)
         entry.resolutions[InterfaceResolution(interface: key.sighting.interface, family: key.family)] = (resolution, serial)
-        let watches = rewatch(key.id, &entry, interface: key.sighting.interface)
+        var effects = rewatch(key.id, &entry, interface: key.sighting.interface)
+        if upkeep == .onChange, entry.idle.insert(key.sighting.interface).inserted {
+            // One answer is enough: the other family's resolver adds only an address the host watch sees too.
+            for family in AddressFamily.allCases {
+                let stopped = ResolverKey(id: key.id, sighting: key.sighting, family: family)
+                entry.failed.remove(stopped)
+                effects.append(.stopResolver(stopped))
+            }
+        }
         entries[key.id] = entry
-        return watches + reportIfChanged(key.id)
+        return effects + reportIfChanged(key.id)
+    }
+
+    /// What `record`, heard on the link, shows out of date: the service of an SRV or TXT
+    /// record (with a TTL) that differs from its resolution while its resolvers are stopped,
+    /// or the host of an address announced that its watches have not seen (and have room
+    /// for), or said goodbye to that they hold. Nil when it agrees, or names nothing
+    /// resolved yet, or resolvers at work (they will report it); whether a host's watches
+    /// are at work is the caller's to know.
+    func outdated(by record: MDNSResponse.Record) -> Outdated? {
+        switch record.data {
+        case .srv(let port, let target):
+            guard record.ttl > 0, let id = record.serviceID, let entry = entries[id], !entry.idle.isEmpty,
+                  let known = entry.reported?.instance else { return nil }
+            return known.port != port || known.host.canonical != MDNSResponse.canonical(target) ? .service(id) : nil
+        case .txt(let strings):
+            guard record.ttl > 0, let id = record.serviceID, let entry = entries[id], !entry.idle.isEmpty,
+                  let known = entry.reported?.instance else { return nil }
+            return TXTRecord.receiving(strings).record != known.txt ? .service(id) : nil
+        case .address(let address):
+            let host = record.canonicalOwner
+            let differs = hosts.watches(onHost: host).contains { watch in
+                let held = hosts.addresses(of: watch).contains(address)
+                return record.ttl > 0 ? !held && !hosts.isFull(watch) : held
+            }
+            return differs ? .host(host) : nil
+        }
+    }
+
+    /// Starts again the resolvers of `id` that stopped after answering (`.onChange` upkeep).
+    mutating func resolveAgain(_ id: ServiceID) -> [Effect] {
+        guard var entry = entries[id] else { return [] }
+        var effects: [Effect] = []
+        for interface in entry.idle.sorted() {
+            guard let sighting = entry.resolving[interface] else { continue }
+            effects += AddressFamily.allCases.map { .startResolver(ResolverKey(id: id, sighting: sighting, family: $0)) }
+        }
+        entry.idle = []
+        entries[id] = entry
+        return effects
+    }
+
+    /// The watches on `host` (canonical form), sorted.
+    func hostWatches(onHost host: String) -> [HostWatch] { hosts.watches(onHost: host) }
+
+    /// `watch`'s record browsers start again after a pause: what they saw stands until
+    /// `hostWatchSettled`, and goes then unless seen again. The services on the host are
+    /// resolved again too: the address each resolver reported is as old as the watch's.
+    mutating func hostWatchRestarting(_ watch: HostWatch) -> [Effect] {
+        hosts.restarting(watch)
+        return hosts.users(of: watch).sorted().flatMap { resolveAgain($0) }
+    }
+
+    /// `watch`'s record browsers said "all for now".
+    mutating func hostWatchSettled(_ watch: HostWatch) -> [Effect] {
+        hosts.settled(watch).sorted().flatMap { reportIfChanged($0) }
     }
 
     /// A record browser of `watch` saw the host's `address` over `family` (added) or saw it go.
@@ -168,6 +261,7 @@ struct BrowseTable {
             entries[id]?.sightings = [:]
             entries[id]?.resolving = [:]
             entries[id]?.failed = []
+            entries[id]?.idle = []
             entries[id]?.stale = true
         }
         hosts.disconnected()
@@ -198,6 +292,7 @@ struct BrowseTable {
             }
         }
         entry.resolving[interface] = sighting
+        entry.idle.remove(interface)
         if let sighting {
             effects += AddressFamily.allCases.map { .startResolver(ResolverKey(id: id, sighting: sighting, family: $0)) }
         }

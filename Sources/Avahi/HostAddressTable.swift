@@ -87,6 +87,30 @@ struct HostAddressTable {
         return affected
     }
 
+    /// The watches on `host` (canonical form), sorted.
+    func watches(onHost host: String) -> [HostWatch] { users.keys.filter { $0.host == host }.sorted() }
+
+    /// The services that use `watch`.
+    func users(of watch: HostWatch) -> Set<ServiceID> { users[watch] ?? [] }
+
+    /// Whether `watch` holds `maximumAddresses` (a further one would be cut off).
+    func isFull(_ watch: HostWatch) -> Bool { (seen[watch]?.count ?? 0) + (stale[watch]?.count ?? 0) >= Self.maximumAddresses }
+
+    /// `watch`'s record browsers start again after a pause: what they saw becomes stale, so
+    /// it stands until they settle and goes then unless they see it again.
+    mutating func restarting(_ watch: HostWatch) {
+        guard users[watch] != nil else { return }
+        stale[watch, default: []].formUnion((seen[watch] ?? [:]).keys)
+        seen[watch] = [:]
+    }
+
+    /// `watch`'s record browsers said "all for now": its stale addresses not seen again are
+    /// dropped. Returns the services whose addresses changed.
+    mutating func settled(_ watch: HostWatch) -> Set<ServiceID> {
+        guard let gone = stale.removeValue(forKey: watch), !gone.isEmpty else { return [] }
+        return users[watch] ?? []
+    }
+
     /// What `watch` has seen, sorted.
     func addresses(of watch: HostWatch) -> [IPAddress] {
         Set((seen[watch] ?? [:]).keys).union(stale[watch] ?? []).sorted()

@@ -26,6 +26,11 @@ struct RawRecord: Hashable, Sendable {
     /// Owner name in Avahi's escaped presentation form.
     var name: String { Self.presentation(labels) }
 
+    /// An address record: a host has as many as it has addresses of a family, each unique
+    /// (cache-flush) yet not in conflict with the others, as avahi-daemon publishes its own
+    /// (`AVAHI_PUBLISH_ALLOW_MULTIPLE`).
+    var isAddress: Bool { type == Self.typeA || type == Self.typeAAAA }
+
     /// PTR, SRV and TXT of a service, its subtype PTRs, and the type-enumeration PTR.
     static func service(name: InstanceName, type: ServiceType, subtypes: [Subtype], domain: DomainName,
                         port: UInt16, txt: TXTRecord, target: HostName) -> [RawRecord] {

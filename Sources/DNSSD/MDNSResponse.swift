@@ -1,19 +1,21 @@
-/// The PTR records of an mDNS response, read straight off the wire: the one walk of a
-/// datagram that `MDNSGoodbyes` (instances saying goodbye) and `MDNSTypes` (service types
-/// named) read from.
+/// The records of an mDNS response that z2z reads, straight off the wire: the one walk of a
+/// datagram that `MDNSGoodbyes` (instances saying goodbye), `MDNSTypes` (service types
+/// named) and a router's upkeep of what it resolved (`Record`: SRV, TXT, A, AAAA) read from.
 ///
 /// Avahi's client API reports neither goodbyes nor the types other responders answer for,
 /// and no Swift DNS library parses mDNS wire format without pulling in a resolver, so this
 /// small, total reader is written here: it reads only what it needs (header, questions
-/// skipped, answer and authority PTR records of class IN), bounds every length and every
-/// compression pointer, and refuses anything else with a reason. Additional records are
-/// not read: an announcement carries its PTR records as answers (RFC 6762 §8.3).
+/// skipped, answer and authority records of class IN of those types), bounds every length
+/// and every compression pointer, and refuses anything else with a reason. Additional
+/// records are not read: an announcement carries its records as answers (RFC 6762 §8.3).
 public enum MDNSResponse {
     public enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case truncated(at: Int)
         case notAResponse
         case badName(at: Int)
         case pointerLoop(at: Int)
+        /// A record whose data does not fit its type (an A record of 5 bytes, say).
+        case badRecordData(type: UInt16, at: Int)
 
         public var description: String {
             switch self {
@@ -21,6 +23,7 @@ public enum MDNSResponse {
             case .notAResponse: "a query, not a response"
             case .badName(let offset): "malformed name at byte \(offset)"
             case .pointerLoop(let offset): "compression pointers loop at byte \(offset)"
+            case .badRecordData(let type, let offset): "record data of type \(type) malformed at byte \(offset)"
             }
         }
     }
@@ -38,12 +41,61 @@ public enum MDNSResponse {
         }
     }
 
+    /// A record that says what a service instance or a host is now: its SRV (port and
+    /// target host), its TXT strings, or one of its addresses (A or AAAA).
+    public struct Record: Hashable, Sendable {
+        public enum Data: Hashable, Sendable {
+            case srv(port: UInt16, target: [[UInt8]])
+            case txt([[UInt8]])
+            case address(IPAddress)
+        }
+
+        public var owner: [[UInt8]]
+        public var ttl: UInt32
+        public var data: Data
+
+        public init(owner: [[UInt8]], ttl: UInt32, data: Data) {
+            self.owner = owner
+            self.ttl = ttl
+            self.data = data
+        }
+
+        /// The instance an SRV or TXT record belongs to (`instance._name._proto.local`).
+        public var serviceID: ServiceID? { MDNSGoodbyes.serviceID(owner) }
+
+        /// The owner in the lowercase dotted form of `DomainName.canonical` (a host name for
+        /// an address record).
+        public var canonicalOwner: String { MDNSResponse.canonical(owner) }
+    }
+
+    /// Labels as the lowercase dotted text `DomainName.canonical` gives (ASCII case folded).
+    public static func canonical(_ labels: [[UInt8]]) -> String {
+        labels.map { String(decoding: $0.lowercasedASCII, as: UTF8.self) }.joined(separator: ".")
+    }
+
+    /// What one walk of a response found, each in the order it came.
+    public struct Records: Hashable, Sendable {
+        public var pointers: [PTRRecord] = []
+        public var others: [Record] = []
+    }
+
+    static let typeA: UInt16 = 1
     static let typePTR: UInt16 = 12
+    static let typeTXT: UInt16 = 16
+    static let typeAAAA: UInt16 = 28
+    static let typeSRV: UInt16 = 33
     static let classIN: UInt16 = 1
 
     /// The PTR records (class IN) of a response's answer and authority sections, in order.
     /// The whole of both sections is walked, so a message cut short anywhere there is refused.
     public static func ptrRecords(in datagram: [UInt8]) -> Result<[PTRRecord], Rejection> {
+        records(in: datagram).map(\.pointers)
+    }
+
+    /// The PTR, SRV, TXT, A and AAAA records (class IN) of a response's answer and authority
+    /// sections. The whole of both sections is walked, so a message cut short anywhere there,
+    /// or a record of one of those types whose data does not fit it, is refused.
+    public static func records(in datagram: [UInt8]) -> Result<Records, Rejection> {
         var reader = Reader(bytes: datagram)
         do {
             let flags = try reader.u16(at: 2)
@@ -55,7 +107,7 @@ public enum MDNSResponse {
                 _ = try reader.name()
                 reader.offset += 4
             }
-            var found: [PTRRecord] = []
+            var found = Records()
             for _ in 0..<records {
                 let owner = try reader.name()
                 let type = try reader.u16(at: reader.offset)
@@ -64,10 +116,28 @@ public enum MDNSResponse {
                 let length = Int(try reader.u16(at: reader.offset + 8))
                 let rdata = reader.offset + 10
                 guard rdata + length <= datagram.count else { throw Rejection.truncated(at: datagram.count) }
-                if type == typePTR, rrClass == classIN {
-                    var target = reader
-                    target.offset = rdata
-                    found.append(PTRRecord(owner: owner, target: try target.name(), ttl: ttl))
+                if rrClass == classIN {
+                    var data = reader
+                    data.offset = rdata
+                    switch type {
+                    case typePTR:
+                        found.pointers.append(PTRRecord(owner: owner, target: try data.name(), ttl: ttl))
+                    case typeSRV:
+                        // Priority, weight, port, then the target (compression allowed, RFC 6762 §18.14).
+                        guard length >= 7 else { throw Rejection.badRecordData(type: type, at: rdata) }
+                        let port = try reader.u16(at: rdata + 4)
+                        data.offset = rdata + 6
+                        found.others.append(Record(owner: owner, ttl: ttl, data: .srv(port: port, target: try data.name())))
+                    case typeTXT:
+                        found.others.append(Record(owner: owner, ttl: ttl, data: .txt(try strings(datagram, rdata, length))))
+                    case typeA, typeAAAA:
+                        guard length == (type == typeA ? 4 : 16),
+                              let address = try? IPAddress(bytes: Array(datagram[rdata..<(rdata + length)]))
+                        else { throw Rejection.badRecordData(type: type, at: rdata) }
+                        found.others.append(Record(owner: owner, ttl: ttl, data: .address(address)))
+                    default:
+                        break
+                    }
                 }
                 reader.offset = rdata + length
             }
@@ -77,6 +147,20 @@ public enum MDNSResponse {
         } catch {
             return .failure(.truncated(at: reader.offset))
         }
+    }
+
+    /// TXT data: length-prefixed strings filling exactly `length` bytes from `start`.
+    private static func strings(_ bytes: [UInt8], _ start: Int, _ length: Int) throws(Rejection) -> [[UInt8]] {
+        var strings: [[UInt8]] = []
+        var position = start
+        let end = start + length
+        while position < end {
+            let next = position + 1 + Int(bytes[position])
+            guard next <= end else { throw .badRecordData(type: typeTXT, at: position) }
+            strings.append(Array(bytes[(position + 1)..<next]))
+            position = next
+        }
+        return strings
     }
 
     struct Reader {

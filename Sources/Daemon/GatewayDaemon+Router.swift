@@ -42,8 +42,10 @@ extension GatewayDaemon {
             let avahi: AvahiDomain
             do {
                 let interface = InterfaceIndex(index)
+                // Resolved once, kept current by what the listener hears: no queries at rest.
                 avahi = try AvahiDomain(options: .init(scope: .allTypes, interface: interface,
-                                                       announcer: { sender.send(ipv4: $0, ipv6: $1, on: interface) }),
+                                                       announcer: { sender.send(ipv4: $0, ipv6: $1, on: interface) },
+                                                       upkeep: .onChange),
                                         logger: Logger(label: "z2z.avahi.\(link.islandName)"))
             } catch {
                 throw DaemonError.link(link.interface, "\(error)")
@@ -52,7 +54,8 @@ extension GatewayDaemon {
             let listener = MDNSListener(logger: Logger(label: "z2z.mdns.\(link.islandName)"), interface: InterfaceIndex(index))
             listeners.append(listener)
             domains.append(GoodbyeAwareDomain(wrapping: avahi, goodbyes: listener.goodbyes, types: listener.types,
-                                              announcements: listener.announcements, confirmation: nil))
+                                              announcements: listener.announcements, records: listener.records,
+                                              confirmation: nil))
         }
         let nodeID = "\(box)"
         // No link is the exchange's until its gateway leads it (`LinkExchange.setLed`).

@@ -11,7 +11,10 @@ import Transport
 ///   than a second later when its avahi-daemon's cache lets the record go (RFC 6762 §10.1);
 /// - the service types named, so a type whose responder does not announce the enumeration
 ///   record (python-zeroconf) is browsed at once rather than at Avahi's next type query,
-///   up to half a minute later (`MDNSTypes`).
+///   up to half a minute later (`MDNSTypes`);
+/// - on one interface (router mode), the instances announced (`announcements`) and every
+///   SRV, TXT and address record (`records`), by which the link's Avahi domain keeps what
+///   it resolved once current (`ResolutionUpkeep.onChange`).
 /// It sends nothing. Without the port (another responder holds it exclusively) the gateway
 /// works as before, a second slower to withdraw and slower to see such types; the log says so.
 public final class MDNSListener: Sendable {
@@ -19,6 +22,9 @@ public final class MDNSListener: Sendable {
     public let types: AsyncStream<ServiceType>
     /// Instances announced (PTRs with a TTL); only for a listener on one interface.
     public let announcements: AsyncStream<ServiceID>
+    /// The SRV, TXT, A and AAAA records of each datagram that has any; only for a listener
+    /// on one interface.
+    public let records: AsyncStream<[MDNSResponse.Record]>
     private let continuations: MDNSHandler.Continuations
     private let logger: Logger
     /// Router mode: only what arrives on this interface (one link of the box).
@@ -28,10 +34,15 @@ public final class MDNSListener: Sendable {
         let (goodbyes, goodbye) = AsyncStream.makeStream(of: ServiceID.self)
         let (types, type) = AsyncStream.makeStream(of: ServiceType.self)
         let (announcements, announcement) = AsyncStream.makeStream(of: ServiceID.self, bufferingPolicy: .bufferingNewest(4096))
-        (self.goodbyes, self.types, self.announcements) = (goodbyes, types, announcements)
+        let (records, record) = AsyncStream.makeStream(of: [MDNSResponse.Record].self, bufferingPolicy: .bufferingNewest(4096))
+        (self.goodbyes, self.types, self.announcements, self.records) = (goodbyes, types, announcements, records)
         continuations = MDNSHandler.Continuations(goodbyes: goodbye, types: type,
-                                                  announcements: interface == nil ? nil : announcement, interface: interface)
-        if interface == nil { announcement.finish() }
+                                                  announcements: interface == nil ? nil : announcement,
+                                                  records: interface == nil ? nil : record, interface: interface)
+        if interface == nil {
+            announcement.finish()
+            record.finish()
+        }
         self.logger = logger
         self.interface = interface
     }
@@ -47,9 +58,10 @@ public final class MDNSListener: Sendable {
             do { channels.append(try await bind(family)) } catch { failures.append("\(family): \(error)") }
         }
         guard !channels.isEmpty else {
+            let unseen = interface == nil ? "" : "; changes to the services resolved on this link go unseen (router mode)"
             logger.warning("""
                 not listening to mDNS on the link; withdrawals follow avahi-daemon's cache, a second later, \
-                and types of responders other than Avahi its enumeration queries
+                and types of responders other than Avahi its enumeration queries\(unseen)
                 """, metadata: ["reason": "\(failures.joined(separator: "; "))"])
             return
         }
@@ -116,6 +128,7 @@ private final class MDNSHandler: ChannelInboundHandler, Sendable {
         let goodbyes: AsyncStream<ServiceID>.Continuation
         let types: AsyncStream<ServiceType>.Continuation
         let announcements: AsyncStream<ServiceID>.Continuation?
+        let records: AsyncStream<[MDNSResponse.Record]>.Continuation?
         /// Keep only datagrams that arrived on this interface (nil: all).
         let interface: InterfaceIndex?
 
@@ -123,6 +136,7 @@ private final class MDNSHandler: ChannelInboundHandler, Sendable {
             goodbyes.finish()
             types.finish()
             announcements?.finish()
+            records?.finish()
         }
     }
 
@@ -135,12 +149,13 @@ private final class MDNSHandler: ChannelInboundHandler, Sendable {
         if let interface = continuations.interface, envelope.metadata?.packetInfo?.interfaceIndex != Int(interface) { return }
         let bytes = Array(envelope.data.readableBytesView)
         // Anything that is not a well-formed response is someone else's business.
-        guard case .success(let records) = MDNSResponse.ptrRecords(in: bytes) else { return }
-        for id in MDNSGoodbyes.services(in: records) { continuations.goodbyes.yield(id) }
-        for type in MDNSTypes.types(in: records) { continuations.types.yield(type) }
+        guard case .success(let records) = MDNSResponse.records(in: bytes) else { return }
+        for id in MDNSGoodbyes.services(in: records.pointers) { continuations.goodbyes.yield(id) }
+        for type in MDNSTypes.types(in: records.pointers) { continuations.types.yield(type) }
         if let announcements = continuations.announcements {
-            for id in MDNSGoodbyes.announced(in: records) { announcements.yield(id) }
+            for id in MDNSGoodbyes.announced(in: records.pointers) { announcements.yield(id) }
         }
+        if let heard = continuations.records, !records.others.isEmpty { heard.yield(records.others) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

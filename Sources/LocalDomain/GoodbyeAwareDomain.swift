@@ -6,7 +6,8 @@ import Synchronization
 /// `GoodbyeTable` into one stream, so the gateway hears of each removal once. The service
 /// types the listener hears named on the link go to the wrapped domain (`typeHeard`), so a
 /// new type is browsed as soon as a packet names it, not at the responder's next
-/// enumeration query. Publishing goes straight to the wrapped domain.
+/// enumeration query; the SRV, TXT and address records it hears go there too
+/// (`recordsHeard`). Publishing goes straight to the wrapped domain.
 ///
 /// `run()` does the folding; it runs until cancelled or until the wrapped domain's events end
 /// (after `shutdown()`), and ends `events` then.
@@ -17,6 +18,7 @@ public final class GoodbyeAwareDomain: LocalDomain {
     private let goodbyes: AsyncStream<ServiceID>
     private let types: AsyncStream<ServiceType>
     private let announcements: AsyncStream<ServiceID>?
+    private let records: AsyncStream<[MDNSResponse.Record]>?
     private let table: Mutex<GoodbyeTable>
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
@@ -26,12 +28,16 @@ public final class GoodbyeAwareDomain: LocalDomain {
     ///   - types: service types named on the link (`MDNSListener`).
     ///   - announcements: ids of services announced on the link; with them a goodbye may wait
     ///     without a `confirmation` time (`GoodbyeTable.announced`).
+    ///   - records: the SRV, TXT and address records of each datagram on the link, for the
+    ///     wrapped domain's `recordsHeard`.
     public init(wrapping inner: any LocalDomain, goodbyes: AsyncStream<ServiceID>, types: AsyncStream<ServiceType>,
-                announcements: AsyncStream<ServiceID>? = nil, confirmation: Duration? = GoodbyeTable.defaultConfirmation) {
+                announcements: AsyncStream<ServiceID>? = nil, records: AsyncStream<[MDNSResponse.Record]>? = nil,
+                confirmation: Duration? = GoodbyeTable.defaultConfirmation) {
         self.inner = inner
         self.goodbyes = goodbyes
         self.types = types
         self.announcements = announcements
+        self.records = records
         table = Mutex(GoodbyeTable(confirmation: confirmation))
         (events, continuation) = AsyncStream.makeStream(of: LocalDomainEvent.self)
         origin = clock.now
@@ -53,6 +59,12 @@ public final class GoodbyeAwareDomain: LocalDomain {
             if let announcements = self.announcements {
                 group.addTask {
                     for await id in announcements { self.pass(self.table.withLock { $0.announced(id) }) }
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+                }
+            }
+            if let records = self.records {
+                group.addTask {
+                    for await batch in records { self.inner.recordsHeard(batch) }
                     while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
                 }
             }
@@ -91,6 +103,8 @@ public final class GoodbyeAwareDomain: LocalDomain {
     public func withdraw(_ id: PublicationID) async { await inner.withdraw(id) }
 
     public func typeHeard(_ type: ServiceType) { inner.typeHeard(type) }
+
+    public func recordsHeard(_ records: [MDNSResponse.Record]) { inner.recordsHeard(records) }
 
     public func shutdown() async { await inner.shutdown() }
 }

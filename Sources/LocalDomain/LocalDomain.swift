@@ -60,9 +60,16 @@ public protocol LocalDomain: AnyObject, Sendable {
     /// enumerated it: browsed at once when watching every type. Types already browsed, and
     /// any type when watching a fixed list, are ignored.
     func typeHeard(_ type: ServiceType)
+
+    /// The SRV, TXT and address records one datagram on the link carried (`MDNSListener`):
+    /// a domain that resolves once keeps what it resolved current by them
+    /// (`AvahiDomain`'s `.onChange` upkeep). Others ignore them.
+    func recordsHeard(_ records: [MDNSResponse.Record])
 }
 
 extension LocalDomain {
     /// Domains that see every type at once anyway (`MemoryDomain`) need no hint.
     public func typeHeard(_ type: ServiceType) {}
+
+    public func recordsHeard(_ records: [MDNSResponse.Record]) {}
 }

@@ -172,6 +172,83 @@ import Testing
         }
     }
 
+    /// Publishes "Lab Printer" (_ipp._tcp, TXT rp=one) through avahi-daemon's D-Bus API,
+    /// prints "published"; on SIGUSR1 updates its TXT in place to rp=two (avahi-daemon
+    /// announces the new record, no goodbye) and prints "updated".
+    static let txtPublisher = """
+        import dbus, signal, sys, threading
+        bus = dbus.SystemBus()
+        server = dbus.Interface(bus.get_object("org.freedesktop.Avahi", "/"), "org.freedesktop.Avahi.Server")
+        group = dbus.Interface(bus.get_object("org.freedesktop.Avahi", server.EntryGroupNew()), "org.freedesktop.Avahi.EntryGroup")
+        group.AddService(dbus.Int32(-1), dbus.Int32(-1), dbus.UInt32(0), "Lab Printer", "_ipp._tcp", "", "",
+                         dbus.UInt16(631), [dbus.ByteArray(b"rp=one")])
+        group.Commit()
+        print("published", flush=True)
+        asked = threading.Event()
+        signal.signal(signal.SIGUSR1, lambda *_: asked.set())
+        asked.wait()
+        group.UpdateServiceTxt(dbus.Int32(-1), dbus.Int32(-1), dbus.UInt32(0), "Lab Printer", "_ipp._tcp", "",
+                               [dbus.ByteArray(b"rp=two")])
+        print("updated", flush=True)
+        threading.Event().wait()
+        """
+
+    /// Router mode resolves each service once and then asks the link nothing about it
+    /// (`ResolutionUpkeep.onChange`): what changes reaches the other links because the
+    /// router hears it announced. A TXT updated in place, and an address the service's host
+    /// gains, both cross.
+    @Test(.timeLimit(.minutes(2)))
+    func aTXTUpdatedInPlaceAndANewHostAddressCrossThoughTheRouterResolvedOnce() async throws {
+        try await Testbed.with(islands: 2, hosts: 2, topology: .init(routerAvahi: true)) { bed in
+            let publisher = try bed.spawn(.i(1, h: 1), ["/usr/bin/python3", "-c", Self.txtPublisher])
+            _ = try await publisher.waitForLine(containing: "published")
+            let router = try bed.spawn(.router, try Gateway.daemonArguments(bed, .router) + [
+                "--link", "br1=staff", "--link", "br2=students",
+            ])
+            // A browse of its own each time: avahi-browse resolves an instance once and
+            // would not show a later TXT (it frees its resolver after the first answer).
+            var seen = ""
+            let printerOnStudents = { (txt: String) async -> Bool in
+                seen = (try? await bed.runChecked(.i(2, h: 2), ["avahi-browse", "-rpt", "_ipp._tcp"], timeout: .seconds(10))) ?? ""
+                return seen.split(separator: "\n").contains { $0.hasPrefix("=;") && $0.contains("Lab\\032Printer") && $0.hasSuffix("\"\(txt)\"") }
+            }
+            do {
+                try await poll(timeout: .seconds(20), "the printer on students") { await printerOnStudents("rp=one") }
+                publisher.send(SIGUSR1)
+                _ = try await publisher.waitForLine(containing: "updated")
+                try await poll(timeout: .seconds(10), "the updated TXT on students") { await printerOnStudents("rp=two") }
+            } catch {
+                Issue.record("\(error)\n\(seen)\n\(router.errorOutput.suffix(30).joined(separator: "\n"))")
+                throw error
+            }
+
+            // The host gains an address: its avahi-daemon announces it, and the router's
+            // import on students carries it.
+            let added = bed.address(of: .i(1, h: 1)).v4.split(separator: ".").dropLast().joined(separator: ".") + ".200"
+            _ = try await bed.runChecked(.i(1, h: 1), ["ip", "addr", "add", "\(added)/24", "dev", "eth0"])
+            let z2z = try BuildProducts.executable("z2z")
+            do {
+                try await poll(timeout: .seconds(15), "the new address on the import") {
+                    let output = (try? await bed.runChecked(.router, [z2z, "services", "--json"], timeout: .seconds(10))) ?? ""
+                    let object = (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any]
+                    let services = object?["services"] as? [[String: Any]] ?? []
+                    return services.contains { service in
+                        service["link"] as? String == "students" && "\(service)".contains("Lab Printer")
+                            && (service["addresses"] as? [[String: Any]] ?? []).contains { $0["address"] as? String == added }
+                    }
+                }
+            } catch {
+                let services = (try? await bed.runChecked(.router, [z2z, "services", "--json"])) ?? "?"
+                Issue.record("\(error)\n\(services)\n\(router.errorOutput.suffix(30).joined(separator: "\n"))")
+                throw error
+            }
+            // The import's host now has two IPv4 addresses: avahi-daemon took both (they are
+            // no "local name collision" with each other).
+            #expect(!router.errorOutput.contains { $0.contains("failed") }, "\(router.errorOutput.suffix(20))")
+            #expect(!bed.avahiLog(.i(1, h: 1)).localizedCaseInsensitiveContains("conflict"))
+        }
+    }
+
     static func status(_ bed: Testbed) async throws -> [String: Any] {
         let output = try await bed.runChecked(.router, [try BuildProducts.executable("z2z"), "status", "--json"], timeout: .seconds(10))
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
