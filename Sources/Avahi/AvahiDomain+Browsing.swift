@@ -208,15 +208,7 @@ extension AvahiDomain {
             return
         }
         resolverRetries.failed(key, refused: refused, now: .now)
-        armResolverRetry()
-    }
-
-    private func armResolverRetry() {
-        guard let next = resolverRetries.nextDue else {
-            disarm(.resolverRetry)
-            return
-        }
-        arm(.resolverRetry, after: max(.zero, ContinuousClock.now.duration(to: next)))
+        arm(.resolverRetry, at: resolverRetries.nextDue)
     }
 
     /// The retry timer fired: every due resolver that is still wanted is made again.
@@ -232,7 +224,7 @@ extension AvahiDomain {
             freeResolver(key)
             startResolver(key)
         }
-        armResolverRetry()
+        arm(.resolverRetry, at: resolverRetries.nextDue)
     }
 
     func resolverEvent(_ resolver: OpaquePointer, _ event: AvahiResolverEvent, _ hostText: UnsafePointer<CChar>?,

@@ -94,7 +94,7 @@ extension AvahiDomain {
             }
             guard !outdated.isEmpty else { return }
             for target in outdated { refreshes.heard(target, now: now) }
-            armRefresh()
+            arm(.refresh, at: refreshes.nextDue)
         }
     }
 
@@ -115,14 +115,6 @@ extension AvahiDomain {
                 }
             }
         }
-        armRefresh()
-    }
-
-    private func armRefresh() {
-        guard let next = refreshes.nextDue else {
-            disarm(.refresh)
-            return
-        }
-        arm(.refresh, after: max(.zero, ContinuousClock.now.duration(to: next)))
+        arm(.refresh, at: refreshes.nextDue)
     }
 }

@@ -337,6 +337,15 @@ public final class AvahiDomain: LocalDomain, @unchecked Sendable {
         update(timeout, &when)
     }
 
+    /// Arms `timer` for `instant` (at once if it has passed), or disarms it when nil.
+    func arm(_ timer: Timer, at instant: ContinuousClock.Instant?) {
+        guard let instant else {
+            disarm(timer)
+            return
+        }
+        arm(timer, after: max(.zero, ContinuousClock.now.duration(to: instant)))
+    }
+
     func disarm(_ timer: Timer) {
         guard let api = avahi_threaded_poll_get(poll), let update = api.pointee.timeout_update,
               let timeout = timeout(timer) else { return }

@@ -242,9 +242,17 @@ struct BrowseTable {
 
     mutating func resolveFailed(_ key: ResolverKey) -> [Effect] {
         guard var entry = entries[key.id], entry.resolving[key.sighting.interface] == key.sighting else { return [] }
-        entry.failed.insert(key)
+        let interface = key.sighting.interface
+        guard upkeep == .onChange, entry.resolutions.keys.contains(where: { $0.interface == interface }) else {
+            entry.failed.insert(key)
+            entries[key.id] = entry
+            return []
+        }
+        // Resolved again and not answered (its host is silent): what the first answer said
+        // stands, and a failed resolver must not go on asking.
+        entry.idle.insert(interface)
         entries[key.id] = entry
-        return []
+        return AddressFamily.allCases.map { .stopResolver(ResolverKey(id: key.id, sighting: key.sighting, family: $0)) }
     }
 
     /// Whether the failed resolver `key` is worth making again: it still follows the sighting

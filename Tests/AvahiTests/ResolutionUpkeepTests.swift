@@ -123,6 +123,25 @@ struct ResolutionUpkeepTests {
         #expect(table.outdated(by: srv(port: 9100)) == nil)
     }
 
+    @Test func aResolverMadeAgainThatTimesOutStopsAndTheFirstAnswerStands() throws {
+        var table = try resolvedTable()
+        _ = table.resolveAgain(id)
+        let effects = table.resolveFailed(ResolverKey(id: id, sighting: sighting, family: .ipv4))
+        #expect(stopped(effects) == keys)
+        #expect(table.service(id)?.instance.port == 631)
+        #expect(!table.needsResolverRetry(ResolverKey(id: id, sighting: sighting, family: .ipv4)))
+        // Stopped again, so a differing record makes it resolve once more.
+        #expect(table.outdated(by: srv(port: 9100)) == .service(id))
+    }
+
+    @Test func aFirstResolutionThatFailsIsRetriedAsUnderContinuousUpkeep() throws {
+        var table = BrowseTable(upkeep: .onChange)
+        _ = table.sightingAdded(id, sighting, origin: [])
+        let key = ResolverKey(id: id, sighting: sighting, family: .ipv4)
+        #expect(stopped(table.resolveFailed(key)).isEmpty)
+        #expect(table.needsResolverRetry(key))
+    }
+
     @Test func aRestartedWatchDropsWhatItDoesNotSeeAgainWhenItSettles() throws {
         var table = try resolvedTable()
         // The service's resolvers read again too: the address they reported is as old.
